@@ -1,0 +1,131 @@
+"""The ASGI app: wires settings, database, flows, platforms and workers.
+
+Everything is built here at start-up and passed in; nothing at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.core.dialogs import load_dialogs
+from bot.core.i18n import Catalog
+from bot.flows.context import Context, Texts
+from bot.flows.router import Router
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.workers.clock import Clock
+from bot.workers.inbox import Inbox
+from bot.workers.outbox import Outbox
+from bot.workers.platform import Platform
+
+log = logging.getLogger(__name__)
+
+
+def real_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def load_texts(settings: Settings) -> Texts:
+    return Texts(dialogs=load_dialogs(settings.dialogs_dir),
+                 catalog=Catalog.load(settings.dialogs_dir / "messages"))
+
+
+class Runtime:
+    """One running bot: its database, flows, platforms and workers."""
+
+    def __init__(self, settings: Settings, now: Callable[[], datetime] = real_now) -> None:
+        self.settings, self.now = settings, now
+        self.texts = load_texts(settings)
+        self.db = Database(settings.database_url)
+        self.router = Router()
+        self.platforms: dict[str, Platform] = {}
+        self.outbox = Outbox(self.db, self.platforms, now, settings.clock_interval_seconds)
+        self.inbox = Inbox(self.db, settings, self.texts, self.router, self.platforms, now,
+                           on_processed=self.outbox.wake.set)
+        self.clock = Clock(self.tick, settings.clock_interval_seconds)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def tick(self) -> None:
+        """What the clock does: due flow work, then anything unsent or unprocessed."""
+        async with self.db.transaction() as s:
+            await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
+        await self.inbox.process_pending()
+        await self.outbox.send_due()
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self.inbox.run(), name="inbox"),
+                       asyncio.create_task(self.outbox.run(), name="outbox")]
+        self.clock.start()
+        # Whatever a previous run left: process and send it now.
+        self.inbox.wake.set()
+        self.outbox.wake.set()
+
+    async def stop(self) -> None:
+        self.clock.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.db.dispose()
+
+
+def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> Starlette:
+    runtime = Runtime(settings, now)
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    socket_mode = None
+    if settings.slack_bot_token:
+        from bot.slack.listeners import build_bolt_app
+        from bot.slack.platform import SlackPlatform, web_client
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+        client = web_client(settings.slack_bot_token, settings.slack_api_url)
+        runtime.platforms["slack"] = SlackPlatform(client)
+        bolt = build_bolt_app(signing_secret=settings.slack_signing_secret,
+                              client=client, store=runtime.inbox.store)
+        if settings.slack_signing_secret:
+            handler = AsyncSlackRequestHandler(bolt)
+
+            async def slack_events(request: Request) -> Response:
+                return await handler.handle(request)
+
+            routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_mode = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        if socket_mode is not None:
+            await socket_mode.connect_async()
+        try:
+            yield
+        finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
+            await runtime.stop()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+async def healthz(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        async with runtime.db.transaction() as s:
+            await s.connection()
+        return JSONResponse({"status": "ok", "platforms": sorted(runtime.platforms)})
+    except Exception as exc:  # the database is away: say so, do not crash
+        return JSONResponse({"status": "error", "error": str(exc)[:200]}, status_code=503)

@@ -1,0 +1,63 @@
+"""Neutral inbound events: what a platform adapter hands to the flows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a platform tells about a person."""
+
+    external_id: str
+    display_name: str
+    locale: str | None = None
+    timezone: str | None = None
+    is_bot: bool = False
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a posted message lives on its platform (channel and message id)."""
+
+    channel: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class CommandIn:
+    """`/laering …`: the words with mentions taken out, and who was mentioned."""
+
+    platform: str
+    user: str
+    text: str
+    mentions: tuple[str, ...] = ()
+    channel: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageIn:
+    """Something a person wrote to the bot in the direct message."""
+
+    platform: str
+    user: str
+    text: str
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionIn:
+    """A button press: `action` is "<flow>:<step>", `value` what the button carried."""
+
+    platform: str
+    user: str
+    action: str
+    value: str
+    message: MessageRef | None = None
+    response_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Incoming = CommandIn | MessageIn | ActionIn

@@ -1,0 +1,86 @@
+"""Message catalogues (`dialogs/messages/<language>.yaml`) and localised dates.
+
+Texts are nested YAML; a key is its dotted path (`help.title`). Placeholders
+are `str.format` fields, and both catalogues must use the same ones.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from babel.dates import format_date, format_datetime
+
+from bot.core.dialogs import LANGUAGES, DialogError
+
+_BABEL_LOCALE = {"da": "da_DK", "en": "en_GB"}
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Catalog:
+    def __init__(self, texts: dict[str, dict[str, object]]) -> None:
+        self._texts = texts
+
+    @classmethod
+    def load(cls, directory: Path) -> Catalog:
+        texts: dict[str, dict[str, object]] = {}
+        for language in LANGUAGES:
+            path = directory / f"{language}.yaml"
+            try:
+                texts[language] = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            except (OSError, yaml.YAMLError) as exc:
+                raise DialogError(f"messages/{language}.yaml: {exc}") from exc
+        catalog = cls(texts)
+        catalog.validate()
+        return catalog
+
+    def validate(self) -> None:
+        da, en = self._texts["da"], self._texts["en"]
+        problems = [f"messages: {k!r} is missing in en.yaml" for k in da.keys() - en.keys()]
+        problems += [f"messages: {k!r} is missing in da.yaml" for k in en.keys() - da.keys()]
+        for key in da.keys() & en.keys():
+            a, b = da[key], en[key]
+            if isinstance(a, str) and isinstance(b, str) and _fields(a) != _fields(b):
+                problems.append(f"messages: {key!r} has other placeholders in da and en")
+        if problems:
+            raise DialogError("\n".join(sorted(problems)))
+
+    def text(self, language: str, key: str, **values: object) -> str:
+        template = self._texts[language][key]
+        assert isinstance(template, str), key
+        return template.format(**values) if values else template
+
+    def words(self, key: str) -> set[str]:
+        """A list of command words, in every language (people mix them)."""
+        found: set[str] = set()
+        for language in LANGUAGES:
+            value = self._texts[language].get(key, [])
+            found.update(w.casefold() for w in value)  # type: ignore[union-attr]
+        return found
+
+
+def format_day(moment: datetime, language: str, tz: str) -> str:
+    return format_date(moment.astimezone(ZoneInfo(tz)), "long", locale=_BABEL_LOCALE[language])
+
+
+def format_moment(moment: datetime, language: str, tz: str) -> str:
+    local = moment.astimezone(ZoneInfo(tz))
+    return format_datetime(local, "d. MMMM y 'kl.' HH:mm" if language == "da" else "d MMMM y, HH:mm",
+                           locale=_BABEL_LOCALE[language])

@@ -1,0 +1,83 @@
+"""Neutral messages: what the core says, before any platform renders it.
+
+Bot texts (from the catalogues) may use `*bold*`; text a person wrote is kept
+apart (`Quote`, `Columns`) so that renderers escape it and never turn it into
+markup or a live mention.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Heading(BaseModel):
+    kind: Literal["heading"] = "heading"
+    text: str
+
+
+class Paragraph(BaseModel):
+    kind: Literal["paragraph"] = "paragraph"
+    text: str
+
+
+class Context(BaseModel):
+    """Small print: progress, dates, who decided."""
+
+    kind: Literal["context"] = "context"
+    text: str
+
+
+class Quote(BaseModel):
+    """A person's own words under a label."""
+
+    kind: Literal["quote"] = "quote"
+    label: str
+    text: str
+
+
+class Column(BaseModel):
+    label: str
+    text: str
+
+
+class Columns(BaseModel):
+    """Answers side by side (leader | employee), under a title."""
+
+    kind: Literal["columns"] = "columns"
+    title: str
+    columns: list[Column]
+
+
+class Divider(BaseModel):
+    kind: Literal["divider"] = "divider"
+
+
+class Button(BaseModel):
+    label: str
+    # "<flow>:<step>", e.g. "elearning:approve"; one listener per platform serves all.
+    action: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Buttons(BaseModel):
+    kind: Literal["buttons"] = "buttons"
+    buttons: list[Button]
+
+
+Block = Annotated[
+    Heading | Paragraph | Context | Quote | Columns | Divider | Buttons, Field(discriminator="kind")
+]
+
+
+class Message(BaseModel):
+    """`text` is the notification/fallback text; `blocks` the body."""
+
+    text: str
+    blocks: list[Block] = []
+
+    @property
+    def has_buttons(self) -> bool:
+        return any(isinstance(b, Buttons) for b in self.blocks)

@@ -1,0 +1,31 @@
+"""Working days in Denmark: Monday to Friday, not public holidays."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+@lru_cache(maxsize=16)
+def _danish_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("DK", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _danish_holidays(day.year)
+
+
+def add_working_days(moment: datetime, days: int, tz: str) -> datetime:
+    """The same local time `days` working days after `moment`."""
+    zone = ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    day = local.date()
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), zone)

@@ -1,0 +1,138 @@
+"""What a flow handler works with: one transaction, the clock, texts, the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.dialogs import Dialog
+from bot.core.events import MessageRef
+from bot.core.i18n import Catalog, format_day
+from bot.core.messages import Buttons, Context as ContextBlock, Message
+from bot.settings import Settings
+from bot.storage.models import AuditEvent, OutboxMessage, Person
+
+
+@dataclass
+class Texts:
+    """The dialogs and the catalogue, loaded once at start-up."""
+
+    dialogs: dict[str, Dialog]
+    catalog: Catalog
+
+
+@dataclass
+class Context:
+    db: AsyncSession
+    now: datetime
+    settings: Settings
+    texts: Texts
+
+    # ---- people -------------------------------------------------------
+    def language(self, person: Person) -> str:
+        if person.language_override:
+            return person.language_override
+        locale = (person.platform_locale or "").lower()
+        for language in ("da", "en"):
+            if locale.startswith(language):
+                return language
+        return self.settings.bot_language
+
+    def tz(self, person: Person) -> str:
+        return person.timezone or self.settings.bot_timezone
+
+    def t(self, person: Person, key: str, **values: object) -> str:
+        return self.texts.catalog.text(self.language(person), key, **values)
+
+    def day(self, person: Person, moment: datetime) -> str:
+        return format_day(moment, self.language(person), self.tz(person))
+
+    async def person(self, person_id: int) -> Person:
+        person = await self.db.get(Person, person_id)
+        assert person is not None, person_id
+        return person
+
+    async def find_person(self, platform: str, external_id: str) -> Person | None:
+        result = await self.db.exec(
+            select(Person).where(Person.platform == platform, Person.external_id == external_id)
+        )
+        return result.first()
+
+    # ---- outbox -------------------------------------------------------
+    def post(
+        self, person: Person, message: Message, *, ref: str | None = None, dedupe: str | None = None
+    ) -> None:
+        """A message to the person's direct message with the bot."""
+        self.db.add(
+            OutboxMessage(
+                platform=person.platform, kind="post", person_id=person.id,
+                channel=person.dm_channel or person.external_id, ref=ref, dedupe_key=dedupe,
+                language=self.language(person), payload=message.model_dump(),
+                next_attempt_at=self.now,
+            )
+        )
+
+    def respond(self, person: Person, response_url: str | None, message: Message) -> None:
+        """A reply only the person sees, where they acted; their DM when there is no such place."""
+        if not response_url:
+            self.post(person, message)
+            return
+        self.db.add(
+            OutboxMessage(
+                platform=person.platform, kind="respond", person_id=person.id,
+                channel=person.dm_channel or person.external_id, response_url=response_url, language=self.language(person),
+                payload=message.model_dump(), next_attempt_at=self.now,
+            )
+        )
+
+    async def close_buttons(
+        self, note: str, *, ref: str | None = None, where: MessageRef | None = None
+    ) -> bool:
+        """Replace a posted message's buttons by a note, so no live button is left.
+
+        The message is found by its ref or its place; its neutral body is in
+        the outbox row that posted it.
+        """
+        query = select(OutboxMessage).where(OutboxMessage.kind == "post")
+        if ref is not None:
+            query = query.where(OutboxMessage.ref == ref)
+        elif where is not None:
+            query = query.where(
+                OutboxMessage.sent_channel == where.channel, OutboxMessage.sent_ts == where.message_id
+            )
+        else:
+            return False
+        original = (await self.db.exec(query)).first()
+        if original is None:
+            return False
+        message = Message.model_validate(original.payload)
+        if not message.has_buttons:
+            return False
+        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [ContextBlock(text=note)]
+        closed = Message(text=message.text, blocks=blocks)
+        # Remember the closed body, so a second close finds no buttons.
+        original.payload = closed.model_dump()
+        self.db.add(original)
+        self.db.add(
+            OutboxMessage(
+                platform=original.platform, kind="update", person_id=original.person_id,
+                update_ref=f"outbox:{original.id}", language=original.language,
+                payload=closed.model_dump(), next_attempt_at=self.now,
+            )
+        )
+        return True
+
+    # ---- audit --------------------------------------------------------
+    def audit(
+        self, action: str, actor: Person | None, contract_id: int | None = None, **detail: Any
+    ) -> None:
+        self.db.add(
+            AuditEvent(
+                at=self.now, action=action, actor_id=actor.id if actor else None,
+                contract_id=contract_id, detail=detail,
+            )
+        )

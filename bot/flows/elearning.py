@@ -1,0 +1,411 @@
+"""Læringskontrakt med medarbejderen (PRODUCT.md §2.1).
+
+    before ──both sent──▶ review ──Godkend──▶ approved ──course done / follow-up date──▶ after
+      ▲                     │ Bed om ændringer                                            │ both sent
+      └──── changes ◀───────┘ (employee re-answers and re-sends)          closed ◀─Afslut─ after_review
+
+The leader answers once for a group: their session covers every contract of
+the group, and their answers are stored on each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.core.events import ActionIn, MessageRef
+from bot.core.messages import Button, Buttons, Column, Columns, Context as Small, Heading, Message, Paragraph, Quote
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.storage.models import Answer, Approval, Contract, DialogSession, Party, Person, Submission
+
+FLOW = "elearning"
+LEADER, EMPLOYEE = "leader", "employee"
+
+
+def names(ctx: Context, viewer: Person, people: list[Person]) -> str:
+    if len(people) <= 1:
+        return "".join(p.display_name for p in people)
+    return ", ".join(p.display_name for p in people[:-1]) + f" {ctx.t(viewer, 'common.and')} " + people[-1].display_name
+
+
+def paragraph(text: str) -> Message:
+    return Message(text=text, blocks=[Paragraph(text=text)])
+
+
+class ElearningFlow:
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+        conversations.flows[FLOW] = self
+
+    # ---- reading ------------------------------------------------------
+    async def party(self, ctx: Context, contract: Contract, role: str) -> Person:
+        result = await ctx.db.exec(
+            select(Person).join(Party, col(Party.person_id) == col(Person.id))
+            .where(Party.contract_id == contract.id, Party.role == role)
+        )
+        return result.one()
+
+    async def contracts(self, ctx: Context, ids: list[int]) -> list[Contract]:
+        result = await ctx.db.exec(select(Contract).where(col(Contract.id).in_(ids)).order_by(col(Contract.id)))
+        return list(result.all())
+
+    async def group(self, ctx: Context, contract: Contract) -> list[Contract]:
+        if contract.group_key is None:
+            return [contract]
+        result = await ctx.db.exec(
+            select(Contract).where(Contract.group_key == contract.group_key).order_by(col(Contract.id))
+        )
+        return list(result.all())
+
+    async def answers(self, ctx: Context, contract: Contract, role: str, phase: str) -> dict[str, str | None]:
+        result = await ctx.db.exec(
+            select(Answer).where(Answer.contract_id == contract.id, Answer.role == role,
+                                 Answer.phase == phase, Answer.version == contract.version)
+        )
+        return {a.question_key: a.text for a in result.all()}
+
+    async def submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
+        result = await ctx.db.exec(
+            select(Submission.id).where(Submission.contract_id == contract.id, Submission.role == role,
+                                        Submission.phase == phase)
+        )
+        return result.first() is not None
+
+    async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
+        contracts = await self.contracts(ctx, session.contract_ids)
+        employees = [await self.party(ctx, c, EMPLOYEE) for c in contracts]
+        viewer = await ctx.person(session.person_id)
+        return {"other": names(ctx, viewer, employees), "title": contracts[0].title if contracts else ""}
+
+    async def title(self, ctx: Context, session: DialogSession) -> str:
+        contracts = await self.contracts(ctx, session.contract_ids)
+        return contracts[0].title if contracts else ""
+
+    # ---- start --------------------------------------------------------
+    async def start(self, ctx: Context, leader: Person, employees: list[Person], title: str,
+                    followup_at: datetime | None, response_url: str | None) -> None:
+        dialog = ctx.texts.dialogs[FLOW]
+        if not title and dialog.default_title:
+            title = dialog.default_title(ctx.language(leader))
+        followup_at = followup_at or ctx.now + timedelta(days=ctx.settings.followup_days)
+        group_key = uuid.uuid4().hex if len(employees) > 1 else None
+        contracts: list[Contract] = []
+        for employee in employees:
+            contract = Contract(flow=FLOW, title=title, status="before", group_key=group_key,
+                                starter_id=leader.id, followup_at=followup_at,
+                                created_at=ctx.now, updated_at=ctx.now)
+            ctx.db.add(contract)
+            await ctx.db.flush()
+            ctx.db.add(Party(contract_id=contract.id, person_id=leader.id, role=LEADER))
+            ctx.db.add(Party(contract_id=contract.id, person_id=employee.id, role=EMPLOYEE))
+            ctx.audit("contract.created", leader, contract.id, title=title, employee=employee.id)
+            contracts.append(contract)
+        ctx.respond(leader, response_url, paragraph(ctx.t(
+            leader, "elearning.started_for_leader", title=title, names=names(ctx, leader, employees))))
+        count = len(dialog.script("before", LEADER))
+        key = "elearning.intro_leader_group" if group_key else "elearning.intro_leader"
+        await self.conversations.open(
+            ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=[c.id for c in contracts],
+            intro=paragraph(ctx.t(leader, key, names=names(ctx, leader, employees), title=title, count=count)),
+        )
+        for contract, employee in zip(contracts, employees):
+            intro = ctx.t(employee, "elearning.intro_employee", leader=leader.display_name, title=title,
+                          count=len(dialog.script("before", EMPLOYEE)))
+            await self.conversations.open(ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE,
+                                          contract_ids=[contract.id], intro=paragraph(intro))
+
+    # ---- sessions end -------------------------------------------------
+    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
+                      answers: dict[str, str | None]) -> None:
+        if session.phase == "change_request":
+            await self._changes_requested(ctx, session, person, answers["comment"] or "")
+            return
+        contracts = await self.contracts(ctx, session.contract_ids)
+        waiting_for: list[Person] = []
+        for contract in contracts:
+            if contract.status in ("closed", "cancelled"):
+                continue
+            await self._store(ctx, contract, person, session.role, session.phase, answers)
+            ctx.audit("answers.submitted", person, contract.id, phase=session.phase, role=session.role)
+            other_role = EMPLOYEE if session.role == LEADER else LEADER
+            if not await self.submitted(ctx, contract, other_role, session.phase):
+                waiting_for.append(await self.party(ctx, contract, other_role))
+        if waiting_for:
+            unique = list({p.id: p for p in waiting_for}.values())
+            ctx.post(person, paragraph(ctx.t(person, "elearning.sent_waiting", names=names(ctx, person, unique))))
+        else:
+            ctx.post(person, paragraph(ctx.t(person, "elearning.sent_done")))
+        for contract in contracts:
+            await self._maybe_phase_complete(ctx, contract, session.phase)
+
+    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
+                     answers: dict[str, str | None]) -> None:
+        existing = {a.question_key: a for a in (await ctx.db.exec(
+            select(Answer).where(Answer.contract_id == contract.id, Answer.role == role,
+                                 Answer.phase == phase, Answer.version == contract.version,
+                                 Answer.person_id == person.id))).all()}
+        for key, text in answers.items():
+            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
+                                             phase=phase, question_key=key, version=contract.version)
+            row.text, row.answered_at = text, ctx.now
+            ctx.db.add(row)
+        if not await self.submitted(ctx, contract, role, phase):
+            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
+                                  submitted_at=ctx.now))
+        await ctx.db.flush()
+
+    async def _maybe_phase_complete(self, ctx: Context, contract: Contract, phase: str) -> None:
+        expected = {"before": ("before", "changes"), "after": ("after",)}[phase]
+        if contract.status not in expected:
+            return
+        if not all([await self.submitted(ctx, contract, r, phase) for r in (LEADER, EMPLOYEE)]):
+            return
+        leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
+        contract.status = "review" if phase == "before" else "after_review"
+        contract.round += 1
+        contract.updated_at = ctx.now
+        ctx.db.add(contract)
+        intro_e = "elearning.compare_intro_employee" if phase == "before" else "elearning.compare_intro_after_employee"
+        intro_l = "elearning.compare_intro_leader" if phase == "before" else "elearning.compare_intro_after_leader"
+        ctx.post(employee, await self.comparison(ctx, employee, contract, phase,
+                                                 ctx.t(employee, intro_e, leader=leader.display_name)))
+        if phase == "before":
+            buttons = [Button(label=ctx.t(leader, "elearning.approve"), action="elearning:approve",
+                              value=f"{contract.id}:{contract.round}", style="primary"),
+                       Button(label=ctx.t(leader, "elearning.request_changes"), action="elearning:request_changes",
+                              value=f"{contract.id}:{contract.round}")]
+        else:
+            buttons = [Button(label=ctx.t(leader, "elearning.close"), action="elearning:close",
+                              value=f"{contract.id}:{contract.round}", style="primary")]
+        message = await self.comparison(ctx, leader, contract, phase,
+                                        ctx.t(leader, intro_l, name=employee.display_name))
+        message.blocks.append(Buttons(buttons=buttons))
+        ctx.post(leader, message, ref=f"elearning:{contract.id}:round:{contract.round}")
+        if phase == "before" and contract.group_key:
+            await self._maybe_group_overview(ctx, contract, leader)
+
+    async def comparison(self, ctx: Context, viewer: Person, contract: Contract, phase: str,
+                         intro: str) -> Message:
+        dialog = ctx.texts.dialogs[FLOW]
+        lang = ctx.language(viewer)
+        leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
+        mine = {LEADER: await self.answers(ctx, contract, LEADER, phase),
+                EMPLOYEE: await self.answers(ctx, contract, EMPLOYEE, phase)}
+        skipped = ctx.t(viewer, "dialog.skipped")
+        blocks: list = [Heading(text=ctx.t(viewer, "elearning.compare_title", title=contract.title,
+                                           phase=dialog.phases[phase].name(lang))),
+                        Paragraph(text=intro)]
+        for key in dialog.phases[phase].questions:
+            blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
+                Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
+                       text=mine[LEADER].get(key) or skipped),
+                Column(label=f"{employee.display_name} ({dialog.roles[EMPLOYEE](lang)})",
+                       text=mine[EMPLOYEE].get(key) or skipped),
+            ]))
+        return Message(text=intro, blocks=blocks)
+
+    async def _maybe_group_overview(self, ctx: Context, contract: Contract, leader: Person) -> None:
+        group = await self.group(ctx, contract)
+        live = [c for c in group if c.status != "cancelled"]
+        if any(c.status in ("before", "changes") for c in live):
+            return
+        dialog = ctx.texts.dialogs[FLOW]
+        lang = ctx.language(leader)
+        skipped = ctx.t(leader, "dialog.skipped")
+        employees = [await self.party(ctx, c, EMPLOYEE) for c in live]
+        leader_answers = await self.answers(ctx, live[0], LEADER, "before")
+        blocks: list = [Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
+                        Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live)))]
+        for key in dialog.phases["before"].questions:
+            columns = [Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
+                              text=leader_answers.get(key) or skipped)]
+            for c, employee in zip(live, employees):
+                columns.append(Column(label=employee.display_name,
+                                      text=(await self.answers(ctx, c, EMPLOYEE, "before")).get(key) or skipped))
+            blocks.append(Columns(title=dialog.questions[key].title(lang), columns=columns))
+        ctx.post(leader, Message(text=ctx.t(leader, "elearning.group_title", title=contract.title), blocks=blocks),
+                 dedupe=f"elearning:group:{contract.group_key}:{sum(c.round for c in live)}")
+
+    async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
+        if session.phase == "change_request":
+            ctx.post(person, paragraph(ctx.t(person, "elearning.comment_dropped")))
+            return
+        for contract in await self.contracts(ctx, session.contract_ids):
+            if contract.status in ("closed", "cancelled"):
+                continue
+            contract.status, contract.updated_at = "cancelled", ctx.now
+            ctx.db.add(contract)
+            ctx.audit("contract.cancelled", person, contract.id)
+            for role in (LEADER, EMPLOYEE):
+                other = await self.party(ctx, contract, role)
+                if other.id == person.id:
+                    continue
+                ctx.post(other, paragraph(ctx.t(other, "elearning.cancelled_other",
+                                                name=person.display_name, title=contract.title)))
+                await self._end_sessions(ctx, other, contract)
+        title = (await self.contracts(ctx, session.contract_ids))[0].title
+        ctx.post(person, paragraph(ctx.t(person, "elearning.cancelled_self", title=title)))
+
+    async def _end_sessions(self, ctx: Context, person: Person, contract: Contract) -> None:
+        result = await ctx.db.exec(select(DialogSession).where(
+            DialogSession.person_id == person.id, DialogSession.flow == FLOW,
+            col(DialogSession.status).in_(("queued", "active"))))
+        for session in result.all():
+            if contract.id not in session.contract_ids:
+                continue
+            others = await self.contracts(ctx, [i for i in session.contract_ids if i != contract.id])
+            if any(c.status not in ("cancelled", "closed") for c in others):
+                continue  # a leader's group session goes on for the rest of the group
+            await self.conversations.end(ctx, session)
+
+    # ---- buttons ------------------------------------------------------
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.split(":", 1)[1]
+        contract_id, _, round_ = action.value.partition(":")
+        contract = await ctx.db.get(Contract, int(contract_id)) if contract_id.isdigit() else None
+        if contract is None or contract.flow != FLOW:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
+        if step == "completed":
+            if person.id != employee.id:
+                ctx.respond(person, action.response_url,
+                            paragraph(ctx.t(person, "elearning.only_employee", name=employee.display_name)))
+                return
+            if contract.status != "approved":
+                await self._already(ctx, person, contract, action)
+                return
+            await ctx.close_buttons(ctx.t(person, "elearning.completed_note", date=ctx.day(person, ctx.now)),
+                                    where=action.message, ref=f"elearning:{contract.id}:completed")
+            ctx.audit("course.completed", person, contract.id)
+            await self.start_after(ctx, contract)
+            return
+        if person.id != leader.id:
+            ctx.respond(person, action.response_url,
+                        paragraph(ctx.t(person, "elearning.only_leader", leader=leader.display_name)))
+            return
+        expected = "after_review" if step == "close" else "review"
+        if contract.status != expected or round_ != str(contract.round):
+            await self._already(ctx, person, contract, action)
+            return
+        if step == "approve":
+            await self._approve(ctx, contract, leader, employee, action.message)
+        elif step == "request_changes":
+            await self.conversations.open(
+                ctx, leader, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[contract.id],
+                intro=paragraph(ctx.t(leader, "elearning.intro_change_request", name=employee.display_name)))
+        elif step == "close":
+            await self._close(ctx, contract, leader, employee, action.message)
+
+    async def _already(self, ctx: Context, person: Person, contract: Contract, action: ActionIn) -> None:
+        status = ctx.t(person, f"elearning.status.{contract.status}")
+        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "elearning.already_decided", status=status)))
+
+    async def _approve(self, ctx: Context, contract: Contract, leader: Person, employee: Person,
+                       where: MessageRef | None) -> None:
+        contract.status, contract.updated_at = "approved", ctx.now
+        ctx.db.add(contract)
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision="approved", decided_at=ctx.now))
+        ctx.audit("contract.approved", leader, contract.id, version=contract.version)
+        await ctx.close_buttons(ctx.t(leader, "elearning.approved_note", name=leader.display_name,
+                                      date=ctx.day(leader, ctx.now)),
+                                ref=f"elearning:{contract.id}:round:{contract.round}")
+        assert contract.followup_at is not None
+        ctx.post(leader, paragraph(ctx.t(leader, "elearning.approved_leader", name=employee.display_name,
+                                         date=ctx.day(leader, contract.followup_at))))
+        text = ctx.t(employee, "elearning.approved_employee", leader=leader.display_name, title=contract.title,
+                     date=ctx.day(employee, contract.followup_at))
+        ctx.post(employee, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
+            Button(label=ctx.t(employee, "elearning.completed"), action="elearning:completed",
+                   value=str(contract.id), style="primary")])]), ref=f"elearning:{contract.id}:completed")
+
+    async def _changes_requested(self, ctx: Context, session: DialogSession, leader: Person, comment: str) -> None:
+        contract = (await self.contracts(ctx, session.contract_ids))[0]
+        employee = await self.party(ctx, contract, EMPLOYEE)
+        if contract.status != "review":
+            await self._already(ctx, leader, contract, ActionIn(leader.platform, leader.external_id, "", ""))
+            return
+        contract.status, contract.updated_at = "changes", ctx.now
+        ctx.db.add(contract)
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision="changes_requested", comment=comment,
+                            decided_at=ctx.now))
+        ctx.audit("contract.changes_requested", leader, contract.id, comment=comment)
+        await ctx.close_buttons(ctx.t(leader, "elearning.changes_note", name=leader.display_name,
+                                      date=ctx.day(leader, ctx.now)),
+                                ref=f"elearning:{contract.id}:round:{contract.round}")
+        for row in (await ctx.db.exec(select(Submission).where(
+                Submission.contract_id == contract.id, Submission.role == EMPLOYEE,
+                Submission.phase == "before"))).all():
+            await ctx.db.delete(row)
+        ctx.post(leader, paragraph(ctx.t(leader, "elearning.changes_leader", name=employee.display_name)))
+        text = ctx.t(employee, "elearning.changes_employee", leader=leader.display_name, title=contract.title)
+        intro = Message(text=text, blocks=[
+            Paragraph(text=text), Quote(label=leader.display_name, text=comment),
+            Paragraph(text=ctx.t(employee, "elearning.changes_employee_next"))])
+        await self.conversations.open(
+            ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE, contract_ids=[contract.id],
+            intro=intro, answers=await self.answers(ctx, contract, EMPLOYEE, "before"))
+
+    async def start_after(self, ctx: Context, contract: Contract) -> None:
+        """The after-course phase: on the employee's word or at the follow-up date."""
+        dialog = ctx.texts.dialogs[FLOW]
+        leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
+        contract.status, contract.updated_at = "after", ctx.now
+        ctx.db.add(contract)
+        await ctx.db.flush()
+        await ctx.close_buttons(ctx.t(employee, "elearning.completed_note", date=ctx.day(employee, ctx.now)),
+                                ref=f"elearning:{contract.id}:completed")
+        await self.conversations.open(
+            ctx, employee, flow=FLOW, phase="after", role=EMPLOYEE, contract_ids=[contract.id],
+            intro=paragraph(ctx.t(employee, "elearning.intro_after_employee", title=contract.title,
+                                  count=len(dialog.script("after", EMPLOYEE)))))
+        if await self.submitted(ctx, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
+            return
+        # One leader session for every contract of the group that is ready for it.
+        siblings = [c for c in await self.group(ctx, contract) if c.status in ("approved", "after")
+                    and not await self.submitted(ctx, c, LEADER, "after")]
+        employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
+        await self.conversations.open(
+            ctx, leader, flow=FLOW, phase="after", role=LEADER, contract_ids=[c.id for c in siblings],
+            intro=paragraph(ctx.t(leader, "elearning.intro_after_leader", title=contract.title,
+                                  names=names(ctx, leader, employees),
+                                  count=len(dialog.script("after", LEADER)))))
+
+    async def _leader_asked_after(self, ctx: Context, leader: Person, contract: Contract) -> bool:
+        result = await ctx.db.exec(select(DialogSession).where(
+            DialogSession.person_id == leader.id, DialogSession.flow == FLOW, DialogSession.phase == "after",
+            col(DialogSession.status).in_(("queued", "active"))))
+        return any(contract.id in s.contract_ids for s in result.all())
+
+    async def _close(self, ctx: Context, contract: Contract, leader: Person, employee: Person,
+                     where: MessageRef | None) -> None:
+        contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+        ctx.db.add(contract)
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision="closed", decided_at=ctx.now))
+        ctx.audit("contract.closed", leader, contract.id)
+        await ctx.close_buttons(ctx.t(leader, "elearning.closed_note", name=leader.display_name,
+                                      date=ctx.day(leader, ctx.now)),
+                                ref=f"elearning:{contract.id}:round:{contract.round}")
+        ctx.post(leader, paragraph(ctx.t(leader, "elearning.closed_leader", name=employee.display_name,
+                                         title=contract.title)))
+        ctx.post(employee, paragraph(ctx.t(employee, "elearning.closed_employee", leader=leader.display_name,
+                                           title=contract.title)))
+
+    # ---- the clock ----------------------------------------------------
+    async def due(self, ctx: Context) -> None:
+        """Start the follow-up of approved contracts whose date has come."""
+        result = await ctx.db.exec(select(Contract).where(
+            Contract.flow == FLOW, Contract.status == "approved", col(Contract.followup_at) <= ctx.now)
+            .limit(200))
+        for contract in result.all():
+            for role in (LEADER, EMPLOYEE):
+                person = await self.party(ctx, contract, role)
+                ctx.post(person, paragraph(ctx.t(person, "elearning.followup_due", title=contract.title)))
+            ctx.audit("contract.followup_due", None, contract.id)
+            await self.start_after(ctx, contract)

@@ -1,0 +1,42 @@
+"""Nudges: one after 2 silent working days; after 5 the starter hears of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.core.workdays import add_working_days
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.flows.elearning import paragraph
+from bot.storage.models import Contract, DialogSession
+
+NUDGE_AFTER, STALLED_AFTER = 2, 5
+
+
+async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
+    # Two working days are at least two calendar days: a cheap first cut.
+    result = await ctx.db.exec(select(DialogSession).where(
+        DialogSession.status == "active",
+        col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=NUDGE_AFTER),
+        col(DialogSession.stalled_reported_at).is_(None)).limit(500))
+    for session in result.all():
+        person = await ctx.person(session.person_id)
+        tz = ctx.tz(person)
+        since = session.last_activity_at
+        stamp = int(since.timestamp())
+        title = await conversations.flows[session.flow].title(ctx, session)
+        if session.nudged_at is None and ctx.now >= add_working_days(since, NUDGE_AFTER, tz):
+            ctx.post(person, paragraph(ctx.t(person, "dialog.nudge", name=person.display_name, title=title)),
+                     dedupe=f"nudge:{session.id}:{stamp}")
+            session.nudged_at = ctx.now
+        if ctx.now >= add_working_days(since, STALLED_AFTER, tz):
+            contract = await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
+            if contract is not None and contract.starter_id != person.id:
+                starter = await ctx.person(contract.starter_id)
+                ctx.post(starter, paragraph(ctx.t(starter, "dialog.stalled", name=person.display_name,
+                                                  title=title)),
+                         dedupe=f"stalled:{session.id}:{stamp}")
+            session.stalled_reported_at = ctx.now
+        ctx.db.add(session)

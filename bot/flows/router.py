@@ -1,0 +1,154 @@
+"""From a neutral inbound event to the flow that handles it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.core import engine
+from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
+from bot.core.messages import Message, Paragraph
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.flows.elearning import ElearningFlow, paragraph
+from bot.flows.reminders import nudge_silent
+from bot.storage.models import DialogSession, Person
+
+_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
+_WORDS = ("back", "skip", "pause", "resume", "cancel")
+# Buttons of the dialog engine: action step -> engine word and the label shown once pressed.
+_DIALOG_BUTTONS = {
+    "send": "dialog.send", "edit": "dialog.edit", "skip": "dialog.skip", "resume": "dialog.resume",
+    "cancel_yes": "dialog.cancel_yes", "cancel_no": "dialog.cancel_no",
+}
+
+
+class Router:
+    def __init__(self) -> None:
+        self.conversations = Conversations({})
+        self.elearning = ElearningFlow(self.conversations)
+
+    async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
+        person = people[event.user]
+        if isinstance(event, CommandIn):
+            await self.command(ctx, event, person, people)
+        elif isinstance(event, MessageIn):
+            await self.message(ctx, event, person)
+        else:
+            await self.action(ctx, event, person)
+
+    async def due(self, ctx: Context) -> None:
+        """Whatever the clock has made due: follow-up dates, nudges."""
+        await self.elearning.due(ctx)
+        await nudge_silent(ctx, self.conversations)
+
+    # ---- /laering ----------------------------------------------------
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person]) -> None:
+        words = cmd.text.split()
+        verb = words[0].casefold() if words else ""
+        catalog = ctx.texts.catalog
+        if verb in catalog.words("commands.contract"):
+            await self.start_contract(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("commands.language"):
+            choice = words[1].casefold() if len(words) > 1 else ""
+            if choice in ("da", "en"):
+                person.language_override = choice
+                ctx.db.add(person)
+                ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "language.set")))
+            else:
+                ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "language.usage")))
+        else:
+            unknown = verb and verb not in catalog.words("commands.help")
+            ctx.respond(person, cmd.response_url, self.help(ctx, person, words[0] if unknown else None))
+
+    def help(self, ctx: Context, person: Person, unknown: str | None) -> Message:
+        blocks = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
+        blocks.append(Paragraph(text=ctx.t(person, "help.body")))
+        return Message(text=ctx.t(person, "help.text"), blocks=blocks)
+
+    async def start_contract(self, ctx: Context, cmd: CommandIn, leader: Person,
+                             people: dict[str, Person], words: list[str]) -> None:
+        def refuse(key: str, **values: object) -> None:
+            text = ctx.t(leader, key, **values)
+            usage = ctx.t(leader, "elearning.usage")
+            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text),
+                                                                              Paragraph(text=usage)]))
+
+        if not cmd.mentions:
+            refuse("elearning.usage")
+            return
+        employees: list[Person] = []
+        for external_id in dict.fromkeys(cmd.mentions):
+            employee = people.get(external_id)
+            if employee is None:
+                refuse("elearning.unknown_user", user=external_id)
+                return
+            if employee.is_bot:
+                refuse("elearning.bot_user", name=employee.display_name)
+                return
+            if employee.id == leader.id:
+                refuse("elearning.not_yourself")
+                return
+            employees.append(employee)
+        followup = None
+        if words and (m := _DATE.match(words[-1])):
+            day, month, year = (int(g) for g in m.groups())
+            try:
+                date = datetime(year + 2000 if year < 100 else year, month, day).date()
+            except ValueError:
+                date = None
+            if date is not None:
+                words = words[:-1]
+                followup = datetime.combine(date, time(9), ZoneInfo(ctx.tz(leader)))
+                if followup <= ctx.now:
+                    refuse("elearning.bad_date", date=m.group(0), example="15-01-2027")
+                    return
+        await self.elearning.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
+
+    # ---- the direct message -----------------------------------------
+    async def message(self, ctx: Context, msg: MessageIn, person: Person) -> None:
+        session = await self.conversations.current_session(ctx, person)
+        if session is None:
+            ctx.post(person, paragraph(ctx.t(person, "dialog.nothing_pending")))
+            return
+        await self.conversations.reply(ctx, person, self.reply_for(ctx, msg.text, session), session)
+
+    def reply_for(self, ctx: Context, text: str, session: DialogSession) -> engine.Reply:
+        said = " ".join(text.split()).casefold()
+        catalog = ctx.texts.catalog
+        for word in _WORDS:
+            if said in catalog.words(f"words.{word}"):
+                return engine.Word(word)  # type: ignore[arg-type]
+        if session.state.get("mode") == "summary":
+            for word in ("send", "edit"):
+                if said in catalog.words(f"words.{word}"):
+                    return engine.Word(word)  # type: ignore[arg-type]
+        return engine.Answer(text)
+
+    # ---- buttons ------------------------------------------------------
+    async def action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        flow, _, step = action.action.partition(":")
+        if flow == "elearning":
+            await self.elearning.on_action(ctx, action, person)
+            return
+        if flow != "dialog":
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        session_id, _, key = action.value.partition(":")
+        session = await ctx.db.get(DialogSession, int(session_id)) if session_id.isdigit() else None
+        if session is None or session.person_id != person.id or session.status != "active":
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        if step == "edit_pick":
+            reply: engine.Reply = engine.EditPick(key)
+            dialog = ctx.texts.dialogs[session.flow]
+            label = dialog.questions[key].title(ctx.language(person)) if key in dialog.questions else key
+        elif step in _DIALOG_BUTTONS:
+            reply = engine.Word(step)  # type: ignore[arg-type]
+            label = ctx.t(person, _DIALOG_BUTTONS[step])
+        else:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        await ctx.close_buttons(ctx.t(person, "dialog.closed_chosen", choice=label), where=action.message)
+        await self.conversations.reply(ctx, person, reply, session)

@@ -1,0 +1,1 @@
+"""Slack: slack-bolt listeners → inbox → core; core's messages → Block Kit."""

@@ -1,0 +1,67 @@
+"""Slack payloads as neutral events, and Slack's text encoding as plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
+
+PLATFORM = "slack"
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_TOKEN = re.compile(r"<([^<>]+)>")
+
+
+def plain(text: str) -> str:
+    """Slack's encoded message text as what the person saw and meant."""
+
+    def token(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            return "@" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        return f"{label} ({target})" if label and label != target else target
+
+    return html.unescape(_TOKEN.sub(token, text))
+
+
+def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
+    """What makes a request the same request when Slack sends it again."""
+    if kind == "command":
+        return f"slack:command:{body.get('trigger_id') or body.get('response_url')}"
+    if kind == "event":
+        return f"slack:event:{body.get('event_id')}"
+    if kind == "action":
+        action = (body.get("actions") or [{}])[0]
+        container = body.get("container") or {}
+        return (f"slack:action:{container.get('channel_id')}:{container.get('message_ts')}:"
+                f"{action.get('action_id')}:{action.get('value')}:{(body.get('user') or {}).get('id')}")
+    return None
+
+
+def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
+    if kind == "command":
+        text = body.get("text") or ""
+        mentions = tuple(_MENTION.findall(text))
+        return CommandIn(platform=PLATFORM, user=body["user_id"], text=plain(_MENTION.sub(" ", text)).strip(),
+                         mentions=mentions, channel=body.get("channel_id"),
+                         response_url=body.get("response_url"))
+    if kind == "event":
+        event = body.get("event") or {}
+        return MessageIn(platform=PLATFORM, user=event["user"], text=plain(event.get("text") or ""),
+                         channel=event.get("channel"))
+    if kind == "action":
+        action = (body.get("actions") or [{}])[0]
+        container = body.get("container") or {}
+        ref = None
+        if container.get("channel_id") and container.get("message_ts"):
+            ref = MessageRef(channel=container["channel_id"], message_id=container["message_ts"])
+        return ActionIn(platform=PLATFORM, user=body["user"]["id"],
+                        action=(action.get("action_id") or "").split("#", 1)[0],
+                        value=action.get("value") or "", message=ref, response_url=body.get("response_url"))
+    return None

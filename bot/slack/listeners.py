@@ -1,0 +1,58 @@
+"""The Bolt app: verify, write to the inbox, acknowledge. Nothing else.
+
+`process_before_response=True` makes the 200 wait for the inbox row, so an
+acknowledged request is never lost; the work happens after, from the database.
+The manifest (`manifest/slack.yaml`) must list exactly what is declared here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import inbound
+
+SLASH_COMMANDS = ("/laering",)
+BOT_EVENTS = ("message.im",)
+# Every button's action_id is "<flow>:<step>" (plus "#n" when a block repeats one).
+ACTION_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+(#\d+)?$")
+
+Store = Callable[[str, str, str, dict[str, Any]], Awaitable[bool]]
+
+
+def build_bolt_app(*, signing_secret: str | None, client: AsyncWebClient,
+                   store: Store) -> AsyncApp:
+    app = AsyncApp(
+        signing_secret=signing_secret or "socket-mode",
+        client=client,
+        process_before_response=True,
+        # Socket Mode has no signatures to check; over HTTP Bolt checks them and answers 401.
+        request_verification_enabled=signing_secret is not None,
+    )
+
+    async def keep(kind: str, body: dict[str, Any]) -> None:
+        key = inbound.dedupe_key(kind, body)
+        if key is not None:
+            await store(inbound.PLATFORM, key, kind, body)
+
+    @app.command(SLASH_COMMANDS[0])
+    async def command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await keep("command", body)
+        await ack()
+
+    @app.event("message")
+    async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only what a person writes to the bot in the DM; not edits, joins or bots.
+        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+            await keep("event", body)
+
+    @app.action(ACTION_PATTERN)
+    async def action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await keep("action", body)
+        await ack()
+
+    return app

@@ -1,0 +1,124 @@
+"""Neutral messages as Block Kit, within Slack's published limits.
+
+Every text is escaped (`&`, `<`, `>`), so nothing a person wrote becomes a
+link, a mention or a broadcast. Long texts are split over several blocks; a
+message with more than 50 blocks becomes several messages, the buttons last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.text import neutralise_broadcasts
+
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+CONTEXT_MAX = 2000
+HEADER_MAX = 150
+BUTTON_MAX = 75
+FIELDS_MAX = 10
+BLOCKS_MAX = 50
+TEXT_MAX = 3000  # the notification text; Slack truncates far later, people read far less
+
+
+def escape(text: str) -> str:
+    text = neutralise_broadcasts(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Escaped pieces of `text`, each at most `limit` long, split at line or word ends."""
+    pieces: list[str] = []
+    rest = text
+    while rest:
+        cut = len(rest)
+        while len(escape(rest[:cut])) > limit:
+            cut = max(1, min(cut - 1, int(cut * limit / len(escape(rest[:cut])))))
+        if cut < len(rest):
+            for sep in ("\n", " "):
+                at = rest.rfind(sep, 0, cut)
+                if at > cut // 2:
+                    cut = at + 1
+                    break
+        pieces.append(escape(rest[:cut]))
+        rest = rest[cut:]
+    return pieces or [""]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _quoted(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.split("\n"))
+
+
+def _quote_blocks(label: str, text: str) -> list[dict[str, Any]]:
+    head = f"*{escape(label)}*\n"
+    pieces = _chunks(text, (SECTION_MAX - len(head)) // 2)  # room for the "> " on each line
+    blocks = [_section(_quoted(p)) for p in pieces]
+    blocks[0]["text"]["text"] = head + blocks[0]["text"]["text"]
+    return blocks
+
+
+def _columns(block: Columns) -> list[dict[str, Any]]:
+    title = f"*{escape(block.title)}*"
+    fields = [f"*{escape(c.label)}*\n{escape(c.text)}" for c in block.columns]
+    if len(fields) <= FIELDS_MAX and all(len(f) <= FIELD_MAX for f in fields):
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": title},
+                 "fields": [{"type": "mrkdwn", "text": f} for f in fields]}]
+    # Too long to stand side by side: one after the other.
+    blocks = [_section(title)]
+    for column in block.columns:
+        blocks += _quote_blocks(column.label, column.text)
+    return blocks
+
+
+def _buttons(block: Buttons) -> dict[str, Any]:
+    seen: dict[str, int] = {}
+    elements = []
+    for button in block.buttons:
+        # action_id must be unique in its block; "#n" is dropped again on the way in.
+        n = seen.get(button.action, 0)
+        seen[button.action] = n + 1
+        element: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": button.label[:BUTTON_MAX], "emoji": True},
+            "action_id": button.action if n == 0 else f"{button.action}#{n}",
+            "value": button.value[:2000],
+        }
+        if button.style:
+            element["style"] = button.style
+        elements.append(element)
+    return {"type": "actions", "elements": elements[:25]}
+
+
+def blocks_for(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, Heading):
+            text = neutralise_broadcasts(block.text)
+            blocks.append({"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                                      "text": text[:HEADER_MAX - 1] + "…" if len(text) > HEADER_MAX else text}})
+        elif isinstance(block, Paragraph):
+            blocks += [_section(p) for p in _chunks(block.text, SECTION_MAX)]
+        elif isinstance(block, Context):
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _chunks(block.text, CONTEXT_MAX)[0]}]})
+        elif isinstance(block, Quote):
+            blocks += _quote_blocks(block.label, block.text)
+        elif isinstance(block, Columns):
+            blocks += _columns(block)
+        elif isinstance(block, Divider):
+            blocks.append({"type": "divider"})
+        elif isinstance(block, Buttons):
+            blocks.append(_buttons(block))
+    return blocks
+
+
+def render(message: Message) -> list[dict[str, Any]]:
+    """chat.postMessage arguments (without `channel`): one dict per message to send."""
+    blocks = blocks_for(message)
+    text = _chunks(message.text, TEXT_MAX)[0]
+    parts = [blocks[i:i + BLOCKS_MAX] for i in range(0, len(blocks), BLOCKS_MAX)] or [[]]
+    return [{"text": text, "blocks": part} for part in parts]

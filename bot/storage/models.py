@@ -1,0 +1,196 @@
+"""The tables. Every step of every conversation is a row here.
+
+Timestamps are aware UTC datetimes (SQLModel's `UTCDateTime` refuses naive
+ones), so time zones are only a question of display.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Person(SQLModel, table=True):
+    """Someone the bot has met on a platform."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    team_id: str | None = Field(default=None, max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    platform_locale: str | None = Field(default=None, max_length=32)
+    language_override: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    is_bot: bool = False
+    profile_refreshed_at: datetime | None = None
+    # The DM conversation with the bot, once known (Slack `D…` id).
+    dm_channel: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contract(SQLModel, table=True):
+    """One learning contract between the parties of one flow."""
+
+    __table_args__ = (Index("ix_contract_status_followup", "status", "followup_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow: str = Field(max_length=32)
+    title: str = Field(default="", max_length=300)
+    status: str = Field(max_length=32)
+    # An approved contract is a version; a change afterwards makes the next one.
+    version: int = 1
+    # Each submit-and-review round; names the approval message of that round.
+    round: int = 0
+    group_key: str | None = Field(default=None, max_length=64, index=True)
+    starter_id: int = Field(foreign_key="person.id")
+    followup_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class Party(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("contract_id", "person_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=32)
+
+
+class Answer(SQLModel, table=True):
+    """One person's answer to one question of one phase; `text` is None when skipped."""
+
+    __table_args__ = (
+        UniqueConstraint("contract_id", "person_id", "role", "phase", "question_key", "version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=32)
+    phase: str = Field(max_length=32)
+    question_key: str = Field(max_length=64)
+    version: int = 1
+    text: str | None = Field(default=None, max_length=4000)
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """A party has sent its answers for a phase (pressed Send)."""
+
+    __table_args__ = (UniqueConstraint("contract_id", "person_id", "role", "phase"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=32)
+    phase: str = Field(max_length=32)
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class DialogSession(SQLModel, table=True):
+    """One person working through one script: the dialog engine's saved state.
+
+    A person answers one session at a time; the others wait in `queued`.
+    """
+
+    __table_args__ = (Index("ix_session_person_status", "person_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    flow: str = Field(max_length=32)
+    phase: str = Field(max_length=32)
+    role: str = Field(max_length=32)
+    contract_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", max_length=16)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    nudged_at: datetime | None = None
+    stalled_reported_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Approval(SQLModel, table=True):
+    """A leader's decision on one round of a contract."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    version: int
+    round: int
+    approver_id: int = Field(foreign_key="person.id")
+    decision: str = Field(max_length=32)
+    comment: str | None = Field(default=None, max_length=4000)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: approvals, change requests, submissions, deletions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    action: str = Field(max_length=64)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class InboxEvent(SQLModel, table=True):
+    """A request from a platform, written before it is acknowledged.
+
+    `dedupe_key` is unique, so a retried or redelivered request is stored once
+    and processed once.
+    """
+
+    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    dedupe_key: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send. Kept until the platform has taken it.
+
+    `ref` names a post that a later `update` replaces; `dedupe_key` makes
+    "send this once" (a nudge, a reminder) a constraint, not a hope.
+    """
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # post | update | respond
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    channel: str | None = Field(default=None, max_length=64)
+    ref: str | None = Field(default=None, max_length=128, unique=True)
+    update_ref: str | None = Field(default=None, max_length=128)
+    response_url: str | None = Field(default=None, max_length=1000)
+    dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
+    language: str = Field(default="da", max_length=8)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=2000)
+    # Where the platform put it, for later updates.
+    sent_channel: str | None = Field(default=None, max_length=64)
+    sent_ts: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

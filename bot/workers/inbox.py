@@ -1,0 +1,136 @@
+"""The inbox: every request is a row before it is acknowledged, and is
+processed from the database, once.
+
+A retried or redelivered request has the same `dedupe_key` and is stored once.
+Processing a row and the messages it causes commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.core.events import CommandIn, Incoming
+from bot.flows.context import Context, Texts
+from bot.flows.router import Router
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import InboxEvent, Person
+from bot.workers.platform import Platform
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+PROFILE_MAX_AGE = timedelta(days=1)
+
+
+class Inbox:
+    def __init__(self, db: Database, settings: Settings, texts: Texts, router: Router,
+                 platforms: dict[str, Platform], now: Callable[[], datetime],
+                 on_processed: Callable[[], None]) -> None:
+        self.db, self.settings, self.texts, self.router = db, settings, texts, router
+        self.platforms, self.now, self.on_processed = platforms, now, on_processed
+        self.wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def store(self, platform: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Write a request down; False if it was there already (a retry)."""
+        try:
+            async with self.db.transaction() as s:
+                s.add(InboxEvent(platform=platform, dedupe_key=dedupe_key[:255], kind=kind,
+                                 payload=payload, received_at=self.now()))
+        except IntegrityError:
+            return False
+        self.wake.set()
+        return True
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.clock_interval_seconds)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            try:
+                await self.process_pending()
+            except Exception:  # keep the loop alive; the row stays pending
+                log.exception("inbox processing failed")
+                await asyncio.sleep(1)
+
+    async def process_pending(self) -> int:
+        """Process pending rows in arrival order until none is left."""
+        done = 0
+        async with self._lock:
+            while True:
+                async with self.db.transaction() as s:
+                    row = (await s.exec(select(InboxEvent).where(InboxEvent.status == "pending")
+                                        .order_by(col(InboxEvent.id)).limit(1))).first()
+                if row is None:
+                    return done
+                await self._process(row)
+                done += 1
+
+    async def _process(self, row: InboxEvent) -> None:
+        platform = self.platforms.get(row.platform)
+        try:
+            event = platform.translate(row.kind, row.payload) if platform else None
+            people = await self._people(platform, event) if event and platform else {}
+            async with self.db.transaction() as s:
+                claimed = (await s.exec(select(InboxEvent).where(InboxEvent.id == row.id,
+                                                                 InboxEvent.status == "pending")
+                                        .with_for_update(skip_locked=True))).first()
+                if claimed is None:
+                    return  # another instance took it
+                if event is not None and event.user in people:
+                    people = {k: await s.merge(p) for k, p in people.items()}
+                    ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
+                    await self.router.handle(ctx, event, people)
+                claimed.status, claimed.processed_at = "done", self.now()
+                s.add(claimed)
+        except Exception as exc:
+            log.exception("inbox event %s failed", row.id)
+            async with self.db.transaction() as s:
+                again = await s.get(InboxEvent, row.id)
+                if again is not None and again.status == "pending":
+                    again.attempts += 1
+                    again.error = repr(exc)[:2000]
+                    if again.attempts >= MAX_ATTEMPTS:
+                        again.status = "failed"
+                    s.add(again)
+            return
+        self.on_processed()
+
+    async def _people(self, platform: Platform, event: Incoming) -> dict[str, Person]:
+        """The people an event names, known and fresh; unknown mentions are left out."""
+        ids = [event.user, *(event.mentions if isinstance(event, CommandIn) else ())]
+        found: dict[str, Person] = {}
+        async with self.db.transaction() as s:
+            for person in (await s.exec(select(Person).where(
+                    Person.platform == platform.name, col(Person.external_id).in_(ids)))).all():
+                found[person.external_id] = person
+        now = self.now()
+        for external_id in dict.fromkeys(ids):
+            known = found.get(external_id)
+            if known and known.profile_refreshed_at and now - known.profile_refreshed_at < PROFILE_MAX_AGE:
+                continue
+            profile = await platform.profile(external_id)
+            if profile is None and external_id != event.user:
+                continue
+            async with self.db.transaction() as s:
+                person = (await s.exec(select(Person).where(
+                    Person.platform == platform.name, Person.external_id == external_id))).first()
+                person = person or Person(platform=platform.name, external_id=external_id,
+                                          display_name=external_id, created_at=now)
+                if profile is not None:
+                    person.display_name = profile.display_name or external_id
+                    person.platform_locale, person.timezone = profile.locale, profile.timezone
+                    person.is_bot, person.team_id = profile.is_bot, profile.team_id
+                    person.profile_refreshed_at = now
+                s.add(person)
+            found[external_id] = person
+        return found

@@ -1,0 +1,171 @@
+"""The outbox: messages are rows until the platform has taken them.
+
+Rows to one person or channel go out in order; a failure holds back the rows
+behind it, and the row is tried again later with backoff, for as long as the
+failure is temporary. Rows are leased while being sent, so a second instance
+does not send them too, and a crashed sender's rows are taken up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.storage.db import Database
+from bot.storage.models import OutboxMessage, Person
+from bot.workers.platform import Delivered, PermanentFailure, Platform, TemporaryFailure
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+BATCH = 200
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def lane(row: OutboxMessage) -> str:
+    """Rows in one lane go out in order: one person's, or one channel's."""
+    return f"person:{row.person_id}" if row.person_id else f"channel:{row.channel or row.response_url}"
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
+class Outbox:
+    def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
+                 interval: float) -> None:
+        self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
+        self.wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            try:
+                await self.send_due()
+            except Exception:
+                log.exception("outbox sending failed")
+                await asyncio.sleep(1)
+
+    async def send_due(self) -> int:
+        """Send what is due until nothing is; returns how many rows were sent."""
+        sent = 0
+        async with self._lock:
+            while True:
+                batch = await self._claim()
+                if not batch:
+                    return sent
+                lanes: dict[str, list[OutboxMessage]] = defaultdict(list)
+                for row in batch:
+                    lanes[lane(row)].append(row)
+                results = await asyncio.gather(*(self._lane(rows) for rows in lanes.values()))
+                sent += sum(results)
+                if sum(results) == 0:
+                    return sent
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = self.now()
+        async with self.db.transaction() as s:
+            rows = list((await s.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.status).in_(("pending", "sending")),
+                       col(OutboxMessage.next_attempt_at) <= now)
+                .order_by(col(OutboxMessage.id)).limit(BATCH)
+                .with_for_update(skip_locked=True))).all())
+            # Keep order per target: nothing overtakes an earlier row that is not due yet.
+            waiting = (await s.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.status).in_(("pending", "sending")),
+                       col(OutboxMessage.next_attempt_at) > now))).all()
+            first_waiting: dict[str, int] = {}
+            for row in waiting:
+                first_waiting[lane(row)] = min(row.id, first_waiting.get(lane(row), row.id))
+            taken = [r for r in rows if r.id < first_waiting.get(lane(r), r.id + 1)]
+            for row in taken:
+                row.status, row.next_attempt_at = "sending", now + LEASE
+                s.add(row)
+        return taken
+
+    async def _lane(self, rows: list[OutboxMessage]) -> int:
+        sent = 0
+        for index, row in enumerate(rows):
+            outcome = await self._send(row)
+            if outcome is None:
+                # Held back: release what follows in this lane for a later round.
+                await self._release(rows[index + 1:], row.next_attempt_at)
+                break
+            sent += outcome
+        return sent
+
+    async def _send(self, row: OutboxMessage) -> int | None:
+        """1 when sent, 0 when given up, None when it must wait."""
+        platform = self.platforms.get(row.platform)
+        original = None
+        if row.kind == "update" and row.update_ref and row.update_ref.startswith("outbox:"):
+            async with self.db.transaction() as s:
+                original = await s.get(OutboxMessage, int(row.update_ref.split(":", 1)[1]))
+            if original is not None and original.status != "sent":
+                if original.status == "failed":
+                    await self._finish(row, "failed", error="the message to update was never sent")
+                    return 0
+                await self._retry(row, "waiting for the message it updates", timedelta(seconds=2))
+                return None
+        if platform is None:
+            await self._retry(row, f"platform {row.platform} is not configured", MAX_BACKOFF)
+            return None
+        try:
+            delivered = await platform.deliver(row, original)
+        except TemporaryFailure as exc:
+            log.warning("outbox %s: %s; will try again", row.id, exc)
+            await self._retry(row, str(exc), backoff(row.attempts))
+            return None
+        except PermanentFailure as exc:
+            log.error("outbox %s refused: %s", row.id, exc)
+            await self._finish(row, "failed", error=str(exc))
+            return 0
+        await self._finish(row, "sent", delivered=delivered)
+        return 1
+
+    async def _retry(self, row: OutboxMessage, error: str, wait: timedelta) -> None:
+        async with self.db.transaction() as s:
+            fresh = await s.get(OutboxMessage, row.id)
+            assert fresh is not None
+            fresh.status, fresh.attempts = "pending", fresh.attempts + 1
+            fresh.next_attempt_at, fresh.last_error = self.now() + wait, error[:2000]
+            s.add(fresh)
+        row.next_attempt_at = fresh.next_attempt_at
+
+    async def _release(self, rows: list[OutboxMessage], after: datetime) -> None:
+        if not rows:
+            return
+        async with self.db.transaction() as s:
+            for row in rows:
+                fresh = await s.get(OutboxMessage, row.id)
+                if fresh is not None and fresh.status == "sending":
+                    fresh.status, fresh.next_attempt_at = "pending", after
+                    s.add(fresh)
+
+    async def _finish(self, row: OutboxMessage, status: str, *, error: str | None = None,
+                      delivered: Delivered | None = None) -> None:
+        async with self.db.transaction() as s:
+            fresh = await s.get(OutboxMessage, row.id)
+            assert fresh is not None
+            fresh.status, fresh.last_error = status, error[:2000] if error else fresh.last_error
+            if delivered is not None:
+                fresh.sent_at = self.now()
+                fresh.sent_channel, fresh.sent_ts = delivered.channel, delivered.message_id
+                if fresh.kind == "post" and fresh.person_id and delivered.channel:
+                    person = await s.get(Person, fresh.person_id)
+                    if person is not None and person.dm_channel != delivered.channel:
+                        person.dm_channel = delivered.channel
+                        s.add(person)
+            s.add(fresh)
+

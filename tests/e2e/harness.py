@@ -1,0 +1,186 @@
+"""The bot as a person meets it: the real ASGI app on loopback, a stand-in of
+the Slack Web API on loopback, signed requests, and a controlled clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+
+from bot.app import create_app
+from bot.settings import Settings
+from tests.fakes import slack_signing as signing
+from tests.fakes.slack_api import FakeSlack, dm_channel_id
+from tests.support.server import LoopbackServer
+from tests.support.slack_specs import assert_valid_message
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+
+
+class FakeClock:
+    """The bot's `now`: real time until a test moves it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@dataclass
+class Bot:
+    """A running bot process (app + server) against the fake Slack."""
+
+    database_url: str
+    slack: FakeSlack
+    clock: FakeClock
+    server: LoopbackServer | None = None
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
+
+    def settings(self) -> Settings:
+        return Settings(_env_file=None, database_url=self.database_url, slack_bot_token=TOKEN,
+                        slack_signing_secret=SECRET, slack_api_url=self.slack.api_url,
+                        clock_interval_seconds=3600)
+
+    async def start(self) -> None:
+        self.app = create_app(self.settings(), now=self.clock)
+        self.server = LoopbackServer(self.app)
+        await self.server.start()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+    async def tick(self) -> None:
+        """What the clock's next wake-up does."""
+        await self.runtime.tick()
+
+    # ---- raw requests -------------------------------------------------
+    async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
+                   signed: bool = True, timestamp: int | None = None) -> httpx.Response:
+        assert self.server is not None
+        all_headers = {"Content-Type": content_type}
+        if signed:
+            all_headers |= signing.sign(body, SECRET, timestamp)
+        all_headers |= headers or {}
+        return await self.http.post(f"{self.server.url}/slack/events", content=body, headers=all_headers)
+
+
+class Chat:
+    """A person's-eye driver: say, command, click, and read what came back."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.slack = bot.slack
+        # Per person: how many of their messages earlier expectations have read.
+        self.read: dict[str, int] = {}
+
+    def person(self, user_id: str, name: str, locale: str = "da-DK", tz: str = "Europe/Copenhagen") -> None:
+        self.slack.add_user(user_id, name, locale=locale, tz=tz)
+
+    async def command(self, user: str, text: str, **headers: str) -> httpx.Response:
+        body = signing.slash_command_body(text=text, user_id=user,
+                                          response_url=self.slack.response_url(user=user))
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def say(self, user: str, text: str, *, event_id: str | None = None,
+                  headers: dict[str, str] | None = None) -> httpx.Response:
+        body = signing.event_body(signing.dm_message_event(user, text, channel=dm_channel_id(user)),
+                                  event_id=event_id)
+        response = await self.bot.post(body, content_type="application/json", headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    def find_button(self, user: str, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The newest message in the user's DM with a live button of that label."""
+        for (channel, _ts), message in reversed(list(self.slack.messages.items())):
+            if channel != dm_channel_id(user):
+                continue
+            for block in message.get("blocks") or []:
+                for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                    if element["text"]["text"] == label:
+                        return message | {"channel": channel}, element
+        raise AssertionError(f"no live button {label!r} for {user}:\n{self.slack.dump()}")
+
+    async def click(self, user: str, label: str, *, as_user: str | None = None,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+        message, element = self.find_button(user, label)
+        presser = as_user or user
+        body = signing.block_actions_body(
+            presser, element["action_id"], element.get("value", ""), message_ts=message["ts"],
+            channel_id=message["channel"], response_url=self.slack.response_url(user=presser))
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    # ---- reading ------------------------------------------------------
+    def texts(self, user: str) -> list[str]:
+        return [message_text(m) for m in self.slack.messages_to(user)]
+
+    async def expect(self, user: str, *fragments: str, timeout: float = 5.0) -> str:
+        """Wait for the next message to `user` that holds every fragment; return its text.
+
+        Messages are read in order: what an earlier expectation read is not read again.
+        """
+
+        def found(_: FakeSlack) -> tuple[int, str] | None:
+            texts = self.texts(user)
+            for index in range(self.read.get(user, 0), len(texts)):
+                if all(f in texts[index] for f in fragments):
+                    return index, texts[index]
+            return None
+
+        index, text = await self.slack.wait_for(found, timeout=timeout)
+        self.read[user] = index + 1
+        return text
+
+    def count(self, user: str, fragment: str) -> int:
+        return sum(fragment in t for t in self.texts(user))
+
+    async def settle(self) -> None:
+        """Let the bot finish what it was asked: nothing pending in inbox or outbox."""
+        await self.bot.runtime.inbox.process_pending()
+        await self.bot.runtime.outbox.send_due()
+
+    def check_payloads(self) -> None:
+        for call in self.slack.calls:
+            if call.method in ("chat.postMessage", "chat.update") and not call.failed:
+                assert_valid_message(call.args)
+
+
+def message_text(args: dict[str, Any]) -> str:
+    """Everything a person reads in a message: its blocks' texts, or its text."""
+    parts: list[str] = []
+    for block in args.get("blocks") or []:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        for f in block.get("fields") or []:
+            parts.append(f["text"])
+        for element in block.get("elements") or []:
+            if isinstance(element.get("text"), dict):
+                parts.append("[" + element["text"]["text"] + "]")
+            elif isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts) if parts else str(args.get("text", ""))
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=1)

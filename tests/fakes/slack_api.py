@@ -1,0 +1,515 @@
+"""A recording stand-in for the Slack Web API (and response_url webhooks), as a Starlette app.
+
+Modelled on slack-bolt's own mock Web API server: it checks the bearer token, answers
+with Slack-shaped JSON and remembers every call so tests can assert on what the bot sent.
+
+Usage::
+
+    fake = FakeSlack()
+    fake.add_user("U1", "lise")
+    async with serve(fake.app) as server:
+        fake.base_url = server.url
+        client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+T = TypeVar("T")
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+BOT_NAME = "laeringsbot"
+APP_ID = "A1"
+TEAM_ID = "T1"
+TEAM_NAME = "Testteam"
+TEAM_URL = "https://testteam.slack.com/"
+
+# Fields Slack documents as "a JSON-based array ..., presented as a URL-encoded string".
+_JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "unfurls"})
+_MAX_BLOCKS = 50
+_MAX_TEXT = 40_000
+_RESPONSE_URL = "response_url"
+_FAULT_ERRORS = {429: "ratelimited", 500: "fatal_error", 503: "service_unavailable"}
+
+
+def dm_channel_id(user_id: str) -> str:
+    """The fake's DM channel for a user: ``U123`` -> ``D123``; anything else is returned unchanged."""
+    return "D" + user_id[1:] if user_id.startswith("U") else user_id
+
+
+def _same_conversation(a: str, b: str) -> bool:
+    return dm_channel_id(a) == dm_channel_id(b)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in {"1", "true"}
+
+
+@dataclass
+class Call:
+    """One request the fake received, recorded when answered.
+
+    ``failed`` is set for injected faults and for ``ok: false`` / non-200 answers;
+    ``headers`` keys are lower-case; ``path`` is the request path.
+    """
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    failed: bool = False
+    status: int = 200
+    response: Any = None
+    path: str = ""
+
+
+@dataclass
+class _Fault:
+    status: int | None
+    retry_after: int | None
+    timeout: float | None
+    error: str | None
+    remaining: int
+
+
+@dataclass
+class _User:
+    id: str
+    name: str
+    locale: str
+    tz: str
+    real_name: str
+    display_name: str
+    is_bot: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_slack(self, *, include_locale: bool) -> dict[str, Any]:
+        now = datetime.now(ZoneInfo(self.tz))
+        offset = now.utcoffset()
+        user: dict[str, Any] = {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "deleted": False,
+            "real_name": self.real_name,
+            "tz": self.tz,
+            "tz_label": now.tzname(),
+            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "profile": {
+                "real_name": self.real_name,
+                "real_name_normalized": self.real_name,
+                "display_name": self.display_name,
+                "display_name_normalized": self.display_name,
+                "team": TEAM_ID,
+            },
+            "is_admin": False,
+            "is_owner": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "updated": 1700000000,
+        }
+        # Real Slack omits the locale unless asked, so a bot that forgets include_locale fails here too.
+        if include_locale:
+            user["locale"] = self.locale
+        user.update(self.extra)
+        return user
+
+
+class FakeSlack:
+    """Recording fake of the Slack Web API. Serve ``.app``, then set ``.base_url``.
+
+    State worth asserting on: ``calls`` (every request, in answer order), ``users``
+    (the users.info registry) and ``messages`` (live bot messages keyed by ``(channel, ts)``).
+    """
+
+    def __init__(self, *, token: str | None = None) -> None:
+        """``token``: if given, only this exact bot token is accepted (else any ``xoxb-...``)."""
+        self.token = token
+        self.calls: list[Call] = []
+        self.base_url: str | None = None
+        self.users: dict[str, _User] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._faults: dict[str, list[_Fault]] = {}
+        self._response_url_users: dict[str, str] = {}
+        self._ts_counter = itertools.count(1)
+        self._token_counter = itertools.count(1)
+        self.add_user(BOT_USER_ID, BOT_NAME, locale="en-US", is_bot=True)
+        self.app = Starlette(
+            routes=[
+                Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/response_url/{token}", self._response_url, methods=["POST"]),
+            ]
+        )
+
+    # ---- set-up -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """Base URL to hand to ``AsyncWebClient(base_url=...)``."""
+        return f"{self._require_base_url()}/api/"
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        locale: str = "da-DK",
+        tz: str = "Europe/Copenhagen",
+        *,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        is_bot: bool = False,
+        **extra: Any,
+    ) -> None:
+        """Register a user for ``users.info``; ``extra`` is merged into the returned user object."""
+        self.users[user_id] = _User(
+            id=user_id,
+            name=name,
+            locale=locale,
+            tz=tz,
+            real_name=real_name if real_name is not None else name.title(),
+            display_name=display_name if display_name is not None else name,
+            is_bot=is_bot,
+            extra=extra,
+        )
+
+    def response_url(self, token: str | None = None, *, user: str | None = None) -> str:
+        """A response_url pointing at this fake; ``user`` ties its messages to ``messages_to(user)``."""
+        token = token or f"rt{next(self._token_counter)}"
+        if user is not None:
+            self._response_url_users[token] = user
+        return f"{self._require_base_url()}/response_url/{token}"
+
+    def fail_next(
+        self,
+        method: str,
+        status: int | None = None,
+        *,
+        retry_after: int | None = 1,
+        times: int = 1,
+        timeout: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (or ``"response_url"``) misbehave.
+
+        - ``status=429`` (the default without ``timeout``): HTTP 429, ``Retry-After: retry_after``.
+        - ``status=500``/``503``/...: that status with an ``{"ok": false, "error": ...}`` body.
+        - ``timeout=s``: hold the answer ``s`` seconds. If the client hangs up meanwhile, the call is
+          recorded as failed and has no effect; otherwise it is answered normally (or with
+          ``status``, if given).
+        """
+        if status is None and timeout is None:
+            status = 429
+        self._faults.setdefault(method, []).append(
+            _Fault(status=status, retry_after=retry_after, timeout=timeout, error=error, remaining=times)
+        )
+
+    def clear(self) -> None:
+        """Forget recorded calls and pending faults; users and posted messages stay."""
+        self.calls.clear()
+        self._faults.clear()
+
+    # ---- assertions ---------------------------------------------------------------------
+
+    def calls_of(self, method: str, *, include_failed: bool = False) -> list[Call]:
+        """Recorded calls of one method, in order."""
+        return [c for c in self.calls if c.method == method and (include_failed or not c.failed)]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Args of successful chat.postMessage calls; ``U123`` and ``D123`` count as the same DM."""
+        return [
+            c.args
+            for c in self.calls_of("chat.postMessage")
+            if channel is None or _same_conversation(str(c.args.get("channel", "")), channel)
+        ]
+
+    def messages_to(self, user_id: str) -> list[dict[str, Any]]:
+        """Args of everything the user would see: DM posts, ephemerals and their response_url replies."""
+        return [c.args for c in self.calls if not c.failed and self._seen_by(c, user_id)]
+
+    def _seen_by(self, call: Call, user_id: str) -> bool:
+        if call.method == "chat.postMessage":
+            return _same_conversation(str(call.args.get("channel", "")), user_id)
+        if call.method == "chat.postEphemeral":
+            return call.args.get("user") == user_id
+        if call.method == _RESPONSE_URL:
+            return self._response_url_users.get(call.path.rsplit("/", 1)[-1]) == user_id
+        return False
+
+    async def wait_for(self, predicate: Callable[[FakeSlack], T], timeout: float = 5.0) -> T:
+        """Poll every 20 ms until ``predicate(self)`` is truthy and return its value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = predicate(self)
+            if result:
+                return result
+            if loop.time() >= deadline:
+                raise AssertionError(f"condition not met within {timeout}s; {self.dump()}")
+            await asyncio.sleep(0.02)
+
+    async def wait_for_calls(self, n: int, method: str | None = None, timeout: float = 5.0) -> list[Call]:
+        """Wait until at least ``n`` calls (of ``method``, failed ones included) were recorded."""
+
+        def matching(fake: FakeSlack) -> list[Call]:
+            found = [c for c in fake.calls if method is None or c.method == method]
+            return found if len(found) >= n else []
+
+        return await self.wait_for(matching, timeout)
+
+    def dump(self, last: int = 20) -> str:
+        """The most recent calls, one per line, for assertion messages."""
+        shown = self.calls[-last:]
+        lines = [f"{len(self.calls)} call(s) recorded, last {len(shown)}:"]
+        for c in shown:
+            flag = f" [FAILED {c.status}]" if c.failed else ""
+            args = json.dumps(c.args, ensure_ascii=False, default=str)
+            lines.append(f"  {c.method}{flag} {args[:300]}{'...' if len(args) > 300 else ''}")
+        return "\n".join(lines)
+
+    # ---- HTTP ---------------------------------------------------------------------------
+
+    async def _api(self, request: Request) -> Response:
+        call = await self._start_call(request.path_params["method"], request)
+        fault_response = await self._apply_fault(call, request)
+        if fault_response is not None:
+            return fault_response
+
+        auth_error = self._check_auth(call.headers.get("authorization", ""))
+        body = {"ok": False, "error": auth_error} if auth_error else self._dispatch(call.method, call.args)
+        self._record(call, failed=not body["ok"], status=200, response=body)
+        return JSONResponse(body)
+
+    async def _response_url(self, request: Request) -> Response:
+        call = await self._start_call(_RESPONSE_URL, request)
+        fault_response = await self._apply_fault(call, request)
+        if fault_response is not None:
+            return fault_response
+
+        if not any(k in call.args for k in ("text", "blocks", "attachments", "delete_original")):
+            self._record(call, failed=True, status=400, response="no_text")
+            return PlainTextResponse("no_text", status_code=400)
+        self._record(call, failed=False, status=200, response="ok")
+        return PlainTextResponse("ok")
+
+    async def _start_call(self, method: str, request: Request) -> Call:
+        if self.base_url is None:
+            self.base_url = str(request.base_url).rstrip("/")
+        args = await _read_args(request)
+        return Call(method, args, dict(request.headers), path=request.url.path)
+
+    def _record(self, call: Call, *, failed: bool, status: int, response: Any) -> None:
+        # Recorded when answered rather than when received, so a delayed call lands
+        # where its effect becomes visible.
+        call.failed, call.status, call.response = failed, status, response
+        self.calls.append(call)
+
+    async def _apply_fault(self, call: Call, request: Request) -> Response | None:
+        """Answer for an injected fault, or None to handle the call normally."""
+        faults = self._faults.get(call.method)
+        if not faults:
+            return None
+        fault = faults[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            faults.pop(0)
+
+        if fault.timeout is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + fault.timeout
+            while loop.time() < deadline:
+                if await request.is_disconnected():
+                    self._record(call, failed=True, status=499, response=None)
+                    return Response(status_code=499)
+                await asyncio.sleep(0.02)
+            if fault.status is None:
+                return None
+
+        status = fault.status or 429
+        error = fault.error or _FAULT_ERRORS.get(status, "internal_error")
+        body = {"ok": False, "error": error}
+        headers: dict[str, str] = {}
+        if status == 429 and fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        self._record(call, failed=True, status=status, response=body)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def _check_auth(self, authorization: str) -> str | None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return "not_authed"
+        if not token.startswith("xoxb-") or (self.token is not None and token != self.token):
+            return "invalid_auth"
+        return None
+
+    def _require_base_url(self) -> str:
+        if self.base_url is None:
+            raise RuntimeError("set FakeSlack.base_url to the server URL first")
+        return self.base_url
+
+    # ---- Web API methods ----------------------------------------------------------------
+
+    def _dispatch(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "conversations.open": self._conversations_open,
+            "users.info": self._users_info,
+        }.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        return handler(args)
+
+    def _next_ts(self) -> str:
+        micros = next(self._ts_counter) * 100
+        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": TEAM_URL,
+            "team": TEAM_NAME,
+            "user": BOT_NAME,
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if error := _content_error(args, text_required=True):
+            return {"ok": False, "error": error}
+        channel = dm_channel_id(str(channel))
+        ts = self._next_ts()
+        message = self._bot_message(args, ts)
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel"), args.get("ts")
+        missing = [name for name, value in (("channel", channel), ("ts", ts)) if not value]
+        if missing:
+            return _invalid_arguments(missing)
+        # Slack's docs: for DMs chat.update needs the D... id, a user id is rejected.
+        if str(channel).startswith(("U", "W")):
+            return {"ok": False, "error": "channel_not_found"}
+        if error := _content_error(args, text_required=False):
+            return {"ok": False, "error": error}
+        message = self.messages.get((str(channel), str(ts)))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        for key in ("text", "blocks", "attachments", "metadata"):
+            if key in args:
+                message[key] = args[key]
+        return {"ok": True, "channel": channel, "ts": ts, "text": message.get("text", ""), "message": message}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        missing = [name for name in ("channel", "user") if not args.get(name)]
+        if missing:
+            return _invalid_arguments(missing)
+        if error := _content_error(args, text_required=True):
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        if not channel or channel.startswith(("U", "W")):
+            return {"ok": False, "error": "channel_not_found"}
+        if self.messages.pop((channel, ts), None) is None:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [u.strip() for u in str(args.get("users", "")).split(",") if u.strip()]
+        if not users:
+            if channel := args.get("channel"):
+                return {"ok": True, "channel": {"id": channel}}
+            return {"ok": False, "error": "users_list_not_supplied"}
+        channel_id = dm_channel_id(users[0]) if len(users) == 1 else "G" + "".join(u[1:] for u in users)
+        return {"ok": True, "channel": {"id": channel_id}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user.as_slack(include_locale=_truthy(args.get("include_locale")))}
+
+    def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": args.get("text", ""),
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "metadata", "thread_ts"):
+            if key in args:
+                message[key] = args[key]
+        return message
+
+
+def _invalid_arguments(missing: list[str]) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": "invalid_arguments",
+        "response_metadata": {"messages": [f"[ERROR] missing required field: {name}" for name in missing]},
+    }
+
+
+def _content_error(args: dict[str, Any], *, text_required: bool) -> str | None:
+    """The error Slack would give for the message content, if any."""
+    blocks = args.get("blocks")
+    if blocks is not None and (
+        not isinstance(blocks, list)
+        or len(blocks) > _MAX_BLOCKS
+        or not all(isinstance(b, dict) and b.get("type") for b in blocks)
+    ):
+        return "invalid_blocks"
+    if len(str(args.get("text", ""))) > _MAX_TEXT:
+        return "msg_too_long"
+    if text_required and not (args.get("text") or blocks or args.get("attachments")):
+        return "no_text"
+    return None
+
+
+async def _read_args(request: Request) -> dict[str, Any]:
+    """Query string plus JSON or urlencoded body, with JSON-string fields decoded."""
+    args: dict[str, Any] = dict(request.query_params)
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if raw:
+        if content_type == "application/json":
+            body = json.loads(raw)
+            args.update(body if isinstance(body, dict) else {"_body": body})
+        else:
+            args.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    for key in _JSON_FIELDS & args.keys():
+        value = args[key]
+        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+            try:
+                args[key] = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # left as a string so validation reports invalid_blocks, like Slack
+    return args
+
