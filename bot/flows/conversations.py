@@ -146,11 +146,13 @@ class Conversations:
 
         if isinstance(say, Ask):
             question = dialog.questions[say.key].ask[session.role](lang).format(**values)
-            blocks: list = [
-                Small(text=ctx.t(person, "dialog.progress", number=say.number, total=say.total)
-                      + " · " + question_title(say.key)),
-                Paragraph(text=f"*{question}*"),
-            ]
+            if say.editing:
+                where = ctx.t(person, "dialog.editing")
+            else:
+                where = ctx.t(person, "dialog.progress", number=say.number, total=say.total)
+            blocks: list = [Paragraph(text=f"*{question}*")]
+            if say.total > 1 or say.editing:
+                blocks.insert(0, Small(text=f"{where} · {question_title(say.key)}"))
             if say.previous:
                 blocks.append(Quote(label=ctx.t(person, "dialog.previous"), text=say.previous))
             hints = [ctx.t(person, "dialog.optional_hint")] if say.optional else []

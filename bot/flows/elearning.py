@@ -295,8 +295,7 @@ class ElearningFlow:
             await self._approve(ctx, contract, leader, employee, action.message)
         elif step == "request_changes":
             await self.conversations.open(
-                ctx, leader, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[contract.id],
-                intro=paragraph(ctx.t(leader, "elearning.intro_change_request", name=employee.display_name)))
+                ctx, leader, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[contract.id])
         elif step == "close":
             await self._close(ctx, contract, leader, employee, action.message)
 

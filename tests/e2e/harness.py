@@ -109,6 +109,12 @@ class Chat:
         assert response.status_code == 200, response.text
         return response
 
+    def _button_or_none(self, user: str, label: str):
+        try:
+            return self.find_button(user, label)
+        except AssertionError:
+            return None
+
     def find_button(self, user: str, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The newest message in the user's DM with a live button of that label."""
         for (channel, _ts), message in reversed(list(self.slack.messages.items())):
@@ -122,7 +128,7 @@ class Chat:
 
     async def click(self, user: str, label: str, *, as_user: str | None = None,
                     headers: dict[str, str] | None = None) -> httpx.Response:
-        message, element = self.find_button(user, label)
+        message, element = await self.slack.wait_for(lambda _: self._button_or_none(user, label))
         presser = as_user or user
         body = signing.block_actions_body(
             presser, element["action_id"], element.get("value", ""), message_ts=message["ts"],
@@ -130,6 +136,11 @@ class Chat:
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
         return response
+
+    def forget(self) -> None:
+        """Clear the stand-in's record and pending faults; read from the start again."""
+        self.slack.clear()
+        self.read.clear()
 
     # ---- reading ------------------------------------------------------
     def texts(self, user: str) -> list[str]:

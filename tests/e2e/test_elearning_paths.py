@@ -1,0 +1,182 @@
+"""The e-learning contract's other paths: groups, change requests, follow-up, nudges, languages."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import Chat
+from tests.e2e.test_elearning_slack import answer_all
+
+LISE, MADS, ANNA, SOFIE = "ULISE", "UMADS", "UANNA", "USOFIE"
+
+
+async def both_answer_before(chat: Chat, employee: str = MADS) -> None:
+    await chat.command(LISE, f"kontrakt <@{employee}|x> ABC Demens")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await answer_all(chat, LISE, ["L1", "L2", "L3"], 3)
+    await chat.click(LISE, "Send")
+    await chat.expect(employee, "Spørgsmål 1 af 3")
+    await answer_all(chat, employee, ["E1", "E2", "E3"], 3)
+    await chat.click(employee, "Send")
+    await chat.expect(LISE, "[Godkend]")
+
+
+async def test_group_leader_answers_once_and_sees_everyone_side_by_side(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> <@UANNA|anna> ABC Demens")
+    await chat.expect(LISE, "Læringskontrakten om *ABC Demens* er startet med Mads og Anna")
+    await chat.expect(LISE, "Du svarer én gang for hele gruppen")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await answer_all(chat, LISE, ["Fælles mål", "Fælles praksis", "Fælles støtte"], 3)
+    await chat.click(LISE, "Send")
+    await chat.expect(LISE, "Når Mads og Anna også har sendt")
+    for user, answers in ((MADS, ["Mads mål", "Mads praksis", "Mads støtte"]),
+                          (ANNA, ["Anna mål", "Anna praksis", "Anna støtte"])):
+        await chat.expect(user, "Spørgsmål 1 af 3")
+        await answer_all(chat, user, answers, 3)
+        await chat.click(user, "Send")
+    overview = await chat.expect(LISE, "Gruppeoverblik – ABC Demens")
+    for fragment in ("Fælles mål", "Mads mål", "Anna mål", "Anna støtte"):
+        assert fragment in overview
+    # One contract each: an approval request per employee, with the leader's answers on both.
+    await chat.settle()
+    approvals = [t for t in chat.texts(LISE) if "[Godkend]" in t]
+    assert len(approvals) == 2 and all("Fælles mål" in t for t in approvals)
+    assert chat.count(LISE, "Gruppeoverblik") == 1
+    chat.check_payloads()
+
+
+async def test_change_request_reaches_the_employee_who_resends(chat: Chat) -> None:
+    await both_answer_before(chat)
+    await chat.click(LISE, "Bed om ændringer")
+    await chat.expect(LISE, "Hvad skal Mads ændre eller uddybe?")
+    await chat.say(LISE, "Gør målet mere konkret, tak.")
+    await chat.expect(LISE, "Din kommentar er sendt til Mads")
+    await chat.expect(MADS, "Lise har bedt om ændringer", "Gør målet mere konkret, tak.")
+    summary = await chat.expect(MADS, "Intet sendes, før du trykker")
+    assert "E1" in summary and "[Send]" in summary
+    # The first approval message no longer has live buttons.
+    updated = chat.slack.calls_of("chat.update")[-1].args
+    assert "bedt om ændringer" in str(updated["blocks"]) and "actions" not in str(updated["blocks"])
+
+    await chat.click(MADS, "Ret et svar")
+    await chat.click(MADS, "1. LÆRINGSMÅL")
+    await chat.expect(MADS, "Du retter dit svar", "LÆRINGSMÅL", "E1")
+    await chat.say(MADS, "At kunne genkende tre demenstyper")
+    await chat.expect(MADS, "Intet sendes", "At kunne genkende tre demenstyper")
+    await chat.click(MADS, "Send")
+    second = await chat.expect(LISE, "[Godkend]", "At kunne genkende tre demenstyper")
+    assert "E1" not in second
+    await chat.click(LISE, "Godkend")
+    await chat.expect(MADS, "Lise har godkendt jeres læringskontrakt")
+
+
+async def test_follow_up_date_starts_the_after_course_phase(chat: Chat) -> None:
+    await both_answer_before(chat)
+    await chat.click(LISE, "Godkend")
+    await chat.expect(MADS, "[Jeg har gennemført kurset]")
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(MADS, "Hvad gør du anderledes nu?") == 0
+    chat.bot.clock.advance(days=31)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Opfølgningsdatoen for *ABC Demens* er nået")
+    await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
+    await chat.expect(LISE, "Spørgsmål 1 af 2", "Hvordan kan man se")
+    # The course button is gone, and a second tick starts nothing twice.
+    assert "Kurset er meldt gennemført" in str(chat.slack.calls_of("chat.update")[-1].args["blocks"])
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1
+
+
+async def test_follow_up_date_can_be_set_in_the_command(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens 15-01-2099")
+    await chat.expect(LISE, "startet med Mads")
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens 01-01-2001")
+    await chat.expect(LISE, "Opfølgningsdatoen 01-01-2001 ligger i fortiden")
+
+
+async def test_one_nudge_after_two_working_days_then_the_leader_hears(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.say(LISE, "L1")
+    chat.bot.clock.advance(days=4)  # at least two working days, whatever today is
+    await chat.bot.tick()
+    await chat.expect(MADS, "jeg venter stadig på dit svar til *ABC Demens*")
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(MADS, "jeg venter stadig") == 1
+    chat.bot.clock.advance(days=4)  # now at least five working days
+    await chat.bot.tick()
+    await chat.expect(LISE, "Mads har ikke svaret på *ABC Demens* i 5 arbejdsdage")
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(LISE, "har ikke svaret") == 1
+
+
+async def test_english_employee_and_language_switch(chat: Chat) -> None:
+    await chat.command(LISE, f"kontrakt <@{SOFIE}|sofie> ABC Demens")
+    await chat.expect(SOFIE, "Lise has started a learning contract with you about *ABC Demens*")
+    await chat.expect(SOFIE, "Question 1 of 3",
+                      "Which knowledge, skills or competencies would you like to gain from this e-learning course?")
+    await chat.say(SOFIE, "x" * 4001)
+    await chat.expect(SOFIE, "Your answer is too long: 4001 characters. There is room for 4000 characters.")
+    await chat.say(SOFIE, "back")
+    await chat.expect(SOFIE, "This is the first question")
+    await chat.command(LISE, "sprog en")
+    await chat.expect(LISE, "I will write to you in English from now on.")
+    await chat.say(LISE, "L1")
+    await chat.expect(LISE, "Question 2 of 3", "What should the employee do differently in practice?")
+    await chat.command(LISE, "language da")
+    await chat.expect(LISE, "Jeg skriver til dig på dansk")
+
+
+async def test_pause_continue_and_cancel_tell_the_other_party(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.say(MADS, "M1")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    await chat.say(MADS, "pause")
+    await chat.expect(MADS, "Samtalen er sat på pause", "[Fortsæt]")
+    await chat.say(MADS, "noget")
+    await chat.expect(MADS, "Skriv *fortsæt* for at fortsætte")
+    await chat.click(MADS, "Fortsæt")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    await chat.say(MADS, "afbryd")
+    await chat.expect(MADS, "Vil du afbryde?")
+    await chat.click(MADS, "Ja, afbryd")
+    await chat.expect(MADS, "Du har afbrudt læringskontrakten om *ABC Demens*")
+    await chat.expect(LISE, "Mads har afbrudt læringskontrakten om *ABC Demens*")
+    # Lise is no longer asked anything for it.
+    await chat.say(LISE, "svar")
+    await chat.expect(LISE, "Jeg venter ikke på et svar fra dig lige nu")
+
+
+async def test_answers_never_carry_live_broadcast_mentions(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await answer_all(chat, LISE, ["<!channel> se her", "@here nu", "<!everyone> & <@UANNA|anna>"], 3)
+    await chat.click(LISE, "Send")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await answer_all(chat, MADS, ["@channel hej", "b", "c"], 3)
+    await chat.click(MADS, "Send")
+    await chat.expect(LISE, "[Godkend]")
+    await chat.settle()
+    for call in chat.slack.calls:
+        if call.method in ("chat.postMessage", "chat.update", "response_url"):
+            body = str(call.args)
+            for live in ("<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone", "<@"):
+                assert live not in body, (live, body[:300])
+
+
+async def test_commands_that_cannot_work_get_a_clear_answer(chat: Chat) -> None:
+    await chat.command(LISE, "flyv")
+    await chat.expect(LISE, "Den kommando kender jeg ikke: `flyv`", "/laering kontrakt")
+    await chat.command(LISE, "kontrakt ABC Demens")
+    await chat.expect(LISE, "Nævn en eller flere medarbejdere med @")
+    await chat.command(LISE, "kontrakt <@UGHOST|ghost> ABC")
+    await chat.expect(LISE, "Jeg kan ikke finde brugeren")
+    await chat.command(LISE, "kontrakt <@ULISE|lise> ABC")
+    await chat.expect(LISE, "Du kan ikke lave en læringskontrakt med dig selv")
+    await chat.say(MADS, "hej")
+    await chat.expect(MADS, "Jeg venter ikke på et svar fra dig lige nu")
+    await chat.command(MADS, "")
+    await chat.expect(MADS, "*Kommandoer*")
