@@ -22,6 +22,8 @@ def plain(text: str) -> str:
         if target.startswith("@"):
             return "@" + (label or target[1:])
         if target.startswith("!"):
+            if target.startswith(("!subteam", "!date")) and label:
+                return label  # a user group's label carries its @; a date's is the date
             return "@" + (label or target[1:].split("^")[0])
         if target.startswith("#"):
             return "#" + (label or target[1:])

@@ -56,7 +56,8 @@ def _quoted(text: str) -> str:
 
 def _quote_blocks(label: str, text: str) -> list[dict[str, Any]]:
     head = f"*{escape(label)}*\n"
-    pieces = _chunks(text, (SECTION_MAX - len(head)) // 2)  # room for the "> " on each line
+    # Quoting turns n characters into at most 2n + 1 (every line gets its ">").
+    pieces = _chunks(text, (SECTION_MAX - len(head) - 1) // 2)
     blocks = [_section(_quoted(p)) for p in pieces]
     blocks[0]["text"]["text"] = head + blocks[0]["text"]["text"]
     return blocks

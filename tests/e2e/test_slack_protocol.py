@@ -80,6 +80,7 @@ async def test_a_press_by_someone_else_is_explained_and_changes_nothing(chat: Ch
     await answer_all(chat, MADS, ["E1", "E2", "E3"], 3)
     await chat.click(MADS, "Send")
     await chat.expect(LISE, "[Godkend]")
+    await chat.settle()
     updates = len(chat.slack.calls_of("chat.update"))
     await chat.click(LISE, "Godkend", as_user=MADS)
     await chat.expect(MADS, "Kun Lise, der har startet kontrakten, kan gøre det.")

@@ -1,0 +1,58 @@
+"""Working days in Denmark, as used for nudges (2 working days) and stalls (5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from bot.core.workdays import add_working_days, is_working_day
+
+CPH = "Europe/Copenhagen"
+ZONE = ZoneInfo(CPH)
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ZONE)
+
+
+def test_a_weekend_is_not_counted():
+    friday = local(2026, 11, 20, 10, 0)
+    assert add_working_days(friday, 2, CPH) == local(2026, 11, 24, 10, 0)  # Tuesday
+
+
+def test_within_a_week():
+    monday = local(2026, 11, 16, 9, 15)
+    assert add_working_days(monday, 2, CPH) == local(2026, 11, 18, 9, 15)
+
+
+def test_easter_holidays_2027_are_not_counted():
+    for day in (date(2027, 3, 25), date(2027, 3, 26), date(2027, 3, 29)):
+        assert not is_working_day(day), day
+    assert is_working_day(date(2027, 3, 24)) and is_working_day(date(2027, 3, 30))
+    wednesday = local(2027, 3, 24, 10, 0)
+    # Thu, Fri: holidays; Sat, Sun; Mon: Easter Monday. The next working day is Tuesday,
+    # and summer time began on Sunday 28 March: still 10:00 on the wall clock.
+    result = add_working_days(wednesday, 1, CPH)
+    assert result == local(2027, 3, 30, 10, 0)
+    assert result.utcoffset() == timedelta(hours=2)
+
+
+def test_christmas_is_not_counted():
+    thursday = local(2026, 12, 24, 14, 0)
+    # Fri 25 and Sat 26 December are holidays, then a Sunday.
+    assert add_working_days(thursday, 1, CPH) == local(2026, 12, 28, 14, 0)
+    assert add_working_days(thursday, 5, CPH) == local(2027, 1, 4, 14, 0)  # 1 January too
+
+
+def test_the_local_time_is_kept_across_the_end_of_summer_time():
+    thursday_utc = datetime(2026, 10, 22, 8, 0, tzinfo=timezone.utc)  # 10:00 CEST
+    result = add_working_days(thursday_utc, 2, CPH)
+    # Summer time ended on Sunday 25 October: Monday 10:00 is 09:00 UTC, not 08:00.
+    assert result == datetime(2026, 10, 26, 9, 0, tzinfo=timezone.utc)
+    assert result.astimezone(ZONE).hour == 10
+
+
+def test_the_local_date_counts_not_the_utc_date():
+    # Friday 23:30 UTC is already Saturday 00:30 in Copenhagen; Saturday + 1 → Monday.
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
+    assert add_working_days(late, 1, CPH) == local(2026, 11, 23, 0, 30)
