@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("teams-package", help="write the Teams app package (not yet available)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
     if args.command == "serve":
         return serve(settings)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -28,10 +28,12 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def chat(bot: Bot) -> Chat:
+def chat(bot: Bot) -> Iterator[Chat]:
     c = Chat(bot)
     c.person("ULISE", "Lise", locale="da-DK")
     c.person("UMADS", "Mads", locale="da-DK")
     c.person("USOFIE", "Sofie", locale="en-GB", tz="Europe/London")
     c.person("UANNA", "Anna", locale="da-DK")
-    return c
+    yield c
+    # Whatever a test made the bot send must be within Slack's published limits.
+    c.check_payloads()
