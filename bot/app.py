@@ -80,8 +80,13 @@ class Runtime:
 
 
 def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> Starlette:
+    playground_clock = None
+    if settings.serves_playground:
+        from bot.playground.clock import OffsetClock
+
+        now = playground_clock = OffsetClock(now)
     runtime = Runtime(settings, now)
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list = [Route("/healthz", healthz, methods=["GET"])]
     socket_mode = None
     if settings.slack_bot_token:
         from bot.slack.listeners import build_bolt_app
@@ -103,6 +108,14 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             socket_mode = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+
+    if playground_clock is not None:
+        from bot.playground.platform import PlaygroundPlatform
+        from bot.playground.routes import routes as playground_routes
+
+        platform = PlaygroundPlatform(settings.bot_language)
+        runtime.platforms[platform.name] = platform
+        routes += playground_routes(runtime, platform, playground_clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -8,24 +8,16 @@ import sys
 
 from bot.settings import Settings
 
-NO_PLATFORM = """\
-Læringsbot has no platform to talk to: none of these settings is set.
-
-  Slack:  SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP, POST /slack/events),
-          or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode).
-          Create the app from manifest/slack.yaml at https://api.slack.com/apps
-          ("Create New App" → "From an app manifest"); the bot token is under
-          "OAuth & Permissions", the signing secret under "Basic Information".
-
-Put them in the environment or in a .env file beside where you run the bot.
-(The local playground, which needs no credentials, is not built yet.)
+PLAYGROUND = """\
+Læringsbot's playground: open {url} in your browser.
+  No Slack or Teams credentials are set, so the bot runs as a local web page
+  on {database}. Play every role, and move the clock forward to see reminders.
+  For Slack, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN):
+  see README.md, "Running it against Slack".
 """
 
 
 def serve(settings: Settings) -> int:
-    if not settings.slack_configured:
-        print(NO_PLATFORM, file=sys.stderr)
-        return 2
     import uvicorn
 
     from bot.app import create_app
@@ -33,9 +25,13 @@ def serve(settings: Settings) -> int:
 
     upgrade(settings.database_url)
     app = create_app(settings)
-    print(f"Læringsbot listens on http://{settings.bot_host}:{settings.port}/ "
-          f"(Slack: POST /slack/events; health: GET /healthz)", flush=True)
-    uvicorn.run(app, host=settings.bot_host, port=settings.port, log_level="info")
+    url = f"http://{settings.bot_host}:{settings.port}/"
+    if settings.serves_playground:
+        print(PLAYGROUND.format(url=url, database=settings.database_url), flush=True)
+    platforms = [name for name, on in (("Slack: POST /slack/events", settings.slack_configured),
+                                       ("Teams: POST /api/messages", settings.teams_configured)) if on]
+    print(f"Læringsbot listens on {url} ({'; '.join([*platforms, 'health: GET /healthz'])})", flush=True)
+    uvicorn.run(app, host=settings.bot_host, port=settings.port, log_level="warning")
     return 0
 
 

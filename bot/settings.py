@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     bot_timezone: str = "Europe/Copenhagen"
     bot_language: str = Field(default="da", pattern="^(da|en)$")
 
+    # The local playground serves by itself without platform credentials; PLAYGROUND=1
+    # serves it beside them (never in production by accident).
+    playground: bool = False
+
     dialogs_dir: Path = DEFAULT_DIALOGS_DIR
     # How long after the start the after-course phase begins by itself.
     followup_days: int = 30
@@ -51,6 +55,6 @@ class Settings(BaseSettings):
     def teams_configured(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password)
 
-    def missing_platform_settings(self) -> list[str]:
-        """Names of the settings that would enable a platform, for a helpful error."""
-        return ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)"]
+    @property
+    def serves_playground(self) -> bool:
+        return self.playground or not (self.slack_configured or self.teams_configured)

@@ -72,7 +72,7 @@ class Context:
                 platform=person.platform, kind="post", person_id=person.id,
                 channel=person.dm_channel or person.external_id, ref=ref, dedupe_key=dedupe,
                 language=self.language(person), payload=message.model_dump(),
-                next_attempt_at=self.now,
+                next_attempt_at=self.now, created_at=self.now,
             )
         )
 
@@ -85,7 +85,7 @@ class Context:
             OutboxMessage(
                 platform=person.platform, kind="respond", person_id=person.id,
                 channel=person.dm_channel or person.external_id, response_url=response_url, language=self.language(person),
-                payload=message.model_dump(), next_attempt_at=self.now,
+                payload=message.model_dump(), next_attempt_at=self.now, created_at=self.now,
             )
         )
 
@@ -121,7 +121,7 @@ class Context:
             OutboxMessage(
                 platform=original.platform, kind="update", person_id=original.person_id,
                 update_ref=f"outbox:{original.id}", language=original.language,
-                payload=closed.model_dump(), next_attempt_at=self.now,
+                payload=closed.model_dump(), next_attempt_at=self.now, created_at=self.now,
             )
         )
         return True

@@ -397,6 +397,11 @@ class ElearningFlow:
                                            title=contract.title)))
 
     # ---- the clock ----------------------------------------------------
+    async def next_due(self, ctx: Context) -> datetime | None:
+        result = await ctx.db.exec(select(Contract.followup_at).where(
+            Contract.flow == FLOW, Contract.status == "approved").order_by(col(Contract.followup_at)).limit(1))
+        return result.first()
+
     async def due(self, ctx: Context) -> None:
         """Start the follow-up of approved contracts whose date has come."""
         result = await ctx.db.exec(select(Contract).where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -40,3 +40,15 @@ async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
                          dedupe=f"stalled:{session.id}:{stamp}")
             session.stalled_reported_at = ctx.now
         ctx.db.add(session)
+
+
+async def next_nudge(ctx: Context) -> datetime | None:
+    """When the next nudge or stalled-notice falls due, if any."""
+    result = await ctx.db.exec(select(DialogSession).where(
+        DialogSession.status == "active", col(DialogSession.stalled_reported_at).is_(None)))
+    times = []
+    for session in result.all():
+        person = await ctx.person(session.person_id)
+        after = STALLED_AFTER if session.nudged_at else NUDGE_AFTER
+        times.append(add_working_days(session.last_activity_at, after, ctx.tz(person)))
+    return min(times, default=None)

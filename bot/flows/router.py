@@ -12,7 +12,7 @@ from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.elearning import ElearningFlow, paragraph
-from bot.flows.reminders import nudge_silent
+from bot.flows.reminders import next_nudge, nudge_silent
 from bot.storage.models import DialogSession, Person
 
 _DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
@@ -42,6 +42,11 @@ class Router:
         """Whatever the clock has made due: follow-up dates, nudges."""
         await self.elearning.due(ctx)
         await nudge_silent(ctx, self.conversations)
+
+    async def next_due(self, ctx: Context) -> datetime | None:
+        """The next moment the clock will have something to do (for the playground's clock)."""
+        times = [await self.elearning.next_due(ctx), await next_nudge(ctx)]
+        return min((t for t in times if t is not None), default=None)
 
     # ---- /laering ----------------------------------------------------
     async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person]) -> None:

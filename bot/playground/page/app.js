@@ -1,0 +1,150 @@
+// The playground page: renders the bot's neutral messages and sends what the
+// person writes or presses. Plain JavaScript, no build step, nothing fetched
+// from the internet.
+"use strict";
+
+const state = { person: new URLSearchParams(location.search).get("person") || "lise", data: null, busy: false };
+const $ = (id) => document.getElementById(id);
+
+function escapeHtml(text) {
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+// The bot's own texts use *bold* and `code`; a person's words are shown as written.
+function botText(text) {
+  return escapeHtml(text).replace(/\*([^*\n]+)\*/g, "<strong>$1</strong>").replace(/`([^`\n]+)`/g, "<code>$1</code>");
+}
+
+function el(tag, className, html) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (html !== undefined) node.innerHTML = html;
+  return node;
+}
+
+function renderBlock(block, messageId) {
+  switch (block.kind) {
+    case "heading": return el("h3", "", escapeHtml(block.text));
+    case "paragraph": return el("p", "", botText(block.text));
+    case "context": return el("p", "context", botText(block.text));
+    case "divider": return el("hr");
+    case "quote": {
+      const box = el("div");
+      box.append(el("div", "label", escapeHtml(block.label)), el("blockquote", "", escapeHtml(block.text)));
+      return box;
+    }
+    case "columns": {
+      const box = el("div");
+      box.append(el("div", "label", escapeHtml(block.title)));
+      const grid = el("div", "columns");
+      for (const column of block.columns) {
+        grid.append(el("div", "", `<strong>${escapeHtml(column.label)}</strong>\n${escapeHtml(column.text)}`));
+      }
+      box.append(grid);
+      return box;
+    }
+    case "buttons": {
+      const row = el("div", "buttons");
+      for (const button of block.buttons) {
+        const b = el("button", button.style || "", escapeHtml(button.label));
+        b.type = "button";
+        b.addEventListener("click", () => press(messageId, button));
+        row.append(b);
+      }
+      return row;
+    }
+    default: return el("p", "", escapeHtml(block.text || ""));
+  }
+}
+
+function renderMessages(messages, texts) {
+  const list = $("messages");
+  const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+  list.replaceChildren();
+  for (const message of messages) {
+    const item = el("li", message.from === "me" ? "me" : "bot");
+    item.dataset.id = message.id;
+    const who = message.from === "me" ? texts.you : texts.bot + (message.only_you ? " · " + texts.only_you : "");
+    item.append(el("div", "who", escapeHtml(who)));
+    if (message.from === "me") {
+      item.append(document.createTextNode(message.text));
+    } else {
+      for (const block of message.message.blocks) item.append(renderBlock(block, message.id));
+    }
+    list.append(item);
+  }
+  if (atBottom) window.scrollTo(0, document.body.scrollHeight);
+}
+
+function renderPeople(people, texts) {
+  const list = $("people");
+  list.replaceChildren();
+  for (const member of people) {
+    const b = el("button", "", `<span>${escapeHtml(member.name)} <span class="role">(${escapeHtml(texts["role_" + member.role])})</span></span>`);
+    b.type = "button";
+    b.dataset.person = member.id;
+    b.setAttribute("aria-pressed", String(member.id === state.person));
+    if (member.waiting) { const dot = el("span", "dot"); dot.title = texts.waiting; b.append(dot); }
+    b.addEventListener("click", () => { state.person = member.id; history.replaceState(null, "", "?person=" + member.id); refresh(); });
+    const li = el("li");
+    li.append(b);
+    list.append(li);
+  }
+}
+
+function render(data) {
+  const t = data.texts;
+  document.documentElement.lang = data.language;
+  document.title = t.title;
+  $("title").textContent = t.title;
+  $("clock-label").textContent = t.clock;
+  $("now").textContent = data.now;
+  $("advance-hour").textContent = t.hour;
+  $("advance-day").textContent = t.day;
+  $("advance-next").textContent = t.next;
+  $("next-due").textContent = data.next_due ? "→ " + data.next_due : t.next_none;
+  $("language").textContent = t.other_language;
+  $("people-title").textContent = t.people;
+  $("intro").textContent = t.intro;
+  const me = data.people.find((p) => p.id === data.person);
+  $("dm-title").textContent = t.dm_with.replace("{name}", me ? me.name : data.person);
+  $("text").placeholder = t.placeholder;
+  $("send").textContent = t.send;
+  $("hint").textContent = t.hint;
+  renderPeople(data.people, t);
+  renderMessages(data.messages, t);
+}
+
+async function refresh() {
+  const response = await fetch("/api/state?person=" + encodeURIComponent(state.person), { cache: "no-store" });
+  if (!response.ok) return;
+  state.data = await response.json();
+  render(state.data);
+}
+
+async function post(path, body) {
+  await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  setTimeout(refresh, 150);
+}
+
+function press(messageId, button) {
+  post("/api/click", { person: state.person, message_id: messageId, action: button.action, value: button.value });
+}
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("text").value;
+  if (!text.trim()) return;
+  $("text").value = "";
+  post("/api/say", { person: state.person, text, id: crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random()) });
+});
+$("text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
+});
+for (const button of document.querySelectorAll("[data-advance]")) {
+  button.addEventListener("click", () => post("/api/clock", { advance: button.dataset.advance }));
+}
+$("language").addEventListener("click", () => post("/api/language", { language: state.data && state.data.language === "da" ? "en" : "da" }));
+
+refresh();
+setInterval(refresh, 1000);

@@ -1,0 +1,54 @@
+"""The playground as a Platform: requests come from the page, and a message is
+delivered the moment the outbox hands it over (the page reads delivered rows)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef, Profile
+from bot.playground.cast import BY_ID
+from bot.storage.models import OutboxMessage
+from bot.workers.platform import Delivered
+
+PLATFORM = "playground"
+COMMAND = "/laering"
+_MENTION = re.compile(r"@([\w.-]+)")
+
+
+def dm(person: str) -> str:
+    return f"dm:{person}"
+
+
+class PlaygroundPlatform:
+    name = PLATFORM
+
+    def __init__(self, locale: str = "da") -> None:
+        self.locale = locale
+
+    def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
+        person = payload["person"]
+        if kind == "command":
+            text = payload["text"]
+            mentions = tuple(m.lower() for m in _MENTION.findall(text))
+            return CommandIn(platform=PLATFORM, user=person, text=" ".join(_MENTION.sub(" ", text).split()),
+                             mentions=mentions, channel=dm(person))
+        if kind == "message":
+            return MessageIn(platform=PLATFORM, user=person, text=payload["text"], channel=dm(person))
+        if kind == "action":
+            return ActionIn(platform=PLATFORM, user=person, action=payload["action"], value=payload["value"],
+                            message=MessageRef(channel=dm(person), message_id=str(payload["message_id"])))
+        return None
+
+    async def profile(self, external_id: str) -> Profile | None:
+        member = BY_ID.get(external_id)
+        if member is None:
+            return None
+        return Profile(external_id=member.id, display_name=member.name, locale=self.locale,
+                       timezone=None)
+
+    async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
+        if row.kind == "update" and original is not None:
+            return Delivered(original.sent_channel, original.sent_ts)
+        person = (row.channel or "").removeprefix("dm:")
+        return Delivered(dm(person), str(row.id))

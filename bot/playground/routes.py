@@ -1,0 +1,159 @@
+"""The playground's web page and its small JSON API.
+
+    GET  /                 the page (plain HTML/CSS/JS from page/)
+    GET  /api/state        what one person sees: their DM, the people, the clock
+    POST /api/say          a person writes (a `/laering …` line is a command)
+    POST /api/click        a person presses a button
+    POST /api/clock        move time forward (hour, day, next) and let the clock tick
+    POST /api/language     the page's and the people's language (da, en)
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.core.i18n import format_moment
+from bot.flows.context import Context
+from bot.playground.cast import BY_ID, CAST
+from bot.playground.clock import OffsetClock
+from bot.playground.platform import COMMAND, PLATFORM, PlaygroundPlatform
+from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+PAGE = Path(__file__).resolve().parent / "page"
+MAX_TEXT = 20_000  # the bot itself refuses answers over 4,000 characters, with a message
+
+
+def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -> list[Route | Mount]:
+    catalog = runtime.texts.catalog
+    tz = runtime.settings.bot_timezone
+
+    def language() -> str:
+        return platform.locale
+
+    def texts() -> dict[str, str]:
+        keys = ["title", "intro", "people", "channel", "dm_with", "placeholder", "send", "hint", "clock",
+                "hour", "day", "next", "next_none", "only_you", "you", "bot", "waiting", "channel_empty",
+                "other_language"]
+        found = {k: catalog.text(language(), f"playground.{k}") for k in keys}
+        found |= {f"role_{m.role}": catalog.text(language(), f"playground.roles.{m.role}") for m in CAST}
+        return found
+
+    async def person_id(name: str) -> int | None:
+        async with runtime.db.transaction() as s:
+            person = (await s.exec(select(Person).where(Person.platform == PLATFORM,
+                                                        Person.external_id == name))).first()
+            return person.id if person else None
+
+    async def index(request: Request) -> Response:
+        return FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def state(request: Request) -> Response:
+        who = request.query_params.get("person", CAST[0].id)
+        if who not in BY_ID:
+            return JSONResponse({"error": "unknown person"}, status_code=404)
+        pid = await person_id(who)
+        messages: list[tuple[object, int, dict]] = []
+        waiting: set[int] = set()
+        async with runtime.db.transaction() as s:
+            if pid is not None:
+                for row in (await s.exec(select(OutboxMessage).where(
+                        OutboxMessage.person_id == pid, col(OutboxMessage.kind).in_(("post", "respond")),
+                        OutboxMessage.status == "sent").order_by(col(OutboxMessage.id)))).all():
+                    messages.append((row.created_at, 1, {"id": row.id, "from": "bot", "only_you": row.kind == "respond",
+                                                         "message": row.payload}))
+            for row in (await s.exec(select(InboxEvent).where(
+                    InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith(f"pg:{who}:"),
+                    col(InboxEvent.kind).in_(("command", "message"))).order_by(col(InboxEvent.id)))).all():
+                text = row.payload["text"]
+                shown = f"{COMMAND} {text}" if row.kind == "command" else text
+                messages.append((row.received_at, 0, {"id": f"in{row.id}", "from": "me", "text": shown}))
+            waiting = set((await s.exec(select(DialogSession.person_id).where(
+                DialogSession.status == "active"))).all())
+            ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
+            next_due = await runtime.router.next_due(ctx)
+            ids = {p.external_id: p.id for p in (await s.exec(select(Person).where(Person.platform == PLATFORM))).all()}
+        messages.sort(key=lambda m: (m[0], m[1]))
+        return JSONResponse({
+            "person": who,
+            "language": language(),
+            "texts": texts(),
+            "now": format_moment(runtime.now(), language(), tz),
+            "next_due": format_moment(next_due, language(), tz) if next_due else None,
+            "people": [{"id": m.id, "name": m.name, "role": m.role, "waiting": ids.get(m.id) in waiting}
+                       for m in CAST],
+            "messages": [m[2] for m in messages],
+        })
+
+    async def say(request: Request) -> Response:
+        body = await request.json()
+        who, text = body.get("person"), str(body.get("text", ""))[:MAX_TEXT]
+        if who not in BY_ID or not text.strip():
+            return JSONResponse({"error": "person and text are required"}, status_code=400)
+        key = f"pg:{who}:{body.get('id') or uuid.uuid4().hex}"
+        words = text.strip()
+        if words == COMMAND or words.startswith(COMMAND + " "):
+            await runtime.inbox.store(PLATFORM, key, "command", {"person": who, "text": words[len(COMMAND):].strip()})
+        else:
+            await runtime.inbox.store(PLATFORM, key, "message", {"person": who, "text": text})
+        return JSONResponse({"ok": True})
+
+    async def click(request: Request) -> Response:
+        body = await request.json()
+        who = body.get("person")
+        if who not in BY_ID or not body.get("action"):
+            return JSONResponse({"error": "person and action are required"}, status_code=400)
+        key = f"pgclick:{who}:{body.get('message_id')}:{body['action']}:{body.get('value', '')}"
+        await runtime.inbox.store(PLATFORM, key, "action", {
+            "person": who, "action": body["action"], "value": str(body.get("value", "")),
+            "message_id": str(body.get("message_id", ""))})
+        return JSONResponse({"ok": True})
+
+    async def move_clock(request: Request) -> Response:
+        step = (await request.json()).get("advance")
+        if step == "hour":
+            clock.advance(timedelta(hours=1))
+        elif step == "day":
+            clock.advance(timedelta(days=1))
+        elif step == "next":
+            async with runtime.db.transaction() as s:
+                ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
+                due = await runtime.router.next_due(ctx)
+            if due is not None:
+                clock.advance(due - runtime.now() + timedelta(seconds=1))
+        else:
+            return JSONResponse({"error": "advance is hour, day or next"}, status_code=400)
+        await runtime.tick()
+        return JSONResponse({"ok": True, "now": format_moment(runtime.now(), language(), tz)})
+
+    async def set_language(request: Request) -> Response:
+        chosen = (await request.json()).get("language")
+        if chosen not in ("da", "en"):
+            return JSONResponse({"error": "language is da or en"}, status_code=400)
+        platform.locale = chosen
+        async with runtime.db.transaction() as s:
+            for person in (await s.exec(select(Person).where(Person.platform == PLATFORM))).all():
+                person.platform_locale = chosen
+                s.add(person)
+        return JSONResponse({"ok": True})
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/api/state", state, methods=["GET"]),
+        Route("/api/say", say, methods=["POST"]),
+        Route("/api/click", click, methods=["POST"]),
+        Route("/api/clock", move_clock, methods=["POST"]),
+        Route("/api/language", set_language, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=PAGE), name="static"),
+    ]
