@@ -11,7 +11,6 @@ from sqlmodel import select
 from bot.storage.models import Approval, InboxEvent, OutboxMessage
 from tests.e2e.harness import Chat
 from tests.e2e.test_elearning_paths import both_answer_before
-from tests.e2e.test_elearning_slack import answer_all
 from tests.fakes import slack_signing as signing
 
 LISE, MADS, ANNA = "ULISE", "UMADS", "UANNA"
@@ -72,14 +71,7 @@ async def test_a_second_press_and_a_retried_press_change_nothing(chat: Chat) -> 
 
 
 async def test_a_press_by_someone_else_is_explained_and_changes_nothing(chat: Chat) -> None:
-    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
-    await chat.expect(LISE, "Spørgsmål 1 af 3")
-    await answer_all(chat, LISE, ["L1", "L2", "L3"], 3)
-    await chat.click(LISE, "Send")
-    await chat.expect(MADS, "Spørgsmål 1 af 3")
-    await answer_all(chat, MADS, ["E1", "E2", "E3"], 3)
-    await chat.click(MADS, "Send")
-    await chat.expect(LISE, "[Godkend]")
+    await both_answer_before(chat)
     await chat.settle()
     updates = len(chat.slack.calls_of("chat.update"))
     await chat.click(LISE, "Godkend", as_user=MADS)
