@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 
 from starlette.applications import Starlette
@@ -53,6 +53,9 @@ class Runtime:
                            on_processed=self.outbox.wake.set)
         self.clock = Clock(self.tick, settings.clock_interval_seconds)
         self._tasks: list[asyncio.Task[None]] = []
+        # What platforms need opened at the start and closed at the end (their HTTP clients).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def tick(self) -> None:
         """What the clock does: due flow work, then anything unsent or unprocessed."""
@@ -62,6 +65,8 @@ class Runtime:
         await self.outbox.send_due()
 
     async def start(self) -> None:
+        for open_ in self.on_start:
+            await open_()
         self._tasks = [asyncio.create_task(self.inbox.run(), name="inbox"),
                        asyncio.create_task(self.outbox.run(), name="outbox")]
         self.clock.start()
@@ -76,6 +81,8 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for close in self.on_stop:
+            await close()
         await self.db.dispose()
 
 
@@ -94,7 +101,9 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
         from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
         client = web_client(settings.slack_bot_token, settings.slack_api_url)
-        runtime.platforms["slack"] = SlackPlatform(client)
+        slack = runtime.platforms["slack"] = SlackPlatform(client)
+        runtime.on_start.append(slack.open)
+        runtime.on_stop.append(slack.close)
         bolt = build_bolt_app(signing_secret=settings.slack_signing_secret,
                               client=client, store=runtime.inbox.store)
         if settings.slack_signing_secret:

@@ -43,6 +43,15 @@ class SlackPlatform:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
+    async def open(self) -> None:
+        # One connection pool for every call; without it slack_sdk opens a session per call.
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+
+    async def close(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
+
     def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
         return inbound.translate(kind, payload)
 
@@ -83,7 +92,7 @@ class SlackPlatform:
 
     async def _respond(self, row: OutboxMessage, parts: list[dict[str, Any]]) -> Delivered:
         assert row.response_url
-        webhook = AsyncWebhookClient(row.response_url, timeout=10)
+        webhook = AsyncWebhookClient(row.response_url, timeout=10, session=self.client.session)
         for part in parts:
             response = await webhook.send(response_type="ephemeral", replace_original=False, **part)
             if response.status_code == 429 or response.status_code >= 500:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.core.events import CommandIn, Incoming
@@ -26,6 +25,7 @@ from bot.workers.platform import Platform
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+STORE_BATCH = 200
 PROFILE_MAX_AGE = timedelta(days=1)
 
 
@@ -37,17 +37,44 @@ class Inbox:
         self.platforms, self.now, self.on_processed = platforms, now, on_processed
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def store(self, platform: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
-        """Write a request down; False if it was there already (a retry)."""
-        try:
-            async with self.db.transaction() as s:
-                s.add(InboxEvent(platform=platform, dedupe_key=dedupe_key[:255], kind=kind,
-                                 payload=payload, received_at=self.now()))
-        except IntegrityError:
-            return False
-        self.wake.set()
-        return True
+        """Write a request down; False if it was there already (a retry).
+
+        Requests that arrive while a write is under way are written together, in one
+        INSERT … ON CONFLICT DO NOTHING: each caller still returns only once its row is
+        committed, and still learns whether it was a duplicate.
+        """
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        row = {"platform": platform, "dedupe_key": dedupe_key[:255], "kind": kind, "payload": payload,
+               "status": "pending", "attempts": 0, "received_at": self.now()}
+        self._waiting.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        table = InboxEvent.__table__
+        while self._waiting:
+            batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
+            try:
+                async with self.db.transaction() as s:
+                    statement = (self.db.insert(table).values([row for row, _ in batch])
+                                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                                 .returning(table.c.dedupe_key))
+                    result = await (await s.connection()).execute(statement)
+                    inserted = set(result.scalars().all())
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for row, done in batch:
+                done.set_result(row["dedupe_key"] in inserted)
+                inserted.discard(row["dedupe_key"])  # a second copy in the same batch is a retry
+            self.wake.set()
 
     async def run(self) -> None:
         while True:
@@ -87,7 +114,9 @@ class Inbox:
                 if claimed is None:
                     return  # another instance took it
                 if event is not None and event.user in people:
-                    people = {k: await s.merge(p) for k, p in people.items()}
+                    # The same people, as rows of this transaction (one query, not one each).
+                    people = {p.external_id: p for p in (await s.exec(select(Person).where(
+                        Person.platform == row.platform, col(Person.external_id).in_(list(people))))).all()}
                     ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
                     await self.router.handle(ctx, event, people)
                 claimed.status, claimed.processed_at = "done", self.now()

@@ -23,6 +23,9 @@ from bot.workers.platform import Delivered, PermanentFailure, Platform, Temporar
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 200
+# Lanes sent at once: enough to overlap the platform's latency, few enough that their
+# bookkeeping does not crowd out the acknowledgements waiting for the database.
+LANES_AT_ONCE = 8
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -41,6 +44,7 @@ class Outbox:
         self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
 
     async def run(self) -> None:
         while True:
@@ -95,6 +99,10 @@ class Outbox:
         return taken
 
     async def _lane(self, rows: list[OutboxMessage]) -> int:
+        async with self._lanes:
+            return await self._send_lane(rows)
+
+    async def _send_lane(self, rows: list[OutboxMessage]) -> int:
         sent = 0
         for index, row in enumerate(rows):
             outcome = await self._send(row)
@@ -162,7 +170,9 @@ class Outbox:
             if delivered is not None:
                 fresh.sent_at = self.now()
                 fresh.sent_channel, fresh.sent_ts = delivered.channel, delivered.message_id
-                if fresh.kind == "post" and fresh.person_id and delivered.channel:
+                # The first post to a person tells where their DM is; later ones already go there.
+                if (fresh.kind == "post" and fresh.person_id and delivered.channel
+                        and fresh.channel != delivered.channel):
                     person = await s.get(Person, fresh.person_id)
                     if person is not None and person.dm_channel != delivered.channel:
                         person.dm_channel = delivered.channel

@@ -1,0 +1,57 @@
+"""The recording FakeSlack as its own process, for bench/ack.py.
+
+Registers users U0000..U00nn (leaders and employees) and serves the fake on
+127.0.0.1:<port> until terminated. GET /bench/stats gives call counts.
+
+    python bench/_fake_slack.py --port 8123 --users 50 --token xoxb-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import uvicorn  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import JSONResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
+
+
+def user_id(index: int) -> str:
+    return f"U{index:04d}"
+
+
+def user_name(index: int) -> str:
+    return f"user{index:02d}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--token", default=None)
+    args = parser.parse_args()
+
+    fake = FakeSlack(token=args.token)
+    fake.base_url = f"http://127.0.0.1:{args.port}"
+    for i in range(args.users):
+        fake.add_user(user_id(i), user_name(i), locale="da-DK", tz="Europe/Copenhagen")
+
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse({"calls": len(fake.calls),
+                             "failed": sum(c.failed for c in fake.calls),
+                             "by_method": dict(Counter(c.method for c in fake.calls))})
+
+    fake.app.router.routes.append(Route("/bench/stats", stats, methods=["GET"]))
+    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""One Slack app under uvicorn (1 worker, log level warning) for bench/ack.py.
+
+    python bench/_serve.py bot    # the real bot: bot.app.create_app(Settings()) from env vars,
+                                  # like `laeringsbot serve` (the DB is migrated by the caller)
+    python bench/_serve.py bot X.py  # the same, after running X.py (an experiment's patch)
+    python bench/_serve.py bare   # a bare slack-bolt AsyncApp that only acknowledges
+
+Both read BOT_HOST, PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import uvicorn  # noqa: E402
+
+from bot.settings import Settings  # noqa: E402
+
+
+def bot_app(settings: Settings):
+    from bot.app import create_app
+
+    return create_app(settings)
+
+
+def bare_app(settings: Settings):
+    """Same signing secret, same mode as ours (process_before_response=True), same
+    listener shapes (a `message` event listener, an action listener), no work."""
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from bot.slack.listeners import ACTION_PATTERN
+
+    api_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url, timeout=10)
+    bolt = AsyncApp(signing_secret=settings.slack_signing_secret, client=client,
+                    process_before_response=True)
+
+    @bolt.event("message")
+    async def message(body: dict) -> None:
+        pass
+
+    @bolt.action(ACTION_PATTERN)
+    async def action(ack: AsyncAck) -> None:
+        await ack()
+
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
+                             Route("/healthz", healthz, methods=["GET"])])
+
+
+def main() -> None:
+    import logging
+
+    # Warnings and errors of the app (not only uvicorn's) reach the log, with their level.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    which = sys.argv[1] if len(sys.argv) > 1 else "bot"
+    settings = Settings(_env_file=None)
+    if which == "bot" and len(sys.argv) > 2:
+        # An experiment: a Python file whose top level patches the bot before it is built.
+        import runpy
+
+        runpy.run_path(sys.argv[2])
+    app = bot_app(settings) if which == "bot" else bare_app(settings)
+    uvicorn.run(app, host=settings.bot_host, port=settings.port, log_level="warning", workers=1)
+
+
+if __name__ == "__main__":
+    main()
