@@ -118,6 +118,11 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
 
             socket_mode = AsyncSocketModeHandler(bolt, settings.slack_app_token)
 
+    if settings.teams_configured:
+        from bot.teams.adapter import mount
+
+        routes.append(mount(runtime, settings))
+
     if playground_clock is not None:
         from bot.playground.platform import PlaygroundPlatform
         from bot.playground.routes import routes as playground_routes

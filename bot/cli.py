@@ -51,12 +51,32 @@ def check_dialogs(settings: Settings) -> int:
     return 0
 
 
+def teams_package(settings: Settings, output: str) -> int:
+    from pathlib import Path
+
+    from bot.teams.package import PackageError, write
+
+    if not settings.microsoft_app_id:
+        print("Set MICROSOFT_APP_ID to the Azure bot's app id (README.md, \"Running it against Teams\").",
+              file=sys.stderr)
+        return 2
+    try:
+        path = write(settings.microsoft_app_id, Path(output))
+    except PackageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app) "
+          f"or in the Teams admin center (Teams apps → Manage apps → Upload new app).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="laeringsbot", description="Læringsbot for Slack and Teams")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the bot (HTTP server)")
     commands.add_parser("check-dialogs", help="validate the dialogs/ folder")
-    commands.add_parser("teams-package", help="write the Teams app package (not yet available)")
+    package = commands.add_parser("teams-package", help="write the Teams app package (zip) to upload")
+    package.add_argument("--output", "-o", default="laeringsbot-teams.zip", help="where to write the zip")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -65,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve(settings)
     if args.command == "check-dialogs":
         return check_dialogs(settings)
-    print("The Teams app package comes with Teams support (not built yet).", file=sys.stderr)
-    return 2
+    return teams_package(settings, args.output)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ class Profile:
     timezone: str | None = None
     is_bot: bool = False
     team_id: str | None = None
+    # False when the bot cannot write to the person (Teams: the app is not installed for them).
+    reachable: bool = True
 
 
 @dataclass(frozen=True)

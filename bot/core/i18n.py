@@ -67,6 +67,9 @@ class Catalog:
         assert isinstance(template, str), key
         return template.format(**values) if values else template
 
+    def has(self, language: str, key: str) -> bool:
+        return isinstance(self._texts[language].get(key), str)
+
     def words(self, key: str) -> set[str]:
         """A list of command words, in every language (people mix them)."""
         found: set[str] = set()

@@ -46,7 +46,12 @@ class Context:
         return person.timezone or self.settings.bot_timezone
 
     def t(self, person: Person, key: str, **values: object) -> str:
-        return self.texts.catalog.text(self.language(person), key, **values)
+        """A text in the person's language; `<platform>.<key>` overrides it where the platform reads differently."""
+        language = self.language(person)
+        variant = f"{person.platform}.{key}"
+        if self.texts.catalog.has(language, variant):
+            key = variant
+        return self.texts.catalog.text(language, key, **values)
 
     def day(self, person: Person, moment: datetime) -> str:
         return format_day(moment, self.language(person), self.tz(person))

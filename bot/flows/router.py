@@ -95,6 +95,9 @@ class Router:
             if employee.id == leader.id:
                 refuse("elearning.not_yourself")
                 return
+            if not employee.reachable:
+                refuse("elearning.unreachable", name=employee.display_name)
+                return
             employees.append(employee)
         followup = None
         if words and (m := _DATE.match(words[-1])):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 
@@ -24,7 +24,8 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    external_id: str = Field(max_length=128)
+    # Teams user ids ("29:…") are long; Slack's ("U…") short.
+    external_id: str = Field(max_length=255)
     team_id: str | None = Field(default=None, max_length=64)
     display_name: str = Field(default="", max_length=200)
     platform_locale: str | None = Field(default=None, max_length=32)
@@ -32,8 +33,10 @@ class Person(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     is_bot: bool = False
     profile_refreshed_at: datetime | None = None
-    # The DM conversation with the bot, once known (Slack `D…` id).
-    dm_channel: str | None = Field(default=None, max_length=64)
+    # The DM conversation with the bot, once known (Slack `D…` id, Teams `a:…` conversation id).
+    dm_channel: str | None = Field(default=None, max_length=255)
+    # Whether the bot can write to this person at all (Teams: the app is installed for them).
+    reachable: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -178,7 +181,7 @@ class OutboxMessage(SQLModel, table=True):
     platform: str = Field(max_length=16)
     kind: str = Field(max_length=16)  # post | update | respond
     person_id: int | None = Field(default=None, foreign_key="person.id")
-    channel: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=255)
     ref: str | None = Field(default=None, max_length=128, unique=True)
     update_ref: str | None = Field(default=None, max_length=128)
     response_url: str | None = Field(default=None, max_length=1000)
@@ -190,7 +193,45 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=2000)
     # Where the platform put it, for later updates.
-    sent_channel: str | None = Field(default=None, max_length=64)
-    sent_ts: str | None = Field(default=None, max_length=64)
+    sent_channel: str | None = Field(default=None, max_length=255)
+    sent_ts: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class TeamsConversation(SQLModel, table=True):
+    """A Teams conversation the bot may write to (a Bot Framework conversation reference).
+
+    Stored when Teams tells the bot about it (installation, conversationUpdate, every
+    message), so that proactive messages work across restarts.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=16)  # personal | channel | groupChat
+    service_url: str = Field(max_length=500)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    bot_id: str | None = Field(default=None, max_length=255)
+    # personal: the one person the bot talks to there.
+    user_id: str | None = Field(default=None, max_length=255, index=True)
+    team_id: str | None = Field(default=None, max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamsUser(SQLModel, table=True):
+    """A person as Teams has shown them to the bot (a sender, a mention, a team member).
+
+    Teams has no users.info without Microsoft Graph: name, locale and time zone are
+    what the activities said, and the tenant and service URL are where a 1:1
+    conversation with them can be created.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255, unique=True)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(default="", max_length=200)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    service_url: str | None = Field(default=None, max_length=500)
+    locale: str | None = Field(default=None, max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -143,9 +143,11 @@ class Inbox:
                     Person.platform == platform.name, col(Person.external_id).in_(ids)))).all():
                 found[person.external_id] = person
         now = self.now()
+        # A platform whose profiles cost nothing to read (Teams: what its own activities said) asks every time.
+        max_age: timedelta = getattr(platform, "profile_max_age", PROFILE_MAX_AGE)
         for external_id in dict.fromkeys(ids):
             known = found.get(external_id)
-            if known and known.profile_refreshed_at and now - known.profile_refreshed_at < PROFILE_MAX_AGE:
+            if known and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age:
                 continue
             profile = await platform.profile(external_id)
             if profile is None and external_id != event.user:
@@ -159,6 +161,7 @@ class Inbox:
                     person.display_name = profile.display_name or external_id
                     person.platform_locale, person.timezone = profile.locale, profile.timezone
                     person.is_bot, person.team_id = profile.is_bot, profile.team_id
+                    person.reachable = profile.reachable
                     person.profile_refreshed_at = now
                 s.add(person)
             found[external_id] = person

@@ -34,8 +34,40 @@ class FakeClock:
         self.offset += timedelta(**delta)
 
 
+class RunningApp:
+    """Start, stop and restart the real app on loopback; subclasses say which platform."""
+
+    server: LoopbackServer | None
+
+    def settings(self) -> Settings:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self.app = create_app(self.settings(), now=self.clock)  # type: ignore[attr-defined]
+        self.server = LoopbackServer(self.app)
+        await self.server.start()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    async def restart(self) -> None:
+        """A new process in all but name: a new app, engine and workers on the same database."""
+        await self.stop()
+        await self.start()
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+    async def tick(self) -> None:
+        """What the clock's next wake-up does."""
+        await self.runtime.tick()
+
+
 @dataclass
-class Bot:
+class Bot(RunningApp):
     """A running bot process (app + server) against the fake Slack."""
 
     database_url: str
@@ -48,28 +80,6 @@ class Bot:
         return Settings(_env_file=None, database_url=self.database_url, slack_bot_token=TOKEN,
                         slack_signing_secret=SECRET, slack_api_url=self.slack.api_url,
                         clock_interval_seconds=3600)
-
-    async def start(self) -> None:
-        self.app = create_app(self.settings(), now=self.clock)
-        self.server = LoopbackServer(self.app)
-        await self.server.start()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-            self.server = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    @property
-    def runtime(self):
-        return self.app.state.runtime
-
-    async def tick(self) -> None:
-        """What the clock's next wake-up does."""
-        await self.runtime.tick()
 
     # ---- raw requests -------------------------------------------------
     async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
@@ -84,6 +94,9 @@ class Bot:
 
 class Chat:
     """A person's-eye driver: say, command, click, and read what came back."""
+
+    # What would reach people as a live mention in what the bot sends on Slack.
+    live_mentions = ("<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone", "<@")
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -165,6 +178,19 @@ class Chat:
 
     def count(self, user: str, fragment: str) -> int:
         return sum(fragment in t for t in self.texts(user))
+
+    async def updated(self, *fragments: str, timeout: float = 5.0) -> str:
+        """The text of the newest message update that holds every fragment (waiting for one)."""
+
+        def found(_: FakeSlack) -> str | None:
+            texts = [message_text(c.args) for c in self.slack.calls_of("chat.update")]
+            return next((t for t in reversed(texts) if all(f in t for f in fragments)), None)
+
+        return await self.slack.wait_for(found, timeout=timeout)
+
+    def sent_bodies(self) -> list[str]:
+        return [str(c.args) for c in self.slack.calls
+                if c.method in ("chat.postMessage", "chat.update", "response_url")]
 
     async def settle(self) -> None:
         """Let the bot finish what it was asked: nothing pending in inbox or outbox."""

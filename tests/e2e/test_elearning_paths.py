@@ -1,9 +1,19 @@
-"""The e-learning contract's other paths: groups, change requests, follow-up, nudges, languages."""
+"""The e-learning contract's other paths: groups, change requests, follow-up, nudges, languages.
+
+All but the last run on Slack and on Teams through the same driver interface.
+"""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.harness import Chat
-from tests.e2e.test_elearning_slack import answer_all
+from tests.e2e.test_elearning_contract import answer_all
+
+
+@pytest.fixture
+def chat(any_chat: Chat) -> Chat:
+    return any_chat
 
 LISE, MADS, ANNA, SOFIE = "ULISE", "UMADS", "UANNA", "USOFIE"
 
@@ -53,8 +63,8 @@ async def test_change_request_reaches_the_employee_who_resends(chat: Chat) -> No
     summary = await chat.expect(MADS, "Intet sendes, før du trykker")
     assert "E1" in summary and "[Send]" in summary
     # The first approval message no longer has live buttons.
-    updated = chat.slack.calls_of("chat.update")[-1].args
-    assert "bedt om ændringer" in str(updated["blocks"]) and "actions" not in str(updated["blocks"])
+    updated = await chat.updated("bedt om ændringer")
+    assert "[Godkend]" not in updated and "[Bed om ændringer]" not in updated
 
     await chat.click(MADS, "Ret et svar")
     await chat.click(MADS, "1. LÆRINGSMÅL")
@@ -81,7 +91,7 @@ async def test_follow_up_date_starts_the_after_course_phase(chat: Chat) -> None:
     await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
     await chat.expect(LISE, "Spørgsmål 1 af 2", "Hvordan kan man se")
     # The course button is gone, and a second tick starts nothing twice.
-    assert "Kurset er meldt gennemført" in str(chat.slack.calls_of("chat.update")[-1].args["blocks"])
+    assert "[Jeg har gennemført kurset]" not in await chat.updated("Kurset er meldt gennemført")
     await chat.bot.tick()
     await chat.settle()
     assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1
@@ -160,14 +170,13 @@ async def test_answers_never_carry_live_broadcast_mentions(chat: Chat) -> None:
     await chat.click(MADS, "Send")
     await chat.expect(LISE, "[Godkend]")
     await chat.settle()
-    for call in chat.slack.calls:
-        if call.method in ("chat.postMessage", "chat.update", "response_url"):
-            body = str(call.args)
-            for live in ("<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone", "<@"):
-                assert live not in body, (live, body[:300])
+    for body in chat.sent_bodies():
+        for live in chat.live_mentions:
+            assert live not in body, (live, body[:300])
 
 
-async def test_commands_that_cannot_work_get_a_clear_answer(chat: Chat) -> None:
+async def test_commands_that_cannot_work_get_a_clear_answer(slack_chat: Chat) -> None:
+    chat = slack_chat  # Teams' own version is in test_teams_protocol.py
     await chat.command(LISE, "flyv")
     await chat.expect(LISE, "Den kommando kender jeg ikke: `flyv`", "/laering kontrakt")
     await chat.command(LISE, "kontrakt ABC Demens")

@@ -1,0 +1,1 @@
+"""Microsoft Teams: Bot Framework activities → inbox → core; core's messages → Adaptive Cards."""

@@ -1,0 +1,167 @@
+"""The Bot Connector REST API (v3) through httpx.
+
+An app token comes from `TEAMS_TOKEN_URL` by client credentials and is cached
+until shortly before it expires. Activities are sent, updated and 1:1
+conversations created at the `serviceUrl` Teams gave us, path included
+(`https://smba.trafficmanager.net/emea/`). 429 (honouring `Retry-After`), 412
+and 5xx answers and timeouts are retried a few times with backoff; what still
+fails is a `ConnectorError` that says whether trying later may help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+SCOPE = "https://api.botframework.com/.default"
+TOKEN_EARLY = 300.0  # renew this many seconds before the token expires
+RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
+ATTEMPTS = 3
+BACKOFF = 0.25  # seconds, doubled each attempt, with jitter
+RETRY_AFTER_MAX = 10.0  # a longer wait is left to the outbox
+
+
+class ConnectorError(Exception):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 temporary: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.code, self.temporary = status, code, temporary
+
+
+class AppToken:
+    """The bot's own access token for the Bot Connector (client credentials)."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str, app_id: str, password: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.http, self.url, self.app_id, self.password, self.clock = http, url, app_id, password, clock
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> str:
+        if self._token and self.clock() < self._expires - TOKEN_EARLY:
+            return self._token
+        async with self._lock:
+            if self._token and self.clock() < self._expires - TOKEN_EARLY:
+                return self._token
+            try:
+                response = await self.http.post(self.url, data={
+                    "grant_type": "client_credentials", "client_id": self.app_id,
+                    "client_secret": self.password, "scope": SCOPE})
+            except httpx.HTTPError as exc:
+                raise ConnectorError(f"token endpoint unreachable: {exc!r}", temporary=True) from exc
+            if response.status_code != 200:
+                # Wrong credentials included: keep the messages until an operator fixes them.
+                raise ConnectorError(f"token endpoint answered {response.status_code}: {response.text[:200]}",
+                                     status=response.status_code, temporary=True)
+            body = response.json()
+            self._token = body["access_token"]
+            self._expires = self.clock() + float(body.get("expires_in", 3600))
+            return self._token
+
+    def forget(self) -> None:
+        self._token = None
+
+
+def _path(part: str) -> str:
+    return quote(part, safe="")
+
+
+def _error(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        error = response.json().get("error") or {}
+        return error.get("code"), error.get("message") or response.text[:200]
+    except (ValueError, AttributeError):
+        return None, response.text[:200]
+
+
+class Connector:
+    def __init__(self, http: httpx.AsyncClient, token: AppToken,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.http, self.token, self.sleep = http, token, sleep
+
+    @staticmethod
+    def url(service_url: str, *parts: str) -> str:
+        """`serviceUrl` keeps its path: https://smba.trafficmanager.net/emea/ + v3/conversations/…"""
+        return service_url.rstrip("/") + "/v3/conversations" + "".join("/" + _path(p) for p in parts)
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str:
+        body = await self._call("POST", self.url(service_url, conversation_id, "activities"), activity)
+        return str(body.get("id") or "")
+
+    async def update(self, service_url: str, conversation_id: str, activity_id: str,
+                     activity: dict[str, Any]) -> None:
+        await self._call("PUT", self.url(service_url, conversation_id, "activities", activity_id),
+                         {**activity, "id": activity_id})
+
+    async def create_conversation(self, service_url: str, *, bot_id: str, user_id: str,
+                                  tenant_id: str | None) -> str:
+        """The 1:1 conversation with a person (Teams gives the existing one if there is one)."""
+        body: dict[str, Any] = {"bot": {"id": bot_id}, "members": [{"id": user_id}], "isGroup": False}
+        if tenant_id:
+            body |= {"tenantId": tenant_id, "channelData": {"tenant": {"id": tenant_id}}}
+        answer = await self._call("POST", self.url(service_url), body)
+        if not answer.get("id"):
+            raise ConnectorError("no conversation id in the answer", status=200)
+        return str(answer["id"])
+
+    async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                headers = {"Authorization": f"Bearer {await self.token.get()}"}
+                response = await self.http.request(method, url, json=body, headers=headers)
+            except ConnectorError as exc:  # from the token endpoint; wrong credentials are not retried here
+                error = exc
+                wait = _backoff(attempt) if exc.status is None or exc.status in RETRY_STATUSES else None
+            except httpx.TransportError as exc:  # timeouts included
+                error, wait = ConnectorError(f"{method} {url}: {exc!r}", temporary=True), _backoff(attempt)
+            else:
+                if response.status_code < 300:
+                    try:
+                        return response.json() if response.content else {}
+                    except ValueError:
+                        return {}
+                code, message = _error(response)
+                if response.status_code == 401 and not renewed:
+                    self.token.forget()  # revoked or rotated: once more with a fresh token
+                    renewed, attempt = True, attempt - 1
+                    continue
+                error = ConnectorError(f"{method} {url}: {response.status_code} {code or ''} {message}",
+                                       status=response.status_code, code=code,
+                                       temporary=response.status_code in RETRY_STATUSES
+                                       or response.status_code == 401)
+                if response.status_code not in RETRY_STATUSES:
+                    raise error
+                wait = _wait(response, attempt)
+            if wait is None or attempt >= ATTEMPTS:
+                raise error
+            log.info("%s; trying again in %.2fs", error, wait)
+            await self.sleep(wait)
+
+
+def _backoff(attempt: int) -> float:
+    return BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 2)
+
+
+def _wait(response: httpx.Response, attempt: int) -> float | None:
+    """How long to wait before the next try; None when that is the outbox's business."""
+    retry_after = response.headers.get("Retry-After")
+    if response.status_code == 429 and retry_after:
+        try:
+            wait = float(retry_after)
+        except ValueError:
+            return _backoff(attempt)
+        return wait if wait <= RETRY_AFTER_MAX else None
+    return _backoff(attempt)

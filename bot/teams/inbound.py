@@ -1,0 +1,263 @@
+"""Bot Framework activities as neutral events, and what they tell about conversations and people.
+
+Commands are the same words as the Slack slash command. In the personal chat
+they are written to the bot as they are (`kontrakt @Mads ABC Demens`, `hjælp`,
+`sprog en`), and only in a shape an answer to a question would not have, so an
+answer that happens to begin with "hjælp" stays an answer. In a channel or a
+group chat the bot only hears messages that @mention it, and all of those are
+commands. Mentions come from the activity's `mention` entities; the bot's own
+is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
+
+PLATFORM = "teams"
+INVOKE_PREFIX = "teams-invoke:"
+CARD_ACTION = "adaptiveCard/action"
+_AT = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>|</div>\s*<div>", re.IGNORECASE)
+_TAG = re.compile(r"</?(p|div|span|b|strong|i|em|u|s|strike|pre|code|blockquote|ul|ol|li)\b[^>]*>", re.IGNORECASE)
+# The Slack habit "/laering kontrakt …" works too (an answer never starts with it).
+_PREFIXES = ("/laering", "/læring")
+
+
+@dataclass(frozen=True)
+class Commands:
+    """The command words (every language), from the message catalogues."""
+
+    contract: frozenset[str]
+    help: frozenset[str]
+    language: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Mention:
+    id: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    conversation_id: str
+    kind: str  # personal | channel | groupChat
+    service_url: str
+    tenant_id: str | None
+    bot_id: str | None
+    user_id: str | None
+    team_id: str | None
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    user_id: str
+    name: str | None
+    aad_object_id: str | None
+    tenant_id: str | None
+    service_url: str | None
+    locale: str | None = None
+    timezone: str | None = None
+
+
+# ---- reading an activity -------------------------------------------------
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def conversation_kind(activity: dict[str, Any]) -> str:
+    conversation = _dict(activity.get("conversation"))
+    kind = conversation.get("conversationType")
+    if kind in ("personal", "channel", "groupChat"):
+        return kind
+    return "groupChat" if conversation.get("isGroup") else "personal"
+
+
+def tenant_of(activity: dict[str, Any]) -> str | None:
+    return (_dict(activity.get("conversation")).get("tenantId")
+            or _dict(_dict(activity.get("channelData")).get("tenant")).get("id"))
+
+
+def bot_id(activity: dict[str, Any]) -> str | None:
+    return _dict(activity.get("recipient")).get("id")
+
+
+def sender(activity: dict[str, Any]) -> str | None:
+    return _dict(activity.get("from")).get("id")
+
+
+def mentions(activity: dict[str, Any]) -> list[Mention]:
+    found = []
+    for entity in activity.get("entities") or []:
+        mentioned = _dict(_dict(entity).get("mentioned"))
+        if _dict(entity).get("type") == "mention" and isinstance(mentioned.get("id"), str):
+            found.append(Mention(mentioned["id"], str(mentioned.get("name") or ""), str(entity.get("text") or "")))
+    return found
+
+
+def _client_info(activity: dict[str, Any]) -> dict[str, Any]:
+    for entity in activity.get("entities") or []:
+        if _dict(entity).get("type") == "clientInfo":
+            return entity
+    return {}
+
+
+def dedupe_key(activity: dict[str, Any]) -> str:
+    """Teams redelivers an activity with the same id when the bot was slow (~15 s)."""
+    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    if len(conversation) > 160:
+        conversation = hashlib.sha256(conversation.encode()).hexdigest()[:32]
+    # Without an id nothing tells a redelivery apart: keep each one rather than drop any.
+    return f"teams:{conversation}:{activity.get('id') or 'no-id-' + uuid.uuid4().hex}"[:255]
+
+
+def kind(activity: dict[str, Any]) -> str | None:
+    """What the inbox keeps: a person's message, a card press, a personal install; else None."""
+    type_ = activity.get("type")
+    if type_ == "invoke":
+        return "action" if activity.get("name") == CARD_ACTION else None
+    if type_ == "message":
+        if _dict(activity.get("value")).get("action"):
+            return "action"  # Action.Submit
+        if not str(activity.get("text") or "").strip():
+            return None
+        if conversation_kind(activity) != "personal" and not _bot_mentioned(activity):
+            return None
+        return "message"
+    if (type_ == "installationUpdate" and activity.get("action") == "add"
+            and conversation_kind(activity) == "personal"):
+        return "installed"
+    return None
+
+
+def _bot_mentioned(activity: dict[str, Any]) -> bool:
+    me = bot_id(activity)
+    return any(m.id == me for m in mentions(activity))
+
+
+# ---- text ------------------------------------------------------------------
+def readable(text: str) -> str:
+    """Teams' message text (light HTML, `<at>` tags) as what the person wrote."""
+    if "<" in text or "&" in text:
+        text = _AT.sub(lambda m: "@" + m.group(1), text)
+        text = _BREAK.sub("\n", text)
+        text = html.unescape(_TAG.sub("", text))
+    return text.replace("\xa0", " ").strip()
+
+
+def _without_mentions(text: str, found: list[Mention]) -> str:
+    for mention in found:
+        if mention.text:
+            text = text.replace(mention.text, " ")
+    return readable(_AT.sub(" ", text))
+
+
+# ---- translation -----------------------------------------------------------
+def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incoming | None:
+    user = sender(activity)
+    conversation = _dict(activity.get("conversation")).get("id")
+    if not user:
+        return None
+    if kind_ == "installed":
+        # A person who adds the app is greeted with what it can do.
+        return CommandIn(platform=PLATFORM, user=user, text=sorted(commands.help)[0], channel=conversation)
+    if kind_ == "action":
+        return _action(activity, user, conversation)
+    if kind_ != "message":
+        return None
+    me = bot_id(activity)
+    found = mentions(activity)
+    others = tuple(m.id for m in found if m.id != me)
+    words = _without_mentions(str(activity.get("text") or ""), found).split()
+    prefixed = bool(words) and words[0].casefold() in _PREFIXES
+    if prefixed:
+        words = words[1:]
+    command = CommandIn(platform=PLATFORM, user=user, text=" ".join(words), mentions=others,
+                        channel=conversation)
+    if conversation_kind(activity) != "personal" or prefixed or _looks_like_command(words, others, commands):
+        return command
+    return MessageIn(platform=PLATFORM, user=user, text=readable(str(activity.get("text") or "")),
+                     channel=conversation)
+
+
+def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Commands) -> bool:
+    verb = words[0].casefold() if words else ""
+    if verb in commands.help:
+        return len(words) == 1
+    if verb in commands.language:
+        return len(words) == 2 and words[1].casefold() in ("da", "en")
+    return verb in commands.contract and bool(others)
+
+
+def _action(activity: dict[str, Any], user: str, conversation: str | None) -> ActionIn | None:
+    value = _dict(activity.get("value"))
+    if activity.get("type") == "invoke":
+        action = _dict(value.get("action"))
+        verb, data = action.get("verb"), action.get("data")
+        response_url: str | None = INVOKE_PREFIX + dedupe_key(activity)
+    else:  # Action.Submit: the card's data arrives as the message's value
+        verb, data, response_url = value.get("action"), value, None
+    if not isinstance(verb, str) or not verb:
+        return None
+    carried = data.get("value", "") if isinstance(data, dict) else data
+    ref = None
+    if conversation and activity.get("replyToId"):
+        ref = MessageRef(channel=conversation, message_id=str(activity["replyToId"]))
+    return ActionIn(platform=PLATFORM, user=user, action=verb, value=str(carried or ""), message=ref,
+                    response_url=response_url)
+
+
+# ---- what an activity tells about conversations and people -------------------
+def conversation_of(activity: dict[str, Any]) -> ConversationFacts | None:
+    conversation = _dict(activity.get("conversation"))
+    service_url = activity.get("serviceUrl")
+    if not isinstance(conversation.get("id"), str) or not isinstance(service_url, str):
+        return None
+    kind_ = conversation_kind(activity)
+    conversation_id = conversation["id"]
+    if kind_ == "channel":
+        conversation_id = conversation_id.split(";messageid=", 1)[0]  # the channel, not the thread
+    user = sender(activity)
+    return ConversationFacts(
+        conversation_id=conversation_id, kind=kind_, service_url=service_url, tenant_id=tenant_of(activity),
+        bot_id=bot_id(activity), user_id=user if kind_ == "personal" and user != bot_id(activity) else None,
+        team_id=_dict(_dict(activity.get("channelData")).get("team")).get("id"))
+
+
+def users_of(activity: dict[str, Any]) -> list[UserFacts]:
+    """The sender (with locale and time zone), the people mentioned, and members added."""
+    me, tenant, service_url = bot_id(activity), tenant_of(activity), activity.get("serviceUrl")
+    found: list[UserFacts] = []
+    person = _dict(activity.get("from"))
+    if person.get("id") and person.get("id") != me and person.get("role") != "bot":
+        info = _client_info(activity)
+        found.append(UserFacts(
+            user_id=person["id"], name=person.get("name"), aad_object_id=person.get("aadObjectId"),
+            tenant_id=tenant, service_url=service_url,
+            locale=activity.get("locale") or info.get("locale"),
+            timezone=activity.get("localTimezone") or info.get("timezone")))
+    for mention in mentions(activity):
+        if mention.id != me:
+            found.append(UserFacts(user_id=mention.id, name=mention.name or None, aad_object_id=None,
+                                   tenant_id=tenant, service_url=service_url))
+    for member in activity.get("membersAdded") or []:
+        member = _dict(member)
+        if member.get("id") and member.get("id") != me:
+            found.append(UserFacts(user_id=member["id"], name=member.get("name"),
+                                   aad_object_id=member.get("aadObjectId"), tenant_id=tenant,
+                                   service_url=service_url))
+    return found
+
+
+def uninstalled(activity: dict[str, Any]) -> bool:
+    """The person removed the app from their personal scope: no more 1:1 messages."""
+    return (activity.get("type") == "installationUpdate" and activity.get("action") == "remove"
+            and conversation_kind(activity) == "personal")

@@ -1,0 +1,44 @@
+"""The Teams app package an admin uploads: `manifest/teams/` with our app id in it, zipped.
+
+The manifest in the repository carries a placeholder id, so it stays valid
+against the schema; the package gets `MICROSOFT_APP_ID` (the Azure bot's app
+registration) as both the app's id and the bot's id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+FILES = ("manifest.json", "color.png", "outline.png", "en.json")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+class PackageError(Exception):
+    pass
+
+
+def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict:
+    if not _GUID.match(app_id):
+        raise PackageError(f"MICROSOFT_APP_ID must be the bot's app id, a GUID; got {app_id!r}")
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    manifest["id"] = app_id
+    for bot in manifest.get("bots", []):
+        bot["botId"] = app_id
+    return manifest
+
+
+def write(app_id: str, output: Path, source: Path = MANIFEST_DIR) -> Path:
+    """Write the zip (files at its root, as Teams wants them) and return its path."""
+    manifest = manifest_for(app_id, source)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        for name in FILES:
+            if name == "manifest.json":
+                package.writestr(name, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+            else:
+                package.write(source / name, arcname=name)
+    return output

@@ -1,0 +1,111 @@
+"""Teams' side of the Platform protocol: people as the activities showed them,
+and outbox rows sent through the Bot Connector at the conversation's serviceUrl."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from bot.core.events import Incoming, Profile
+from bot.core.messages import Message
+from bot.storage.models import OutboxMessage, TeamsConversation, TeamsUser
+from bot.teams import inbound, render
+from bot.teams.connector import Connector, ConnectorError
+from bot.teams.invokes import OpenInvokes, message_response
+from bot.teams.references import References
+from bot.workers.platform import Delivered, PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+
+class TeamsPlatform:
+    name = inbound.PLATFORM
+    # Reading a profile costs two queries (no Graph call), and every activity may bring a
+    # newer locale or time zone, so the inbox asks each time.
+    profile_max_age = timedelta(0)
+
+    def __init__(self, connector: Connector, references: References, invokes: OpenInvokes,
+                 commands: inbound.Commands, app_id: str) -> None:
+        self.connector, self.references, self.invokes = connector, references, invokes
+        self.commands = commands
+        self.bot_id = f"28:{app_id}"
+
+    def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
+        return inbound.translate(kind, payload, self.commands)
+
+    async def profile(self, external_id: str) -> Profile | None:
+        user = await self.references.user(external_id)
+        if user is None:
+            return None
+        return Profile(external_id=external_id, display_name=user.name or external_id, locale=user.locale,
+                       timezone=user.timezone, team_id=user.tenant_id, reachable=await self._reachable(user))
+
+    async def _reachable(self, user: TeamsUser) -> bool:
+        if await self.references.personal(user.user_id) is not None:
+            return True
+        try:
+            return await self._open_personal(user) is not None
+        except ConnectorError as exc:
+            # Teams is away for now: let the outbox find out later rather than refuse a person.
+            return exc.temporary
+
+    async def _open_personal(self, user: TeamsUser) -> TeamsConversation | None:
+        """Start the 1:1 chat with someone the bot has only seen (a mention, a team member).
+
+        Teams allows it when the app is installed for the person or in a team of theirs.
+        """
+        if not user.service_url:
+            return None
+        try:
+            conversation_id = await self.connector.create_conversation(
+                user.service_url, bot_id=self.bot_id, user_id=user.user_id, tenant_id=user.tenant_id)
+        except ConnectorError as exc:
+            if exc.temporary:
+                raise
+            log.info("no 1:1 chat with %s: %s", user.user_id, exc)
+            return None
+        return await self.references.save_personal(user, conversation_id, self.bot_id)
+
+    async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
+        message = Message.model_validate(row.payload)
+        try:
+            if row.kind == "respond" and not message.has_buttons and self.invokes.answer(
+                    row.response_url, message_response(render.plain_text(message))):
+                return Delivered()  # the presser read it in Teams' answer to the press
+            if row.kind == "update":
+                return await self._update(message, original)
+            return await self._post(row.channel, message)
+        except ConnectorError as exc:
+            if exc.temporary:
+                raise TemporaryFailure(f"teams: {exc}") from exc
+            raise PermanentFailure(f"teams: {exc}") from exc
+
+    async def _post(self, target: str | None, message: Message) -> Delivered:
+        conversation = await self._conversation(target or "")
+        if conversation is None:
+            raise PermanentFailure(f"teams: no conversation with {target!r}; the app is not installed for them")
+        last = ""
+        for activity in render.activities(message):
+            last = await self.connector.send(conversation.service_url, conversation.conversation_id, activity)
+        return Delivered(conversation.conversation_id, last)
+
+    async def _conversation(self, target: str) -> TeamsConversation | None:
+        """A conversation by its id, or a person's 1:1 chat by their user id (opened if need be)."""
+        found = await self.references.conversation(target) or await self.references.personal(target)
+        if found is not None:
+            return found
+        user = await self.references.user(target)
+        return await self._open_personal(user) if user is not None else None
+
+    async def _update(self, message: Message, original: OutboxMessage | None) -> Delivered:
+        if original is None or not original.sent_channel or not original.sent_ts:
+            raise PermanentFailure("teams: the message to update is unknown")
+        conversation = await self.references.conversation(original.sent_channel)
+        if conversation is None:
+            raise PermanentFailure(f"teams: conversation {original.sent_channel!r} is unknown")
+        # A long message went out as several cards; its buttons, and so its update, are in the last.
+        activity = render.activities(message)[-1]
+        await self.connector.update(conversation.service_url, conversation.conversation_id,
+                                    original.sent_ts, activity)
+        return Delivered(original.sent_channel, original.sent_ts)

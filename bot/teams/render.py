@@ -1,0 +1,172 @@
+"""Neutral messages as Adaptive Cards 1.5 (the highest version Teams renders).
+
+Every text goes into a `RichTextBlock` of `TextRun`s, which Adaptive Cards never
+read as Markdown: what a person wrote stays their literal words (no links, no
+emphasis, no `<at>` mentions, which only work with mention entities we never
+add). The bot's own `*bold*` and `` `code` `` become bold and monospace runs.
+
+Buttons become `Action.Execute` (Universal Actions): Teams sends the press as an
+`adaptiveCard/action` invoke with `verb` = the button's "<flow>:<step>" and
+`data.value`, and shows the card the bot answers with at once. A message too
+big for one card (Teams takes about 28 KB) becomes several, the buttons last.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.text import neutralise_broadcasts
+
+CARD_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_MAX_BYTES = 24_000  # Teams' limit is about 28 KB for the whole activity
+SIDE_BY_SIDE_MAX = 3  # more columns than this are too narrow to read: stacked instead
+SUMMARY_MAX = 200
+_MARKUP = re.compile(r"(\*[^*\n]+\*|`[^`\n]+`)")
+_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def _size(element: dict[str, Any]) -> int:
+    return len(json.dumps(element, ensure_ascii=False).encode())
+
+
+def _run(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextRun", "text": neutralise_broadcasts(text), **style}
+
+
+def _bot_runs(line: str, **style: Any) -> list[dict[str, Any]]:
+    """A line of the bot's own text: `*bold*` and `` `code` `` as styled runs, the rest literal."""
+    runs = []
+    for piece in _MARKUP.split(line):
+        if not piece:
+            continue
+        if len(piece) > 2 and piece[0] == piece[-1] == "*":
+            runs.append(_run(piece[1:-1], weight="Bolder", **style))
+        elif len(piece) > 2 and piece[0] == piece[-1] == "`":
+            runs.append(_run(piece[1:-1], fontType="Monospace", **style))
+        else:
+            runs.append(_run(piece, **style))
+    return runs or [_run(" ", **style)]
+
+
+def _lines(text: str, *, markup: bool, **style: Any) -> list[dict[str, Any]]:
+    """One RichTextBlock per line, so line breaks survive every Teams client."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        runs = _bot_runs(line, **style) if markup else [_run(line, **style)]
+        block: dict[str, Any] = {"type": "RichTextBlock", "inlines": runs}
+        if blocks:
+            block["spacing"] = "Small" if gap else "None"
+        blocks.append(block)
+        gap = False
+    return blocks or [{"type": "RichTextBlock", "inlines": [_run(" ", **style)]}]
+
+
+def _labelled(label: str, text: str) -> list[dict[str, Any]]:
+    """A bold label over a person's own words (never read as markup)."""
+    return [{"type": "RichTextBlock", "inlines": [_run(label, weight="Bolder")]},
+            *_lines(text, markup=False)]
+
+
+def _quote(block: Quote) -> dict[str, Any]:
+    return {"type": "Container", "style": "emphasis", "items": _labelled(block.label, block.text)}
+
+
+def _columns(block: Columns) -> list[dict[str, Any]]:
+    title = {"type": "RichTextBlock", "inlines": [_run(block.title, weight="Bolder")]}
+    side_by_side = {"type": "ColumnSet", "columns": [
+        {"type": "Column", "width": "stretch", "items": _labelled(c.label, c.text)} for c in block.columns]}
+    if len(block.columns) <= SIDE_BY_SIDE_MAX and _size(side_by_side) <= CARD_MAX_BYTES // 2:
+        return [title, side_by_side]
+    return [title, *({"type": "Container", "style": "emphasis", "items": _labelled(c.label, c.text)}
+                     for c in block.columns)]
+
+
+def _actions(block: Buttons) -> dict[str, Any]:
+    actions = []
+    for button in block.buttons:
+        action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action,
+                                  "data": {"value": button.value}}
+        if button.style:
+            action["style"] = _STYLES[button.style]
+        actions.append(action)
+    return {"type": "ActionSet", "actions": actions}
+
+
+def elements(message: Message) -> list[dict[str, Any]]:
+    """The card body for a message, element by element."""
+    body: list[dict[str, Any]] = []
+    separator = False
+    for block in message.blocks:
+        if isinstance(block, Divider):
+            separator = True
+            continue
+        if isinstance(block, Heading):
+            new = [{"type": "RichTextBlock", "inlines": [_run(block.text, size="Large", weight="Bolder")]}]
+        elif isinstance(block, Paragraph):
+            new = _lines(block.text, markup=True)
+        elif isinstance(block, Context):
+            new = _lines(block.text, markup=True, isSubtle=True, size="Small")
+        elif isinstance(block, Quote):
+            new = [_quote(block)]
+        elif isinstance(block, Columns):
+            new = _columns(block)
+        elif isinstance(block, Buttons):
+            new = [_actions(block)]
+        else:  # pragma: no cover - every block kind is handled above
+            continue
+        if separator and new:
+            new[0] = {**new[0], "separator": True, "spacing": "Medium"}
+            separator = False
+        body += new
+    return body
+
+
+def card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION, "body": body,
+            "fallbackText": fallback, "msteams": {"width": "Full"}}
+
+
+def cards(message: Message) -> list[dict[str, Any]]:
+    """One card per activity to send; only a very long message needs more than one."""
+    fallback = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
+    parts: list[list[dict[str, Any]]] = [[]]
+    used = _size(card([], fallback))
+    for element in elements(message):
+        size = _size(element)
+        if parts[-1] and used + size > CARD_MAX_BYTES:
+            parts.append([])
+            used = _size(card([], fallback))
+        parts[-1].append(element)
+        used += size
+    return [card(part, fallback) for part in parts]
+
+
+def activities(message: Message) -> list[dict[str, Any]]:
+    """Bot Framework message activities for a message, the buttons in the last."""
+    summary = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
+    return [{"type": "message", "summary": summary,
+             "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
+            for content in cards(message)]
+
+
+def plain_text(message: Message) -> str:
+    """The message as plain words, for Teams' one-line answers to a press."""
+    def unmarked(text: str) -> str:
+        return _MARKUP.sub(lambda m: m.group(0)[1:-1], text)
+
+    texts = []
+    for block in message.blocks:
+        if isinstance(block, (Paragraph, Context, Heading)):
+            texts.append(unmarked(block.text))
+        elif isinstance(block, Quote):
+            texts.append(f"{block.label}: {block.text}")
+    return neutralise_broadcasts(" ".join(" ".join(texts).split()) or unmarked(message.text))

@@ -1,0 +1,78 @@
+"""Offline conformance checks against the Microsoft specs in ``shared/specs``.
+
+* Adaptive Cards: the 1.5 JSON Schema (draft-06). The Teams-only root property
+  ``msteams`` is not in it, so it is taken off before validating (SOURCES.md).
+* Bot Framework: the ``definitions`` of the Bot Connector swagger
+  (``botframework-channel.json``), checked with ``Draft4Validator``.
+* Teams app manifest: v1.17 schema with ``Draft7Validator`` (it says draft-04 but
+  uses ``const``), and its localization schema.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator
+from jsonschema.exceptions import best_match
+
+from tests.support.slack_specs import SHARED
+
+SPECS = SHARED / "specs"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MANIFEST_VERSION = "v1.17"
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def _card_validator() -> Draft6Validator:
+    return Draft6Validator(_load(SPECS / "adaptive-cards" / "1.5.0" / "adaptive-card.json"))
+
+
+@cache
+def _connector_definitions() -> dict[str, Any]:
+    return _load(SPECS / "botframework" / "botframework-channel.json")["definitions"]
+
+
+@cache
+def _connector_validator(definition: str) -> Draft4Validator:
+    return Draft4Validator({"$ref": f"#/definitions/{definition}", "definitions": _connector_definitions()})
+
+
+def _check(validator: Any, instance: Any, what: str) -> None:
+    error = best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise AssertionError(f"{what} is invalid at {list(error.absolute_path)}: {error.message}\n"
+                             f"{json.dumps(instance, ensure_ascii=False)[:1500]}")
+
+
+def assert_valid_card(card: dict[str, Any]) -> None:
+    assert card.get("type") == "AdaptiveCard" and card.get("version") == "1.5", card
+    _check(_card_validator(), {k: v for k, v in card.items() if k != "msteams"}, "Adaptive Card")
+
+
+def assert_valid_activity(activity: dict[str, Any]) -> None:
+    """An activity the bot sends: Bot Framework's Activity, and every card in it."""
+    _check(_connector_validator("Activity"), activity, "Activity")
+    for attachment in activity.get("attachments") or []:
+        if attachment.get("contentType") == CARD_CONTENT_TYPE:
+            assert_valid_card(attachment["content"])
+
+
+def assert_valid_conversation_parameters(body: dict[str, Any]) -> None:
+    _check(_connector_validator("ConversationParameters"), body, "ConversationParameters")
+
+
+def validate_teams_manifest(manifest: dict[str, Any]) -> None:
+    schema = _load(SPECS / "teams" / "manifest" / MANIFEST_VERSION / "MicrosoftTeams.schema.json")
+    _check(Draft7Validator(schema), manifest, "Teams manifest")
+
+
+def validate_teams_localization(strings: dict[str, Any]) -> None:
+    schema = _load(SPECS / "teams" / "manifest" / MANIFEST_VERSION / "MicrosoftTeams.Localization.schema.json")
+    _check(Draft7Validator(schema), strings, "Teams manifest localization")
