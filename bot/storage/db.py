@@ -104,4 +104,5 @@ def upgrade(url: str) -> None:
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
+    # "heads": flows built side by side may add migration branches before a merge revision joins them.
+    command.upgrade(alembic_config(url), "heads")
