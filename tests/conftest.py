@@ -13,19 +13,23 @@ from sqlalchemy import create_engine, text
 from bot.storage.db import upgrade
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+def _postgres_schema_url(base: str) -> str:
+    """A schema of this test process's own, so that parallel runs on one database never meet."""
+    schema = f"lb_test_{os.getpid()}"
+    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        _reset_postgres(url)
+        url = _postgres_schema_url(url)
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)
