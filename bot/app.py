@@ -51,6 +51,7 @@ class Runtime:
         self.outbox = Outbox(self.db, self.platforms, now, settings.clock_interval_seconds)
         self.inbox = Inbox(self.db, settings, self.texts, self.router, self.platforms, now,
                            on_processed=self.outbox.wake.set)
+        self.outbox.lull = self.inbox.lull
         self.clock = Clock(self.tick, settings.clock_interval_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         # What platforms need opened at the start and closed at the end (their HTTP clients).

@@ -26,6 +26,10 @@ from bot.workers.platform import Platform
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STORE_BATCH = 200
+# Acknowledgements go first: while requests keep arriving, processing (which is
+# durable in the inbox) waits for a short lull, but never longer than MAX_DEFER.
+QUIET = 0.01
+MAX_DEFER = 0.25
 PROFILE_MAX_AGE = timedelta(days=1)
 
 
@@ -39,6 +43,7 @@ class Inbox:
         self._lock = asyncio.Lock()
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._last_store = 0.0
 
     async def store(self, platform: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Write a request down; False if it was there already (a retry).
@@ -47,7 +52,9 @@ class Inbox:
         INSERT … ON CONFLICT DO NOTHING: each caller still returns only once its row is
         committed, and still learns whether it was a duplicate.
         """
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._last_store = loop.time()
+        done: asyncio.Future[bool] = loop.create_future()
         row = {"platform": platform, "dedupe_key": dedupe_key[:255], "kind": kind, "payload": payload,
                "status": "pending", "attempts": 0, "received_at": self.now()}
         self._waiting.append((row, done))
@@ -99,8 +106,17 @@ class Inbox:
                                         .order_by(col(InboxEvent.id)).limit(1))).first()
                 if row is None:
                     return done
+                await self.lull()
                 await self._process(row)
                 done += 1
+
+    async def lull(self) -> None:
+        """Wait for a lull in arriving requests (at most MAX_DEFER), so a burst is
+        acknowledged at full speed and processed right after."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while loop.time() - self._last_store < QUIET and loop.time() - started < MAX_DEFER:
+            await asyncio.sleep(QUIET)
 
     async def _process(self, row: InboxEvent) -> None:
         platform = self.platforms.get(row.platform)

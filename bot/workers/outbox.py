@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -40,8 +40,10 @@ def backoff(attempts: int) -> timedelta:
 
 class Outbox:
     def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
-                 interval: float) -> None:
+                 interval: float, lull: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
+        # Waits while requests are arriving, so acknowledging them goes first.
+        self.lull = lull
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
@@ -64,6 +66,8 @@ class Outbox:
         sent = 0
         async with self._lock:
             while True:
+                if self.lull is not None:
+                    await self.lull()
                 batch = await self._claim()
                 if not batch:
                     return sent
