@@ -45,8 +45,11 @@ def main() -> None:
         fake.add_user(user_id(i), user_name(i), locale="da-DK", tz="Europe/Copenhagen")
 
     async def stats(request: Request) -> JSONResponse:
+        posts = Counter(str(c.args.get("channel")) for c in fake.calls
+                        if c.method == "chat.postMessage" and not c.failed)
         return JSONResponse({"calls": len(fake.calls),
                              "failed": sum(c.failed for c in fake.calls),
+                             "post_channels": len(posts), "posted_twice": sum(n > 1 for n in posts.values()),
                              "by_method": dict(Counter(c.method for c in fake.calls))})
 
     fake.app.router.routes.append(Route("/bench/stats", stats, methods=["GET"]))

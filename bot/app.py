@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.core.agenda import load_agenda
 from bot.core.dialogs import load_dialogs
 from bot.core.i18n import Catalog
 from bot.flows.context import Context, Texts
@@ -36,7 +37,8 @@ def real_now() -> datetime:
 
 def load_texts(settings: Settings) -> Texts:
     return Texts(dialogs=load_dialogs(settings.dialogs_dir),
-                 catalog=Catalog.load(settings.dialogs_dir / "messages"))
+                 catalog=Catalog.load(settings.dialogs_dir / "messages"),
+                 agenda=load_agenda(settings.dialogs_dir))
 
 
 class Runtime:

@@ -47,6 +47,9 @@ def check_dialogs(settings: Settings) -> int:
     for dialog in texts.dialogs.values():
         counts = ", ".join(f"{key}: {len(phase.questions)}" for key, phase in dialog.phases.items())
         print(f"ok  {dialog.id}  ({dialog.name.da}; {counts})")
+    if texts.agenda is not None:
+        minutes = ", ".join(f"{s.key}: {s.minutes or 'rest'}" for s in texts.agenda.steps)
+        print(f"ok  meeting  ({texts.agenda.name.da}; {minutes} min)")
     print("ok  messages/da.yaml, messages/en.yaml")
     return 0
 

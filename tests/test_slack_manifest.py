@@ -43,12 +43,12 @@ def test_manifest_content(manifest: dict[str, Any]) -> None:
     assert command["url"] == EVENTS_URL
     assert command["should_escape"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["chat:write", "commands", "im:history", "users:read"]
+        ["chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read"]
     )
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS_URL,
-        "bot_events": ["message.im"],
+        "bot_events": ["message.im", "message.channels", "message.groups"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 LANGUAGES = ("da", "en")
+# Data files in dialogs/ with a model of their own (bot/core/agenda.py: the meeting's agenda).
+NOT_DIALOGS = frozenset({"meeting.yaml"})
 
 
 class Texts(BaseModel):
@@ -33,6 +36,10 @@ class Question(BaseModel):
     ask: dict[str, Texts]
     optional: bool = False
     max_length: int = Field(default=4000, ge=1, le=4000)
+    # What the answer must be: free text, a date, how often (a number of days), or a person (a mention).
+    kind: Literal["text", "date", "frequency", "person"] = "text"
+    # For a date: the question whose date this one must come after.
+    after: str | None = None
 
 
 class Phase(BaseModel):
@@ -73,6 +80,9 @@ class Dialog(BaseModel):
         for key, question in self.questions.items():
             if key not in used:
                 problems.append(f"question {key!r} is in no phase")
+            if question.after is not None and (
+                    question.kind != "date" or self.questions.get(question.after, question).kind != "date"):
+                problems.append(f"question {key!r}: 'after' must name another date question")
             for role, texts in question.ask.items():
                 if role not in self.roles:
                     problems.append(f"question {key!r} asks unknown role {role!r}")
@@ -122,6 +132,8 @@ def load_dialogs(directory: Path) -> dict[str, Dialog]:
     dialogs: dict[str, Dialog] = {}
     errors: list[str] = []
     for path in sorted(directory.glob("*.yaml")):
+        if path.name in NOT_DIALOGS:
+            continue
         try:
             dialog = load_dialog(path)
         except DialogError as exc:

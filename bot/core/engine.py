@@ -13,6 +13,7 @@ so a restart between two answers loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,12 +33,20 @@ class Script:
     optional: frozenset[str] = frozenset()
     max_length: int = 4000
     summary: bool = True
+    # Answers that must have a form (a date, a frequency): key -> (text, answers so far) -> None
+    # when fine, else the catalogue key of what to tell the person.
+    checks: Mapping[str, Callable[[str, dict[str, str | None]], str | None]] = field(default_factory=dict)
+    # Questions answered by naming a person (a mention); the engine keeps who was named. Their
+    # check refuses an answer that names no one.
+    people: frozenset[str] = frozenset()
 
 
 class State(BaseModel):
     mode: Mode = "asking"
     index: int = 0
     answers: dict[str, str | None] = {}
+    # For `Script.people` questions: key -> the id of the person named.
+    people: dict[str, str] = {}
     # Where `pause` or `afbryd` came from, to go back there.
     resume_mode: Mode | None = None
 
@@ -46,6 +55,8 @@ class State(BaseModel):
 @dataclass(frozen=True)
 class Answer:
     text: str
+    # A person the answer names (a platform mention): (id, name). Only `Script.people` questions use it.
+    mention: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,20 +119,23 @@ class Cancelled:
 class Refused:
     reason: Literal[
         "too_long", "empty", "not_optional", "at_first", "paused", "confirm_pending",
-        "use_buttons", "finished", "unknown_choice",
+        "use_buttons", "finished", "unknown_choice", "invalid",
     ]
     details: dict[str, int] = field(default_factory=dict)
+    # "invalid": the catalogue key of what is wrong with the answer.
+    message: str | None = None
 
 
 Say = Ask | Summary | ChooseEdit | Paused | ConfirmCancel | Sent | Cancelled | Refused
 
 
-def start(script: Script, answers: dict[str, str | None] | None = None) -> tuple[State, list[Say]]:
+def start(script: Script, answers: dict[str, str | None] | None = None,
+          people: dict[str, str] | None = None) -> tuple[State, list[Say]]:
     """A fresh state; with earlier answers (a change request), straight to the summary."""
     if answers and script.summary and all(k in answers for k in script.keys):
-        state = State(mode="summary", answers=dict(answers))
+        state = State(mode="summary", answers=dict(answers), people=dict(people or {}))
     else:
-        state = State(answers=dict(answers or {}))
+        state = State(answers=dict(answers or {}), people=dict(people or {}))
     return state, [current(script, state)]
 
 
@@ -203,12 +217,17 @@ def _while_asking(script: Script, s: State, reply: Reply) -> tuple[State, list[S
                 Refused("too_long", {"limit": script.max_length, "length": len(text)}),
                 current(script, s),
             ]
+        if key in script.people and reply.mention is not None:
+            s.people[key], text = reply.mention
+        elif key in script.checks and (problem := script.checks[key](text, s.answers)):
+            return s, [Refused("invalid", message=problem), current(script, s)]
         s.answers[key] = text
         return _advance(script, s)
     if reply == Word("skip"):
         if key not in script.optional:
             return s, [Refused("not_optional"), current(script, s)]
         s.answers[key] = None
+        s.people.pop(key, None)
         return _advance(script, s)
     if reply == Word("back"):
         if s.mode == "editing":

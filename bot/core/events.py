@@ -37,6 +37,8 @@ class CommandIn:
     mentions: tuple[str, ...] = ()
     channel: str | None = None
     response_url: str | None = None
+    # Written in a channel or group conversation (not the DM): where learning meetings live.
+    in_channel: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class MessageIn:
     user: str
     text: str
     channel: str | None = None
+    # People the message @mentions (platform ids), e.g. naming a leader in an answer.
+    mentions: tuple[str, ...] = ()
+    # A reply in a channel thread: the thread's root message id (Slack `thread_ts`, Teams root
+    # activity id). None for the DM.
+    thread: str | None = None
 
 
 @dataclass(frozen=True)

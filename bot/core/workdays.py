@@ -29,3 +29,16 @@ def add_working_days(moment: datetime, days: int, tz: str) -> datetime:
         if is_working_day(day):
             remaining -= 1
     return datetime.combine(day, local.timetz().replace(tzinfo=None), zone)
+
+
+def is_holiday(day: date) -> bool:
+    """A Danish public holiday."""
+    return day in _danish_holidays(day.year)
+
+
+def previous_working_day(day: date) -> date:
+    """The working day before `day`: weekends and public holidays skipped."""
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day

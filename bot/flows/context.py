@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.agenda import Agenda
 from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.i18n import Catalog, format_day
@@ -23,6 +24,8 @@ class Texts:
 
     dialogs: dict[str, Dialog]
     catalog: Catalog
+    # The learning meeting's agenda (dialogs/meeting.yaml).
+    agenda: Agenda | None = None
 
 
 @dataclass

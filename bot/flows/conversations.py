@@ -8,11 +8,14 @@ contract is the flow's business (`Flow.on_sent`, `Flow.on_cancelled`).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot.core import engine
+from bot.core.dates import every_days, parse_date
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
 from bot.core.messages import Button, Buttons, Context as Small, Heading, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
@@ -44,6 +47,8 @@ class Conversations:
             optional=frozenset(k for k in keys if dialog.questions[k].optional),
             max_length=min(dialog.questions[k].max_length for k in keys),
             summary=dialog.phases[session.phase].summary,
+            checks=answer_checks(dialog, keys, ctx.now.astimezone(ZoneInfo(ctx.settings.bot_timezone)).date()),
+            people=frozenset(k for k in keys if dialog.questions[k].kind == "person"),
         )
 
     async def current_session(self, ctx: Context, person: Person) -> DialogSession | None:
@@ -57,7 +62,7 @@ class Conversations:
     async def open(
         self, ctx: Context, person: Person, *, flow: str, phase: str, role: str,
         contract_ids: list[int], intro: Message | None = None,
-        answers: dict[str, str | None] | None = None,
+        answers: dict[str, str | None] | None = None, people: dict[str, str] | None = None,
     ) -> DialogSession:
         """Start a session for `person`, or queue it behind the one they are in."""
         session = DialogSession(
@@ -65,7 +70,7 @@ class Conversations:
             contract_ids=contract_ids, last_activity_at=ctx.now, created_at=ctx.now,
         )
         busy = await self.current_session(ctx, person)
-        state, says = engine.start(self.script(ctx, session), answers)
+        state, says = engine.start(self.script(ctx, session), answers, people)
         session.state = state.model_dump()
         session.status = "queued" if busy else "active"
         ctx.db.add(session)
@@ -193,9 +198,36 @@ class Conversations:
                     Button(label=ctx.t(person, "dialog.cancel_no"), action="dialog:cancel_no", value=sid),
                 ])])
         assert isinstance(say, Refused)
-        text = ctx.t(person, f"dialog.refused.{say.reason}", **say.details)
+        text = ctx.t(person, say.message or f"dialog.refused.{say.reason}", **say.details)
         return Message(text=text, blocks=[Paragraph(text=text)])
 
 
 async def flow_values(flow: Flow, ctx: Context, session: DialogSession) -> dict[str, str]:
     return {k: neutralise_broadcasts(v) for k, v in (await flow.placeholders(ctx, session)).items()}
+
+
+def answer_checks(dialog, keys: list[str], today: date) -> dict:
+    """What a date, a frequency or a person question accepts (`Question.kind`)."""
+    checks = {}
+    for key in keys:
+        question = dialog.questions[key]
+        if question.kind == "date":
+            checks[key] = _date_check(question.after, today)
+        elif question.kind == "frequency":
+            checks[key] = lambda text, _answers: None if every_days(text) else "peer.checks.frequency"
+        elif question.kind == "person":
+            checks[key] = lambda _text, _answers: "peer.checks.person"
+    return checks
+
+
+def _date_check(after: str | None, today: date):
+    def check(text: str, answers: dict[str, str | None]) -> str | None:
+        day = parse_date(text)
+        if day is None:
+            return "peer.checks.date"
+        if after is not None:
+            earlier = parse_date(answers.get(after) or "")
+            if day < today or (earlier is not None and day <= earlier):
+                return "peer.checks.date_after"
+        return None
+    return check

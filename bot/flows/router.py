@@ -12,6 +12,8 @@ from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.elearning import ElearningFlow, paragraph
+from bot.flows.meetings import MeetingFlow
+from bot.flows.peer import PeerFlow
 from bot.flows.reminders import next_nudge, nudge_silent
 from bot.storage.models import DialogSession, Person
 
@@ -28,24 +30,28 @@ class Router:
     def __init__(self) -> None:
         self.conversations = Conversations({})
         self.elearning = ElearningFlow(self.conversations)
+        self.meetings = MeetingFlow()
+        self.peer = PeerFlow(self.conversations)
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
         person = people[event.user]
         if isinstance(event, CommandIn):
             await self.command(ctx, event, person, people)
         elif isinstance(event, MessageIn):
-            await self.message(ctx, event, person)
+            await self.message(ctx, event, person, people)
         else:
             await self.action(ctx, event, person)
 
     async def due(self, ctx: Context) -> None:
         """Whatever the clock has made due: follow-up dates, nudges."""
         await self.elearning.due(ctx)
+        await self.meetings.due(ctx)
+        await self.peer.due(ctx)
         await nudge_silent(ctx, self.conversations)
 
     async def next_due(self, ctx: Context) -> datetime | None:
         """The next moment the clock will have something to do (for the playground's clock)."""
-        times = [await self.elearning.next_due(ctx), await next_nudge(ctx)]
+        times = [await self.elearning.next_due(ctx), await self.meetings.next_due(ctx), await self.peer.next_due(ctx), await next_nudge(ctx)]
         return min((t for t in times if t is not None), default=None)
 
     # ---- /laering ----------------------------------------------------
@@ -55,6 +61,13 @@ class Router:
         catalog = ctx.texts.catalog
         if verb in catalog.words("commands.contract"):
             await self.start_contract(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("meeting.commands.meeting"):
+            await self.meetings.command(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("peer.commands.peer"):
+            await self.start_peer(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("peer.commands.profile"):
+            await self.peer.edit_profile(ctx, person)
+            ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "peer.profile_in_dm")))
         elif verb in catalog.words("commands.language"):
             choice = words[1].casefold() if len(words) > 1 else ""
             if choice in ("da", "en"):
@@ -70,6 +83,8 @@ class Router:
     def help(self, ctx: Context, person: Person, unknown: str | None) -> Message:
         blocks = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
+        blocks.append(Paragraph(text=ctx.t(person, "meeting.help.teams" if person.platform == "teams"
+                                           else "meeting.help.slack")))
         return Message(text=ctx.t(person, "help.text"), blocks=blocks)
 
     async def start_contract(self, ctx: Context, cmd: CommandIn, leader: Person,
@@ -114,13 +129,52 @@ class Router:
                     return
         await self.elearning.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
 
+    async def start_peer(self, ctx: Context, cmd: CommandIn, starter: Person,
+                         people: dict[str, Person], words: list[str]) -> None:
+        """`/laering kollega @kollega` starts; without a mention it lists or shows (`kollega 12 [version]`)."""
+        if not cmd.mentions:
+            if all(w.isdigit() for w in words[:2]) and len(words) <= 2:
+                await self.peer.show(ctx, starter, words, cmd.response_url)
+            else:
+                ctx.respond(starter, cmd.response_url, paragraph(ctx.t(starter, "peer.usage")))
+            return
+        colleague = people.get(cmd.mentions[0])
+        problem = None
+        if colleague is None:
+            problem = ctx.t(starter, "elearning.unknown_user", user=cmd.mentions[0])
+        elif colleague.is_bot:
+            problem = ctx.t(starter, "elearning.bot_user", name=colleague.display_name)
+        elif colleague.id == starter.id:
+            problem = ctx.t(starter, "peer.not_yourself")
+        elif not colleague.reachable:
+            problem = ctx.t(starter, "peer.unreachable", name=colleague.display_name)
+        elif len(dict.fromkeys(cmd.mentions)) > 1:
+            problem = ctx.t(starter, "peer.one_colleague")
+        if problem or colleague is None:
+            usage = ctx.t(starter, "peer.usage")
+            ctx.respond(starter, cmd.response_url, Message(text=problem or usage, blocks=[
+                Paragraph(text=problem or usage), Paragraph(text=usage)]))
+            return
+        await self.peer.start(ctx, starter, colleague, cmd.response_url)
+
     # ---- the direct message -----------------------------------------
-    async def message(self, ctx: Context, msg: MessageIn, person: Person) -> None:
+    async def message(self, ctx: Context, msg: MessageIn, person: Person,
+                      people: dict[str, Person] | None = None) -> None:
+        if msg.thread is not None:  # a reply in a channel thread: only meetings listen there
+            await self.meetings.on_thread_reply(ctx, msg, person)
+            return
+        if await self.meetings.on_prompt_reply(ctx, msg, person):
+            return
         session = await self.conversations.current_session(ctx, person)
         if session is None:
             ctx.post(person, paragraph(ctx.t(person, "dialog.nothing_pending")))
             return
-        await self.conversations.reply(ctx, person, self.reply_for(ctx, msg.text, session), session)
+        reply = self.reply_for(ctx, msg.text, session)
+        # A person named in the answer (a leader, a supervisor): the first one the bot knows.
+        named = [p for m in msg.mentions if (p := (people or {}).get(m)) and p.id != person.id and not p.is_bot]
+        if isinstance(reply, engine.Answer) and named:
+            reply = engine.Answer(reply.text, mention=(str(named[0].id), named[0].display_name))
+        await self.conversations.reply(ctx, person, reply, session)
 
     def reply_for(self, ctx: Context, text: str, session: DialogSession) -> engine.Reply:
         said = " ".join(text.split()).casefold()
@@ -139,6 +193,12 @@ class Router:
         flow, _, step = action.action.partition(":")
         if flow == "elearning":
             await self.elearning.on_action(ctx, action, person)
+            return
+        if flow == "meeting":
+            await self.meetings.on_action(ctx, action, person)
+            return
+        if flow == "peer":
+            await self.peer.on_action(ctx, action, person)
             return
         if flow != "dialog":
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))

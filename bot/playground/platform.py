@@ -34,7 +34,9 @@ class PlaygroundPlatform:
             return CommandIn(platform=PLATFORM, user=person, text=" ".join(_MENTION.sub(" ", text).split()),
                              mentions=mentions, channel=dm(person))
         if kind == "message":
-            return MessageIn(platform=PLATFORM, user=person, text=payload["text"], channel=dm(person))
+            mentions = tuple(m.lower() for m in _MENTION.findall(payload["text"]))
+            return MessageIn(platform=PLATFORM, user=person, text=payload["text"], channel=dm(person),
+                             mentions=mentions)
         if kind == "action":
             return ActionIn(platform=PLATFORM, user=person, action=payload["action"], value=payload["value"],
                             message=MessageRef(channel=dm(person), message_id=str(payload["message_id"])))

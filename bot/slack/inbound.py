@@ -52,11 +52,15 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
         mentions = tuple(_MENTION.findall(text))
         return CommandIn(platform=PLATFORM, user=body["user_id"], text=plain(_MENTION.sub(" ", text)).strip(),
                          mentions=mentions, channel=body.get("channel_id"),
-                         response_url=body.get("response_url"))
+                         response_url=body.get("response_url"),
+                         in_channel=str(body.get("channel_id") or "").startswith(("C", "G")))
     if kind == "event":
         event = body.get("event") or {}
+        # A reply in a channel thread (a learning meeting's) names its thread; the DM has none.
+        thread = event.get("thread_ts") if event.get("channel_type") != "im" else None
         return MessageIn(platform=PLATFORM, user=event["user"], text=plain(event.get("text") or ""),
-                         channel=event.get("channel"))
+                         channel=event.get("channel"), mentions=tuple(_MENTION.findall(event.get("text") or "")),
+                         thread=thread)
     if kind == "action":
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}

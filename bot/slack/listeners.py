@@ -17,7 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import inbound
 
 SLASH_COMMANDS = ("/laering",)
-BOT_EVENTS = ("message.im",)
+# message.channels / message.groups: replies in a learning meeting's thread (public, private channels).
+BOT_EVENTS = ("message.im", "message.channels", "message.groups")
 # Every button's action_id is "<flow>:<step>" (plus "#n" when a block repeats one).
 ACTION_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+(#\d+)?$")
 
@@ -46,8 +47,13 @@ def build_bolt_app(*, signing_secret: str | None, client: AsyncWebClient,
 
     @app.event("message")
     async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        # Only what a person writes to the bot in the DM; not edits, joins or bots.
-        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+        # What a person writes to the bot in the DM, and replies in channel threads (a learning
+        # meeting runs in one); not other channel talk, edits, joins or bots.
+        if event.get("subtype") or event.get("bot_id"):
+            return
+        if event.get("channel_type") == "im" or (
+                event.get("channel_type") in ("channel", "group") and event.get("thread_ts")
+                and event.get("thread_ts") != event.get("ts")):
             await keep("event", body)
 
     @app.action(ACTION_PATTERN)

@@ -79,6 +79,13 @@ class SlackPlatform:
                 await self.client.chat_update(channel=original.sent_channel, ts=original.sent_ts, **parts[-1])
                 return Delivered(original.sent_channel, original.sent_ts)
             last: dict[str, Any] = {}
+            if row.kind == "reply":  # into the thread of an earlier channel post
+                if original is None or not original.sent_channel or not original.sent_ts:
+                    raise PermanentFailure("the message to reply to is unknown")
+                for part in parts:
+                    last = (await self.client.chat_postMessage(channel=original.sent_channel,
+                                                               thread_ts=original.sent_ts, **part)).data  # type: ignore[assignment]
+                return Delivered(last.get("channel"), last.get("ts"))
             for part in parts:
                 last = (await self.client.chat_postMessage(channel=row.channel, **part)).data  # type: ignore[assignment]
             return Delivered(last.get("channel"), last.get("ts"))

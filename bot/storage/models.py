@@ -6,7 +6,7 @@ ones), so time zones are only a question of display.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, true
@@ -179,7 +179,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    kind: str = Field(max_length=16)  # post | update | respond
+    kind: str = Field(max_length=16)  # post | update | respond | reply (into a post's thread)
     person_id: int | None = Field(default=None, foreign_key="person.id")
     channel: str | None = Field(default=None, max_length=255)
     ref: str | None = Field(default=None, max_length=128, unique=True)
@@ -235,3 +235,148 @@ class TeamsUser(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=32)
     timezone: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PersonProfile(SQLModel, table=True):
+    """What a contract asks of every party once and then remembers: department and position.
+
+    The name comes from the platform (`Person.display_name`).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    department: str = Field(default="", max_length=200)
+    position: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class JointDraft(SQLModel, table=True):
+    """One proposal of the fields two parties write together (Lær af en kollega).
+
+    Part A drafts, Part B accepts or edits, an edit goes back to Part A: each
+    proposal is a row with its author, so the contract can show who wrote what.
+    `contract_version` is the contract version the proposal belongs to.
+    """
+
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    number: int
+    contract_version: int = 1
+    author_id: int = Field(foreign_key="person.id")
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="proposed", max_length=16)  # proposed | accepted | replaced
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ActivityLog(SQLModel, table=True):
+    """A short note of what a party did, written when the agreed reminder came."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str = Field(max_length=4000)
+    logged_at: datetime = Field(default_factory=utcnow)
+
+
+class MeetingSeries(SQLModel, table=True):
+    """A learning meeting that recurs in one channel (PRODUCT.md §2.4).
+
+    The series keeps the rule (weekday, wall-clock time, zone, interval); the
+    occurrences it has produced are rows of `MeetingOccurrence`.
+    """
+
+    __table_args__ = (Index("ix_meetingseries_channel", "platform", "channel", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    channel: str = Field(max_length=255)
+    creator_id: int = Field(foreign_key="person.id")
+    # Person ids; the facilitator rotates through them, one meeting each.
+    facilitator_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    weekday: int  # Monday = 0
+    hour: int
+    minute: int
+    timezone: str = Field(max_length=64)
+    interval_weeks: int = 2
+    length_minutes: int = 30
+    first_date: date
+    language: str = Field(default="da", max_length=8)
+    status: str = Field(default="active", max_length=16)  # active | stopped
+    created_at: datetime = Field(default_factory=utcnow)
+    stopped_at: datetime | None = None
+
+
+class MeetingOccurrence(SQLModel, table=True):
+    """One meeting of a series: its date, its reminder and its run.
+
+    `seq` counts interval steps from the series' first date, so (series, seq)
+    names one date forever. `due_at` is when the clock next has something to
+    do for it (the reminder, the start, the end of the running step); None
+    when nothing. Claims take rows whose `due_at` has come with
+    `FOR UPDATE SKIP LOCKED`.
+    """
+
+    __table_args__ = (UniqueConstraint("series_id", "seq"), Index("ix_meetingoccurrence_due", "due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="meetingseries.id", index=True)
+    seq: int
+    local_date: date
+    starts_at: datetime
+    remind_at: datetime
+    # planned | holiday | cancelled | running | done | missed
+    status: str = Field(default="planned", max_length=16)
+    due_at: datetime | None = None
+    reminded_at: datetime | None = None
+    facilitator_id: int | None = Field(default=None, foreign_key="person.id")
+    case_person_id: int | None = Field(default=None, foreign_key="person.id")
+    case_title: str | None = Field(default=None, max_length=300)
+    # 0 before the start, 1..5 the agenda step under way, 6 after the summary.
+    step: int = 0
+    step_started_at: datetime | None = None
+    # The outbox row of the agenda post: the meeting's thread hangs under it.
+    thread_outbox_id: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class MeetingNote(SQLModel, table=True):
+    """What a person wrote in the meeting's thread: the case person's learning, a reflection."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="meetingoccurrence.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16)  # learning | reflection
+    text: str = Field(max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MeetingAction(SQLModel, table=True):
+    """An organisational action agreed in a meeting (step 5), with its owner."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="meetingseries.id", index=True)
+    occurrence_id: int = Field(foreign_key="meetingoccurrence.id", index=True)
+    text: str = Field(max_length=1000)
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    created_by_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="open", max_length=16)  # open | done
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class MeetingPrompt(SQLModel, table=True):
+    """The bot has asked a person for something in their DM (the case's title, an action).
+
+    The person's next message there answers it; one open prompt per person.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    occurrence_id: int = Field(foreign_key="meetingoccurrence.id")
+    kind: str = Field(max_length=16)  # case | action
+    created_at: datetime = Field(default_factory=utcnow)

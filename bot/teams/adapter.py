@@ -43,7 +43,9 @@ def mount(runtime: Runtime, settings: Settings) -> Route:
                                          settings.microsoft_app_password))
     commands = inbound.Commands(contract=frozenset(catalog.words("commands.contract")),
                                 help=frozenset(catalog.words("commands.help")),
-                                language=frozenset(catalog.words("commands.language")))
+                                language=frozenset(catalog.words("commands.language")),
+                                peer=frozenset(catalog.words("peer.commands.peer")),
+                                profile=frozenset(catalog.words("peer.commands.profile")))
     platform = TeamsPlatform(connector, references, invokes, commands, settings.microsoft_app_id)
     runtime.platforms[platform.name] = platform
     endpoint = MessagesEndpoint(

@@ -37,6 +37,8 @@ class Commands:
     contract: frozenset[str]
     help: frozenset[str]
     language: frozenset[str]
+    peer: frozenset[str] = frozenset()
+    profile: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,28 @@ def kind(activity: dict[str, Any]) -> str | None:
             return "action"  # Action.Submit
         if not str(activity.get("text") or "").strip():
             return None
-        if conversation_kind(activity) != "personal" and not _bot_mentioned(activity):
+        if conversation_kind(activity) != "personal" and not _bot_mentioned(activity) \
+                and thread_of(activity) is None:
             return None
         return "message"
     if (type_ == "installationUpdate" and activity.get("action") == "add"
             and conversation_kind(activity) == "personal"):
         return "installed"
     return None
+
+
+def thread_of(activity: dict[str, Any]) -> str | None:
+    """The root message id when the activity is a reply in a channel thread (a learning meeting's).
+
+    A channel post's conversation id names its own thread (`…;messageid=<its id>`); a reply's
+    names the root, and the reply carries `replyToId`. The bot hears replies without an @mention through the app's resource-specific
+    consent `ChannelMessage.Read.Group` (manifest/teams/manifest.json).
+    """
+    if conversation_kind(activity) != "channel" or activity.get("type") != "message" \
+            or not activity.get("replyToId"):
+        return None
+    root = str(_dict(activity.get("conversation")).get("id") or "").partition(";messageid=")[2]
+    return root if root and root != activity.get("id") else None
 
 
 def _bot_mentioned(activity: dict[str, Any]) -> bool:
@@ -176,16 +193,24 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
     me = bot_id(activity)
     found = mentions(activity)
     others = tuple(m.id for m in found if m.id != me)
+    in_channel = conversation_kind(activity) != "personal"
+    if conversation_kind(activity) == "channel":
+        conversation = str(conversation).split(";messageid=", 1)[0]  # the channel, not the thread
+        if (root := thread_of(activity)) is not None:
+            text = _AT.sub(lambda m: " " if any(f.id == me and f.text == m.group(0) for f in found)
+                           else "@" + m.group(1), str(activity.get("text") or ""))
+            return MessageIn(platform=PLATFORM, user=user, text=readable(text), channel=conversation,
+                             mentions=others, thread=root)
     words = _without_mentions(str(activity.get("text") or ""), found).split()
     prefixed = bool(words) and words[0].casefold() in _PREFIXES
     if prefixed:
         words = words[1:]
     command = CommandIn(platform=PLATFORM, user=user, text=" ".join(words), mentions=others,
-                        channel=conversation)
+                        channel=conversation, in_channel=in_channel)
     if conversation_kind(activity) != "personal" or prefixed or _looks_like_command(words, others, commands):
         return command
     return MessageIn(platform=PLATFORM, user=user, text=readable(str(activity.get("text") or "")),
-                     channel=conversation)
+                     channel=conversation, mentions=others)
 
 
 def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Commands) -> bool:
@@ -194,6 +219,11 @@ def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Com
         return len(words) == 1
     if verb in commands.language:
         return len(words) == 2 and words[1].casefold() in ("da", "en")
+    if verb in commands.profile:
+        return len(words) == 1
+    if verb in commands.peer:
+        # `kollega @kollega`, `kollega` (the list) or `kollega 12 [2]` (one contract, a version).
+        return bool(others) or len(words) == 1 or all(w.isdigit() for w in words[1:3]) and len(words) <= 3
     return verb in commands.contract and bool(others)
 
 

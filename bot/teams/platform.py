@@ -75,6 +75,8 @@ class TeamsPlatform:
                 return Delivered()  # the presser read it in Teams' answer to the press
             if row.kind == "update":
                 return await self._update(message, original)
+            if row.kind == "reply":
+                return await self._reply(message, original)
             return await self._post(row.channel, message)
         except ConnectorError as exc:
             if exc.temporary:
@@ -97,6 +99,19 @@ class TeamsPlatform:
             return found
         user = await self.references.user(target)
         return await self._open_personal(user) if user is not None else None
+
+    async def _reply(self, message: Message, original: OutboxMessage | None) -> Delivered:
+        """Into the thread of an earlier channel post: the channel's conversation id `;messageid=` the root."""
+        if original is None or not original.sent_channel or not original.sent_ts:
+            raise PermanentFailure("teams: the message to reply to is unknown")
+        conversation = await self.references.conversation(original.sent_channel)
+        if conversation is None:
+            raise PermanentFailure(f"teams: conversation {original.sent_channel!r} is unknown")
+        thread = f"{conversation.conversation_id};messageid={original.sent_ts}"
+        last = ""
+        for activity in render.activities(message):
+            last = await self.connector.send(conversation.service_url, thread, activity)
+        return Delivered(conversation.conversation_id, last)
 
     async def _update(self, message: Message, original: OutboxMessage | None) -> Delivered:
         if original is None or not original.sent_channel or not original.sent_ts:

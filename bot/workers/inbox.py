@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.core.events import CommandIn, Incoming
+from bot.core.events import CommandIn, Incoming, MessageIn
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
 from bot.settings import Settings
@@ -152,7 +152,7 @@ class Inbox:
 
     async def _people(self, platform: Platform, event: Incoming) -> dict[str, Person]:
         """The people an event names, known and fresh; unknown mentions are left out."""
-        ids = [event.user, *(event.mentions if isinstance(event, CommandIn) else ())]
+        ids = [event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn)) else ())]
         found: dict[str, Person] = {}
         async with self.db.transaction() as s:
             for person in (await s.exec(select(Person).where(

@@ -121,7 +121,8 @@ class Outbox:
         """1 when sent, 0 when given up, None when it must wait."""
         platform = self.platforms.get(row.platform)
         original = None
-        if row.kind == "update" and row.update_ref and row.update_ref.startswith("outbox:"):
+        # An update replaces an earlier post, a reply goes into its thread: both wait for it.
+        if row.kind in ("update", "reply") and row.update_ref and row.update_ref.startswith("outbox:"):
             async with self.db.transaction() as s:
                 original = await s.get(OutboxMessage, int(row.update_ref.split(":", 1)[1]))
             if original is not None and original.status != "sent":

@@ -33,6 +33,10 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
 
+    def set(self, moment: datetime) -> None:
+        """Jump to a moment (forward or back): the bot's now becomes `moment`, then runs on."""
+        self.offset = moment - datetime.now(timezone.utc)
+
 
 class RunningApp:
     """Start, stop and restart the real app on loopback; subclasses say which platform."""
@@ -154,6 +158,68 @@ class Chat:
         """Clear the stand-in's record and pending faults; read from the start again."""
         self.slack.clear()
         self.read.clear()
+
+    # ---- channels (learning meetings) ------------------------------------
+    async def post_in_channel(self, user: str, channel: str, text: str) -> httpx.Response:
+        """`/laering <text>` written in a channel."""
+        body = signing.slash_command_body(text=text, user_id=user, channel_id=channel,
+                                          response_url=self.slack.response_url(user=user))
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        return response
+
+    def channel_texts(self, channel: str) -> list[str]:
+        """Every post in the channel and its threads, in order, as first posted."""
+        return [message_text(c.args) for c in self.slack.calls_of("chat.postMessage") if c.args.get("channel") == channel]
+
+    async def expect_in_channel(self, channel: str, *fragments: str, timeout: float = 5.0) -> str:
+        """Wait for the next post in the channel (or a thread of it) that holds every fragment."""
+        key = f"#{channel}"
+
+        def found(_: FakeSlack) -> tuple[int, str] | None:
+            texts = self.channel_texts(channel)
+            for index in range(self.read.get(key, 0), len(texts)):
+                if all(f in texts[index] for f in fragments):
+                    return index, texts[index]
+            return None
+
+        index, text = await self.slack.wait_for(found, timeout=timeout)
+        self.read[key] = index + 1
+        return text
+
+    def channel_count(self, channel: str, fragment: str) -> int:
+        return sum(fragment in t for t in self.channel_texts(channel))
+
+    async def reply_in_thread(self, user: str, channel: str, text: str, *, root: str) -> httpx.Response:
+        """A reply in the thread of the newest root post in the channel that holds `root`."""
+        roots = [(ts, m) for (c, ts), m in self.slack.messages.items()
+                 if c == channel and not m.get("thread_ts") and root in message_text(m)]
+        assert roots, f"no post holding {root!r} in {channel}:\n{self.slack.dump()}"
+        event = signing.dm_message_event(user, text, channel=channel)
+        event |= {"channel_type": "channel", "thread_ts": roots[-1][0]}
+        response = await self.bot.post(signing.event_body(event), content_type="application/json")
+        assert response.status_code == 200, response.text
+        return response
+
+    def _channel_button(self, channel: str, label: str):
+        for (c, _ts), message in reversed(list(self.slack.messages.items())):
+            if c != channel:
+                continue
+            for block in message.get("blocks") or []:
+                for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                    if element["text"]["text"] == label:
+                        return message | {"channel": c}, element
+        return None
+
+    async def click_in_channel(self, user: str, channel: str, label: str) -> httpx.Response:
+        """`user` presses the newest live button of that label in the channel (or its threads)."""
+        message, element = await self.slack.wait_for(lambda _: self._channel_button(channel, label))
+        body = signing.block_actions_body(
+            user, element["action_id"], element.get("value", ""), message_ts=message["ts"],
+            channel_id=channel, response_url=self.slack.response_url(user=user))
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        return response
 
     # ---- reading ------------------------------------------------------
     def texts(self, user: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,17 @@ import httpx
 
 from bot.settings import Settings
 from tests.e2e.harness import FakeClock, RunningApp
-from tests.fakes.teams_api import APP_ID, APP_PASSWORD, TENANT_ID, FakeTeams, buttons, card_of, card_text
+from tests.fakes.teams_api import (
+    APP_ID,
+    APP_PASSWORD,
+    BOT_ID,
+    BOT_NAME,
+    TENANT_ID,
+    FakeTeams,
+    buttons,
+    card_of,
+    card_text,
+)
 from tests.support.server import LoopbackServer
 from tests.support.teams_specs import (
     assert_valid_activity,
@@ -32,6 +43,11 @@ _SLACK_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 def teams_id(handle: str) -> str:
     return f"29:1{handle}"
+
+
+def channel_id(handle: str) -> str:
+    """A team channel's conversation id for a Slack-style channel handle ("CTEAM")."""
+    return f"19:{handle.lower()}@thread.tacv2"
 
 
 @dataclass
@@ -137,6 +153,79 @@ class TeamsChat:
     def forget(self) -> None:
         self.teams.clear()
         self.read.clear()
+
+    # ---- channels (learning meetings) ------------------------------------------------------
+    def _mentioning(self, handle: str, channel: str, text: str, *, bot: bool, reply_to: str | None = None):
+        self.teams.add_channel(channel_id(channel))
+        mentions: list[tuple[str, str]] = [(BOT_ID, BOT_NAME)] if bot else []
+
+        def mention(match: re.Match[str]) -> str:
+            user = self.teams.users.get(teams_id(match.group(1)))
+            name = user.name if user else match.group(1).title()
+            mentions.append((teams_id(match.group(1)), name))
+            return f"<at>{name}</at>"
+
+        text = _SLACK_MENTION.sub(mention, text)
+        if bot:
+            text = f"<at>{BOT_NAME}</at> {text}"
+        return self.teams.channel_message(teams_id(handle), channel_id(channel), text, mentions=mentions,
+                                          reply_to=reply_to)
+
+    async def post_in_channel(self, handle: str, channel: str, text: str) -> httpx.Response:
+        """`@Læringsbot <text>` posted in a team channel."""
+        response = await self.bot.post(self._mentioning(handle, channel, text, bot=True))
+        assert response.status_code == 200, response.text
+        return response
+
+    def channel_texts(self, channel: str) -> list[str]:
+        texts = []
+        for call in self.teams.calls_of("send"):
+            if unquote(call.path).split("/conversations/", 1)[-1].startswith(channel_id(channel)):
+                card = card_of(call.body)
+                texts.append(card_text(card) if card else str(call.body.get("text", "")))
+        return texts
+
+    async def expect_in_channel(self, channel: str, *fragments: str, timeout: float = 5.0) -> str:
+        key = f"#{channel}"
+
+        def found(_: FakeTeams) -> tuple[int, str] | None:
+            texts = self.channel_texts(channel)
+            for index in range(self.read.get(key, 0), len(texts)):
+                if all(f in texts[index] for f in fragments):
+                    return index, texts[index]
+            return None
+
+        index, text = await self.teams.wait_for(found, timeout=timeout)
+        self.read[key] = index + 1
+        return text
+
+    def channel_count(self, channel: str, fragment: str) -> int:
+        return sum(fragment in t for t in self.channel_texts(channel))
+
+    async def reply_in_thread(self, handle: str, channel: str, text: str, *, root: str) -> httpx.Response:
+        roots = [s for s in self.teams.channel_activities(channel_id(channel))
+                 if ";messageid=" not in s.conversation_id and root in card_text(card_of(s.activity) or {})]
+        assert roots, f"no post holding {root!r} in {channel}:\n{self.teams.dump()}"
+        response = await self.bot.post(self._mentioning(handle, channel, text, bot=False, reply_to=roots[-1].id))
+        assert response.status_code == 200, response.text
+        return response
+
+    def _channel_button(self, channel: str, label: str):
+        for sent in reversed(self.teams.channel_activities(channel_id(channel))):
+            card = card_of(sent.activity)
+            for action in buttons(card) if card else []:
+                if action.get("title") == label:
+                    return sent, action
+        return None
+
+    async def click_in_channel(self, handle: str, channel: str, label: str) -> httpx.Response:
+        sent, action = await self.teams.wait_for(lambda _: self._channel_button(channel, label))
+        presser = teams_id(handle)
+        press = self.teams.press(presser, sent.conversation_id, sent.id, action["verb"], action.get("data"))
+        response = await self.bot.post(press)
+        assert response.status_code == 200, response.text
+        self.teams.record_answer(presser, response.json())
+        return response
 
     # ---- reading ---------------------------------------------------------------------------
     def texts(self, handle: str) -> list[str]:

@@ -27,8 +27,10 @@ def test_manifest_lists_exactly_the_declared_commands_and_events() -> None:
             MANIFEST["settings"]["interactivity"]["request_url"],
             *(c["url"] for c in MANIFEST["features"]["slash_commands"])}
     assert {u.rsplit("/", 2)[-2:] == ["slack", "events"] for u in urls} == {True}
-    # message.im needs im:history; users.info needs users:read; posting needs chat:write.
-    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == {"chat:write", "commands", "im:history", "users:read"}
+    # message.im needs im:history, message.channels channels:history, message.groups groups:history
+    # (a learning meeting's thread); users.info needs users:read; posting needs chat:write.
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == {
+        "chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read"}
 
 
 def test_every_button_the_code_can_send_matches_the_action_listener() -> None:
@@ -46,7 +48,8 @@ async def test_each_subscription_in_the_manifest_reaches_the_inbox(chat: Chat) -
         body = signing.slash_command_body(command=command["command"], text="hjælp", user_id="ULISE",
                                           response_url=chat.slack.response_url(user="ULISE"))
         assert (await chat.bot.post(body, content_type="application/x-www-form-urlencoded")).status_code == 200
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["message.im", "message.channels",
+                                                                          "message.groups"]
     event = signing.event_body(signing.dm_message_event("UMADS", "hej"), event_id="Ev-M")
     assert (await chat.bot.post(event, content_type="application/json")).status_code == 200
     press = signing.block_actions_body("UMADS", "dialog:resume#1", "0", message_ts="1.2", channel_id="DMADS",

@@ -139,6 +139,8 @@ class FakeTeams:
         self.users: dict[str, FakeUser] = {}
         self.sent: dict[tuple[str, str], Sent] = {}
         self.shown: list[Shown] = []
+        # Channel conversations of a team that has the app ("19:…@thread.tacv2").
+        self.channels: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
         self._tokens: dict[str, float] = {}
         self._seq = itertools.count(1)
@@ -245,11 +247,36 @@ class FakeTeams:
     def press(self, user_id: str, conversation_id: str, reply_to: str, verb: str, data: Any,
               *, id: str | None = None) -> dict[str, Any]:
         """An ``Action.Execute`` press: the ``adaptiveCard/action`` invoke."""
-        conversation = {"id": conversation_id, "conversationType": "personal", "tenantId": TENANT_ID}
+        in_channel = conversation_id.split(";messageid=")[0] in self.channels
+        conversation = {"id": conversation_id, "conversationType": "channel" if in_channel else "personal",
+                        "tenantId": TENANT_ID}
         return self._activity("invoke", user_id, conversation, id=id, name="adaptiveCard/action",
                               replyToId=reply_to, locale=self.users[user_id].locale,
                               value={"action": {"type": "Action.Execute", "verb": verb, "data": data},
                                      "trigger": "manual"})
+
+    # ---- channels ----------------------------------------------------------------------------
+    def add_channel(self, conversation_id: str) -> None:
+        """A channel of a team that has the app installed."""
+        self.channels.add(conversation_id)
+
+    def channel_message(self, user_id: str, channel: str, text: str, *, mentions: list[tuple[str, str]] = (),  # type: ignore[assignment]
+                        reply_to: str | None = None, id: str | None = None) -> dict[str, Any]:
+        """A post in a channel (its conversation id names itself as the thread), or a reply in a thread."""
+        activity_id = id or f"1{next(self._seq):012d}"
+        conversation = {"id": f"{channel};messageid={reply_to or activity_id}", "conversationType": "channel",
+                        "isGroup": True, "tenantId": TENANT_ID}
+        activity = self.message(user_id, text, mentions=mentions, conversation=conversation, id=activity_id)
+        activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": channel},
+                                   "channel": {"id": channel}}
+        if reply_to:
+            activity["replyToId"] = reply_to
+        return activity
+
+    def channel_activities(self, channel: str) -> list[Sent]:
+        """What the bot posted in the channel and its threads, in order."""
+        return sorted((s for s in self.sent.values() if s.conversation_id.split(";messageid=")[0] == channel),
+                      key=lambda s: s.seq)
 
     def installation(self, user_id: str, action: str = "add") -> dict[str, Any]:
         return self._activity("installationUpdate", user_id, self.personal_conversation(user_id), action=action,
@@ -399,6 +426,8 @@ class FakeTeams:
     def _conversation_error(self, call: Call, conversation_id: str) -> Response | None:
         if not self._authorised(call):
             return self._error(call, 401, "Unauthorized", "Authorization has been denied for this request.")
+        if conversation_id.split(";messageid=")[0] in self.channels:
+            return None
         owner = next((u for u in self.users.values() if u.conversation_id == conversation_id), None)
         if owner is None:
             return self._error(call, 404, "ConversationNotFound", "Conversation not found.")
@@ -418,8 +447,9 @@ class FakeTeams:
         activity_id = f"1:{next(self._seq)}"
         sent = Sent(next(self._seq), conversation_id, activity_id, call.body)
         self.sent[(conversation_id, activity_id)] = sent
-        owner = next(u.id for u in self.users.values() if u.conversation_id == conversation_id)
-        self.shown.append(Shown(sent.seq, owner, "post", call.body))
+        owner = next((u.id for u in self.users.values() if u.conversation_id == conversation_id), None)
+        if owner is not None:  # a channel's posts are read with channel_activities
+            self.shown.append(Shown(sent.seq, owner, "post", call.body))
         return self._answer(call, 201, {"id": activity_id})
 
     async def _update(self, request: Request) -> Response:
@@ -429,7 +459,9 @@ class FakeTeams:
         conversation_id, activity_id = request.path_params["conversation"], request.path_params["activity"]
         if (error := self._conversation_error(call, conversation_id)) is not None:
             return error
-        sent = self.sent.get((conversation_id, activity_id))
+        sent = self.sent.get((conversation_id, activity_id)) or next(
+            (s for (c, i), s in self.sent.items()
+             if i == activity_id and c.split(";messageid=")[0] == conversation_id.split(";messageid=")[0]), None)
         if sent is None:
             return self._error(call, 404, "ActivityNotFound", "Activity not found.")
         sent.activity = call.body

@@ -1,0 +1,178 @@
+"""Meeting reminders at scale: 2,000 series in 2,000 channels due in the same minute.
+
+    .venv/bin/python bench/reminders.py [--series 2000] [--idle-series 10000]
+
+Two measurements, each against a FakeSlack process on loopback (bench/_fake_slack.py)
+and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uvicorn):
+
+1. Fan-out: a SQLite database holds `--series` series, one per channel, whose
+   reminders all fall due at the same moment (a few seconds after the bot has
+   started). Measured from that moment until the stand-in has received every
+   reminder: the time, posts per second, and that no channel got one twice
+   (the stand-in's count per channel, and the outbox's unique dedupe keys).
+2. Start-up: a database with `--idle-series` series (four stored dates each,
+   all in the future): the time from starting the process until /healthz
+   answers, and the resident memory (VmRSS) once the first ticks have run.
+
+Targets: start-up under 3 s, under 200 MB resident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from bot.storage.db import upgrade  # noqa: E402
+
+SECRET, TOKEN = "bench-signing-secret", "xoxb-bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def wait_http(url: str, deadline: float) -> float:
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return time.monotonic()
+        except OSError:
+            time.sleep(0.01)
+    raise TimeoutError(url)
+
+
+def seed(path: Path, series: int, due: datetime, future: bool) -> None:
+    """Series, one per channel, written straight into the migrated tables."""
+    upgrade(f"sqlite:///{path}")
+    db = sqlite3.connect(path)
+    now = datetime.now(timezone.utc)
+    iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (SQLAlchemy's SQLite format)
+    db.execute("INSERT INTO person (platform, external_id, display_name, is_bot, reachable, created_at) "
+               "VALUES ('slack', 'U0000', 'user00', 0, 1, ?)", (iso(now),))
+    series_rows, occurrence_rows = [], []
+    for n in range(series):
+        series_rows.append((n + 1, "slack", f"C{n:05d}", 1, "[1]", 1, 9, 0, "Europe/Copenhagen", 2, 30,
+                            date.today().isoformat(), "da", "active", iso(now)))
+        for seq in range(4 if future else 1):
+            starts = (due + timedelta(days=14 * seq + 1)) if future else due + timedelta(days=1)
+            remind = starts - timedelta(days=1)
+            occurrence_rows.append((n + 1, seq, starts.date().isoformat(), iso(starts), iso(remind), "planned",
+                                    iso(remind), 1, 0))
+    db.executemany("INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids, weekday, hour, "
+                   "minute, timezone, interval_weeks, length_minutes, first_date, language, status, created_at) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", series_rows)
+    db.executemany("INSERT INTO meetingoccurrence (series_id, seq, local_date, starts_at, remind_at, status, due_at, "
+                   "facilitator_id, step) VALUES (?,?,?,?,?,?,?,?,?)", occurrence_rows)
+    db.commit()
+    db.close()
+
+
+def start_bot(db: Path, port: int, slack_port: int) -> subprocess.Popen:
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "BOT_HOST": "127.0.0.1",
+                        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+                        "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/", "CLOCK_INTERVAL_SECONDS": "1"}
+    return subprocess.Popen([sys.executable, str(BENCH / "_serve.py"), "bot"], env=env, cwd=ROOT)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--series", type=int, default=2000)
+    parser.add_argument("--idle-series", type=int, default=10000)
+    args = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        slack_port = free_port()
+        fake = subprocess.Popen([sys.executable, str(BENCH / "_fake_slack.py"), "--port", str(slack_port),
+                                 "--users", "1", "--token", TOKEN], cwd=ROOT)
+        try:
+            wait_http(f"http://127.0.0.1:{slack_port}/bench/stats", time.monotonic() + 20)
+
+            # 1. fan-out
+            db = Path(tmp) / "fanout.db"
+            due = datetime.now(timezone.utc) + timedelta(seconds=6)
+            seed(db, args.series, due, future=False)
+            port = free_port()
+            bot = start_bot(db, port, slack_port)
+            try:
+                wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
+                while datetime.now(timezone.utc) < due:
+                    time.sleep(0.005)
+                t0 = time.monotonic()
+                deadline = t0 + 300
+                while time.monotonic() < deadline:
+                    stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
+                    if stats["by_method"].get("chat.postMessage", 0) >= args.series:
+                        break
+                    time.sleep(0.05)
+                elapsed = time.monotonic() - t0
+                time.sleep(3)  # a second post, if any, would come now
+                stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
+            finally:
+                bot.terminate()
+                bot.wait(10)
+            con = sqlite3.connect(db)
+            keys = [k for (k,) in con.execute("SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")]
+            reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
+            con.close()
+            posts = stats["by_method"].get("chat.postMessage", 0)
+            print(f"fan-out: {args.series} reminders due at once in {args.series} channels")
+            print(f"  all posted after       {elapsed:8.2f} s (from the due moment; clock wakes every 1 s)")
+            print(f"  posts per second       {posts / elapsed:8.0f}")
+            print(f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "
+                  f"{stats['posted_twice']}; failed calls: {stats['failed']}")
+            print(f"  outbox dedupe keys     {len(keys)} ({len(set(keys))} unique); occurrences reminded: {reminded}")
+            ok &= posts == args.series and stats["posted_twice"] == 0 and len(keys) == len(set(keys))
+
+            # 2. start-up with many series
+            db = Path(tmp) / "idle.db"
+            seed(db, args.idle_series, datetime.now(timezone.utc) + timedelta(days=3), future=True)
+            port = free_port()
+            t0 = time.monotonic()
+            bot = start_bot(db, port, slack_port)
+            try:
+                up = wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 60) - t0
+                time.sleep(3)  # a few clock ticks over the stored schedule
+                rss = rss_mb(bot.pid)
+            finally:
+                bot.terminate()
+                bot.wait(10)
+            print(f"start-up with {args.idle_series} series ({args.idle_series * 4} stored dates)")
+            print(f"  until /healthz answers {up:8.2f} s   (target < 3 s: {'ok' if up < 3 else 'MISSED'})")
+            print(f"  resident memory        {rss:8.0f} MB  (target < 200 MB: {'ok' if rss < 200 else 'MISSED'})")
+        finally:
+            fake.terminate()
+            fake.wait(10)
+    print("correctness:", "ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

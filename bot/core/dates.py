@@ -1,0 +1,66 @@
+"""Dates and frequencies as people write them, in Danish or English.
+
+    parse_date("15-01-2027") == parse_date("15. januar 2027") == date(2027, 1, 15)
+    every_days("hver anden uge") == every_days("every 2 weeks") == 14
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_NUMERIC = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORDED = re.compile(r"^(\d{1,2})\.?\s+([a-zæøå]+)\.?\s+(\d{4})$")
+_MONTHS = {
+    "januar": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2, "marts": 3, "march": 3,
+    "mar": 3, "april": 4, "apr": 4, "maj": 5, "may": 5, "juni": 6, "june": 6, "jun": 6, "juli": 7,
+    "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
+    "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+
+
+def parse_date(text: str) -> date | None:
+    """A calendar date with its year: 15-01-2027, 15/1/27, 15.01.2027, 2027-01-15, 15. januar 2027."""
+    said = " ".join(text.casefold().split())
+    if m := _NUMERIC.match(said):
+        day, month, year = (int(g) for g in m.groups())
+        year += 2000 if year < 100 else 0
+    elif m := _ISO.match(said):
+        year, month, day = (int(g) for g in m.groups())
+    elif (m := _WORDED.match(said)) and m.group(2) in _MONTHS:
+        day, month, year = int(m.group(1)), _MONTHS[m.group(2)], int(m.group(3))
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+_UNITS = {
+    "dag": 1, "dage": 1, "day": 1, "days": 1, "uge": 7, "uger": 7, "week": 7, "weeks": 7,
+    "måned": 30, "måneder": 30, "month": 30, "months": 30,
+}
+_WORDS = {
+    "dagligt": 1, "daily": 1, "hver dag": 1, "every day": 1,
+    "ugentligt": 7, "ugentlig": 7, "weekly": 7, "hver uge": 7, "every week": 7, "en gang om ugen": 7,
+    "once a week": 7, "hver anden uge": 14, "hveranden uge": 14, "every other week": 14, "fortnightly": 14,
+    "biweekly": 14, "månedligt": 30, "månedlig": 30, "monthly": 30, "hver måned": 30, "every month": 30,
+    "en gang om måneden": 30, "once a month": 30,
+}
+_NUMBER_UNIT = re.compile(r"^(?:hver|every)?\s*(\d{1,3})\.?\s*([a-zæøå]+)$")
+_NUMBERS = {"to": 2, "two": 2, "tre": 3, "three": 3, "fire": 4, "four": 4}
+
+
+def every_days(text: str) -> int | None:
+    """How many days between meetings: "hver uge", "every 2 weeks", "14 dage", "hver 14. dag", "monthly"."""
+    said = " ".join(text.casefold().replace(",", " ").split()).rstrip(".")
+    if said in _WORDS:
+        return _WORDS[said]
+    for word, number in _NUMBERS.items():
+        said = re.sub(rf"\b{word}\b", str(number), said)
+    if (m := _NUMBER_UNIT.match(said)) and m.group(2) in _UNITS:
+        days = int(m.group(1)) * _UNITS[m.group(2)]
+        return days if 1 <= days <= 366 else None
+    return None

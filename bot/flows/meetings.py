@@ -1,0 +1,647 @@
+"""Systematiske læringsmøder (PRODUCT.md §2.4): a series in a channel, its
+reminders, and each meeting run step by step in a thread.
+
+The schedule's truth is the `meetingoccurrence` table. Each row carries
+`due_at`, the next moment the clock has something to do for it (the
+reminder, the start, the end of the running step). A tick claims due rows
+with `FOR UPDATE SKIP LOCKED`, does what is due in the same transaction as
+the posts it causes, and moves `due_at` on; every post also has a unique
+dedupe key in the outbox. So two instances never post a reminder or a step
+twice, and a restart resumes from the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.core import meetings as rules
+from bot.core.agenda import Agenda
+from bot.core.events import ActionIn, CommandIn, MessageIn
+from bot.core.i18n import format_day
+from bot.core.messages import Button, Buttons, Context as ContextBlock, Heading, Message, Paragraph, Quote
+from bot.core.text import MAX_ANSWER
+from bot.flows.context import Context
+from bot.storage.models import (
+    MeetingAction,
+    MeetingNote,
+    MeetingOccurrence,
+    MeetingPrompt,
+    MeetingSeries,
+    OutboxMessage,
+    Person,
+)
+
+log = logging.getLogger(__name__)
+DUE_BATCH = 1000
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_OVER = 6  # the step after the last: the summary is out
+
+
+def _para(text: str) -> Message:
+    return Message(text=text, blocks=[Paragraph(text=text)])
+
+
+class MeetingFlow:
+    # ---- texts in a series' language ----------------------------------
+    @staticmethod
+    def tl(ctx: Context, language: str, key: str, **values: object) -> str:
+        return ctx.texts.catalog.text(language, f"meeting.{key}", **values)
+
+    def vocabulary(self, ctx: Context) -> rules.Vocabulary:
+        catalog = ctx.texts.catalog
+        return rules.Vocabulary(
+            weekdays=tuple(frozenset(catalog.words(f"meeting.words.weekdays.{d}")) for d in _WEEKDAYS),
+            every=frozenset(catalog.words("meeting.words.every")),
+            weeks=frozenset(catalog.words("meeting.words.weeks")),
+            minutes=frozenset(catalog.words("meeting.words.minutes")))
+
+    @staticmethod
+    def agenda(ctx: Context) -> Agenda:
+        assert ctx.texts.agenda is not None, "dialogs/meeting.yaml is not loaded"
+        return ctx.texts.agenda
+
+    def minutes(self, ctx: Context, series: MeetingSeries) -> list[int]:
+        return rules.step_minutes(self.agenda(ctx).fixed_minutes, series.length_minutes)
+
+    def day(self, series: MeetingSeries, moment: datetime) -> str:
+        return format_day(moment, series.language, series.timezone)
+
+    @staticmethod
+    def clock(series: MeetingSeries, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(series.timezone)).strftime("%H:%M")
+
+    def rule(self, ctx: Context, series: MeetingSeries) -> str:
+        lang = series.language
+        key = str(series.interval_weeks) if series.interval_weeks in (1, 2) else "other"
+        return self.tl(ctx, lang, "rule", interval=self.tl(ctx, lang, f"interval.{key}", n=series.interval_weeks),
+                       weekday=self.tl(ctx, lang, f"weekday_names.{series.weekday}"),
+                       time=f"{series.hour:02d}:{series.minute:02d}", minutes=series.length_minutes)
+
+    async def names(self, ctx: Context, ids: list[int]) -> str:
+        people = [(await ctx.person(i)).display_name for i in ids]
+        return ", ".join(people)
+
+    async def name(self, ctx: Context, person_id: int | None, fallback: str) -> str:
+        return (await ctx.person(person_id)).display_name if person_id else fallback
+
+    # ---- posting in the channel ----------------------------------------
+    def post(self, ctx: Context, series: MeetingSeries, message: Message, key: str,
+             thread: int | None = None) -> OutboxMessage:
+        """A post in the series' channel (or its thread), once: `key` is its ref and dedupe key."""
+        row = OutboxMessage(
+            platform=series.platform, kind="reply" if thread else "post", channel=series.channel,
+            update_ref=f"outbox:{thread}" if thread else None, ref=key, dedupe_key=key,
+            language=series.language, payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now)
+        ctx.db.add(row)
+        return row
+
+    async def replace(self, ctx: Context, ref: str, message: Message) -> None:
+        """Show a new body in place of an earlier channel post (its buttons with it)."""
+        original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
+        if original is None or original.payload == message.model_dump():
+            return
+        original.payload = message.model_dump()
+        ctx.db.add(original)
+        ctx.db.add(OutboxMessage(
+            platform=original.platform, kind="update", channel=original.channel,
+            update_ref=f"outbox:{original.id}", language=original.language,
+            payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now))
+
+    async def close(self, ctx: Context, ref: str, note: str) -> None:
+        original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
+        if original is None:
+            return
+        message = Message.model_validate(original.payload)
+        if not message.has_buttons:
+            return
+        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [ContextBlock(text=note)]
+        await self.replace(ctx, ref, Message(text=message.text, blocks=blocks))
+
+    # ---- the command ------------------------------------------------------
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                      words: list[str]) -> None:
+        catalog = ctx.texts.catalog
+        sub = words[0].casefold() if words else ""
+        series = await self.series_in(ctx, cmd.platform, cmd.channel) if cmd.channel else None
+        if not sub or sub in catalog.words("meeting.commands.show"):
+            await self.show(ctx, cmd, person, series)
+        elif sub in catalog.words("meeting.commands.cancel") and len(words) == 1:
+            await self.cancel_next(ctx, cmd, person, series)
+        elif sub in catalog.words("meeting.commands.stop") and len(words) == 1:
+            await self.stop(ctx, cmd, person, series)
+        else:
+            await self.create(ctx, cmd, person, people, words, series)
+
+    def refuse(self, ctx: Context, cmd: CommandIn, person: Person, key: str, usage: bool = True,
+               **values: object) -> None:
+        text = ctx.t(person, f"meeting.{key}", **values)
+        blocks = [Paragraph(text=text)]
+        if usage and key != "usage":
+            blocks.append(Paragraph(text=ctx.t(person, "meeting.usage")))
+        ctx.respond(person, cmd.response_url, Message(text=text, blocks=blocks))
+
+    async def series_in(self, ctx: Context, platform: str, channel: str) -> MeetingSeries | None:
+        return (await ctx.db.exec(select(MeetingSeries).where(
+            MeetingSeries.platform == platform, MeetingSeries.channel == channel,
+            MeetingSeries.status == "active"))).first()
+
+    async def create(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                     words: list[str], existing: MeetingSeries | None) -> None:
+        try:
+            request = rules.parse_series(words, self.vocabulary(ctx))
+        except rules.MeetingUsageError as exc:
+            self.refuse(ctx, cmd, person, exc.key.removeprefix("meeting."), **exc.values)
+            return
+        if not cmd.in_channel or not cmd.channel:
+            self.refuse(ctx, cmd, person, "not_in_channel", usage=False)
+            return
+        if existing is not None:
+            self.refuse(ctx, cmd, person, "exists", usage=False, rule=self.rule(ctx, existing))
+            return
+        facilitators: list[int] = []
+        for external_id in dict.fromkeys(cmd.mentions):
+            mentioned = people.get(external_id)
+            if mentioned is None or mentioned.is_bot:
+                self.refuse(ctx, cmd, person, "bad_facilitator", usage=False,
+                            name=mentioned.display_name if mentioned else external_id)
+                return
+            facilitators.append(mentioned.id)  # type: ignore[arg-type]
+        tz = ctx.settings.bot_timezone
+        series = MeetingSeries(
+            platform=cmd.platform, channel=cmd.channel, creator_id=person.id, facilitator_ids=facilitators or [person.id],
+            weekday=request.weekday, hour=request.hour, minute=request.minute, timezone=tz,
+            interval_weeks=request.interval_weeks, length_minutes=request.length_minutes,
+            first_date=rules.first_date(ctx.now, request.weekday, request.hour, request.minute, tz),
+            language=ctx.language(person), created_at=ctx.now)
+        ctx.db.add(series)
+        await ctx.db.flush()
+        upcoming = await self.ensure_ahead(ctx, series)
+        lang = series.language
+        text = self.tl(ctx, lang, "created", name=person.display_name, rule=self.rule(ctx, series),
+                       facilitators=await self.names(ctx, series.facilitator_ids))
+        blocks = [Heading(text=self.tl(ctx, lang, "created_title")), Paragraph(text=text),
+                  Paragraph(text=self.dates(ctx, series, upcoming[:3]))]
+        self.post(ctx, series, Message(text=text, blocks=blocks), f"meeting:series:{series.id}:created")
+        ctx.audit("meeting_series_created", person, series=series.id, channel=series.channel)
+
+    def dates(self, ctx: Context, series: MeetingSeries, upcoming: list[MeetingOccurrence]) -> str:
+        lang = series.language
+        lines = [self.tl(ctx, lang, "next_dates")]
+        for occ in upcoming:
+            key = {"holiday": "date_holiday", "cancelled": "date_cancelled"}.get(occ.status, "date_line")
+            lines.append(self.tl(ctx, lang, key, date=self.when(series, occ)))
+        return "\n".join(lines)
+
+    def when(self, series: MeetingSeries, occ: MeetingOccurrence) -> str:
+        from bot.core.i18n import format_moment
+
+        return format_moment(occ.starts_at, series.language, series.timezone)
+
+    async def upcoming(self, ctx: Context, series: MeetingSeries, *, statuses=("planned", "holiday", "cancelled"),
+                       limit: int = 3) -> list[MeetingOccurrence]:
+        return list((await ctx.db.exec(select(MeetingOccurrence).where(
+            MeetingOccurrence.series_id == series.id, col(MeetingOccurrence.status).in_(statuses),
+            col(MeetingOccurrence.starts_at) > ctx.now).order_by(col(MeetingOccurrence.seq)).limit(limit))).all())
+
+    async def ensure_ahead(self, ctx: Context, series: MeetingSeries) -> list[MeetingOccurrence]:
+        """Keep the next few dates of an active series stored; returns the coming ones."""
+        coming = await self.upcoming(ctx, series, limit=rules.AHEAD)
+        if series.status != "active":
+            return coming
+        last = (await ctx.db.exec(select(MeetingOccurrence.seq).where(
+            MeetingOccurrence.series_id == series.id).order_by(col(MeetingOccurrence.seq).desc()).limit(1))).first()
+        seq = -1 if last is None else last
+        while len([o for o in coming if o.status != "cancelled"]) < rules.AHEAD:
+            seq += 1
+            o = rules.occurrence(seq, series.first_date, series.interval_weeks, series.hour, series.minute,
+                                 series.timezone)
+            if o.starts_at <= ctx.now:
+                continue
+            facilitator = series.facilitator_ids[seq % len(series.facilitator_ids)]
+            row = MeetingOccurrence(series_id=series.id, seq=seq, local_date=o.local_date, starts_at=o.starts_at,
+                                    remind_at=o.remind_at, status="holiday" if o.holiday else "planned",
+                                    due_at=o.remind_at, facilitator_id=facilitator)
+            ctx.db.add(row)
+            coming.append(row)
+        await ctx.db.flush()
+        return coming
+
+    async def show(self, ctx: Context, cmd: CommandIn, person: Person, series: MeetingSeries | None) -> None:
+        if series is None:
+            self.refuse(ctx, cmd, person, "none", usage=False)
+            return
+        lang = ctx.language(person)
+        text = ctx.t(person, "meeting.show", rule=self.rule(ctx, series),
+                     facilitators=await self.names(ctx, series.facilitator_ids))
+        coming = await self.upcoming(ctx, series)
+        blocks = [Heading(text=ctx.t(person, "meeting.show_title")), Paragraph(text=text),
+                  Paragraph(text=self.dates(ctx, series, coming))]
+        following = next((o for o in coming if o.status == "planned"), None)
+        if following is not None:
+            blocks.append(Paragraph(text=ctx.t(person, "meeting.show_case", name=(await ctx.person(
+                following.case_person_id)).display_name) if following.case_person_id else ctx.t(
+                person, "meeting.show_no_case")))
+        actions = await self.open_actions(ctx, series)
+        if actions:
+            blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions)))
+        ctx.respond(person, cmd.response_url, Message(text=text, blocks=blocks))
+
+    def may_change(self, series: MeetingSeries, person: Person) -> bool:
+        return person.id == series.creator_id or person.id in series.facilitator_ids
+
+    async def cancel_next(self, ctx: Context, cmd: CommandIn, person: Person, series: MeetingSeries | None) -> None:
+        if series is None:
+            self.refuse(ctx, cmd, person, "none", usage=False)
+            return
+        if not self.may_change(series, person):
+            self.refuse(ctx, cmd, person, "not_allowed", usage=False,
+                        names=await self.names(ctx, [series.creator_id]))
+            return
+        coming = await self.upcoming(ctx, series, statuses=("planned",), limit=1)
+        if not coming:
+            self.refuse(ctx, cmd, person, "nothing_to_cancel", usage=False)
+            return
+        occ = coming[0]
+        occ.status, occ.due_at = "cancelled", None
+        ctx.db.add(occ)
+        await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "cancelled_note"))
+        following = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned" and o.id != occ.id]
+        values = {"date": self.when(series, occ), "name": person.display_name}
+        text = (self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
+                if following else self.tl(ctx, series.language, "cancelled_no_next", **values))
+        self.post(ctx, series, _para(text), f"meeting:{occ.id}:cancelled")
+        ctx.audit("meeting_cancelled", person, series=series.id, occurrence=occ.id)
+
+    async def stop(self, ctx: Context, cmd: CommandIn, person: Person, series: MeetingSeries | None) -> None:
+        if series is None:
+            self.refuse(ctx, cmd, person, "none", usage=False)
+            return
+        if not self.may_change(series, person):
+            self.refuse(ctx, cmd, person, "not_allowed", usage=False,
+                        names=await self.names(ctx, [series.creator_id]))
+            return
+        series.status, series.stopped_at = "stopped", ctx.now
+        ctx.db.add(series)
+        for occ in await self.upcoming(ctx, series, statuses=("planned", "holiday"), limit=100):
+            occ.status, occ.due_at = "cancelled", None
+            ctx.db.add(occ)
+            await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "stopped_note"))
+        self.post(ctx, series, _para(self.tl(ctx, series.language, "stopped", name=person.display_name)),
+                  f"meeting:series:{series.id}:stopped")
+        ctx.audit("meeting_series_stopped", person, series=series.id)
+
+    # ---- the clock ------------------------------------------------------------
+    async def due(self, ctx: Context) -> None:
+        """Claim what has come due and do it, once (the claim and the posts in one transaction)."""
+        rows = list((await ctx.db.exec(
+            select(MeetingOccurrence, MeetingSeries)
+            .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
+            .where(col(MeetingOccurrence.due_at) <= ctx.now)
+            .order_by(col(MeetingOccurrence.due_at)).limit(DUE_BATCH)
+            .with_for_update(skip_locked=True, of=MeetingOccurrence))).all())
+        for occ, series in rows:
+            try:
+                async with ctx.db.begin_nested():
+                    # After downtime several things may be due at once (a reminder no longer
+                    # useful, then the start): do each, in order, until the row waits again.
+                    for _ in range(10):
+                        await self.advance(ctx, series, occ)
+                        if occ.due_at is None or occ.due_at > ctx.now:
+                            break
+            except Exception:  # one broken meeting must not hold back the others
+                log.exception("meeting occurrence %s failed", occ.id)
+
+    async def advance(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        now = ctx.now
+        if occ.status == "holiday":
+            if now < occ.starts_at:
+                await self.holiday_notice(ctx, series, occ)
+            occ.reminded_at, occ.due_at = now, None
+            await self.ensure_ahead(ctx, series)
+        elif occ.status == "planned" and occ.reminded_at is None:
+            if now < occ.starts_at:  # still useful: the meeting has not begun
+                await self.remind(ctx, series, occ)
+            occ.reminded_at, occ.due_at = now, occ.starts_at
+        elif occ.status == "planned":
+            if now >= occ.starts_at + timedelta(minutes=series.length_minutes):
+                occ.status, occ.due_at = "missed", None  # the whole meeting passed while we were away
+                await self.close(ctx, f"meeting:{occ.id}:reminder", self.day(series, occ.starts_at))
+                await self.ensure_ahead(ctx, series)
+            else:
+                await self.start(ctx, series, occ)
+        elif occ.status == "running":
+            await self.move_on(ctx, series, occ, pressed=False)
+        else:
+            occ.due_at = None
+        ctx.db.add(occ)
+
+    async def next_due(self, ctx: Context) -> datetime | None:
+        return (await ctx.db.exec(select(MeetingOccurrence.due_at).where(col(MeetingOccurrence.due_at).is_not(None))
+                                  .order_by(col(MeetingOccurrence.due_at)).limit(1))).first()
+
+    # ---- the reminder ------------------------------------------------------------
+    async def holiday_notice(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        lang = series.language
+        coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned"]
+        date = self.day(series, occ.starts_at)
+        text = (self.tl(ctx, lang, "holiday", date=date, next=self.when(series, coming[0])) if coming
+                else self.tl(ctx, lang, "holiday_no_next", date=date))
+        self.post(ctx, series, Message(text=text, blocks=[Heading(text=self.tl(ctx, lang, "holiday_title", date=date)),
+                                                          Paragraph(text=text)]), f"meeting:{occ.id}:holiday")
+
+    async def reminder_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
+        lang = series.language
+        title = self.tl(ctx, lang, "reminder_title", date=self.day(series, occ.starts_at),
+                        time=self.clock(series, occ.starts_at))
+        facilitator = await self.name(ctx, occ.facilitator_id, "")
+        blocks: list = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
+        if occ.case_person_id:
+            blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
+        actions = await self.open_actions(ctx, series)
+        if actions:
+            blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions)))
+        blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
+                                              value=str(occ.id), style="primary")]))
+        return Message(text=title, blocks=blocks)
+
+    async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
+        name = await self.name(ctx, occ.case_person_id, "")
+        if occ.case_title:
+            return self.tl(ctx, lang, f"{key}_titled", name=name, title=occ.case_title)
+        return self.tl(ctx, lang, key, name=name)
+
+    async def remind(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        self.post(ctx, series, await self.reminder_message(ctx, series, occ), f"meeting:{occ.id}:reminder")
+
+    async def open_actions(self, ctx: Context, series: MeetingSeries) -> list[MeetingAction]:
+        return list((await ctx.db.exec(select(MeetingAction).where(
+            MeetingAction.series_id == series.id, MeetingAction.status == "open")
+            .order_by(col(MeetingAction.id)).limit(20))).all())
+
+    async def action_lines(self, ctx: Context, lang: str, actions: list[MeetingAction]) -> str:
+        lines = [self.tl(ctx, lang, "open_actions")]
+        for action in actions:
+            lines.append(self.tl(ctx, lang, "action_line", text=action.text,
+                                 owner=await self.name(ctx, action.owner_id, "")))
+        return "\n".join(lines)
+
+    # ---- the meeting's run -----------------------------------------------------------
+    async def agenda_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
+        lang = series.language
+        agenda = self.agenda(ctx)
+        title = self.tl(ctx, lang, "agenda_title", date=self.when(series, occ))
+        case = await self.name(ctx, occ.case_person_id, self.tl(ctx, lang, "agenda_no_case"))
+        if occ.case_person_id and occ.case_title:
+            case = f"{case} – {occ.case_title}"
+        lines = [self.tl(ctx, lang, "agenda_heading")]
+        for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series)), start=1):
+            lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
+        blocks: list = [Heading(text=title),
+                        Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,
+                                               facilitator=await self.name(ctx, occ.facilitator_id, ""))),
+                        Paragraph(text="\n".join(lines))]
+        if not occ.case_person_id and occ.status == "running":
+            blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
+                                                  value=str(occ.id))]))
+        return Message(text=title, blocks=blocks)
+
+    async def start(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        occ.status, occ.started_at = "running", ctx.now
+        await self.close(ctx, f"meeting:{occ.id}:reminder", self.day(series, occ.starts_at))
+        agenda_post = self.post(ctx, series, await self.agenda_message(ctx, series, occ), f"meeting:{occ.id}:agenda")
+        await ctx.db.flush()
+        occ.thread_outbox_id = agenda_post.id
+        # Late after downtime: begin where the clock stands, not at step 1.
+        occ.step, occ.step_started_at = rules.current_step(1, occ.starts_at, self.minutes(ctx, series), ctx.now)
+        await self.enter_step(ctx, series, occ)
+
+    async def enter_step(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        minutes = self.minutes(ctx, series)
+        if occ.step > len(minutes):
+            await self.finish(ctx, series, occ)
+            return
+        assert occ.step_started_at is not None
+        occ.due_at = occ.step_started_at + timedelta(minutes=minutes[occ.step - 1])
+        self.post(ctx, series, await self.step_message(ctx, series, occ), f"meeting:{occ.id}:step:{occ.step}",
+                  thread=occ.thread_outbox_id)
+
+    async def step_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
+        lang = series.language
+        step = self.agenda(ctx).steps[occ.step - 1]
+        minutes = self.minutes(ctx, series)[occ.step - 1]
+        title = self.tl(ctx, lang, "step_title", number=occ.step, title=step.title(lang), minutes=minutes)
+        case_person = await self.name(ctx, occ.case_person_id, self.tl(ctx, lang, "no_case_person"))
+        body = step.text(lang).format(case_person=case_person)
+        if step.questions is not None:
+            body += "\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(step.questions(lang), start=1))
+        assert occ.due_at is not None
+        buttons = [Button(label=self.tl(ctx, lang, "next"), action="meeting:next", value=f"{occ.id}:{occ.step}")]
+        if step.key == "actions":
+            buttons.append(Button(label=self.tl(ctx, lang, "add_action"), action="meeting:action",
+                                  value=str(occ.id), style="primary"))
+        return Message(text=title, blocks=[
+            Heading(text=title), Paragraph(text=body),
+            ContextBlock(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
+            Buttons(buttons=buttons)])
+
+    async def move_on(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, *, pressed: bool) -> None:
+        """The running step is over (its time, or a press): close it and enter where the clock says."""
+        before = occ.step
+        if pressed:
+            occ.step, occ.step_started_at = before + 1, ctx.now
+        else:
+            assert occ.step_started_at is not None
+            occ.step, occ.step_started_at = rules.current_step(before, occ.step_started_at,
+                                                               self.minutes(ctx, series), ctx.now)
+        await self.close(ctx, f"meeting:{occ.id}:step:{before}",
+                         self.tl(ctx, series.language, "step_done", time=self.clock(series, ctx.now)))
+        await self.enter_step(ctx, series, occ)
+        ctx.db.add(occ)
+
+    async def finish(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        occ.status, occ.step, occ.due_at, occ.ended_at = "done", _OVER, None, ctx.now
+        await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
+        self.post(ctx, series, await self.summary(ctx, series, occ), f"meeting:{occ.id}:summary",
+                  thread=occ.thread_outbox_id)
+        await self.ensure_ahead(ctx, series)
+
+    async def summary(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
+        lang = series.language
+        title = self.tl(ctx, lang, "summary_title", date=self.day(series, occ.starts_at))
+        blocks: list = [Heading(text=title)]
+        blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "summary_case") if occ.case_person_id
+                                else self.tl(ctx, lang, "summary_no_case")))
+        notes = (await ctx.db.exec(select(MeetingNote).where(MeetingNote.occurrence_id == occ.id)
+                                   .order_by(col(MeetingNote.id)))).all()
+        for note in notes:
+            key = "summary_learning" if note.kind == "learning" else "summary_reflection"
+            blocks.append(Quote(label=self.tl(ctx, lang, key, name=await self.name(ctx, note.person_id, "")),
+                                text=note.text))
+        if not notes:
+            blocks.append(Paragraph(text=self.tl(ctx, lang, "summary_no_notes")))
+        actions = (await ctx.db.exec(select(MeetingAction).where(MeetingAction.occurrence_id == occ.id)
+                                     .order_by(col(MeetingAction.id)))).all()
+        lines = [self.tl(ctx, lang, "summary_actions")]
+        for action in actions:
+            lines.append(self.tl(ctx, lang, "action_line", text=action.text,
+                                 owner=await self.name(ctx, action.owner_id, "")))
+        blocks.append(Paragraph(text="\n".join(lines) if actions else self.tl(ctx, lang, "summary_no_actions")))
+        return Message(text=title, blocks=blocks)
+
+    # ---- buttons --------------------------------------------------------------------
+    async def locked(self, ctx: Context, value: str) -> tuple[MeetingOccurrence, MeetingSeries] | None:
+        occ_id = value.partition(":")[0]
+        if not occ_id.isdigit():
+            return None
+        occ = (await ctx.db.exec(select(MeetingOccurrence).where(MeetingOccurrence.id == int(occ_id))
+                                 .with_for_update())).first()
+        if occ is None:
+            return None
+        series = await ctx.db.get(MeetingSeries, occ.series_id)
+        assert series is not None
+        return occ, series
+
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.partition(":")[2]
+        found = await self.locked(ctx, action.value)
+        if found is None or step not in ("case", "next", "action"):
+            ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
+            return
+        occ, series = found
+        if step == "case":
+            await self.take_case(ctx, action, person, series, occ)
+        elif step == "next":
+            await self.press_next(ctx, action, person, series, occ)
+        else:
+            await self.ask_action(ctx, action, person, series, occ)
+
+    async def take_case(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
+                        occ: MeetingOccurrence) -> None:
+        if occ.status not in ("planned", "running"):
+            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.case_closed")))
+            return
+        # First press wins, also across instances: the row changes only while it has no case person.
+        won = await ctx.db.exec(update(MeetingOccurrence).where(  # type: ignore[call-overload]
+            col(MeetingOccurrence.id) == occ.id, col(MeetingOccurrence.case_person_id).is_(None))
+            .values(case_person_id=person.id))
+        if won.rowcount != 1:
+            await ctx.db.refresh(occ)
+            key = "meeting.case_yours" if occ.case_person_id == person.id else "meeting.case_other"
+            ctx.respond(person, action.response_url, _para(ctx.t(
+                person, key, name=await self.name(ctx, occ.case_person_id, ""))))
+            return
+        await ctx.db.refresh(occ)
+        await self.show_case(ctx, series, occ)
+        date = self.day(series, occ.starts_at)
+        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.case_taken", date=date)))
+        await self.prompt(ctx, person, occ, "case", ctx.t(person, "meeting.case_prompt", date=date))
+        ctx.audit("meeting_case_taken", person, occurrence=occ.id)
+
+    async def show_case(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        """The case person (and title) on the reminder, and on the agenda once the meeting runs."""
+        await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
+        if occ.thread_outbox_id:
+            await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
+
+    async def press_next(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
+                         occ: MeetingOccurrence) -> None:
+        pressed_step = action.value.partition(":")[2]
+        if occ.status != "running" or str(occ.step) != pressed_step:
+            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.next_stale")))
+            return
+        if person.id not in (occ.facilitator_id, occ.case_person_id):
+            ctx.respond(person, action.response_url, _para(ctx.t(
+                person, "meeting.next_not_allowed", facilitator=await self.name(ctx, occ.facilitator_id, ""),
+                case=await self.name(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")))))
+            return
+        await self.move_on(ctx, series, occ, pressed=True)
+
+    async def ask_action(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
+                         occ: MeetingOccurrence) -> None:
+        if occ.status not in ("running", "done"):
+            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.action_closed")))
+            return
+        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.action_asked")))
+        await self.prompt(ctx, person, occ, "action", ctx.t(person, "meeting.action_prompt"))
+
+    async def prompt(self, ctx: Context, person: Person, occ: MeetingOccurrence, kind: str, text: str) -> None:
+        existing = (await ctx.db.exec(select(MeetingPrompt).where(MeetingPrompt.person_id == person.id))).first()
+        row = existing or MeetingPrompt(person_id=person.id, occurrence_id=occ.id, kind=kind)
+        row.occurrence_id, row.kind, row.created_at = occ.id, kind, ctx.now  # type: ignore[assignment]
+        ctx.db.add(row)
+        ctx.post(person, _para(text))
+
+    # ---- what people write -----------------------------------------------------------
+    async def on_prompt_reply(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
+        """The person's DM answers an open prompt (the case's title, an action); False if none is open."""
+        prompt = (await ctx.db.exec(select(MeetingPrompt).where(MeetingPrompt.person_id == person.id))).first()
+        if prompt is None:
+            return False
+        occ = await ctx.db.get(MeetingOccurrence, prompt.occurrence_id)
+        series = await ctx.db.get(MeetingSeries, occ.series_id) if occ else None
+        await ctx.db.delete(prompt)
+        said = " ".join(msg.text.split())
+        if occ is None or series is None:
+            return False
+        if said.casefold() in ctx.texts.catalog.words("words.cancel"):
+            ctx.post(person, _para(ctx.t(person, "meeting.prompt_dropped")))
+            return True
+        if prompt.kind == "case":
+            if said.casefold() in ctx.texts.catalog.words("words.skip") or not said:
+                ctx.post(person, _para(ctx.t(person, "meeting.case_untitled")))
+                return True
+            occ.case_title = said[:300]
+            ctx.db.add(occ)
+            await self.show_case(ctx, series, occ)
+            ctx.post(person, _para(ctx.t(person, "meeting.case_titled", title=occ.case_title)))
+            return True
+        owner = person
+        text = msg.text
+        for external_id in msg.mentions:
+            found = await ctx.find_person(msg.platform, external_id)
+            if found is not None and not found.is_bot:
+                owner = found
+                break
+        for external_id in msg.mentions:
+            found = await ctx.find_person(msg.platform, external_id)
+            for spelling in {external_id, found.display_name if found else external_id}:
+                text = re.sub(rf"@{re.escape(spelling)}\b", " ", text, flags=re.IGNORECASE)
+        text = " ".join(text.split())[:1000] or said[:1000]
+        row = MeetingAction(series_id=series.id, occurrence_id=occ.id, text=text, owner_id=owner.id,
+                            created_by_id=person.id, created_at=ctx.now)
+        ctx.db.add(row)
+        await ctx.db.flush()
+        ctx.post(person, _para(ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)))
+        if occ.thread_outbox_id:
+            self.post(ctx, series, _para(self.tl(ctx, series.language, "action_posted", text=text,
+                                                 owner=owner.display_name, name=person.display_name)),
+                      f"meeting:{occ.id}:action:{row.id}", thread=occ.thread_outbox_id)
+        ctx.audit("meeting_action_added", person, occurrence=occ.id, meeting_action=row.id)
+        return True
+
+    async def on_thread_reply(self, ctx: Context, msg: MessageIn, person: Person) -> None:
+        """A reply in a meeting's thread: the case person's learning (step 3), a reflection (step 4 on)."""
+        if not msg.channel or not msg.thread or not msg.text.strip():
+            return
+        occ = (await ctx.db.exec(
+            select(MeetingOccurrence)
+            .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
+            .join(OutboxMessage, col(OutboxMessage.id) == col(MeetingOccurrence.thread_outbox_id))
+            .where(MeetingSeries.platform == msg.platform, MeetingSeries.channel == msg.channel,
+                   MeetingOccurrence.status == "running", OutboxMessage.sent_ts == msg.thread))).first()
+        if occ is None:
+            return
+        text = msg.text.strip()[:MAX_ANSWER]
+        if occ.step == 3 and person.id == occ.case_person_id:
+            kind = "learning"
+        elif occ.step >= 4:
+            kind = "reflection"
+        else:
+            return
+        ctx.db.add(MeetingNote(occurrence_id=occ.id, person_id=person.id, kind=kind, text=text, created_at=ctx.now))

@@ -1,0 +1,648 @@
+"""Lær af en kollega (PRODUCT.md §2.3): two colleagues, their leaders, a supervisor.
+
+    invited ──Nej tak──▶ declined
+       │ Ja tak
+       ▼
+    drafting: A drafts the joint fields ⇄ the other party accepts or edits (JointDraft rows);
+              each party writes its own fields and names its leader (a mention)
+       │ joint fields accepted and both own fields sent
+       ▼
+    approval ──Bed om ændringer──▶ changes ──the parties edit──▶ approval (next round)
+       │ every named leader: Godkend
+       ▼
+    active ──a change (own fields, or joint fields accepted)──▶ approval (version + 1)
+       │ reminders at the agreed frequency (log notes); the end date:
+       ▼
+    evaluation (both parties, side by side; the supervisor gets the answers about supervision)
+       ▼
+    leader_evaluation (each party with its own leader; the leader presses Afslut) ──▶ closed
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.core.events import ActionIn
+from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
+from bot.flows import peer_copy as cp
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.flows.elearning import names, paragraph
+from bot.flows.peer_copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.storage.models import (
+    ActivityLog, Answer, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile, Submission,
+)
+
+PARTY, LEADER = "party", "leader"
+DRAFTING = ("drafting", "changes")
+LIVE = ("invited", "drafting", "approval", "changes", "active", "evaluation", "leader_evaluation")
+
+
+def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
+    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
+
+
+class PeerFlow:
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+        conversations.flows[FLOW] = self
+
+    # ---- what sessions show -------------------------------------------
+    async def _contract(self, ctx: Context, session: DialogSession) -> Contract | None:
+        return await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
+
+    async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
+        contract = await self._contract(ctx, session)
+        viewer = await ctx.person(session.person_id)
+        if contract is None:
+            return {"other": "", "leader": ""}
+        who = await cp.parties(ctx, contract)
+        mine = {r for r, p in who.items() if p.id == viewer.id}
+        if session.role == LEADER:
+            led = [who[r] for r in PARTS if LEADER_OF[r] in mine]
+            return {"other": names(ctx, viewer, led), "leader": viewer.display_name}
+        role = PART_A if PART_A in mine else PART_B
+        leader = who.get(LEADER_OF[role])
+        return {"other": who[other_part(role)].display_name, "leader": leader.display_name if leader else ""}
+
+    async def title(self, ctx: Context, session: DialogSession) -> str:
+        viewer = await ctx.person(session.person_id)
+        contract = await self._contract(ctx, session)
+        if contract is None:
+            return ctx.t(viewer, "peer.profile_title")
+        who = await cp.parties(ctx, contract)
+        return ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)
+
+    # ---- start --------------------------------------------------------
+    async def start(self, ctx: Context, starter: Person, colleague: Person, response_url: str | None) -> None:
+        contract = Contract(flow=FLOW, title=f"{starter.display_name} & {colleague.display_name}"[:300],
+                            status="invited", starter_id=starter.id, created_at=ctx.now, updated_at=ctx.now)
+        ctx.db.add(contract)
+        await ctx.db.flush()
+        ctx.db.add(Party(contract_id=contract.id, person_id=starter.id, role=PART_A))
+        ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=PART_B))
+        ctx.audit("contract.created", starter, contract.id, flow=FLOW, colleague=colleague.id)
+        ctx.respond(starter, response_url, paragraph(ctx.t(starter, "peer.invited_starter",
+                                                           name=colleague.display_name)))
+        text = ctx.t(colleague, "peer.invitation", name=starter.display_name)
+        value = str(contract.id)
+        ctx.post(colleague, with_buttons(
+            text, Button(label=ctx.t(colleague, "peer.accept"), action="peer:accept", value=value, style="primary"),
+            Button(label=ctx.t(colleague, "peer.decline"), action="peer:decline", value=value)),
+            ref=f"peer:{contract.id}:invitation")
+
+    async def _accepted(self, ctx: Context, contract: Contract, a: Person, b: Person) -> None:
+        contract.status, contract.updated_at = "drafting", ctx.now
+        ctx.db.add(contract)
+        ctx.audit("invitation.accepted", b, contract.id)
+        ctx.post(a, paragraph(ctx.t(a, "peer.accepted_starter", name=b.display_name)))
+        ctx.post(b, paragraph(ctx.t(b, "peer.accepted_colleague", name=a.display_name)))
+        for person in (a, b):
+            await self._ask_profile(ctx, person, contract)
+        await self._open(ctx, a, contract, JOINT, intro=ctx.t(a, "peer.intro_joint", name=b.display_name))
+        for person in (a, b):
+            await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own"))
+
+    async def _ask_profile(self, ctx: Context, person: Person, contract: Contract | None) -> None:
+        if await cp.profile(ctx, person) is not None or await self._open_session(ctx, person, None, "profile"):
+            return
+        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY,
+                                      contract_ids=[contract.id] if contract else [],
+                                      intro=paragraph(ctx.t(person, "peer.intro_profile")))
+
+    async def edit_profile(self, ctx: Context, person: Person) -> None:
+        facts = await cp.profile(ctx, person)
+        if await self._open_session(ctx, person, None, "profile"):
+            ctx.post(person, paragraph(ctx.t(person, "peer.profile_open")))
+            return
+        answers = {"department": facts.department, "position": facts.position} if facts else None
+        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY, contract_ids=[],
+                                      intro=paragraph(ctx.t(person, "peer.intro_profile_edit")), answers=answers)
+
+    async def _open_session(self, ctx: Context, person: Person, contract: Contract | None,
+                            phase: str) -> DialogSession | None:
+        result = await ctx.db.exec(select(DialogSession).where(
+            DialogSession.person_id == person.id, DialogSession.flow == FLOW, DialogSession.phase == phase,
+            col(DialogSession.status).in_(("queued", "active"))))
+        for session in result.all():
+            if contract is None or contract.id in session.contract_ids:
+                return session
+        return None
+
+    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, intro: str,
+                    role: str = PARTY, answers: dict | None = None, people: dict | None = None) -> None:
+        if await self._open_session(ctx, person, contract, phase):
+            ctx.post(person, paragraph(ctx.t(person, "peer.already_open")))
+            return
+        await self.conversations.open(ctx, person, flow=FLOW, phase=phase, role=role, contract_ids=[contract.id],
+                                      intro=paragraph(intro), answers=answers, people=people)
+
+    # ---- sessions end -------------------------------------------------
+    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
+                      answers: dict[str, str | None]) -> None:
+        people = dict(session.state.get("people") or {})
+        if session.phase == "profile":
+            await self._store_profile(ctx, person, answers)
+            return
+        contract = await self._contract(ctx, session)
+        if contract is None or contract.status not in LIVE:
+            ctx.post(person, paragraph(ctx.t(person, "peer.too_late")))
+            return
+        who = await cp.parties(ctx, contract)
+        role = next((r for r in PARTS if who[r].id == person.id), None)
+        if session.phase == JOINT and role:
+            await self._joint_sent(ctx, contract, who, role, answers, people)
+        elif session.phase == OWN and role:
+            await self._own_sent(ctx, contract, who, role, answers, people)
+        elif session.phase == "log" and role:
+            ctx.db.add(ActivityLog(contract_id=contract.id, person_id=person.id, text=answers["log"] or "",
+                                   logged_at=ctx.now))
+            ctx.post(person, paragraph(ctx.t(person, "peer.logged")))
+        elif session.phase == "change_request":
+            await self._changes_requested(ctx, contract, who, person, answers["comment"] or "")
+        elif session.phase == "evaluation" and role:
+            await self._evaluation_sent(ctx, contract, who, role, answers)
+        elif session.phase == "leader_evaluation" and role:
+            await self._leader_evaluation_sent(ctx, contract, who, role, answers)
+
+    async def _store_profile(self, ctx: Context, person: Person, answers: dict[str, str | None]) -> None:
+        facts = await cp.profile(ctx, person) or PersonProfile(person_id=person.id)
+        facts.department, facts.position = answers["department"] or "", answers["position"] or ""
+        facts.updated_at = ctx.now
+        ctx.db.add(facts)
+        ctx.post(person, paragraph(ctx.t(person, "peer.profile_saved")))
+
+    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
+                     answers: dict[str, str | None]) -> None:
+        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
+            Answer.contract_id == contract.id, Answer.role == role, Answer.phase == phase,
+            Answer.version == contract.version))).all()}
+        for key, text in answers.items():
+            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
+                                             phase=phase, question_key=key, version=contract.version)
+            row.text, row.answered_at = text, ctx.now
+            ctx.db.add(row)
+        if (await ctx.db.exec(select(Submission).where(Submission.contract_id == contract.id,
+                                                       Submission.role == role, Submission.phase == phase))).first() is None:
+            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
+                                  submitted_at=ctx.now))
+        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role, version=contract.version)
+        await ctx.db.flush()
+
+    def _new_version_if_active(self, ctx: Context, contract: Contract, person: Person) -> None:
+        """A change to an approved contract makes the next version, which needs approval again."""
+        if contract.status == "active":
+            contract.version += 1
+            contract.status, contract.updated_at = "changes", ctx.now
+            ctx.db.add(contract)
+            ctx.audit("contract.new_version", person, contract.id, version=contract.version)
+
+    # ---- joint fields -------------------------------------------------
+    async def _joint_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
+                          answers: dict[str, str | None], people: dict[str, str]) -> None:
+        author = who[role]
+        all_drafts = await cp.drafts(ctx, contract)
+        previous = all_drafts[-1] if all_drafts else None
+        if previous is not None and previous.status == "proposed":
+            if previous.author_id != author.id and cp.joint_answers(previous) == answers:
+                await self._accept(ctx, contract, who, previous, author)  # edited nothing: that is accepting
+                return
+            previous.status = "replaced"
+            ctx.db.add(previous)
+        draft = JointDraft(contract_id=contract.id, number=(previous.number + 1) if previous else 1,
+                           contract_version=contract.version, author_id=author.id,
+                           fields={"answers": answers, "people": people}, created_at=ctx.now)
+        ctx.db.add(draft)
+        await ctx.db.flush()
+        ctx.audit("joint.proposed", author, contract.id, draft=draft.number)
+        other = who[other_part(role)]
+        ctx.post(author, paragraph(ctx.t(author, "peer.joint_sent", name=other.display_name)))
+        await self._ask_to_review(ctx, contract, other, author, draft)
+
+    async def _ask_to_review(self, ctx: Context, contract: Contract, reviewer: Person, author: Person,
+                             draft: JointDraft) -> None:
+        text = ctx.t(reviewer, "peer.joint_review", name=author.display_name)
+        blocks = [Heading(text=ctx.t(reviewer, "peer.joint_review_title", number=draft.number)),
+                  Paragraph(text=text), *await cp.joint_blocks(ctx, reviewer, contract, draft)]
+        value = f"{contract.id}:{draft.number}"
+        ctx.post(reviewer, with_buttons(
+            text, Button(label=ctx.t(reviewer, "peer.joint_accept"), action="peer:joint_accept", value=value,
+                         style="primary"),
+            Button(label=ctx.t(reviewer, "peer.joint_edit"), action="peer:joint_edit", value=value),
+            blocks=blocks), ref=f"peer:{contract.id}:draft:{draft.number}")
+
+    async def _accept(self, ctx: Context, contract: Contract, who: dict[str, Person], draft: JointDraft,
+                      person: Person) -> None:
+        self._new_version_if_active(ctx, contract, person)
+        draft.status, draft.decided_by_id, draft.decided_at = "accepted", person.id, ctx.now
+        draft.contract_version = contract.version
+        ctx.db.add(draft)
+        ctx.audit("joint.accepted", person, contract.id, draft=draft.number, version=contract.version)
+        author = next(p for p in who.values() if p.id == draft.author_id)
+        await ctx.close_buttons(ctx.t(person, "peer.joint_accepted_note", name=person.display_name,
+                                      date=ctx.day(person, ctx.now)), ref=f"peer:{contract.id}:draft:{draft.number}")
+        ctx.post(author, paragraph(ctx.t(author, "peer.joint_accepted_author", name=person.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "peer.joint_accepted_you", name=author.display_name)))
+        supervisor_id = cp.joint_people(draft).get("supervisor")
+        await self._set_party(ctx, contract, SUPERVISOR, int(supervisor_id) if supervisor_id else None)
+        await ctx.db.flush()
+        await self._maybe_ask_approval(ctx, contract)
+
+    async def _set_party(self, ctx: Context, contract: Contract, role: str, person_id: int | None) -> None:
+        for row in (await ctx.db.exec(select(Party).where(Party.contract_id == contract.id,
+                                                          Party.role == role))).all():
+            if row.person_id == person_id:
+                return
+            await ctx.db.delete(row)
+        await ctx.db.flush()
+        if person_id is not None:
+            ctx.db.add(Party(contract_id=contract.id, person_id=person_id, role=role))
+
+    # ---- own fields ---------------------------------------------------
+    async def _own_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
+                        answers: dict[str, str | None], people: dict[str, str]) -> None:
+        person = who[role]
+        self._new_version_if_active(ctx, contract, person)
+        await self._store(ctx, contract, person, role, OWN, answers)
+        await self._set_party(ctx, contract, LEADER_OF[role], int(people["leader"]))
+        await ctx.db.flush()
+        ctx.post(person, paragraph(ctx.t(person, "peer.own_sent", leader=answers["leader"] or "")))
+        await self._maybe_ask_approval(ctx, contract)
+
+    # ---- approval -----------------------------------------------------
+    async def _maybe_ask_approval(self, ctx: Context, contract: Contract) -> None:
+        if contract.status not in DRAFTING:
+            return
+        who = await cp.parties(ctx, contract)
+        if await cp.accepted_draft(ctx, contract) is None or await cp.proposed_draft(ctx, contract) is not None:
+            return
+        if not all(LEADER_OF[r] in who for r in PARTS):
+            return
+        for role in PARTS:
+            for phase in (JOINT, OWN):
+                if await self._open_session(ctx, who[role], contract, phase):
+                    return
+        contract.status, contract.round, contract.updated_at = "approval", contract.round + 1, ctx.now
+        ctx.db.add(contract)
+        leaders = {who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS}
+        for leader in leaders.values():
+            message = await cp.copy(ctx, leader, contract)
+            assert message is not None
+            intro = ctx.t(leader, "peer.approval_ask", a=who[PART_A].display_name, b=who[PART_B].display_name,
+                          version=contract.version)
+            value = f"{contract.id}:{contract.round}"
+            message.text = intro
+            message.blocks.insert(1, Paragraph(text=intro))
+            message.blocks.append(Buttons(buttons=[
+                Button(label=ctx.t(leader, "peer.approve"), action="peer:approve", value=value, style="primary"),
+                Button(label=ctx.t(leader, "peer.request_changes"), action="peer:request_changes", value=value)]))
+            ctx.post(leader, message, ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}")
+        for role in PARTS:
+            person = who[role]
+            ctx.post(person, paragraph(ctx.t(person, "peer.sent_for_approval",
+                                             names=names(ctx, person, list(leaders.values())),
+                                             version=contract.version)))
+
+    async def _leaders(self, ctx: Context, contract: Contract) -> dict[int, Person]:
+        who = await cp.parties(ctx, contract)
+        return {who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}
+
+    async def _approve(self, ctx: Context, contract: Contract, leader: Person) -> None:
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision="approved", decided_at=ctx.now))
+        ctx.audit("contract.approved", leader, contract.id, version=contract.version)
+        await ctx.close_buttons(ctx.t(leader, "peer.approved_note", name=leader.display_name,
+                                      date=ctx.day(leader, ctx.now)),
+                                ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}")
+        await ctx.db.flush()
+        approved = {a.approver_id for a in (await ctx.db.exec(select(Approval).where(
+            Approval.contract_id == contract.id, Approval.round == contract.round,
+            Approval.decision == "approved"))).all()}
+        leaders = await self._leaders(ctx, contract)
+        missing = [p for i, p in leaders.items() if i not in approved]
+        if missing:
+            ctx.post(leader, paragraph(ctx.t(leader, "peer.approved_waiting", names=names(ctx, leader, missing))))
+            return
+        await self._activate(ctx, contract)
+
+    async def _activate(self, ctx: Context, contract: Contract) -> None:
+        who = await cp.parties(ctx, contract)
+        joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))
+        found = cp.terms(joint, ctx.tz(who[PART_A]))
+        assert found is not None
+        starts, ends, every = found
+        contract.status, contract.updated_at = "active", ctx.now
+        contract.followup_at = self._next_slot(starts, ends, every, ctx.now)
+        ctx.db.add(contract)
+        ctx.audit("contract.active", None, contract.id, version=contract.version)
+        for person in {p.id: p for p in who.values()}.values():
+            roles = {r for r, p in who.items() if p.id == person.id}
+            text = ctx.t(person, "peer.active", a=who[PART_A].display_name, b=who[PART_B].display_name,
+                         version=contract.version, ends=ctx.day(person, ends), frequency=joint.get("frequency") or "")
+            if roles & set(PARTS):
+                ctx.post(person, with_buttons(
+                    text, Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own",
+                                 value=str(contract.id)),
+                    Button(label=ctx.t(person, "peer.change_joint"), action="peer:change_joint",
+                           value=str(contract.id))))
+            elif SUPERVISOR in roles:
+                ctx.post(person, paragraph(ctx.t(person, "peer.active_supervisor", a=who[PART_A].display_name,
+                                                 b=who[PART_B].display_name, ends=ctx.day(person, ends))))
+            else:
+                ctx.post(person, paragraph(text))
+
+    @staticmethod
+    def _next_slot(starts: datetime, ends: datetime, every: int, now: datetime) -> datetime:
+        """The next reminder (from the start date, every `every` days), or the end date."""
+        slot = starts
+        while slot <= now:
+            slot += timedelta(days=every)
+        return min(slot, ends)
+
+    async def _changes_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
+                                 leader: Person, comment: str) -> None:
+        if contract.status != "approval":
+            ctx.post(leader, paragraph(ctx.t(leader, "peer.already_decided",
+                                             status=ctx.t(leader, f"peer.status.{contract.status}"))))
+            return
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision="changes_requested", comment=comment, decided_at=ctx.now))
+        ctx.audit("contract.changes_requested", leader, contract.id, version=contract.version)
+        contract.status, contract.updated_at = "changes", ctx.now
+        ctx.db.add(contract)
+        for other in (await self._leaders(ctx, contract)).values():
+            await ctx.close_buttons(ctx.t(other, "peer.changes_note", name=leader.display_name,
+                                          date=ctx.day(other, ctx.now)),
+                                    ref=f"peer:{contract.id}:round:{contract.round}:{other.id}")
+            if other.id != leader.id:
+                ctx.post(other, paragraph(ctx.t(other, "peer.changes_other_leader", name=leader.display_name)))
+        ctx.post(leader, paragraph(ctx.t(leader, "peer.changes_sent")))
+        for role in PARTS:
+            person = who[role]
+            text = ctx.t(person, "peer.changes_party", name=leader.display_name)
+            ctx.post(person, with_buttons(
+                text, Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own", value=str(contract.id)),
+                Button(label=ctx.t(person, "peer.change_joint"), action="peer:change_joint", value=str(contract.id)),
+                blocks=[Paragraph(text=text), Quote(label=ctx.t(person, "peer.comment_label", name=leader.display_name),
+                                                    text=comment)]))
+
+    # ---- evaluation ---------------------------------------------------
+    async def _evaluate(self, ctx: Context, contract: Contract) -> None:
+        who = await cp.parties(ctx, contract)
+        contract.status, contract.followup_at, contract.updated_at = "evaluation", None, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("contract.ended", None, contract.id)
+        for role in PARTS:
+            person = who[role]
+            await self._open(ctx, person, contract, "evaluation",
+                             intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)].display_name))
+
+    async def _evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
+                               answers: dict[str, str | None]) -> None:
+        person = who[role]
+        await self._store(ctx, contract, person, role, "evaluation", answers)
+        other = who[other_part(role)]
+        if not all([await self._submitted(ctx, contract, r, "evaluation") for r in PARTS]):
+            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other.display_name)))
+            return
+        contract.status, contract.updated_at = "leader_evaluation", ctx.now
+        ctx.db.add(contract)
+        for r in PARTS:
+            viewer = who[r]
+            intro = ctx.t(viewer, "peer.evaluation_both")
+            blocks = [Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name,
+                                         b=who[PART_B].display_name)), Paragraph(text=intro),
+                      *await cp.evaluation_blocks(ctx, viewer, contract)]
+            ctx.post(viewer, Message(text=intro, blocks=blocks))
+        supervisor = who.get(SUPERVISOR)
+        if supervisor is not None:
+            intro = ctx.t(supervisor, "peer.evaluation_supervisor", a=who[PART_A].display_name,
+                          b=who[PART_B].display_name)
+            ctx.post(supervisor, Message(text=intro, blocks=[Paragraph(text=intro), *await cp.evaluation_blocks(
+                ctx, supervisor, contract, keys=["eval_supervisor"])]))
+        for r in PARTS:
+            viewer = who[r]
+            await self._open(ctx, viewer, contract, "leader_evaluation",
+                             intro=ctx.t(viewer, "peer.intro_leader_evaluation",
+                                         leader=who[LEADER_OF[r]].display_name))
+
+    async def _submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
+        return (await ctx.db.exec(select(Submission.id).where(
+            Submission.contract_id == contract.id, Submission.role == role, Submission.phase == phase))).first() is not None
+
+    async def _leader_evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
+                                      answers: dict[str, str | None]) -> None:
+        person, leader = who[role], who[LEADER_OF[role]]
+        await self._store(ctx, contract, person, role, "leader_evaluation", answers)
+        ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
+        intro = ctx.t(leader, "peer.leader_evaluation_for_leader", name=person.display_name)
+        blocks = [Heading(text=ctx.t(leader, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+                  Paragraph(text=intro), *await cp.own_blocks(ctx, leader, contract, role, "leader_evaluation")]
+        ctx.post(leader, with_buttons(intro, Button(label=ctx.t(leader, "peer.close"), action="peer:close",
+                                                    value=f"{contract.id}:{role}", style="primary"), blocks=blocks),
+                 ref=f"peer:{contract.id}:close:{role}")
+
+    async def _close_part(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
+                          leader: Person) -> None:
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=leader.id, decision=f"closed:{role}", decided_at=ctx.now))
+        ctx.audit("evaluation.closed", leader, contract.id, part=role)
+        await ctx.close_buttons(ctx.t(leader, "peer.closed_note", name=leader.display_name,
+                                      date=ctx.day(leader, ctx.now)), ref=f"peer:{contract.id}:close:{role}")
+        person = who[role]
+        ctx.post(person, paragraph(ctx.t(person, "peer.closed_party", leader=leader.display_name)))
+        await ctx.db.flush()
+        closed = {a.decision for a in (await ctx.db.exec(select(Approval).where(
+            Approval.contract_id == contract.id, col(Approval.decision).startswith("closed:")))).all()}
+        if closed >= {f"closed:{r}" for r in PARTS}:
+            contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+            ctx.db.add(contract)
+            ctx.audit("contract.closed", leader, contract.id)
+            for r in PARTS:
+                ctx.post(who[r], paragraph(ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name,
+                                                 id=contract.id)))
+
+    # ---- cancelled ----------------------------------------------------
+    async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
+        contract = await self._contract(ctx, session)
+        ending = session.phase in ("profile", JOINT, OWN) and contract is not None and contract.status == "drafting"
+        if not ending:
+            ctx.post(person, paragraph(ctx.t(person, "peer.dropped")))
+            return
+        assert contract is not None
+        contract.status, contract.updated_at = "cancelled", ctx.now
+        ctx.db.add(contract)
+        ctx.audit("contract.cancelled", person, contract.id)
+        for other in {p.id: p for p in (await cp.parties(ctx, contract)).values()}.values():
+            if other.id == person.id:
+                continue
+            ctx.post(other, paragraph(ctx.t(other, "peer.cancelled_other", name=person.display_name)))
+            result = await ctx.db.exec(select(DialogSession).where(
+                DialogSession.person_id == other.id, DialogSession.flow == FLOW,
+                col(DialogSession.status).in_(("queued", "active"))))
+            for open_ in result.all():
+                if contract.id in open_.contract_ids:
+                    await self.conversations.end(ctx, open_)
+        ctx.post(person, paragraph(ctx.t(person, "peer.cancelled_self")))
+
+    # ---- buttons ------------------------------------------------------
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.split(":", 1)[1]
+        first, _, second = action.value.partition(":")
+        contract = await ctx.db.get(Contract, int(first)) if first.isdigit() else None
+        if contract is None or contract.flow != FLOW:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        who = await cp.parties(ctx, contract)
+        mine = {r for r, p in who.items() if p.id == person.id}
+
+        def refuse(key: str, **values: object) -> None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+
+        def stale() -> None:
+            refuse("peer.already_decided", status=ctx.t(person, f"peer.status.{contract.status}"))
+
+        if step in ("accept", "decline"):
+            if PART_B not in mine:
+                return refuse("peer.only_colleague", name=who[PART_B].display_name)
+            if contract.status != "invited":
+                return stale()
+            a = who[PART_A]
+            if step == "accept":
+                await ctx.close_buttons(ctx.t(person, "peer.accepted_note"), ref=f"peer:{contract.id}:invitation")
+                await self._accepted(ctx, contract, a, person)
+            else:
+                await ctx.close_buttons(ctx.t(person, "peer.declined_note"), ref=f"peer:{contract.id}:invitation")
+                contract.status, contract.updated_at = "declined", ctx.now
+                ctx.db.add(contract)
+                ctx.audit("invitation.declined", person, contract.id)
+                ctx.post(a, paragraph(ctx.t(a, "peer.declined_starter", name=person.display_name)))
+                ctx.post(person, paragraph(ctx.t(person, "peer.declined_colleague", name=a.display_name)))
+            return
+        if step in ("joint_accept", "joint_edit"):
+            draft = next((d for d in await cp.drafts(ctx, contract) if str(d.number) == second), None)
+            if not mine & set(PARTS):
+                return refuse("peer.only_parties")
+            if draft is None or draft.status != "proposed" or contract.status not in (*DRAFTING, "active"):
+                return stale()
+            if draft.author_id == person.id:
+                other = who[PART_B] if who[PART_A].id == person.id else who[PART_A]
+                return refuse("peer.joint_own_draft", name=other.display_name)
+            if step == "joint_accept":
+                await self._accept(ctx, contract, who, draft, person)
+            else:
+                await ctx.close_buttons(ctx.t(person, "peer.joint_editing_note"),
+                                        ref=f"peer:{contract.id}:draft:{draft.number}")
+                await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
+                                 answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+            return
+        if step in ("change_own", "change_joint"):
+            role = next((r for r in PARTS if r in mine), None)
+            if role is None:
+                return refuse("peer.only_parties")
+            if contract.status not in ("changes", "active"):
+                return stale()
+            if step == "change_own":
+                own = await cp.answers(ctx, contract, role, OWN)
+                leader = who.get(LEADER_OF[role])
+                await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own_edit"),
+                                 answers=own, people={"leader": str(leader.id)} if leader else None)
+            elif await cp.proposed_draft(ctx, contract) is not None:
+                refuse("peer.joint_pending")
+            else:
+                draft = await cp.accepted_draft(ctx, contract)
+                await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
+                                 answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+            return
+        if step in ("approve", "request_changes"):
+            if not mine & set(LEADER_OF.values()):
+                leaders = list((await self._leaders(ctx, contract)).values())
+                return refuse("peer.only_leaders", names=names(ctx, person, leaders))
+            already = (await ctx.db.exec(select(Approval.id).where(
+                Approval.contract_id == contract.id, Approval.round == contract.round,
+                Approval.approver_id == person.id))).first()
+            if contract.status != "approval" or second != str(contract.round) or already is not None:
+                return stale()
+            if step == "approve":
+                await self._approve(ctx, contract, person)
+            elif not await self._open_session(ctx, person, contract, "change_request"):
+                await self.conversations.open(ctx, person, flow=FLOW, phase="change_request", role=LEADER,
+                                              contract_ids=[contract.id])
+            return
+        if step == "log":
+            if not mine & set(PARTS):
+                return refuse("peer.only_parties")
+            if contract.status != "active":
+                return stale()
+            await self._open(ctx, person, contract, "log", intro=ctx.t(person, "peer.intro_log"))
+            return
+        if step == "close":
+            role = second if second in PARTS else None
+            if role is None or LEADER_OF[role] not in mine:
+                return refuse("peer.only_own_leader")
+            done = (await ctx.db.exec(select(Approval.id).where(
+                Approval.contract_id == contract.id, Approval.decision == f"closed:{role}"))).first()
+            if contract.status != "leader_evaluation" or done is not None:
+                return stale()
+            await self._close_part(ctx, contract, who, role, person)
+            return
+        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+
+    # ---- commands -----------------------------------------------------
+    async def show(self, ctx: Context, person: Person, words: list[str], response_url: str | None) -> None:
+        """`/laering kollega` lists the person's contracts; `/laering kollega 12 [version]` shows one copy."""
+        if not words:
+            result = await ctx.db.exec(select(Contract).join(Party, col(Party.contract_id) == col(Contract.id))
+                                       .where(Contract.flow == FLOW, Party.person_id == person.id)
+                                       .order_by(col(Contract.id)))
+            lines = []
+            for contract in {c.id: c for c in result.all()}.values():
+                who = await cp.parties(ctx, contract)
+                lines.append(ctx.t(person, "peer.list_line", id=contract.id, a=who[PART_A].display_name,
+                                   b=who[PART_B].display_name,
+                                   status=ctx.t(person, f"peer.status.{contract.status}")))
+            text = "\n".join(lines) if lines else ctx.t(person, "peer.list_empty")
+            ctx.respond(person, response_url, Message(text=text, blocks=[
+                Paragraph(text=ctx.t(person, "peer.list_title")), Paragraph(text=text)]))
+            return
+        contract = await ctx.db.get(Contract, int(words[0]))
+        version = int(words[1]) if len(words) > 1 else None
+        message = None
+        if contract is not None and contract.flow == FLOW and (version is None or 1 <= version <= contract.version):
+            message = await cp.copy(ctx, person, contract, version)
+        ctx.respond(person, response_url, message or paragraph(ctx.t(person, "peer.not_yours")))
+
+    # ---- the clock ----------------------------------------------------
+    async def next_due(self, ctx: Context) -> datetime | None:
+        result = await ctx.db.exec(select(Contract.followup_at).where(
+            Contract.flow == FLOW, Contract.status == "active", col(Contract.followup_at).is_not(None))
+            .order_by(col(Contract.followup_at)).limit(1))
+        return result.first()
+
+    async def due(self, ctx: Context) -> None:
+        """Reminders at the agreed frequency, and the evaluation at the end date."""
+        result = await ctx.db.exec(select(Contract).where(
+            Contract.flow == FLOW, Contract.status == "active", col(Contract.followup_at) <= ctx.now).limit(200))
+        for contract in result.all():
+            who = await cp.parties(ctx, contract)
+            joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))
+            found = cp.terms(joint, ctx.tz(who[PART_A]))
+            if found is None:
+                continue
+            starts, ends, every = found
+            if ctx.now >= ends:
+                await self._evaluate(ctx, contract)
+                continue
+            slot = contract.followup_at
+            assert slot is not None
+            for role in PARTS:
+                person = who[role]
+                text = ctx.t(person, "peer.reminder", name=who[other_part(role)].display_name,
+                             frequency=joint.get("frequency") or "", ends=ctx.day(person, ends))
+                ctx.post(person, with_buttons(text, Button(label=ctx.t(person, "peer.log"), action="peer:log",
+                                                           value=str(contract.id))),
+                         dedupe=f"peer:{contract.id}:reminder:{int(slot.timestamp())}:{role}")
+            contract.followup_at = self._next_slot(starts, ends, every, ctx.now)
+            ctx.db.add(contract)

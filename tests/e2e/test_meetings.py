@@ -1,0 +1,259 @@
+"""Systematiske læringsmøder (PRODUCT.md §2.4) as a team meets them in a channel,
+on Slack and on Teams, with the clock moved by the test (never slept through)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot.storage.models import MeetingNote, MeetingOccurrence, OutboxMessage
+
+CPH = ZoneInfo("Europe/Copenhagen")
+TEAM = "CTEAM"
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=CPH)
+
+
+async def at(chat, moment: datetime) -> None:
+    """Move the clock to `moment` and let it tick, then send what it caused."""
+    chat.bot.clock.set(moment)
+    await chat.bot.tick()
+    await chat.settle()
+
+
+async def test_a_full_meeting_run(any_chat) -> None:
+    chat = any_chat
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()
+    created = await chat.expect_in_channel(TEAM, "Lise har oprettet en serie", "hver anden tirsdag kl. 09:00")
+    assert "Facilitator: Mads" in created
+    assert "5. januar 2027 kl. 09:00" in created and "19. januar 2027 kl. 09:00" in created
+    assert "2. februar 2027 kl. 09:00" in created
+
+    # The working day before, at 09:00: who brings a case?
+    await at(chat, local(2027, 1, 4, 8, 59))
+    assert chat.channel_count(TEAM, "Hvem tager en case med?") == 0
+    await at(chat, local(2027, 1, 4, 9, 0, 30))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "Facilitator: *Mads*",
+                                 "[Jeg har en case]")
+    await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
+    await chat.settle()
+    await chat.expect("UANNA", "Du har casen til læringsmødet")
+    await chat.expect("UANNA", "Hvad handler den om?")
+    await chat.say("UANNA", "En svær samtale med en pårørende")
+    await chat.settle()
+    await chat.expect("UANNA", "Casen hedder nu: En svær samtale med en pårørende")
+    await chat.updated("Case: *Anna* – En svær samtale med en pårørende")
+    await chat.click_in_channel("USOFIE", TEAM, "Jeg har en case")
+    await chat.settle()
+    await chat.expect("USOFIE", "Anna has already offered a case")  # Sofie reads English
+    assert chat.count("ULISE", "already") == 0 and chat.count("ULISE", "allerede meldt") == 0
+
+    # The meeting: the agenda, then the steps in the thread.
+    await at(chat, local(2027, 1, 5, 9, 0, 10))
+    agenda = await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027", "Dagsorden")
+    for line in ("1. Casen præsenteres (5 min)", "2. Læringsspørgsmål (10 min)", "3. Case-personens læring (2 min)",
+                 "4. Runden (8 min)", "5. Fælles refleksion og tiltag (5 min)"):
+        assert line in agenda
+    await chat.expect_in_channel(TEAM, "1. Casen præsenteres – 5 min", "Anna præsenterer en case", "[Næste punkt]")
+
+    # Someone who is neither facilitator nor case person is told why, and nothing moves.
+    await chat.click_in_channel("ULISE", TEAM, "Næste punkt")
+    await chat.settle()
+    await chat.expect("ULISE", "Kun facilitatoren (Mads) eller den, der har casen (Anna)")
+    assert chat.channel_count(TEAM, "2. Læringsspørgsmål – 10 min") == 0
+
+    await chat.click_in_channel("UMADS", TEAM, "Næste punkt")
+    await chat.settle()
+    questions = await chat.expect_in_channel(TEAM, "2. Læringsspørgsmål – 10 min")
+    for question in ("Hvad var den største udfordring?", "Hvad var nemt eller sjovt?",
+                     "Hvad var din rolle? Hvem havde også en rolle?", "Hvordan var relationerne?",
+                     "Hvilken viden eller information savnede du?", "Hvem havde beslutningskompetencen?",
+                     "Hvad ville du have gjort anderledes med den viden, du har i dag?",
+                     "Hvad er den vigtigste læring, du gjorde dig?"):
+        assert question in questions
+
+    # Step 2 runs out on the clock: step 3.
+    await at(chat, local(2027, 1, 5, 9, 11))
+    await chat.expect_in_channel(TEAM, "3. Case-personens læring – 2 min")
+    await chat.reply_in_thread("UANNA", TEAM, "At lytte før jeg svarer", root="Dagsorden")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 13))
+    await chat.expect_in_channel(TEAM, "4. Runden – 8 min")
+    await chat.reply_in_thread("USOFIE", TEAM, "I will ask relatives earlier", root="Dagsorden")
+    await chat.reply_in_thread("UMADS", TEAM, "Jeg tager det med til teammødet", root="Dagsorden")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 21))
+    await chat.expect_in_channel(TEAM, "5. Fælles refleksion og tiltag – 5 min", "[Tilføj tiltag]")
+    await chat.click_in_channel("ULISE", TEAM, "Tilføj tiltag")
+    await chat.settle()
+    await chat.expect("ULISE", "Hvilket tiltag vil I sætte i gang?")
+    await chat.say("ULISE", "Ny procedure for pårørendesamtaler <@UMADS|mads>")
+    await chat.settle()
+    await chat.expect("ULISE", "Tiltaget er noteret: Ny procedure for pårørendesamtaler (ansvarlig: Mads)")
+    await chat.expect_in_channel(TEAM, "Nyt tiltag: Ny procedure for pårørendesamtaler (ansvarlig: Mads")
+
+    await at(chat, local(2027, 1, 5, 9, 26))
+    summary = await chat.expect_in_channel(TEAM, "Opsummering – læringsmøde 5. januar 2027")
+    for part in ("Case: *Anna* – En svær samtale med en pårørende", "Læring – Anna", "At lytte før jeg svarer",
+                 "Refleksion – Sofie", "I will ask relatives earlier", "Refleksion – Mads",
+                 "Ny procedure for pårørendesamtaler (ansvarlig: Mads)"):
+        assert part in summary, part
+    async with chat.bot.runtime.db.transaction() as s:
+        kinds = sorted(n.kind for n in (await s.exec(select(MeetingNote))).all())
+    assert kinds == ["learning", "reflection", "reflection"]
+
+    # The next reminder lists the open action; nothing was posted twice.
+    await at(chat, local(2027, 1, 18, 9, 1))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 19. januar 2027", "Åbne tiltag fra sidste møde:",
+                                 "Ny procedure for pårørendesamtaler (ansvarlig: Mads)")
+    texts = chat.channel_texts(TEAM)
+    assert len(texts) == len(set(texts))
+
+
+async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:
+    """Mondays at 09:00 from 15 March 2027: 29 March is Easter Monday (and the clocks moved on 28 March)."""
+    chat = any_chat
+    await at(chat, local(2027, 3, 10, 12, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde mandag 09:00")
+    await chat.settle()
+    created = await chat.expect_in_channel(TEAM, "hver anden mandag kl. 09:00", "Facilitator: Lise")
+    assert "15. marts 2027 kl. 09:00" in created
+    assert "29. marts 2027 kl. 09:00 – helligdag, intet møde" in created
+    assert "12. april 2027 kl. 09:00" in created
+
+    await at(chat, local(2027, 3, 12, 9, 0, 5))  # Friday: the working day before Monday 15 March
+    await chat.expect_in_channel(TEAM, "Læringsmøde 15. marts 2027 kl. 09:00", "Hvem tager en case med?")
+    # The bot is away from before the meeting until after it: the meeting is skipped, not replayed.
+    await at(chat, local(2027, 3, 15, 10, 0))
+    assert chat.channel_count(TEAM, "Dagsorden") == 0
+    # Easter: 25, 26 and 29 March are holidays, 27–28 a weekend: the working day before is Wednesday 24.
+    await at(chat, local(2027, 3, 23, 9, 30))
+    assert chat.channel_count(TEAM, "helligdag, så læringsmødet springes over") == 0
+    await at(chat, local(2027, 3, 24, 9, 0, 5))
+    await chat.expect_in_channel(TEAM, "Intet læringsmøde 29. marts 2027",
+                                 "29. marts 2027 er en helligdag, så læringsmødet springes over. "
+                                 "Næste møde er 12. april 2027 kl. 09:00.")
+    await at(chat, local(2027, 3, 29, 9, 5))
+    assert chat.channel_count(TEAM, "Dagsorden") == 0
+    # After the change to summer time the meeting is still at 09:00 local (07:00 UTC, not 08:00).
+    await at(chat, local(2027, 4, 9, 9, 0, 5))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 12. april 2027 kl. 09:00")
+    await at(chat, local(2027, 4, 12, 9, 0, 5))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 12. april 2027", "Dagsorden")
+    async with chat.bot.runtime.db.transaction() as s:
+        starts = {o.local_date.isoformat(): o.starts_at for o in (await s.exec(select(MeetingOccurrence))).all()}
+    assert starts["2027-03-15"] == datetime(2027, 3, 15, 8, 0, tzinfo=timezone.utc)
+    assert starts["2027-04-12"] == datetime(2027, 4, 12, 7, 0, tzinfo=timezone.utc)
+    texts = chat.channel_texts(TEAM)
+    assert len(texts) == len(set(texts))
+
+
+async def test_a_restart_mid_meeting_resumes_without_repeating(any_chat) -> None:
+    chat = any_chat
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 0, 5))
+    await chat.expect_in_channel(TEAM, "1. Casen præsenteres – 5 min")
+    await at(chat, local(2027, 1, 5, 9, 5, 5))
+    await chat.expect_in_channel(TEAM, "2. Læringsspørgsmål – 10 min")
+    await chat.bot.restart()
+    # A tick right after the restart has nothing new to post: step 2 is still running.
+    await at(chat, local(2027, 1, 5, 9, 6))
+    assert chat.channel_count(TEAM, "2. Læringsspørgsmål – 10 min") == 1
+    # Down from 09:06 to 09:18: steps 3 ran out meanwhile; the bot resumes at step 4, once.
+    await chat.bot.restart()
+    await at(chat, local(2027, 1, 5, 9, 18))
+    await chat.expect_in_channel(TEAM, "4. Runden – 8 min")
+    assert chat.channel_count(TEAM, "3. Case-personens læring – 2 min") == 0
+    await chat.reply_in_thread("UMADS", TEAM, "Jeg lærte noget", root="Dagsorden")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 40))  # after the end: the summary, once
+    await chat.expect_in_channel(TEAM, "Opsummering", "Jeg lærte noget")
+    await at(chat, local(2027, 1, 5, 9, 41))
+    for step in ("1. Casen præsenteres – 5 min", "2. Læringsspørgsmål – 10 min", "4. Runden – 8 min", "Opsummering"):
+        assert chat.channel_count(TEAM, step) == 1, step
+
+
+async def test_commands_refuse_with_an_example_and_cancel_and_stop(chat) -> None:
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsday 09:00")
+    await chat.expect("ULISE", "`tirsday` er ikke en ugedag", "fx `/laering møde tirsdag 09:00 @facilitator`")
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 9")
+    await chat.expect("ULISE", "Klokkeslættet `9` kan jeg ikke læse", "TT:MM")
+    await chat.post_in_channel("ULISE", "DLISE", "møde tirsdag 09:00")  # in the DM
+    await chat.expect("ULISE", "Læringsmøder holdes i en kanal")
+    await chat.post_in_channel("ULISE", TEAM, "møde")
+    await chat.expect("ULISE", "Kanalen har ingen læringsmøder endnu")
+    await chat.post_in_channel("ULISE", TEAM, "møde onsdag 14:30 <@UMADS|mads> <@UANNA|anna> hver 3. uge 45 min")
+    await chat.settle()
+    created = await chat.expect_in_channel(TEAM, "hver 3. uge, onsdag kl. 14:30, 45 min", "Facilitator: Mads, Anna")
+    assert "6. januar 2027 kl. 14:30" in created and "27. januar 2027 kl. 14:30" in created
+    await chat.post_in_channel("USOFIE", TEAM, "meeting cancel")
+    await chat.expect("USOFIE", "Only the person who set up the series (Lise) or a facilitator")
+    await chat.post_in_channel("UANNA", TEAM, "møde aflys")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "Læringsmødet 6. januar 2027 kl. 14:30 er aflyst af Anna",
+                                 "Næste møde er 27. januar 2027 kl. 14:30")
+    await chat.post_in_channel("ULISE", TEAM, "møde")
+    shown = await chat.expect("ULISE", "hver 3. uge, onsdag kl. 14:30")
+    assert "6. januar 2027 kl. 14:30 – aflyst" in shown
+    await at(chat, local(2027, 1, 6, 15, 0))
+    assert chat.channel_count(TEAM, "Dagsorden") == 0
+    await chat.post_in_channel("ULISE", TEAM, "møde stop")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "Lise har stoppet serien")
+    await at(chat, local(2027, 1, 27, 15, 0))
+    assert chat.channel_count(TEAM, "Dagsorden") == 0 and chat.channel_count(TEAM, "Hvem tager en case") == 0
+    await chat.post_in_channel("ULISE", TEAM, "møde mandag 10:00")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "hver anden mandag kl. 10:00")
+
+
+async def test_two_instances_on_one_postgresql_post_each_reminder_and_step_once(chat, database_url) -> None:
+    """Two bot processes on one PostgreSQL database tick at the same moments: every post goes out once."""
+    import asyncio
+
+    import pytest
+
+    from bot.storage.db import is_sqlite
+    from tests.e2e.harness import Bot
+
+    if is_sqlite(database_url):
+        pytest.skip("two instances need a shared server database (set TEST_DATABASE_URL)")
+    other = Bot(database_url=database_url, slack=chat.slack, clock=chat.bot.clock)
+    await other.start()
+    try:
+        await at(chat, local(2027, 1, 1, 10, 0))
+        channels = [f"CT{n:03d}" for n in range(30)]
+        for channel in channels:
+            await chat.post_in_channel("ULISE", channel, "møde tirsdag 09:00 <@UMADS|mads>")
+        await chat.settle()
+
+        async def both(moment: datetime) -> None:
+            chat.bot.clock.set(moment)
+            for _ in range(3):
+                await asyncio.gather(chat.bot.tick(), other.tick(), chat.bot.tick(), other.tick())
+            await asyncio.gather(chat.settle(), other.runtime.outbox.send_due())
+
+        await both(local(2027, 1, 4, 9, 0, 5))
+        await both(local(2027, 1, 5, 9, 0, 5))
+        await both(local(2027, 1, 5, 9, 5, 5))
+        await both(local(2027, 1, 5, 9, 40))
+        for channel in channels:
+            texts = chat.channel_texts(channel)
+            for fragment in ("Hvem tager en case med?", "Dagsorden", "1. Casen præsenteres – 5 min",
+                             "2. Læringsspørgsmål – 10 min", "Opsummering"):
+                assert sum(fragment in t for t in texts) == 1, (channel, fragment, texts)
+        async with chat.bot.runtime.db.transaction() as s:
+            keys = [r.dedupe_key for r in (await s.exec(select(OutboxMessage))).all() if r.dedupe_key]
+        assert len(keys) == len(set(keys))
+    finally:
+        await other.stop()
+        await other.http.aclose()

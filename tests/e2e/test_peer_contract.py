@@ -1,0 +1,86 @@
+"""Lær af en kollega end to end, on Slack and on Teams: from the invitation to the close."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import Chat
+from tests.e2e.peer_steps import ANNA, LISE, MADS, OLE, SOFIE, answer, approve_both, contract_id, until_approval
+
+
+@pytest.fixture
+def chat(any_chat: Chat) -> Chat:
+    return any_chat
+
+
+async def test_the_whole_peer_contract(chat: Chat) -> None:
+    await until_approval(chat)
+    await approve_both(chat)
+    await chat.expect(OLE, "Du er supervisor", "Mads og Anna")
+
+    # During: a reminder at the agreed frequency, with a place for a short log.
+    chat.bot.clock.advance(days=3)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Påmindelse: du og Anna har aftalt at mødes (hver uge)", "[Skriv i logbogen]")
+    await chat.expect(ANNA, "Påmindelse: du og Mads", "[Skriv i logbogen]")
+    await chat.click(MADS, "Skriv i logbogen")
+    await chat.expect(MADS, "Hvad har du lavet i forløbet siden sidst?")
+    await chat.say(MADS, "Vi gennemgik dosering på tre besøg")
+    await chat.expect(MADS, "det står nu i din logbog")
+    await chat.bot.tick()
+    assert chat.count(MADS, "Påmindelse") == 1  # once per agreed meeting, not once per tick
+
+    # At the end date: the evaluation between the parties.
+    chat.bot.clock.advance(days=28)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Jeres læringsforløb er slut")
+    await chat.expect(MADS, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, MADS, ["Målene blev nået", "Godt samarbejde", "Ole var god at spørge",
+                              "Aftale faste tider", "Bruge det på teammøder"])
+    await chat.expect(MADS, "Du ser begges svar, når Anna også har sendt")
+    await chat.expect(ANNA, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole hjalp med plan",
+                              "Mødes oftere", "Skrive huskeliste"])
+    both = await chat.expect(MADS, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
+    assert "Svært at finde tid" in both
+    await chat.expect(ANNA, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
+    to_ole = await chat.expect(OLE, "brugen af supervisor", "Ole var god at spørge", "Ole hjalp med plan")
+    assert "Godt samarbejde" not in to_ole  # only the answer about the supervisor is passed on
+
+    # Then each party with its own leader.
+    await chat.expect(MADS, "Til sidst evaluerer du forløbet med Lise")
+    await answer(chat, MADS, ["Mads nåede sine mål", "Lise gav tid", "Mads var engageret",
+                              "Mads underviser teamet i marts"])
+    notes = await chat.expect(LISE, "Mads har skrevet noterne", "Mads underviser teamet i marts", "[Afslut]")
+    assert "Anna" not in notes.split("noterne", 1)[1]
+    await chat.click(LISE, "Afslut")
+    await chat.expect(MADS, "Lise har afsluttet din evaluering")
+    await answer(chat, ANNA, ["Anna lærte dosering", "Sofie frigav tid", "Anna var vedholdende",
+                              "Anna deler viden på stuegang"])
+    await chat.expect(SOFIE, "Anna has written the notes", "Anna deler viden på stuegang", "[Close]")
+    await chat.click(SOFIE, "Close")
+    await chat.expect(MADS, "Læringskontrakten med Anna er afsluttet")
+    await chat.expect(ANNA, "Læringskontrakten med Mads er afsluttet")
+
+    # Privacy, by trying: each copy holds the joint fields and its own fields only.
+    number = await contract_id(chat, ANNA)
+    await chat.command(ANNA, f"kollega {number}")
+    anna = await chat.expect(ANNA, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
+    assert "Anna vil lære dosering" in anna and "Anna deler viden på stuegang" in anna
+    assert "Mads vil blive sikker i dokumentation" not in anna
+    assert "Mads underviser teamet i marts" not in anna and "Lise gav tid" not in anna
+    assert "Sygeplejen Syd" in anna and "Hjemmeplejen Nord" in anna  # the parties' profiles
+    await chat.command(MADS, f"kollega {number}")
+    mads = await chat.expect(MADS, "Læringskontrakt: Mads og Anna", "Vi gennemgik dosering på tre besøg")
+    assert "Mads underviser teamet i marts" in mads and "Anna deler viden på stuegang" not in mads
+    await chat.command(LISE, f"kollega {number}")
+    lise = await chat.expect(LISE, "Læringskontrakt: Mads og Anna")
+    assert "Mads underviser teamet i marts" in lise
+    assert "Anna deler viden på stuegang" not in lise and "Anna vil lære dosering" not in lise
+    await chat.command(SOFIE, f"kollega {number}")
+    sofie = await chat.expect(SOFIE, "Learning contract: Mads and Anna")
+    assert "Anna deler viden på stuegang" in sofie and "Mads underviser teamet i marts" not in sofie
+    await chat.command(OLE, f"kollega {number}")
+    ole = await chat.expect(OLE, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
+    assert "Anna deler viden" not in ole and "Mads underviser" not in ole and "Mads vil blive" not in ole
+    chat.check_payloads()

@@ -1,0 +1,99 @@
+"""Lær af en kollega off the straight path, on Slack and on Teams: a no, an edit, changes, new versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import Chat
+from tests.e2e.peer_steps import (
+    ANNA, ANNA_OWN, JOINT, LISE, MADS, MADS_OWN, SOFIE, answer, approve_both, contract_id, invite, profile, seen,
+    until_approval,
+)
+
+
+@pytest.fixture
+def chat(any_chat: Chat) -> Chat:
+    return any_chat
+
+
+async def test_a_declined_invitation_is_told_to_the_starter(chat: Chat) -> None:
+    await invite(chat)
+    await chat.click(ANNA, "Ja, gerne", as_user=MADS)
+    await chat.expect(MADS, "Den invitation er til Anna")
+    await chat.click(ANNA, "Nej tak")
+    await chat.expect(MADS, "Anna har takket nej")
+    await chat.expect(ANNA, "Du har takket nej")
+    assert "[Ja, gerne]" not in await chat.updated("Du sagde nej tak")
+
+
+async def test_an_edit_of_the_joint_fields_goes_back_to_the_author(chat: Chat) -> None:
+    await invite(chat)
+    await chat.click(ANNA, "Ja, gerne")
+    await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
+    await chat.expect(MADS, "Hvad er formålet")
+    await answer(chat, MADS, JOINT)
+    await chat.click(ANNA, "Godkend forslaget", as_user=MADS)
+    await chat.expect(MADS, "Det er dit eget forslag – det er Anna, der skal godkende det")
+    await chat.click(ANNA, "Ret i forslaget")
+    # Her profile and her own fields come first; the edit waits its turn, at its summary.
+    await chat.expect(ANNA, "Hvilken afdeling")
+    await answer(chat, ANNA, ["Sygeplejen Syd", "Sygeplejerske"])
+    await chat.expect(ANNA, "Hvilke målsætninger har du for læringen?")
+    await answer(chat, ANNA, ANNA_OWN)
+    await chat.expect(ANNA, "Intet sendes, før du trykker", "Vi følges på arbejde og sparrer")
+    await chat.click(ANNA, "Ret et svar")
+    await chat.click(ANNA, "3. HVEM GØR HVAD?")
+    await chat.say(ANNA, "Anna viser dokumentation, Mads viser dosering, begge skriver log")
+    await chat.expect(ANNA, "Intet sendes, før du trykker")
+    await chat.click(ANNA, "Send")
+    review = await seen(chat, MADS, "Anna har skrevet et forslag", "[Godkend forslaget]")
+    assert "HVEM GØR HVAD? · skrevet af Anna" in review and "FORMÅL OG OVERORDNET FOKUS · skrevet af Mads" in review
+    await chat.click(MADS, "Godkend forslaget")
+    await chat.expect(ANNA, "Mads har godkendt jeres fælles felter")
+    number = await contract_id(chat, ANNA)
+    await chat.command(ANNA, f"kollega {number}")
+    copy = await chat.expect(ANNA, "Læringskontrakt: Mads og Anna", "begge skriver log")
+    assert "forslag 2: skrevet af Anna, godkendt af Mads" in copy
+
+
+async def test_one_of_two_leaders_asks_for_changes(chat: Chat) -> None:
+    await until_approval(chat)
+    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]")
+    await chat.click(LISE, "Godkend", as_user=ANNA)
+    await chat.expect(ANNA, "Kun Lise og Sofie kan godkende")
+    await chat.click(SOFIE, "Ask for changes")
+    await chat.expect(SOFIE, "What should change in the contract?")
+    await chat.say(SOFIE, "Please add a date for the mid-way evaluation")
+    await chat.expect(LISE, "Sofie har bedt om ændringer")
+    assert "[Godkend]" not in await chat.updated("Sofie bad om ændringer")
+    await chat.expect(ANNA, "Sofie har bedt om ændringer", "Please add a date", "[Ret mine felter]")
+    await chat.click(ANNA, "Ret mine felter")
+    await chat.expect(ANNA, "Her er dine egne felter")
+    await chat.expect(ANNA, "Intet sendes, før du trykker", "Anna vil lære dosering")
+    await chat.click(ANNA, "Ret et svar")
+    await chat.click(ANNA, "1. DINE MÅLSÆTNINGER")
+    await chat.say(ANNA, "Anna vil lære dosering; midtvejsevaluering 1. marts")
+    await chat.click(ANNA, "Send")
+    await approve_both(chat)
+
+
+async def test_a_change_after_approval_is_a_new_version_to_approve(chat: Chat) -> None:
+    await until_approval(chat)
+    await approve_both(chat)
+    await chat.click(MADS, "Ret mine felter")
+    await chat.expect(MADS, "Her er dine egne felter")
+    await chat.expect(MADS, "Intet sendes, før du trykker", MADS_OWN[0])
+    await chat.click(MADS, "Ret et svar")
+    await chat.click(MADS, "1. DINE MÅLSÆTNINGER")
+    await chat.say(MADS, "Mads vil også lære sårpleje")
+    await chat.click(MADS, "Send")
+    await chat.expect(MADS, "Kontrakten (version 2) er sendt til godkendelse")
+    await chat.expect(LISE, "(version 2)", "Mads vil også lære sårpleje", "[Godkend]")
+    await chat.expect(SOFIE, "(version 2)", "[Approve]")
+    number = await contract_id(chat)
+    await chat.command(MADS, f"kollega {number} 1")
+    old = await chat.expect(MADS, "Version 1 (nyeste: 2)")
+    assert MADS_OWN[0] in old and "sårpleje" not in old
+    await chat.click(LISE, "Godkend")
+    await chat.click(SOFIE, "Approve")
+    await chat.expect(MADS, "(version 2) er godkendt af alle og er nu aktiv")
