@@ -25,6 +25,9 @@ class MessageRef:
 
     channel: str
     message_id: str
+    # Our outbox id of the post, when the platform hands it back with the press: it finds
+    # the post even before the platform's message id has been recorded.
+    posted_id: int | None = None
 
 
 @dataclass(frozen=True)

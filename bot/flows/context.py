@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.agenda import Agenda
@@ -105,9 +105,11 @@ class Context:
         The message is found by its ref or its place; its neutral body is in
         the outbox row that posted it.
         """
-        query = select(OutboxMessage).where(OutboxMessage.kind == "post")
+        query = select(OutboxMessage).where(col(OutboxMessage.kind).in_(("post", "reply")))
         if ref is not None:
             query = query.where(OutboxMessage.ref == ref)
+        elif where is not None and where.posted_id is not None:
+            query = query.where(OutboxMessage.id == where.posted_id)
         elif where is not None:
             query = query.where(
                 OutboxMessage.sent_channel == where.channel, OutboxMessage.sent_ts == where.message_id

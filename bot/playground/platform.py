@@ -39,7 +39,9 @@ class PlaygroundPlatform:
                              mentions=mentions)
         if kind == "action":
             return ActionIn(platform=PLATFORM, user=person, action=payload["action"], value=payload["value"],
-                            message=MessageRef(channel=dm(person), message_id=str(payload["message_id"])))
+                            message=MessageRef(channel=dm(person), message_id=str(payload["message_id"]),
+                                               posted_id=int(payload["message_id"])
+                                               if str(payload["message_id"]).isdigit() else None))
         return None
 
     async def profile(self, external_id: str) -> Profile | None:

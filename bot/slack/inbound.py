@@ -66,7 +66,10 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
         container = body.get("container") or {}
         ref = None
         if container.get("channel_id") and container.get("message_ts"):
-            ref = MessageRef(channel=container["channel_id"], message_id=container["message_ts"])
+            block = str(action.get("block_id") or "")
+            posted = block.removeprefix("posted:")
+            ref = MessageRef(channel=container["channel_id"], message_id=container["message_ts"],
+                             posted_id=int(posted) if block.startswith("posted:") and posted.isdigit() else None)
         return ActionIn(platform=PLATFORM, user=body["user"]["id"],
                         action=(action.get("action_id") or "").split("#", 1)[0],
                         value=action.get("value") or "", message=ref, response_url=body.get("response_url"))

@@ -69,7 +69,8 @@ class SlackPlatform:
                        timezone=user.get("tz"), is_bot=bool(user.get("is_bot")), team_id=user.get("team_id"))
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
-        parts = render(Message.model_validate(row.payload))
+        posted = original.id if original is not None else row.id
+        parts = render(Message.model_validate(row.payload), posted)
         try:
             if row.kind == "respond":
                 return await self._respond(row, parts)

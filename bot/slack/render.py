@@ -76,7 +76,7 @@ def _columns(block: Columns) -> list[dict[str, Any]]:
     return blocks
 
 
-def _buttons(block: Buttons) -> dict[str, Any]:
+def _buttons(block: Buttons, posted: int | None = None) -> dict[str, Any]:
     seen: dict[str, int] = {}
     elements = []
     for button in block.buttons:
@@ -92,10 +92,13 @@ def _buttons(block: Buttons) -> dict[str, Any]:
         if button.style:
             element["style"] = button.style
         elements.append(element)
-    return {"type": "actions", "elements": elements[:25]}
+    actions: dict[str, Any] = {"type": "actions", "elements": elements[:25]}
+    if posted is not None:
+        actions["block_id"] = f"posted:{posted}"
+    return actions
 
 
-def blocks_for(message: Message) -> list[dict[str, Any]]:
+def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for block in message.blocks:
         if isinstance(block, Heading):
@@ -113,13 +116,16 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
         elif isinstance(block, Divider):
             blocks.append({"type": "divider"})
         elif isinstance(block, Buttons):
-            blocks.append(_buttons(block))
+            blocks.append(_buttons(block, posted))
     return blocks
 
 
-def render(message: Message) -> list[dict[str, Any]]:
-    """chat.postMessage arguments (without `channel`): one dict per message to send."""
-    blocks = blocks_for(message)
+def render(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
+    """chat.postMessage arguments (without `channel`): one dict per message to send.
+
+    `posted` is our outbox id of the post; its buttons carry it back when pressed.
+    """
+    blocks = blocks_for(message, posted)
     text = _chunks(message.text, TEXT_MAX)[0]
     parts = [blocks[i:i + BLOCKS_MAX] for i in range(0, len(blocks), BLOCKS_MAX)] or [[]]
     return [{"text": text, "blocks": part} for part in parts]

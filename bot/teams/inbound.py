@@ -238,9 +238,11 @@ def _action(activity: dict[str, Any], user: str, conversation: str | None) -> Ac
     if not isinstance(verb, str) or not verb:
         return None
     carried = data.get("value", "") if isinstance(data, dict) else data
+    posted = data.get("posted") if isinstance(data, dict) else None
     ref = None
     if conversation and activity.get("replyToId"):
-        ref = MessageRef(channel=conversation, message_id=str(activity["replyToId"]))
+        ref = MessageRef(channel=conversation, message_id=str(activity["replyToId"]),
+                         posted_id=posted if isinstance(posted, int) else None)
     return ActionIn(platform=PLATFORM, user=user, action=verb, value=str(carried or ""), message=ref,
                     response_url=response_url)
 

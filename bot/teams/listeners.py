@@ -119,5 +119,5 @@ class MessagesEndpoint:
                     OutboxMessage.kind == "post", OutboxMessage.sent_channel == conversation.conversation_id,
                     OutboxMessage.sent_ts == str(pressed)))).first()
             if post is not None:
-                return card_response(render.cards(Message.model_validate(post.payload))[-1])
+                return card_response(render.cards(Message.model_validate(post.payload), post.id)[-1])
         return message_response(self.catalog.text(self.language, "dialog.stale_button"))

@@ -76,19 +76,19 @@ class TeamsPlatform:
             if row.kind == "update":
                 return await self._update(message, original)
             if row.kind == "reply":
-                return await self._reply(message, original)
-            return await self._post(row.channel, message)
+                return await self._reply(message, original, row.id)
+            return await self._post(row.channel, message, row.id)
         except ConnectorError as exc:
             if exc.temporary:
                 raise TemporaryFailure(f"teams: {exc}") from exc
             raise PermanentFailure(f"teams: {exc}") from exc
 
-    async def _post(self, target: str | None, message: Message) -> Delivered:
+    async def _post(self, target: str | None, message: Message, posted: int | None = None) -> Delivered:
         conversation = await self._conversation(target or "")
         if conversation is None:
             raise PermanentFailure(f"teams: no conversation with {target!r}; the app is not installed for them")
         last = ""
-        for activity in render.activities(message):
+        for activity in render.activities(message, posted):
             last = await self.connector.send(conversation.service_url, conversation.conversation_id, activity)
         return Delivered(conversation.conversation_id, last)
 
@@ -100,7 +100,8 @@ class TeamsPlatform:
         user = await self.references.user(target)
         return await self._open_personal(user) if user is not None else None
 
-    async def _reply(self, message: Message, original: OutboxMessage | None) -> Delivered:
+    async def _reply(self, message: Message, original: OutboxMessage | None,
+                     posted: int | None = None) -> Delivered:
         """Into the thread of an earlier channel post: the channel's conversation id `;messageid=` the root."""
         if original is None or not original.sent_channel or not original.sent_ts:
             raise PermanentFailure("teams: the message to reply to is unknown")
@@ -109,7 +110,7 @@ class TeamsPlatform:
             raise PermanentFailure(f"teams: conversation {original.sent_channel!r} is unknown")
         thread = f"{conversation.conversation_id};messageid={original.sent_ts}"
         last = ""
-        for activity in render.activities(message):
+        for activity in render.activities(message, posted):
             last = await self.connector.send(conversation.service_url, thread, activity)
         return Delivered(conversation.conversation_id, last)
 
@@ -120,7 +121,7 @@ class TeamsPlatform:
         if conversation is None:
             raise PermanentFailure(f"teams: conversation {original.sent_channel!r} is unknown")
         # A long message went out as several cards; its buttons, and so its update, are in the last.
-        activity = render.activities(message)[-1]
+        activity = render.activities(message, original.id if original is not None else None)[-1]
         await self.connector.update(conversation.service_url, conversation.conversation_id,
                                     original.sent_ts, activity)
         return Delivered(original.sent_channel, original.sent_ts)

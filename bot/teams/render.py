@@ -90,18 +90,21 @@ def _columns(block: Columns) -> list[dict[str, Any]]:
                      for c in block.columns)]
 
 
-def _actions(block: Buttons) -> dict[str, Any]:
+def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
     actions = []
     for button in block.buttons:
+        data: dict[str, Any] = {"value": button.value}
+        if posted is not None:
+            data["posted"] = posted
         action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action,
-                                  "data": {"value": button.value}}
+                                  "data": data}
         if button.style:
             action["style"] = _STYLES[button.style]
         actions.append(action)
     return {"type": "ActionSet", "actions": actions}
 
 
-def elements(message: Message) -> list[dict[str, Any]]:
+def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """The card body for a message, element by element."""
     body: list[dict[str, Any]] = []
     separator = False
@@ -120,7 +123,7 @@ def elements(message: Message) -> list[dict[str, Any]]:
         elif isinstance(block, Columns):
             new = _columns(block)
         elif isinstance(block, Buttons):
-            new = [_actions(block)]
+            new = [_actions(block, posted)]
         else:  # pragma: no cover - every block kind is handled above
             continue
         if separator and new:
@@ -135,12 +138,12 @@ def card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
             "fallbackText": fallback, "msteams": {"width": "Full"}}
 
 
-def cards(message: Message) -> list[dict[str, Any]]:
+def cards(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """One card per activity to send; only a very long message needs more than one."""
     fallback = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
     parts: list[list[dict[str, Any]]] = [[]]
     used = _size(card([], fallback))
-    for element in elements(message):
+    for element in elements(message, posted):
         size = _size(element)
         if parts[-1] and used + size > CARD_MAX_BYTES:
             parts.append([])
@@ -150,12 +153,15 @@ def cards(message: Message) -> list[dict[str, Any]]:
     return [card(part, fallback) for part in parts]
 
 
-def activities(message: Message) -> list[dict[str, Any]]:
-    """Bot Framework message activities for a message, the buttons in the last."""
+def activities(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
+    """Bot Framework message activities for a message, the buttons in the last.
+
+    `posted` is our outbox id of the post; its buttons carry it back when pressed.
+    """
     summary = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
     return [{"type": "message", "summary": summary,
              "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
-            for content in cards(message)]
+            for content in cards(message, posted)]
 
 
 def plain_text(message: Message) -> str:

@@ -94,3 +94,14 @@ def test_a_user_group_mention_reads_as_the_person_wrote_it():
 
 def test_a_date_token_reads_as_its_fallback_text() -> None:
     assert plain("<!date^1392734382^{date}|13. februar 2014>") == "13. februar 2014"
+
+
+def test_a_press_carries_back_our_id_of_the_post() -> None:
+    body = {"type": "block_actions", "user": {"id": "U1"}, "response_url": "https://x",
+            "container": {"type": "message", "channel_id": "D1", "message_ts": "1.2"},
+            "actions": [{"action_id": "dialog:send", "block_id": "posted:42", "value": "7"}]}
+    event = translate("action", body)
+    assert isinstance(event, ActionIn) and event.message is not None
+    assert event.message.posted_id == 42
+    body["actions"][0]["block_id"] = "something-else"
+    assert translate("action", body).message.posted_id is None

@@ -171,3 +171,10 @@ def test_a_quote_of_short_lines_stays_within_the_section_limit():
     parts = render(message)
     assert_valid(parts)
     assert text in unquoted([b for part in parts for b in part["blocks"]])
+
+
+def test_buttons_carry_the_id_of_the_post_they_belong_to() -> None:
+    message = Message(text="t", blocks=[Buttons(buttons=[Button(label="Send", action="dialog:send", value="1")])])
+    [part] = render(message, posted=42)
+    assert part["blocks"][-1]["block_id"] == "posted:42"
+    assert check_message(part) == []
