@@ -104,6 +104,8 @@ class Outbox:
 
     async def _lane(self, rows: list[OutboxMessage]) -> int:
         async with self._lanes:
+            if self.lull is not None:
+                await self.lull()
             return await self._send_lane(rows)
 
     async def _send_lane(self, rows: list[OutboxMessage]) -> int:
