@@ -140,7 +140,8 @@ class Chat:
             for block in message.get("blocks") or []:
                 for element in block.get("elements", []) if block.get("type") == "actions" else []:
                     if element["text"]["text"] == label:
-                        return message | {"channel": channel}, element
+                        # Slack sends the block's id with the press, as it was posted.
+                        return message | {"channel": channel}, element | {"block_id": block.get("block_id", "b")}
         raise AssertionError(f"no live button {label!r} for {user}:\n{self.slack.dump()}")
 
     async def click(self, user: str, label: str, *, as_user: str | None = None,
@@ -149,7 +150,8 @@ class Chat:
         presser = as_user or user
         body = signing.block_actions_body(
             presser, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-            channel_id=message["channel"], response_url=self.slack.response_url(user=presser))
+            channel_id=message["channel"], response_url=self.slack.response_url(user=presser),
+            block_id=element["block_id"])
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
         return response
@@ -208,7 +210,7 @@ class Chat:
             for block in message.get("blocks") or []:
                 for element in block.get("elements", []) if block.get("type") == "actions" else []:
                     if element["text"]["text"] == label:
-                        return message | {"channel": c}, element
+                        return message | {"channel": c}, element | {"block_id": block.get("block_id", "b")}
         return None
 
     async def click_in_channel(self, user: str, channel: str, label: str) -> httpx.Response:
@@ -216,7 +218,7 @@ class Chat:
         message, element = await self.slack.wait_for(lambda _: self._channel_button(channel, label))
         body = signing.block_actions_body(
             user, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-            channel_id=channel, response_url=self.slack.response_url(user=user))
+            channel_id=channel, response_url=self.slack.response_url(user=user), block_id=element["block_id"])
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
         return response
