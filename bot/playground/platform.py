@@ -20,6 +20,10 @@ def dm(person: str) -> str:
     return f"dm:{person}"
 
 
+# The playground's one team channel, where learning meetings run.
+CHANNEL = "ch:laering"
+
+
 class PlaygroundPlatform:
     name = PLATFORM
 
@@ -31,15 +35,18 @@ class PlaygroundPlatform:
         if kind == "command":
             text = payload["text"]
             mentions = tuple(m.lower() for m in _MENTION.findall(text))
+            channel = payload.get("channel")
             return CommandIn(platform=PLATFORM, user=person, text=" ".join(_MENTION.sub(" ", text).split()),
-                             mentions=mentions, channel=dm(person))
+                             mentions=mentions, channel=channel or dm(person), in_channel=bool(channel))
         if kind == "message":
             mentions = tuple(m.lower() for m in _MENTION.findall(payload["text"]))
-            return MessageIn(platform=PLATFORM, user=person, text=payload["text"], channel=dm(person),
-                             mentions=mentions)
+            return MessageIn(platform=PLATFORM, user=person, text=payload["text"],
+                             channel=payload.get("channel") or dm(person), mentions=mentions,
+                             thread=payload.get("thread"))
         if kind == "action":
             return ActionIn(platform=PLATFORM, user=person, action=payload["action"], value=payload["value"],
-                            message=MessageRef(channel=dm(person), message_id=str(payload["message_id"]),
+                            message=MessageRef(channel=payload.get("channel") or dm(person),
+                                               message_id=str(payload["message_id"]),
                                                posted_id=int(payload["message_id"])
                                                if str(payload["message_id"]).isdigit() else None))
         return None
@@ -54,5 +61,7 @@ class PlaygroundPlatform:
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         if row.kind == "update" and original is not None:
             return Delivered(original.sent_channel, original.sent_ts)
+        if row.person_id is None:  # a post in the channel, or a reply in one of its threads
+            return Delivered(row.channel, str(row.id))
         person = (row.channel or "").removeprefix("dm:")
         return Delivered(dm(person), str(row.id))

@@ -25,7 +25,7 @@ from bot.core.i18n import format_moment
 from bot.flows.context import Context
 from bot.playground.cast import BY_ID, CAST
 from bot.playground.clock import OffsetClock
-from bot.playground.platform import COMMAND, PLATFORM, PlaygroundPlatform
+from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, PlaygroundPlatform
 from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
     def texts() -> dict[str, str]:
         keys = ["title", "intro", "people", "channel", "dm_with", "placeholder", "send", "hint", "clock",
                 "hour", "day", "next", "next_none", "only_you", "you", "bot", "waiting", "channel_empty",
-                "other_language"]
+                "other_language", "dm_tab", "channel_name", "channel_hint", "reply_in_thread",
+                "replying_to", "stop_replying"]
         found = {k: catalog.text(language(), f"playground.{k}") for k in keys}
         found |= {f"role_{m.role}": catalog.text(language(), f"playground.roles.{m.role}") for m in CAST}
         return found
@@ -84,6 +85,7 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
             ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
             next_due = await runtime.router.next_due(ctx)
             ids = {p.external_id: p.id for p in (await s.exec(select(Person).where(Person.platform == PLATFORM))).all()}
+            channel = await channel_view(s)
         messages.sort(key=lambda m: (m[0], m[1]))
         return JSONResponse({
             "person": who,
@@ -94,19 +96,57 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
             "people": [{"id": m.id, "name": m.name, "role": m.role, "waiting": ids.get(m.id) in waiting}
                        for m in CAST],
             "messages": [m[2] for m in messages],
+            "channel": channel,
         })
+
+    async def channel_view(s) -> list[dict]:
+        """The channel: the bot's posts with their threads, and what people wrote there."""
+        names = {m.id: m.name for m in CAST}
+        items: list[tuple[object, int, dict]] = []
+        threads: dict[int, list[tuple[object, int, dict]]] = {}
+        for row in (await s.exec(select(OutboxMessage).where(
+                OutboxMessage.platform == PLATFORM, OutboxMessage.channel == CHANNEL,
+                col(OutboxMessage.kind).in_(("post", "reply")), OutboxMessage.status == "sent")
+                .order_by(col(OutboxMessage.id)))).all():
+            item = (row.created_at, 1, {"id": row.id, "from": "bot", "message": row.payload, "replies": []})
+            if row.kind == "reply" and row.update_ref:
+                threads.setdefault(int(row.update_ref.split(":", 1)[1]), []).append(item)
+            else:
+                items.append(item)
+        for row in (await s.exec(select(InboxEvent).where(
+                InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith("pgch:"))
+                .order_by(col(InboxEvent.id)))).all():
+            text = row.payload["text"]
+            shown = f"{COMMAND} {text}" if row.kind == "command" else text
+            item = (row.received_at, 0, {"id": f"in{row.id}", "from": "person",
+                                         "name": names.get(row.payload["person"], ""), "text": shown})
+            thread = row.payload.get("thread")
+            if thread and str(thread).isdigit():
+                threads.setdefault(int(thread), []).append(item)
+            else:
+                items.append(item)
+        items.sort(key=lambda i: (i[0], i[1]))
+        for _, _, item in items:
+            if item["from"] == "bot":
+                item["replies"] = [r[2] for r in sorted(threads.get(item["id"], []), key=lambda r: (r[0], r[1]))]
+        return [i[2] for i in items]
 
     async def say(request: Request) -> Response:
         body = await request.json()
         who, text = body.get("person"), str(body.get("text", ""))[:MAX_TEXT]
         if who not in BY_ID or not text.strip():
             return JSONResponse({"error": "person and text are required"}, status_code=400)
-        key = f"pg:{who}:{body.get('id') or uuid.uuid4().hex}"
+        in_channel = body.get("where") == "channel"
+        key = f"{'pgch' if in_channel else 'pg'}:{who}:{body.get('id') or uuid.uuid4().hex}"
         words = text.strip()
+        place = {"channel": CHANNEL} if in_channel else {}
+        if in_channel and body.get("thread"):
+            place["thread"] = str(body["thread"])
         if words == COMMAND or words.startswith(COMMAND + " "):
-            await runtime.inbox.store(PLATFORM, key, "command", {"person": who, "text": words[len(COMMAND):].strip()})
+            await runtime.inbox.store(PLATFORM, key, "command",
+                                      {"person": who, "text": words[len(COMMAND):].strip(), **place})
         else:
-            await runtime.inbox.store(PLATFORM, key, "message", {"person": who, "text": text})
+            await runtime.inbox.store(PLATFORM, key, "message", {"person": who, "text": text, **place})
         return JSONResponse({"ok": True})
 
     async def click(request: Request) -> Response:
@@ -117,7 +157,8 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
         key = f"pgclick:{who}:{body.get('message_id')}:{body['action']}:{body.get('value', '')}"
         await runtime.inbox.store(PLATFORM, key, "action", {
             "person": who, "action": body["action"], "value": str(body.get("value", "")),
-            "message_id": str(body.get("message_id", ""))})
+            "message_id": str(body.get("message_id", "")),
+            **({"channel": CHANNEL} if body.get("where") == "channel" else {})})
         return JSONResponse({"ok": True})
 
     async def move_clock(request: Request) -> Response:

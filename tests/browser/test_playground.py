@@ -74,3 +74,27 @@ async def test_the_page_switches_to_english(page: Page) -> None:
     await expect(page.locator("#dm-title")).to_contain_text("you are Lise")
     await write(page, "/laering help")
     await expect(page.locator("#messages")).to_contain_text("Commands")
+
+
+async def test_the_channel_shows_a_learning_meeting_from_reminder_to_the_run(page: Page, artifacts: Path) -> None:
+    await page.click("#tab-channel")
+    await expect(page.locator("#dm-title")).to_contain_text("#læring")
+    await write(page, "/laering møde torsdag 09:00 @lise")
+    await expect(page.locator("#messages")).to_contain_text("har oprettet en serie af læringsmøder")
+    # The working day before: the reminder, with the button for the case.
+    await page.click("#advance-next")
+    reminder = page.locator("#messages > li.bot", has_text="Jeg har en case")
+    await expect(reminder.locator("button:has-text('Jeg har en case')")).to_be_visible()
+    # The meeting starts: the agenda, run step by step in its thread.
+    await page.click("#advance-next")
+    await expect(page.locator("#messages .thread")).to_contain_text("1. Casen præsenteres")
+    agenda = page.locator("#messages > li.bot", has=page.locator(".thread"))
+    await agenda.locator("button:has-text('Svar i tråd')").click()
+    await expect(page.locator("#replying")).to_be_visible()
+    await write(page, "Jeg tager en case med om en svær samtale")
+    await expect(page.locator("#messages .thread")).to_contain_text("Jeg tager en case med om en svær samtale")
+    # The DM stays apart from the channel.
+    await page.click("#tab-dm")
+    await expect(page.locator("#messages")).not_to_contain_text("Casen præsenteres")
+    await page.click("#tab-channel")
+    await page.screenshot(path=str(artifacts / "playground-channel.png"), full_page=True)

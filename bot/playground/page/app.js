@@ -3,7 +3,8 @@
 // from the internet.
 "use strict";
 
-const state = { person: new URLSearchParams(location.search).get("person") || "lise", data: null, busy: false };
+const params = new URLSearchParams(location.search);
+const state = { person: params.get("person") || "lise", view: params.get("view") || "dm", thread: null, data: null };
 const $ = (id) => document.getElementById(id);
 
 function escapeHtml(text) {
@@ -22,7 +23,7 @@ function el(tag, className, html) {
   return node;
 }
 
-function renderBlock(block, messageId) {
+function renderBlock(block, messageId, where) {
   switch (block.kind) {
     case "heading": return el("h3", "", escapeHtml(block.text));
     case "paragraph": return el("p", "", botText(block.text));
@@ -48,7 +49,7 @@ function renderBlock(block, messageId) {
       for (const button of block.buttons) {
         const b = el("button", button.style || "", escapeHtml(button.label));
         b.type = "button";
-        b.addEventListener("click", () => press(messageId, button));
+        b.addEventListener("click", () => press(messageId, button, where));
         row.append(b);
       }
       return row;
@@ -76,6 +77,46 @@ function renderMessages(messages, texts) {
   if (atBottom) window.scrollTo(0, document.body.scrollHeight);
 }
 
+function botMessage(message, texts, where) {
+  const item = el("li", "bot");
+  item.dataset.id = message.id;
+  item.append(el("div", "who", escapeHtml(texts.bot)));
+  for (const block of message.message.blocks) item.append(renderBlock(block, message.id, where));
+  return item;
+}
+
+function renderChannel(posts, texts) {
+  const list = $("messages");
+  list.replaceChildren();
+  if (!posts.length) list.append(el("li", "person", escapeHtml(texts.channel_empty)));
+  for (const post of posts) {
+    if (post.from !== "bot") {
+      const item = el("li", "person");
+      item.append(el("div", "who", escapeHtml(post.name)), document.createTextNode(post.text));
+      list.append(item);
+      continue;
+    }
+    const item = botMessage(post, texts, "channel");
+    const thread = el("ol", "thread");
+    for (const reply of post.replies) {
+      if (reply.from === "bot") {
+        const r = botMessage(reply, texts, "channel");
+        thread.append(r);
+      } else {
+        const r = el("li", "person");
+        r.append(el("div", "who", escapeHtml(reply.name)), document.createTextNode(reply.text));
+        thread.append(r);
+      }
+    }
+    if (post.replies.length) item.append(thread);
+    const answer = el("button", "link", escapeHtml(texts.reply_in_thread));
+    answer.type = "button";
+    answer.addEventListener("click", () => { state.thread = post.id; render(state.data); $("text").focus(); });
+    item.append(answer);
+    list.append(item);
+  }
+}
+
 function renderPeople(people, texts) {
   const list = $("people");
   list.replaceChildren();
@@ -85,7 +126,7 @@ function renderPeople(people, texts) {
     b.dataset.person = member.id;
     b.setAttribute("aria-pressed", String(member.id === state.person));
     if (member.waiting) { const dot = el("span", "dot"); dot.title = texts.waiting; b.append(dot); }
-    b.addEventListener("click", () => { state.person = member.id; history.replaceState(null, "", "?person=" + member.id); refresh(); });
+    b.addEventListener("click", () => { state.person = member.id; history.replaceState(null, "", `?person=${member.id}&view=${state.view}`); refresh(); });
     const li = el("li");
     li.append(b);
     list.append(li);
@@ -107,12 +148,21 @@ function render(data) {
   $("people-title").textContent = t.people;
   $("intro").textContent = t.intro;
   const me = data.people.find((p) => p.id === data.person);
-  $("dm-title").textContent = t.dm_with.replace("{name}", me ? me.name : data.person);
+  $("tab-dm").textContent = t.dm_tab;
+  $("tab-channel").textContent = t.channel_name;
+  $("tab-dm").setAttribute("aria-selected", String(state.view === "dm"));
+  $("tab-channel").setAttribute("aria-selected", String(state.view === "channel"));
+  const name = me ? me.name : data.person;
+  $("dm-title").textContent = state.view === "dm" ? t.dm_with.replace("{name}", name) : `${t.channel_name} – ${name}`;
   $("text").placeholder = t.placeholder;
   $("send").textContent = t.send;
-  $("hint").textContent = t.hint;
+  $("hint").textContent = state.view === "dm" ? t.hint : t.channel_hint;
+  $("replying").hidden = !(state.view === "channel" && state.thread);
+  $("replying-text").textContent = t.replying_to;
+  $("stop-replying").textContent = t.stop_replying;
   renderPeople(data.people, t);
-  renderMessages(data.messages, t);
+  if (state.view === "dm") renderMessages(data.messages, t);
+  else renderChannel(data.channel, t);
 }
 
 async function refresh() {
@@ -127,8 +177,16 @@ async function post(path, body) {
   setTimeout(refresh, 150);
 }
 
-function press(messageId, button) {
-  post("/api/click", { person: state.person, message_id: messageId, action: button.action, value: button.value });
+function press(messageId, button, where) {
+  post("/api/click", { person: state.person, message_id: messageId, action: button.action, value: button.value,
+                       where: where || "dm" });
+}
+
+function show(view) {
+  state.view = view;
+  state.thread = null;
+  history.replaceState(null, "", `?person=${state.person}&view=${view}`);
+  refresh();
 }
 
 $("composer").addEventListener("submit", (event) => {
@@ -136,7 +194,8 @@ $("composer").addEventListener("submit", (event) => {
   const text = $("text").value;
   if (!text.trim()) return;
   $("text").value = "";
-  post("/api/say", { person: state.person, text, id: crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random()) });
+  post("/api/say", { person: state.person, text, where: state.view, thread: state.view === "channel" ? state.thread : null,
+                     id: crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random()) });
 });
 $("text").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
@@ -144,6 +203,9 @@ $("text").addEventListener("keydown", (event) => {
 for (const button of document.querySelectorAll("[data-advance]")) {
   button.addEventListener("click", () => post("/api/clock", { advance: button.dataset.advance }));
 }
+$("tab-dm").addEventListener("click", () => show("dm"));
+$("tab-channel").addEventListener("click", () => show("channel"));
+$("stop-replying").addEventListener("click", () => { state.thread = null; render(state.data); });
 $("language").addEventListener("click", () => post("/api/language", { language: state.data && state.data.language === "da" ? "en" : "da" }));
 
 refresh();
