@@ -20,13 +20,23 @@ _MONTHS = {
 }
 
 
+def numeric_date(text: str) -> date | None:
+    """Day, month and year in numbers: 15-01-2027, 15/1/27, 15.01.2027."""
+    if not (m := _NUMERIC.match(text.strip())):
+        return None
+    day, month, year = (int(g) for g in m.groups())
+    try:
+        return date(year + 2000 if year < 100 else year, month, day)
+    except ValueError:
+        return None
+
+
 def parse_date(text: str) -> date | None:
     """A calendar date with its year: 15-01-2027, 15/1/27, 15.01.2027, 2027-01-15, 15. januar 2027."""
     said = " ".join(text.casefold().split())
-    if m := _NUMERIC.match(said):
-        day, month, year = (int(g) for g in m.groups())
-        year += 2000 if year < 100 else 0
-    elif m := _ISO.match(said):
+    if _NUMERIC.match(said):
+        return numeric_date(said)
+    if m := _ISO.match(said):
         year, month, day = (int(g) for g in m.groups())
     elif (m := _WORDED.match(said)) and m.group(2) in _MONTHS:
         day, month, year = int(m.group(1)), _MONTHS[m.group(2)], int(m.group(3))

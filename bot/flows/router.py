@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.core import engine
+from bot.core.dates import numeric_date
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
@@ -17,7 +17,6 @@ from bot.flows.peer import PeerFlow
 from bot.flows.reminders import next_nudge, nudge_silent
 from bot.storage.models import DialogSession, Person
 
-_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
 _WORDS = ("back", "skip", "pause", "resume", "cancel")
 # Buttons of the dialog engine: action step -> engine word and the label shown once pressed.
 _DIALOG_BUTTONS = {
@@ -115,18 +114,12 @@ class Router:
                 return
             employees.append(employee)
         followup = None
-        if words and (m := _DATE.match(words[-1])):
-            day, month, year = (int(g) for g in m.groups())
-            try:
-                date = datetime(year + 2000 if year < 100 else year, month, day).date()
-            except ValueError:
-                date = None
-            if date is not None:
-                words = words[:-1]
-                followup = datetime.combine(date, time(9), ZoneInfo(ctx.tz(leader)))
-                if followup <= ctx.now:
-                    refuse("elearning.bad_date", date=m.group(0), example="15-01-2027")
-                    return
+        if words and (date := numeric_date(words[-1])) is not None:
+            written, words = words[-1], words[:-1]
+            followup = datetime.combine(date, time(9), ZoneInfo(ctx.tz(leader)))
+            if followup <= ctx.now:
+                refuse("elearning.bad_date", date=written, example="15-01-2027")
+                return
         await self.elearning.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
 
     async def start_peer(self, ctx: Context, cmd: CommandIn, starter: Person,

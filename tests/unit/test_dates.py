@@ -40,3 +40,13 @@ def test_the_engine_refuses_what_a_check_refuses_and_keeps_who_was_named() -> No
     assert says[0] == engine.Refused("invalid", message="bad.person")
     state, says = engine.step(script, state, engine.Answer("@U1", mention=("7", "Lise")))
     assert state.mode == "summary" and state.answers["who"] == "Lise" and state.people == {"who": "7"}
+
+
+def test_numeric_dates_are_read_alone_and_inside_parse_date() -> None:
+    from datetime import date
+
+    from bot.core.dates import numeric_date, parse_date
+    assert numeric_date("15-01-2027") == date(2027, 1, 15) == parse_date("15-01-2027")
+    assert numeric_date("15/1/27") == date(2027, 1, 15)
+    assert numeric_date("31-02-2027") is None
+    assert numeric_date("2027-01-15") is None  # ISO is parse_date's, not a follow-up date's
