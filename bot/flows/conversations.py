@@ -59,6 +59,17 @@ class Conversations:
         )
         return result.first()
 
+    async def open_sessions(self, ctx: Context, person: Person, flow: str, *,
+                            contract_id: int | None = None, phase: str | None = None) -> list[DialogSession]:
+        """The person's sessions of a flow that are answering or waiting, oldest first;
+        only those about `contract_id`, or in `phase`, when given."""
+        query = select(DialogSession).where(DialogSession.person_id == person.id, DialogSession.flow == flow,
+                                            col(DialogSession.status).in_(OPEN))
+        if phase is not None:
+            query = query.where(DialogSession.phase == phase)
+        sessions = (await ctx.db.exec(query.order_by(col(DialogSession.id)))).all()
+        return [s for s in sessions if contract_id is None or contract_id in s.contract_ids]
+
     async def open(
         self, ctx: Context, person: Person, *, flow: str, phase: str, role: str,
         contract_ids: list[int], intro: Message | None = None,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn, MessageRef
-from bot.core.messages import Button, Buttons, Column, Columns, Context as Small, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.storage.models import Answer, Approval, Contract, DialogSession, Party, Person, Submission
@@ -250,12 +250,7 @@ class ElearningFlow:
         ctx.post(person, paragraph(ctx.t(person, "elearning.cancelled_self", title=title)))
 
     async def _end_sessions(self, ctx: Context, person: Person, contract: Contract) -> None:
-        result = await ctx.db.exec(select(DialogSession).where(
-            DialogSession.person_id == person.id, DialogSession.flow == FLOW,
-            col(DialogSession.status).in_(("queued", "active"))))
-        for session in result.all():
-            if contract.id not in session.contract_ids:
-                continue
+        for session in await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id):
             others = await self.contracts(ctx, [i for i in session.contract_ids if i != contract.id])
             if any(c.status not in ("cancelled", "closed") for c in others):
                 continue  # a leader's group session goes on for the rest of the group
@@ -376,10 +371,8 @@ class ElearningFlow:
                                   count=len(dialog.script("after", LEADER)))))
 
     async def _leader_asked_after(self, ctx: Context, leader: Person, contract: Contract) -> bool:
-        result = await ctx.db.exec(select(DialogSession).where(
-            DialogSession.person_id == leader.id, DialogSession.flow == FLOW, DialogSession.phase == "after",
-            col(DialogSession.status).in_(("queued", "active"))))
-        return any(contract.id in s.contract_ids for s in result.all())
+        return bool(await self.conversations.open_sessions(ctx, leader, FLOW, contract_id=contract.id,
+                                                           phase="after"))
 
     async def _close(self, ctx: Context, contract: Contract, leader: Person, employee: Person,
                      where: MessageRef | None) -> None:

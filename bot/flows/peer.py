@@ -123,13 +123,9 @@ class PeerFlow:
 
     async def _open_session(self, ctx: Context, person: Person, contract: Contract | None,
                             phase: str) -> DialogSession | None:
-        result = await ctx.db.exec(select(DialogSession).where(
-            DialogSession.person_id == person.id, DialogSession.flow == FLOW, DialogSession.phase == phase,
-            col(DialogSession.status).in_(("queued", "active"))))
-        for session in result.all():
-            if contract is None or contract.id in session.contract_ids:
-                return session
-        return None
+        sessions = await self.conversations.open_sessions(
+            ctx, person, FLOW, phase=phase, contract_id=contract.id if contract is not None else None)
+        return sessions[0] if sessions else None
 
     async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, intro: str,
                     role: str = PARTY, answers: dict | None = None, people: dict | None = None) -> None:
@@ -479,12 +475,8 @@ class PeerFlow:
             if other.id == person.id:
                 continue
             ctx.post(other, paragraph(ctx.t(other, "peer.cancelled_other", name=person.display_name)))
-            result = await ctx.db.exec(select(DialogSession).where(
-                DialogSession.person_id == other.id, DialogSession.flow == FLOW,
-                col(DialogSession.status).in_(("queued", "active"))))
-            for open_ in result.all():
-                if contract.id in open_.contract_ids:
-                    await self.conversations.end(ctx, open_)
+            for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
+                await self.conversations.end(ctx, open_)
         ctx.post(person, paragraph(ctx.t(person, "peer.cancelled_self")))
 
     # ---- buttons ------------------------------------------------------
