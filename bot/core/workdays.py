@@ -36,6 +36,20 @@ def is_holiday(day: date) -> bool:
     return day in _danish_holidays(day.year)
 
 
+# The holidays library's names for the languages the bot speaks.
+_NAME_LANGUAGES = {"da": "da", "en": "en_US"}
+
+
+@lru_cache(maxsize=32)
+def _named_holidays(year: int, language: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("DK", years=year, language=_NAME_LANGUAGES.get(language, "da"))
+
+
+def holiday_name(day: date, language: str) -> str | None:
+    """The holiday's name in the language ("Anden pinsedag", "Pentecost Monday"), or None on other days."""
+    return _named_holidays(day.year, language).get(day)
+
+
 def previous_working_day(day: date) -> date:
     """The working day before `day`: weekends and public holidays skipped."""
     day -= timedelta(days=1)

@@ -26,6 +26,7 @@ from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
 from bot.core.messages import Button, Buttons, Context as ContextBlock, Heading, Message, Paragraph, Quote
 from bot.core.text import MAX_ANSWER
+from bot.core.workdays import holiday_name
 from bot.flows.context import Context
 from bot.storage.models import (
     MeetingAction,
@@ -195,8 +196,13 @@ class MeetingFlow:
         lines = [self.tl(ctx, lang, "next_dates")]
         for occ in upcoming:
             key = {"holiday": "date_holiday", "cancelled": "date_cancelled"}.get(occ.status, "date_line")
-            lines.append(self.tl(ctx, lang, key, date=self.when(series, occ)))
+            lines.append(self.tl(ctx, lang, key, date=self.when(series, occ), holiday=self.holiday(series, occ)))
         return "\n".join(lines)
+
+    @staticmethod
+    def holiday(series: MeetingSeries, occ: MeetingOccurrence) -> str:
+        day = occ.starts_at.astimezone(ZoneInfo(series.timezone)).date()
+        return holiday_name(day, series.language) or ""
 
     def when(self, series: MeetingSeries, occ: MeetingOccurrence) -> str:
         from bot.core.i18n import format_moment
@@ -349,9 +355,9 @@ class MeetingFlow:
     async def holiday_notice(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         lang = series.language
         coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned"]
-        date = self.day(series, occ.starts_at)
-        text = (self.tl(ctx, lang, "holiday", date=date, next=self.when(series, coming[0])) if coming
-                else self.tl(ctx, lang, "holiday_no_next", date=date))
+        date, holiday = self.day(series, occ.starts_at), self.holiday(series, occ)
+        text = (self.tl(ctx, lang, "holiday", date=date, holiday=holiday, next=self.when(series, coming[0])) if coming
+                else self.tl(ctx, lang, "holiday_no_next", date=date, holiday=holiday))
         self.post(ctx, series, Message(text=text, blocks=[Heading(text=self.tl(ctx, lang, "holiday_title", date=date)),
                                                           Paragraph(text=text)]), f"meeting:{occ.id}:holiday")
 

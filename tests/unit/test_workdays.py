@@ -56,3 +56,11 @@ def test_the_local_date_counts_not_the_utc_date():
     # Friday 23:30 UTC is already Saturday 00:30 in Copenhagen; Saturday + 1 → Monday.
     late = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
     assert add_working_days(late, 1, CPH) == local(2026, 11, 23, 0, 30)
+
+
+def test_holidays_are_named_in_the_persons_language():
+    from bot.core.workdays import holiday_name
+
+    assert holiday_name(date(2027, 5, 17), "da") == "Anden pinsedag"
+    assert holiday_name(date(2027, 5, 17), "en") == "Pentecost Monday"
+    assert holiday_name(date(2027, 5, 18), "da") is None
