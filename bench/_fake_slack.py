@@ -9,6 +9,7 @@ Registers users U0000..U00nn (leaders and employees) and serves the fake on
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
@@ -37,6 +38,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--token", default=None)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="hold every Web API answer this long, like a round trip to slack.com")
     args = parser.parse_args()
 
     fake = FakeSlack(token=args.token)
@@ -53,7 +56,19 @@ def main() -> None:
                              "by_method": dict(Counter(c.method for c in fake.calls))})
 
     fake.app.router.routes.append(Route("/bench/stats", stats, methods=["GET"]))
-    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    app = fake.app
+    if args.latency_ms > 0:
+        app = with_latency(fake.app, args.latency_ms / 1000)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+def with_latency(app, seconds: float):
+    """The stand-in answering after a network round trip (not for /bench/stats)."""
+    async def delayed(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await asyncio.sleep(seconds)
+        await app(scope, receive, send)
+    return delayed
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Meeting reminders at scale: 2,000 series in 2,000 channels due in the same minute.
 
-    .venv/bin/python bench/reminders.py [--series 2000] [--idle-series 10000]
+    .venv/bin/python bench/reminders.py [--series 2000] [--idle-series 10000] [--latency-ms 100] [--lanes 8]
 
 Two measurements, each against a FakeSlack process on loopback (bench/_fake_slack.py)
 and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uvicorn):
@@ -88,8 +88,8 @@ def seed(path: Path, series: int, due: datetime, future: bool) -> None:
     db.close()
 
 
-def start_bot(db: Path, port: int, slack_port: int) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "BOT_HOST": "127.0.0.1",
+def start_bot(db: Path, port: int, slack_port: int, lanes: int | None = None) -> subprocess.Popen:
+    env = os.environ | ({"OUTBOX_LANES": str(lanes)} if lanes else {}) | {"DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "BOT_HOST": "127.0.0.1",
                         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                         "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/", "CLOCK_INTERVAL_SECONDS": "1"}
     return subprocess.Popen([sys.executable, str(BENCH / "_serve.py"), "bot"], env=env, cwd=ROOT)
@@ -106,12 +106,16 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--series", type=int, default=2000)
     parser.add_argument("--idle-series", type=int, default=10000)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="round trip of the Slack stand-in (e.g. 100 for slack.com from Denmark)")
+    parser.add_argument("--lanes", type=int, default=None, help="the bot's OUTBOX_LANES (default: its own)")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         slack_port = free_port()
         fake = subprocess.Popen([sys.executable, str(BENCH / "_fake_slack.py"), "--port", str(slack_port),
-                                 "--users", "1", "--token", TOKEN], cwd=ROOT)
+                                 "--users", "1", "--token", TOKEN,
+                                 "--latency-ms", str(args.latency_ms)], cwd=ROOT)
         try:
             wait_http(f"http://127.0.0.1:{slack_port}/bench/stats", time.monotonic() + 20)
 
@@ -120,7 +124,7 @@ def main() -> int:
             due = datetime.now(timezone.utc) + timedelta(seconds=6)
             seed(db, args.series, due, future=False)
             port = free_port()
-            bot = start_bot(db, port, slack_port)
+            bot = start_bot(db, port, slack_port, args.lanes)
             try:
                 wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
                 while datetime.now(timezone.utc) < due:
@@ -143,7 +147,8 @@ def main() -> int:
             reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
             con.close()
             posts = stats["by_method"].get("chat.postMessage", 0)
-            print(f"fan-out: {args.series} reminders due at once in {args.series} channels")
+            print(f"fan-out: {args.series} reminders due at once in {args.series} channels "
+                  f"(stand-in latency {args.latency_ms:.0f} ms, OUTBOX_LANES {args.lanes or 'default'})")
             print(f"  all posted after       {elapsed:8.2f} s (from the due moment; clock wakes every 1 s)")
             print(f"  posts per second       {posts / elapsed:8.0f}")
             print(f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "

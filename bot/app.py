@@ -50,7 +50,8 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.router = Router()
         self.platforms: dict[str, Platform] = {}
-        self.outbox = Outbox(self.db, self.platforms, now, settings.clock_interval_seconds)
+        self.outbox = Outbox(self.db, self.platforms, now, settings.clock_interval_seconds,
+                             lanes=settings.outbox_lanes)
         self.inbox = Inbox(self.db, settings, self.texts, self.router, self.platforms, now,
                            on_processed=self.outbox.wake.set)
         self.outbox.lull = self.inbox.lull

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     followup_days: int = 30
     # How often the clock looks for due work (nudges, follow-ups, unsent messages).
     clock_interval_seconds: float = 30.0
+    # How many people's or channels' messages the outbox sends at once. Each lane keeps its
+    # own order; more lanes overlap more of the platform's latency when many channels are
+    # due together (meeting reminders), so the platform's rate limits, not this, set the pace.
+    outbox_lanes: int = Field(default=32, ge=1, le=256)
 
     @property
     def slack_configured(self) -> bool:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, Person
@@ -23,15 +23,19 @@ from bot.workers.platform import Delivered, PermanentFailure, Platform, Temporar
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 200
-# Lanes sent at once: enough to overlap the platform's latency, few enough that their
-# bookkeeping does not crowd out the acknowledgements waiting for the database.
-LANES_AT_ONCE = 8
+# Lanes sent at once (the OUTBOX_LANES setting): enough to overlap the platform's latency;
+# each lane waits for a lull in the requests first, so acknowledgements still go first.
+LANES_AT_ONCE = 32
 MAX_BACKOFF = timedelta(hours=1)
 
 
 def lane(row: OutboxMessage) -> str:
     """Rows in one lane go out in order: one person's, or one channel's."""
-    return f"person:{row.person_id}" if row.person_id else f"channel:{row.channel or row.response_url}"
+    return lane_of(row.person_id, row.channel, row.response_url)
+
+
+def lane_of(person_id: int | None, channel: str | None, response_url: str | None) -> str:
+    return f"person:{person_id}" if person_id else f"channel:{channel or response_url}"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -40,13 +44,14 @@ def backoff(attempts: int) -> timedelta:
 
 class Outbox:
     def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
-                 interval: float, lull: Callable[[], Awaitable[None]] | None = None) -> None:
+                 interval: float, lull: Callable[[], Awaitable[None]] | None = None,
+                 lanes: int = LANES_AT_ONCE) -> None:
         self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
         # Waits while requests are arriving, so acknowledging them goes first.
         self.lull = lull
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
+        self._lanes = asyncio.Semaphore(lanes)
 
     async def run(self) -> None:
         while True:
@@ -89,13 +94,18 @@ class Outbox:
                 .order_by(col(OutboxMessage.id)).limit(BATCH)
                 .with_for_update(skip_locked=True))).all())
             # Keep order per target: nothing overtakes an earlier row that is not due yet.
+            # One row per waiting lane (its first row), however many rows are backing off.
             waiting = (await s.exec(
-                select(OutboxMessage)
+                select(OutboxMessage.person_id, OutboxMessage.channel, OutboxMessage.response_url,
+                       func.min(OutboxMessage.id))
                 .where(col(OutboxMessage.status).in_(("pending", "sending")),
-                       col(OutboxMessage.next_attempt_at) > now))).all()
+                       col(OutboxMessage.next_attempt_at) > now)
+                .group_by(col(OutboxMessage.person_id), col(OutboxMessage.channel),
+                          col(OutboxMessage.response_url)))).all()
             first_waiting: dict[str, int] = {}
-            for row in waiting:
-                first_waiting[lane(row)] = min(row.id, first_waiting.get(lane(row), row.id))
+            for person_id, channel, response_url, first in waiting:
+                key = lane_of(person_id, channel, response_url)
+                first_waiting[key] = min(first, first_waiting.get(key, first))
             taken = [r for r in rows if r.id < first_waiting.get(lane(r), r.id + 1)]
             for row in taken:
                 row.status, row.next_attempt_at = "sending", now + LEASE

@@ -129,8 +129,15 @@ async def test_platform_errors_are_retried_and_nothing_is_dropped(chat: Chat) ->
     assert chat.count(MADS, "Spørgsmål 3 af 3") == 0
     assert await count(chat, OutboxMessage, OutboxMessage.status == "pending") >= 1
     chat.forget()  # Slack is back: no more faults, and a clean record
+    # The next message waits behind the one backing off: nothing overtakes it.
+    await chat.say(MADS, "M3")
+    await chat.settle()
+    assert chat.count(MADS, "M3") == 0
     chat.bot.clock.advance(minutes=5)
     await chat.bot.tick()
     await chat.expect(MADS, "Spørgsmål 3 af 3")
+    await chat.expect(MADS, "M3")
+    texts = chat.texts(MADS)
     assert chat.count(MADS, "Spørgsmål 3 af 3") == 1
+    assert min(i for i, t in enumerate(texts) if "Spørgsmål 3 af 3" in t) < min(i for i, t in enumerate(texts) if "M3" in t)
     assert await count(chat, OutboxMessage, OutboxMessage.status != "sent") == 0
