@@ -117,6 +117,11 @@ def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
         icon = archive.read("color.png")
     validate_teams_manifest(packaged)
     assert packaged["id"] == APP_ID and packaged["bots"][0]["botId"] == APP_ID
+    # Replies in a meeting's thread reach the bot without an @mention: resource-specific
+    # consent for channel messages, granted to the bot's own app registration.
+    assert packaged["webApplicationInfo"]["id"] == APP_ID
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in \
+        packaged["authorization"]["permissions"]["resourceSpecific"]
     assert read_png(icon)[:2] == (192, 192)
     # Elsewhere, with --output.
     result = run_cli("--output", str(tmp_path / "out" / "app.zip"), cwd=tmp_path, app_id=APP_ID)

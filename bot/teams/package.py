@@ -28,6 +28,10 @@ def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict:
     manifest["id"] = app_id
     for bot in manifest.get("bots", []):
         bot["botId"] = app_id
+    # Resource-specific consent (reading the replies in a learning meeting's thread without an
+    # @mention) is granted to the app registration, which is the bot's.
+    if "webApplicationInfo" in manifest:
+        manifest["webApplicationInfo"]["id"] = app_id
     return manifest
 
 
