@@ -371,10 +371,27 @@ class MeetingFlow:
             blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
         actions = await self.open_actions(ctx, series)
         if actions:
-            blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions)))
-        blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
-                                              value=str(occ.id), style="primary")]))
+            blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
+        if done := await self.done_since_reminder(ctx, series, occ):
+            blocks.append(ContextBlock(text="\n".join([self.tl(ctx, lang, "actions_done_title")] + [
+                self.tl(ctx, lang, "action_done_line", text=a.text, name=await self.name(ctx, a.done_by_id, ""))
+                for a in done])))
+        buttons = [Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
+                          value=str(occ.id), style="primary")]
+        buttons += [Button(label=self.tl(ctx, lang, "action_done_button", number=n), action="meeting:done",
+                           value=f"{occ.id}:{a.id}") for n, a in enumerate(actions, 1)]
+        blocks.append(Buttons(buttons=buttons))
         return Message(text=title, blocks=blocks)
+
+    async def done_since_reminder(self, ctx: Context, series: MeetingSeries,
+                                  occ: MeetingOccurrence) -> list[MeetingAction]:
+        """Actions marked done from this reminder: shown on it, so the channel sees who did what."""
+        if occ.reminded_at is None:
+            return []
+        return list((await ctx.db.exec(select(MeetingAction).where(
+            MeetingAction.series_id == series.id, MeetingAction.status == "done",
+            col(MeetingAction.done_at) >= occ.reminded_at).order_by(col(MeetingAction.id)).limit(20))).all())
+
 
     async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
         name = await self.name(ctx, occ.case_person_id, "")
@@ -390,11 +407,12 @@ class MeetingFlow:
             MeetingAction.series_id == series.id, MeetingAction.status == "open")
             .order_by(col(MeetingAction.id)).limit(20))).all())
 
-    async def action_lines(self, ctx: Context, lang: str, actions: list[MeetingAction]) -> str:
+    async def action_lines(self, ctx: Context, lang: str, actions: list[MeetingAction], *,
+                           numbered: bool = False) -> str:
         lines = [self.tl(ctx, lang, "open_actions")]
-        for action in actions:
-            lines.append(self.tl(ctx, lang, "action_line", text=action.text,
-                                 owner=await self.name(ctx, action.owner_id, "")))
+        for number, action in enumerate(actions, 1):
+            lines.append(self.tl(ctx, lang, "action_line_numbered" if numbered else "action_line",
+                                 number=number, text=action.text, owner=await self.name(ctx, action.owner_id, "")))
         return "\n".join(lines)
 
     # ---- the meeting's run -----------------------------------------------------------
@@ -516,12 +534,14 @@ class MeetingFlow:
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.partition(":")[2]
         found = await self.locked(ctx, action.value)
-        if found is None or step not in ("case", "next", "action"):
+        if found is None or step not in ("case", "next", "action", "done"):
             ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
             return
         occ, series = found
         if step == "case":
             await self.take_case(ctx, action, person, series, occ)
+        elif step == "done":
+            await self.mark_done(ctx, action, person, series, occ)
         elif step == "next":
             await self.press_next(ctx, action, person, series, occ)
         else:
@@ -548,6 +568,31 @@ class MeetingFlow:
         ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.case_taken", date=date)))
         await self.prompt(ctx, person, occ, "case", ctx.t(person, "meeting.case_prompt", date=date))
         ctx.audit("meeting_case_taken", person, occurrence=occ.id)
+
+    async def mark_done(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
+                        occ: MeetingOccurrence) -> None:
+        """An open action from an earlier meeting is done: its owner, whoever logged it, or a facilitator says so."""
+        action_id = action.value.partition(":")[2]
+        item = await ctx.db.get(MeetingAction, int(action_id)) if action_id.isdigit() else None
+        if item is None or item.series_id != series.id:
+            ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
+            return
+        if person.id not in (item.owner_id, item.created_by_id) and not self.may_change(series, person):
+            ctx.respond(person, action.response_url, _para(ctx.t(
+                person, "meeting.done_not_allowed", owner=await self.name(ctx, item.owner_id, ""))))
+            return
+        # Once, also when two presses (or two instances) race: only an open row changes.
+        won = await ctx.db.exec(update(MeetingAction).where(  # type: ignore[call-overload]
+            col(MeetingAction.id) == item.id, col(MeetingAction.status) == "open")
+            .values(status="done", done_at=ctx.now, done_by_id=person.id))
+        await ctx.db.refresh(item)
+        if won.rowcount != 1:
+            ctx.respond(person, action.response_url, _para(ctx.t(
+                person, "meeting.done_already", text=item.text, name=await self.name(ctx, item.done_by_id, ""))))
+            return
+        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.done_marked", text=item.text)))
+        await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
+        ctx.audit("meeting_action_done", person, series=series.id, meeting_action=item.id)
 
     async def show_case(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         """The case person (and title) on the reminder, and on the agenda once the meeting runs."""

@@ -367,6 +367,7 @@ class MeetingAction(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)  # open | done
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+    done_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class MeetingPrompt(SQLModel, table=True):

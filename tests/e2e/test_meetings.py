@@ -3,6 +3,7 @@ on Slack and on Teams, with the clock moved by the test (never slept through).""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -111,9 +112,30 @@ async def test_a_full_meeting_run(any_chat) -> None:
     # The next reminder lists the open action; nothing was posted twice.
     await at(chat, local(2027, 1, 18, 9, 1))
     await chat.expect_in_channel(TEAM, "Læringsmøde 19. januar 2027", "Åbne tiltag fra sidste møde:",
-                                 "Ny procedure for pårørendesamtaler (ansvarlig: Mads)")
+                                 "1. Ny procedure for pårørendesamtaler (ansvarlig: Mads)", "[Tiltag 1 er udført]")
     texts = chat.channel_texts(TEAM)
     assert len(texts) == len(set(texts))
+
+    # The action is done: someone else may not say so; the owner and the creator press at once, one wins.
+    await chat.click_in_channel("USOFIE", TEAM, "Tiltag 1 er udført")
+    await chat.settle()
+    await chat.expect("USOFIE", "Only the owner (Mads)")
+    await asyncio.gather(chat.click_in_channel("UMADS", TEAM, "Tiltag 1 er udført"),
+                         chat.click_in_channel("ULISE", TEAM, "Tiltag 1 er udført"))
+    await chat.settle()
+    marked = {user: chat.count(user, "»Ny procedure for pårørendesamtaler« er markeret som udført.")
+              for user in ("UMADS", "ULISE")}
+    assert sorted(marked.values()) == [0, 1], marked
+    winner, loser = ("UMADS", "ULISE") if marked["UMADS"] else ("ULISE", "UMADS")
+    name = {"UMADS": "Mads", "ULISE": "Lise"}[winner]
+    await chat.expect(loser, f"er allerede markeret som udført af {name}")
+    reminder = await chat.updated("Udført siden påmindelsen:",
+                                  f"✓ Ny procedure for pårørendesamtaler – markeret udført af {name}")
+    assert "Åbne tiltag" not in reminder and "Tiltag 1 er udført" not in reminder
+    # The next meeting's reminder no longer lists it.
+    await at(chat, local(2027, 2, 1, 9, 1))
+    nxt = await chat.expect_in_channel(TEAM, "Læringsmøde 2. februar 2027")
+    assert "Ny procedure" not in nxt and "Åbne tiltag" not in nxt
 
 
 async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:
