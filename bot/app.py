@@ -19,6 +19,8 @@ from starlette.routing import Route
 from bot.core.agenda import load_agenda
 from bot.core.dialogs import load_dialogs
 from bot.core.i18n import Catalog
+from bot.core.plans import load_plans
+from bot.files import FileLinks, link_secret, route as files_route
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
 from bot.settings import Settings
@@ -38,7 +40,7 @@ def real_now() -> datetime:
 def load_texts(settings: Settings) -> Texts:
     return Texts(dialogs=load_dialogs(settings.dialogs_dir),
                  catalog=Catalog.load(settings.dialogs_dir / "messages"),
-                 agenda=load_agenda(settings.dialogs_dir))
+                 agenda=load_agenda(settings.dialogs_dir), plans=load_plans(settings.dialogs_dir))
 
 
 class Runtime:
@@ -69,6 +71,8 @@ class Runtime:
         await self.outbox.send_due()
 
     async def start(self) -> None:
+        # Download links are signed with a key that outlives the process.
+        self.outbox.links = FileLinks(await link_secret(self.db, self.settings), self.settings.link_base)
         for open_ in self.on_start:
             await open_()
         self._tasks = [asyncio.create_task(self.inbox.run(), name="inbox"),
@@ -97,7 +101,7 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
 
         now = playground_clock = OffsetClock(now)
     runtime = Runtime(settings, now)
-    routes: list = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list = [Route("/healthz", healthz, methods=["GET"]), files_route(runtime)]
     socket_mode = None
     if settings.slack_bot_token:
         from bot.slack.listeners import build_bolt_app

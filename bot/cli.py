@@ -50,6 +50,8 @@ def check_dialogs(settings: Settings) -> int:
     if texts.agenda is not None:
         minutes = ", ".join(f"{s.key}: {s.minutes or 'rest'}" for s in texts.agenda.steps)
         print(f"ok  meeting  ({texts.agenda.name.da}; {minutes} min)")
+    for plan in texts.plans.values():
+        print(f"ok  plans/{plan.id}  ({plan.name.da}; {len(plan.competencies)} competencies)")
     print("ok  messages/da.yaml, messages/en.yaml")
     return 0
 

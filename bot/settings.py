@@ -6,6 +6,7 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field
@@ -44,8 +45,25 @@ class Settings(BaseSettings):
     dialogs_dir: Path = DEFAULT_DIALOGS_DIR
     # How long after the start the after-course phase begins by itself.
     followup_days: int = 30
+    # When a learning visit ends, local time (VISIT_HALF_DAY_END=12:00); a time in the command wins.
+    visit_half_day_end: time = time(12, 0)
+    visit_full_day_end: time = time(15, 0)
     # How often the clock looks for due work (nudges, follow-ups, unsent messages).
     clock_interval_seconds: float = 30.0
+    # Finished contracts (closed, cancelled, declined, done) are deleted this many months after
+    # they finished, by a job that runs once a day (bot/flows/personal.py).
+    retention_months: int = Field(default=36, ge=1)
+
+    # Files the bot gives people (copies, data exports): kept, and their Teams/playground
+    # links valid, this many hours.
+    file_hours: int = Field(default=24, ge=1)
+    # The key that signs download links; without it the bot makes one and keeps it in the database.
+    file_link_secret: str | None = None
+    # Where people reach this server (for download links), e.g. https://laeringsbot.example.org;
+    # default http://BOT_HOST:PORT.
+    public_url: str | None = None
+    # Platform user ids (Slack U…, Teams 29:…), comma-separated, who may use `/laering admin`.
+    admin_user_ids: str = ""
     # How many people's or channels' messages the outbox sends at once. Each lane keeps its
     # own order; more lanes overlap more of the platform's latency when many channels are
     # due together (meeting reminders), so the platform's rate limits, not this, set the pace.
@@ -58,6 +76,14 @@ class Settings(BaseSettings):
     @property
     def teams_configured(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password)
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.admin_user_ids.split(",") if part.strip())
+
+    @property
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.bot_host}:{self.port}").rstrip("/")
 
     @property
     def serves_playground(self) -> bool:

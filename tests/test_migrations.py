@@ -20,3 +20,13 @@ def test_the_migrated_schema_is_the_models_schema(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_the_migrations_end_in_one_head() -> None:
+    """Branches built side by side are joined by a merge revision before they are released."""
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.db import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads

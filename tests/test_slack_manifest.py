@@ -38,17 +38,19 @@ def test_manifest_content(manifest: dict[str, Any]) -> None:
     assert features["bot_user"] == {"display_name": "laeringsbot", "always_online": True}
     assert features["app_home"]["messages_tab_enabled"] is True
     assert features["app_home"]["messages_tab_read_only_enabled"] is False
+    assert features["app_home"]["home_tab_enabled"] is True  # the overview (app_home_opened)
     (command,) = features["slash_commands"]
     assert command["command"] == "/laering"
     assert command["url"] == EVENTS_URL
     assert command["should_escape"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read"]
+        ["chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read",
+         "files:write", "im:write"]
     )
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS_URL,
-        "bot_events": ["message.im", "message.channels", "message.groups"],
+        "bot_events": ["message.im", "message.channels", "message.groups", "app_home_opened"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False

@@ -2,12 +2,14 @@
 
     parse_date("15-01-2027") == parse_date("15. januar 2027") == date(2027, 1, 15)
     every_days("hver anden uge") == every_days("every 2 weeks") == 14
+    spoken_date("12/3", today) == spoken_date("12. marts", today)   # the next 12 March
+    spoken_date("i morgen", today) == spoken_date("tomorrow", today)
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 _NUMERIC = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -73,4 +75,59 @@ def every_days(text: str) -> int | None:
     if (m := _NUMBER_UNIT.match(said)) and m.group(2) in _UNITS:
         days = int(m.group(1)) * _UNITS[m.group(2)]
         return days if 1 <= days <= 366 else None
+    return None
+
+
+# ---- a day as people say it: "12/3", "i morgen", "tirsdag", "tomorrow" ---------------------------
+_DAY_MONTH = re.compile(r"^(\d{1,2})[./-](\d{1,2})\.?$")
+_DAY_MONTH_WORD = re.compile(r"^(\d{1,2})\.?\s+([a-zæøå]+)\.?$")
+_RELATIVE = {
+    "i dag": 0, "idag": 0, "today": 0, "i morgen": 1, "imorgen": 1, "tomorrow": 1,
+    "i overmorgen": 2, "overmorgen": 2, "the day after tomorrow": 2,
+}
+_WEEKDAYS = {
+    "mandag": 0, "man": 0, "monday": 0, "mon": 0, "tirsdag": 1, "tirs": 1, "tir": 1, "tuesday": 1, "tue": 1,
+    "tues": 1, "onsdag": 2, "ons": 2, "wednesday": 2, "wed": 2, "torsdag": 3, "tors": 3, "tor": 3,
+    "thursday": 3, "thu": 3, "thurs": 3, "fredag": 4, "fre": 4, "friday": 4, "fri": 4, "lørdag": 5, "lør": 5,
+    "saturday": 5, "sat": 5, "søndag": 6, "søn": 6, "sunday": 6, "sun": 6,
+}
+# Words people put before a day that change nothing: "på tirsdag", "next tuesday", "den 12/3".
+_FILLER = ("på", "paa", "næste", "naeste", "next", "on", "den", "d.", "this", "på næste")
+
+
+def spoken_date(text: str, today: date) -> date | None:
+    """A day as people write it, seen from `today`.
+
+    A full date (see `parse_date`) is that date, past or not. A date without a year
+    (12/3, 12. marts) is the next such date from today, today included. A weekday
+    (tirsdag, tuesday) is the next such weekday after today. `i morgen` / `tomorrow`,
+    `i dag` / `today` and `i overmorgen` count from today.
+    """
+    said = " ".join(text.casefold().replace(",", " ").split()).rstrip(".") if text.strip() else ""
+    for filler in sorted(_FILLER, key=len, reverse=True):
+        if said.startswith(filler + " "):
+            said = said[len(filler) + 1:]
+            break
+    if not said:
+        return None
+    if (full := parse_date(said)) is not None:
+        return full
+    if said in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[said])
+    if said in _WEEKDAYS:
+        ahead = (_WEEKDAYS[said] - today.weekday()) % 7
+        return today + timedelta(days=ahead or 7)
+    if m := _DAY_MONTH.match(said):
+        day, month = int(m.group(1)), int(m.group(2))
+    elif (m := _DAY_MONTH_WORD.match(said)) and m.group(2) in _MONTHS:
+        day, month = int(m.group(1)), _MONTHS[m.group(2)]
+    else:
+        return None
+    for year in range(today.year, today.year + 5):  # 29/2 waits for a leap year
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            continue
+        if found >= today:
+            return found
     return None

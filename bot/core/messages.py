@@ -67,8 +67,16 @@ class Buttons(BaseModel):
     buttons: list[Button]
 
 
+class Link(BaseModel):
+    """A link the person opens (a file's download link): a button on Teams, a link on Slack."""
+
+    kind: Literal["link"] = "link"
+    label: str
+    url: str
+
+
 Block = Annotated[
-    Heading | Paragraph | Context | Quote | Columns | Divider | Buttons, Field(discriminator="kind")
+    Heading | Paragraph | Context | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")
 ]
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -12,10 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.agenda import Agenda
 from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
-from bot.core.i18n import Catalog, format_day
-from bot.core.messages import Buttons, Context as ContextBlock, Message
+from bot.core.i18n import Catalog, format_day, format_moment
+from bot.core.plans import Plan
+from bot.core.messages import Buttons, Context as ContextBlock, Message, Paragraph
 from bot.settings import Settings
-from bot.storage.models import AuditEvent, OutboxMessage, Person
+from bot.storage.models import AuditEvent, OutboxMessage, Person, StoredFile
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Texts:
     catalog: Catalog
     # The learning meeting's agenda (dialogs/meeting.yaml).
     agenda: Agenda | None = None
+    # Education plans for the clinical learning contract (dialogs/plans/), by id.
+    plans: dict[str, Plan] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,7 +58,18 @@ class Context:
         variant = f"{person.platform}.{key}"
         if self.texts.catalog.has(language, variant):
             key = variant
-        return self.texts.catalog.text(language, key, **values)
+        return self.texts.catalog.text(language, key, **self._deleted_names(language, values))
+
+    def _deleted_names(self, language: str, values: dict[str, object]) -> dict[str, object]:
+        """A person who deleted their data is named "slettet bruger" (BOT_LANGUAGE) in shared
+        contracts; a reader of the other language reads it in theirs."""
+        default, name = self.settings.bot_language, "personal.deleted_user"
+        if language == default or not values or not self.texts.catalog.has(default, name):
+            return values
+        deleted = self.texts.catalog.text(default, name)
+        if deleted not in values.values():
+            return values
+        return {k: self.texts.catalog.text(language, name) if v == deleted else v for k, v in values.items()}
 
     def day(self, person: Person, moment: datetime) -> str:
         return format_day(moment, self.language(person), self.tz(person))
@@ -96,6 +111,36 @@ class Context:
                 payload=message.model_dump(), next_attempt_at=self.now, created_at=self.now,
             )
         )
+
+    def send_file(self, person: Person, name: str, data: bytes, mime: str, *,
+                  title: str | None = None) -> StoredFile:
+        """A file to the person's direct message with the bot, sent once like any message.
+
+        Slack gets the bytes uploaded into the DM; Teams and the playground a signed
+        link to `GET /files/<token>` that expires with the file. The bytes are kept
+        in the database (`StoredFile`) until then, and deleted by the clock after.
+        """
+        stored = StoredFile(
+            key=secrets.token_urlsafe(24), person_id=person.id, name=name, title=title, mime=mime,
+            size=len(data), data=data, created_at=self.now,
+            expires_at=self.now + timedelta(hours=self.settings.file_hours),
+        )
+        self.db.add(stored)
+        text = self.t(person, "export.file.caption", name=title or name)
+        # The caption is a message; a platform that posts a link adds it and when it ends.
+        payload = Message(text=text, blocks=[Paragraph(text=text)]).model_dump() | {
+            "file": stored.key, "link": self.t(person, "export.file.link", name=name),
+            "expires": self.t(person, "export.file.expires",
+                              date=format_moment(stored.expires_at, self.language(person), self.tz(person))),
+        }
+        self.db.add(
+            OutboxMessage(
+                platform=person.platform, kind="file", person_id=person.id,
+                channel=person.dm_channel or person.external_id, dedupe_key=f"file:{stored.key}",
+                language=self.language(person), payload=payload, next_attempt_at=self.now, created_at=self.now,
+            )
+        )
+        return stored
 
     async def close_buttons(
         self, note: str, *, ref: str | None = None, where: MessageRef | None = None

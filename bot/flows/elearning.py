@@ -19,6 +19,7 @@ from bot.core.events import ActionIn, MessageRef
 from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
+from bot.flows.export import button as export_button
 from bot.storage.models import Answer, Approval, Contract, DialogSession, Party, Person, Submission
 
 FLOW = "elearning"
@@ -309,13 +310,16 @@ class ElearningFlow:
                                       date=ctx.day(leader, ctx.now)),
                                 ref=f"elearning:{contract.id}:round:{contract.round}")
         assert contract.followup_at is not None
-        ctx.post(leader, paragraph(ctx.t(leader, "elearning.approved_leader", name=employee.display_name,
-                                         date=ctx.day(leader, contract.followup_at))))
+        approved = ctx.t(leader, "elearning.approved_leader", name=employee.display_name,
+                         date=ctx.day(leader, contract.followup_at))
+        ctx.post(leader, Message(text=approved, blocks=[Paragraph(text=approved), Buttons(buttons=[
+            export_button(ctx, leader, contract.id)])]))
         text = ctx.t(employee, "elearning.approved_employee", leader=leader.display_name, title=contract.title,
                      date=ctx.day(employee, contract.followup_at))
         ctx.post(employee, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
             Button(label=ctx.t(employee, "elearning.completed"), action="elearning:completed",
-                   value=str(contract.id), style="primary")])]), ref=f"elearning:{contract.id}:completed")
+                   value=str(contract.id), style="primary"),
+            export_button(ctx, employee, contract.id)])]), ref=f"elearning:{contract.id}:completed")
 
     async def _changes_requested(self, ctx: Context, session: DialogSession, leader: Person, comment: str) -> None:
         contract = (await self.contracts(ctx, session.contract_ids))[0]
@@ -384,10 +388,12 @@ class ElearningFlow:
         await ctx.close_buttons(ctx.t(leader, "elearning.closed_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)),
                                 ref=f"elearning:{contract.id}:round:{contract.round}")
-        ctx.post(leader, paragraph(ctx.t(leader, "elearning.closed_leader", name=employee.display_name,
-                                         title=contract.title)))
-        ctx.post(employee, paragraph(ctx.t(employee, "elearning.closed_employee", leader=leader.display_name,
-                                           title=contract.title)))
+        for person, text in ((leader, ctx.t(leader, "elearning.closed_leader", name=employee.display_name,
+                                            title=contract.title)),
+                             (employee, ctx.t(employee, "elearning.closed_employee", leader=leader.display_name,
+                                              title=contract.title))):
+            ctx.post(person, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
+                export_button(ctx, person, contract.id)])]))
 
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:

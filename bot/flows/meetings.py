@@ -34,6 +34,7 @@ from bot.storage.models import (
     MeetingOccurrence,
     MeetingPrompt,
     MeetingSeries,
+    MeetingTopic,
     OutboxMessage,
     Person,
 )
@@ -369,6 +370,7 @@ class MeetingFlow:
         blocks: list = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
         if occ.case_person_id:
             blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
+        blocks += await self.topics(ctx, series, occ)
         actions = await self.open_actions(ctx, series)
         if actions:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
@@ -392,6 +394,13 @@ class MeetingFlow:
             MeetingAction.series_id == series.id, MeetingAction.status == "done",
             col(MeetingAction.done_at) >= occ.reminded_at).order_by(col(MeetingAction.id)).limit(20))).all())
 
+    async def topics(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> list[Quote]:
+        """What other flows bring to this meeting (a visit's learning points): a heading from
+        the bringing flow's catalogue key `<kind>.meeting_topic` over the numbered lines."""
+        rows = (await ctx.db.exec(select(MeetingTopic).where(MeetingTopic.occurrence_id == occ.id)
+                                  .order_by(col(MeetingTopic.id)))).all()
+        return [Quote(label=ctx.texts.catalog.text(series.language, f"{t.kind}.meeting_topic", **t.values),
+                      text="\n".join(f"{n}. {line}" for n, line in enumerate(t.lines, 1))) for t in rows]
 
     async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
         name = await self.name(ctx, occ.case_person_id, "")
@@ -429,7 +438,7 @@ class MeetingFlow:
         blocks: list = [Heading(text=title),
                         Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,
                                                facilitator=await self.name(ctx, occ.facilitator_id, ""))),
-                        Paragraph(text="\n".join(lines))]
+                        Paragraph(text="\n".join(lines)), *await self.topics(ctx, series, occ)]
         if not occ.case_person_id and occ.status == "running":
             blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
                                                   value=str(occ.id))]))

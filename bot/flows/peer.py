@@ -30,6 +30,7 @@ from bot.flows import peer_copy as cp
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.elearning import names, paragraph
+from bot.flows.export import button as export_button
 from bot.flows.peer_copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.storage.models import (
     ActivityLog, Answer, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile, Submission,
@@ -342,12 +343,13 @@ class PeerFlow:
                     text, Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own",
                                  value=str(contract.id)),
                     Button(label=ctx.t(person, "peer.change_joint"), action="peer:change_joint",
-                           value=str(contract.id))))
+                           value=str(contract.id)), export_button(ctx, person, contract.id)))
             elif SUPERVISOR in roles:
-                ctx.post(person, paragraph(ctx.t(person, "peer.active_supervisor", a=who[PART_A].display_name,
-                                                 b=who[PART_B].display_name, ends=ctx.day(person, ends))))
+                ctx.post(person, with_buttons(ctx.t(person, "peer.active_supervisor", a=who[PART_A].display_name,
+                                                    b=who[PART_B].display_name, ends=ctx.day(person, ends)),
+                                              export_button(ctx, person, contract.id)))
             else:
-                ctx.post(person, paragraph(text))
+                ctx.post(person, with_buttons(text, export_button(ctx, person, contract.id)))
 
     @staticmethod
     def _next_slot(starts: datetime, ends: datetime, every: int, now: datetime) -> datetime:
@@ -457,8 +459,8 @@ class PeerFlow:
             ctx.db.add(contract)
             ctx.audit("contract.closed", leader, contract.id)
             for r in PARTS:
-                ctx.post(who[r], paragraph(ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name,
-                                                 id=contract.id)))
+                ctx.post(who[r], with_buttons(ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name,
+                                                    id=contract.id), export_button(ctx, who[r], contract.id)))
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:

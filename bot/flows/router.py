@@ -11,10 +11,20 @@ from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
+from bot.flows.admin import AdminFlow
+from bot.flows.clinical import ClinicalFlow
+from bot.flows.clinical_copy import copy_for as clinical_copy_for
+from bot.flows.clinical_overview import ClinicalOverview
 from bot.flows.elearning import ElearningFlow, paragraph
+from bot.flows.export import ExportFlow
 from bot.flows.meetings import MeetingFlow
+from bot.flows.overview import Overview
+from bot.flows.overview_items import ElearningOverview, MeetingOverview, PeerOverview
+from bot.flows.visit_overview import VisitOverview
 from bot.flows.peer import PeerFlow
+from bot.flows.personal import PersonalFlow
 from bot.flows.reminders import next_nudge, nudge_silent
+from bot.flows.visits import VisitFlow
 from bot.storage.models import DialogSession, Person
 
 _WORDS = ("back", "skip", "pause", "resume", "cancel")
@@ -31,26 +41,45 @@ class Router:
         self.elearning = ElearningFlow(self.conversations)
         self.meetings = MeetingFlow()
         self.peer = PeerFlow(self.conversations)
+        self.clinical = ClinicalFlow(self.conversations)
+        self.export = ExportFlow()
+        self.export.copies["clinical"] = clinical_copy_for
+        self.admin = AdminFlow()
+        # What `/laering mine` and the Slack App Home show: one source per flow (bot/flows/overview.py).
+        self.overview = Overview([ElearningOverview(), PeerOverview(), MeetingOverview(), ClinicalOverview(), VisitOverview()])
+        self.visits = VisitFlow(self.conversations, self.meetings)
+        self.personal = PersonalFlow(self.conversations)
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
         person = people[event.user]
+        since = await self.overview.mark(ctx)
         if isinstance(event, CommandIn):
             await self.command(ctx, event, person, people)
         elif isinstance(event, MessageIn):
             await self.message(ctx, event, person, people)
         else:
             await self.action(ctx, event, person)
+        await self.overview.after(ctx, event, person, since)
 
     async def due(self, ctx: Context) -> None:
         """Whatever the clock has made due: follow-up dates, nudges."""
+        since = await self.overview.mark(ctx)
         await self.elearning.due(ctx)
         await self.meetings.due(ctx)
         await self.peer.due(ctx)
+        await self.clinical.due(ctx)
+        await self.export.due(ctx)
+        await self.visits.due(ctx)
         await nudge_silent(ctx, self.conversations)
+        await self.personal.due(ctx)
+        await self.overview.refresh_homes(ctx, since)
 
     async def next_due(self, ctx: Context) -> datetime | None:
         """The next moment the clock will have something to do (for the playground's clock)."""
-        times = [await self.elearning.next_due(ctx), await self.meetings.next_due(ctx), await self.peer.next_due(ctx), await next_nudge(ctx)]
+        times = [await self.elearning.next_due(ctx), await self.meetings.next_due(ctx), await self.peer.next_due(ctx), await next_nudge(ctx),
+                 await self.visits.next_due(ctx)]
+        times.append(await self.clinical.next_due(ctx))
+        times.append(await self.personal.next_due(ctx))
         return min((t for t in times if t is not None), default=None)
 
     # ---- /laering ----------------------------------------------------
@@ -64,9 +93,23 @@ class Router:
             await self.meetings.command(ctx, cmd, person, people, words[1:])
         elif verb in catalog.words("peer.commands.peer"):
             await self.start_peer(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("visit.commands.visit"):
+            await self.visits.command(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("clinical.commands.clinical"):
+            await self.start_clinical(ctx, cmd, person, people, words[1:])
+        elif verb in catalog.words("clinical.commands.folder"):
+            await self.clinical_folder(ctx, cmd, person, people)
         elif verb in catalog.words("peer.commands.profile"):
             await self.peer.edit_profile(ctx, person)
             ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "peer.profile_in_dm")))
+        elif verb in catalog.words("overview.commands.mine"):
+            await self.overview.command(ctx, cmd, person, words[1:])
+        elif verb in catalog.words("export.commands.export"):
+            await self.export.command(ctx, cmd, person, words[1:])
+        elif verb in catalog.words("personal.commands.export") | catalog.words("personal.commands.erase"):
+            await self.personal.command(ctx, cmd, person, verb)
+        elif verb in catalog.words("admin.commands.admin"):
+            await self.admin.command(ctx, cmd, person, words[1:])
         elif verb in catalog.words("commands.language"):
             choice = words[1].casefold() if len(words) > 1 else ""
             if choice in ("da", "en"):
@@ -79,11 +122,21 @@ class Router:
             unknown = verb and verb not in catalog.words("commands.help")
             ctx.respond(person, cmd.response_url, self.help(ctx, person, words[0] if unknown else None))
 
+    # The help's lines after help.body, in this order; a line with `.slack`/`.teams` variants
+    # reads as the platform is written (no slash command in Teams), the others get `{cmd}`.
+    HELP_LINES = ("clinical.help", "meeting.help", "visit.help", "overview.help", "export.help", "personal.help")
+
     def help(self, ctx: Context, person: Person, unknown: str | None) -> Message:
+        teams = person.platform == "teams"
+        lines = [*self.HELP_LINES, *(("admin.help",) if person.external_id in ctx.settings.admins else ())]
         blocks = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
-        blocks.append(Paragraph(text=ctx.t(person, "meeting.help.teams" if person.platform == "teams"
-                                           else "meeting.help.slack")))
+        for key in lines:
+            variant = f"{key}.{'teams' if teams else 'slack'}"
+            if ctx.texts.catalog.has(ctx.language(person), variant):
+                key = variant
+            blocks.append(Paragraph(text=ctx.t(person, key, cmd="" if teams else "/laering ")))
+        blocks.append(Paragraph(text=ctx.t(person, "help.footer")))
         return Message(text=ctx.t(person, "help.text"), blocks=blocks)
 
     async def start_contract(self, ctx: Context, cmd: CommandIn, leader: Person,
@@ -150,6 +203,43 @@ class Router:
             return
         await self.peer.start(ctx, starter, colleague, cmd.response_url)
 
+    async def start_clinical(self, ctx: Context, cmd: CommandIn, supervisor: Person,
+                             people: dict[str, Person], words: list[str]) -> None:
+        """`/laering klinisk @uddannelsessøgende` starts; `/laering klinisk 12` shows contract 12."""
+        if not cmd.mentions:
+            if len(words) == 1 and words[0].isdigit():
+                await self.clinical.show(ctx, supervisor, words[0], cmd.response_url)
+            else:
+                ctx.respond(supervisor, cmd.response_url, paragraph(ctx.t(supervisor, "clinical.usage")))
+            return
+        trainee = people.get(cmd.mentions[0])
+        problem = None
+        if trainee is None:
+            problem = ctx.t(supervisor, "elearning.unknown_user", user=cmd.mentions[0])
+        elif trainee.is_bot:
+            problem = ctx.t(supervisor, "elearning.bot_user", name=trainee.display_name)
+        elif trainee.id == supervisor.id:
+            problem = ctx.t(supervisor, "clinical.not_yourself")
+        elif not trainee.reachable:
+            problem = ctx.t(supervisor, "clinical.unreachable", name=trainee.display_name)
+        elif len(dict.fromkeys(cmd.mentions)) > 1:
+            problem = ctx.t(supervisor, "clinical.one_trainee")
+        if problem or trainee is None:
+            usage = ctx.t(supervisor, "clinical.usage")
+            ctx.respond(supervisor, cmd.response_url, Message(text=problem or usage, blocks=[
+                Paragraph(text=problem or usage), Paragraph(text=usage)]))
+            return
+        await self.clinical.start(ctx, supervisor, trainee, cmd.response_url)
+
+    async def clinical_folder(self, ctx: Context, cmd: CommandIn, viewer: Person,
+                              people: dict[str, Person]) -> None:
+        """`/laering mappe [@uddannelsessøgende]`: the folder of a trainee's clinical contracts."""
+        trainee = people.get(cmd.mentions[0]) if cmd.mentions else None
+        if cmd.mentions and (trainee is None or trainee.is_bot):
+            ctx.respond(viewer, cmd.response_url, paragraph(ctx.t(viewer, "clinical.folder.usage")))
+            return
+        await self.clinical.show_folder(ctx, viewer, trainee, cmd.response_url)
+
     # ---- the direct message -----------------------------------------
     async def message(self, ctx: Context, msg: MessageIn, person: Person,
                       people: dict[str, Person] | None = None) -> None:
@@ -160,6 +250,8 @@ class Router:
             return
         session = await self.conversations.current_session(ctx, person)
         if session is None:
+            if await self.clinical.on_idle_message(ctx, person):
+                return
             ctx.post(person, paragraph(ctx.t(person, "dialog.nothing_pending")))
             return
         reply = self.reply_for(ctx, msg.text, session)
@@ -192,6 +284,21 @@ class Router:
             return
         if flow == "peer":
             await self.peer.on_action(ctx, action, person)
+            return
+        if flow == "clinical":
+            await self.clinical.on_action(ctx, action, person)
+            return
+        if flow == "export":
+            await self.export.on_action(ctx, action, person)
+            return
+        if flow == "personal":
+            await self.personal.on_action(ctx, action, person)
+            return
+        if flow == "overview":
+            await self.overview.on_action(ctx, action, person)
+            return
+        if flow == "visit":
+            await self.visits.on_action(ctx, action, person)
             return
         if flow != "dialog":
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))

@@ -9,7 +9,7 @@ from typing import Any
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef, Profile
 from bot.playground.cast import BY_ID
 from bot.storage.models import OutboxMessage
-from bot.workers.platform import Delivered
+from bot.workers.platform import Delivered, OutgoingFile
 
 PLATFORM = "playground"
 COMMAND = "/laering"
@@ -57,6 +57,10 @@ class PlaygroundPlatform:
             return None
         return Profile(external_id=member.id, display_name=member.name, locale=self.locale,
                        timezone=None)
+
+    async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
+        """The page shows a file row with its download link (routes.py signs it when it reads the row)."""
+        return Delivered(row.channel, str(row.id))
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         if row.kind == "update" and original is not None:

@@ -26,7 +26,9 @@ from bot.flows.context import Context
 from bot.playground.cast import BY_ID, CAST
 from bot.playground.clock import OffsetClock
 from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, PlaygroundPlatform
-from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person
+from bot.core.messages import Message
+from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person, StoredFile
+from bot.workers.platform import file_message
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -70,10 +72,11 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
         async with runtime.db.transaction() as s:
             if pid is not None:
                 for row in (await s.exec(select(OutboxMessage).where(
-                        OutboxMessage.person_id == pid, col(OutboxMessage.kind).in_(("post", "respond")),
+                        OutboxMessage.person_id == pid, col(OutboxMessage.kind).in_(("post", "respond", "file")),
                         OutboxMessage.status == "sent").order_by(col(OutboxMessage.id)))).all():
+                    payload = await file_payload(s, row) if row.kind == "file" else row.payload
                     messages.append((row.created_at, 1, {"id": row.id, "from": "bot", "only_you": row.kind == "respond",
-                                                         "message": row.payload}))
+                                                         "message": payload}))
             for row in (await s.exec(select(InboxEvent).where(
                     InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith(f"pg:{who}:"),
                     col(InboxEvent.kind).in_(("command", "message"))).order_by(col(InboxEvent.id)))).all():
@@ -98,6 +101,15 @@ def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -
             "messages": [m[2] for m in messages],
             "channel": channel,
         })
+
+    async def file_payload(s, row: OutboxMessage) -> dict:
+        """A file row as the page shows it: the caption and a signed link, while the file lasts."""
+        stored = (await s.exec(select(StoredFile).where(StoredFile.key == row.payload.get("file")))).first()
+        links = runtime.outbox.links
+        if stored is None or links is None or stored.expires_at <= runtime.now():
+            return Message.model_validate(row.payload).model_dump()
+        # The page is served by this server: a link relative to it works whatever PUBLIC_URL says.
+        return file_message(row, "/files/" + links.token(stored.key, stored.expires_at)).model_dump()
 
     async def channel_view(s) -> list[dict]:
         """The channel: the bot's posts with their threads, and what people wrote there."""

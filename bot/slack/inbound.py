@@ -41,6 +41,12 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
     if kind == "action":
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
+        if container.get("type") == "view" or container.get("is_ephemeral"):
+            # The App Home and a reply only the person sees are replaced in place, under the
+            # same id: the block id names the version that was pressed (`posted:<outbox id>`).
+            where = f"{container.get('view_id') or container.get('message_ts')}:{action.get('block_id')}"
+            return (f"slack:action:{where}:{action.get('action_id')}:{action.get('value')}:"
+                    f"{(body.get('user') or {}).get('id')}")
         return (f"slack:action:{container.get('channel_id')}:{container.get('message_ts')}:"
                 f"{action.get('action_id')}:{action.get('value')}:{(body.get('user') or {}).get('id')}")
     return None
@@ -56,6 +62,12 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
                          in_channel=str(body.get("channel_id") or "").startswith(("C", "G")))
     if kind == "event":
         event = body.get("event") or {}
+        if event.get("type") == "app_home_opened":
+            # Opening the App Home is a press on "show my overview" (bot/flows/overview.py).
+            if event.get("tab") != "home" or not event.get("user"):
+                return None
+            return ActionIn(platform=PLATFORM, user=event["user"], action="overview:home", value="",
+                            extra={"surface": "home"})
         # A reply in a channel thread (a learning meeting's) names its thread; the DM has none.
         thread = event.get("thread_ts") if event.get("channel_type") != "im" else None
         return MessageIn(platform=PLATFORM, user=event["user"], text=plain(event.get("text") or ""),
@@ -67,10 +79,12 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
         ref = None
         if container.get("channel_id") and container.get("message_ts"):
             block = str(action.get("block_id") or "")
-            posted = block.removeprefix("posted:")
+            posted = block.removeprefix("posted:").split(":", 1)[0]
             ref = MessageRef(channel=container["channel_id"], message_id=container["message_ts"],
                              posted_id=int(posted) if block.startswith("posted:") and posted.isdigit() else None)
+        home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         return ActionIn(platform=PLATFORM, user=body["user"]["id"],
                         action=(action.get("action_id") or "").split("#", 1)[0],
-                        value=action.get("value") or "", message=ref, response_url=body.get("response_url"))
+                        value=action.get("value") or "", message=ref, response_url=body.get("response_url"),
+                        extra={"surface": "home"} if home else {})
     return None

@@ -18,7 +18,8 @@ from bot.slack import inbound
 
 SLASH_COMMANDS = ("/laering",)
 # message.channels / message.groups: replies in a learning meeting's thread (public, private channels).
-BOT_EVENTS = ("message.im", "message.channels", "message.groups")
+# app_home_opened: the App Home tab shows the person's overview (bot/flows/overview.py).
+BOT_EVENTS = ("message.im", "message.channels", "message.groups", "app_home_opened")
 # Every button's action_id is "<flow>:<step>" (plus "#n" when a block repeats one).
 ACTION_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+(#\d+)?$")
 
@@ -54,6 +55,11 @@ def build_bolt_app(*, signing_secret: str | None, client: AsyncWebClient,
         if event.get("channel_type") == "im" or (
                 event.get("channel_type") in ("channel", "group") and event.get("thread_ts")
                 and event.get("thread_ts") != event.get("ts")):
+            await keep("event", body)
+
+    @app.event("app_home_opened")
+    async def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
             await keep("event", body)
 
     @app.action(ACTION_PATTERN)

@@ -19,9 +19,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core.events import Incoming, Profile
 from bot.core.messages import Message
 from bot.slack import inbound
-from bot.slack.render import render
+from bot.slack.render import escape, home_view, render
 from bot.storage.models import OutboxMessage
-from bot.workers.platform import Delivered, PermanentFailure, TemporaryFailure
+from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
 TEMPORARY_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable",
@@ -36,6 +36,16 @@ def web_client(token: str, api_url: str) -> AsyncWebClient:
     client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
     return client
 
+
+
+def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
+    """What a failed Web API call means for the outbox: try again later, or give up."""
+    if isinstance(exc, SlackApiError):
+        error = exc.response.get("error", "")
+        if exc.response.status_code >= 500 or exc.response.status_code == 429 or error in TEMPORARY_ERRORS:
+            return TemporaryFailure(f"slack {exc.response.status_code} {error}")
+        return PermanentFailure(f"slack {error}")
+    return TemporaryFailure(f"slack unreachable: {exc!r}")
 
 class SlackPlatform:
     name = inbound.PLATFORM
@@ -72,8 +82,12 @@ class SlackPlatform:
         posted = original.id if original is not None else row.id
         parts = render(Message.model_validate(row.payload), posted)
         try:
-            if row.kind == "respond":
-                return await self._respond(row, parts)
+            if row.kind == "home":  # the person's App Home tab
+                await self.client.views_publish(user_id=row.channel or "",
+                                                view=home_view(Message.model_validate(row.payload), posted))
+                return Delivered()
+            if row.kind in ("respond", "replace"):
+                return await self._respond(row, parts, replace=row.kind == "replace")
             if row.kind == "update":
                 if original is None or not original.sent_channel or not original.sent_ts:
                     raise PermanentFailure("the message to update is unknown")
@@ -90,19 +104,52 @@ class SlackPlatform:
             for part in parts:
                 last = (await self.client.chat_postMessage(channel=row.channel, **part)).data  # type: ignore[assignment]
             return Delivered(last.get("channel"), last.get("ts"))
-        except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if exc.response.status_code >= 500 or exc.response.status_code == 429 or error in TEMPORARY_ERRORS:
-                raise TemporaryFailure(f"slack {exc.response.status_code} {error}") from exc
-            raise PermanentFailure(f"slack {error}") from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise TemporaryFailure(f"slack unreachable: {exc!r}") from exc
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise failure(exc) from exc
 
-    async def _respond(self, row: OutboxMessage, parts: list[dict[str, Any]]) -> Delivered:
+    async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
+        """Slack's upload: reserve an upload URL, POST the bytes there, then share the file in the DM.
+
+        Until the last step nothing is shared, so a failure anywhere is retried from the
+        start; an upload left unfinished by a failure is never shown to anyone.
+        """
+        caption = Message.model_validate(row.payload).text
+        try:
+            channel = row.channel or ""
+            if not channel.startswith("D"):  # a user id: the DM's id is needed to share into it
+                opened = await self.client.conversations_open(users=channel)
+                channel = opened["channel"]["id"]
+            reserved = await self.client.files_getUploadURLExternal(filename=file.name, length=len(file.data))
+            status = await self._upload(reserved["upload_url"], file.data)
+            if status == 429 or status >= 500:
+                raise TemporaryFailure(f"slack upload {status}")
+            if status != 200:
+                raise PermanentFailure(f"slack upload refused: {status}")
+            await self.client.files_completeUploadExternal(
+                files=[{"id": reserved["file_id"], "title": file.title or file.name}],
+                channel_id=channel, initial_comment=escape(caption))
+            return Delivered(channel, reserved["file_id"])
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise failure(exc) from exc
+
+    async def _upload(self, url: str, data: bytes) -> int:
+        async def post(session: aiohttp.ClientSession) -> int:
+            async with session.post(url, data=data, headers={"Content-Type": "application/octet-stream"},
+                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+                return response.status
+
+        if self.client.session is not None:
+            return await post(self.client.session)
+        async with aiohttp.ClientSession() as session:
+            return await post(session)
+
+    async def _respond(self, row: OutboxMessage, parts: list[dict[str, Any]], replace: bool = False) -> Delivered:
+        """A reply only the person sees; `replace` puts it in place of the message pressed."""
         assert row.response_url
         webhook = AsyncWebhookClient(row.response_url, timeout=10, session=self.client.session)
-        for part in parts:
-            response = await webhook.send(response_type="ephemeral", replace_original=False, **part)
+        for index, part in enumerate(parts):
+            response = await webhook.send(response_type="ephemeral", replace_original=replace and index == 0,
+                                          **part)
             if response.status_code == 429 or response.status_code >= 500:
                 raise TemporaryFailure(f"response_url {response.status_code}")
             if response.status_code >= 400:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Link, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 SECTION_MAX = 3000
@@ -76,7 +76,7 @@ def _columns(block: Columns) -> list[dict[str, Any]]:
     return blocks
 
 
-def _buttons(block: Buttons, posted: int | None = None) -> dict[str, Any]:
+def _buttons(block: Buttons, posted: int | None = None, row: int = 0) -> dict[str, Any]:
     seen: dict[str, int] = {}
     elements = []
     for button in block.buttons:
@@ -94,12 +94,14 @@ def _buttons(block: Buttons, posted: int | None = None) -> dict[str, Any]:
         elements.append(element)
     actions: dict[str, Any] = {"type": "actions", "elements": elements[:25]}
     if posted is not None:
-        actions["block_id"] = f"posted:{posted}"
+        # Block ids are unique in a message or view: the second row of buttons is "posted:<id>:1".
+        actions["block_id"] = f"posted:{posted}" + (f":{row}" if row else "")
     return actions
 
 
 def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
+    rows = 0
     for block in message.blocks:
         if isinstance(block, Heading):
             text = neutralise_broadcasts(block.text)
@@ -116,7 +118,10 @@ def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, An
         elif isinstance(block, Divider):
             blocks.append({"type": "divider"})
         elif isinstance(block, Buttons):
-            blocks.append(_buttons(block, posted))
+            blocks.append(_buttons(block, posted, rows))
+            rows += 1
+        elif isinstance(block, Link):
+            blocks.append(_section(f"<{block.url}|{escape(block.label)}>"))
     return blocks
 
 
@@ -129,3 +134,11 @@ def render(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     text = _chunks(message.text, TEXT_MAX)[0]
     parts = [blocks[i:i + BLOCKS_MAX] for i in range(0, len(blocks), BLOCKS_MAX)] or [[]]
     return [{"text": text, "blocks": part} for part in parts]
+
+
+HOME_BLOCKS_MAX = 100
+
+
+def home_view(message: Message, posted: int | None = None) -> dict[str, Any]:
+    """views.publish's `view`: the message as the person's App Home tab (up to 100 blocks)."""
+    return {"type": "home", "blocks": blocks_for(message, posted)[:HOME_BLOCKS_MAX]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, true
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 
@@ -38,12 +38,16 @@ class Person(SQLModel, table=True):
     # Whether the bot can write to this person at all (Teams: the app is installed for them).
     reachable: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when the person deleted their data: the row stays as a nameless tombstone that
+    # shared contracts point at (bot/storage/personal_data.py).
+    deleted_at: datetime | None = None
 
 
 class Contract(SQLModel, table=True):
     """One learning contract between the parties of one flow."""
 
-    __table_args__ = (Index("ix_contract_status_followup", "status", "followup_at"),)
+    __table_args__ = (Index("ix_contract_status_followup", "status", "followup_at"),
+                      Index("ix_contract_status_updated", "status", "updated_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     flow: str = Field(max_length=32)
@@ -79,7 +83,7 @@ class Answer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", index=True)
-    person_id: int = Field(foreign_key="person.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
     role: str = Field(max_length=32)
     phase: str = Field(max_length=32)
     question_key: str = Field(max_length=64)
@@ -107,7 +111,8 @@ class DialogSession(SQLModel, table=True):
     A person answers one session at a time; the others wait in `queued`.
     """
 
-    __table_args__ = (Index("ix_session_person_status", "person_id", "status"),)
+    __table_args__ = (Index("ix_session_person_status", "person_id", "status"),
+                      Index("ix_session_status_activity", "status", "last_activity_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")
@@ -130,7 +135,7 @@ class Approval(SQLModel, table=True):
     contract_id: int = Field(foreign_key="contract.id", index=True)
     version: int
     round: int
-    approver_id: int = Field(foreign_key="person.id")
+    approver_id: int = Field(foreign_key="person.id", index=True)
     decision: str = Field(max_length=32)
     comment: str | None = Field(default=None, max_length=4000)
     decided_at: datetime = Field(default_factory=utcnow)
@@ -141,10 +146,21 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     action: str = Field(max_length=64)
     contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MaintenanceRun(SQLModel, table=True):
+    """When a periodic house-keeping job (the retention of old contracts) last ran.
+
+    One row per job; the instance that locks the row runs the job, so it runs once
+    a day however many instances there are and however often they restart.
+    """
+
+    name: str = Field(max_length=64, primary_key=True)
+    last_run_at: datetime | None = None
 
 
 class InboxEvent(SQLModel, table=True):
@@ -175,12 +191,14 @@ class OutboxMessage(SQLModel, table=True):
     "send this once" (a nudge, a reminder) a constraint, not a hope.
     """
 
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),
+                      # A person's last App Home (coalescing) and who has opened one.
+                      Index("ix_outbox_person_kind", "person_id", "kind", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     kind: str = Field(max_length=16)  # post | update | respond | reply (into a post's thread)
-    person_id: int | None = Field(default=None, foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     channel: str | None = Field(default=None, max_length=255)
     ref: str | None = Field(default=None, max_length=128, unique=True)
     update_ref: str | None = Field(default=None, max_length=128)
@@ -197,6 +215,34 @@ class OutboxMessage(SQLModel, table=True):
     sent_ts: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class StoredFile(SQLModel, table=True):
+    """A file the bot gives a person (a copy of a contract, their data), kept until it expires.
+
+    An outbox row of kind `file` names it by `key`; Slack gets the bytes uploaded,
+    Teams and the playground a signed link to `GET /files/<token>` that ends at
+    `expires_at`. Expired rows are deleted by the clock.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str = Field(max_length=255)
+    title: str | None = Field(default=None, max_length=255)
+    mime: str = Field(max_length=128)
+    size: int = 0
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class BotSecret(SQLModel, table=True):
+    """A secret the bot made itself and keeps across restarts (the file links' key, when no setting names one)."""
+
+    name: str = Field(max_length=64, primary_key=True)
+    value: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class TeamsConversation(SQLModel, table=True):
@@ -282,6 +328,49 @@ class ActivityLog(SQLModel, table=True):
     logged_at: datetime = Field(default_factory=utcnow)
 
 
+class ClinicalScope(SQLModel, table=True):
+    """What a clinical learning contract covers (PRODUCT.md §2.2): the education
+    plan, the period and the competencies both parties chose, and who agreed.
+
+    `competencies` holds `{"id": …}` for a competency of the plan, or
+    `{"text": …}` for one written as free text.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", unique=True)
+    plan_id: str | None = Field(default=None, max_length=40)
+    period: str | None = Field(default=None, max_length=16)  # week | month | half_year | dates
+    starts_on: date | None = None
+    ends_on: date | None = None
+    competencies: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Person ids who pressed "we agree" on the choice as it stands; a change empties it.
+    agreed_by: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Counts changes of the choice: the buttons carry it, so "we agree" is to what the presser saw,
+    # and the same button pressed again after a change is a new press, not a retry.
+    revision: int = 0
+    feedback_on: date | None = None
+    evaluation_on: date | None = None
+
+
+class ClinicalReminder(SQLModel, table=True):
+    """One reminder to one party before the agreed feedback or evaluation.
+
+    `due_at` is when it is to be sent, None once sent; claims take due rows
+    with `FOR UPDATE SKIP LOCKED`, and the outbox's dedupe key makes it once.
+    """
+
+    __table_args__ = (UniqueConstraint("contract_id", "person_id", "kind"),
+                      Index("ix_clinicalreminder_due", "due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16)  # feedback | evaluation
+    event_on: date
+    due_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
 class MeetingSeries(SQLModel, table=True):
     """A learning meeting that recurs in one channel (PRODUCT.md §2.4).
 
@@ -320,7 +409,10 @@ class MeetingOccurrence(SQLModel, table=True):
     `FOR UPDATE SKIP LOCKED`.
     """
 
-    __table_args__ = (UniqueConstraint("series_id", "seq"), Index("ix_meetingoccurrence_due", "due_at"))
+    __table_args__ = (UniqueConstraint("series_id", "seq"), Index("ix_meetingoccurrence_due", "due_at"),
+                      # The overview: a person's meetings as facilitator or case person.
+                      Index("ix_meetingoccurrence_facilitator", "facilitator_id", "starts_at"),
+                      Index("ix_meetingoccurrence_case_person", "case_person_id", "starts_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="meetingseries.id", index=True)
@@ -358,6 +450,8 @@ class MeetingNote(SQLModel, table=True):
 class MeetingAction(SQLModel, table=True):
     """An organisational action agreed in a meeting (step 5), with its owner."""
 
+    __table_args__ = (Index("ix_meetingaction_owner", "owner_id", "status"),)
+
     id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="meetingseries.id", index=True)
     occurrence_id: int = Field(foreign_key="meetingoccurrence.id", index=True)
@@ -381,3 +475,51 @@ class MeetingPrompt(SQLModel, table=True):
     occurrence_id: int = Field(foreign_key="meetingoccurrence.id")
     kind: str = Field(max_length=16)  # case | action
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class MeetingTopic(SQLModel, table=True):
+    """Something another flow brings to a learning meeting (a visit's three learning points).
+
+    The meeting shows it on its reminder and its agenda: a heading from the
+    catalogue (`<kind>.meeting_topic`, filled with `values`) over `lines`.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="meetingoccurrence.id", index=True)
+    kind: str = Field(max_length=16)
+    # The bringing flow's own id (a visit's contract id): one topic per source.
+    source_id: int
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    lines: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Visit(SQLModel, table=True):
+    """A learning visit (PRODUCT.md §2.5): the day and its clock.
+
+    The parties, answers, confirmations and audit belong to its contract
+    (`Contract.flow == "visit"`), whose `followup_at` is the next moment the
+    clock has something to do. The three `*_at` moments are fixed when the
+    visit is booked; the `*_done_at` columns say which have happened.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", unique=True)
+    agent_id: int = Field(foreign_key="person.id", index=True)
+    colleague_id: int = Field(foreign_key="person.id", index=True)
+    day: date
+    length: str = Field(max_length=8)  # half | full
+    checkin_at: datetime
+    morning_at: datetime
+    ends_at: datetime
+    checkin_done_at: datetime | None = None
+    morning_done_at: datetime | None = None
+    end_done_at: datetime | None = None
+    # The three learning points as agreed (the agent's draft, or the colleague's edit).
+    points: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    points_edited: bool = False
+    shared_occurrence_id: int | None = Field(default=None, foreign_key="meetingoccurrence.id")
+    shared_at: datetime | None = None

@@ -45,7 +45,15 @@ def mount(runtime: Runtime, settings: Settings) -> Route:
                                 help=frozenset(catalog.words("commands.help")),
                                 language=frozenset(catalog.words("commands.language")),
                                 peer=frozenset(catalog.words("peer.commands.peer")),
-                                profile=frozenset(catalog.words("peer.commands.profile")))
+                                profile=frozenset(catalog.words("peer.commands.profile")),
+                                mine=frozenset(catalog.words("overview.commands.mine")),
+                                export=frozenset(catalog.words("export.commands.export")),
+                                admin=frozenset(catalog.words("admin.commands.admin")),
+                                clinical=frozenset(catalog.words("clinical.commands.clinical")),
+                                folder=frozenset(catalog.words("clinical.commands.folder")),
+                                visit=frozenset(catalog.words("visit.commands.visit")),
+                                personal=frozenset(catalog.words("personal.commands.export")
+                                                   | catalog.words("personal.commands.erase")))
     platform = TeamsPlatform(connector, references, invokes, commands, settings.microsoft_app_id)
     runtime.platforms[platform.name] = platform
     endpoint = MessagesEndpoint(

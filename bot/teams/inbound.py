@@ -39,6 +39,13 @@ class Commands:
     language: frozenset[str]
     peer: frozenset[str] = frozenset()
     profile: frozenset[str] = frozenset()
+    mine: frozenset[str] = frozenset()
+    export: frozenset[str] = frozenset()
+    admin: frozenset[str] = frozenset()
+    visit: frozenset[str] = frozenset()
+    clinical: frozenset[str] = frozenset()
+    folder: frozenset[str] = frozenset()
+    personal: frozenset[str] = frozenset()  # `mine-data`, `slet-mine-data`
 
 
 @dataclass(frozen=True)
@@ -221,9 +228,23 @@ def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Com
         return len(words) == 2 and words[1].casefold() in ("da", "en")
     if verb in commands.profile:
         return len(words) == 1
+    if verb in commands.personal:
+        return len(words) == 1
+    if verb in commands.export:  # `eksport 12` (or `eksport` alone, which tells how)
+        return len(words) == 1 or len(words) == 2 and words[1].lstrip("#").isdigit()
+    if verb in commands.admin:  # `admin status`
+        return len(words) <= 2
+    if verb in commands.mine:  # `mine`, `mine 2` (a page of the overview)
+        return len(words) == 1 or len(words) == 2 and words[1].isdigit()
     if verb in commands.peer:
         # `kollega @kollega`, `kollega` (the list) or `kollega 12 [2]` (one contract, a version).
         return bool(others) or len(words) == 1 or all(w.isdigit() for w in words[1:3]) and len(words) <= 3
+    if verb in commands.clinical:  # `klinisk @elev` (start) or `klinisk 12` (one contract)
+        return bool(others) or len(words) == 2 and words[1].isdigit()
+    if verb in commands.folder:  # `mappe`, `mappe @elev` (the mention is not among the words)
+        return len(words) == 1
+    if verb in commands.visit:  # `besøg @kollega <dato> …`, or `besøg` alone for the usage
+        return bool(others) or len(words) == 1
     return verb in commands.contract and bool(others)
 
 

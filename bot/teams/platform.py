@@ -14,7 +14,7 @@ from bot.teams import inbound, render
 from bot.teams.connector import Connector, ConnectorError
 from bot.teams.invokes import OpenInvokes, message_response
 from bot.teams.references import References
-from bot.workers.platform import Delivered, PermanentFailure, TemporaryFailure
+from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, file_message
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,17 @@ class TeamsPlatform:
             if row.kind == "reply":
                 return await self._reply(message, original, row.id)
             return await self._post(row.channel, message, row.id)
+        except ConnectorError as exc:
+            if exc.temporary:
+                raise TemporaryFailure(f"teams: {exc}") from exc
+            raise PermanentFailure(f"teams: {exc}") from exc
+
+    async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
+        """Teams gets a signed download link served by the bot (no upload without Graph)."""
+        if file.url is None:
+            raise TemporaryFailure("teams: no download link yet (the link key is not loaded)")
+        try:
+            return await self._post(row.channel, file_message(row, file.url), row.id)
         except ConnectorError as exc:
             if exc.temporary:
                 raise TemporaryFailure(f"teams: {exc}") from exc

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Link, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 CARD_VERSION = "1.5"
@@ -124,6 +124,9 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
             new = _columns(block)
         elif isinstance(block, Buttons):
             new = [_actions(block, posted)]
+        elif isinstance(block, Link):
+            new = [{"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": block.label,
+                                                      "url": block.url}]}]
         else:  # pragma: no cover - every block kind is handled above
             continue
         if separator and new:

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from sqlmodel import col, func, select
 
 from bot.storage.db import Database
-from bot.storage.models import OutboxMessage, Person
-from bot.workers.platform import Delivered, PermanentFailure, Platform, TemporaryFailure
+from bot.files import FileLinks
+from bot.storage.models import OutboxMessage, Person, StoredFile
+from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -49,6 +50,8 @@ class Outbox:
         self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
         # Waits while requests are arriving, so acknowledging them goes first.
         self.lull = lull
+        # Signs the download links of file rows (set at start-up, once the key is known).
+        self.links: FileLinks | None = None
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._lanes = asyncio.Semaphore(lanes)
@@ -147,7 +150,10 @@ class Outbox:
             await self._retry(row, f"platform {row.platform} is not configured", MAX_BACKOFF)
             return None
         try:
-            delivered = await platform.deliver(row, original)
+            if row.kind == "file":
+                delivered = await self._deliver_file(platform, row)
+            else:
+                delivered = await platform.deliver(row, original)
         except TemporaryFailure as exc:
             log.warning("outbox %s: %s; will try again", row.id, exc)
             await self._retry(row, str(exc), backoff(row.attempts))
@@ -158,6 +164,24 @@ class Outbox:
             return 0
         await self._finish(row, "sent", delivered=delivered)
         return 1
+
+    async def _deliver_file(self, platform: Platform, row: OutboxMessage) -> Delivered:
+        """A file row: the file from its table, with its signed link, to the platform."""
+        async with self.db.transaction() as s:
+            stored = (await s.exec(select(StoredFile).where(StoredFile.key == row.payload.get("file")))).first()
+            person = await s.get(Person, row.person_id) if row.person_id else None
+            if stored is not None and stored.expires_at <= self.now():
+                # Sent late (the platform was away): the link gets its whole time from now.
+                stored.expires_at = self.now() + (stored.expires_at - stored.created_at)
+                s.add(stored)
+        if person is not None and person.dm_channel:
+            row.channel = person.dm_channel  # learnt from a post since the row was written
+        if stored is None:
+            raise PermanentFailure("the file is gone (deleted with the person's data)")
+        url = self.links.url(stored.key, stored.expires_at) if self.links is not None else None
+        return await platform.deliver_file(row, OutgoingFile(
+            name=stored.name, title=stored.title, mime=stored.mime, data=stored.data, url=url,
+            expires_at=stored.expires_at))
 
     async def _retry(self, row: OutboxMessage, error: str, wait: timedelta) -> None:
         async with self.db.transaction() as s:

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from tests.fakes import slack_signing as signing
 from tests.fakes.slack_api import FakeSlack, dm_channel_id
 from tests.support.server import LoopbackServer
-from tests.support.slack_specs import assert_valid_message
+from tests.support.slack_specs import assert_valid_message, check_blocks
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -270,6 +270,9 @@ class Chat:
         for call in self.slack.calls:
             if call.method in ("chat.postMessage", "chat.update", "response_url"):
                 assert_valid_message(call.args)
+            elif call.method == "views.publish":  # the App Home: a view of up to 100 blocks
+                assert not check_blocks(call.args["view"]["blocks"], "home"), check_blocks(
+                    call.args["view"]["blocks"], "home")
 
 
 def message_text(args: dict[str, Any]) -> str:

@@ -42,8 +42,11 @@ TEAM_URL = "https://testteam.slack.com/"
 # Fields Slack documents as "a JSON-based array ..., presented as a URL-encoded string".
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "unfurls"})
 _MAX_BLOCKS = 50
+_MAX_HOME_BLOCKS = 100
 _MAX_TEXT = 40_000
 _RESPONSE_URL = "response_url"
+# The upload URL that files.getUploadURLExternal hands out (fail_next("upload_url", 500) to fail it).
+_UPLOAD_URL = "upload_url"
 _FAULT_ERRORS = {429: "ratelimited", 500: "fatal_error", 503: "service_unavailable"}
 
 
@@ -75,6 +78,20 @@ class Call:
     status: int = 200
     response: Any = None
     path: str = ""
+
+
+@dataclass
+class UploadedFile:
+    """A file through Slack's upload steps: reserved, its bytes uploaded, then shared (completed)."""
+
+    id: str
+    filename: str
+    length: int
+    data: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    initial_comment: str | None = None
+    completions: int = 0
 
 
 @dataclass
@@ -143,15 +160,21 @@ class FakeSlack:
         self.base_url: str | None = None
         self.users: dict[str, _User] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        # The App Home each user sees now (views.publish), keyed by user id.
+        self.homes: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._response_url_users: dict[str, str] = {}
         self._ts_counter = itertools.count(1)
         self._token_counter = itertools.count(1)
+        # Files by id, through files.getUploadURLExternal, the upload URL and files.completeUploadExternal.
+        self.files: dict[str, UploadedFile] = {}
+        self._file_counter = itertools.count(1)
         self.add_user(BOT_USER_ID, BOT_NAME, locale="en-US", is_bot=True)
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response_url/{token}", self._response_url, methods=["POST"]),
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
             ]
         )
 
@@ -236,6 +259,11 @@ class FakeSlack:
             if channel is None or _same_conversation(str(c.args.get("channel", "")), channel)
         ]
 
+    def files_to(self, user_id: str) -> list[UploadedFile]:
+        """Files shared into the user's DM (completed uploads), in the order they were shared."""
+        return [f for f in self.files.values()
+                if f.completions and f.channel is not None and _same_conversation(f.channel, user_id)]
+
     def messages_to(self, user_id: str) -> list[dict[str, Any]]:
         """Args of everything the user would see: DM posts, ephemerals and their response_url replies."""
         return [c.args for c in self.calls if not c.failed and self._seen_by(c, user_id)]
@@ -305,6 +333,30 @@ class FakeSlack:
         self._record(call, failed=False, status=200, response="ok")
         return PlainTextResponse("ok")
 
+    async def _upload(self, request: Request) -> Response:
+        """The upload URL: the file's bytes, raw or as a multipart form's ``file`` field."""
+        file_id = request.path_params["file_id"]
+        if self.base_url is None:
+            self.base_url = str(request.base_url).rstrip("/")
+        call = Call(_UPLOAD_URL, {"file_id": file_id}, dict(request.headers), path=request.url.path)
+        fault_response = await self._apply_fault(call, request)
+        if fault_response is not None:
+            return fault_response
+        upload = self.files.get(file_id)
+        if upload is None:
+            self._record(call, failed=True, status=404, response="not found")
+            return PlainTextResponse("Not found", status_code=404)
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            part = form.get("file") or form.get("filename")
+            data = await part.read() if hasattr(part, "read") else str(part or "").encode()
+        else:
+            data = await request.body()
+        upload.data = data
+        call.args["length"] = len(data)
+        self._record(call, failed=False, status=200, response=f"OK - {len(data)}")
+        return PlainTextResponse(f"OK - {len(data)}")
+
     async def _start_call(self, method: str, request: Request) -> Call:
         if self.base_url is None:
             self.base_url = str(request.base_url).rstrip("/")
@@ -370,7 +422,10 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
             "users.info": self._users_info,
+            "views.publish": self._views_publish,
         }.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -447,11 +502,79 @@ class FakeSlack:
         channel_id = dm_channel_id(users[0]) if len(users) == 1 else "G" + "".join(u[1:] for u in users)
         return {"ok": True, "channel": {"id": channel_id}}
 
+    def _files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        missing = [name for name in ("filename", "length") if not args.get(name)]
+        if missing:
+            return _invalid_arguments(missing)
+        try:
+            length = int(args["length"])
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "invalid_arguments"}
+        if length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_counter):09d}"
+        self.files[file_id] = UploadedFile(file_id, str(args["filename"]), length)
+        return {"ok": True, "upload_url": f"{self._require_base_url()}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if not files:
+            return _invalid_arguments(["files"])
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except json.JSONDecodeError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("id") for f in files):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = args.get("channel_id")
+        # As chat.update: a DM is named by its D... id; a user id is no channel.
+        if channel is not None and (not channel or str(channel).startswith(("U", "W"))):
+            return {"ok": False, "error": "channel_not_found"}
+        if args.get("thread_ts") and not channel:
+            return {"ok": False, "error": "invalid_arguments"}
+        uploads = []
+        for item in files:
+            upload = self.files.get(str(item["id"]))
+            # Only what was reserved and whose bytes arrived, all of them, can be completed.
+            if upload is None or upload.data is None or len(upload.data) != upload.length:
+                return {"ok": False, "error": "file_not_found"}
+            uploads.append((upload, item))
+        for upload, item in uploads:
+            upload.title = item.get("title") or upload.filename
+            upload.channel, upload.initial_comment = channel, args.get("initial_comment")
+            upload.completions += 1
+        return {"ok": True, "files": [{"id": u.id, "name": u.filename, "title": u.title, "size": u.length}
+                                      for u, _ in uploads]}
+
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack(include_locale=_truthy(args.get("include_locale")))}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The App Home tab: a `home` view of at most 100 blocks; `hash` guards against races."""
+        user_id, view = str(args.get("user_id") or ""), args.get("view")
+        missing = [name for name, value in (("user_id", user_id), ("view", view)) if not value]
+        if missing:
+            return _invalid_arguments(missing)
+        if user_id not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks")
+        if (not isinstance(blocks, list) or len(blocks) > _MAX_HOME_BLOCKS
+                or not all(isinstance(b, dict) and b.get("type") for b in blocks)):
+            return {"ok": False, "error": "invalid_blocks"}
+        previous = self.homes.get(user_id)
+        if args.get("hash") and (previous is None or args["hash"] != previous["hash"]):
+            return {"ok": False, "error": "hash_conflict"}
+        published = {**view, "id": previous["id"] if previous else f"V{user_id}", "team_id": TEAM_ID,
+                     "app_id": APP_ID, "bot_id": BOT_ID, "state": {"values": {}},
+                     "hash": f"{1700000000 + next(self._ts_counter)}.{next(self._token_counter)}"}
+        self.homes[user_id] = published
+        return {"ok": True, "view": published}
 
     def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {

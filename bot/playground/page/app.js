@@ -29,6 +29,12 @@ function renderBlock(block, messageId, where) {
     case "paragraph": return el("p", "", botText(block.text));
     case "context": return el("p", "context", botText(block.text));
     case "divider": return el("hr");
+    case "link": {
+      const a = el("a", "file-link", escapeHtml(block.label));
+      a.href = block.url;
+      a.rel = "noopener";
+      return el("p").appendChild(a).parentNode;
+    }
     case "quote": {
       const box = el("div");
       box.append(el("div", "label", escapeHtml(block.label)), el("blockquote", "", escapeHtml(block.text)));

@@ -1,0 +1,119 @@
+"""A neutral message as a document a person keeps: Markdown and PDF.
+
+The copy of a contract is built once, as a neutral `Message`, by the code that
+decides what its reader may see (`peer_copy.copy`, the e-learning copy); here
+it only changes form. A person's own words (`Quote`, `Columns`) are escaped in
+Markdown and written as plain text in the PDF, so they never become markup,
+links or live mentions. The PDF embeds DejaVu Sans (bot/assets/fonts), which
+has every Danish letter.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fpdf import FPDF
+
+from bot.core.messages import Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.text import neutralise_broadcasts
+
+FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+# ---- Markdown -------------------------------------------------------------------
+def _md_escape(text: str) -> str:
+    """A person's words as literal Markdown text."""
+    return _MD_SPECIAL.sub(r"\\\1", neutralise_broadcasts(text))
+
+
+def _md_bot(text: str) -> str:
+    """The bot's own text: its `*bold*` is Markdown's `**bold**`; nothing else is markup."""
+    pieces = _BOLD.split(neutralise_broadcasts(text))
+    return "".join(f"**{_md_escape(p)}**" if i % 2 else _md_escape(p) for i, p in enumerate(pieces))
+
+
+def _md_quoted(text: str) -> list[str]:
+    return [f"> {_md_escape(line)}" if line.strip() else ">" for line in text.split("\n")]
+
+
+def markdown(message: Message) -> str:
+    lines: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, Heading):
+            lines += [f"# {_md_escape(block.text)}", ""]
+        elif isinstance(block, Paragraph):
+            lines += [_md_bot(line) + "  " for line in block.text.split("\n")] + [""]
+        elif isinstance(block, Context):
+            lines += [f"_{_md_bot(block.text)}_", ""]
+        elif isinstance(block, Quote):
+            lines += [f"**{_md_escape(block.label)}**", "", *_md_quoted(block.text), ""]
+        elif isinstance(block, Columns):
+            lines += [f"### {_md_escape(block.title)}", ""]
+            for column in block.columns:
+                lines += [f"**{_md_escape(column.label)}**", "", *_md_quoted(column.text), ""]
+        elif isinstance(block, Divider):
+            lines += ["---", ""]
+        # Buttons and links act in the chat; a document has none.
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ---- PDF ------------------------------------------------------------------------
+class _Pdf(FPDF):
+    def __init__(self, footer: str) -> None:
+        super().__init__(format="A4")
+        self.footer_text = footer
+        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_auto_page_break(True, margin=18)
+        self.set_margins(18, 18, 18)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("DejaVu", size=8)
+        self.set_text_color(110)
+        self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+        self.set_text_color(0)
+
+    def write_text(self, text: str, *, size: float = 11, bold: bool = False, indent: float = 0,
+                   gray: bool = False, after: float = 1.5) -> None:
+        self.set_font("DejaVu", "B" if bold else "", size)
+        if gray:
+            self.set_text_color(90)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(self.epw - indent, size * 0.5, neutralise_broadcasts(text) or " ",
+                        new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0)
+        self.ln(after)
+
+
+def pdf(message: Message, *, title: str, footer: str, language: str) -> bytes:
+    doc = _Pdf(footer)
+    doc.set_title(title)
+    doc.set_creator("Læringsbot")
+    doc.set_lang(language)
+    doc.add_page()
+    for block in message.blocks:
+        if isinstance(block, Heading):
+            doc.write_text(block.text, size=16, bold=True, after=3)
+        elif isinstance(block, Paragraph):
+            whole = _BOLD.fullmatch(block.text.strip())
+            doc.write_text(whole.group(1) if whole else _BOLD.sub(r"\1", block.text), bold=bool(whole), size=12 if whole else 11)
+        elif isinstance(block, Context):
+            doc.write_text(_BOLD.sub(r"\1", block.text), size=9, gray=True)
+        elif isinstance(block, Quote):
+            doc.write_text(block.label, size=10, bold=True, after=0.5)
+            doc.write_text(block.text, indent=5, after=2.5)
+        elif isinstance(block, Columns):
+            doc.write_text(block.title, size=11, bold=True, after=1)
+            for column in block.columns:
+                doc.write_text(column.label, size=10, bold=True, indent=5, after=0.5)
+                doc.write_text(column.text, indent=10, after=2)
+            doc.ln(1)
+        elif isinstance(block, Divider):
+            doc.ln(1)
+            doc.line(doc.l_margin, doc.get_y(), doc.w - doc.r_margin, doc.get_y())
+            doc.ln(3)
+    return bytes(doc.output())

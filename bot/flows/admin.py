@@ -1,0 +1,96 @@
+"""`/laering admin status`: how many contracts there are, per flow and status, for administrators.
+
+Administrators are named by platform user id in `ADMIN_USER_IDS`. They get
+counts and a CSV file of the contracts (id, flow, parties, dates, status),
+never what anyone answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.core.events import CommandIn
+from bot.core.messages import Context as Small, Heading, Message, Paragraph
+from bot.flows.context import Context
+from bot.flows.elearning import paragraph
+from bot.storage.models import Contract, Party, Person
+
+CSV_COLUMNS = ["id", "flow", "title", "status", "version", "parties", "created_at", "updated_at",
+               "followup_at", "closed_at"]
+
+
+def is_admin(ctx: Context, person: Person) -> bool:
+    return person.external_id in ctx.settings.admins
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet never runs as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+class AdminFlow:
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+        if not is_admin(ctx, person):
+            ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "admin.not_admin")))
+            return
+        verb = words[0].casefold() if words else ""
+        if verb not in ctx.texts.catalog.words("admin.commands.status"):
+            ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "admin.usage")))
+            return
+        ctx.respond(person, cmd.response_url, await self.counts(ctx, person))
+        ctx.send_file(person, ctx.t(person, "admin.csv_name", date=ctx.now.date().isoformat()),
+                      await self.contracts_csv(ctx), "text/csv; charset=utf-8", title=ctx.t(person, "admin.csv_title"))
+        ctx.audit("admin.status", person)
+
+    async def counts(self, ctx: Context, viewer: Person) -> Message:
+        rows = (await ctx.db.exec(select(Contract.flow, Contract.status, func.count())
+                                  .group_by(col(Contract.flow), col(Contract.status))
+                                  .order_by(col(Contract.flow), col(Contract.status)))).all()
+        per_flow: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for flow, status, count in rows:
+            per_flow[flow].append((status, count))
+        title = ctx.t(viewer, "admin.title")
+        blocks: list = [Heading(text=title)]
+        for flow, statuses in per_flow.items():
+            name = ctx.t(viewer, f"admin.flows.{flow}") if ctx.texts.catalog.has(
+                ctx.language(viewer), f"admin.flows.{flow}") else flow
+            counts = ", ".join(ctx.t(viewer, "admin.count", status=self._status(ctx, viewer, flow, status), count=n)
+                               for status, n in statuses)
+            blocks.append(Paragraph(text=ctx.t(viewer, "admin.flow_line", flow=name,
+                                               total=sum(n for _, n in statuses), counts=counts)))
+        if not per_flow:
+            blocks.append(Paragraph(text=ctx.t(viewer, "admin.none")))
+        blocks.append(Small(text=ctx.t(viewer, "admin.total", count=sum(n for *_, n in rows),
+                                       date=ctx.day(viewer, ctx.now))))
+        return Message(text=title, blocks=blocks)
+
+    def _status(self, ctx: Context, viewer: Person, flow: str, status: str) -> str:
+        key = f"{flow}.status.{status}"
+        return ctx.t(viewer, key) if ctx.texts.catalog.has(ctx.language(viewer), key) else status
+
+    async def contracts_csv(self, ctx: Context) -> bytes:
+        parties: dict[int, list[str]] = defaultdict(list)
+        for party, person in (await ctx.db.exec(
+                select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
+                .order_by(col(Party.contract_id), col(Party.id)))).all():
+            parties[party.contract_id].append(f"{party.role}: {person.display_name} ({person.external_id})")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for c in (await ctx.db.exec(select(Contract).order_by(col(Contract.id)))).all():
+            assert c.id is not None
+            writer.writerow([c.id, c.flow, _cell(c.title), c.status, c.version, _cell("; ".join(parties[c.id])),
+                             _iso(c.created_at), _iso(c.updated_at), _iso(c.followup_at), _iso(c.closed_at)])
+        # With a byte-order mark, spreadsheet programs read æ, ø and å right.
+        return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,412 @@
+"""Læringskontrakt i klinisk praksis (PRODUCT.md §2.2): a supervisor and a trainee, 15 minutes.
+
+    scope: both choose the period and the competencies (one message each, both press;
+           "Vi er enige" from both fixes the choice)
+      ▼
+    subgoals: the trainee writes the sub-goals ──sent──▶ subgoals_add: the supervisor
+              sees them, adds or not (pressed before the trainee sent: refused)
+      ▼
+    learning: the trainee writes where and how ──sent──▶ learning_add: the supervisor adds or not
+      ▼
+    agreement: the supervisor writes who gives feedback, when, and the summative evaluation
+      ▼
+    agreement_review: the trainee agrees ──▶ active (both get the contract; reminders the
+                      working day before the feedback and the evaluation) ──evaluation done──▶ closed
+                      └─ asks for a change (a comment) ──▶ agreement
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from bot.core.dates import parse_date
+from bot.core.events import ActionIn
+from bot.core.messages import Button, Buttons, Message, Paragraph, Quote
+from bot.flows import clinical_copy as cc, clinical_reminders as reminders
+from bot.flows.clinical_copy import FLOW, LIVE, SUPERVISOR, TRAINEE
+from bot.flows.clinical_scope import ScopeSteps
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.flows.elearning import paragraph
+from bot.storage.models import (
+    Answer, Approval, ClinicalScope, Contract, DialogSession, Party, Person, Submission,
+)
+
+# Whose turn it is in each status (the other party waits).
+TURN = {"subgoals": TRAINEE, "subgoals_add": SUPERVISOR, "learning": TRAINEE, "learning_add": SUPERVISOR,
+        "agreement": SUPERVISOR, "agreement_review": TRAINEE}
+
+
+def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
+    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
+
+
+class ClinicalFlow(ScopeSteps):
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+        conversations.flows[FLOW] = self
+
+    # ---- what sessions show -------------------------------------------
+    async def _contract(self, ctx: Context, session: DialogSession) -> Contract | None:
+        return await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
+
+    async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
+        contract = await self._contract(ctx, session)
+        viewer = await ctx.person(session.person_id)
+        if contract is None:
+            return {"trainee": "", "supervisor": "", "competencies": "", "period": ""}
+        who = await cc.parties(ctx, contract)
+        scope = await cc.scope_of(ctx, contract)
+        return {"trainee": who[TRAINEE].display_name, "supervisor": who[SUPERVISOR].display_name,
+                "competencies": "; ".join(cc.competency_names(ctx, viewer, scope)),
+                "period": cc.period_text(ctx, viewer, scope)}
+
+    async def title(self, ctx: Context, session: DialogSession) -> str:
+        viewer = await ctx.person(session.person_id)
+        contract = await self._contract(ctx, session)
+        return cc.title(ctx, viewer, await cc.parties(ctx, contract)) if contract else ""
+
+    # ---- start --------------------------------------------------------
+    async def start(self, ctx: Context, supervisor: Person, trainee: Person, response_url: str | None) -> None:
+        plans = ctx.texts.plans
+        plan_id = next(iter(plans)) if len(plans) == 1 else await self._earlier_plan(ctx, trainee)
+        contract = Contract(flow=FLOW, title=trainee.display_name[:300], status="scope", starter_id=supervisor.id,
+                            created_at=ctx.now, updated_at=ctx.now)
+        ctx.db.add(contract)
+        await ctx.db.flush()
+        ctx.db.add(Party(contract_id=contract.id, person_id=supervisor.id, role=SUPERVISOR))
+        ctx.db.add(Party(contract_id=contract.id, person_id=trainee.id, role=TRAINEE))
+        scope = ClinicalScope(contract_id=contract.id, plan_id=plan_id)
+        ctx.db.add(scope)
+        await ctx.db.flush()
+        ctx.audit("contract.created", supervisor, contract.id, flow=FLOW, trainee=trainee.id)
+        ctx.respond(supervisor, response_url, paragraph(ctx.t(supervisor, "clinical.started",
+                                                              name=trainee.display_name)))
+        who = {SUPERVISOR: supervisor, TRAINEE: trainee}
+        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.intro_supervisor", name=trainee.display_name)))
+        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.intro_trainee", name=supervisor.display_name)))
+        for person in who.values():
+            ctx.post(person, cc.scope_message(ctx, person, contract, scope, who),
+                     ref=f"clinical:{contract.id}:scope:{person.id}")
+
+    # ---- buttons ------------------------------------------------------
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.split(":", 1)[1]
+        first, _, second = action.value.partition(":")
+        contract = await ctx.db.get(Contract, int(first)) if first.isdigit() else None
+
+        def refuse(key: str, **values: object) -> None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+
+        if contract is None or contract.flow != FLOW:
+            return refuse("dialog.stale_button")
+        who = await cc.parties(ctx, contract)
+        role = next((r for r, p in who.items() if p.id == person.id), None)
+        if role is None:
+            return refuse("clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
+                          trainee=who[TRAINEE].display_name)
+        status = ctx.t(person, f"clinical.status.{contract.status}")
+        if step in ("plan", "period", "competency", "write_competency", "agree"):
+            if contract.status != "scope":
+                return refuse("clinical.scope.already_chosen", status=status)
+            revision, _, choice = second.partition(":")
+            await self._choose(ctx, contract, who, person, step, revision, choice, refuse)
+        elif step in ("add", "no_add"):
+            phase = second if second in ("subgoals", "learning") else ""
+            if role != SUPERVISOR:
+                return refuse("clinical.only_supervisor", name=who[SUPERVISOR].display_name)
+            if contract.status == phase:
+                return refuse(f"clinical.not_yet.{phase}", name=who[TRAINEE].display_name)
+            if contract.status != f"{phase}_add":
+                return refuse("clinical.already_done", status=status)
+            await ctx.close_buttons(ctx.t(person, f"clinical.review.{step}_note"),
+                                    ref=f"clinical:{contract.id}:review:{phase}")
+            if step == "add":
+                if not await self._open_session(ctx, person, contract, f"{phase}_add"):
+                    await self.conversations.open(ctx, person, flow=FLOW, phase=f"{phase}_add", role=SUPERVISOR,
+                                                  contract_ids=[contract.id])
+            else:
+                ctx.audit("answers.no_additions", person, contract.id, phase=phase)
+                await self._next_after_add(ctx, contract, who, phase, None)
+        elif step in ("agree_terms", "change_terms", "evaluated"):
+            expected_role = SUPERVISOR if step == "evaluated" else TRAINEE
+            if role != expected_role:
+                key = "clinical.only_supervisor" if step == "evaluated" else "clinical.only_trainee"
+                return refuse(key, name=who[expected_role].display_name)
+            if step == "evaluated":
+                if contract.status != "active":
+                    return refuse("clinical.already_done", status=status)
+                await self._evaluated(ctx, contract, who, person)
+                return
+            if contract.status != "agreement_review" or second != str(contract.round):
+                return refuse("clinical.already_done", status=status)
+            if step == "agree_terms":
+                await self._activate(ctx, contract, who, person)
+            else:
+                await ctx.close_buttons(ctx.t(person, "clinical.terms.change_note"),
+                                        ref=f"clinical:{contract.id}:terms:{contract.round}")
+                if not await self._open_session(ctx, person, contract, "agreement_comment"):
+                    await self.conversations.open(ctx, person, flow=FLOW, phase="agreement_comment", role=TRAINEE,
+                                                  contract_ids=[contract.id])
+        else:
+            refuse("dialog.stale_button")
+
+    def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person,
+                      phase: str) -> None:
+        """The supervisor waits while the trainee writes; the button says what comes, and refuses until then."""
+        text = ctx.t(supervisor, f"clinical.waiting.{phase}", name=trainee.display_name)
+        ctx.post(supervisor, with_buttons(
+            text, Button(label=ctx.t(supervisor, f"clinical.review.add_{phase}"), action="clinical:add",
+                         value=f"{contract.id}:{phase}"),
+            blocks=[cc.progress(ctx, supervisor, phase), Paragraph(text=text)]),
+            ref=f"clinical:{contract.id}:waiting:{phase}")
+
+    async def _open_session(self, ctx: Context, person: Person, contract: Contract, phase: str) -> DialogSession | None:
+        found = await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase=phase)
+        return found[0] if found else None
+
+    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list,
+                    answers: dict[str, str | None] | None = None) -> None:
+        if await self._open_session(ctx, person, contract, phase):
+            return
+        text = next((b.text for b in blocks if isinstance(b, Paragraph)), "")
+        await self.conversations.open(ctx, person, flow=FLOW, phase=phase, role=TURN.get(phase, TRAINEE),
+                                      contract_ids=[contract.id], intro=Message(text=text, blocks=blocks),
+                                      answers=answers)
+
+    # ---- sessions end -------------------------------------------------
+    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
+                      answers: dict[str, str | None]) -> None:
+        contract = await self._contract(ctx, session)
+        phase = session.phase
+        expected = {"competency": "scope", "dates": "scope", "agreement_comment": "agreement_review"}.get(phase, phase)
+        if contract is None or contract.status != expected:
+            ctx.post(person, paragraph(ctx.t(person, "clinical.too_late")))
+            return
+        who = await cc.parties(ctx, contract)
+        supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
+        if phase in ("competency", "dates"):
+            await self._scope_input_sent(ctx, contract, person, phase, answers)
+            return
+        if phase == "agreement_comment":
+            await self._change_requested(ctx, contract, who, answers["comment"] or "")
+            return
+        await self._store(ctx, contract, person, session.role, phase, answers)
+        if phase in ("subgoals", "learning"):
+            contract.status, contract.updated_at = f"{phase}_add", ctx.now
+            ctx.db.add(contract)
+            ctx.post(trainee, paragraph(ctx.t(trainee, f"clinical.sent.{phase}", name=supervisor.display_name)))
+            await ctx.close_buttons(ctx.t(supervisor, "clinical.review.ready_note"),
+                                    ref=f"clinical:{contract.id}:waiting:{phase}")
+            intro = ctx.t(supervisor, f"clinical.review.{phase}", name=trainee.display_name)
+            ctx.post(supervisor, with_buttons(
+                intro,
+                Button(label=ctx.t(supervisor, f"clinical.review.add_{phase}"), action="clinical:add",
+                       value=f"{contract.id}:{phase}", style="primary"),
+                Button(label=ctx.t(supervisor, "clinical.review.no_add"), action="clinical:no_add",
+                       value=f"{contract.id}:{phase}"),
+                blocks=[cc.progress(ctx, supervisor, f"{phase}_add"), Paragraph(text=intro),
+                        *cc.answer_blocks(ctx, supervisor, answers, (phase,))]),
+                ref=f"clinical:{contract.id}:review:{phase}")
+        elif phase in ("subgoals_add", "learning_add"):
+            await self._next_after_add(ctx, contract, who, phase.removesuffix("_add"), answers[phase])
+        elif phase == "agreement":
+            await self._ask_to_agree(ctx, contract, who)
+
+    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
+                     answers: dict[str, str | None]) -> None:
+        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
+            Answer.contract_id == contract.id, Answer.phase == phase, Answer.version == contract.version))).all()}
+        for key, text in answers.items():
+            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
+                                             phase=phase, question_key=key, version=contract.version)
+            row.text, row.answered_at = text, ctx.now
+            ctx.db.add(row)
+        if (await ctx.db.exec(select(Submission.id).where(Submission.contract_id == contract.id,
+                                                          Submission.role == role,
+                                                          Submission.phase == phase))).first() is None:
+            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
+                                  submitted_at=ctx.now))
+        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role)
+        await ctx.db.flush()
+
+    async def _next_after_add(self, ctx: Context, contract: Contract, who: dict[str, Person], phase: str,
+                              added: str | None) -> None:
+        supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
+        shown = [Quote(label=ctx.t(trainee, "clinical.added_label", name=supervisor.display_name), text=added)] \
+            if added else []
+        told = ctx.t(trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}",
+                     name=supervisor.display_name)
+        if phase == "subgoals":
+            contract.status, contract.updated_at = "learning", ctx.now
+            ctx.db.add(contract)
+            await self._open(ctx, trainee, contract, "learning", blocks=[
+                cc.progress(ctx, trainee, "learning"), Paragraph(text=told), *shown,
+                Paragraph(text=ctx.t(trainee, "clinical.intro_learning"))])
+            self._post_waiting(ctx, contract, supervisor, trainee, "learning")
+            return
+        contract.status, contract.updated_at = "agreement", ctx.now
+        ctx.db.add(contract)
+        ctx.post(trainee, Message(text=told, blocks=[Paragraph(text=told), *shown, Paragraph(
+            text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor.display_name))]))
+        await self._open(ctx, supervisor, contract, "agreement", blocks=[
+            cc.progress(ctx, supervisor, "agreement"),
+            Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee.display_name))])
+
+    # ---- the agreement on feedback and evaluation ----------------------
+    async def _ask_to_agree(self, ctx: Context, contract: Contract, who: dict[str, Person]) -> None:
+        supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
+        contract.status, contract.round, contract.updated_at = "agreement_review", contract.round + 1, ctx.now
+        ctx.db.add(contract)
+        given = await cc.answers(ctx, contract)
+        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.terms.sent", name=trainee.display_name)))
+        intro = ctx.t(trainee, "clinical.terms.ask", name=supervisor.display_name)
+        value = f"{contract.id}:{contract.round}"
+        ctx.post(trainee, with_buttons(
+            intro,
+            Button(label=ctx.t(trainee, "clinical.terms.agree"), action="clinical:agree_terms", value=value,
+                   style="primary"),
+            Button(label=ctx.t(trainee, "clinical.terms.change"), action="clinical:change_terms", value=value),
+            blocks=[cc.progress(ctx, trainee, "agreement_review"), Paragraph(text=intro),
+                    *cc.answer_blocks(ctx, trainee, given, cc.AGREEMENT)]),
+            ref=f"clinical:{contract.id}:terms:{contract.round}")
+
+    async def _change_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
+                                comment: str) -> None:
+        supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=trainee.id, decision="changes_requested", comment=comment,
+                            decided_at=ctx.now))
+        ctx.audit("contract.changes_requested", trainee, contract.id)
+        contract.status, contract.updated_at = "agreement", ctx.now
+        ctx.db.add(contract)
+        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.terms.change_sent", name=supervisor.display_name)))
+        given = await cc.answers(ctx, contract)
+        text = ctx.t(supervisor, "clinical.terms.change_asked", name=trainee.display_name)
+        await self._open(ctx, supervisor, contract, "agreement", answers={k: given.get(k) for k in cc.AGREEMENT},
+                         blocks=[cc.progress(ctx, supervisor, "agreement"), Paragraph(text=text),
+                                 Quote(label=trainee.display_name, text=comment)])
+
+    async def _activate(self, ctx: Context, contract: Contract, who: dict[str, Person], trainee: Person) -> None:
+        await ctx.close_buttons(ctx.t(trainee, "clinical.terms.agreed_note", date=ctx.day(trainee, ctx.now)),
+                                ref=f"clinical:{contract.id}:terms:{contract.round}")
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=trainee.id, decision="approved", decided_at=ctx.now))
+        ctx.audit("contract.approved", trainee, contract.id)
+        contract.status, contract.updated_at = "active", ctx.now
+        ctx.db.add(contract)
+        scope = await cc.scope_of(ctx, contract)
+        given = await cc.answers(ctx, contract)
+        scope.feedback_on = parse_date(given.get("feedback_when") or "")
+        scope.evaluation_on = parse_date(given.get("evaluation_when") or "")
+        ctx.db.add(scope)
+        reminders.schedule(ctx, contract, who, scope)
+        minutes = max(1, round((ctx.now - contract.created_at).total_seconds() / 60))
+        for person in who.values():
+            message = await cc.copy(ctx, person, contract)
+            intro = ctx.t(person, "clinical.final", minutes=minutes)
+            message.blocks.insert(1, Paragraph(text=intro))
+            message.text = intro
+            ctx.post(person, message, dedupe=f"clinical:{contract.id}:final:{person.id}:{contract.round}")
+
+    async def _evaluated(self, ctx: Context, contract: Contract, who: dict[str, Person], supervisor: Person) -> None:
+        contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("contract.evaluated", supervisor, contract.id)
+        await ctx.close_buttons(ctx.t(supervisor, "clinical.evaluated_note", date=ctx.day(supervisor, ctx.now)),
+                                ref=f"clinical:{contract.id}:evaluated")
+        for person in who.values():
+            ctx.post(person, paragraph(ctx.t(person, "clinical.evaluated", trainee=who[TRAINEE].display_name,
+                                             supervisor=who[SUPERVISOR].display_name)))
+
+    # ---- cancelled ----------------------------------------------------
+    async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
+        contract = await self._contract(ctx, session)
+        if contract is None or contract.status not in LIVE:
+            return
+        if session.phase in ("competency", "dates"):
+            ctx.post(person, paragraph(ctx.t(person, "clinical.scope.input_dropped")))
+            return
+        who = await cc.parties(ctx, contract)
+        if session.phase == "agreement_comment":
+            await self._ask_to_agree(ctx, contract, who)
+            return
+        contract.status, contract.updated_at = "cancelled", ctx.now
+        ctx.db.add(contract)
+        ctx.audit("contract.cancelled", person, contract.id)
+        for other in who.values():
+            if other.id == person.id:
+                continue
+            ctx.post(other, paragraph(ctx.t(other, "clinical.cancelled_other", name=person.display_name)))
+            for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
+                await self.conversations.end(ctx, open_)
+        ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
+
+    # ---- words in the DM while the other party has the turn --------------
+    async def on_idle_message(self, ctx: Context, person: Person) -> bool:
+        """A message with no question pending: if the other party has the turn, say so (and why)."""
+        result = await ctx.db.exec(
+            select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))
+            .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(LIVE))
+            .order_by(col(Contract.id).desc()))
+        for contract, role in result.all():
+            if contract.status == "scope":
+                ctx.post(person, paragraph(ctx.t(person, "clinical.wait.scope")))
+                return True
+            if TURN[contract.status] != role:
+                other = (await cc.parties(ctx, contract))[TURN[contract.status]]
+                ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}",
+                                                 name=other.display_name)))
+                return True
+        return False
+
+    # ---- commands -----------------------------------------------------
+    async def show(self, ctx: Context, person: Person, number: str, response_url: str | None) -> None:
+        """`/laering klinisk 12`: the contract, for its parties."""
+        contract = await ctx.db.get(Contract, int(number)) if number.isdigit() else None
+        parties = await cc.parties(ctx, contract) if contract is not None and contract.flow == FLOW else {}
+        if person.id not in {p.id for p in parties.values()}:
+            ctx.respond(person, response_url, paragraph(ctx.t(person, "clinical.not_yours")))
+            return
+        assert contract is not None
+        ctx.respond(person, response_url, await cc.copy(ctx, person, contract))
+
+    async def show_folder(self, ctx: Context, viewer: Person, trainee: Person | None,
+                          response_url: str | None) -> None:
+        """`/laering mappe [@trainee]`: for the trainee and the trainee's supervisors only."""
+        target = trainee or viewer
+        if trainee is None and not await self._contracts_as(ctx, viewer, TRAINEE):
+            supervised = await ctx.db.exec(
+                select(Person).join(Party, col(Party.person_id) == col(Person.id))
+                .where(Party.role == TRAINEE, col(Party.contract_id).in_(await self._contracts_as(ctx, viewer, SUPERVISOR)))
+                .order_by(col(Person.display_name)))
+            names = list(dict.fromkeys(p.display_name for p in supervised.all()))
+            if names:
+                ctx.respond(viewer, response_url, paragraph(ctx.t(viewer, "clinical.folder.choose_trainee",
+                                                                  names=", ".join(names))))
+                return
+        if target.id != viewer.id:
+            allowed = (await ctx.db.exec(
+                select(Party.id).join(Contract, col(Contract.id) == col(Party.contract_id))
+                .where(Party.person_id == viewer.id, Party.role == SUPERVISOR, Contract.flow == FLOW,
+                       col(Party.contract_id).in_(select(Party.contract_id).where(
+                           Party.person_id == target.id, Party.role == TRAINEE))))).first()
+            if allowed is None:
+                ctx.respond(viewer, response_url, paragraph(ctx.t(viewer, "clinical.folder.not_allowed",
+                                                                  name=target.display_name)))
+                return
+        ctx.respond(viewer, response_url, await cc.folder(ctx, viewer, target))
+
+    async def _contracts_as(self, ctx: Context, person: Person, role: str) -> list[int]:
+        result = await ctx.db.exec(select(Party.contract_id).join(Contract, col(Contract.id) == col(Party.contract_id))
+                                   .where(Party.person_id == person.id, Party.role == role, Contract.flow == FLOW))
+        return list(result.all())
+
+    # ---- the clock ----------------------------------------------------
+    async def next_due(self, ctx: Context) -> datetime | None:
+        return await reminders.next_due(ctx)
+
+    async def due(self, ctx: Context) -> None:
+        await reminders.due(ctx)

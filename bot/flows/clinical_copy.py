@@ -1,0 +1,240 @@
+"""Læringskontrakt i klinisk praksis: reading a contract and showing it.
+
+The choice of period and competencies (one message each party sees and both
+press), each party's copy, and the folder of a trainee's education are built
+here from the viewer. The sub-goals and the where-and-how are the trainee's
+until sent: what sits in the trainee's unsent session is in no view.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.core.i18n import format_day
+from bot.core.messages import Button, Buttons, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.plans import Plan
+from bot.flows.context import Context
+from bot.storage.models import Answer, ClinicalScope, Contract, OutboxMessage, Party, Person
+
+FLOW = "clinical"
+SUPERVISOR, TRAINEE = "supervisor", "trainee"
+PERIODS = ("week", "month", "half_year", "dates")
+# Contract status -> the step of the four the seed names (1 choose, 2 sub-goals, 3 where/how, 4 feedback).
+STEPS = {"scope": 1, "subgoals": 2, "subgoals_add": 2, "learning": 3, "learning_add": 3,
+         "agreement": 4, "agreement_review": 4}
+STEP_COUNT = 4
+LIVE = tuple(STEPS)
+# The answers of a contract, in the order the copy shows them: (phase, key, role).
+SECTIONS = (("subgoals", ("subgoals", "subgoals_add")), ("learning", ("learning", "learning_add")))
+AGREEMENT = ("feedback_who", "feedback_when", "evaluation_when")
+
+
+# ---- reading ------------------------------------------------------------------
+async def parties(ctx: Context, contract: Contract) -> dict[str, Person]:
+    result = await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
+                               .where(Party.contract_id == contract.id))
+    return {party.role: person for party, person in result.all()}
+
+
+async def scope_of(ctx: Context, contract: Contract) -> ClinicalScope:
+    found = (await ctx.db.exec(select(ClinicalScope).where(ClinicalScope.contract_id == contract.id))).first()
+    assert found is not None, contract.id
+    return found
+
+
+async def answers(ctx: Context, contract: Contract) -> dict[str, str | None]:
+    """Every answer of the contract by question key (each key is one role's)."""
+    result = await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id,
+                                                    Answer.version == contract.version))
+    return {a.question_key: a.text for a in result.all()}
+
+
+def plan_of(ctx: Context, scope: ClinicalScope) -> Plan | None:
+    return ctx.texts.plans.get(scope.plan_id) if scope.plan_id else None
+
+
+def competency_names(ctx: Context, viewer: Person, scope: ClinicalScope) -> list[str]:
+    plan, lang = plan_of(ctx, scope), ctx.language(viewer)
+    out = []
+    for chosen in scope.competencies:
+        found = plan.competency(chosen["id"]) if plan and "id" in chosen else None
+        out.append(found.name(lang) if found else chosen.get("text") or chosen.get("name") or "")
+    return out
+
+
+def local_day(ctx: Context, viewer: Person, day: date) -> str:
+    return format_day(datetime.combine(day, time(12), ZoneInfo(ctx.tz(viewer))), ctx.language(viewer), ctx.tz(viewer))
+
+
+def period_text(ctx: Context, viewer: Person, scope: ClinicalScope) -> str:
+    if scope.period is None or scope.starts_on is None or scope.ends_on is None:
+        return ctx.t(viewer, "clinical.period.none")
+    return ctx.t(viewer, "clinical.period.range", kind=ctx.t(viewer, f"clinical.period_kind.{scope.period}"),
+                 starts=local_day(ctx, viewer, scope.starts_on), ends=local_day(ctx, viewer, scope.ends_on))
+
+
+def title(ctx: Context, viewer: Person, who: dict[str, Person]) -> str:
+    return ctx.t(viewer, "clinical.title", trainee=who[TRAINEE].display_name)
+
+
+def progress(ctx: Context, viewer: Person, status: str) -> Small:
+    step = STEPS.get(status, STEP_COUNT)
+    return Small(text=ctx.t(viewer, "clinical.progress", step=step, total=STEP_COUNT,
+                            name=ctx.t(viewer, f"clinical.steps.{step}")))
+
+
+def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> list:
+    """The chosen competencies: a plan's with its description, free text as the person wrote it."""
+    plan, lang = plan_of(ctx, scope), ctx.language(viewer)
+    blocks: list = []
+    for chosen in scope.competencies:
+        found = plan.competency(chosen["id"]) if plan and "id" in chosen else None
+        if found is not None:
+            blocks.append(Quote(label=found.name(lang), text=found.description(lang) if found.description else "–"))
+        else:
+            blocks.append(Quote(label=ctx.t(viewer, "clinical.free_competency"),
+                                text=chosen.get("text") or chosen.get("name") or ""))
+    return blocks or [Small(text=ctx.t(viewer, "clinical.no_competencies"))]
+
+
+# ---- the choice of period and competencies ------------------------------------------------
+def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: ClinicalScope,
+                  who: dict[str, Person], *, note: str | None = None) -> Message:
+    """What both parties see while they choose; with `note` (the choice is made) no buttons."""
+    plans = ctx.texts.plans
+    plan = plan_of(ctx, scope)
+    lang = ctx.language(viewer)
+    cid = f"{contract.id}:{scope.revision}"
+    heading = title(ctx, viewer, who)
+    if plan is not None:
+        intro = ctx.t(viewer, "clinical.scope.intro_plan", plan=plan.name(lang))
+    elif plans:
+        intro = ctx.t(viewer, "clinical.scope.intro_choose_plan")
+    else:
+        intro = ctx.t(viewer, "clinical.scope.intro_free")
+    blocks: list = [Heading(text=heading), progress(ctx, viewer, "scope"), Paragraph(text=intro),
+                    Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
+                    Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
+                    *competency_blocks(ctx, viewer, scope)]
+    agreed = [p.display_name for p in who.values() if p.id in scope.agreed_by]
+    if agreed:
+        blocks.append(Small(text=ctx.t(viewer, "clinical.scope.agreed_by", names=", ".join(agreed))))
+    if note is not None:
+        blocks.append(Small(text=note))
+        return Message(text=heading, blocks=blocks)
+    if plan is None and len(plans) > 1:
+        blocks.append(Buttons(buttons=[Button(label=p.name(lang), action="clinical:plan", value=f"{cid}:{p.id}")
+                                       for p in plans.values()]))
+        return Message(text=intro, blocks=blocks)
+    blocks.append(Buttons(buttons=[
+        Button(label=("✓ " if scope.period == p else "") + ctx.t(viewer, f"clinical.period.{p}"),
+               action="clinical:period", value=f"{cid}:{p}") for p in PERIODS]))
+    chosen_ids = {c.get("id") for c in scope.competencies}
+    if plan is not None:
+        buttons = [Button(label=("✓ " if c.id in chosen_ids else "") + c.name(lang), action="clinical:competency",
+                          value=f"{cid}:{c.id}") for c in plan.competencies]
+    else:
+        buttons = [Button(label=f"✓ {c.get('text', '')}"[:75], action="clinical:competency", value=f"{cid}:#{i}")
+                   for i, c in enumerate(scope.competencies)]
+        buttons.append(Button(label=ctx.t(viewer, "clinical.scope.write_competency"),
+                              action="clinical:write_competency", value=cid))
+    blocks.append(Buttons(buttons=buttons))
+    blocks.append(Buttons(buttons=[Button(label=ctx.t(viewer, "clinical.scope.agree"), action="clinical:agree",
+                                          value=cid, style="primary")]))
+    return Message(text=intro, blocks=blocks)
+
+
+async def replace(ctx: Context, ref: str, message: Message) -> None:
+    """Show a new body in the place of a posted message (both parties' choice messages)."""
+    original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
+    if original is None:
+        return
+    original.payload = message.model_dump()
+    ctx.db.add(original)
+    ctx.db.add(OutboxMessage(
+        platform=original.platform, kind="update", person_id=original.person_id,
+        update_ref=f"outbox:{original.id}", language=original.language, payload=message.model_dump(),
+        next_attempt_at=ctx.now, created_at=ctx.now))
+
+
+# ---- copies ---------------------------------------------------------------------
+async def copy_for(ctx: Context, viewer: Person, contract: Contract) -> Message | None:
+    """The viewer's copy (for `/laering eksport`); None when the viewer is not a party."""
+    if viewer.id not in {p.id for p in (await parties(ctx, contract)).values()}:
+        return None
+    return await copy(ctx, viewer, contract)
+
+
+def answer_blocks(ctx: Context, viewer: Person, given: dict[str, str | None], keys: tuple[str, ...]) -> list:
+    dialog = ctx.texts.dialogs[FLOW]
+    lang = ctx.language(viewer)
+    return [Quote(label=dialog.questions[k].title(lang), text=given[k] or ctx.t(viewer, "dialog.skipped"))
+            for k in keys if k in given]
+
+
+async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
+    """The contract as it stands, for one of its parties."""
+    who = await parties(ctx, contract)
+    scope = await scope_of(ctx, contract)
+    given = await answers(ctx, contract)
+    dialog = ctx.texts.dialogs[FLOW]
+    lang = ctx.language(viewer)
+    heading = title(ctx, viewer, who)
+    blocks: list = [
+        Heading(text=heading),
+        Small(text=ctx.t(viewer, "clinical.copy.meta", id=contract.id,
+                         supervisor=who[SUPERVISOR].display_name, trainee=who[TRAINEE].display_name,
+                         status=ctx.t(viewer, f"clinical.status.{contract.status}"))),
+        Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
+        Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
+        *competency_blocks(ctx, viewer, scope)]
+    for phase, keys in SECTIONS:
+        blocks += [Divider(), Paragraph(text=f"*{dialog.phases[phase].name(lang)}*")]
+        blocks += answer_blocks(ctx, viewer, given, keys) or [
+            Small(text=ctx.t(viewer, "clinical.copy.waiting", name=who[TRAINEE].display_name))]
+    if any(k in given for k in AGREEMENT):
+        blocks += [Divider(), Paragraph(text=f"*{dialog.phases['agreement'].name(lang)}*")]
+        blocks += answer_blocks(ctx, viewer, given, AGREEMENT)
+    return Message(text=heading, blocks=blocks)
+
+
+# ---- the folder ---------------------------------------------------------------------
+async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
+    """Every clinical contract of the trainee's education: competencies, period, status."""
+    result = await ctx.db.exec(
+        select(Contract, ClinicalScope)
+        .join(Party, col(Party.contract_id) == col(Contract.id))
+        .join(ClinicalScope, col(ClinicalScope.contract_id) == col(Contract.id))
+        .where(Party.person_id == trainee.id, Party.role == TRAINEE, Contract.flow == FLOW)
+        .order_by(col(Contract.id)))
+    rows = result.all()
+    heading = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
+    blocks: list = [Heading(text=heading)]
+    if not rows:
+        blocks.append(Paragraph(text=ctx.t(viewer, "clinical.folder.empty", name=trainee.display_name)))
+        return Message(text=heading, blocks=blocks)
+    supervisors = {}
+    for party, person in (await ctx.db.exec(
+            select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
+            .where(col(Party.contract_id).in_([c.id for c, _ in rows]), Party.role == SUPERVISOR))).all():
+        supervisors[party.contract_id] = person
+    blocks.append(Small(text=ctx.t(viewer, "clinical.folder.intro", count=len(rows))))
+    for contract, scope in rows:
+        names = competency_names(ctx, viewer, scope)
+        details = [ctx.t(viewer, "clinical.folder.line", id=contract.id,
+                         status=ctx.t(viewer, f"clinical.status.{contract.status}"),
+                         supervisor=supervisors[contract.id].display_name if contract.id in supervisors else "",
+                         period=period_text(ctx, viewer, scope))]
+        if scope.feedback_on:
+            details.append(ctx.t(viewer, "clinical.folder.feedback", date=local_day(ctx, viewer, scope.feedback_on)))
+        if scope.evaluation_on:
+            details.append(ctx.t(viewer, "clinical.folder.evaluation",
+                                 date=local_day(ctx, viewer, scope.evaluation_on)))
+        blocks += [Divider(), Quote(label=ctx.t(viewer, "clinical.folder.competencies"),
+                                    text="\n".join(f"• {n}" for n in names) or "–"),
+                   Small(text=" · ".join(details))]
+    blocks.append(Small(text=ctx.t(viewer, "clinical.folder.show_hint")))
+    return Message(text=heading, blocks=blocks)

@@ -1,0 +1,74 @@
+"""The clinical learning contract's reminders: to both parties, the working day before
+the agreed feedback and the summative evaluation, at 09:00 in each one's time zone.
+
+The rows are the schedule (`ClinicalReminder.due_at`); the clock claims the due ones
+with `FOR UPDATE SKIP LOCKED`, and the outbox's dedupe key sends each once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.core.messages import Button, Buttons, Message, Paragraph
+from bot.core.workdays import previous_working_day
+from bot.flows import clinical_copy as cc
+from bot.flows.clinical_copy import SUPERVISOR, TRAINEE
+from bot.flows.context import Context
+from bot.storage.models import ClinicalReminder, ClinicalScope, Contract, Person
+
+HOUR = 9
+
+
+def schedule(ctx: Context, contract: Contract, who: dict[str, Person], scope: ClinicalScope) -> None:
+    """One reminder per party for the feedback and for the evaluation (when there is one)."""
+    for kind, day in (("feedback", scope.feedback_on), ("evaluation", scope.evaluation_on)):
+        if day is None:
+            continue
+        for person in who.values():
+            zone = ZoneInfo(ctx.tz(person))
+            due = datetime.combine(previous_working_day(day), time(HOUR), zone)
+            if due < ctx.now:  # agreed too late for the day before: remind now, unless it is over
+                if datetime.combine(day, time(23, 59), zone) < ctx.now:
+                    continue
+                due = ctx.now
+            ctx.db.add(ClinicalReminder(contract_id=contract.id, person_id=person.id, kind=kind, event_on=day,
+                                        due_at=due))
+
+
+async def next_due(ctx: Context) -> datetime | None:
+    result = await ctx.db.exec(select(ClinicalReminder.due_at).where(col(ClinicalReminder.due_at).is_not(None))
+                               .order_by(col(ClinicalReminder.due_at)).limit(1))
+    return result.first()
+
+
+async def due(ctx: Context) -> None:
+    result = await ctx.db.exec(select(ClinicalReminder).where(col(ClinicalReminder.due_at) <= ctx.now)
+                               .order_by(col(ClinicalReminder.due_at)).limit(200)
+                               .with_for_update(skip_locked=True))
+    for reminder in result.all():
+        reminder.due_at = None
+        ctx.db.add(reminder)
+        contract = await ctx.db.get(Contract, reminder.contract_id)
+        if contract is None or contract.status != "active":
+            continue
+        reminder.sent_at = ctx.now
+        who = await cc.parties(ctx, contract)
+        person = await ctx.person(reminder.person_id)
+        role = next(r for r, p in who.items() if p.id == person.id)
+        other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]
+        given = await cc.answers(ctx, contract)
+        scope = await cc.scope_of(ctx, contract)
+        text = ctx.t(person, f"clinical.reminder.{reminder.kind}.{role}", name=other.display_name,
+                     date=cc.local_day(ctx, person, reminder.event_on), who=given.get("feedback_who") or "",
+                     competencies="; ".join(cc.competency_names(ctx, person, scope)))
+        blocks: list = [Paragraph(text=text)]
+        if reminder.kind == "evaluation" and role == SUPERVISOR:
+            # The supervisor closes the contract once the evaluation is done.
+            blocks.append(Buttons(buttons=[Button(label=ctx.t(person, "clinical.evaluated_button"),
+                                                  action="clinical:evaluated", value=str(contract.id))]))
+        ctx.post(person, Message(text=text, blocks=blocks),
+                 dedupe=f"clinical:{contract.id}:reminder:{reminder.kind}:{person.id}",
+                 ref=f"clinical:{contract.id}:evaluated" if len(blocks) > 1 else None)

@@ -1,0 +1,149 @@
+"""Each person's own copy of a contract, as Markdown and PDF (PRODUCT.md §3).
+
+`/laering eksport <id>` or the **Eksportér** button on a finished or approved
+contract. What a person may read is decided by the flow's copy function (the
+same view the chat shows): `peer_copy.copy` for Lær af en kollega, and
+`elearning_copy` here for the e-learning contract. A flow without one cannot
+be exported yet; another flow adds its own to `ExportFlow.copies`.
+
+Who may export: the contract's parties, which include the leaders a contract
+names. Anyone else, administrators too, is refused: a copy holds answers,
+and administrators see counts, never answers (`admin.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlmodel import col, select
+
+from bot.core.document import markdown, pdf
+from bot.core.events import ActionIn, CommandIn
+from bot.core.i18n import format_moment
+from bot.core.messages import Button, Column, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.files import purge_expired
+from bot.flows import peer_copy
+from bot.flows.context import Context
+from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
+
+ACTION = "export:copy"
+ELEARNING, LEADER, EMPLOYEE = "elearning", "leader", "employee"  # as bot/flows/elearning.py names them
+CopyOf = Callable[[Context, Person, Contract], Awaitable[Message | None]]
+
+
+def paragraph(text: str) -> Message:
+    return Message(text=text, blocks=[Paragraph(text=text)])
+
+
+def button(ctx: Context, person: Person, contract_id: int | None) -> Button:
+    """The **Eksportér** button for a finished or approved contract's message."""
+    return Button(label=ctx.t(person, "export.button"), action=ACTION, value=str(contract_id))
+
+
+async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Message | None:
+    """The e-learning contract as the viewer may read it; None when the viewer is no party.
+
+    Both parties read both sets of answers of a phase once both have sent them
+    (as the chat shows them side by side); before that, only their own.
+    """
+    rows = (await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
+                              .where(Party.contract_id == contract.id))).all()
+    who = {party.role: person for party, person in rows}
+    mine = {role for role, person in who.items() if person.id == viewer.id}
+    if not mine:
+        return None
+    dialog = ctx.texts.dialogs[ELEARNING]
+    lang = ctx.language(viewer)
+    status = ctx.t(viewer, f"elearning.status.{contract.status}")
+    blocks: list = [Heading(text=ctx.t(viewer, "export.elearning.title", title=contract.title)),
+                    Small(text=ctx.t(viewer, "export.elearning.meta", id=contract.id, version=contract.version,
+                                     status=status))]
+    for role in (LEADER, EMPLOYEE):
+        if role in who:
+            blocks.append(Quote(label=dialog.roles[role](lang), text=who[role].display_name))
+    answers = (await ctx.db.exec(select(Answer).where(
+        Answer.contract_id == contract.id, Answer.version == contract.version))).all()
+    sent = {(s.role, s.phase) for s in (await ctx.db.exec(select(Submission).where(
+        Submission.contract_id == contract.id))).all()}
+    skipped = ctx.t(viewer, "dialog.skipped")
+    for phase in ("before", "after"):
+        given = {role: {a.question_key: a.text for a in answers if a.role == role and a.phase == phase}
+                 for role in (LEADER, EMPLOYEE)}
+        both = all((role, phase) in sent for role in (LEADER, EMPLOYEE))
+        # A party reads the other's answers only once both have sent (PRODUCT.md §1: nothing before Send).
+        shown = [role for role in (LEADER, EMPLOYEE) if role in who and (both or role in mine) and given[role]]
+        hidden = [role for role in (LEADER, EMPLOYEE) if role in who and role not in mine and not both]
+        if not any(given.values()):
+            continue
+        blocks += [Divider(), Paragraph(text=f"*{dialog.phases[phase].name(lang)}*")]
+        for key in dialog.phases[phase].questions if shown else ():
+            blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
+                Column(label=f"{who[role].display_name} ({dialog.roles[role](lang)})",
+                       text=given[role].get(key) or skipped) for role in shown]))
+        blocks += [Small(text=ctx.t(viewer, "export.elearning.waiting", name=who[role].display_name))
+                   for role in hidden]
+    decisions = (await ctx.db.exec(select(Approval, Person).join(Person, col(Approval.approver_id) == col(Person.id))
+                                   .where(Approval.contract_id == contract.id).order_by(col(Approval.id)))).all()
+    if decisions:
+        blocks.append(Divider())
+    for decision, person in decisions:
+        values = {"name": person.display_name, "date": ctx.day(viewer, decision.decided_at)}
+        if decision.decision == "changes_requested":
+            blocks.append(Quote(label=ctx.t(viewer, "export.elearning.changes", **values), text=decision.comment or ""))
+        elif decision.decision in ("approved", "closed"):
+            blocks.append(Small(text=ctx.t(viewer, f"export.elearning.{decision.decision}", **values)))
+    return Message(text=blocks[0].text, blocks=blocks)
+
+
+class ExportFlow:
+    def __init__(self) -> None:
+        # Flow name -> the copy a viewer may read; other flows add theirs.
+        self.copies: dict[str, CopyOf] = {
+            ELEARNING: elearning_copy,
+            peer_copy.FLOW: peer_copy.copy,
+        }
+
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+        if len(words) != 1 or not words[0].lstrip("#").isdigit():
+            ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "export.usage")))
+            return
+        await self.export(ctx, person, int(words[0].lstrip("#")), cmd.response_url)
+
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        if not action.value.isdigit():
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        await self.export(ctx, person, int(action.value), action.response_url)
+
+    async def export(self, ctx: Context, person: Person, contract_id: int, response_url: str | None) -> None:
+        contract = await ctx.db.get(Contract, contract_id)
+        if contract is None:
+            ctx.respond(person, response_url, paragraph(ctx.t(person, "export.unknown", id=contract_id)))
+            return
+        copy_of = self.copies.get(contract.flow)
+        message = await copy_of(ctx, person, contract) if copy_of is not None else None
+        if message is None:
+            is_party = (await ctx.db.exec(select(Party.id).where(
+                Party.contract_id == contract.id, Party.person_id == person.id))).first() is not None
+            key = "export.not_supported" if is_party else "export.not_yours"
+            ctx.respond(person, response_url, paragraph(ctx.t(person, key, id=contract_id)))
+            return
+        language = ctx.language(person)
+        printed = ctx.t(person, "export.exported", name=person.display_name, id=contract.id,
+                        date=format_moment(ctx.now, language, ctx.tz(person)))
+        message.blocks = [b for b in message.blocks if isinstance(b, (Heading, Paragraph, Small, Quote, Columns,
+                                                                      Divider))]
+        message.blocks.append(Small(text=printed))
+        # First the word that the files are coming, then the files (one lane: in this order).
+        ctx.respond(person, response_url, paragraph(ctx.t(person, "export.sent", id=contract.id)))
+        name = ctx.t(person, "export.filename", id=contract.id)
+        title = ctx.t(person, "export.file_title", id=contract.id)
+        ctx.send_file(person, f"{name}.md", markdown(message).encode("utf-8"), "text/markdown; charset=utf-8",
+                      title=f"{title} (Markdown)")
+        ctx.send_file(person, f"{name}.pdf", pdf(message, title=title, footer=printed, language=language),
+                      "application/pdf", title=f"{title} (PDF)")
+        ctx.audit("contract.exported", person, contract.id)
+
+    async def due(self, ctx: Context) -> None:
+        """Files whose time is up are deleted."""
+        await purge_expired(ctx.db, ctx.now)

@@ -1,0 +1,286 @@
+"""The overview: `/laering mine` and the Slack App Home (PRODUCT.md §3).
+
+A person's contracts, visits and meetings in three groups, each item with its
+next step and date:
+
+    you     — waiting for you: a question to answer, an approval to give
+    others  — waiting for others: sent, the other party or the leader is next
+    coming  — coming up: a follow-up date, the end of a contract, a meeting
+
+How a flow plugs in
+-------------------
+A flow implements `OverviewSource` — one method — and is added to the sources
+in `Router.__init__` (`self.overview.sources.append(self.visits)`); the
+e-learning contract, the peer contract and the meetings are in
+`bot/flows/overview_items.py`:
+
+    async def overview(self, ctx: Context, person: Person) -> list[Item]:
+        '''The person's open items of this flow, in the person's language.'''
+
+- Return only what is live for `person` (not closed, cancelled or declined
+  contracts). Order does not matter: the overview sorts each group by `at`
+  (undated last), then by `key`.
+- Texts come from the catalogues in the person's language (`ctx.t(person, …)`),
+  under the flow's own catalogue key; dates are `datetime`s (aware, UTC), the
+  overview shows them in the person's time zone. Keep `title` and `step` short
+  (one line each; the overview cuts them at 150 and 300 characters).
+- `buttons` are the very buttons the flow posts in the DM — same `action`
+  and `value` — so a press from the overview goes through the flow's own
+  `on_action`, with its wrong-person and already-decided checks. After such a
+  press the router refreshes the overview the press came from.
+- Read with few queries (join, `in_`), not one per contract: a leader with
+  hundreds of contracts opens the overview often, the App Home on every visit.
+  Every `where` on person, status or date needs an index.
+
+Rendering and paging are the overview's business: at most `PER_GROUP` items a
+group, with "and K more" and a next-page button (`/laering mine 2`). The label
+before an item's title is the catalogue's `overview.flows.<flow>` (clinical and
+visit are there already).
+
+Where it shows
+--------------
+- `/laering mine` (`mine`, `my`): on Slack a reply only the person sees; a press in
+  it replaces it (outbox kind `replace`, through the press's response_url). On
+  Teams and the playground a card in the personal chat, updated in place.
+- The Slack App Home: published when opened (`app_home_opened`, which the Slack
+  adapter hands over as the press `overview:home`) and, for everyone who has
+  opened it, after every event that made the bot write to them or that they
+  caused (`refresh_homes`). A home already showing the same state is not
+  published again; an unsent one is replaced by the newer state (outbox kind
+  `home`, sent with views.publish).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.core.events import ActionIn, CommandIn, Incoming
+from bot.core.i18n import format_moment
+from bot.core.messages import Button, Buttons, Context as Small, Divider, Heading, Message, Paragraph
+from bot.flows.context import Context
+from bot.storage.models import OutboxMessage, Person
+
+Group = Literal["you", "others", "coming"]
+GROUPS: tuple[Group, ...] = ("you", "others", "coming")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the overview, written for the person who looks at it."""
+
+    group: Group
+    # The flow's name ("elearning", "peer", "meeting", "clinical", "visit"), for the label.
+    flow: str
+    # A stable name for this thing: sorts ties and tells two items apart ("elearning:12").
+    key: str
+    # What it is: "ABC Demens med Bo Hansen".
+    title: str
+    # The next step: "Godkend eller bed om ændringer", "Venter på Bo Hansens svar".
+    step: str
+    # In "you" and "others": since when it waits (shown "siden 3. marts 2026"); in
+    # "coming": when it happens (shown with the time). None when there is no date.
+    at: datetime | None = None
+    # The flow's own DM buttons (same action and value): a press goes to the flow's on_action.
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+
+class OverviewSource(Protocol):
+    """What a flow shows in the overview."""
+
+    async def overview(self, ctx: Context, person: Person) -> list[Item]: ...
+
+
+# Items a group shows per page: a message holds 50 Slack blocks, a home view 100.
+PER_GROUP = 5
+PER_GROUP_HOME = 10
+# A ref of an overview post names its person and page: a press on it refreshes that page.
+REF = "overview"
+
+
+def _order(item: Item) -> tuple:
+    # Keys compare number by number: "elearning:9" before "elearning:10".
+    key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", item.key) if p)
+    return (item.at is None, item.at.timestamp() if item.at else 0.0, key)
+
+
+class Overview:
+    """Collects the items of every flow and shows them: as a reply, a Teams card, the Slack App Home."""
+
+    def __init__(self, sources: list[OverviewSource]) -> None:
+        self.sources = sources
+
+    async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
+        grouped: dict[Group, list[Item]] = {g: [] for g in GROUPS}
+        for source in self.sources:
+            for item in await source.overview(ctx, person):
+                grouped[item.group].append(item)
+        for items in grouped.values():
+            items.sort(key=_order)
+        return grouped
+
+    # ---- showing -------------------------------------------------------
+    async def message(self, ctx: Context, person: Person, page: int = 1, *, home: bool = False) -> Message:
+        grouped = await self.items(ctx, person)
+        size = PER_GROUP_HOME if home else PER_GROUP
+        pages = max([1, *(-(-len(items) // size) for items in grouped.values())])
+        page = min(max(page, 1), pages)
+        title = ctx.t(person, "overview.title")
+        blocks: list = [Heading(text=title)]
+        if home:
+            blocks.append(Small(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
+        if pages > 1:
+            blocks.append(Small(text=ctx.t(person, "overview.page", page=page, pages=pages)))
+        if not any(grouped.values()):
+            blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(person))))
+            return Message(text=title, blocks=blocks)
+        for group in GROUPS:
+            items = grouped[group]
+            shown = items[(page - 1) * size:page * size]
+            blocks += [Divider(), Paragraph(text=ctx.t(person, f"overview.groups.{group}", count=len(items)))]
+            if not shown:
+                blocks.append(Small(text=ctx.t(person, "overview.none" if not items else "overview.none_here")))
+            for item in shown:
+                blocks.append(Paragraph(text=self.line(ctx, person, item)))
+                if item.buttons:
+                    blocks.append(Buttons(buttons=list(item.buttons)))
+            if (more := len(items) - page * size) > 0:
+                blocks.append(Small(text=ctx.t(person, "overview.more", count=more)))
+        moves = []
+        if page > 1:
+            moves.append(Button(label=ctx.t(person, "overview.previous"), action="overview:page", value=str(page - 1)))
+        if page < pages:
+            moves.append(Button(label=ctx.t(person, "overview.next"), action="overview:page", value=str(page + 1)))
+        if moves:
+            blocks.append(Buttons(buttons=moves))
+        return Message(text=title, blocks=blocks)
+
+    def line(self, ctx: Context, person: Person, item: Item) -> str:
+        label = ctx.t(person, f"overview.flows.{item.flow}") if ctx.texts.catalog.has(
+            ctx.language(person), f"overview.flows.{item.flow}") else item.flow
+        text = f"*{label}: {_cut(item.title, 150)}*\n{_cut(item.step, 300)}"
+        if item.at is not None:
+            when = (format_moment(item.at, ctx.language(person), ctx.tz(person)) if item.group == "coming"
+                    else ctx.t(person, "overview.since", date=ctx.day(person, item.at)))
+            text += f" · {when}"
+        return text
+
+    @staticmethod
+    def cmd(person: Person) -> str:
+        """How the person writes a command: Teams has no slash command."""
+        return "" if person.platform == "teams" else "/laering "
+
+    # ---- /laering mine [side] -----------------------------------------------
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+        page = int(words[0]) if words and words[0].isdigit() else 1
+        message = await self.message(ctx, person, page)
+        self.send(ctx, person, message, page, response_url=cmd.response_url)
+
+    def send(self, ctx: Context, person: Person, message: Message, page: int, *,
+             response_url: str | None, kind: str | None = None) -> None:
+        """The overview where the person asked (a reply only they see), else in their DM."""
+        kind = kind or ("respond" if response_url else "post")
+        ctx.db.add(OutboxMessage(
+            platform=person.platform, kind=kind, person_id=person.id,
+            channel=person.dm_channel or person.external_id, response_url=response_url,
+            ref=f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}", language=ctx.language(person),
+            payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now))
+
+    # ---- presses -------------------------------------------------------
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.split(":", 1)[1]
+        if step == "home":  # the App Home was opened
+            await self.publish_home(ctx, person)
+            return
+        if step != "page" or not action.value.isdigit():
+            ctx.respond(person, action.response_url, _paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        page = int(action.value)
+        if action.extra.get("surface") == "home":
+            await self.publish_home(ctx, person, page)
+        elif not await self.refresh_pressed(ctx, action, person, page):
+            self.send(ctx, person, await self.message(ctx, person, page), page, response_url=action.response_url)
+
+    async def after(self, ctx: Context, event: Incoming, person: Person, since: int) -> None:
+        """After the router handled an event: a flow's button pressed in an overview shows
+        that overview as it is now, and App Homes follow what changed (`refresh_homes`)."""
+        if isinstance(event, ActionIn):
+            if event.action.startswith(f"{REF}:"):
+                return  # the overview itself was asked for: nothing else changed
+            if event.extra.get("surface") != "home":
+                await self.refresh_pressed(ctx, event, person)
+        await self.refresh_homes(ctx, since, person)
+
+    async def refresh_pressed(self, ctx: Context, action: ActionIn, person: Person, page: int | None = None) -> bool:
+        """Replace the overview the press came from; False when it did not come from one."""
+        posted = action.message.posted_id if action.message else None
+        row = await ctx.db.get(OutboxMessage, posted) if posted is not None else None
+        if row is None or row.person_id != person.id or not (row.ref or "").startswith(f"{REF}:"):
+            return False
+        page = page or int((row.ref or "").split(":")[2])
+        message = await self.message(ctx, person, page)
+        if row.kind == "respond" or row.kind == "replace":
+            # A reply only the person sees (Slack): replaced through the press's response_url.
+            self.send(ctx, person, message, page, response_url=action.response_url,
+                      kind="replace" if action.response_url else "post")
+            return True
+        row.payload, row.ref = message.model_dump(), f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}"
+        ctx.db.add(row)
+        ctx.db.add(OutboxMessage(
+            platform=row.platform, kind="update", person_id=row.person_id, update_ref=f"outbox:{row.id}",
+            language=row.language, payload=row.payload, next_attempt_at=ctx.now, created_at=ctx.now))
+        return True
+
+    # ---- the Slack App Home --------------------------------------------
+    async def publish_home(self, ctx: Context, person: Person, page: int = 1) -> None:
+        """Publish the person's App Home (Slack only), unless it already shows just that."""
+        if person.platform != "slack":
+            return
+        payload = (await self.message(ctx, person, page, home=True)).model_dump()
+        last = (await ctx.db.exec(
+            select(OutboxMessage).where(OutboxMessage.person_id == person.id, OutboxMessage.kind == "home")
+            .order_by(col(OutboxMessage.id).desc()).limit(1).with_for_update())).first()
+        if last is not None and last.status != "failed" and last.payload == payload:
+            return
+        if last is not None and last.status == "pending":
+            last.payload = payload  # not sent yet: send the newest state instead, once
+            ctx.db.add(last)
+            return
+        ctx.db.add(OutboxMessage(
+            platform=person.platform, kind="home", person_id=person.id, channel=person.external_id,
+            language=ctx.language(person), payload=payload, next_attempt_at=ctx.now, created_at=ctx.now))
+
+    async def mark(self, ctx: Context) -> int:
+        """Where the outbox stands before an event is handled (see `refresh_homes`)."""
+        return (await ctx.db.exec(select(func.max(OutboxMessage.id)))).first() or 0
+
+    async def refresh_homes(self, ctx: Context, since: int, actor: Person | None = None) -> None:
+        """Refresh the App Home of everyone the bot wrote to since `since` (something changed
+        for them), and of the actor; only homes that were opened before."""
+        await ctx.db.flush()
+        ids = set((await ctx.db.exec(select(OutboxMessage.person_id).where(
+            col(OutboxMessage.id) > since, OutboxMessage.platform == "slack", OutboxMessage.kind != "home",
+            col(OutboxMessage.person_id).is_not(None)).distinct())).all())
+        if actor is not None and actor.platform == "slack":
+            ids.add(actor.id)
+        if not ids:
+            return
+        opened = (await ctx.db.exec(select(OutboxMessage.person_id).where(
+            OutboxMessage.kind == "home", col(OutboxMessage.person_id).in_(ids)).distinct())).all()
+        for person_id in sorted(i for i in opened if i is not None):
+            await self.publish_home(ctx, await ctx.person(person_id))
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _paragraph(text: str) -> Message:
+    return Message(text=text, blocks=[Paragraph(text=text)])

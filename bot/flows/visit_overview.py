@@ -1,0 +1,102 @@
+"""What a learning visit shows in the overview (`bot/flows/overview.py`): `VisitOverview`.
+
+One item per visit for the agent and for the colleague: what waits for them (an
+invitation, questions, a confirmation, the learning points, sharing them), what
+waits for the other, or when the next thing happens. A handful of queries for
+all of a person's visits (by `visit.agent_id` / `visit.colleague_id`, then `in_`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, or_, select
+
+from bot.core.messages import Button
+from bot.flows.context import Context
+from bot.flows.conversations import OPEN
+from bot.flows.overview import Item
+from bot.flows.visits import _CONFIRMED, AGENT, COLLEAGUE, FLOW, LIVE
+from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
+
+
+class VisitOverview:
+    """Læringsbesøg (PRODUCT.md §2.5): the agent and the colleague."""
+
+    async def overview(self, ctx: Context, person: Person) -> list[Item]:
+        rows = (await ctx.db.exec(
+            select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
+            .where(or_(Visit.agent_id == person.id, Visit.colleague_id == person.id),
+                   col(Contract.status).in_((*LIVE, "done")), Contract.flow == FLOW))).all()
+        rows = [(c, v) for c, v in rows if c.status != "done" or (v.agent_id == person.id and v.shared_at is None)]
+        if not rows:
+            return []
+        ids = [c.id for c, _ in rows]
+        others = {p.id: p for p in (await ctx.db.exec(select(Person).where(col(Person.id).in_(
+            [v.colleague_id if v.agent_id == person.id else v.agent_id for _, v in rows])))).all()}
+        submitted = {(s.contract_id, s.role, s.phase) for s in (await ctx.db.exec(
+            select(Submission).where(col(Submission.contract_id).in_(ids)))).all()}
+        confirmed = {(a.contract_id, a.approver_id) for a in (await ctx.db.exec(select(Approval).where(
+            col(Approval.contract_id).in_(ids), Approval.decision == _CONFIRMED))).all()}
+        sessions: dict[int, set[str]] = defaultdict(set)
+        for session in (await ctx.db.exec(select(DialogSession).where(
+                DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN),
+                DialogSession.flow == FLOW))).all():
+            for contract_id in session.contract_ids:
+                sessions[contract_id].add(session.phase)
+        items = []
+        for contract, visit in rows:
+            role = AGENT if visit.agent_id == person.id else COLLEAGUE
+            other = others[visit.colleague_id if role == AGENT else visit.agent_id]
+            cid, status, since = contract.id, contract.status, contract.updated_at
+            agent, colleague = (person, other) if role == AGENT else (other, person)
+
+            def item(group: str, key: str, at: datetime | None, *buttons: Button) -> Item:
+                return Item(group=group, flow=FLOW, key=f"visit:{cid}",  # type: ignore[arg-type]
+                            title=ctx.t(person, "visit.overview.title", agent=agent.display_name,
+                                        colleague=colleague.display_name, date=ctx.day(person, visit.morning_at)),
+                            step=ctx.t(person, f"visit.overview.{key}", name=other.display_name,
+                                       end=visit.ends_at.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")),
+                            at=at, buttons=buttons)
+
+            def button(step: str, value: object, primary: bool = False) -> Button:
+                return Button(label=ctx.t(person, f"visit.{step}"), action=f"visit:{step}", value=str(value),
+                              style="primary" if primary else None)
+
+            mine_sent = (cid, role, status) in submitted
+            both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
+            if status == "invited":
+                items.append(item("you", "answer_invitation", since, button("accept", cid, True),
+                                  button("decline", cid)) if role == COLLEAGUE
+                             else item("others", "waiting_invitation", since))
+            elif status == "planned":
+                items.append(item("coming", "checkin", visit.checkin_at))
+            elif status == "checkin" and not mine_sent:
+                items.append(item("you", "answer_checkin", since))
+            elif status == "checkin" and not both_sent:
+                items.append(item("others", "waiting_answers", since))
+            elif status == "checkin" and (cid, person.id) not in confirmed:
+                items.append(item("you", "confirm_checkin", since, button("confirm", cid, True)))
+            elif status == "checkin":
+                items.append(item("others", "waiting_confirm", since))
+            elif status == "ready":
+                items.append(item("coming", "the_day", visit.morning_at))
+            elif status == "reflection":
+                items.append(item("you", "reflect", since) if not mine_sent
+                             else item("others", "waiting_answers", since))
+            elif status == "points":
+                items.append(item("you", "write_points", since) if role == AGENT
+                             else item("others", "waiting_points", since))
+            elif status == "points_review" and role == COLLEAGUE:
+                value = f"{cid}:{contract.round}"
+                items.append(item("you", "editing_points", since) if "points" in sessions.get(cid, set())
+                             else item("you", "review_points", since, button("points_ok", value, True),
+                                       button("points_edit", value)))
+            elif status == "points_review":
+                items.append(item("others", "waiting_review", since))
+            elif status == "done":
+                items.append(item("you", "share", since, button("share", cid, True)))
+        return items
+

@@ -1,0 +1,98 @@
+"""Del på læringsmøde: a visit's three learning points go on the next meeting of a series.
+
+The agent picks the series among those the bot knows on the agent's platform; the
+points become a `MeetingTopic` of that series' next planned meeting, which the
+meeting shows on its reminder (updated in place if it is out already) and on its
+agenda. One topic per visit (a unique constraint), so a second press shares nothing twice.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.core.events import ActionIn
+from bot.core.i18n import format_day
+from bot.core.messages import Button, Buttons, Message, Paragraph
+from bot.flows.context import Context
+from bot.flows.elearning import paragraph
+from bot.flows.meetings import MeetingFlow
+from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
+
+FLOW, COLLEAGUE = "visit", "colleague"
+
+
+def share_ref(contract: Contract) -> str:
+    """The post with the live Del på læringsmøde button (a new one each time it is offered again)."""
+    return f"visit:{contract.id}:share:{contract.round}"
+
+
+class VisitSharing:
+    def __init__(self, meetings: MeetingFlow) -> None:
+        self.meetings = meetings
+
+    # ---- Del på læringsmøde -------------------------------------------
+    async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
+                            agent: Person) -> None:
+        if contract.status != "done":
+            return ctx.respond(agent, action.response_url, paragraph(ctx.t(
+                agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))))
+        if visit.shared_occurrence_id is not None:
+            return await self._already_shared(ctx, action, visit, agent)
+        series = (await ctx.db.exec(select(MeetingSeries).where(
+            MeetingSeries.platform == agent.platform, MeetingSeries.status == "active")
+            .order_by(col(MeetingSeries.id)).limit(20))).all()
+        if not series:
+            # The button is offered again in a new post: a second press of one Slack button reads as a retry.
+            await ctx.close_buttons(ctx.t(agent, "visit.no_series_note"), ref=share_ref(contract))
+            contract.round += 1
+            ctx.db.add(contract)
+            text = ctx.t(agent, "visit.no_series")
+            ctx.post(agent, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[Button(
+                label=ctx.t(agent, "visit.share"), action="visit:share", value=str(contract.id), style="primary")])]),
+                ref=share_ref(contract))
+            return
+        buttons = []
+        for one in series:
+            coming = [o for o in await self.meetings.ensure_ahead(ctx, one) if o.status == "planned"]
+            when = self.meetings.when(one, coming[0]) if coming else "–"
+            buttons.append(Button(label=f"{self.meetings.rule(ctx, one)} · {when}"[:75], action="visit:share_to",
+                                  value=f"{contract.id}:{one.id}"))
+        text = ctx.t(agent, "visit.pick_series")
+        ctx.post(agent, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=buttons)]))
+
+    async def _already_shared(self, ctx: Context, action: ActionIn, visit: Visit, agent: Person) -> None:
+        found = await self.meetings.locked(ctx, str(visit.shared_occurrence_id))
+        when = self.meetings.when(found[1], found[0]) if found else ""
+        ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_shared", date=when)))
+
+    async def share(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
+                     who: dict[str, Person], agent: Person, series_id: str) -> None:
+        if contract.status != "done":
+            return ctx.respond(agent, action.response_url, paragraph(ctx.t(
+                agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))))
+        if visit.shared_occurrence_id is not None:
+            return await self._already_shared(ctx, action, visit, agent)
+        series = await ctx.db.get(MeetingSeries, int(series_id)) if series_id.isdigit() else None
+        if series is None or series.status != "active" or series.platform != agent.platform:
+            return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
+        coming = [o for o in await self.meetings.ensure_ahead(ctx, series) if o.status == "planned"]
+        locked = await self.meetings.locked(ctx, str(coming[0].id)) if coming else None
+        if locked is None:
+            return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
+        occ = locked[0]
+        colleague = who[COLLEAGUE]
+        ctx.db.add(MeetingTopic(occurrence_id=occ.id, kind=FLOW, source_id=contract.id, lines=list(visit.points),
+                                values={"agent": agent.display_name, "colleague": colleague.display_name,
+                                        "date": format_day(visit.morning_at, series.language, series.timezone)},
+                                created_by_id=agent.id, created_at=ctx.now))
+        visit.shared_occurrence_id, visit.shared_at = occ.id, ctx.now
+        ctx.db.add(visit)
+        await ctx.db.flush()
+        if occ.reminded_at is not None:  # the reminder is out already: it shows the points from now on
+            await self.meetings.show_case(ctx, series, occ)
+        when = self.meetings.when(series, occ)
+        await ctx.close_buttons(ctx.t(agent, "visit.shared_note", date=when), ref=share_ref(contract))
+        await ctx.close_buttons(ctx.t(agent, "visit.shared_note", date=when), where=action.message)
+        ctx.audit("visit.shared", agent, contract.id, series=series.id, occurrence=occ.id)
+        ctx.post(agent, paragraph(ctx.t(agent, "visit.shared_agent", date=when)))
+        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.shared_colleague", name=agent.display_name, date=when)))

@@ -1,0 +1,526 @@
+"""Læringsbesøg (PRODUCT.md §2.5): a learning agent follows a colleague for half or a whole day.
+
+    invited ──Nej tak──▶ declined            (the day ends unanswered ──▶ expired)
+       │ Ja tak
+       ▼
+    planned ──the working day before, 09:00──▶ checkin: both answer, both see both answers,
+       │                                        both press Bekræft ──▶ ready
+       │ the day, 08:00: a morning reminder to both
+       ▼
+    the end of the visit (12:00 half, 15:00 full, or the time in the command)
+       ▼
+    reflection: both answer, then both see both ──▶ points: the agent drafts three learning
+    points ──▶ points_review: the colleague confirms them or edits them ──▶ done
+       ▼
+    Del på læringsmøde: the points go on the next meeting of a series the agent picks
+    (a `MeetingTopic`, shown on that meeting's reminder and agenda)
+
+The visit is a `Contract` (flow "visit") with its parties, answers, confirmations
+(`Approval`) and audit; the `Visit` row holds the day and its three moments.
+`Contract.followup_at` is the next of those moments still to come, claimed by the
+clock with `FOR UPDATE SKIP LOCKED`; each moment's `*_done_at` makes it happen once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.core import visits as rules
+from bot.core.events import ActionIn, CommandIn
+from bot.core.i18n import format_day
+from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
+from bot.flows.context import Context
+from bot.flows.conversations import Conversations
+from bot.flows.elearning import paragraph
+from bot.flows.meetings import MeetingFlow
+from bot.flows.visit_share import VisitSharing, share_ref
+from bot.storage.models import (
+    Answer, Approval, Contract, DialogSession, Party, Person, Submission, Visit,
+)
+
+FLOW = "visit"
+AGENT, COLLEAGUE = "agent", "colleague"
+ROLES = (AGENT, COLLEAGUE)
+LIVE = ("invited", "planned", "checkin", "ready", "reflection", "points", "points_review")
+_CONFIRMED = "checkin_confirmed"
+
+
+def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
+    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
+
+
+class VisitFlow:
+    def __init__(self, conversations: Conversations, meetings: MeetingFlow) -> None:
+        self.conversations = conversations
+        self.sharing = VisitSharing(meetings)
+        conversations.flows[FLOW] = self
+
+    # ---- reading ------------------------------------------------------
+    async def _load(self, ctx: Context, contract_id: int | None) -> tuple[Contract, Visit] | None:
+        if contract_id is None:
+            return None
+        row = (await ctx.db.exec(select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
+                                 .where(Contract.id == contract_id, Contract.flow == FLOW))).first()
+        return (row[0], row[1]) if row else None
+
+    async def _people(self, ctx: Context, visit: Visit) -> dict[str, Person]:
+        return {AGENT: await ctx.person(visit.agent_id), COLLEAGUE: await ctx.person(visit.colleague_id)}
+
+    @staticmethod
+    def _role(visit: Visit, person: Person) -> str | None:
+        return AGENT if person.id == visit.agent_id else COLLEAGUE if person.id == visit.colleague_id else None
+
+    def _date(self, ctx: Context, person: Person, visit: Visit) -> str:
+        return ctx.day(person, visit.morning_at)
+
+    def _clock(self, ctx: Context, person: Person, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")
+
+    def _length(self, ctx: Context, person: Person, visit: Visit) -> str:
+        return ctx.t(person, f"visit.length.{visit.length}")
+
+    async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
+        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        if found is None:
+            return {"other": ""}
+        who = await self._people(ctx, found[1])
+        return {"other": who[COLLEAGUE if session.role == AGENT else AGENT].display_name}
+
+    async def title(self, ctx: Context, session: DialogSession) -> str:
+        viewer = await ctx.person(session.person_id)
+        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        if found is None:
+            return ctx.t(viewer, "visit.name")
+        who = await self._people(ctx, found[1])
+        return ctx.t(viewer, "visit.title", agent=who[AGENT].display_name, colleague=who[COLLEAGUE].display_name,
+                     date=self._date(ctx, viewer, found[1]))
+
+    # ---- /laering besøg @kollega <dato> [halv|hel] [HH:MM] ----------------
+    async def command(self, ctx: Context, cmd: CommandIn, agent: Person, people: dict[str, Person],
+                      words: list[str]) -> None:
+        usage = ctx.t(agent, "visit.usage.teams" if agent.platform == "teams" else "visit.usage.slack")
+
+        def refuse(key: str | None, **values: object) -> None:
+            text = ctx.t(agent, key, **values) if key else usage
+            blocks = [Paragraph(text=text)] + ([Paragraph(text=usage)] if key else [])
+            ctx.respond(agent, cmd.response_url, Message(text=text, blocks=blocks))
+
+        if not cmd.mentions:
+            return refuse(None)
+        colleague = people.get(cmd.mentions[0])
+        if colleague is None:
+            return refuse("elearning.unknown_user", user=cmd.mentions[0])
+        if colleague.is_bot:
+            return refuse("visit.bot_user", name=colleague.display_name)
+        if colleague.id == agent.id:
+            return refuse("visit.not_yourself")
+        if len(dict.fromkeys(cmd.mentions)) > 1:
+            return refuse("visit.one_colleague")
+        if not colleague.reachable:
+            return refuse("visit.unreachable", name=colleague.display_name)
+        catalog = ctx.texts.catalog
+        vocabulary = rules.Vocabulary(
+            half=frozenset(catalog.words("visit.words.half")), full=frozenset(catalog.words("visit.words.full")),
+            day=frozenset(catalog.words("visit.words.day")), filler=frozenset(catalog.words("visit.words.filler")))
+        today = ctx.now.astimezone(ZoneInfo(ctx.tz(agent))).date()
+        try:
+            request = rules.parse_visit(words, vocabulary, today)
+        except rules.VisitUsageError as exc:
+            return refuse(exc.key, **exc.values)
+        default_end = ctx.settings.visit_half_day_end if request.length == "half" else ctx.settings.visit_full_day_end
+        when = rules.moments(request, default_end, ctx.tz(agent))
+        if request.day < today or when.ends_at <= ctx.now:
+            return refuse("visit.past_date", date=format_day(when.ends_at, ctx.language(agent), ctx.tz(agent)))
+        await self.start(ctx, agent, colleague, request, when, cmd.response_url)
+
+    async def start(self, ctx: Context, agent: Person, colleague: Person, request: rules.VisitRequest,
+                    when: rules.Moments, response_url: str | None) -> None:
+        ends_at = when.ends_at
+        visit = Visit(contract_id=0, agent_id=agent.id, colleague_id=colleague.id, day=request.day,
+                      length=request.length, checkin_at=when.checkin_at, morning_at=when.morning_at, ends_at=ends_at)
+        contract = Contract(flow=FLOW, title=f"{agent.display_name} → {colleague.display_name}"[:300],
+                            status="invited", starter_id=agent.id, followup_at=ends_at,
+                            created_at=ctx.now, updated_at=ctx.now)
+        ctx.db.add(contract)
+        await ctx.db.flush()
+        visit.contract_id = contract.id  # type: ignore[assignment]
+        ctx.db.add(visit)
+        ctx.db.add(Party(contract_id=contract.id, person_id=agent.id, role=AGENT))
+        ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=COLLEAGUE))
+        ctx.audit("visit.created", agent, contract.id, colleague=colleague.id, day=request.day.isoformat(),
+                  length=request.length)
+        ctx.respond(agent, response_url, paragraph(ctx.t(
+            agent, "visit.invited_agent", name=colleague.display_name, date=self._date(ctx, agent, visit),
+            length=self._length(ctx, agent, visit), end=self._clock(ctx, agent, ends_at))))
+        text = ctx.t(colleague, "visit.invitation", name=agent.display_name, date=self._date(ctx, colleague, visit),
+                     length=self._length(ctx, colleague, visit), end=self._clock(ctx, colleague, ends_at))
+        value = str(contract.id)
+        ctx.post(colleague, with_buttons(
+            text, Button(label=ctx.t(colleague, "visit.accept"), action="visit:accept", value=value, style="primary"),
+            Button(label=ctx.t(colleague, "visit.decline"), action="visit:decline", value=value)),
+            ref=f"visit:{contract.id}:invitation")
+
+    # ---- the clock ----------------------------------------------------
+    async def next_due(self, ctx: Context) -> datetime | None:
+        return (await ctx.db.exec(select(Contract.followup_at).where(
+            Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at).is_not(None))
+            .order_by(col(Contract.followup_at)).limit(1))).first()
+
+    async def due(self, ctx: Context) -> None:
+        """Check-ins, morning reminders and ends of visits that have come due, each once."""
+        rows = (await ctx.db.exec(
+            select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
+            .where(Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at) <= ctx.now)
+            .order_by(col(Contract.followup_at)).limit(200)
+            .with_for_update(skip_locked=True, of=Contract))).all()
+        for contract, visit in rows:
+            await self._advance(ctx, contract, visit)
+
+    async def _advance(self, ctx: Context, contract: Contract, visit: Visit) -> None:
+        now = ctx.now
+        who = await self._people(ctx, visit)
+        if contract.status == "invited":
+            if now >= visit.ends_at:
+                await self._expire(ctx, contract, visit, who)
+            return
+        if visit.checkin_done_at is None and now >= visit.checkin_at:
+            if now < visit.ends_at and contract.status == "planned":
+                await self._open_checkin(ctx, contract, visit, who)
+            visit.checkin_done_at = now
+        if visit.morning_done_at is None and now >= visit.morning_at:
+            if now < visit.ends_at:
+                self._morning(ctx, contract, visit, who)
+            visit.morning_done_at = now
+        if visit.end_done_at is None and now >= visit.ends_at:
+            await self._open_reflection(ctx, contract, visit, who)
+            visit.end_done_at = now
+        pending = [at for at, done in ((visit.checkin_at, visit.checkin_done_at),
+                                       (visit.morning_at, visit.morning_done_at),
+                                       (visit.ends_at, visit.end_done_at)) if done is None]
+        contract.followup_at = min(pending, default=None)
+        ctx.db.add(visit)
+        ctx.db.add(contract)
+
+    async def _expire(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        contract.status, contract.followup_at, contract.updated_at = "expired", None, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("visit.expired", None, contract.id)
+        colleague, agent = who[COLLEAGUE], who[AGENT]
+        await ctx.close_buttons(ctx.t(colleague, "visit.expired_note"), ref=f"visit:{contract.id}:invitation")
+        ctx.post(agent, paragraph(ctx.t(agent, "visit.expired_agent", name=colleague.display_name,
+                                        date=self._date(ctx, agent, visit))))
+
+    async def _open_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        contract.status, contract.updated_at = "checkin", ctx.now
+        dialog = ctx.texts.dialogs[FLOW]
+        for role in ROLES:
+            person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
+            intro = ctx.t(person, f"visit.intro_checkin_{role}", name=other.display_name,
+                          date=self._date(ctx, person, visit), count=len(dialog.script("checkin", role)))
+            await self.conversations.open(ctx, person, flow=FLOW, phase="checkin", role=role,
+                                          contract_ids=[contract.id], intro=paragraph(intro))
+
+    def _morning(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        for role in ROLES:
+            person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
+            text = ctx.t(person, f"visit.morning_{role}", name=other.display_name,
+                         end=self._clock(ctx, person, visit.ends_at))
+            ctx.post(person, Message(text=text, blocks=[Heading(text=ctx.t(person, "visit.morning_title")),
+                                                        Paragraph(text=text)]),
+                     dedupe=f"visit:{contract.id}:morning:{role}")
+
+    async def _open_reflection(self, ctx: Context, contract: Contract, visit: Visit,
+                               who: dict[str, Person]) -> None:
+        if contract.status not in ("planned", "checkin", "ready"):
+            return
+        # A check-in never finished is over with the day: its questions and buttons go.
+        for role in ROLES:
+            for session in await self.conversations.open_sessions(ctx, who[role], FLOW, contract_id=contract.id):
+                await self.conversations.end(ctx, session)
+            await ctx.close_buttons(ctx.t(who[role], "visit.checkin_over_note"),
+                                    ref=f"visit:{contract.id}:checkin:{who[role].id}")
+        contract.status, contract.updated_at = "reflection", ctx.now
+        dialog = ctx.texts.dialogs[FLOW]
+        for role in ROLES:
+            person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
+            intro = ctx.t(person, f"visit.intro_reflection_{role}", name=other.display_name,
+                          count=len(dialog.script("reflection", role)))
+            await self.conversations.open(ctx, person, flow=FLOW, phase="reflection", role=role,
+                                          contract_ids=[contract.id], intro=paragraph(intro))
+
+    # ---- answers ------------------------------------------------------
+    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
+                     answers: dict[str, str | None]) -> None:
+        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
+            Answer.contract_id == contract.id, Answer.role == role, Answer.phase == phase))).all()}
+        for key, text in answers.items():
+            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
+                                             phase=phase, question_key=key)
+            row.text, row.answered_at = text, ctx.now
+            ctx.db.add(row)
+        if not await self._submitted(ctx, contract, role, phase):
+            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
+                                  submitted_at=ctx.now))
+        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role)
+        await ctx.db.flush()
+
+    async def _submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
+        found = await ctx.db.exec(select(Submission.id).where(
+            Submission.contract_id == contract.id, Submission.role == role, Submission.phase == phase))
+        return found.first() is not None
+
+    async def _answers(self, ctx: Context, contract: Contract, phase: str) -> dict[str, dict[str, str | None]]:
+        rows = (await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id, Answer.phase == phase)
+                                  .order_by(col(Answer.id)))).all()
+        found: dict[str, dict[str, str | None]] = {role: {} for role in ROLES}
+        for row in rows:
+            found.setdefault(row.role, {})[row.question_key] = row.text
+        return found
+
+    async def _both_blocks(self, ctx: Context, viewer: Person, contract: Contract, phase: str,
+                           who: dict[str, Person]) -> list:
+        dialog, lang = ctx.texts.dialogs[FLOW], ctx.language(viewer)
+        answers = await self._answers(ctx, contract, phase)
+        blocks: list = []
+        for role in ROLES:
+            for key in dialog.script(phase, role):
+                blocks.append(Quote(label=ctx.t(viewer, "visit.answer_label", title=dialog.questions[key].title(lang),
+                                                name=who[role].display_name),
+                                    text=answers[role].get(key) or ctx.t(viewer, "dialog.skipped")))
+        return blocks
+
+    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
+                      answers: dict[str, str | None]) -> None:
+        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        wanted = {"checkin": ("checkin",), "reflection": ("reflection",),
+                  "points": ("points",) if session.role == AGENT else ("points_review",)}[session.phase]
+        if found is None or found[0].status not in wanted:
+            ctx.post(person, paragraph(ctx.t(person, "visit.too_late")))
+            return
+        contract, visit = found
+        who = await self._people(ctx, visit)
+        if session.phase == "points":
+            if session.role == AGENT:
+                await self._points_drafted(ctx, contract, visit, who, answers)
+            else:
+                await self._points_agreed(ctx, contract, visit, who, person, answers)
+            return
+        await self._store(ctx, contract, person, session.role, session.phase, answers)
+        other = who[COLLEAGUE if session.role == AGENT else AGENT]
+        if not all([await self._submitted(ctx, contract, r, session.phase) for r in ROLES]):
+            ctx.post(person, paragraph(ctx.t(person, f"visit.{session.phase}_waiting", name=other.display_name)))
+            return
+        if session.phase == "checkin":
+            await self._show_checkin(ctx, contract, visit, who)
+        else:
+            await self._show_reflections(ctx, contract, visit, who)
+
+    async def _show_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        for role in ROLES:
+            viewer = who[role]
+            intro = ctx.t(viewer, "visit.checkin_both", date=self._date(ctx, viewer, visit))
+            blocks = [Heading(text=ctx.t(viewer, "visit.checkin_title")), Paragraph(text=intro),
+                      *await self._both_blocks(ctx, viewer, contract, "checkin", who),
+                      Paragraph(text=ctx.t(viewer, "visit.confidentiality"))]
+            ctx.post(viewer, with_buttons(intro, Button(label=ctx.t(viewer, "visit.confirm"), action="visit:confirm",
+                                                        value=str(contract.id), style="primary"), blocks=blocks),
+                     ref=f"visit:{contract.id}:checkin:{viewer.id}")
+
+    async def _show_reflections(self, ctx: Context, contract: Contract, visit: Visit,
+                                who: dict[str, Person]) -> None:
+        contract.status, contract.updated_at = "points", ctx.now
+        ctx.db.add(contract)
+        for role in ROLES:
+            viewer = who[role]
+            intro = ctx.t(viewer, "visit.reflection_both")
+            ctx.post(viewer, Message(text=intro, blocks=[
+                Heading(text=ctx.t(viewer, "visit.reflection_title")), Paragraph(text=intro),
+                *await self._both_blocks(ctx, viewer, contract, "reflection", who)]))
+        agent, colleague = who[AGENT], who[COLLEAGUE]
+        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.points_coming", name=agent.display_name)))
+        await self.conversations.open(ctx, agent, flow=FLOW, phase="points", role=AGENT, contract_ids=[contract.id],
+                                      intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague.display_name)))
+
+    # ---- the three learning points ------------------------------------
+    def _point_blocks(self, ctx: Context, viewer: Person, points: list[str]) -> list:
+        return [Quote(label=ctx.t(viewer, "visit.point_label", number=n), text=p) for n, p in enumerate(points, 1)]
+
+    async def _points_drafted(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
+                              answers: dict[str, str | None]) -> None:
+        agent = who[AGENT]
+        await self._store(ctx, contract, agent, AGENT, "points", answers)
+        visit.points = [answers[k] or "" for k in ("point1", "point2", "point3")]
+        ctx.db.add(visit)
+        contract.status, contract.updated_at = "points_review", ctx.now
+        ctx.db.add(contract)
+        ctx.post(agent, paragraph(ctx.t(agent, "visit.points_sent", name=who[COLLEAGUE].display_name)))
+        self._ask_review(ctx, contract, visit, who)
+
+    def _ask_review(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        colleague = who[COLLEAGUE]
+        text = ctx.t(colleague, "visit.points_review", name=who[AGENT].display_name)
+        value = f"{contract.id}:{contract.round}"
+        ctx.post(colleague, with_buttons(
+            text, Button(label=ctx.t(colleague, "visit.points_ok"), action="visit:points_ok", value=value,
+                         style="primary"),
+            Button(label=ctx.t(colleague, "visit.points_edit"), action="visit:points_edit", value=value),
+            blocks=[Heading(text=ctx.t(colleague, "visit.points_title")), Paragraph(text=text),
+                    *self._point_blocks(ctx, colleague, visit.points)]),
+            ref=f"visit:{contract.id}:points:{contract.round}")
+
+    async def _points_agreed(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
+                             colleague: Person, answers: dict[str, str | None] | None) -> None:
+        """The colleague confirmed the draft (`answers` None) or sent an edit of it."""
+        if answers is not None:
+            await self._store(ctx, contract, colleague, COLLEAGUE, "points", answers)
+            edited = [answers[k] or "" for k in ("point1", "point2", "point3")]
+            visit.points_edited = edited != visit.points
+            visit.points = edited
+        ctx.db.add(visit)
+        contract.status, contract.updated_at, contract.closed_at = "done", ctx.now, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("visit.points_agreed", colleague, contract.id, edited=visit.points_edited)
+        agent = who[AGENT]
+        how = "edited" if visit.points_edited else "confirmed"
+        for role in ROLES:
+            viewer = who[role]
+            other = colleague if role == AGENT else agent
+            text = ctx.t(viewer, f"visit.points_{how}_{role}", name=other.display_name)
+            blocks = [Heading(text=ctx.t(viewer, "visit.points_final_title")), Paragraph(text=text),
+                      *self._point_blocks(ctx, viewer, visit.points)]
+            if role == AGENT:
+                ctx.post(viewer, with_buttons(text, Button(label=ctx.t(viewer, "visit.share"), action="visit:share",
+                                                           value=str(contract.id), style="primary"), blocks=blocks),
+                         ref=share_ref(contract))
+            else:
+                ctx.post(viewer, Message(text=text, blocks=blocks))
+
+    # ---- cancelled ----------------------------------------------------
+    async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
+        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        if found is None or found[0].status not in LIVE:
+            return
+        contract, visit = found
+        who = await self._people(ctx, visit)
+        if session.phase == "points" and session.role == COLLEAGUE and contract.status == "points_review":
+            contract.round += 1  # the draft waits again, with fresh buttons
+            ctx.db.add(contract)
+            ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_dropped")))
+            self._ask_review(ctx, contract, visit, who)
+            return
+        contract.status, contract.followup_at, contract.updated_at = "cancelled", None, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("visit.cancelled", person, contract.id)
+        for role in ROLES:
+            other = who[role]
+            if other.id == person.id:
+                continue
+            ctx.post(other, paragraph(ctx.t(other, "visit.cancelled_other", name=person.display_name)))
+            for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
+                await self.conversations.end(ctx, open_)
+            await ctx.close_buttons(ctx.t(other, "visit.cancelled_note"), ref=f"visit:{contract.id}:checkin:{other.id}")
+        ctx.post(person, paragraph(ctx.t(person, "visit.cancelled_self")))
+
+    # ---- buttons ------------------------------------------------------
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        step = action.action.partition(":")[2]
+        first, _, second = action.value.partition(":")
+        found = await self._load(ctx, int(first)) if first.isdigit() else None
+        if found is None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        contract, visit = found
+        who = await self._people(ctx, visit)
+        role = self._role(visit, person)
+
+        def refuse(key: str, **values: object) -> None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+
+        def stale() -> None:
+            refuse("visit.already_decided", status=ctx.t(person, f"visit.status.{contract.status}"))
+
+        only = {"accept": COLLEAGUE, "decline": COLLEAGUE, "points_ok": COLLEAGUE, "points_edit": COLLEAGUE,
+                "share": AGENT, "share_to": AGENT, "confirm": None}
+        if step not in only:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            return
+        wanted = only[step]
+        if role is None or (wanted is not None and role != wanted):
+            both = f"{who[AGENT].display_name} {ctx.t(person, 'common.and')} {who[COLLEAGUE].display_name}"
+            name = who[wanted].display_name if wanted else both
+            return refuse("visit.only", name=name)
+        if step in ("accept", "decline"):
+            if contract.status != "invited":
+                return stale()
+            if step == "accept":
+                await self._accept(ctx, contract, visit, who)
+            else:
+                await self._decline(ctx, contract, visit, who)
+        elif step == "confirm":
+            await self._confirm(ctx, action, contract, visit, who, person, stale)
+        elif step in ("points_ok", "points_edit"):
+            if contract.status != "points_review" or second != str(contract.round):
+                return stale()
+            if step == "points_ok":
+                await ctx.close_buttons(ctx.t(person, "visit.points_ok_note"),
+                                        ref=f"visit:{contract.id}:points:{contract.round}")
+                await self._points_agreed(ctx, contract, visit, who, person, None)
+            elif not await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase="points"):
+                await ctx.close_buttons(ctx.t(person, "visit.points_editing_note"),
+                                        ref=f"visit:{contract.id}:points:{contract.round}")
+                await self.conversations.open(
+                    ctx, person, flow=FLOW, phase="points", role=COLLEAGUE, contract_ids=[contract.id],
+                    intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=who[AGENT].display_name)),
+                    answers=dict(zip(("point1", "point2", "point3"), visit.points)))
+        elif step == "share":
+            await self.sharing.offer(ctx, action, contract, visit, person)
+        else:
+            await self.sharing.share(ctx, action, contract, visit, who, person, second)
+
+    async def _accept(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        colleague = who[COLLEAGUE]
+        await ctx.close_buttons(ctx.t(colleague, "visit.accepted_note"), ref=f"visit:{contract.id}:invitation")
+        contract.status, contract.updated_at = "planned", ctx.now
+        ctx.audit("visit.accepted", colleague, contract.id)
+        for role in ROLES:
+            viewer, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
+            ctx.post(viewer, paragraph(ctx.t(viewer, f"visit.accepted_{role}", name=other.display_name,
+                                             date=self._date(ctx, viewer, visit),
+                                             checkin=ctx.day(viewer, max(visit.checkin_at, ctx.now)))))
+        await self._advance(ctx, contract, visit)  # a visit booked late: the check-in may be due already
+
+    async def _decline(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        agent, colleague = who[AGENT], who[COLLEAGUE]
+        await ctx.close_buttons(ctx.t(colleague, "visit.declined_note"), ref=f"visit:{contract.id}:invitation")
+        contract.status, contract.followup_at, contract.updated_at = "declined", None, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("visit.declined", colleague, contract.id)
+        ctx.post(agent, paragraph(ctx.t(agent, "visit.declined_agent", name=colleague.display_name,
+                                        date=self._date(ctx, agent, visit))))
+        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.declined_colleague", name=agent.display_name)))
+
+    async def _confirm(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
+                       who: dict[str, Person], person: Person, stale) -> None:
+        confirmed = {a.approver_id for a in (await ctx.db.exec(select(Approval).where(
+            Approval.contract_id == contract.id, Approval.decision == _CONFIRMED))).all()}
+        if contract.status != "checkin" or person.id in confirmed:
+            return stale()
+        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
+                            approver_id=person.id, decision=_CONFIRMED, decided_at=ctx.now))
+        ctx.audit("visit.checkin_confirmed", person, contract.id)
+        await ctx.close_buttons(ctx.t(person, "visit.confirmed_note", name=person.display_name,
+                                      date=ctx.day(person, ctx.now)), ref=f"visit:{contract.id}:checkin:{person.id}")
+        other = who[COLLEAGUE] if person.id == visit.agent_id else who[AGENT]
+        if other.id not in confirmed:
+            ctx.post(person, paragraph(ctx.t(person, "visit.confirmed_waiting", name=other.display_name)))
+            ctx.post(other, paragraph(ctx.t(other, "visit.confirmed_by_other", name=person.display_name)))
+            return
+        contract.status, contract.updated_at = "ready", ctx.now
+        ctx.db.add(contract)
+        for role in ROLES:
+            viewer = who[role]
+            ctx.post(viewer, paragraph(ctx.t(viewer, "visit.ready", date=self._date(ctx, viewer, visit),
+                                             time=self._clock(ctx, viewer, visit.morning_at))))

@@ -1,0 +1,287 @@
+"""Læringsbesøg (PRODUCT.md §2.5) as the learning agent and the colleague meet it, on Slack and on
+Teams, with the clock moved by the test: booking, check-in, the morning, reflections, three
+learning points, and sharing them on a learning meeting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.storage.models import Contract, OutboxMessage
+from tests.e2e.harness import Chat
+
+CPH = ZoneInfo("Europe/Copenhagen")
+TEAM = "CTEAM"
+MADS, ANNA, LISE, SOFIE = "UMADS", "UANNA", "ULISE", "USOFIE"
+SUMMARY = "Intet sendes, før du trykker"
+
+
+@pytest.fixture
+def chat(any_chat: Chat) -> Chat:
+    return any_chat
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=CPH)
+
+
+async def at(chat: Chat, moment: datetime) -> None:
+    """Move the clock to `moment`, let it tick, and send what it caused."""
+    chat.bot.clock.set(moment)
+    await chat.bot.tick()
+    await chat.settle()
+
+
+async def answer(chat: Chat, user: str, answers: list[str]) -> None:
+    """Answer the questions one by one (the first one is already asked), then Send."""
+    for number, text in enumerate(answers, 1):
+        if number > 1:
+            await chat.expect(user, f"Spørgsmål {number} af {len(answers)}")
+        await chat.say(user, text)
+    await chat.expect(user, SUMMARY)
+    await chat.click(user, "Send")
+
+
+async def book_and_accept(chat: Chat, when: str = "onsdag halv") -> None:
+    await chat.command(MADS, f"besøg <@UANNA|anna> {when}")
+    await chat.expect(MADS, "Jeg har spurgt Anna")
+    await chat.expect(ANNA, "vil gerne følge dig på arbejde som læringsagent", "[Ja, gerne]", "[Nej tak]")
+    await chat.click(ANNA, "Ja, gerne")
+    await chat.expect(MADS, "Anna har sagt ja til dit læringsbesøg")
+
+
+async def check_in(chat: Chat) -> None:
+    await chat.expect(MADS, "Hvad vil du selv gerne have ud af læringsbesøget hos Anna?")
+    await answer(chat, MADS, ["Blive bedre til at observere", "Fortrolighed, og jeg blander mig ikke"])
+    await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på")
+    await answer(chat, ANNA, ["Samtalen med de pårørende", "Fortrolighed om borgerne"])
+    await chat.click(MADS, "Bekræft")
+    await chat.click(ANNA, "Bekræft")
+    await chat.expect(MADS, "I har begge bekræftet tjek-ind")
+
+
+async def reflect(chat: Chat) -> None:
+    await chat.expect(MADS, "Hvad så og hørte du i løbet af dagen med Anna?")
+    await answer(chat, MADS, ["Mange afbrydelser", "Roen i samtalerne", "Færre telefonopkald"])
+    await chat.expect(MADS, "Du ser begges, når Anna også har svaret")
+    await chat.expect(ANNA, "Hvordan var det at have Mads med på arbejde som læringsagent?")
+    await answer(chat, ANNA, ["Trygt og lærerigt", "Jeg så min egen rutine udefra"])
+    both = await chat.expect(MADS, "Her er jeres refleksioner", "Mange afbrydelser", "Trygt og lærerigt")
+    assert "Jeg så min egen rutine udefra" in both
+    await chat.expect(ANNA, "Her er jeres refleksioner", "Roen i samtalerne")
+
+
+async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))  # a Monday
+    await chat.post_in_channel(LISE, TEAM, "møde fredag 09:00")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "Lise har oprettet en serie", "hver anden fredag kl. 09:00")
+
+    await chat.command(MADS, "besøg <@UANNA|anna> onsdag halv")
+    await chat.expect(MADS, "Jeg har spurgt Anna", "10. marts 2027", "en halv dag, til kl. 12:00")
+    await chat.expect(ANNA, "Mads", "vil gerne følge dig på arbejde som læringsagent 10. marts 2027", "[Ja, gerne]")
+    # Only Anna answers her invitation; the others are told why, and nothing changes.
+    await chat.click(ANNA, "Ja, gerne", as_user=MADS)
+    await chat.expect(MADS, "Den knap er til Anna")
+    await chat.click(ANNA, "Ja, gerne", as_user=LISE)
+    await chat.expect(LISE, "Den knap er til Anna")
+    assert chat.count(MADS, "har sagt ja") == 0
+    await chat.click(ANNA, "Ja, gerne")
+    await chat.expect(MADS, "Anna har sagt ja til dit læringsbesøg 10. marts 2027", "tjek-ind 9. marts 2027")
+    await chat.expect(ANNA, "Mads følger dig 10. marts 2027")
+
+    # The working day before, 09:00: the check-in, each answering their own questions.
+    await at(chat, local(2027, 3, 9, 8, 59))
+    assert chat.count(MADS, "Tjek-ind før læringsbesøget") == 0
+    await at(chat, local(2027, 3, 9, 9, 0, 30))
+    await chat.expect(MADS, "Tjek-ind før læringsbesøget hos Anna 10. marts 2027")
+    await chat.expect(MADS, "Hvad vil du selv gerne have ud af læringsbesøget hos Anna?")
+    await chat.say(MADS, "Blive bedre til at observere")
+    await chat.expect(MADS, "Spørgsmål 2 af 2", "Hvilke spilleregler foreslår du for dagen?")
+    await chat.bot.restart()  # between two answers: nothing is lost
+    await chat.say(MADS, "Fortrolighed, og jeg blander mig ikke")
+    await chat.expect(MADS, SUMMARY, "Blive bedre til at observere")
+    await chat.click(MADS, "Send")
+    await chat.expect(MADS, "Når Anna også har svaret")
+    await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på i løbet af dagen?")
+    await answer(chat, ANNA, ["Samtalen med de pårørende", "Fortrolighed om borgerne"])
+    for user in (MADS, ANNA):  # both see both answers and the ground rules, and confirm
+        shown = await chat.expect(user, "Her er jeres svar", "Blive bedre til at observere",
+                                  "Samtalen med de pårørende", "[Bekræft]")
+        assert "Fortrolighed om borgerne" in shown and "Fortrolighed gælder altid" in shown
+    await chat.click(MADS, "Bekræft", as_user=LISE)
+    await chat.expect(LISE, "Den knap er til Mads og Anna")
+    await chat.click(MADS, "Bekræft")
+    await chat.expect(MADS, "Jeg venter på, at Anna også bekræfter")
+    await chat.expect(ANNA, "Mads har bekræftet jeres tjek-ind")
+    await chat.click(ANNA, "Bekræft")
+    await chat.expect(MADS, "I har begge bekræftet tjek-ind", "10. marts 2027 kl. 08:00")
+    await chat.expect(ANNA, "I har begge bekræftet tjek-ind")
+
+    # The morning of the day, once.
+    await at(chat, local(2027, 3, 10, 8, 0, 30))
+    await chat.expect(MADS, "I dag følger du Anna som læringsagent", "kl. 12:00")
+    await chat.expect(ANNA, "I dag har du Mads med på arbejde")
+    await at(chat, local(2027, 3, 10, 8, 30))
+    assert chat.count(MADS, "I dag følger du Anna") == 1
+
+    # The end of the half day: reflections, then three learning points.
+    await at(chat, local(2027, 3, 10, 11, 59))
+    assert chat.count(MADS, "Læringsbesøget hos Anna er slut") == 0
+    await at(chat, local(2027, 3, 10, 12, 0, 30))
+    await chat.expect(MADS, "Læringsbesøget hos Anna er slut")
+    await reflect(chat)
+    await chat.expect(ANNA, "Mads skriver nu et udkast til tre læringspointer")
+    await chat.expect(MADS, "Hvad er det første læringspoint?")
+    await answer(chat, MADS, ["Ro skaber tillid", "Planlæg pauser", "Spørg de pårørende først"])
+    await chat.expect(MADS, "sendt til Anna, der bekræfter eller retter dem")
+    review = await chat.expect(ANNA, "Mads har skrevet tre læringspointer", "Ro skaber tillid",
+                               "[Bekræft læringspointerne]", "[Ret læringspointerne]")
+    assert "Spørg de pårørende først" in review
+    await chat.click(ANNA, "Ret læringspointerne", as_user=MADS)
+    await chat.expect(MADS, "Den knap er til Anna")
+    # Anna edits the second point.
+    await chat.click(ANNA, "Ret læringspointerne")
+    await chat.expect(ANNA, SUMMARY, "Planlæg pauser")
+    await chat.click(ANNA, "Ret et svar")
+    await chat.click(ANNA, "2. LÆRINGSPOINT 2")
+    await chat.expect(ANNA, "Ret det andet læringspoint")
+    await chat.say(ANNA, "Planlæg faste pauser sammen")
+    await chat.expect(ANNA, SUMMARY, "Planlæg faste pauser sammen")
+    await chat.click(ANNA, "Send")
+    final = await chat.expect(MADS, "Anna har rettet og bekræftet jeres tre læringspointer",
+                              "Planlæg faste pauser sammen", "[Del på læringsmøde]")
+    assert "Planlæg pauser\n" not in final
+    await chat.expect(ANNA, "dine rettelser er sendt til Mads", "Planlæg faste pauser sammen")
+
+    # Del på læringsmøde: the series the bot knows, then the next reminder and the agenda show the points.
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde skal have jeres tre læringspointer?",
+                      "[hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00]")
+    await chat.click(MADS, "hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00")
+    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 12. marts 2027 kl. 09:00")
+    await chat.expect(ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 12. marts 2027")
+    assert chat._button_or_none(MADS, "Del på læringsmøde") is None  # no live share button is left
+
+    await at(chat, local(2027, 3, 11, 9, 0, 30))
+    reminder = await chat.expect_in_channel(TEAM, "Læringsmøde 12. marts 2027 kl. 09:00", "[Jeg har en case]")
+    assert "Læringspointer fra læringsbesøg: Mads hos Anna (10. marts 2027)" in reminder
+    assert "1. Ro skaber tillid" in reminder and "2. Planlæg faste pauser sammen" in reminder
+    assert "3. Spørg de pårørende først" in reminder
+    await at(chat, local(2027, 3, 12, 9, 0, 10))
+    agenda = await chat.expect_in_channel(TEAM, "Læringsmøde 12. marts 2027", "Dagsorden")
+    assert "Læringspointer fra læringsbesøg: Mads hos Anna" in agenda and "Planlæg faste pauser sammen" in agenda
+
+    async with chat.bot.runtime.db.transaction() as s:
+        contract = (await s.exec(select(Contract).where(Contract.flow == "visit"))).one()
+        keys = [r.dedupe_key for r in (await s.exec(select(OutboxMessage))).all() if r.dedupe_key]
+    assert contract.status == "done" and len(keys) == len(set(keys))
+
+
+async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirmed(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))  # Monday; the check-in time (Friday 09:00) has passed
+    await book_and_accept(chat, "i morgen 13:30")
+    await chat.expect(MADS, "Tjek-ind før læringsbesøget hos Anna 9. marts 2027")
+    await check_in(chat)
+    await at(chat, local(2027, 3, 9, 8, 0, 30))
+    await chat.expect(MADS, "I dag følger du Anna som læringsagent", "kl. 13:30")
+    await at(chat, local(2027, 3, 9, 13, 30, 5))  # the time in the command ends the day
+    await chat.expect(MADS, "Læringsbesøget hos Anna er slut")
+    assert chat.count(MADS, "I dag følger du Anna") == 1
+    await reflect(chat)
+    await chat.expect(MADS, "Hvad er det første læringspoint?")
+    await answer(chat, MADS, ["Et", "To", "Tre"])
+    await chat.click(ANNA, "Bekræft læringspointerne")
+    await chat.expect(MADS, "Anna har bekræftet jeres tre læringspointer", "[Del på læringsmøde]")
+    await chat.expect(ANNA, "Du har bekræftet jeres tre læringspointer")
+    assert chat._button_or_none(ANNA, "Bekræft læringspointerne") is None
+    # No learning meeting exists yet: the agent is told so, and the button stays for later.
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Jeg kender ingen læringsmøder endnu")
+    assert chat._button_or_none(MADS, "Del på læringsmøde") is not None
+
+    # A series set up afterwards: its reminder for tomorrow is out already, and shows the points once shared.
+    await chat.post_in_channel(LISE, TEAM, "møde onsdag 10:00")
+    await chat.settle()
+    await at(chat, local(2027, 3, 9, 13, 40))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 10. marts 2027 kl. 10:00", "[Jeg har en case]")
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.click(MADS, "hver anden onsdag kl. 10:00, 30 min · 10. marts 2027 kl. 10:00")
+    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 10. marts 2027 kl. 10:00")
+    await chat.updated("Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)", "1. Et", "3. Tre",
+                       "[Jeg har en case]")
+
+
+async def test_cancelling_the_check_in_cancels_the_visit_for_both(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await book_and_accept(chat, "i morgen")
+    await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på")
+    await chat.say(ANNA, "afbryd")
+    await chat.click(ANNA, "Ja, afbryd")
+    await chat.expect(ANNA, "Læringsbesøget er aflyst")
+    await chat.expect(MADS, "Anna har aflyst jeres læringsbesøg")
+    await chat.say(MADS, "Blive bedre til at observere")  # Mads' check-in ended with the visit
+    await chat.expect(MADS, "Jeg venter ikke på et svar fra dig lige nu")
+    await at(chat, local(2027, 3, 9, 8, 0, 30))
+    await at(chat, local(2027, 3, 9, 15, 0, 30))
+    assert chat.count(MADS, "I dag følger du") == 0 and chat.count(MADS, "er slut") == 0
+
+
+async def test_a_declined_visit_ends_cleanly(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await chat.command(MADS, "besøg <@UANNA|anna> 12/3 hel")
+    await chat.expect(MADS, "Jeg har spurgt Anna", "12. marts 2027", "en hel dag, til kl. 15:00")
+    await chat.click(ANNA, "Nej tak")
+    await chat.expect(MADS, "Anna har takket nej til læringsbesøget 12. marts 2027")
+    await chat.expect(ANNA, "Du har takket nej")
+    assert "[Ja, gerne]" not in await chat.updated("Du sagde nej tak")
+    # Nothing more happens: no check-in, no morning, no reflections.
+    for moment in (local(2027, 3, 11, 9, 0, 30), local(2027, 3, 12, 8, 0, 30), local(2027, 3, 12, 15, 0, 30)):
+        await at(chat, moment)
+    assert chat.count(MADS, "Tjek-ind") == 0 and chat.count(ANNA, "Tjek-ind") == 0
+    assert chat.count(MADS, "I dag følger du") == 0 and chat.count(MADS, "er slut") == 0
+
+
+async def test_unreadable_and_past_dates_are_refused_with_an_example(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await chat.command(MADS, "besøg <@UANNA|anna> snart halv")
+    await chat.expect(MADS, "snart", "kan jeg ikke læse", "12/3", "i morgen", "tirsdag")
+    await chat.command(MADS, "besøg <@UANNA|anna> 01-03-2027")
+    await chat.expect(MADS, "1. marts 2027 er allerede forbi", "i morgen")
+    await chat.command(MADS, "besøg <@UANNA|anna> i dag 09:00")  # today, but it would have ended
+    await chat.expect(MADS, "8. marts 2027 er allerede forbi")
+    await chat.command(MADS, "besøg <@UANNA|anna>")
+    await chat.expect(MADS, "Hvilken dag?")
+    await chat.command(MADS, "besøg")
+    await chat.expect(MADS, "besøg @kollega 12/3 halv")
+    await chat.command(MADS, "besøg <@UMADS|mads> 12/3")
+    await chat.expect(MADS, "Du kan ikke være læringsagent hos dig selv")
+    assert chat.count(ANNA, "vil gerne følge dig") == 0
+    # English, with a weekday: Sofie reads English and her day is in London.
+    await chat.command(SOFIE, "visit <@UANNA|anna> tuesday half")
+    await chat.expect(SOFIE, "I have asked Anna", "9 March 2027", "half a day, until 12:00")
+    await chat.expect(ANNA, "vil gerne følge dig på arbejde som læringsagent 9. marts 2027")
+
+
+async def test_the_overview_lists_the_visit_and_its_buttons_work(chat: Chat) -> None:
+    from tests.e2e.test_overview import click_overview
+
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await chat.command(MADS, "besøg <@UANNA|anna> onsdag halv")
+    await chat.expect(ANNA, "vil gerne følge dig")
+    await chat.command(MADS, "mine")
+    await chat.expect(MADS, "Læringsbesøg", "Mads hos Anna, 10. marts 2027",
+                      "Venter på, at Anna svarer på invitationen")
+    await chat.command(ANNA, "mine")
+    await chat.expect(ANNA, "Mads vil gerne følge dig som læringsagent – svar på invitationen", "[Ja, gerne]")
+    await click_overview(chat, ANNA, "Ja, gerne")
+    await chat.expect(MADS, "Anna har sagt ja til dit læringsbesøg")
+    await chat.command(ANNA, "mine")
+    await chat.expect(ANNA, "Det kommer", "Tjek-ind dagen før besøget")
+    await at(chat, local(2027, 3, 9, 9, 0, 30))
+    await check_in(chat)
+    await chat.command(MADS, "mine")
+    await chat.expect(MADS, "Læringsbesøget – til kl. 12:00")

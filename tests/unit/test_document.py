@@ -1,0 +1,58 @@
+"""A copy as a document: a person's words stay words in Markdown, and the PDF keeps every Danish letter."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+from pypdf import PdfReader
+
+from bot.core.document import markdown, pdf
+from bot.core.messages import Buttons, Button, Column, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.files import FileLinks
+
+COPY = Message(text="Læringskontrakt", blocks=[
+    Heading(text="Læringskontrakt: Æble og Øl på Åen"),
+    Context(text="Kontrakt 7 · *godkendt*"),
+    Paragraph(text="*Før kurset*"),
+    Quote(label="Mål", text="**ikke fed** [et link](https://example.org) <!channel> @here\nanden linje"),
+    Columns(title="LÆRINGSMÅL", columns=[Column(label="Lise (Leder)", text="æøå ÆØÅ"),
+                                         Column(label="Mads", text="# ikke en overskrift")]),
+    Divider(),
+    Buttons(buttons=[Button(label="Godkend", action="elearning:approve")]),
+])
+
+
+def test_markdown_keeps_a_persons_words_literal() -> None:
+    text = markdown(COPY)
+    assert text.startswith("# Læringskontrakt: Æble og Øl på Åen\n")
+    assert "**Før kurset**" in text and "**godkendt**" in text
+    assert r"> \*\*ikke fed\*\* \[et link\]\(https://example\.org\)" in text
+    assert "@\u2060here" in text and "@here" not in text
+    assert r"> \# ikke en overskrift" in text
+    assert "Godkend" not in text  # buttons act in the chat, not in a document
+
+
+def test_the_pdf_has_the_danish_letters_and_the_words_in_order() -> None:
+    data = pdf(COPY, title="Kopi", footer="Din kopi · æøå", language="da")
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Læringskontrakt: Æble og Øl på Åen" in text
+    assert "æøå ÆØÅ" in text and "Din kopi · æøå" in text
+    assert text.index("Før kurset") < text.index("LÆRINGSMÅL")
+    assert reader.metadata.title == "Kopi"
+
+
+def test_a_link_is_refused_when_changed_or_expired() -> None:
+    links = FileLinks("s3cret", "https://bot.example.org/")
+    now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    url = links.url("abc", now + timedelta(hours=1))
+    assert url.startswith("https://bot.example.org/files/abc.")
+    token = url.rsplit("/", 1)[1]
+    assert links.check(token, now) == ("abc", 200)
+    assert links.check(token, now + timedelta(hours=2)) == (None, 404)
+    key, expires, signature = token.split(".")
+    assert links.check(f"{key}.{int(expires) + 3600}.{signature}", now) == (None, 403)
+    assert links.check(f"abd.{expires}.{signature}", now) == (None, 403)
+    assert FileLinks("other", "").check(token, now) == (None, 403)
+    assert links.check("garbage", now) == (None, 404)

@@ -1,0 +1,86 @@
+"""The personal-data registry (bot/storage/personal_data.py) covers every table.
+
+A new table with a column that refers to a person or a contract fails here until
+its policy is declared: what `slet-mine-data` and the retention job do with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.storage import personal_data as pd
+
+
+def test_every_reference_to_a_person_has_a_policy() -> None:
+    missing = pd.undeclared()["person"]
+    assert missing == [], (
+        f"declare what erasing a person does with {missing} in PERSON_POLICIES (bot/storage/personal_data.py)")
+
+
+def test_every_reference_to_a_contract_has_a_retention_policy() -> None:
+    missing = pd.undeclared()["contract"]
+    assert missing == [], (
+        f"declare what the retention job does with {missing} in CONTRACT_POLICIES (bot/storage/personal_data.py)")
+
+
+def test_no_policy_names_a_column_that_does_not_exist() -> None:
+    assert pd.undeclared()["unknown"] == []
+
+
+def test_every_policy_says_why_and_clears_only_its_own_columns() -> None:
+    for key, policy in {**pd.PERSON_POLICIES, **pd.CONTRACT_POLICIES}.items():
+        assert policy.why, key
+        assert policy.action in ("delete", "anonymise", "keep", "unlink"), key
+        table = key.split(".")[0]
+        for name in (*policy.clear, *(t.split(".")[0] for t in policy.texts)):
+            assert pd._column(f"{table}.{name}") is not None, f"{key}: no column {name}"
+
+
+def test_the_scrubber_removes_texts_quoted_or_whole_and_the_name_as_a_word() -> None:
+    scrub = pd.Scrubber(["Anna vil lære dosering", "Ja"], ["Anna"], pd.Labels("slettet bruger", "[slettet]"))
+    assert scrub.text("Mål: Anna vil lære dosering.") == "Mål: [slettet]."
+    assert scrub.text("Ja") == "[slettet]"
+    assert scrub.text("Ja, gerne") == "Ja, gerne"  # a short text is not hunted inside others
+    assert scrub.text("Mads og Anna") == "Mads og slettet bruger"
+    assert scrub.text("Annasvej 3") == "Annasvej 3"
+    assert scrub.value({"blocks": [{"text": "Ja"}], "n": 3}) == {"blocks": [{"text": "[slettet]"}], "n": 3}
+
+
+def test_months_before_keeps_the_wall_clock_and_clamps_the_day() -> None:
+    moment = datetime(2026, 3, 31, 9, tzinfo=timezone.utc)
+    assert pd.months_before(moment, 36) == datetime(2023, 3, 31, 9, tzinfo=timezone.utc)
+    assert pd.months_before(moment, 1) == datetime(2026, 2, 28, 9, tzinfo=timezone.utc)
+    assert pd.months_before(datetime(2026, 1, 15, tzinfo=timezone.utc), 13) == datetime(2024, 12, 15, tzinfo=timezone.utc)
+
+
+def test_who_sent_a_stored_request() -> None:
+    assert pd.sender({"user_id": "U1", "text": "mine-data"}) == "U1"
+    assert pd.sender({"event": {"user": "U2"}}) == "U2"
+    assert pd.sender({"user": {"id": "U3"}, "actions": []}) == "U3"
+    assert pd.sender({"type": "message", "from": {"id": "29:1x"}}) == "29:1x"
+    assert pd.sender({"redacted": True}) is None
+
+
+def test_no_row_a_policy_deletes_is_referenced_from_a_table_left_behind() -> None:
+    """Deleting by the registry must never trip a foreign key (or leave a dangling row)."""
+    policies = {**pd.PERSON_POLICIES, **pd.CONTRACT_POLICIES}
+    deleted = {key.split(".")[0] for key, policy in policies.items() if policy.action == "delete"}
+    for table in sorted(deleted):
+        referring = [r for r in pd.references_to(f"{table}.id") if r.split(".")[0] not in deleted]
+        assert referring == [], f"{table} rows are deleted, but {referring} refer to them"
+
+
+def test_a_new_table_that_refers_to_a_person_is_reported_until_declared() -> None:
+    from sqlalchemy import Column, ForeignKey, Integer, Table
+    from sqlmodel import SQLModel
+
+    table = Table("newflowthing", SQLModel.metadata, Column("id", Integer, primary_key=True),
+                  Column("owner_id", Integer, ForeignKey("person.id")),
+                  Column("contract_id", Integer, ForeignKey("contract.id")))
+    try:
+        found = pd.undeclared()
+        assert "newflowthing.owner_id" in found["person"]
+        assert "newflowthing.contract_id" in found["contract"]
+    finally:
+        SQLModel.metadata.remove(table)
+    assert pd.undeclared()["person"] == []
