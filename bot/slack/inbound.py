@@ -39,6 +39,10 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
     if kind == "event":
         return f"slack:event:{body.get('event_id')}"
     if kind == "action":
+        # Each press has its own trigger_id; a retry of the request carries the same one. A
+        # second press is a new request, and the flow's state says what it still may do.
+        if body.get("trigger_id"):
+            return f"slack:action:{body['trigger_id']}"
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
         if container.get("type") == "view" or container.get("is_ephemeral"):

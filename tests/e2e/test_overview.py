@@ -57,7 +57,7 @@ async def click_overview(chat: Chat | TeamsChat, user: str, label: str, *, as_us
     presser = as_user or user
     payload = {
         "type": "block_actions", "user": {"id": presser, "username": presser.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": "1.2.abc",
+        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": signing._trigger_id(),
         "container": {"type": "message", "message_ts": "1700000999.000100", "channel_id": "D" + user[1:],
                       "is_ephemeral": True},
         "team": {"id": "T1", "domain": "testteam"}, "channel": {"id": "D" + user[1:], "name": "directmessage"},

@@ -54,7 +54,7 @@ async def click_home(chat: Chat, user: str, label: str) -> None:
         raise AssertionError(f"no button {label!r} in the App Home of {user}")
     payload = {
         "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": "1.2.abc",
+        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": signing._trigger_id(),
         "container": {"type": "view", "view_id": view["id"]}, "team": {"id": "T1", "domain": "testteam"},
         "view": {"id": view["id"], "type": "home", "hash": view["hash"], "blocks": view["blocks"],
                  "team_id": "T1", "app_id": "A1", "bot_id": "BBOT", "state": {"values": {}}},

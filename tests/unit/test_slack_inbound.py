@@ -72,6 +72,12 @@ def test_a_different_press_has_a_different_dedupe_key(other):
     assert dedupe_key("action", other) != dedupe_key("action", _press())
 
 
+def test_a_press_is_known_by_its_trigger_id_so_a_second_press_is_a_new_request():
+    press = {**_press(), "trigger_id": "T1"}
+    assert dedupe_key("action", press) == dedupe_key("action", dict(press))  # a retry of the request
+    assert dedupe_key("action", press) != dedupe_key("action", {**press, "trigger_id": "T2"})  # pressed again
+
+
 def test_retried_commands_and_events_keep_their_key():
     command = {"user_id": "U1", "text": "hjælp", "trigger_id": "T1"}
     assert dedupe_key("command", command) == dedupe_key("command", dict(command))
