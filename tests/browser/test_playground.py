@@ -70,6 +70,7 @@ async def test_moving_the_clock_makes_a_reminder_appear(page: Page) -> None:
 
 
 async def test_the_page_switches_to_english(page: Page) -> None:
+    await expect(page.locator("#dm-title")).to_contain_text("du er Lise")  # the page has loaded
     await page.click("#language")
     await expect(page.locator("#dm-title")).to_contain_text("you are Lise")
     await write(page, "/laering help")

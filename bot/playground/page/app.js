@@ -212,7 +212,10 @@ for (const button of document.querySelectorAll("[data-advance]")) {
 $("tab-dm").addEventListener("click", () => show("dm"));
 $("tab-channel").addEventListener("click", () => show("channel"));
 $("stop-replying").addEventListener("click", () => { state.thread = null; render(state.data); });
-$("language").addEventListener("click", () => post("/api/language", { language: state.data && state.data.language === "da" ? "en" : "da" }));
+$("language").addEventListener("click", () => {
+  if (!state.data) return; // not loaded yet: the switch does not know which way to go
+  post("/api/language", { language: state.data.language === "da" ? "en" : "da" });
+});
 
 refresh();
 setInterval(refresh, 1000);
