@@ -32,6 +32,12 @@ e-learning contract, the peer contract and the meetings are in
   hundreds of contracts opens the overview often, the App Home on every visit.
   Every `where` on person, status or date needs an index.
 
+A flow whose people may have thousands of items (the leader's e-learning
+contracts, bench/overview.py) implements `PagedSource` instead: `entries`
+says, for every item, only what counting, sorting and paging need (group,
+key, date), from a few narrow queries; `render` writes the items of the
+page, in one batch. The overview shows the same either way.
+
 Rendering and paging are the overview's business: at most `PER_GROUP` items a
 group, with "and K more" and a next-page button (`/laering mine 2`). The label
 before an item's title is the catalogue's `overview.flows.<flow>` (clinical and
@@ -56,7 +62,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -97,6 +103,28 @@ class OverviewSource(Protocol):
     async def overview(self, ctx: Context, person: Person) -> list[Item]: ...
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An item before its texts: what the overview counts, sorts and pages by."""
+
+    group: Group
+    key: str
+    at: datetime | None = None
+    # The source's own: what its `render` needs to write the item.
+    data: Any = None
+
+
+@runtime_checkable
+class PagedSource(Protocol):
+    """A source with many items per person: the texts are written only for the page shown."""
+
+    async def entries(self, ctx: Context, person: Person) -> list[Entry]: ...
+
+    async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
+        """The items of `entries`, in their order (one batch: a few queries, whatever the number)."""
+        ...
+
+
 # Items a group shows per page: a message holds 50 Slack blocks, a home view 100.
 PER_GROUP = 5
 PER_GROUP_HOME = 10
@@ -104,10 +132,21 @@ PER_GROUP_HOME = 10
 REF = "overview"
 
 
-def _order(item: Item) -> tuple:
-    # Keys compare number by number: "elearning:9" before "elearning:10".
-    key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", item.key) if p)
-    return (item.at is None, item.at.timestamp() if item.at else 0.0, key)
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def _order(item: Item | Entry) -> tuple:
+    # Keys compare number by number: "elearning:9" before "elearning:10". (A loop, not a
+    # generator: this runs for every item of a leader with thousands.)
+    key = []
+    for p in _NUMBERS.split(item.key):
+        if p:
+            key.append((0, int(p), "") if p.isdigit() else (1, 0, p))
+    return (item.at is None, item.at.timestamp() if item.at else 0.0, tuple(key))
+
+
+# An entry and the source that renders it (None: the entry holds its finished item).
+_Placed = tuple[Entry, PagedSource | None]
 
 
 class Overview:
@@ -117,40 +156,67 @@ class Overview:
         self.sources = sources
 
     async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
-        grouped: dict[Group, list[Item]] = {g: [] for g in GROUPS}
+        """Every item of the person, each group in the order shown."""
+        grouped = await self._entries(ctx, person)
+        return await self._render(ctx, person, grouped)
+
+    async def _entries(self, ctx: Context, person: Person) -> dict[Group, list[_Placed]]:
+        grouped: dict[Group, list[_Placed]] = {g: [] for g in GROUPS}
         for source in self.sources:
-            for item in await source.overview(ctx, person):
-                grouped[item.group].append(item)
-        for items in grouped.values():
-            items.sort(key=_order)
+            if isinstance(source, PagedSource):
+                for entry in await source.entries(ctx, person):
+                    grouped[entry.group].append((entry, source))
+            else:
+                for item in await source.overview(ctx, person):
+                    grouped[item.group].append((Entry(item.group, item.key, item.at, item), None))
+        for placed in grouped.values():
+            placed.sort(key=lambda p: _order(p[0]))
         return grouped
+
+    @staticmethod
+    async def _render(ctx: Context, person: Person, grouped: dict[Group, list[_Placed]]) -> dict[Group, list[Item]]:
+        """The items of these entries: one `render` per source for all its entries."""
+        batches: dict[int, tuple[PagedSource, list[Entry]]] = {}
+        for placed in grouped.values():
+            for entry, source in placed:
+                if source is not None:
+                    batches.setdefault(id(source), (source, []))[1].append(entry)
+        written: dict[int, Item] = {}
+        for source, entries in batches.values():
+            for entry, item in zip(entries, await source.render(ctx, person, entries), strict=True):
+                written[id(entry)] = item
+        return {group: [entry.data if source is None else written[id(entry)] for entry, source in placed]
+                for group, placed in grouped.items()}
 
     # ---- showing -------------------------------------------------------
     async def message(self, ctx: Context, person: Person, page: int = 1, *, home: bool = False) -> Message:
-        grouped = await self.items(ctx, person)
+        placed = await self._entries(ctx, person)
         size = PER_GROUP_HOME if home else PER_GROUP
-        pages = max([1, *(-(-len(items) // size) for items in grouped.values())])
+        pages = max([1, *(-(-len(entries) // size) for entries in placed.values())])
         page = min(max(page, 1), pages)
+        counts = {group: len(entries) for group, entries in placed.items()}
+        # Only the page's items get their texts (a leader may have thousands).
+        shown_by_group = await self._render(
+            ctx, person, {group: entries[(page - 1) * size:page * size] for group, entries in placed.items()})
         title = ctx.t(person, "overview.title")
         blocks: list = [Heading(text=title)]
         if home:
             blocks.append(Small(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
         if pages > 1:
             blocks.append(Small(text=ctx.t(person, "overview.page", page=page, pages=pages)))
-        if not any(grouped.values()):
+        if not any(counts.values()):
             blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(person))))
             return Message(text=title, blocks=blocks)
         for group in GROUPS:
-            items = grouped[group]
-            shown = items[(page - 1) * size:page * size]
-            blocks += [Divider(), Paragraph(text=ctx.t(person, f"overview.groups.{group}", count=len(items)))]
+            count, shown = counts[group], shown_by_group[group]
+            blocks += [Divider(), Paragraph(text=ctx.t(person, f"overview.groups.{group}", count=count))]
             if not shown:
-                blocks.append(Small(text=ctx.t(person, "overview.none" if not items else "overview.none_here")))
+                blocks.append(Small(text=ctx.t(person, "overview.none" if not count else "overview.none_here")))
             for item in shown:
                 blocks.append(Paragraph(text=self.line(ctx, person, item)))
                 if item.buttons:
                     blocks.append(Buttons(buttons=list(item.buttons)))
-            if (more := len(items) - page * size) > 0:
+            if (more := count - page * size) > 0:
                 blocks.append(Small(text=ctx.t(person, "overview.more", count=more)))
         moves = []
         if page > 1:

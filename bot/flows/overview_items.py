@@ -8,16 +8,18 @@ then `in_` over the contract ids), never one query per contract.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlmodel import col, or_, select
+from sqlmodel import and_, col, or_, select
 
 from bot.core.messages import Button
 from bot.flows import peer_copy as cp
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
 from bot.flows.elearning import EMPLOYEE, LEADER, names
-from bot.flows.overview import GROUPS, Group, Item
+from bot.flows.overview import GROUPS, Entry, Group, Item
 from bot.flows.peer_copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.storage.models import (
     Approval, Contract, DialogSession, JointDraft, MeetingAction, MeetingOccurrence, MeetingSeries, Party,
@@ -29,41 +31,66 @@ PEER_LIVE = ("invited", "drafting", "approval", "changes", "active", "evaluation
 MEETINGS_AHEAD = 20
 
 
+# What the overview reads: columns, not ORM objects (a leader may have thousands of contracts).
+class _Contract(NamedTuple):
+    id: int
+    title: str
+    status: str
+    round: int
+    updated_at: datetime
+    followup_at: datetime | None
+
+
+class _Who(NamedTuple):
+    """A party as the overview names it; reads as a `Person` for `display_name` and `ctx.tz`."""
+
+    id: int
+    display_name: str
+    timezone: str | None
+
+
+def _live(person: Person, flow: str, statuses: tuple[str, ...]) -> tuple:
+    """Where the person is a party to a live contract of the flow (joined `party` and `contract`)."""
+    return Party.person_id == person.id, Contract.flow == flow, col(Contract.status).in_(statuses)
+
+
 async def _mine(ctx: Context, person: Person, flow: str, statuses: tuple[str, ...]
-                ) -> dict[int, tuple[Contract, set[str]]]:
+                ) -> dict[int, tuple[_Contract, set[str]]]:
     """The person's live contracts of a flow, with the person's roles in each."""
     result = await ctx.db.exec(
-        select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))
-        .where(Party.person_id == person.id, Contract.flow == flow, col(Contract.status).in_(statuses)))
-    found: dict[int, tuple[Contract, set[str]]] = {}
-    for contract, role in result.all():
-        assert contract.id is not None
-        found.setdefault(contract.id, (contract, set()))[1].add(role)
+        select(Contract.id, Contract.title, Contract.status, Contract.round, Contract.updated_at,
+               Contract.followup_at, Party.role)
+        .join(Party, col(Party.contract_id) == col(Contract.id)).where(*_live(person, flow, statuses)))
+    found: dict[int, tuple[_Contract, set[str]]] = {}
+    for *contract, role in result.all():
+        found.setdefault(contract[0], (_Contract(*contract), set()))[1].add(role)
     return found
 
 
-async def _parties(ctx: Context, ids: list[int]) -> dict[int, dict[str, Person]]:
-    result = await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-                               .where(col(Party.contract_id).in_(ids)))
-    found: dict[int, dict[str, Person]] = defaultdict(dict)
-    for party, person in result.all():
-        found[party.contract_id][party.role] = person
+async def _parties(ctx: Context, ids: list[int]) -> dict[int, dict[str, _Who]]:
+    result = await ctx.db.exec(
+        select(Party.contract_id, Party.role, Person.id, Person.display_name, Person.timezone)
+        .join(Person, col(Party.person_id) == col(Person.id)).where(col(Party.contract_id).in_(ids)))
+    found: dict[int, dict[str, _Who]] = defaultdict(dict)
+    for contract_id, role, *who in result.all():
+        found[contract_id][role] = _Who(*who)
     return found
 
 
 async def _submitted(ctx: Context, ids: list[int]) -> dict[tuple[int, str, str], datetime]:
-    result = await ctx.db.exec(select(Submission).where(col(Submission.contract_id).in_(ids)))
-    return {(s.contract_id, s.role, s.phase): s.submitted_at for s in result.all()}
+    result = await ctx.db.exec(select(Submission.contract_id, Submission.role, Submission.phase,
+                                      Submission.submitted_at).where(col(Submission.contract_id).in_(ids)))
+    return {(cid, role, phase): at for cid, role, phase, at in result.all()}
 
 
 async def _sessions(ctx: Context, person: Person, flow: str) -> dict[int, set[str]]:
     """Contract id -> the phases the person has a session open (or waiting) in."""
-    result = await ctx.db.exec(select(DialogSession).where(
+    result = await ctx.db.exec(select(DialogSession.contract_ids, DialogSession.phase).where(
         DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow))
     found: dict[int, set[str]] = defaultdict(set)
-    for session in result.all():
-        for contract_id in session.contract_ids:
-            found[contract_id].add(session.phase)
+    for contract_ids, phase in result.all():
+        for contract_id in contract_ids:
+            found[contract_id].add(phase)
     return found
 
 
@@ -73,56 +100,87 @@ def _best(items: list[Item]) -> list[Item]:
 
 
 class ElearningOverview:
-    """Læringskontrakt med medarbejderen (PRODUCT.md §2.1)."""
+    """Læringskontrakt med medarbejderen (PRODUCT.md §2.1).
+
+    A leader may have thousands: a `PagedSource`. `entries` reads the contracts,
+    the person's own submissions and sessions as plain columns (three queries);
+    `render` reads the parties of the page's contracts only."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
+        return await self.render(ctx, person, await self.entries(ctx, person))
+
+    async def entries(self, ctx: Context, person: Person) -> list[Entry]:
         mine = await _mine(ctx, person, "elearning", ELEARNING_LIVE)
         if not mine:
             return []
-        ids = list(mine)
-        parties, submitted = await _parties(ctx, ids), await _submitted(ctx, ids)
+        # The person's own submissions (in a role they hold), the only ones looked up: not an
+        # `in_` over thousands of ids, and not the other parties' rows.
+        submitted = {(cid, role, phase): at for cid, role, phase, at in (await ctx.db.exec(
+            select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
+            .join(Party, and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role))
+            .join(Contract, col(Contract.id) == col(Submission.contract_id))
+            .where(*_live(person, "elearning", ELEARNING_LIVE)))).all()}
         sessions = await _sessions(ctx, person, "elearning")
-        items: list[Item] = []
+        entries: list[Entry] = []
         for cid, (contract, roles) in mine.items():
             role = LEADER if LEADER in roles else EMPLOYEE
-            other_role = EMPLOYEE if role == LEADER else LEADER
-            leader, other = parties[cid][LEADER], parties[cid][other_role]
+            found = self._step(contract, role, submitted, sessions.get(cid, ()))
+            if found is not None:
+                group, key, at, named = found
+                entries.append(Entry(group=group, key=f"elearning:{cid}", at=at, data=(contract, role, key, named)))
+        return entries
 
-            def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> Item:
-                return Item(group=group, flow="elearning", key=f"elearning:{cid}",
-                            title=ctx.t(person, "overview.elearning.title", title=contract.title,
-                                        name=other.display_name),
-                            step=ctx.t(person, f"overview.elearning.{key}", **values), at=at, buttons=buttons)
+    @staticmethod
+    def _step(contract: _Contract, role: str, submitted: dict[tuple[int, str, str], datetime],
+              sessions: Collection[str]) -> tuple[Group, str, datetime | None, str | None] | None:
+        """Group, step, date and whose name the step names (a role), or None: nothing to show."""
+        status, since = contract.status, contract.updated_at
+        if status in ("before", "changes", "after"):
+            phase = "after" if status == "after" else "before"
+            mine_at = submitted.get((contract.id, role, phase))
+            if mine_at is None:
+                return "you", f"answer_{phase}", since, None
+            return "others", "waiting_answers", mine_at, EMPLOYEE if role == LEADER else LEADER
+        if status == "review" and role == LEADER:
+            return ("you", "write_comment", since, None) if "change_request" in sessions else \
+                ("you", "approve", since, None)
+        if status == "review":
+            return "others", "waiting_approval", since, LEADER
+        if status == "approved":
+            return "coming", "followup", contract.followup_at, None
+        if status == "after_review" and role == LEADER:
+            return "you", "close", since, None
+        if status == "after_review":
+            return "others", "waiting_close", since, LEADER
+        return None
 
-            value = f"{cid}:{contract.round}"
-            status = contract.status
-            if status in ("before", "changes", "after"):
-                phase = "after" if status == "after" else "before"
-                mine_at = submitted.get((cid, role, phase))
-                if mine_at is None:
-                    items.append(item("you", f"answer_{phase}", contract.updated_at))
-                else:
-                    items.append(item("others", "waiting_answers", mine_at, name=other.display_name))
-            elif status == "review" and role == LEADER:
-                if "change_request" in sessions.get(cid, ()):
-                    items.append(item("you", "write_comment", contract.updated_at))
-                else:
-                    items.append(item("you", "approve", contract.updated_at, Button(
-                        label=ctx.t(person, "elearning.approve"), action="elearning:approve", value=value,
-                        style="primary"), Button(label=ctx.t(person, "elearning.request_changes"),
-                                                 action="elearning:request_changes", value=value)))
-            elif status == "review":
-                items.append(item("others", "waiting_approval", contract.updated_at, name=leader.display_name))
-            elif status == "approved":
-                buttons = [] if role == LEADER else [Button(
-                    label=ctx.t(person, "elearning.completed"), action="elearning:completed", value=str(cid))]
-                items.append(item("coming", "followup", contract.followup_at, *buttons))
-            elif status == "after_review" and role == LEADER:
-                items.append(item("you", "close", contract.updated_at, Button(
-                    label=ctx.t(person, "elearning.close"), action="elearning:close", value=value,
-                    style="primary")))
-            elif status == "after_review":
-                items.append(item("others", "waiting_close", contract.updated_at, name=leader.display_name))
+    async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
+        if not entries:
+            return []
+        parties = await _parties(ctx, [e.data[0].id for e in entries])
+        items: list[Item] = []
+        for e in entries:
+            contract, role, key, named = e.data
+            cid, value = contract.id, f"{contract.id}:{contract.round}"
+            other = parties[cid][EMPLOYEE if role == LEADER else LEADER]
+            values = {"name": parties[cid][named].display_name} if named else {}
+            buttons: list[Button] = []
+            if key == "approve":
+                buttons = [Button(label=ctx.t(person, "elearning.approve"), action="elearning:approve", value=value,
+                                  style="primary"),
+                           Button(label=ctx.t(person, "elearning.request_changes"),
+                                  action="elearning:request_changes", value=value)]
+            elif key == "followup" and role != LEADER:
+                buttons = [Button(label=ctx.t(person, "elearning.completed"), action="elearning:completed",
+                                  value=str(cid))]
+            elif key == "close":
+                buttons = [Button(label=ctx.t(person, "elearning.close"), action="elearning:close", value=value,
+                                  style="primary")]
+            items.append(Item(group=e.group, flow="elearning", key=e.key,
+                              title=ctx.t(person, "overview.elearning.title", title=contract.title,
+                                          name=other.display_name),
+                              step=ctx.t(person, f"overview.elearning.{key}", **values), at=e.at,
+                              buttons=tuple(buttons)))
         return items
 
 
@@ -137,7 +195,8 @@ class PeerOverview:
         parties, submitted = await _parties(ctx, ids), await _submitted(ctx, ids)
         sessions = await _sessions(ctx, person, "peer")
         decisions = defaultdict(list)
-        for a in (await ctx.db.exec(select(Approval).where(col(Approval.contract_id).in_(ids)))).all():
+        for a in (await ctx.db.exec(select(Approval.contract_id, Approval.approver_id, Approval.round,
+                                           Approval.decision).where(col(Approval.contract_id).in_(ids)))).all():
             decisions[a.contract_id].append(a)
         drafts: dict[int, dict[str, JointDraft]] = defaultdict(dict)
         for d in (await ctx.db.exec(select(JointDraft).where(
