@@ -1,7 +1,7 @@
 """Læringskontrakt i klinisk praksis (PRODUCT.md §2.2): a supervisor and a trainee, 15 minutes.
 
     scope: both choose the period and the competencies (one message each, both press;
-           "Vi er enige" from both fixes the choice)
+           "Vi er enige" from both fixes the choice; "Afbryd" from either cancels the contract)
       ▼
     subgoals: the trainee writes the sub-goals ──sent──▶ subgoals_add: the supervisor
               sees them, adds or not (pressed before the trainee sent: refused)
@@ -9,6 +9,8 @@
     learning: the trainee writes where and how ──sent──▶ learning_add: the supervisor adds or not
       ▼
     agreement: the supervisor writes who gives feedback, when, and the summative evaluation
+               (a feedback or evaluation date not after today, in the supervisor's time zone, is
+               refused at Send, and that date asked again with every other answer kept)
       ▼
     agreement_review: the trainee agrees ──▶ active (both get the contract; reminders the
                       working day before the feedback and the evaluation) ──evaluation done──▶ closed
@@ -17,10 +19,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn
 from bot.core.messages import Button, Buttons, Message, Paragraph, Quote
@@ -108,7 +112,11 @@ class ClinicalFlow(ScopeSteps):
             return refuse("clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
                           trainee=who[TRAINEE].display_name)
         status = ctx.t(person, f"clinical.status.{contract.status}")
-        if step in ("plan", "period", "competency", "write_competency", "agree"):
+        if step == "cancel_scope":
+            if contract.status != "scope":
+                return refuse("clinical.already_done", status=status)
+            await self._cancel_scope(ctx, contract, who, person)
+        elif step in ("plan", "period", "competency", "write_competency", "agree"):
             if contract.status != "scope":
                 return refuse("clinical.scope.already_chosen", status=status)
             revision, _, choice = second.partition(":")
@@ -193,6 +201,8 @@ class ClinicalFlow(ScopeSteps):
         if phase == "agreement_comment":
             await self._change_requested(ctx, contract, who, answers["comment"] or "")
             return
+        if phase == "agreement" and await self._date_not_ahead(ctx, session, person, answers):
+            return
         await self._store(ctx, contract, person, session.role, phase, answers)
         if phase in ("subgoals", "learning"):
             contract.status, contract.updated_at = f"{phase}_add", ctx.now
@@ -256,6 +266,28 @@ class ClinicalFlow(ScopeSteps):
             Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee.display_name))])
 
     # ---- the agreement on feedback and evaluation ----------------------
+    async def _date_not_ahead(self, ctx: Context, session: DialogSession, person: Person,
+                              answers: dict[str, str | None]) -> bool:
+        """A feedback or evaluation date that is not after today (the supervisor's today): refused.
+
+        The session goes back to asking that date (as an edit: every other answer is kept,
+        and the answers come to the summary again), so nothing is lost."""
+        today = ctx.now.astimezone(ZoneInfo(ctx.tz(person))).date()
+        late = next((key for key in ("feedback_when", "evaluation_when")
+                     if (day := parse_date(answers.get(key) or "")) is not None and day <= today), None)
+        if late is None:
+            return False
+        script = self.conversations.script(ctx, session)
+        state = engine.State.model_validate(session.state)
+        state.mode, state.index, state.resume_mode = "editing", script.keys.index(late), None
+        state.answers = {**state.answers, **answers}
+        session.state, session.status = state.model_dump(), "active"
+        ctx.db.add(session)
+        ctx.post(person, paragraph(ctx.t(person, f"clinical.checks.{late}", today=ctx.day(person, ctx.now),
+                                         example=(today + timedelta(days=14)).strftime("%d-%m-%Y"))))
+        ctx.post(person, await self.conversations.render(ctx, session, person, engine.current(script, state)))
+        return True
+
     async def _ask_to_agree(self, ctx: Context, contract: Contract, who: dict[str, Person]) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
         contract.status, contract.round, contract.updated_at = "agreement_review", contract.round + 1, ctx.now

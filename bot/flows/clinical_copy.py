@@ -125,9 +125,12 @@ def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: Clini
     if note is not None:
         blocks.append(Small(text=note))
         return Message(text=heading, blocks=blocks)
+    cancel = Button(label=ctx.t(viewer, "clinical.scope.cancel"), action="clinical:cancel_scope", value=cid,
+                    style="danger")
     if plan is None and len(plans) > 1:
         blocks.append(Buttons(buttons=[Button(label=p.name(lang), action="clinical:plan", value=f"{cid}:{p.id}")
                                        for p in plans.values()]))
+        blocks.append(Buttons(buttons=[cancel]))
         return Message(text=intro, blocks=blocks)
     blocks.append(Buttons(buttons=[
         Button(label=("✓ " if scope.period == p else "") + ctx.t(viewer, f"clinical.period.{p}"),
@@ -143,7 +146,7 @@ def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: Clini
                               action="clinical:write_competency", value=cid))
     blocks.append(Buttons(buttons=buttons))
     blocks.append(Buttons(buttons=[Button(label=ctx.t(viewer, "clinical.scope.agree"), action="clinical:agree",
-                                          value=cid, style="primary")]))
+                                          value=cid, style="primary"), cancel]))
     return Message(text=intro, blocks=blocks)
 
 

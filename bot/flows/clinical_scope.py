@@ -5,6 +5,8 @@ buttons: a period (a week, a month, half a year, or dates written in a short
 dialog), the competencies of the education plan (or, with no plan, written as
 free text), and **Vi er enige**. Every change updates both messages and empties
 the agreement; the choice is fixed when both have agreed to the same revision.
+**Afbryd**, pressed by either party, cancels the contract: both messages lose
+their buttons, and the other party is told.
 """
 
 from __future__ import annotations
@@ -113,6 +115,21 @@ class ScopeSteps:
         scope.agreed_by, scope.revision = [], scope.revision + 1
         ctx.db.add(scope)
         await self._refresh(ctx, contract, scope)
+
+    async def _cancel_scope(self, ctx: Context, contract: Contract, who: dict[str, Person],
+                            person: Person) -> None:
+        """Either party cancels while the two choose: no contract, no live button, the other told."""
+        contract.status, contract.updated_at = "cancelled", ctx.now
+        ctx.db.add(contract)
+        ctx.audit("contract.cancelled", person, contract.id, step="scope")
+        for party in who.values():
+            await ctx.close_buttons(ctx.t(party, "clinical.scope.cancelled_note", name=person.display_name),
+                                    ref=f"clinical:{contract.id}:scope:{party.id}")
+            for open_ in await self.conversations.open_sessions(ctx, party, FLOW, contract_id=contract.id):
+                await self.conversations.end(ctx, open_)
+            if party.id != person.id:
+                ctx.post(party, paragraph(ctx.t(party, "clinical.cancelled_other", name=person.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
 
     async def _scope_agreed(self, ctx: Context, contract: Contract, who: dict[str, Person],
                             scope: ClinicalScope) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.harness import Chat
+from tests.e2e.test_personal_data import person_id, press_again, rows
 
 CPH = ZoneInfo("Europe/Copenhagen")
 LISE, MADS, ANNA, SOFIE = "ULISE", "UMADS", "UANNA", "USOFIE"
@@ -217,3 +218,80 @@ async def test_the_overview_and_a_cancel_that_tells_the_other(chat: Chat) -> Non
     await chat.expect(LISE, "Det er allerede gjort – kontrakten er nu: afbrudt")
     await chat.command(ANNA, "mappe")
     await chat.expect(ANNA, "Der er ingen læringskontrakter i klinisk praksis for Anna")
+
+
+async def until_agreement(chat: Chat) -> None:
+    """From the choice to the supervisor's first agreement question, with no additions."""
+    await choose_scope(chat)
+    await chat.expect(MADS, "Hvad mener du, indgår i kompetencen?")
+    await chat.say(MADS, "Dosere medicin sikkert")
+    await chat.click(MADS, "Send")
+    await chat.expect(LISE, "Mads har sendt delmålene", "[Ingen tilføjelser]")
+    await chat.click(LISE, "Ingen tilføjelser")
+    await chat.expect(MADS, "Hvor og hvordan kan delmålene blive lært?")
+    await chat.say(MADS, "Ved medicinrunden")
+    await chat.click(MADS, "Send")
+    await chat.expect(LISE, "Mads har skrevet, hvor og hvordan", "[Ingen tilføjelser]")
+    await chat.click(LISE, "Ingen tilføjelser")
+    await chat.expect(LISE, "Hvem giver Mads feedback undervejs?")
+
+
+async def test_a_feedback_or_evaluation_date_not_after_today_is_asked_again(chat: Chat) -> None:
+    await at(chat, datetime(2027, 3, 1, 10, 0, tzinfo=CPH))
+    await until_agreement(chat)
+    await at(chat, datetime(2027, 3, 15, 10, 0, tzinfo=CPH))  # the agreement is written two weeks later
+    await chat.say(LISE, "Lise og aftenvagten Ole")
+    await chat.expect(LISE, "Hvornår skal den vejledende feedback ske?")
+    await chat.say(LISE, "12-03-2027")  # in the past
+    await chat.expect(LISE, "Hvornår er den summative bedømmelse?")
+    await chat.say(LISE, "15-03-2027")  # today
+    await chat.expect(LISE, SUMMARY)
+    await chat.click(LISE, "Send")
+    await chat.expect(LISE, "Datoen for den vejledende feedback skal ligge efter i dag (15. marts 2027)",
+                      "fx 29-03-2027")
+    again = await chat.expect(LISE, "Hvornår skal den vejledende feedback ske?")
+    assert "12-03-2027" in again  # the answer as it was, to be corrected
+    await chat.say(LISE, "19-03-2027")
+    await chat.expect(LISE, SUMMARY, "Lise og aftenvagten Ole", "19-03-2027")  # nothing lost
+    await chat.click(LISE, "Send")
+    await chat.expect(LISE, "Datoen for den summative bedømmelse skal ligge efter i dag")
+    await chat.expect(LISE, "Hvornår er den summative bedømmelse?")
+    await chat.say(LISE, "30-03-2027")
+    await chat.expect(LISE, SUMMARY, "19-03-2027", "30-03-2027")
+    assert chat.count(MADS, "Lise har skrevet aftalen") == 0  # nothing reached the trainee before
+    await chat.click(LISE, "Send")
+    await chat.expect(LISE, "aftalen er sendt til Mads")
+    terms = await chat.expect(MADS, "Lise har skrevet aftalen om feedback og evaluering", "Lise og aftenvagten Ole")
+    assert "19-03-2027" in terms and "30-03-2027" in terms and "12-03-2027" not in terms
+
+
+async def test_either_party_can_cancel_while_choosing(chat: Chat) -> None:
+    await at(chat, datetime(2027, 3, 1, 10, 0, tzinfo=CPH))
+    await chat.command(LISE, "klinisk <@UMADS|mads>")
+    await chat.expect(MADS, "Trin 1 af 4", "[Vi er enige]", "[Afbryd]")
+    await chat.expect(LISE, "Trin 1 af 4", "[Vi er enige]", "[Afbryd]")
+    await chat.click(LISE, "Medicinhåndtering")
+    await chat.updated("✓ Medicinhåndtering")
+    await chat.settle()
+    # Someone else's press is refused and changes nothing.
+    await chat.click(MADS, "Afbryd", as_user=ANNA)
+    await chat.expect(ANNA, "Den knap er til Lise og Mads")
+    assert not rows(chat, "auditevent", action="contract.cancelled")
+    captured = chat.find_button(MADS, "Afbryd")
+    await chat.click(MADS, "Afbryd")
+    await chat.expect(MADS, "Du har afbrudt læringskontrakten i klinisk praksis")
+    await chat.expect(LISE, "Mads har afbrudt læringskontrakten i klinisk praksis")
+    await chat.updated("Afbrudt af Mads – der er ingen kontrakt")
+    await chat.settle()
+    for user in (LISE, MADS):  # no live button is left on either copy
+        for label in ("Afbryd", "Vi er enige", "Medicinhåndtering", "En måned"):
+            assert chat._button_or_none(user, label) is None, (user, label)
+    assert [r["status"] for r in rows(chat, "contract")] == ["cancelled"]
+    audit = rows(chat, "auditevent", action="contract.cancelled")
+    assert [a["actor_id"] for a in audit] == [person_id(chat, MADS)]
+    # A second press changes nothing.
+    await press_again(chat, MADS, captured)
+    await chat.expect(MADS, "Det er allerede gjort – kontrakten er nu: afbrudt")
+    await chat.settle()
+    assert chat.count(LISE, "har afbrudt") == 1
+    assert len(rows(chat, "auditevent", action="contract.cancelled")) == 1
