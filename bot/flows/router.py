@@ -122,20 +122,15 @@ class Router:
             unknown = verb and verb not in catalog.words("commands.help")
             ctx.respond(person, cmd.response_url, self.help(ctx, person, words[0] if unknown else None))
 
-    # The help's lines after help.body, in this order; a line with `.slack`/`.teams` variants
-    # reads as the platform is written (no slash command in Teams), the others get `{cmd}`.
+    # The help's lines after help.body, in this order; Teams reads `teams.<key>` where it is written
+    # without the slash command (Context.t), the others get `{cmd}`.
     HELP_LINES = ("clinical.help", "meeting.help", "visit.help", "overview.help", "export.help", "personal.help")
 
     def help(self, ctx: Context, person: Person, unknown: str | None) -> Message:
-        teams = person.platform == "teams"
         lines = [*self.HELP_LINES, *(("admin.help",) if person.external_id in ctx.settings.admins else ())]
         blocks = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
-        for key in lines:
-            variant = f"{key}.{'teams' if teams else 'slack'}"
-            if ctx.texts.catalog.has(ctx.language(person), variant):
-                key = variant
-            blocks.append(Paragraph(text=ctx.t(person, key, cmd="" if teams else "/laering ")))
+        blocks += [Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(person))) for key in lines]
         blocks.append(Paragraph(text=ctx.t(person, "help.footer")))
         return Message(text=ctx.t(person, "help.text"), blocks=blocks)
 

@@ -101,7 +101,7 @@ class VisitFlow:
     # ---- /laering besøg @kollega <dato> [halv|hel] [HH:MM] ----------------
     async def command(self, ctx: Context, cmd: CommandIn, agent: Person, people: dict[str, Person],
                       words: list[str]) -> None:
-        usage = ctx.t(agent, "visit.usage.teams" if agent.platform == "teams" else "visit.usage.slack")
+        usage = ctx.t(agent, "visit.usage")
 
         def refuse(key: str | None, **values: object) -> None:
             text = ctx.t(agent, key, **values) if key else usage
