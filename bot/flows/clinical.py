@@ -32,7 +32,7 @@ from bot.flows import clinical_copy as cc, clinical_reminders as reminders
 from bot.flows.clinical_copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical_scope import ScopeSteps
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations
+from bot.flows.conversations import Conversations, session_contract
 from bot.flows.elearning import paragraph
 from bot.storage.models import (
     Answer, Approval, ClinicalScope, Contract, DialogSession, Party, Person, Submission,
@@ -53,11 +53,9 @@ class ClinicalFlow(ScopeSteps):
         conversations.flows[FLOW] = self
 
     # ---- what sessions show -------------------------------------------
-    async def _contract(self, ctx: Context, session: DialogSession) -> Contract | None:
-        return await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
 
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         viewer = await ctx.person(session.person_id)
         if contract is None:
             return {"trainee": "", "supervisor": "", "competencies": "", "period": ""}
@@ -69,7 +67,7 @@ class ClinicalFlow(ScopeSteps):
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         viewer = await ctx.person(session.person_id)
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         return cc.title(ctx, viewer, await cc.parties(ctx, contract)) if contract else ""
 
     # ---- start --------------------------------------------------------
@@ -187,7 +185,7 @@ class ClinicalFlow(ScopeSteps):
     # ---- sessions end -------------------------------------------------
     async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
                       answers: dict[str, str | None]) -> None:
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         phase = session.phase
         expected = {"competency": "scope", "dates": "scope", "agreement_comment": "agreement_review"}.get(phase, phase)
         if contract is None or contract.status != expected:
@@ -355,7 +353,7 @@ class ClinicalFlow(ScopeSteps):
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         if contract is None or contract.status not in LIVE:
             return
         if session.phase in ("competency", "dates"):

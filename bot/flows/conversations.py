@@ -20,7 +20,7 @@ from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, R
 from bot.core.messages import Button, Buttons, Context as Small, Heading, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
-from bot.storage.models import DialogSession, Person
+from bot.storage.models import Contract, DialogSession, Person
 
 OPEN = ("queued", "active")
 
@@ -211,6 +211,11 @@ class Conversations:
         assert isinstance(say, Refused)
         text = ctx.t(person, say.message or f"dialog.refused.{say.reason}", **say.details)
         return Message(text=text, blocks=[Paragraph(text=text)])
+
+
+async def session_contract(ctx: Context, session: DialogSession) -> Contract | None:
+    """The contract a session is about, if any."""
+    return await ctx.db.get(Contract, session.contract_id) if session.contract_id else None
 
 
 async def flow_values(flow: Flow, ctx: Context, session: DialogSession) -> dict[str, str]:

@@ -28,7 +28,7 @@ from bot.core.events import ActionIn
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
 from bot.flows import peer_copy as cp
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations
+from bot.flows.conversations import Conversations, session_contract
 from bot.flows.elearning import names, paragraph
 from bot.flows.export import button as export_button
 from bot.flows.peer_copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
@@ -51,11 +51,8 @@ class PeerFlow:
         conversations.flows[FLOW] = self
 
     # ---- what sessions show -------------------------------------------
-    async def _contract(self, ctx: Context, session: DialogSession) -> Contract | None:
-        return await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
-
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         viewer = await ctx.person(session.person_id)
         if contract is None:
             return {"other": "", "leader": ""}
@@ -70,7 +67,7 @@ class PeerFlow:
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         viewer = await ctx.person(session.person_id)
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         if contract is None:
             return ctx.t(viewer, "peer.profile_title")
         who = await cp.parties(ctx, contract)
@@ -143,7 +140,7 @@ class PeerFlow:
         if session.phase == "profile":
             await self._store_profile(ctx, person, answers)
             return
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         if contract is None or contract.status not in LIVE:
             ctx.post(person, paragraph(ctx.t(person, "peer.too_late")))
             return
@@ -464,7 +461,7 @@ class PeerFlow:
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
-        contract = await self._contract(ctx, session)
+        contract = await session_contract(ctx, session)
         ending = session.phase in ("profile", JOINT, OWN) and contract is not None and contract.status == "drafting"
         if not ending:
             ctx.post(person, paragraph(ctx.t(person, "peer.dropped")))

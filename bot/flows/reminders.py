@@ -8,9 +8,9 @@ from sqlmodel import col, select
 
 from bot.core.workdays import add_working_days
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations
+from bot.flows.conversations import Conversations, session_contract
 from bot.flows.elearning import paragraph
-from bot.storage.models import Contract, DialogSession
+from bot.storage.models import DialogSession
 
 NUDGE_AFTER, STALLED_AFTER = 2, 5
 
@@ -32,7 +32,7 @@ async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
                      dedupe=f"nudge:{session.id}:{stamp}")
             session.nudged_at = ctx.now
         if ctx.now >= add_working_days(since, STALLED_AFTER, tz):
-            contract = await ctx.db.get(Contract, session.contract_ids[0]) if session.contract_ids else None
+            contract = await session_contract(ctx, session)
             if contract is not None and contract.starter_id != person.id:
                 starter = await ctx.person(contract.starter_id)
                 ctx.post(starter, paragraph(ctx.t(starter, "dialog.stalled", name=person.display_name,

@@ -83,7 +83,7 @@ class VisitFlow:
         return ctx.t(person, f"visit.length.{visit.length}")
 
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
-        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        found = await self._load(ctx, session.contract_id)
         if found is None:
             return {"other": ""}
         who = await self._people(ctx, found[1])
@@ -91,7 +91,7 @@ class VisitFlow:
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         viewer = await ctx.person(session.person_id)
-        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        found = await self._load(ctx, session.contract_id)
         if found is None:
             return ctx.t(viewer, "visit.name")
         who = await self._people(ctx, found[1])
@@ -294,7 +294,7 @@ class VisitFlow:
 
     async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
                       answers: dict[str, str | None]) -> None:
-        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        found = await self._load(ctx, session.contract_id)
         wanted = {"checkin": ("checkin",), "reflection": ("reflection",),
                   "points": ("points",) if session.role == AGENT else ("points_review",)}[session.phase]
         if found is None or found[0].status not in wanted:
@@ -400,7 +400,7 @@ class VisitFlow:
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
-        found = await self._load(ctx, session.contract_ids[0] if session.contract_ids else None)
+        found = await self._load(ctx, session.contract_id)
         if found is None or found[0].status not in LIVE:
             return
         contract, visit = found

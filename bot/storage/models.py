@@ -127,6 +127,11 @@ class DialogSession(SQLModel, table=True):
     stalled_reported_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
+    @property
+    def contract_id(self) -> int | None:
+        """The contract the session is about (the first, for a group's e-learning contracts)."""
+        return self.contract_ids[0] if self.contract_ids else None
+
 
 class Approval(SQLModel, table=True):
     """A leader's decision on one round of a contract."""
