@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bot.core.ids import number
+
 Mode = Literal[
     "asking", "summary", "choose_edit", "editing", "paused", "confirm_cancel", "sent", "cancelled"
 ]
@@ -277,9 +279,8 @@ def _choosing_edit(script: Script, s: State, reply: Reply) -> tuple[State, list[
     key: str | None = None
     if isinstance(reply, EditPick):
         key = reply.key
-    elif isinstance(reply, Answer) and reply.text.strip().isdigit():
-        number = int(reply.text.strip())
-        key = script.keys[number - 1] if 1 <= number <= len(script.keys) else None
+    elif isinstance(reply, Answer) and (chosen := number(reply.text.strip(), 1, len(script.keys))) is not None:
+        key = script.keys[chosen - 1]
     elif reply == Word("back"):
         s.mode = "summary"
         return s, [current(script, s)]

@@ -27,6 +27,7 @@ from sqlmodel import col, select
 from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph, Quote
 from bot.flows import clinical_copy as cc, clinical_reminders as reminders
 from bot.flows.clinical_copy import FLOW, LIVE, SUPERVISOR, TRAINEE
@@ -97,7 +98,7 @@ class ClinicalFlow(ScopeSteps):
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.split(":", 1)[1]
         first, _, second = action.value.partition(":")
-        contract = await ctx.db.get(Contract, int(first)) if first.isdigit() else None
+        contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(first)) else None
 
         def refuse(key: str, **values: object) -> None:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
@@ -395,7 +396,7 @@ class ClinicalFlow(ScopeSteps):
     # ---- commands -----------------------------------------------------
     async def show(self, ctx: Context, person: Person, number: str, response_url: str | None) -> None:
         """`/laering klinisk 12`: the contract, for its parties."""
-        contract = await ctx.db.get(Contract, int(number)) if number.isdigit() else None
+        contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(number)) else None
         parties = await cc.parties(ctx, contract) if contract is not None and contract.flow == FLOW else {}
         if person.id not in {p.id for p in parties.values()}:
             ctx.respond(person, response_url, paragraph(ctx.t(person, "clinical.not_yours")))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.dates import parse_date
+from bot.core.ids import number
 from bot.core.messages import Paragraph
 from bot.flows import clinical_copy as cc
 from bot.flows.clinical_copy import FLOW, SUPERVISOR, TRAINEE
@@ -98,8 +99,8 @@ class ScopeSteps:
         elif step == "competency":
             chosen = list(scope.competencies)
             plan = cc.plan_of(ctx, scope)
-            if value.startswith("#") and value[1:].isdigit() and int(value[1:]) < len(chosen):
-                del chosen[int(value[1:])]
+            if value.startswith("#") and (index := number(value[1:], 0, len(chosen) - 1)) is not None:
+                del chosen[index]
             elif plan is not None and plan.competency(value) is not None:
                 competency = plan.competency(value)
                 assert competency is not None

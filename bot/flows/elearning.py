@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn, MessageRef
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
@@ -261,7 +262,7 @@ class ElearningFlow:
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.split(":", 1)[1]
         contract_id, _, round_ = action.value.partition(":")
-        contract = await ctx.db.get(Contract, int(contract_id)) if contract_id.isdigit() else None
+        contract = await ctx.db.get(Contract, found) if (found := record_id(contract_id)) else None
         if contract is None or contract.flow != FLOW:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from bot.core.document import markdown, pdf
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_moment
+from bot.core.ids import record_id
 from bot.core.messages import Button, Column, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
 from bot.files import purge_expired
 from bot.flows import peer_copy
@@ -104,21 +105,29 @@ class ExportFlow:
         }
 
     async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
-        if len(words) != 1 or not words[0].lstrip("#").isdigit():
+        written = words[0].lstrip("#") if len(words) == 1 else ""
+        if not (written.isascii() and written.isdigit()):
             ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "export.usage")))
             return
-        await self.export(ctx, person, int(words[0].lstrip("#")), cmd.response_url)
+        await self.export(ctx, person, written, cmd.response_url)
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
-        if not action.value.isdigit():
+        if record_id(action.value) is None:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return
-        await self.export(ctx, person, int(action.value), action.response_url)
+        await self.export(ctx, person, action.value, action.response_url)
 
-    async def export(self, ctx: Context, person: Person, contract_id: int, response_url: str | None) -> None:
-        contract = await ctx.db.get(Contract, contract_id)
+    async def export(self, ctx: Context, person: Person, written: str, response_url: str | None) -> None:
+        """The copy of contract `written` (its number as the person wrote it), for whoever may read it.
+
+        A number that names no contract is answered as one that is someone else's, so that
+        nobody learns which numbers exist by trying them.
+        """
+        contract_id = record_id(written)
+        contract = await ctx.db.get(Contract, contract_id) if contract_id is not None else None
+        shown = written if len(written) <= 20 else written[:20] + "…"
         if contract is None:
-            ctx.respond(person, response_url, paragraph(ctx.t(person, "export.unknown", id=contract_id)))
+            ctx.respond(person, response_url, paragraph(ctx.t(person, "export.not_yours", id=shown)))
             return
         copy_of = self.copies.get(contract.flow)
         message = await copy_of(ctx, person, contract) if copy_of is not None else None
@@ -126,7 +135,7 @@ class ExportFlow:
             is_party = (await ctx.db.exec(select(Party.id).where(
                 Party.contract_id == contract.id, Party.person_id == person.id))).first() is not None
             key = "export.not_supported" if is_party else "export.not_yours"
-            ctx.respond(person, response_url, paragraph(ctx.t(person, key, id=contract_id)))
+            ctx.respond(person, response_url, paragraph(ctx.t(person, key, id=contract.id if is_party else shown)))
             return
         language = ctx.language(person)
         printed = ctx.t(person, "export.exported", name=person.display_name, id=contract.id,

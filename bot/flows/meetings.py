@@ -24,6 +24,7 @@ from bot.core import meetings as rules
 from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Context as ContextBlock, Heading, Message, Paragraph, Quote
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
@@ -529,10 +530,10 @@ class MeetingFlow:
 
     # ---- buttons --------------------------------------------------------------------
     async def locked(self, ctx: Context, value: str) -> tuple[MeetingOccurrence, MeetingSeries] | None:
-        occ_id = value.partition(":")[0]
-        if not occ_id.isdigit():
+        occ_id = record_id(value.partition(":")[0])
+        if occ_id is None:
             return None
-        occ = (await ctx.db.exec(select(MeetingOccurrence).where(MeetingOccurrence.id == int(occ_id))
+        occ = (await ctx.db.exec(select(MeetingOccurrence).where(MeetingOccurrence.id == occ_id)
                                  .with_for_update())).first()
         if occ is None:
             return None
@@ -582,7 +583,7 @@ class MeetingFlow:
                         occ: MeetingOccurrence) -> None:
         """An open action from an earlier meeting is done: its owner, whoever logged it, or a facilitator says so."""
         action_id = action.value.partition(":")[2]
-        item = await ctx.db.get(MeetingAction, int(action_id)) if action_id.isdigit() else None
+        item = await ctx.db.get(MeetingAction, found) if (found := record_id(action_id)) else None
         if item is None or item.series_id != series.id:
             ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
             return

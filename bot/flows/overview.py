@@ -69,6 +69,7 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn, Incoming
 from bot.core.i18n import format_moment
+from bot.core.ids import number
 from bot.core.messages import Button, Buttons, Context as Small, Divider, Heading, Message, Paragraph
 from bot.flows.context import Context
 from bot.storage.models import OutboxMessage, Person
@@ -244,7 +245,7 @@ class Overview:
 
     # ---- /laering mine [side] -----------------------------------------------
     async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
-        page = int(words[0]) if words and words[0].isdigit() else 1
+        page = (number(words[0], 1) if words else None) or 1
         message = await self.message(ctx, person, page)
         self.send(ctx, person, message, page, response_url=cmd.response_url)
 
@@ -264,10 +265,10 @@ class Overview:
         if step == "home":  # the App Home was opened
             await self.publish_home(ctx, person)
             return
-        if step != "page" or not action.value.isdigit():
+        page = number(action.value, 1)
+        if step != "page" or page is None:
             ctx.respond(person, action.response_url, _paragraph(ctx.t(person, "dialog.stale_button")))
             return
-        page = int(action.value)
         if action.extra.get("surface") == "home":
             await self.publish_home(ctx, person, page)
         elif not await self.refresh_pressed(ctx, action, person, page):

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn
+from bot.core.ids import number, record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
 from bot.flows import peer_copy as cp
 from bot.flows.context import Context
@@ -482,7 +483,7 @@ class PeerFlow:
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.split(":", 1)[1]
         first, _, second = action.value.partition(":")
-        contract = await ctx.db.get(Contract, int(first)) if first.isdigit() else None
+        contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(first)) else None
         if contract is None or contract.flow != FLOW:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return
@@ -598,10 +599,13 @@ class PeerFlow:
             ctx.respond(person, response_url, Message(text=text, blocks=[
                 Paragraph(text=ctx.t(person, "peer.list_title")), Paragraph(text=text)]))
             return
-        contract = await ctx.db.get(Contract, int(words[0]))
-        version = int(words[1]) if len(words) > 1 else None
+        # A number that names no contract (or no version) is answered as someone else's contract.
+        contract_id = record_id(words[0])
+        contract = await ctx.db.get(Contract, contract_id) if contract_id is not None else None
+        version = number(words[1], 1) if len(words) > 1 else None
         message = None
-        if contract is not None and contract.flow == FLOW and (version is None or 1 <= version <= contract.version):
+        if contract is not None and contract.flow == FLOW and (len(words) == 1 or (
+                version is not None and version <= contract.version)):
             message = await cp.copy(ctx, person, contract, version)
         ctx.respond(person, response_url, message or paragraph(ctx.t(person, "peer.not_yours")))
 

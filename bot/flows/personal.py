@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
@@ -158,12 +159,13 @@ class PersonalFlow:
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.split(":", 1)[1]
-        owner_id, _, nonce = action.value.partition(":")
-        if step not in ("erase", "keep") or not owner_id.isdigit() or not nonce:
+        written, _, nonce = action.value.partition(":")
+        owner_id = record_id(written)
+        if step not in ("erase", "keep") or owner_id is None or not nonce:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return
-        if int(owner_id) != person.id:
-            owner = await ctx.db.get(Person, int(owner_id))
+        if owner_id != person.id:
+            owner = await ctx.db.get(Person, owner_id)
             if owner is None or owner.deleted_at is not None:  # a press after the erasure: a new person now
                 ctx.respond(person, action.response_url, paragraph(ctx.t(person, "personal.erase.already")))
             else:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.core import engine
 from bot.core.dates import numeric_date
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
+from bot.core.ids import record_id
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
@@ -299,7 +300,7 @@ class Router:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return
         session_id, _, key = action.value.partition(":")
-        session = await ctx.db.get(DialogSession, int(session_id)) if session_id.isdigit() else None
+        session = await ctx.db.get(DialogSession, found) if (found := record_id(session_id)) else None
         if session is None or session.person_id != person.id or session.status != "active":
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return

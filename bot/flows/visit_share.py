@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn
 from bot.core.i18n import format_day
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.elearning import paragraph
@@ -72,7 +73,7 @@ class VisitSharing:
                 agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))))
         if visit.shared_occurrence_id is not None:
             return await self._already_shared(ctx, action, visit, agent)
-        series = await ctx.db.get(MeetingSeries, int(series_id)) if series_id.isdigit() else None
+        series = await ctx.db.get(MeetingSeries, found) if (found := record_id(series_id)) else None
         if series is None or series.status != "active" or series.platform != agent.platform:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
         coming = [o for o in await self.meetings.ensure_ahead(ctx, series) if o.status == "planned"]

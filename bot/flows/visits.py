@@ -31,6 +31,7 @@ from sqlmodel import col, select
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_day
+from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
@@ -428,7 +429,7 @@ class VisitFlow:
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.partition(":")[2]
         first, _, second = action.value.partition(":")
-        found = await self._load(ctx, int(first)) if first.isdigit() else None
+        found = await self._load(ctx, contract_id) if (contract_id := record_id(first)) else None
         if found is None:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
             return
