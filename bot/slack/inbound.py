@@ -7,9 +7,13 @@ import re
 from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
+from bot.core.ids import record_id
+from bot.untrusted import as_dict, as_id, as_list, as_text
 
 PLATFORM = "slack"
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Slack's user ids are about a dozen characters; a longer "id" is no one.
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,40})(?:\|[^>]*)?>")
+MAX_URL_LENGTH = 1000  # OutboxMessage.response_url
 _TOKEN = re.compile(r"<([^<>]+)>")
 
 
@@ -32,6 +36,11 @@ def plain(text: str) -> str:
     return html.unescape(_TOKEN.sub(token, text))
 
 
+def _first_action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = as_list(body.get("actions"))
+    return as_dict(actions[0]) if actions else {}
+
+
 def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
     """What makes a request the same request when Slack sends it again."""
     if kind == "command":
@@ -43,52 +52,65 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
         # second press is a new request, and the flow's state says what it still may do.
         if body.get("trigger_id"):
             return f"slack:action:{body['trigger_id']}"
-        action = (body.get("actions") or [{}])[0]
-        container = body.get("container") or {}
+        action = _first_action(body)
+        container = as_dict(body.get("container"))
+        user = as_dict(body.get("user")).get("id")
         if container.get("type") == "view" or container.get("is_ephemeral"):
             # The App Home and a reply only the person sees are replaced in place, under the
             # same id: the block id names the version that was pressed (`posted:<outbox id>`).
             where = f"{container.get('view_id') or container.get('message_ts')}:{action.get('block_id')}"
-            return (f"slack:action:{where}:{action.get('action_id')}:{action.get('value')}:"
-                    f"{(body.get('user') or {}).get('id')}")
+            return f"slack:action:{where}:{action.get('action_id')}:{action.get('value')}:{user}"
         return (f"slack:action:{container.get('channel_id')}:{container.get('message_ts')}:"
-                f"{action.get('action_id')}:{action.get('value')}:{(body.get('user') or {}).get('id')}")
+                f"{action.get('action_id')}:{action.get('value')}:{user}")
     return None
 
 
 def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
+    """The neutral event; None for what the bot ignores, and for a payload without a
+    person or with values of the wrong type (signed by Slack, but nothing to act on)."""
     if kind == "command":
-        text = body.get("text") or ""
+        user = as_id(body.get("user_id"))
+        if user is None:
+            return None
+        text = as_text(body.get("text"))
+        channel = as_id(body.get("channel_id"))
         mentions = tuple(_MENTION.findall(text))
-        return CommandIn(platform=PLATFORM, user=body["user_id"], text=plain(_MENTION.sub(" ", text)).strip(),
-                         mentions=mentions, channel=body.get("channel_id"),
-                         response_url=body.get("response_url"),
-                         in_channel=str(body.get("channel_id") or "").startswith(("C", "G")))
+        return CommandIn(platform=PLATFORM, user=user, text=plain(_MENTION.sub(" ", text)).strip(),
+                         mentions=mentions, channel=channel,
+                         response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
+                         in_channel=(channel or "").startswith(("C", "G")))
     if kind == "event":
-        event = body.get("event") or {}
+        event = as_dict(body.get("event"))
+        user = as_id(event.get("user"))
+        if user is None:
+            return None
         if event.get("type") == "app_home_opened":
             # Opening the App Home is a press on "show my overview" (bot/flows/overview.py).
-            if event.get("tab") != "home" or not event.get("user"):
+            if event.get("tab") != "home":
                 return None
-            return ActionIn(platform=PLATFORM, user=event["user"], action="overview:home", value="",
+            return ActionIn(platform=PLATFORM, user=user, action="overview:home", value="",
                             extra={"surface": "home"})
         # A reply in a channel thread (a learning meeting's) names its thread; the DM has none.
-        thread = event.get("thread_ts") if event.get("channel_type") != "im" else None
-        return MessageIn(platform=PLATFORM, user=event["user"], text=plain(event.get("text") or ""),
-                         channel=event.get("channel"), mentions=tuple(_MENTION.findall(event.get("text") or "")),
-                         thread=thread)
+        thread = as_id(event.get("thread_ts")) if event.get("channel_type") != "im" else None
+        text = as_text(event.get("text"))
+        return MessageIn(platform=PLATFORM, user=user, text=plain(text), channel=as_id(event.get("channel")),
+                         mentions=tuple(_MENTION.findall(text)), thread=thread)
     if kind == "action":
-        action = (body.get("actions") or [{}])[0]
-        container = body.get("container") or {}
+        user = as_id(as_dict(body.get("user")).get("id"))
+        action = _first_action(body)
+        action_id = as_text(action.get("action_id")).split("#", 1)[0]
+        if user is None or not action_id:
+            return None
+        container = as_dict(body.get("container"))
         ref = None
-        if container.get("channel_id") and container.get("message_ts"):
-            block = str(action.get("block_id") or "")
-            posted = block.removeprefix("posted:").split(":", 1)[0]
-            ref = MessageRef(channel=container["channel_id"], message_id=container["message_ts"],
-                             posted_id=int(posted) if block.startswith("posted:") and posted.isdigit() else None)
-        home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
-        return ActionIn(platform=PLATFORM, user=body["user"]["id"],
-                        action=(action.get("action_id") or "").split("#", 1)[0],
-                        value=action.get("value") or "", message=ref, response_url=body.get("response_url"),
+        channel, message_ts = as_id(container.get("channel_id")), as_id(container.get("message_ts"))
+        if channel and message_ts:
+            block = as_text(action.get("block_id"))
+            # Our id of the post; one that cannot be an id (30 digits) is no post of ours.
+            posted = record_id(block.removeprefix("posted:").split(":", 1)[0]) if block.startswith("posted:") else None
+            ref = MessageRef(channel=channel, message_id=message_ts, posted_id=posted)
+        home = container.get("type") == "view" and as_dict(body.get("view")).get("type") == "home"
+        return ActionIn(platform=PLATFORM, user=user, action=action_id, value=as_text(action.get("value")),
+                        message=ref, response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
                         extra={"surface": "home"} if home else {})
     return None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
+from bot.core.ids import record_id
+from bot.untrusted import as_dict as _dict, as_id, as_list, as_text
 
 PLATFORM = "teams"
 INVOKE_PREFIX = "teams-invoke:"
@@ -78,8 +80,15 @@ class UserFacts:
 
 
 # ---- reading an activity -------------------------------------------------
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+# Every value is read by its type (bot/untrusted.py): an id that is a number, a list where an
+# object belongs, reads as missing, so nothing here raises on what a sender made up.
+MAX_NAME = 200  # TeamsUser.name
+MAX_URL = 500  # TeamsConversation.service_url
+
+
+def _short(value: Any, limit: int) -> str | None:
+    """Text kept for display (a name, a locale): cut to what the column holds."""
+    return value[:limit] if isinstance(value, str) and value else None
 
 
 def conversation_kind(activity: dict[str, Any]) -> str:
@@ -91,52 +100,63 @@ def conversation_kind(activity: dict[str, Any]) -> str:
 
 
 def tenant_of(activity: dict[str, Any]) -> str | None:
-    return (_dict(activity.get("conversation")).get("tenantId")
-            or _dict(_dict(activity.get("channelData")).get("tenant")).get("id"))
+    return (as_id(_dict(activity.get("conversation")).get("tenantId"), 64)
+            or as_id(_dict(_dict(activity.get("channelData")).get("tenant")).get("id"), 64))
 
 
 def bot_id(activity: dict[str, Any]) -> str | None:
-    return _dict(activity.get("recipient")).get("id")
+    return as_id(_dict(activity.get("recipient")).get("id"))
 
 
 def sender(activity: dict[str, Any]) -> str | None:
-    return _dict(activity.get("from")).get("id")
+    return as_id(_dict(activity.get("from")).get("id"))
+
+
+def _conversation_id(activity: dict[str, Any]) -> str | None:
+    return as_id(_dict(activity.get("conversation")).get("id"))
 
 
 def mentions(activity: dict[str, Any]) -> list[Mention]:
     found = []
-    for entity in activity.get("entities") or []:
-        mentioned = _dict(_dict(entity).get("mentioned"))
-        if _dict(entity).get("type") == "mention" and isinstance(mentioned.get("id"), str):
-            found.append(Mention(mentioned["id"], str(mentioned.get("name") or ""), str(entity.get("text") or "")))
+    for entity in map(_dict, as_list(activity.get("entities"))):
+        mentioned = _dict(entity.get("mentioned"))
+        if entity.get("type") == "mention" and (user := as_id(mentioned.get("id"))) is not None:
+            found.append(Mention(user, as_text(mentioned.get("name")), as_text(entity.get("text"))))
     return found
 
 
 def _client_info(activity: dict[str, Any]) -> dict[str, Any]:
-    for entity in activity.get("entities") or []:
-        if _dict(entity).get("type") == "clientInfo":
+    for entity in map(_dict, as_list(activity.get("entities"))):
+        if entity.get("type") == "clientInfo":
             return entity
     return {}
 
 
 def dedupe_key(activity: dict[str, Any]) -> str:
     """Teams redelivers an activity with the same id when the bot was slow (~15 s)."""
-    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    conversation = as_text(_dict(activity.get("conversation")).get("id"))
     if len(conversation) > 160:
         conversation = hashlib.sha256(conversation.encode()).hexdigest()[:32]
     # Without an id nothing tells a redelivery apart: keep each one rather than drop any.
-    return f"teams:{conversation}:{activity.get('id') or 'no-id-' + uuid.uuid4().hex}"[:255]
+    return f"teams:{conversation}:{as_id(activity.get('id')) or 'no-id-' + uuid.uuid4().hex}"[:255]
 
 
 def kind(activity: dict[str, Any]) -> str | None:
-    """What the inbox keeps: a person's message, a card press, a personal install; else None."""
+    """What the inbox keeps: a person's message, a card press, a personal install; else None.
+
+    Only from a person: an activity without a sender the bot can name, or from a bot, is
+    nothing to keep.
+    """
     type_ = activity.get("type")
+    if sender(activity) is None or _conversation_id(activity) is None \
+            or _dict(activity.get("from")).get("role") == "bot":
+        return None
     if type_ == "invoke":
         return "action" if activity.get("name") == CARD_ACTION else None
     if type_ == "message":
         if _dict(activity.get("value")).get("action"):
             return "action"  # Action.Submit
-        if not str(activity.get("text") or "").strip():
+        if not as_text(activity.get("text")).strip():
             return None
         if conversation_kind(activity) != "personal" and not _bot_mentioned(activity) \
                 and thread_of(activity) is None:
@@ -158,7 +178,7 @@ def thread_of(activity: dict[str, Any]) -> str | None:
     if conversation_kind(activity) != "channel" or activity.get("type") != "message" \
             or not activity.get("replyToId"):
         return None
-    root = str(_dict(activity.get("conversation")).get("id") or "").partition(";messageid=")[2]
+    root = (_conversation_id(activity) or "").partition(";messageid=")[2]
     return root if root and root != activity.get("id") else None
 
 
@@ -187,8 +207,8 @@ def _without_mentions(text: str, found: list[Mention]) -> str:
 # ---- translation -----------------------------------------------------------
 def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incoming | None:
     user = sender(activity)
-    conversation = _dict(activity.get("conversation")).get("id")
-    if not user:
+    conversation = _conversation_id(activity)
+    if user is None or conversation is None:
         return None
     if kind_ == "installed":
         # A person who adds the app is greeted with what it can do.
@@ -202,13 +222,13 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
     others = tuple(m.id for m in found if m.id != me)
     in_channel = conversation_kind(activity) != "personal"
     if conversation_kind(activity) == "channel":
-        conversation = str(conversation).split(";messageid=", 1)[0]  # the channel, not the thread
+        conversation = conversation.split(";messageid=", 1)[0]  # the channel, not the thread
         if (root := thread_of(activity)) is not None:
             text = _AT.sub(lambda m: " " if any(f.id == me and f.text == m.group(0) for f in found)
-                           else "@" + m.group(1), str(activity.get("text") or ""))
+                           else "@" + m.group(1), as_text(activity.get("text")))
             return MessageIn(platform=PLATFORM, user=user, text=readable(text), channel=conversation,
                              mentions=others, thread=root)
-    words = _without_mentions(str(activity.get("text") or ""), found).split()
+    words = _without_mentions(as_text(activity.get("text")), found).split()
     prefixed = bool(words) and words[0].casefold() in _PREFIXES
     if prefixed:
         words = words[1:]
@@ -216,7 +236,7 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
                         channel=conversation, in_channel=in_channel)
     if conversation_kind(activity) != "personal" or prefixed or _looks_like_command(words, others, commands):
         return command
-    return MessageIn(platform=PLATFORM, user=user, text=readable(str(activity.get("text") or "")),
+    return MessageIn(platform=PLATFORM, user=user, text=readable(as_text(activity.get("text"))),
                      channel=conversation, mentions=others)
 
 
@@ -259,53 +279,57 @@ def _action(activity: dict[str, Any], user: str, conversation: str | None) -> Ac
     if not isinstance(verb, str) or not verb:
         return None
     carried = data.get("value", "") if isinstance(data, dict) else data
+    if carried is None:
+        carried = ""
+    if not isinstance(carried, str):  # our cards carry text; a list or a number is no press of ours
+        return None
     posted = data.get("posted") if isinstance(data, dict) else None
     ref = None
-    if conversation and activity.get("replyToId"):
-        ref = MessageRef(channel=conversation, message_id=str(activity["replyToId"]),
-                         posted_id=posted if isinstance(posted, int) else None)
-    return ActionIn(platform=PLATFORM, user=user, action=verb, value=str(carried or ""), message=ref,
+    if conversation and (pressed := as_id(activity.get("replyToId"))) is not None:
+        # Our id of the post; one that cannot be an id (a huge number, true) is no post of ours.
+        ref = MessageRef(channel=conversation, message_id=pressed,
+                         posted_id=record_id(posted) if isinstance(posted, int) else None)
+    return ActionIn(platform=PLATFORM, user=user, action=verb, value=carried, message=ref,
                     response_url=response_url)
 
 
 # ---- what an activity tells about conversations and people -------------------
 def conversation_of(activity: dict[str, Any]) -> ConversationFacts | None:
-    conversation = _dict(activity.get("conversation"))
-    service_url = activity.get("serviceUrl")
-    if not isinstance(conversation.get("id"), str) or not isinstance(service_url, str):
+    conversation_id = _conversation_id(activity)
+    service_url = as_id(activity.get("serviceUrl"), MAX_URL)
+    if conversation_id is None or service_url is None:
         return None
     kind_ = conversation_kind(activity)
-    conversation_id = conversation["id"]
     if kind_ == "channel":
         conversation_id = conversation_id.split(";messageid=", 1)[0]  # the channel, not the thread
     user = sender(activity)
     return ConversationFacts(
         conversation_id=conversation_id, kind=kind_, service_url=service_url, tenant_id=tenant_of(activity),
         bot_id=bot_id(activity), user_id=user if kind_ == "personal" and user != bot_id(activity) else None,
-        team_id=_dict(_dict(activity.get("channelData")).get("team")).get("id"))
+        team_id=as_id(_dict(_dict(activity.get("channelData")).get("team")).get("id")))
 
 
 def users_of(activity: dict[str, Any]) -> list[UserFacts]:
     """The sender (with locale and time zone), the people mentioned, and members added."""
-    me, tenant, service_url = bot_id(activity), tenant_of(activity), activity.get("serviceUrl")
+    me, tenant = bot_id(activity), tenant_of(activity)
+    service_url = as_id(activity.get("serviceUrl"), MAX_URL)
     found: list[UserFacts] = []
     person = _dict(activity.get("from"))
-    if person.get("id") and person.get("id") != me and person.get("role") != "bot":
+    if (user := sender(activity)) is not None and user != me and person.get("role") != "bot":
         info = _client_info(activity)
         found.append(UserFacts(
-            user_id=person["id"], name=person.get("name"), aad_object_id=person.get("aadObjectId"),
-            tenant_id=tenant, service_url=service_url,
-            locale=activity.get("locale") or info.get("locale"),
-            timezone=activity.get("localTimezone") or info.get("timezone")))
+            user_id=user, name=_short(person.get("name"), MAX_NAME),
+            aad_object_id=as_id(person.get("aadObjectId"), 64), tenant_id=tenant, service_url=service_url,
+            locale=as_id(activity.get("locale"), 32) or as_id(info.get("locale"), 32),
+            timezone=as_id(activity.get("localTimezone"), 64) or as_id(info.get("timezone"), 64)))
     for mention in mentions(activity):
         if mention.id != me:
-            found.append(UserFacts(user_id=mention.id, name=mention.name or None, aad_object_id=None,
+            found.append(UserFacts(user_id=mention.id, name=_short(mention.name, MAX_NAME), aad_object_id=None,
                                    tenant_id=tenant, service_url=service_url))
-    for member in activity.get("membersAdded") or []:
-        member = _dict(member)
-        if member.get("id") and member.get("id") != me:
-            found.append(UserFacts(user_id=member["id"], name=member.get("name"),
-                                   aad_object_id=member.get("aadObjectId"), tenant_id=tenant,
+    for member in map(_dict, as_list(activity.get("membersAdded"))):
+        if (added := as_id(member.get("id"))) is not None and added != me:
+            found.append(UserFacts(user_id=added, name=_short(member.get("name"), MAX_NAME),
+                                   aad_object_id=as_id(member.get("aadObjectId"), 64), tenant_id=tenant,
                                    service_url=service_url))
     return found
 

@@ -1,0 +1,104 @@
+"""What arrives from outside: JSON read with limits, and values read by their type.
+
+A request body is parsed only after it is authenticated (Slack's signature,
+Teams' token), and then only as far as is sane: at most MAX_DEPTH levels of
+nesting; text that is text (no lone surrogates, which UTF-8 cannot carry, and
+no NUL, which PostgreSQL cannot keep); numbers that are numbers (no NaN or
+Infinity, which JSON has not and PostgreSQL refuses). Anything else is
+`Malformed`, which the endpoints answer with 400.
+
+After that, a payload is still only what its sender says: the readers below
+take a value only if it has the type the bot reads it as, so an odd value
+reads as a missing one instead of raising.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_DEPTH = 64  # Slack's and Teams' payloads nest about 10 levels; cards a few more
+MAX_ID_LENGTH = 255  # the id columns (Person.external_id, TeamsUser.user_id, …)
+
+
+class Malformed(ValueError):
+    """A body that is not the JSON (or the text) it claims to be."""
+
+
+def _no_constant(name: str) -> Any:
+    raise Malformed(f"{name} is not a JSON number")
+
+
+def _finite(written: str) -> float:
+    value = float(written)
+    if not math.isfinite(value):  # 1e400
+        raise Malformed(f"{written[:20]} is out of range")
+    return value
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON from UTF-8 bytes (or text), within the limits above; else `Malformed`."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError as exc:  # deeper than the parser goes: deeper than MAX_DEPTH too
+        raise Malformed("nested too deeply") from exc
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of more than 4,300 digits
+        raise Malformed(str(exc)[:200]) from exc
+    check(value)
+    return value
+
+
+def check_text(value: str) -> None:
+    if "\x00" in value:
+        raise Malformed("text holds NUL")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise Malformed("text holds a lone surrogate") from exc
+
+
+def check(value: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Every object and list at most `max_depth` deep, every string (key or value) text."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            check_text(item)
+            continue
+        if isinstance(item, dict):
+            children: Any = item.values()
+            for key in item:
+                check_text(key)
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            raise Malformed(f"nested deeper than {max_depth} levels")
+        for child in children:
+            if isinstance(child, str):
+                check_text(child)
+            elif isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+
+
+# ---- reading values by type ------------------------------------------------------
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: Any) -> str:
+    """A string as it is; anything else as no text."""
+    return value if isinstance(value, str) else ""
+
+
+def as_id(value: Any, max_length: int = MAX_ID_LENGTH) -> str | None:
+    """A platform's id (a user, a channel, a message ts): a non-empty string that fits the columns."""
+    return value if isinstance(value, str) and value and len(value) <= max_length else None
