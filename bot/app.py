@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.core.agenda import load_agenda
@@ -106,21 +106,17 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
     if settings.slack_bot_token:
         from bot.slack.listeners import build_bolt_app
         from bot.slack.platform import SlackPlatform, web_client
-        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+        from bot.slack.verify import SlackEvents
 
         client = web_client(settings.slack_bot_token, settings.slack_api_url)
         slack = runtime.platforms["slack"] = SlackPlatform(client)
         runtime.on_start.append(slack.open)
         runtime.on_stop.append(slack.close)
-        bolt = build_bolt_app(signing_secret=settings.slack_signing_secret,
-                              client=client, store=runtime.inbox.store)
+        bolt = build_bolt_app(token=settings.slack_bot_token, client=client, store=runtime.inbox.store)
         if settings.slack_signing_secret:
-            handler = AsyncSlackRequestHandler(bolt)
-
-            async def slack_events(request: Request) -> Response:
-                return await handler.handle(request)
-
-            routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+            # The signature is checked on the raw bytes before anything parses them.
+            routes.append(Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle,
+                                methods=["POST"]))
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -1,4 +1,11 @@
-"""The Bolt app: verify, write to the inbox, acknowledge. Nothing else.
+"""The Bolt app: write to the inbox, acknowledge. Nothing else.
+
+Over HTTP the request is verified and parsed before Bolt sees it
+(bot/slack/verify.py), so Bolt's own check is off; Socket Mode has no
+signatures. Bolt's authorization answers from the settings: without an
+`authorize` function Bolt calls `auth.test` on its first request, and when the
+Web API is down that request failed with 500 and was never stored
+(ENGINEERING.md, "Bolt's first request").
 
 `process_before_response=True` makes the 200 wait for the inbox row, so an
 acknowledged request is never lost; the work happens after, from the database.
@@ -12,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import inbound
@@ -26,14 +34,28 @@ ACTION_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+(#\d+)?$")
 Store = Callable[[str, str, str, dict[str, Any]], Awaitable[bool]]
 
 
-def build_bolt_app(*, signing_secret: str | None, client: AsyncWebClient,
-                   store: Store) -> AsyncApp:
+def authorize_from(token: str) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """Bolt's `authorize`, answered without a Web API call: the one workspace's bot token.
+
+    The bot's own user and bot ids stay unknown (Bolt would learn them from auth.test): Bolt
+    uses them only to drop the bot's own events, and the message listener drops every
+    message from a bot itself. The listeners use neither Bolt's client nor `say`.
+    """
+
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    return authorize
+
+
+def build_bolt_app(*, token: str, client: AsyncWebClient, store: Store) -> AsyncApp:
     app = AsyncApp(
-        signing_secret=signing_secret or "socket-mode",
+        # Requests arrive verified (bot/slack/verify.py) or over Socket Mode: no second check.
+        signing_secret="verified-before-bolt",
+        request_verification_enabled=False,
         client=client,
+        authorize=authorize_from(token),
         process_before_response=True,
-        # Socket Mode has no signatures to check; over HTTP Bolt checks them and answers 401.
-        request_verification_enabled=signing_secret is not None,
     )
 
     async def keep(kind: str, body: dict[str, Any]) -> None:
