@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_DEPTH = 64  # Slack's and Teams' payloads nest about 10 levels; cards a few more
@@ -37,17 +38,23 @@ def _finite(written: str) -> float:
     return value
 
 
-def loads(raw: bytes | str) -> Any:
-    """JSON from UTF-8 bytes (or text), within the limits above; else `Malformed`."""
+def loads(raw: bytes | bytearray | str) -> Any:
+    """JSON from UTF-8 bytes (or text), within the limits above; else `Malformed`.
+
+    Bytes are UTF-8 or malformed (json.loads alone would take UTF-16 and UTF-32 too)."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError as exc:  # deeper than the parser goes: deeper than MAX_DEPTH too
         raise Malformed("nested too deeply") from exc
     except ValueError as exc:  # not UTF-8, not JSON, or an integer of more than 4,300 digits
         raise Malformed(str(exc)[:200]) from exc
-    check(value)
+    check(value, texts=_ESCAPES.search(text) is not None)
     return value
+
+
+# Decoded UTF-8 holds no surrogates, and JSON no raw NUL: only these escapes can make them.
+_ESCAPES = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 def check_text(value: str) -> None:
@@ -60,29 +67,31 @@ def check_text(value: str) -> None:
             raise Malformed("text holds a lone surrogate") from exc
 
 
-def check(value: Any, max_depth: int = MAX_DEPTH) -> None:
-    """Every object and list at most `max_depth` deep, every string (key or value) text."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            check_text(item)
-            continue
-        if isinstance(item, dict):
-            children: Any = item.values()
-            for key in item:
-                check_text(key)
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > max_depth:
+def check(value: Any, max_depth: int = MAX_DEPTH, *, texts: bool = True) -> None:
+    """Every object and list at most `max_depth` deep; with `texts`, every string (key or
+    value) text. Level by level, so a deep value costs no recursion."""
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        found: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                if texts:
+                    for key in item:
+                        check_text(key)
+                children = item.values()
+            elif isinstance(item, list):
+                children = item
+            else:
+                continue
+            found += [child for child in children if isinstance(child, (dict, list, str))]
+        if texts:
+            for child in found:
+                if isinstance(child, str):
+                    check_text(child)
+        level = [child for child in found if not isinstance(child, str)]
+        if level and depth >= max_depth:
             raise Malformed(f"nested deeper than {max_depth} levels")
-        for child in children:
-            if isinstance(child, str):
-                check_text(child)
-            elif isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
 
 
 # ---- reading values by type ------------------------------------------------------

@@ -124,7 +124,7 @@ def test_teams_translation_never_raises_on_odd_values() -> None:
 @pytest.mark.parametrize("raw", [
     b"\xff", b"{", b'{"a": NaN}', b'{"a": Infinity}', b'{"a": 1e400}', b'{"a": "\\ud800"}', b'{"\\udc00": 1}',
     b'{"a": "\\u0000"}', b"[" * 100_000, ('{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)).encode(),
-    b"1" * 5000,
+    b"1" * 5000, '{"text": "hej"}'.encode("utf-16"), bytearray(b'{"a": "\\ud800"}'),
 ])
 def test_json_outside_the_limits_is_malformed(raw: bytes) -> None:
     with pytest.raises(Malformed):
