@@ -6,10 +6,16 @@
     python bench/_serve.py bare   # a bare slack-bolt AsyncApp that only acknowledges
 
 Both read BOT_HOST, PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL.
+
+With BENCH_FORK_SERVER=1 (bench/crash.py's restarts), `bot` imports the bot's
+modules once and then reads lines `start <log file>` on stdin: each forks a new
+bot process (answering its pid on stdout), which builds the app and serves as
+above, writing to that log. A restart after a crash without the import time.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,12 +71,50 @@ def bare_app(settings: Settings):
                              Route("/healthz", healthz, methods=["GET"])])
 
 
+def fork_server() -> None:
+    """Import once, then fork a bot process per `start LOG` line; returns only in a child."""
+    import contextlib
+    import ctypes
+    import importlib
+    import signal
+
+    # Modules only: no app, thread, loop or connection exists before a fork.
+    for module in ("bot.app", "bot.slack.listeners", "bot.slack.platform",
+                   "slack_bolt.adapter.starlette.async_handler"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
+    for line in sys.stdin:
+        command, _, log = line.strip().partition(" ")
+        if command != "start" or not log:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            with contextlib.suppress(Exception):  # die with the fork server (Linux)
+                ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.close(out)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            sys.stdin = open(os.devnull)
+            return
+        sys.stdout.write(f"{pid}\n")
+        sys.stdout.flush()
+    sys.exit(0)  # stdin closed: the benchmark is done
+
+
 def main() -> None:
     import logging
 
     # Warnings and errors of the app (not only uvicorn's) reach the log, with their level.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     which = sys.argv[1] if len(sys.argv) > 1 else "bot"
+    if which == "bot" and os.environ.get("BENCH_FORK_SERVER"):
+        fork_server()
     settings = Settings(_env_file=None)
     if which == "bot" and len(sys.argv) > 2:
         # An experiment: a Python file whose top level patches the bot before it is built.
