@@ -27,7 +27,8 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.workers.clock import Clock
 from bot.workers.inbox import Inbox
-from bot.workers.outbox import Outbox
+from bot.workers.lanes import Leases
+from bot.workers.outbox import Outbox, collect_outbox_lanes
 from bot.workers.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -52,21 +53,31 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.router = Router()
         self.platforms: dict[str, Platform] = {}
-        self.outbox = Outbox(self.db, self.platforms, now, settings.clock_interval_seconds,
-                             lanes=settings.outbox_lanes)
+        # One set of leases for the inbox's and the outbox's lanes, renewed while this instance lives.
+        self.leases = Leases(self.db)
+        self.outbox = Outbox(self.db, self.platforms, now, self.leases, lanes=settings.outbox_lanes)
         self.inbox = Inbox(self.db, settings, self.texts, self.router, self.platforms, now,
-                           on_processed=self.outbox.wake.set)
-        self.outbox.lull = self.inbox.lull
-        self.clock = Clock(self.tick, settings.clock_interval_seconds)
+                           outbox=self.outbox, leases=self.leases)
+        self.clock = Clock(self.due, settings.clock_interval_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         # What platforms need opened at the start and closed at the end (their HTTP clients).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
-    async def tick(self) -> None:
-        """What the clock does: due flow work, then anything unsent or unprocessed."""
+    async def due(self) -> None:
+        """What the clock does: due flow work; the workers send what it wrote."""
         async with self.db.transaction() as s:
-            await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
+            await self.db.serialize(s)
+            with collect_outbox_lanes(await s.connection()) as written:
+                await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
+                await s.flush()
+            taken = await self.outbox.take(s, written) if written else []
+        self.outbox.hint(taken)
+
+    async def tick(self) -> None:
+        """The clock's work and then everything it caused, to the end (the tests' and the
+        playground's "move the clock")."""
+        await self.due()
         await self.inbox.process_pending()
         await self.outbox.send_due()
 
@@ -75,20 +86,25 @@ class Runtime:
         self.outbox.links = FileLinks(await link_secret(self.db, self.settings), self.settings.link_base)
         for open_ in self.on_start:
             await open_()
+        self.leases.start()
+        # Whatever a previous run left is taken up by the dispatchers at once (a dead
+        # instance's lanes once their leases run out).
         self._tasks = [asyncio.create_task(self.inbox.run(), name="inbox"),
                        asyncio.create_task(self.outbox.run(), name="outbox")]
         self.clock.start()
-        # Whatever a previous run left: process and send it now.
-        self.inbox.wake.set()
-        self.outbox.wake.set()
 
     async def stop(self) -> None:
+        """A graceful stop: no new work; what is under way finishes (bounded), the lanes are
+        handed back for another instance or the next start, then the connections close."""
         self.clock.stop()
+        await self.inbox.stop()
+        await self.outbox.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.leases.stop()
         for close in self.on_stop:
             await close()
         await self.db.dispose()
@@ -109,10 +125,11 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
         from bot.slack.verify import SlackEvents
 
         client = web_client(settings.slack_bot_token, settings.slack_api_url)
-        slack = runtime.platforms["slack"] = SlackPlatform(client)
+        reader = web_client(settings.slack_bot_token, settings.slack_api_url, retry_connection_errors=True)
+        slack = runtime.platforms["slack"] = SlackPlatform(client, reader)
         runtime.on_start.append(slack.open)
         runtime.on_stop.append(slack.close)
-        bolt = build_bolt_app(token=settings.slack_bot_token, client=client, store=runtime.inbox.store)
+        bolt = build_bolt_app(token=settings.slack_bot_token, client=reader, store=runtime.inbox.store)
         if settings.slack_signing_secret:
             # The signature is checked on the raw bytes before anything parses them.
             routes.append(Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle,

@@ -31,8 +31,35 @@ def serve(settings: Settings) -> int:
     platforms = [name for name, on in (("Slack: POST /slack/events", settings.slack_configured),
                                        ("Teams: POST /api/messages", settings.teams_configured)) if on]
     print(f"Læringsbot listens on {url} ({'; '.join([*platforms, 'health: GET /healthz'])})", flush=True)
-    uvicorn.run(app, host=settings.bot_host, port=settings.port, log_level="warning")
+    # SIGTERM: stop accepting, give requests under way a few seconds, then the lifespan's
+    # graceful stop (bot/app.py: sends under way finish, the lanes are handed back).
+    config = uvicorn.Config(app, host=settings.bot_host, port=settings.port, log_level="warning",
+                            timeout_graceful_shutdown=5)
+    _server(config).run()
     return 0
+
+
+def _server(config):  # type: ignore[no-untyped-def]
+    """uvicorn's server, ending a graceful stop with exit status 0.
+
+    uvicorn raises the SIGTERM or SIGINT it caught again once it has shut down, so the
+    process would end by the signal; a stop that went as planned is a success."""
+    import contextlib
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[no-untyped-def]
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    captured = getattr(self, "_captured_signals", None)
+                    if isinstance(captured, list):
+                        captured.clear()
+
+    return Server(config)
 
 
 def check_dialogs(settings: Settings) -> int:

@@ -51,6 +51,13 @@ class PlaygroundPlatform:
                                                if str(payload["message_id"]).isdigit() else None))
         return None
 
+    def lane(self, kind: str, payload: dict[str, Any]) -> str:
+        thread = payload.get("thread")
+        return f"thread:{payload.get('channel')}:{thread}" if thread else f"person:{payload.get('person')}"
+
+    async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
+        return None  # the page reads rows as they are marked sent: nothing reached it before
+
     async def profile(self, external_id: str) -> Profile | None:
         member = BY_ID.get(external_id)
         if member is None:

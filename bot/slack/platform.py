@@ -1,5 +1,11 @@
 """Slack's side of the Platform protocol: people from users.info, and sending
-outbox rows through the Web API at `SLACK_API_URL`."""
+outbox rows through the Web API at `SLACK_API_URL`.
+
+Every post carries its outbox row's id in its message metadata, so a post whose
+answer never came back (a crash, a timeout) is looked for in the conversation's
+history before it is sent again. Calls that post are made once: the outbox owns
+retries, and a 429's `Retry-After` is handed to it rather than slept out here.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,6 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -28,50 +30,93 @@ TEMPORARY_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_una
                     "request_timeout", "team_added_to_org"}
 
 
-def web_client(token: str, api_url: str) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
-                            timeout=10)
-    # slack_sdk retries only connection errors by default; also honour 429 Retry-After and 5xx.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
-    return client
+# The metadata every post carries: which outbox row (and which part of it) it is.
+METADATA_EVENT = "laeringsbot_outbox"
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
 
+
+def web_client(token: str, api_url: str, *, retry_connection_errors: bool = False) -> AsyncWebClient:
+    """A Web API client. The one that posts retries nothing (a dropped connection may have
+    posted: the outbox looks before it sends again); the one that reads may retry a
+    dropped connection once, slack_sdk's default."""
+    return AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
+                          timeout=10, retry_handlers=None if retry_connection_errors else [])
+
+
+def _retry_after(exc: SlackApiError) -> float | None:
+    headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
     """What a failed Web API call means for the outbox: try again later, or give up."""
     if isinstance(exc, SlackApiError):
         error = exc.response.get("error", "")
-        if exc.response.status_code >= 500 or exc.response.status_code == 429 or error in TEMPORARY_ERRORS:
-            return TemporaryFailure(f"slack {exc.response.status_code} {error}")
+        status = exc.response.status_code
+        if status >= 500 or status == 429 or error in TEMPORARY_ERRORS:
+            # A 5xx may have been carried out; a rate limit was not.
+            return TemporaryFailure(f"slack {status} {error}", retry_after=_retry_after(exc),
+                                    uncertain=status >= 500 or error not in ("ratelimited",))
         return PermanentFailure(f"slack {error}")
-    return TemporaryFailure(f"slack unreachable: {exc!r}")
+    # Refused before anything was sent: it never got there. Otherwise (a timeout, a dropped
+    # connection) it may have.
+    never_sent = isinstance(exc, aiohttp.ClientConnectorError)
+    return TemporaryFailure(f"slack unreachable: {exc!r}", uncertain=not never_sent)
+
+
+def metadata(row_id: int | None, part: int) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row_id, "part": part}}
 
 class SlackPlatform:
     name = inbound.PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, reader: AsyncWebClient | None = None) -> None:
         self.client = client
+        self.reader = reader or client
+        # Parts of a row that an earlier, cut-off attempt had posted (found by delivered_before).
+        self._posted_parts: dict[int, set[int]] = {}
 
     async def open(self) -> None:
         # One connection pool for every call; without it slack_sdk opens a session per call.
-        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self.client.session = self.reader.session = session
 
     async def close(self) -> None:
         if self.client.session is not None:
             await self.client.session.close()
-            self.client.session = None
+            self.client.session = self.reader.session = None
 
     def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
         return inbound.translate(kind, payload)
 
+    def lane(self, kind: str, payload: dict[str, Any]) -> str:
+        """A person's requests in order (DM, commands, presses); a channel thread's replies in order."""
+        event = payload.get("event") if kind == "event" else None
+        if isinstance(event, dict):
+            if event.get("channel_type") != "im" and event.get("thread_ts"):
+                return f"thread:{event.get('channel')}:{event.get('thread_ts')}"
+            return f"user:{event.get('user')}"
+        user = payload.get("user_id") if kind == "command" else payload.get("user")
+        return f"user:{user.get('id') if isinstance(user, dict) else user}"
+
     async def profile(self, external_id: str) -> Profile | None:
         try:
-            response = await self.client.users_info(user=external_id, include_locale=True)
+            response = await self.reader.users_info(user=external_id, include_locale=True)
         except SlackApiError as exc:
             if exc.response.get("error") in ("user_not_found", "users_not_found"):
                 return None
-            raise
+            # Whatever else keeps Slack from answering, the request waits until it does.
+            raise TemporaryFailure(f"slack users.info: {exc.response.get('error')}",
+                                   retry_after=_retry_after(exc)) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TemporaryFailure(f"slack unreachable: {exc!r}") from exc
         user = response["user"]
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
@@ -81,6 +126,7 @@ class SlackPlatform:
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         posted = original.id if original is not None else row.id
         parts = render(Message.model_validate(row.payload), posted)
+        done = self._posted_parts.pop(row.id or 0, set())
         try:
             if row.kind == "home":  # the person's App Home tab
                 await self.client.views_publish(user_id=row.channel or "",
@@ -97,15 +143,72 @@ class SlackPlatform:
             if row.kind == "reply":  # into the thread of an earlier channel post
                 if original is None or not original.sent_channel or not original.sent_ts:
                     raise PermanentFailure("the message to reply to is unknown")
-                for part in parts:
-                    last = (await self.client.chat_postMessage(channel=original.sent_channel,
-                                                               thread_ts=original.sent_ts, **part)).data  # type: ignore[assignment]
-                return Delivered(last.get("channel"), last.get("ts"))
-            for part in parts:
-                last = (await self.client.chat_postMessage(channel=row.channel, **part)).data  # type: ignore[assignment]
+                for index, part in enumerate(parts):
+                    if index in done:
+                        continue
+                    last = (await self.client.chat_postMessage(
+                        channel=original.sent_channel, thread_ts=original.sent_ts,
+                        metadata=metadata(row.id, index), **part)).data  # type: ignore[assignment]
+                return Delivered(last.get("channel") or original.sent_channel, last.get("ts"))
+            for index, part in enumerate(parts):
+                if index in done:
+                    continue
+                last = (await self.client.chat_postMessage(channel=row.channel, metadata=metadata(row.id, index),
+                                                           **part)).data  # type: ignore[assignment]
             return Delivered(last.get("channel"), last.get("ts"))
         except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise failure(exc) from exc
+
+    async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
+        """Look for the row's posts in the conversation (their metadata names the row).
+
+        Posts and thread replies can be found; an update or the App Home is simply done
+        again (the same content twice is the same message); a private reply through a
+        response_url and a file share cannot be looked for, and are sent again.
+        """
+        if row.kind not in ("post", "reply") or row.id is None:
+            return None
+        try:
+            if row.kind == "reply":
+                if original is None or not original.sent_channel or not original.sent_ts:
+                    return None
+                channel = original.sent_channel
+                found = await self._find(row.id, self.reader.conversations_replies, channel=channel,
+                                         ts=original.sent_ts)
+            else:
+                channel = row.channel or ""
+                if channel.startswith(("U", "W")):  # a DM named by the person: its D… id has the history
+                    channel = (await self.reader.conversations_open(users=channel))["channel"]["id"]
+                found = await self._find(row.id, self.reader.conversations_history, channel=channel)
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # Cannot tell now: try later, still as a send that may have happened.
+            cause = failure(exc)
+            raise TemporaryFailure(f"looking for outbox {row.id}: {cause}", uncertain=True,
+                                   retry_after=getattr(cause, "retry_after", None)) from exc
+        if not found:
+            return None
+        parts = len(render(Message.model_validate(row.payload)))
+        if len(found) >= parts:
+            return Delivered(channel, found[max(found)])
+        self._posted_parts[row.id] = set(found)  # deliver() posts only the rest
+        return None
+
+    async def _find(self, row_id: int, method: Any, **args: Any) -> dict[int, str]:
+        """The parts of the row found in a conversation's recent messages, with their ts."""
+        found: dict[int, str] = {}
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            page = await method(include_all_metadata=True, limit=HISTORY_PAGE, **args,
+                                **({"cursor": cursor} if cursor else {}))
+            for message in page.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == METADATA_EVENT and payload.get("outbox_id") == row_id:
+                    found[int(payload.get("part") or 0)] = str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """Slack's upload: reserve an upload URL, POST the bytes there, then share the file in the DM.
@@ -157,7 +260,8 @@ class SlackPlatform:
                 log.info("response_url refused (%s); posting to the DM", response.status_code)
                 if row.channel is None:
                     raise PermanentFailure(f"response_url {response.status_code}")
-                posted = await self.client.chat_postMessage(channel=row.channel, **part)
+                posted = await self.client.chat_postMessage(channel=row.channel, metadata=metadata(row.id, index),
+                                                            **part)
                 return Delivered(posted.get("channel"), posted.get("ts"))
         return Delivered()
 

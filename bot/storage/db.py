@@ -9,18 +9,24 @@ Alembic's sync one.
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage import inline_sqlite
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The advisory lock that runs the flows' write transactions one at a time on PostgreSQL.
+FLOW_WRITES = 0x4C42_0001
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -45,13 +51,49 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A wait for another process's write lock would wait in the event loop (inline
+    # statements): SQLite serves one bot process, so this only guards a short overlap.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _Turns:
+    """Whose transaction gets SQLite's one connection next: urgent ones (writing down a
+    request before it is acknowledged) before the background work queued for it, which
+    is served in order. So an acknowledgement waits for at most the transaction under
+    way, never for a queue of them."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        future = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # it was our turn: pass it on
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self._busy = False
 
 
 class Database:
@@ -63,21 +105,44 @@ class Database:
         # SQLite has one writer. One connection queues transactions in the event loop, in
         # order; a pool of them would wait in SQLite's busy handler, which sleeps in growing
         # steps and serves no one in order (bench/ack.py: p99 630 ms with a pool, 70 ms without).
+        # SQLite's statements run inline in the event loop rather than in aiosqlite's thread
+        # (bot/storage/inline_sqlite.py: a third of the bot's work was the thread hops).
         self.engine: AsyncEngine = create_async_engine(
             _driver_url(url, asynchronous=True),
-            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if self.sqlite
+            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 60,
+                "async_creator": inline_sqlite.connect(make_url(url).database or ":memory:")} if self.sqlite
                else {"pool_size": 10, "max_overflow": 10}),
         )
+        self._turns = _Turns() if self.sqlite else None
         if self.sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back on error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back on error. `urgent`:
+        a request waiting for its acknowledgement goes before queued background work."""
+        if self._turns is not None:
+            await self._turns.acquire(urgent)
+        try:
+            async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                async with session.begin():
+                    yield session
+        finally:
+            if self._turns is not None:
+                self._turns.release()
+
+    async def serialize(self, session: AsyncSession) -> None:
+        """Make this transaction one of the flows' writes, which run one at a time.
+
+        A flow's handler reads and then writes (both parties have sent: tell the leader), so
+        two handlers of one contract at once could each miss the other's write. SQLite's
+        `BEGIN IMMEDIATE` already runs write transactions one at a time; on PostgreSQL a
+        transaction-scoped advisory lock does the same, across instances. Only the short
+        database part is serialized: platform calls and sending run at once, lane by lane.
+        """
+        if not self.sqlite:
+            await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=FLOW_WRITES))  # type: ignore[call-overload]
 
     def insert(self, table):
         """An INSERT that can say ON CONFLICT DO NOTHING, in this database's dialect."""

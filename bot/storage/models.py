@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, true
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, event, true
 from sqlmodel import Field, SQLModel
 
 
@@ -175,15 +175,22 @@ class InboxEvent(SQLModel, table=True):
     and processed once.
     """
 
-    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)
+    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),
+                      # A lane's next row: its pending rows in order (bot/workers/lanes.py).
+                      Index("ix_inbox_lane_status_id", "lane", "status", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     dedupe_key: str = Field(max_length=255, unique=True)
     kind: str = Field(max_length=32)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Rows of one lane (one person's conversation, one channel thread) are processed in order,
+    # one at a time; different lanes at once.
+    lane: str = Field(default="", max_length=300)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
+    # A row that failed for a while (the platform was away) waits until then; its lane with it.
+    next_attempt_at: datetime | None = None
     error: str | None = Field(default=None, max_length=2000)
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
@@ -198,7 +205,9 @@ class OutboxMessage(SQLModel, table=True):
 
     __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),
                       # A person's last App Home (coalescing) and who has opened one.
-                      Index("ix_outbox_person_kind", "person_id", "kind", "id"))
+                      Index("ix_outbox_person_kind", "person_id", "kind", "id"),
+                      # A lane's next row (bot/workers/lanes.py).
+                      Index("ix_outbox_lane_status_id", "lane", "status", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
@@ -211,7 +220,11 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
     language: str = Field(default="da", max_length=8)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    # Rows of one lane (a person's DM, a channel) go out in order; set on insert (`outbox_lane`).
+    lane: str = Field(default="", max_length=300)
+    # pending | sending (an attempt may have reached the platform: check before sending again)
+    # | sent | failed
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=2000)
@@ -528,3 +541,40 @@ class Visit(SQLModel, table=True):
     points_edited: bool = False
     shared_occurrence_id: int | None = Field(default=None, foreign_key="meetingoccurrence.id")
     shared_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A lane held by one running instance until `expires_at`.
+
+    The holder renews its leases every second while it lives; when it dies, they run
+    out within seconds and any live instance takes the lane over. Work of a lane is
+    done only by its holder, so a lane's rows are handled in order, once.
+    """
+
+    name: str = Field(primary_key=True, max_length=320)
+    owner: str = Field(max_length=64, index=True)
+    expires_at: datetime
+
+
+def outbox_lane(person_id: int | None, channel: str | None, response_url: str | None,
+                update_ref: str | None = None) -> str:
+    """One person's messages, or one channel's, go out in order."""
+    if person_id:
+        return f"person:{person_id}"
+    if channel or response_url:
+        return f"channel:{channel or response_url}"
+    return f"ref:{update_ref}"
+
+
+# Where the lanes of the outbox rows a transaction writes are collected, while someone asks
+# (bot/workers/outbox.py, collect_outbox_lanes): the connection's info dict.
+OUTBOX_LANES_WRITTEN = "laeringsbot.outbox_lanes"
+
+
+@event.listens_for(OutboxMessage, "before_insert")
+def _set_outbox_lane(_mapper, connection, row: OutboxMessage) -> None:
+    if not row.lane:
+        row.lane = outbox_lane(row.person_id, row.channel, row.response_url, row.update_ref)[:300]
+    written = connection.info.get(OUTBOX_LANES_WRITTEN)
+    if written is not None:
+        written.add(row.lane)

@@ -3,18 +3,21 @@
 An app token comes from `TEAMS_TOKEN_URL` by client credentials and is cached
 until shortly before it expires. Activities are sent, updated and 1:1
 conversations created at the `serviceUrl` Teams gave us, path included
-(`https://smba.trafficmanager.net/emea/`). 429 (honouring `Retry-After`), 412
-and 5xx answers and timeouts are retried a few times with backoff; what still
-fails is a `ConnectorError` that says whether trying later may help.
+(`https://smba.trafficmanager.net/emea/`). A call is made once (and once more
+with a fresh token when the connector refuses the old one): 429, 412, 5xx and
+timeouts are a `ConnectorError` that says whether trying later may help, after
+how long (`Retry-After`), and whether the call may have taken effect. The
+outbox waits for that in the one conversation it concerns; nothing here sleeps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -25,16 +28,16 @@ log = logging.getLogger(__name__)
 SCOPE = "https://api.botframework.com/.default"
 TOKEN_EARLY = 300.0  # renew this many seconds before the token expires
 RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
-ATTEMPTS = 3
-BACKOFF = 0.25  # seconds, doubled each attempt, with jitter
-RETRY_AFTER_MAX = 10.0  # a longer wait is left to the outbox
+# Answers after which the call may still have been carried out.
+UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class ConnectorError(Exception):
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 temporary: bool = False) -> None:
+                 temporary: bool = False, retry_after: float | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.status, self.code, self.temporary = status, code, temporary
+        self.retry_after, self.uncertain = retry_after, uncertain
 
 
 class AppToken:
@@ -85,9 +88,8 @@ def _error(response: httpx.Response) -> tuple[str | None, str]:
 
 
 class Connector:
-    def __init__(self, http: httpx.AsyncClient, token: AppToken,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.http, self.token, self.sleep = http, token, sleep
+    def __init__(self, http: httpx.AsyncClient, token: AppToken) -> None:
+        self.http, self.token = http, token
 
     @staticmethod
     def url(service_url: str, *parts: str) -> str:
@@ -115,53 +117,41 @@ class Connector:
         return str(answer["id"])
 
     async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        renewed = False
-        attempt = 0
-        while True:
-            attempt += 1
+        for renewed in (False, True):
             try:
                 headers = {"Authorization": f"Bearer {await self.token.get()}"}
                 response = await self.http.request(method, url, json=body, headers=headers)
-            except ConnectorError as exc:  # from the token endpoint; wrong credentials are not retried here
-                error = exc
-                wait = _backoff(attempt) if exc.status is None or exc.status in RETRY_STATUSES else None
-            except httpx.TransportError as exc:  # timeouts included
-                error, wait = ConnectorError(f"{method} {url}: {exc!r}", temporary=True), _backoff(attempt)
-            else:
-                if response.status_code < 300:
-                    try:
-                        return response.json() if response.content else {}
-                    except ValueError:
-                        return {}
-                code, message = _error(response)
-                if response.status_code == 401 and not renewed:
-                    self.token.forget()  # revoked or rotated: once more with a fresh token
-                    renewed, attempt = True, attempt - 1
-                    continue
-                error = ConnectorError(f"{method} {url}: {response.status_code} {code or ''} {message}",
-                                       status=response.status_code, code=code,
-                                       temporary=response.status_code in RETRY_STATUSES
-                                       or response.status_code == 401)
-                if response.status_code not in RETRY_STATUSES:
-                    raise error
-                wait = _wait(response, attempt)
-            if wait is None or attempt >= ATTEMPTS:
-                raise error
-            log.info("%s; trying again in %.2fs", error, wait)
-            await self.sleep(wait)
+            except httpx.ConnectError as exc:  # it never got there
+                raise ConnectorError(f"{method} {url}: {exc!r}", temporary=True) from exc
+            except httpx.TransportError as exc:  # timeouts included: it may have got there
+                raise ConnectorError(f"{method} {url}: {exc!r}", temporary=True, uncertain=True) from exc
+            if response.status_code < 300:
+                try:
+                    return response.json() if response.content else {}
+                except ValueError:
+                    return {}
+            if response.status_code == 401 and not renewed:
+                self.token.forget()  # revoked or rotated: once more with a fresh token
+                continue
+            code, message = _error(response)
+            raise ConnectorError(f"{method} {url}: {response.status_code} {code or ''} {message}",
+                                 status=response.status_code, code=code,
+                                 temporary=response.status_code in RETRY_STATUSES or response.status_code == 401,
+                                 retry_after=_retry_after(response),
+                                 uncertain=response.status_code in UNCERTAIN_STATUSES)
+        raise AssertionError("unreachable")
 
 
-def _backoff(attempt: int) -> float:
-    return BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 2)
-
-
-def _wait(response: httpx.Response, attempt: int) -> float | None:
-    """How long to wait before the next try; None when that is the outbox's business."""
-    retry_after = response.headers.get("Retry-After")
-    if response.status_code == 429 and retry_after:
-        try:
-            wait = float(retry_after)
-        except ValueError:
-            return _backoff(attempt)
-        return wait if wait <= RETRY_AFTER_MAX else None
-    return _backoff(attempt)
+def _retry_after(response: httpx.Response) -> float | None:
+    """The wait the connector asked for, in seconds (a number, or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None

@@ -19,6 +19,13 @@ from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Temp
 log = logging.getLogger(__name__)
 
 
+def failure(exc: ConnectorError) -> TemporaryFailure | PermanentFailure:
+    """What a failed Bot Connector call means for the outbox."""
+    if exc.temporary:
+        return TemporaryFailure(f"teams: {exc}", retry_after=exc.retry_after, uncertain=exc.uncertain)
+    return PermanentFailure(f"teams: {exc}")
+
+
 class TeamsPlatform:
     name = inbound.PLATFORM
     # Reading a profile costs two queries (no Graph call), and every activity may bring a
@@ -33,6 +40,21 @@ class TeamsPlatform:
 
     def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
         return inbound.translate(kind, payload, self.commands)
+
+    def lane(self, kind: str, payload: dict[str, Any]) -> str:
+        """One conversation (a person's chat with the bot, a channel thread: its id names the
+        thread) in order."""
+        conversation = payload.get("conversation")
+        conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
+        if isinstance(conversation_id, str) and conversation_id:
+            return f"conversation:{conversation_id}"
+        sender = payload.get("from")
+        return f"user:{sender.get('id') if isinstance(sender, dict) else ''}"
+
+    async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
+        """A bot cannot read a chat's activities back, so a send cut off before its answer is
+        sent again: the one place where a message can arrive twice (README, "Sending once")."""
+        return None
 
     async def profile(self, external_id: str) -> Profile | None:
         user = await self.references.user(external_id)
@@ -79,9 +101,7 @@ class TeamsPlatform:
                 return await self._reply(message, original, row.id)
             return await self._post(row.channel, message, row.id)
         except ConnectorError as exc:
-            if exc.temporary:
-                raise TemporaryFailure(f"teams: {exc}") from exc
-            raise PermanentFailure(f"teams: {exc}") from exc
+            raise failure(exc) from exc
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """Teams gets a signed download link served by the bot (no upload without Graph)."""
@@ -90,9 +110,7 @@ class TeamsPlatform:
         try:
             return await self._post(row.channel, file_message(row, file.url), row.id)
         except ConnectorError as exc:
-            if exc.temporary:
-                raise TemporaryFailure(f"teams: {exc}") from exc
-            raise PermanentFailure(f"teams: {exc}") from exc
+            raise failure(exc) from exc
 
     async def _post(self, target: str | None, message: Message, posted: int | None = None) -> Delivered:
         conversation = await self._conversation(target or "")

@@ -36,7 +36,8 @@ class References:
 
     async def _remember(self, activity: dict[str, Any]) -> None:
         now = self.now()
-        async with self.db.transaction() as s:
+        # On the request path, before the acknowledgement: ahead of background work.
+        async with self.db.transaction(urgent=True) as s:
             facts = inbound.conversation_of(activity)
             if facts is not None and inbound.uninstalled(activity):
                 found = (await s.exec(select(TeamsConversation).where(

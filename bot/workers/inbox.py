@@ -3,60 +3,108 @@ processed from the database, once.
 
 A retried or redelivered request has the same `dedupe_key` and is stored once.
 Processing a row and the messages it causes commit in one transaction.
+
+Rows are processed in lanes (bot/workers/lanes.py): one person's conversation or one
+channel thread in order, one row at a time; different lanes at once, in this instance
+and in others. A row that cannot be processed because the platform is away (a profile
+look-up failed) waits with backoff, its lane behind it, until the platform is back; it is
+never dropped for that. A row that raises for another reason is tried a few times, then
+set aside as failed, and the person is told.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import String, exists, func, literal, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import CommandIn, Incoming, MessageIn
+from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import InboxEvent, Person
-from bot.workers.platform import Platform
+from bot.storage.models import InboxEvent, Lease, Person
+from bot.workers.lanes import LaneWorker, Leases
+from bot.workers.outbox import Outbox, collect_outbox_lanes
+from bot.workers.platform import Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STORE_BATCH = 200
-# Acknowledgements go first: while requests keep arriving, processing (which is
-# durable in the inbox) waits for a short lull, but never longer than MAX_DEFER.
-QUIET = 0.01
-MAX_DEFER = 0.25
+LANE_BATCH = 20  # rows of one lane read at once
+LANES_AT_ONCE = 64
 PROFILE_MAX_AGE = timedelta(days=1)
+MAX_BACKOFF = timedelta(seconds=60)
 
 
-class Inbox:
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … up to a minute, with jitter, so a platform that is back is used soon."""
+    seconds = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * (0.75 + random.random() / 2))
+
+
+_NEXT, _DRY, _WAIT = "next", "dry", "wait"
+
+
+class _Refresh(Exception):
+    """Rolls the processing transaction back: some people's profiles must be read first."""
+
+    def __init__(self, row_id: int, platform: Platform, user: str, ids: list[str]) -> None:
+        super().__init__(ids)
+        self.row_id, self.platform, self.user, self.ids = row_id, platform, user, ids
+
+
+class _Failed(Exception):
+    """The flow's handler raised: its writes are rolled back, the row is tried again later."""
+
+    def __init__(self, row_id: int, cause: Exception, user: str, response_url: str | None) -> None:
+        super().__init__(cause)
+        self.row_id, self.cause, self.user, self.response_url = row_id, cause, user, response_url
+
+
+class Inbox(LaneWorker):
+    prefix = "in:"
+
     def __init__(self, db: Database, settings: Settings, texts: Texts, router: Router,
-                 platforms: dict[str, Platform], now: Callable[[], datetime],
-                 on_processed: Callable[[], None]) -> None:
-        self.db, self.settings, self.texts, self.router = db, settings, texts, router
-        self.platforms, self.now, self.on_processed = platforms, now, on_processed
-        self.wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+                 platforms: dict[str, Platform], now: Callable[[], datetime], outbox: Outbox,
+                 leases: Leases | None = None, max_lanes: int = LANES_AT_ONCE) -> None:
+        super().__init__(db, leases or Leases(db), now, max_lanes)
+        self.settings, self.texts, self.router = settings, texts, router
+        self.platforms, self.outbox = platforms, outbox
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._last_store = 0.0
+
+    # ---- storing ------------------------------------------------------------
+    def lane(self, platform: str, kind: str, payload: dict[str, Any]) -> str:
+        adapter = self.platforms.get(platform)
+        try:
+            lane = adapter.lane(kind, payload) if adapter is not None else ""
+        except Exception:  # an odd payload: it is processed (and ignored) in a lane of its own kind
+            lane = ""
+        return f"{platform}:{lane or kind}"[:300]
 
     async def store(self, platform: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Write a request down; False if it was there already (a retry).
 
         Requests that arrive while a write is under way are written together, in one
         INSERT … ON CONFLICT DO NOTHING: each caller still returns only once its row is
-        committed, and still learns whether it was a duplicate.
+        committed, and still learns whether it was a duplicate. The same transaction takes
+        the rows' lanes, so they are processed at once, with no query to find them.
         """
         loop = asyncio.get_running_loop()
-        self._last_store = loop.time()
         done: asyncio.Future[bool] = loop.create_future()
         row = {"platform": platform, "dedupe_key": dedupe_key[:255], "kind": kind, "payload": payload,
-               "status": "pending", "attempts": 0, "received_at": self.now()}
+               "lane": self.lane(platform, kind, payload), "status": "pending", "attempts": 0,
+               "received_at": self.now()}
         self._waiting.append((row, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
@@ -67,12 +115,13 @@ class Inbox:
         while self._waiting:
             batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
             try:
-                async with self.db.transaction() as s:
+                async with self.db.transaction(urgent=True) as s:
                     statement = (self.db.insert(table).values([row for row, _ in batch])
                                  .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                                 .returning(table.c.dedupe_key))
-                    result = await (await s.connection()).execute(statement)
-                    inserted = set(result.scalars().all())
+                                 .returning(table.c.dedupe_key, table.c.lane))
+                    result = (await (await s.connection()).execute(statement)).all()
+                    inserted = {key for key, _ in result}
+                    won = await self.take(s, {lane for _, lane in result}) if result else []
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -81,98 +130,126 @@ class Inbox:
             for row, done in batch:
                 done.set_result(row["dedupe_key"] in inserted)
                 inserted.discard(row["dedupe_key"])  # a second copy in the same batch is a retry
-            self.wake.set()
+            self.hint(won)
 
-    async def run(self) -> None:
-        while True:
+    # ---- lanes ----------------------------------------------------------------
+    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
+        now, wall = self.now(), self.leases.clock()
+        earlier = aliased(InboxEvent)
+        query = (select(InboxEvent.lane)
+                 .where(InboxEvent.status == "pending",
+                        or_(col(InboxEvent.next_attempt_at).is_(None), col(InboxEvent.next_attempt_at) <= now),
+                        ~exists().where(earlier.lane == InboxEvent.lane, earlier.status == "pending",
+                                        earlier.id < InboxEvent.id),
+                        ~exists().where(Lease.name == literal(self.prefix, String) + InboxEvent.lane,
+                                        Lease.expires_at > wall, Lease.owner != self.leases.owner))
+                 .order_by(col(InboxEvent.id)).limit(limit))
+        if exclude:
+            query = query.where(col(InboxEvent.lane).not_in(exclude))
+        return list((await s.exec(query)).all())
+
+    async def run_lane(self, lane: str) -> None:
+        refreshed: set[int] = set()
+        while not self.stopping:
             try:
-                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.clock_interval_seconds)
-            except TimeoutError:
-                pass
-            self.wake.clear()
-            try:
-                await self.process_pending()
-            except Exception:  # keep the loop alive; the row stays pending
-                log.exception("inbox processing failed")
-                await asyncio.sleep(1)
+                outcome = await self._step(lane, refreshed)
+            except _Refresh as refresh:
+                # Profiles to read first, outside any transaction; then the same row again.
+                try:
+                    await self._refresh(refresh.platform, refresh.user, refresh.ids)
+                except TemporaryFailure as exc:  # the platform is away: wait for it, however long
+                    log.warning("inbox event %s waits for the platform: %s", refresh.row_id, exc)
+                    await self._later(refresh.row_id, exc, counts=False)
+                    return
+                except Exception as exc:
+                    log.exception("inbox event %s: reading profiles failed", refresh.row_id)
+                    await self._later(refresh.row_id, exc, counts=True, user=refresh.user)
+                    return
+                refreshed.add(refresh.row_id)
+                continue
+            except _Failed as failed:
+                log.error("inbox event %s failed: %r", failed.row_id, failed.cause, exc_info=failed.cause)
+                await self._later(failed.row_id, failed.cause, counts=True, user=failed.user,
+                                  response_url=failed.response_url)
+                return
+            if outcome != _NEXT:
+                return  # ran dry (its lease handed back), or its next row waits for a retry
 
-    async def process_pending(self) -> int:
-        """Process pending rows in arrival order until none is left."""
-        done = 0
-        async with self._lock:
-            while True:
-                async with self.db.transaction() as s:
-                    row = (await s.exec(select(InboxEvent).where(InboxEvent.status == "pending")
-                                        .order_by(col(InboxEvent.id)).limit(1))).first()
-                if row is None:
-                    return done
-                await self.lull()
-                await self._process(row)
-                done += 1
+    async def process_pending(self) -> None:
+        """Process every row that is due, until none is (tests and the clock)."""
+        await self.drain()
 
-    async def lull(self) -> None:
-        """Wait for a lull in arriving requests (at most MAX_DEFER), so a burst is
-        acknowledged at full speed and processed right after."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while loop.time() - self._last_store < QUIET and loop.time() - started < MAX_DEFER:
-            await asyncio.sleep(QUIET)
-
-    async def _process(self, row: InboxEvent) -> None:
-        platform = self.platforms.get(row.platform)
-        try:
-            event = platform.translate(row.kind, row.payload) if platform else None
-            people = await self._people(platform, event) if event and platform else {}
-            async with self.db.transaction() as s:
-                claimed = (await s.exec(select(InboxEvent).where(InboxEvent.id == row.id,
-                                                                 InboxEvent.status == "pending")
-                                        .with_for_update(skip_locked=True))).first()
-                if claimed is None:
-                    return  # another instance took it
-                if event is not None and event.user in people:
-                    # The same people, as rows of this transaction (one query, not one each).
-                    people = {p.external_id: p for p in (await s.exec(select(Person).where(
-                        Person.platform == row.platform, col(Person.external_id).in_(list(people))))).all()}
-                    ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
-                    await self.router.handle(ctx, event, people)
-                claimed.status, claimed.processed_at = "done", self.now()
-                s.add(claimed)
-        except Exception as exc:
-            log.exception("inbox event %s failed", row.id)
-            async with self.db.transaction() as s:
-                again = await s.get(InboxEvent, row.id)
-                if again is not None and again.status == "pending":
-                    again.attempts += 1
-                    again.error = repr(exc)[:2000]
-                    if again.attempts >= MAX_ATTEMPTS:
-                        again.status = "failed"
-                    s.add(again)
-            return
-        self.on_processed()
-
-    async def _people(self, platform: Platform, event: Incoming) -> dict[str, Person]:
-        """The people an event names, known and fresh; unknown mentions are left out."""
-        ids = [event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn)) else ())]
-        found: dict[str, Person] = {}
+    # ---- one row ----------------------------------------------------------------
+    async def _step(self, lane: str, refreshed: set[int]) -> str:
+        """The lane's next row, in one transaction: claimed, handled, marked done, and the
+        outbox lanes it wrote taken; when it was the last, the lane is handed back too."""
         async with self.db.transaction() as s:
-            for person in (await s.exec(select(Person).where(
-                    Person.platform == platform.name, col(Person.external_id).in_(ids)))).all():
-                found[person.external_id] = person
-        now = self.now()
+            row = (await s.exec(select(InboxEvent).where(InboxEvent.lane == lane, InboxEvent.status == "pending")
+                                .order_by(col(InboxEvent.id)).limit(1).with_for_update())).first()
+            if row is None:
+                await self.release_in(s, lane)
+                return _DRY
+            if row.next_attempt_at is not None and row.next_attempt_at > self.now():
+                self.retry_at(row.next_attempt_at)
+                return _WAIT
+            platform = self.platforms.get(row.platform)
+            try:
+                event = platform.translate(row.kind, row.payload) if platform else None
+            except Exception:  # a signed request with odd values: ignored, not retried
+                log.warning("inbox event %s could not be read; ignored", row.id, exc_info=True)
+                event = None
+            written: set[str] = set()
+            if event is not None:
+                people = await self._people(s, row, event, refreshed=row.id in refreshed)
+                if event.user in people:
+                    await self.db.serialize(s)
+                    ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
+                    try:
+                        with collect_outbox_lanes(await s.connection()) as written:
+                            await self.router.handle(ctx, event, people)
+                            await s.flush()
+                    except Exception as exc:  # all of it is rolled back; the row is tried again
+                        raise _Failed(row.id, exc, event.user, getattr(event, "response_url", None)) from exc
+            row.status, row.processed_at = "done", self.now()
+            s.add(row)
+            more = (await s.exec(select(InboxEvent.id).where(
+                InboxEvent.lane == lane, InboxEvent.status == "pending", InboxEvent.id != row.id).limit(1))).first()
+            if more is None:
+                await self.release_in(s, lane)
+            taken = await self.outbox.take(s, written) if written else []
+        self.outbox.hint(taken)
+        return _NEXT if more is not None else _DRY
+
+    async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *,
+                      refreshed: bool) -> dict[str, Person]:
+        """The people an event names, known and fresh, as rows of this transaction; raises
+        _Refresh when some must be read from the platform first. Unknown mentions are left out."""
+        ids = list(dict.fromkeys([event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn))
+                                                else ())]))
+        found = {p.external_id: p for p in (await s.exec(select(Person).where(
+            Person.platform == row.platform, col(Person.external_id).in_(ids)))).all()}
+        platform = self.platforms[row.platform]
         # A platform whose profiles cost nothing to read (Teams: what its own activities said) asks every time.
         max_age: timedelta = getattr(platform, "profile_max_age", PROFILE_MAX_AGE)
-        for external_id in dict.fromkeys(ids):
-            known = found.get(external_id)
-            if known and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age:
-                continue
-            profile = await platform.profile(external_id)
-            if profile is None and external_id != event.user:
-                continue
-            async with self.db.transaction() as s:
-                person = (await s.exec(select(Person).where(
-                    Person.platform == platform.name, Person.external_id == external_id))).first()
-                person = person or Person(platform=platform.name, external_id=external_id,
-                                          display_name=external_id, created_at=now)
+        now = self.now()
+        stale = [i for i in ids if not (
+            (known := found.get(i)) and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age)]
+        if stale and not refreshed:
+            raise _Refresh(row.id, platform, event.user, stale)
+        return found
+
+    async def _refresh(self, platform: Platform, user: str, ids: list[str]) -> None:
+        """Read the profiles outside any transaction (platform calls), then write them in one."""
+        profiles = {external_id: await platform.profile(external_id) for external_id in ids}
+        now = self.now()
+        async with self.db.transaction() as s:
+            known = {p.external_id: p for p in (await s.exec(select(Person).where(
+                Person.platform == platform.name, col(Person.external_id).in_(ids)))).all()}
+            for external_id, profile in profiles.items():
+                if profile is None and external_id != user:
+                    continue  # a mention of someone the platform does not know
+                person = known.get(external_id) or Person(platform=platform.name, external_id=external_id,
+                                                          display_name=external_id, created_at=now)
                 if profile is not None:
                     person.display_name = profile.display_name or external_id
                     person.platform_locale, person.timezone = profile.locale, profile.timezone
@@ -180,5 +257,28 @@ class Inbox:
                     person.reachable = profile.reachable
                     person.profile_refreshed_at = now
                 s.add(person)
-            found[external_id] = person
-        return found
+
+    async def _later(self, row_id: int, exc: BaseException, *, counts: bool, user: str | None = None,
+                     response_url: str | None = None) -> None:
+        """Try the row again after a backoff; a row that keeps raising is set aside (kept,
+        for an operator to look at), and the person is told."""
+        async with self.db.transaction() as s:
+            again = await s.get(InboxEvent, row_id)
+            if again is None or again.status != "pending":
+                return
+            again.attempts += 1
+            again.error = repr(exc)[:2000]
+            again.next_attempt_at = self.now() + backoff(again.attempts)
+            if counts and again.attempts >= MAX_ATTEMPTS:
+                again.status = "failed"
+                person = (await s.exec(select(Person).where(
+                    Person.platform == again.platform, Person.external_id == user))).first() if user else None
+                if person is not None:
+                    ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
+                    text = ctx.t(person, "inbox.failed")
+                    ctx.respond(person, response_url, Message(text=text, blocks=[Paragraph(text=text)]))
+            s.add(again)
+        if again.status == "pending":
+            self.retry_at(again.next_attempt_at)
+        else:
+            self.outbox.wake.set()

@@ -1,169 +1,153 @@
 """The outbox: messages are rows until the platform has taken them.
 
-Rows to one person or channel go out in order; a failure holds back the rows
-behind it, and the row is tried again later with backoff, for as long as the
-failure is temporary. Rows are leased while being sent, so a second instance
-does not send them too, and a crashed sender's rows are taken up again.
+Rows of one lane (one person's DM, one channel) go out in order, one at a time; lanes
+go at once, in this instance and in others (bot/workers/lanes.py). A failure holds back
+the rows behind it in its lane only: the row is tried again after the platform's
+`Retry-After`, or a backoff, for as long as the failure is temporary; other lanes go on.
+
+Sending once: a row is marked `sending` in the database before the platform call. A row
+found in `sending` (its sender died, or the answer was lost) may have reached the
+platform, so the platform is asked first (Slack: the post's metadata in the
+conversation's history) and it is sent again only if it is not there.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+import random
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlalchemy import String, exists, func, literal
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.db import Database
 from bot.files import FileLinks
-from bot.storage.models import OutboxMessage, Person, StoredFile
+from bot.storage.db import Database
+from bot.storage.models import OUTBOX_LANES_WRITTEN, Lease, OutboxMessage, Person, StoredFile, outbox_lane
+from bot.workers.lanes import LaneWorker, Leases
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
-BATCH = 200
-# Lanes sent at once (the OUTBOX_LANES setting): enough to overlap the platform's latency;
-# each lane waits for a lull in the requests first, so acknowledgements still go first.
+# Lanes sent at once (the OUTBOX_LANES setting): enough to overlap the platform's latency.
 LANES_AT_ONCE = 32
-MAX_BACKOFF = timedelta(hours=1)
+LANE_BATCH = 20  # rows of one lane read at once
+MAX_BACKOFF = timedelta(minutes=5)
+UNSENT = ("pending", "sending")
 
 
 def lane(row: OutboxMessage) -> str:
     """Rows in one lane go out in order: one person's, or one channel's."""
-    return lane_of(row.person_id, row.channel, row.response_url)
-
-
-def lane_of(person_id: int | None, channel: str | None, response_url: str | None) -> str:
-    return f"person:{person_id}" if person_id else f"channel:{channel or response_url}"
+    return row.lane or outbox_lane(row.person_id, row.channel, row.response_url, row.update_ref)
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
+    """1 s, 2 s, 4 s … up to five minutes, with jitter."""
+    seconds = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * (0.75 + random.random() / 2))
 
 
-class Outbox:
+class Outbox(LaneWorker):
+    prefix = "out:"
+
     def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
-                 interval: float, lull: Callable[[], Awaitable[None]] | None = None,
-                 lanes: int = LANES_AT_ONCE) -> None:
-        self.db, self.platforms, self.now, self.interval = db, platforms, now, interval
-        # Waits while requests are arriving, so acknowledging them goes first.
-        self.lull = lull
+                 leases: Leases | None = None, lanes: int = LANES_AT_ONCE) -> None:
+        super().__init__(db, leases or Leases(db), now, lanes)
+        self.platforms = platforms
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
-        self.wake = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._lanes = asyncio.Semaphore(lanes)
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
-            self.wake.clear()
-            try:
-                await self.send_due()
-            except Exception:
-                log.exception("outbox sending failed")
-                await asyncio.sleep(1)
+    # ---- lanes ----------------------------------------------------------------
+    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
+        wall = self.leases.clock()
+        earlier = aliased(OutboxMessage)
+        query = (select(OutboxMessage.lane)
+                 .where(col(OutboxMessage.status).in_(UNSENT), col(OutboxMessage.next_attempt_at) <= self.now(),
+                        # Nothing overtakes an earlier row of its lane that is not due yet.
+                        ~exists().where(earlier.lane == OutboxMessage.lane, col(earlier.status).in_(UNSENT),
+                                        earlier.id < OutboxMessage.id),
+                        ~exists().where(Lease.name == literal(self.prefix, String) + OutboxMessage.lane,
+                                        Lease.expires_at > wall, Lease.owner != self.leases.owner))
+                 .order_by(col(OutboxMessage.id)).limit(limit))
+        if exclude:
+            query = query.where(col(OutboxMessage.lane).not_in(exclude))
+        return list((await s.exec(query)).all())
 
-    async def send_due(self) -> int:
-        """Send what is due until nothing is; returns how many rows were sent."""
-        sent = 0
-        async with self._lock:
-            while True:
-                if self.lull is not None:
-                    await self.lull()
-                batch = await self._claim()
-                if not batch:
-                    return sent
-                lanes: dict[str, list[OutboxMessage]] = defaultdict(list)
-                for row in batch:
-                    lanes[lane(row)].append(row)
-                results = await asyncio.gather(*(self._lane(rows) for rows in lanes.values()))
-                sent += sum(results)
-                if sum(results) == 0:
-                    return sent
+    async def run_lane(self, lane: str) -> None:
+        row, original, uncertain = await self._first(lane)
+        while row is not None and not self.stopping:
+            delivered = await self._send(row, original, uncertain)
+            if delivered is None:
+                return  # it waits for its retry, and the lane with it
+            row, original, uncertain = await self._finish_and_next(row, lane, delivered)
 
-    async def _claim(self) -> list[OutboxMessage]:
-        now = self.now()
+    async def send_due(self) -> None:
+        """Send every row that is due, until none is (tests and the clock)."""
+        await self.drain()
+
+    # ---- one row ----------------------------------------------------------------
+    async def _first(self, lane: str) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
         async with self.db.transaction() as s:
-            rows = list((await s.exec(
-                select(OutboxMessage)
-                .where(col(OutboxMessage.status).in_(("pending", "sending")),
-                       col(OutboxMessage.next_attempt_at) <= now)
-                .order_by(col(OutboxMessage.id)).limit(BATCH)
-                .with_for_update(skip_locked=True))).all())
-            # Keep order per target: nothing overtakes an earlier row that is not due yet.
-            # One row per waiting lane (its first row), however many rows are backing off.
-            waiting = (await s.exec(
-                select(OutboxMessage.person_id, OutboxMessage.channel, OutboxMessage.response_url,
-                       func.min(OutboxMessage.id))
-                .where(col(OutboxMessage.status).in_(("pending", "sending")),
-                       col(OutboxMessage.next_attempt_at) > now)
-                .group_by(col(OutboxMessage.person_id), col(OutboxMessage.channel),
-                          col(OutboxMessage.response_url)))).all()
-            first_waiting: dict[str, int] = {}
-            for person_id, channel, response_url, first in waiting:
-                key = lane_of(person_id, channel, response_url)
-                first_waiting[key] = min(first, first_waiting.get(key, first))
-            taken = [r for r in rows if r.id < first_waiting.get(lane(r), r.id + 1)]
-            for row in taken:
-                row.status, row.next_attempt_at = "sending", now + LEASE
-                s.add(row)
-        return taken
+            return await self._next(s, lane)
 
-    async def _lane(self, rows: list[OutboxMessage]) -> int:
-        async with self._lanes:
-            if self.lull is not None:
-                await self.lull()
-            return await self._send_lane(rows)
-
-    async def _send_lane(self, rows: list[OutboxMessage]) -> int:
-        sent = 0
-        for index, row in enumerate(rows):
-            outcome = await self._send(row)
-            if outcome is None:
-                # Held back: release what follows in this lane for a later round.
-                await self._release(rows[index + 1:], row.next_attempt_at)
-                break
-            sent += outcome
-        return sent
-
-    async def _send(self, row: OutboxMessage) -> int | None:
-        """1 when sent, 0 when given up, None when it must wait."""
-        platform = self.platforms.get(row.platform)
+    async def _next(self, s: AsyncSession, lane: str) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
+        """In transaction `s`: the lane's next row, marked as being sent, the post it updates
+        or replies to, and whether an earlier attempt may have reached the platform. None when
+        the lane ran dry (handed back here) or its next row waits."""
+        row = (await s.exec(select(OutboxMessage).where(OutboxMessage.lane == lane,
+                                                        col(OutboxMessage.status).in_(UNSENT))
+                            .order_by(col(OutboxMessage.id)).limit(1).with_for_update())).first()
+        if row is None:
+            await self.release_in(s, lane)
+            return None, None, False
+        if row.next_attempt_at > self.now():
+            self.retry_at(row.next_attempt_at)
+            return None, None, False
+        uncertain = row.status == "sending"
         original = None
-        # An update replaces an earlier post, a reply goes into its thread: both wait for it.
-        if row.kind in ("update", "reply") and row.update_ref and row.update_ref.startswith("outbox:"):
-            async with self.db.transaction() as s:
-                original = await s.get(OutboxMessage, int(row.update_ref.split(":", 1)[1]))
-            if original is not None and original.status != "sent":
-                if original.status == "failed":
-                    await self._finish(row, "failed", error="the message to update was never sent")
-                    return 0
-                await self._retry(row, "waiting for the message it updates", timedelta(seconds=2))
-                return None
+        if row.update_ref and row.update_ref.startswith("outbox:") and row.kind in ("update", "reply"):
+            number = row.update_ref.split(":", 1)[1]
+            original = await s.get(OutboxMessage, int(number)) if number.isdigit() else None
+        if original is None or original.status == "sent":
+            row.status = "sending"
+            s.add(row)
+        return row, original, uncertain
+
+    async def _send(self, row: OutboxMessage, original: OutboxMessage | None, uncertain: bool) -> Delivered | None:
+        """Send one row; what the platform said, or None when it must wait (the lane ends).
+        A row that is given up is finished as failed and stands for Delivered(None)."""
+        platform = self.platforms.get(row.platform)
         if platform is None:
             await self._retry(row, f"platform {row.platform} is not configured", MAX_BACKOFF)
             return None
+        # An update replaces an earlier post, a reply goes into its thread: both wait for it.
+        if original is not None and original.status != "sent":
+            if original.status == "failed":
+                await self._finish(row, "failed", error="the message to update was never sent")
+                return Delivered()
+            await self._retry(row, "waiting for the message it updates", timedelta(seconds=2), counts=False)
+            return None
         try:
-            if row.kind == "file":
+            delivered = await platform.delivered_before(row, original) if uncertain else None
+            if delivered is not None:
+                log.info("outbox %s had reached %s before; not sent again", row.id, row.platform)
+            elif row.kind == "file":
                 delivered = await self._deliver_file(platform, row)
             else:
                 delivered = await platform.deliver(row, original)
         except TemporaryFailure as exc:
             log.warning("outbox %s: %s; will try again", row.id, exc)
-            await self._retry(row, str(exc), backoff(row.attempts))
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else backoff(row.attempts + 1)
+            await self._retry(row, str(exc), wait, uncertain=exc.uncertain or uncertain)
             return None
         except PermanentFailure as exc:
             log.error("outbox %s refused: %s", row.id, exc)
             await self._finish(row, "failed", error=str(exc))
-            return 0
-        await self._finish(row, "sent", delivered=delivered)
-        return 1
+            return Delivered()
+        return delivered
 
     async def _deliver_file(self, platform: Platform, row: OutboxMessage) -> Delivered:
         """A file row: the file from its table, with its signed link, to the platform."""
@@ -183,34 +167,37 @@ class Outbox:
             name=stored.name, title=stored.title, mime=stored.mime, data=stored.data, url=url,
             expires_at=stored.expires_at))
 
-    async def _retry(self, row: OutboxMessage, error: str, wait: timedelta) -> None:
+    async def _retry(self, row: OutboxMessage, error: str, wait: timedelta, *, uncertain: bool = False,
+                     counts: bool = True) -> None:
+        """Try again after `wait`; `uncertain` keeps it `sending`, so it is looked for first."""
         async with self.db.transaction() as s:
             fresh = await s.get(OutboxMessage, row.id)
             assert fresh is not None
-            fresh.status, fresh.attempts = "pending", fresh.attempts + 1
+            fresh.status = "sending" if uncertain else "pending"
+            fresh.attempts += 1 if counts else 0
             fresh.next_attempt_at, fresh.last_error = self.now() + wait, error[:2000]
             s.add(fresh)
         row.next_attempt_at = fresh.next_attempt_at
+        self.retry_at(fresh.next_attempt_at)
 
-    async def _release(self, rows: list[OutboxMessage], after: datetime) -> None:
-        if not rows:
-            return
-        async with self.db.transaction() as s:
-            for row in rows:
-                fresh = await s.get(OutboxMessage, row.id)
-                if fresh is not None and fresh.status == "sending":
-                    fresh.status, fresh.next_attempt_at = "pending", after
-                    s.add(fresh)
-
-    async def _finish(self, row: OutboxMessage, status: str, *, error: str | None = None,
-                      delivered: Delivered | None = None) -> None:
+    async def _finish(self, row: OutboxMessage, status: str, *, error: str | None = None) -> None:
         async with self.db.transaction() as s:
             fresh = await s.get(OutboxMessage, row.id)
             assert fresh is not None
             fresh.status, fresh.last_error = status, error[:2000] if error else fresh.last_error
-            if delivered is not None:
-                fresh.sent_at = self.now()
+            s.add(fresh)
+        row.status = status
+
+    async def _finish_and_next(self, row: OutboxMessage, lane: str, delivered: Delivered
+                               ) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
+        """Write down that the row was sent and take the lane's next row, in one transaction."""
+        async with self.db.transaction() as s:
+            if row.status != "failed":
+                fresh = await s.get(OutboxMessage, row.id)
+                assert fresh is not None
+                fresh.status, fresh.sent_at = "sent", self.now()
                 fresh.sent_channel, fresh.sent_ts = delivered.channel, delivered.message_id
+                s.add(fresh)
                 # The first post to a person tells where their DM is; later ones already go there.
                 if (fresh.kind == "post" and fresh.person_id and delivered.channel
                         and fresh.channel != delivered.channel):
@@ -218,5 +205,19 @@ class Outbox:
                     if person is not None and person.dm_channel != delivered.channel:
                         person.dm_channel = delivered.channel
                         s.add(person)
-            s.add(fresh)
+                await s.flush()
+            if self.stopping:
+                return None, None, False
+            return await self._next(s, lane)
 
+
+@contextlib.contextmanager
+def collect_outbox_lanes(connection: AsyncConnection) -> Iterator[set[str]]:
+    """The lanes of the outbox rows written on `connection` inside the block."""
+    info = connection.sync_connection.info  # type: ignore[union-attr]
+    written: set[str] = set()
+    info[OUTBOX_LANES_WRITTEN] = written
+    try:
+        yield written
+    finally:
+        info.pop(OUTBOX_LANES_WRITTEN, None)

@@ -12,7 +12,16 @@ from bot.storage.models import OutboxMessage
 
 
 class TemporaryFailure(Exception):
-    """The platform could not take it now (rate limit, 5xx, timeout): try later."""
+    """The platform could not take it now (rate limit, 5xx, timeout): try later.
+
+    `retry_after` is the wait the platform asked for (429 `Retry-After`), in seconds.
+    `uncertain`: the request may have reached the platform and taken effect (a timeout, a
+    dropped connection, a 5xx), so before a post is sent again it is looked for.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after, self.uncertain = retry_after, uncertain
 
 
 class PermanentFailure(Exception):
@@ -44,14 +53,23 @@ class Platform(Protocol):
     def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
         """A stored inbound request as a neutral event; None for what the bot ignores."""
 
+    def lane(self, kind: str, payload: dict[str, Any]) -> str:
+        """The stored request's lane: requests of one lane are handled in order, one at a time
+        (one person's conversation with the bot, one channel thread)."""
+
     async def profile(self, external_id: str) -> Profile | None:
-        """Name, locale and time zone of a person; None if the platform does not know them."""
+        """Name, locale and time zone of a person; None if the platform does not know them.
+        Raises TemporaryFailure when the platform cannot answer now."""
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         """Send one outbox row; `original` is the post an update replaces."""
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """Send an outbox row of kind `file`: its payload is the caption (a message), `file` the file."""
+
+    async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
+        """Whether an earlier attempt to send the row, cut off (a crash, a lost answer), reached
+        the platform after all: where it is, or None to send it (again)."""
 
 
 def file_message(row: OutboxMessage, url: str) -> Message:

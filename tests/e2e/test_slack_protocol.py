@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.storage.models import Approval, InboxEvent, OutboxMessage
 from tests.e2e.harness import Chat
@@ -123,16 +123,16 @@ async def test_a_request_acknowledged_before_a_crash_is_processed_after_the_rest
 async def test_platform_errors_are_retried_and_nothing_is_dropped(chat: Chat) -> None:
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
     await chat.expect(MADS, "Spørgsmål 1 af 3")
-    # 429 with Retry-After: retried by the client, the message arrives.
+    # 429 with Retry-After: the outbox waits that long, then the message arrives.
     chat.slack.fail_next("chat.postMessage", 429, retry_after=1)
     await chat.say(MADS, "M1")
     await chat.expect(MADS, "Spørgsmål 2 af 3", timeout=10)
-    # Slack down for longer than the client's retries: the message waits in the outbox.
+    # Slack down for a while: the message waits in the outbox.
     chat.slack.fail_next("chat.postMessage", 503, times=10)
     await chat.say(MADS, "M2")
     await chat.settle()
     assert chat.count(MADS, "Spørgsmål 3 af 3") == 0
-    assert await count(chat, OutboxMessage, OutboxMessage.status == "pending") >= 1
+    assert await count(chat, OutboxMessage, col(OutboxMessage.status).in_(("pending", "sending"))) >= 1
     chat.forget()  # Slack is back: no more faults, and a clean record
     # The next message waits behind the one backing off: nothing overtakes it.
     await chat.say(MADS, "M3")

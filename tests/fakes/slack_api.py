@@ -101,6 +101,9 @@ class _Fault:
     timeout: float | None
     error: str | None
     remaining: int
+    # The call takes effect first and only its answer fails: what a crash or a lost
+    # connection after Slack accepted a post looks like to the bot.
+    after_effect: bool = False
 
 
 @dataclass
@@ -225,6 +228,7 @@ class FakeSlack:
         times: int = 1,
         timeout: float | None = None,
         error: str | None = None,
+        after_effect: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (or ``"response_url"``) misbehave.
 
@@ -233,11 +237,14 @@ class FakeSlack:
         - ``timeout=s``: hold the answer ``s`` seconds. If the client hangs up meanwhile, the call is
           recorded as failed and has no effect; otherwise it is answered normally (or with
           ``status``, if given).
+        - ``after_effect=True``: the call does what it asks (a post is posted) and then is
+          answered with the fault, as when the answer is lost on its way back.
         """
         if status is None and timeout is None:
             status = 429
         self._faults.setdefault(method, []).append(
-            _Fault(status=status, retry_after=retry_after, timeout=timeout, error=error, remaining=times)
+            _Fault(status=status, retry_after=retry_after, timeout=timeout, error=error, remaining=times,
+                   after_effect=after_effect)
         )
 
     def clear(self) -> None:
@@ -390,13 +397,17 @@ class FakeSlack:
             if fault.status is None:
                 return None
 
+        effect = fault.after_effect and call.method in self._methods()
+        if effect:
+            self._dispatch(call.method, call.args)
         status = fault.status or 429
         error = fault.error or _FAULT_ERRORS.get(status, "internal_error")
         body = {"ok": False, "error": error}
         headers: dict[str, str] = {}
         if status == 429 and fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
-        self._record(call, failed=True, status=status, response=body)
+        # A call that took effect is recorded as done (people see the post), with the status sent back.
+        self._record(call, failed=not effect, status=status, response=body)
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _check_auth(self, authorization: str) -> str | None:
@@ -414,19 +425,24 @@ class FakeSlack:
 
     # ---- Web API methods ----------------------------------------------------------------
 
-    def _dispatch(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = {
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
-        }.get(method)
+        }
+
+    def _dispatch(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler = self._methods().get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         return handler(args)
@@ -501,6 +517,31 @@ class FakeSlack:
             return {"ok": False, "error": "users_list_not_supplied"}
         channel_id = dm_channel_id(users[0]) if len(users) == 1 else "G" + "".join(u[1:] for u in users)
         return {"ok": True, "channel": {"id": channel_id}}
+
+    def _history(self, args: dict[str, Any], keep: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """Messages of a conversation, newest first, as Slack pages them (``oldest``, ``limit``);
+        ``metadata`` only with ``include_all_metadata``, as Slack does."""
+        channel = str(args.get("channel") or "")
+        if not channel or channel.startswith(("U", "W")):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        found = [m for (c, ts), m in self.messages.items() if c == channel and float(ts) > oldest and keep(m)]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        shown = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in found[:limit]]
+        return {"ok": True, "messages": shown, "has_more": len(found) > limit}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A conversation's top-level messages (replies in threads are not in it)."""
+        return self._history(args, lambda m: not m.get("thread_ts") or m["thread_ts"] == m["ts"])
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its root and its replies."""
+        root = str(args.get("ts") or "")
+        if not root:
+            return _invalid_arguments(["ts"])
+        return self._history(args, lambda m: m["ts"] == root or m.get("thread_ts") == root)
 
     def _files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
         missing = [name for name in ("filename", "length") if not args.get(name)]

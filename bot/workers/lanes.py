@@ -1,0 +1,268 @@
+"""Lanes: work that must be done in order within a lane and may be done at once across lanes.
+
+A lane is one person's conversation, one channel thread (the inbox), one person's DM or
+one channel (the outbox). Its rows are handled one at a time, in order, by the instance
+that holds the lane's lease; other lanes run at the same time, in this instance or in
+another one.
+
+A lease is a row in `lease`, taken with one upsert that succeeds only where the lane is
+free or its lease has run out, so two instances never hold a lane at once. Each instance
+renews its leases every `RENEW` seconds while it lives. When it dies (kill -9, a lost
+machine) its leases run out after `TTL` seconds and any live instance, or the same one
+restarted, takes the lanes over: a crash costs seconds, not a minute. A graceful stop
+finishes what is under way and hands its lanes back at once.
+
+Leases are timed by the wall clock of the machines, not by the bot's `now` (which the
+playground and the tests move about).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.db import Database
+from bot.storage.models import Lease
+
+log = logging.getLogger(__name__)
+
+TTL = timedelta(seconds=3)
+RENEW = 1.0  # seconds between renewals; well inside TTL
+# How often an idle dispatcher looks again, for work that another instance stored and
+# then died holding, and for leases of dead instances running out.
+POLL = 1.0
+STOP_WAIT = 8.0  # seconds a graceful stop gives the work under way
+
+
+def wall_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Leases:
+    """The lanes this instance holds.
+
+    On SQLite, which serves one bot process, the lanes running in this process are all
+    there is to know, so nothing is written (`shared=False`): a process that dies holds
+    nothing its successor must wait for.
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = wall_now, *,
+                 shared: bool | None = None) -> None:
+        self.db, self.clock = db, clock
+        self.shared = not db.sqlite if shared is None else shared
+        self.owner = uuid.uuid4().hex
+        self._task: asyncio.Task[None] | None = None
+
+    async def take(self, s: AsyncSession, names: list[str]) -> set[str]:
+        """In transaction `s`: take the lanes that are free or whose lease ran out; the names won."""
+        if not self.shared:
+            return set(names)
+        if not names:
+            return set()
+        now = self.clock()
+        table = Lease.__table__
+        statement = self.db.insert(table).values(
+            [{"name": name, "owner": self.owner, "expires_at": now + TTL} for name in names])
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
+            where=(table.c.expires_at < now) | (table.c.owner == self.owner),
+        ).returning(table.c.name)
+        result = await (await s.connection()).execute(statement)
+        return set(result.scalars().all())
+
+    async def release(self, s: AsyncSession, name: str) -> None:
+        if not self.shared:
+            return
+        table = Lease.__table__
+        await (await s.connection()).execute(
+            delete(table).where(table.c.name == name, table.c.owner == self.owner))
+
+    async def renew(self) -> None:
+        if not self.shared:
+            return
+        table = Lease.__table__
+        async with self.db.transaction() as s:
+            await (await s.connection()).execute(
+                update(table).where(table.c.owner == self.owner).values(expires_at=self.clock() + TTL))
+
+    async def release_all(self) -> None:
+        if not self.shared:
+            return
+        table = Lease.__table__
+        async with self.db.transaction() as s:
+            await (await s.connection()).execute(delete(table).where(table.c.owner == self.owner))
+
+    def start(self) -> None:
+        if self.shared:
+            self._task = asyncio.create_task(self._renew_forever(), name="leases")
+
+    async def stop(self) -> None:
+        """Stop renewing and hand every lane back (after the lanes' work has stopped)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):  # the database is away: the leases run out by themselves
+            await self.release_all()
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW)
+            try:
+                await self.renew()
+            except Exception:  # the database is away for a moment: try again
+                log.warning("could not renew the leases", exc_info=True)
+
+
+class LaneWorker(ABC):
+    """Runs the lanes of one table, each in a task of its own, at most `max_lanes` at once.
+
+    Lanes come two ways. Work this instance writes takes its lane's lease in the same
+    transaction (`take` then `hint`), so it starts at once with no query of its own. And
+    once a second, or when a retry is due, a dispatcher asks the table which lanes have
+    due work that nobody holds: rows another instance wrote, retries, and the lanes of
+    an instance that died.
+    """
+
+    prefix: str  # the leases' names are prefix + lane
+
+    def __init__(self, db: Database, leases: Leases, now: Callable[[], datetime], max_lanes: int) -> None:
+        self.db, self.leases, self.now, self.max_lanes = db, leases, now, max_lanes
+        self.wake = asyncio.Event()
+        self.stopping = False
+        self.active: dict[str, asyncio.Task[None]] = {}
+        self._ready: dict[str, None] = {}  # held, waiting for room (in order)
+        self._released: set[str] = set()
+        self._missed: set[str] = set()
+        self._soonest: datetime | None = None  # the earliest retry this instance knows of
+
+    # ---- what a table says --------------------------------------------
+    @abstractmethod
+    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
+        """Lanes whose first unfinished row is due, not in `exclude`, not held by a live other."""
+
+    @abstractmethod
+    async def run_lane(self, lane: str) -> None:
+        """Handle the lane's due rows in order; return when it has none due (or is stopping).
+        A lane that ran dry hands its lease back itself (`release_in`), in its last transaction."""
+
+    # ---- leases ----------------------------------------------------------
+    def lease_name(self, lane: str) -> str:
+        return (self.prefix + lane)[:320]
+
+    async def take(self, s: AsyncSession, lanes: set[str]) -> list[str]:
+        """In transaction `s` (the one that wrote the lanes' rows): take the lanes not running
+        here; after the commit, `hint` the result."""
+        wanted = [lane for lane in lanes if lane not in self.active and lane not in self._ready]
+        # A running lane may be handing itself back just now: look again when it has.
+        self._missed.update(lane for lane in lanes if lane in self.active)
+        won = await self.leases.take(s, [self.lease_name(lane) for lane in wanted])
+        return [lane for lane in wanted if self.lease_name(lane) in won]
+
+    def hint(self, lanes: list[str]) -> None:
+        """Lanes this instance now holds: run them (or queue them for room)."""
+        for lane in lanes:
+            if lane not in self.active:
+                self._ready[lane] = None
+        self._start_ready()
+
+    async def release_in(self, s: AsyncSession, lane: str) -> None:
+        """Hand the lane back in transaction `s` (its last one: nothing is left to do)."""
+        await self.leases.release(s, self.lease_name(lane))
+        self._released.add(lane)
+
+    def retry_at(self, moment: datetime) -> None:
+        """A row waits until `moment`: look for due lanes then."""
+        if self._soonest is None or moment < self._soonest:
+            self._soonest = moment
+        self.wake.set()
+
+    # ---- running ----------------------------------------------------------
+    def _start_ready(self) -> None:
+        while self._ready and len(self.active) < self.max_lanes and not self.stopping:
+            lane = next(iter(self._ready))
+            del self._ready[lane]
+            if lane not in self.active:
+                self.active[lane] = asyncio.create_task(self._lane(lane), name=f"{self.prefix}{lane}")
+
+    async def dispatch(self) -> int:
+        """Take the lanes with due work that nobody holds; how many were started."""
+        room = self.max_lanes - len(self.active) - len(self._ready)
+        if room <= 0 or self.stopping:
+            return 0
+        async with self.db.transaction() as s:
+            lanes = await self.due_lanes(s, [*self.active, *self._ready], room)
+            won = await self.leases.take(s, [self.lease_name(lane) for lane in lanes])
+        started = [lane for lane in lanes if self.lease_name(lane) in won and lane not in self.active]
+        self.hint(started)
+        return len(started)
+
+    async def _lane(self, lane: str) -> None:
+        try:
+            await self.run_lane(lane)
+        except Exception:
+            log.exception("lane %s%s stopped", self.prefix, lane)
+        finally:
+            if lane not in self._released:
+                try:
+                    async with self.db.transaction() as s:
+                        await self.leases.release(s, self.lease_name(lane))
+                except Exception:  # it runs out by itself
+                    log.warning("could not release lane %s%s", self.prefix, lane, exc_info=True)
+            self._released.discard(lane)
+            self.active.pop(lane, None)
+            self._start_ready()
+            if lane in self._missed and not self.stopping:
+                # Rows written while the lane was handing itself back may have no holder: look.
+                self._missed.discard(lane)
+                self.wake.set()
+
+    async def run(self) -> None:
+        """The dispatcher: once a second, at a known retry, and when a lane ends."""
+        while not self.stopping:
+            try:
+                await self.dispatch()
+            except Exception:  # the database is away: keep the loop alive
+                log.exception("%s dispatcher failed", self.prefix)
+            timeout = POLL
+            if self._soonest is not None:
+                timeout = max(0.0, min(POLL, (self._soonest - self.now()).total_seconds()))
+                if timeout == 0.0:
+                    self._soonest = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=timeout)
+            self.wake.clear()
+
+    async def drain(self) -> None:
+        """Until nothing this instance can take is due and no lane of its is running
+        (the tests' and the playground clock's "finish what is there")."""
+        while True:
+            started = await self.dispatch()
+            if self.active:
+                await asyncio.wait(list(self.active.values()))
+            elif not started and not self._ready:
+                return
+
+    async def stop(self) -> None:
+        """Take no new lane, let the running ones finish their row (bounded), then stop them."""
+        self.stopping = True
+        self.wake.set()
+        self._ready.clear()  # their leases go with the instance's (Leases.stop)
+        tasks = list(self.active.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=STOP_WAIT)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

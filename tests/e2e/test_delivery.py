@@ -1,0 +1,139 @@
+"""The delivery engine as people meet it: one person's trouble with the platform is
+theirs alone, a post whose answer was lost is not posted again, and a request that
+was acknowledged waits for the platform rather than being dropped."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.storage.models import Contract, InboxEvent, OutboxMessage
+from tests.e2e.harness import Chat
+from tests.e2e.test_slack_protocol import count
+
+LISE, MADS, ANNA = "ULISE", "UMADS", "UANNA"
+
+
+def posts_of_row(chat: Chat) -> dict[tuple[int, int], int]:
+    """How many times each (outbox row, part) was posted, by the metadata on the post."""
+    seen: dict[tuple[int, int], int] = {}
+    for call in chat.slack.calls_of("chat.postMessage"):
+        payload = (call.args.get("metadata") or {}).get("event_payload") or {}
+        key = (payload.get("outbox_id"), payload.get("part"))
+        seen[key] = seen.get(key, 0) + 1
+    return seen
+
+
+async def test_every_post_names_its_outbox_row_in_its_metadata(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.settle()
+    posts = chat.slack.calls_of("chat.postMessage")
+    assert posts and all(c.args["metadata"]["event_type"] == "laeringsbot_outbox" for c in posts)
+    assert all(n == 1 for n in posts_of_row(chat).values())
+
+
+async def test_a_post_whose_answer_was_lost_is_found_in_the_history_and_not_posted_again(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.settle()
+    # Slack posts the question, but its answer is lost (a 500 on the way back).
+    chat.slack.fail_next("chat.postMessage", 500, after_effect=True)
+    await chat.say(MADS, "Svar et")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    await chat.settle()  # the bot has heard the 500 and waits to try again
+    chat.bot.clock.advance(seconds=3)  # its retry's backoff
+    await chat.bot.tick()
+    assert await count(chat, OutboxMessage, col(OutboxMessage.status) != "sent") == 0
+    # The bot looked in Mads's DM before it would post again, and found the post there.
+    looked = chat.slack.calls_of("conversations.history")
+    assert looked and looked[-1].args["include_all_metadata"] in (True, "true", "1")
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 1
+    assert all(n == 1 for n in posts_of_row(chat).values()), posts_of_row(chat)
+    # And the conversation goes on from there.
+    await chat.say(MADS, "Svar to")
+    await chat.expect(MADS, "Spørgsmål 3 af 3")
+
+
+async def test_a_post_that_timed_out_before_slack_took_it_is_sent_after_looking(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.settle()
+    # A 503: Slack did not post it (but the bot cannot know): it looks, finds nothing, posts once.
+    chat.slack.fail_next("chat.postMessage", 503)
+    await chat.say(MADS, "Svar et")
+    await chat.expect(MADS, "Spørgsmål 2 af 3", timeout=8)
+    assert chat.slack.calls_of("conversations.history")
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 1
+
+
+async def test_a_long_retry_after_for_one_person_delays_only_that_person(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await chat.settle()
+    # Slack asks the bot to wait 20 s with Mads's next message.
+    chat.slack.fail_next("chat.postMessage", 429, retry_after=20)
+    await chat.say(MADS, "Svar et")
+    await chat.settle()
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 0
+    # Lise's answer meanwhile is answered at once.
+    started = time.monotonic()
+    await chat.say(LISE, "Mit svar")
+    await chat.expect(LISE, "Spørgsmål 2 af 3", timeout=3)
+    assert time.monotonic() - started < 1.5
+    async with chat.bot.runtime.db.transaction() as s:
+        waiting = (await s.exec(select(OutboxMessage).where(col(OutboxMessage.status) != "sent"))).all()
+    assert len(waiting) == 1 and waiting[0].attempts == 1
+    # It waits what Slack asked for, not a backoff of its own and not a polling interval.
+    wait = waiting[0].next_attempt_at - chat.bot.clock()
+    assert timedelta(seconds=17) < wait <= timedelta(seconds=20)
+    chat.bot.clock.advance(seconds=21)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 1
+
+
+async def test_a_command_that_needs_slack_while_it_is_away_waits_for_it_and_is_not_dropped(chat: Chat) -> None:
+    chat.person("UOLE", "Ole")
+    # Slack's Web API is away while Lise starts a contract with someone the bot has not met.
+    chat.slack.fail_next("users.info", 503, times=4)
+    await chat.command(LISE, "kontrakt <@UOLE|ole> ABC Demens")
+    await chat.settle()
+    async with chat.bot.runtime.db.transaction() as s:
+        row = (await s.exec(select(InboxEvent))).one()
+    assert row.status == "pending" and row.attempts >= 1
+    for _ in range(5):  # each try after its backoff; never given up
+        chat.bot.clock.advance(minutes=2)
+        await chat.bot.tick()
+    await chat.expect("UOLE", "Spørgsmål 1 af 3")
+    assert await count(chat, InboxEvent, InboxEvent.status == "done") == 1
+    assert await count(chat, Contract) == 1
+
+
+async def test_on_teams_a_long_retry_after_for_one_person_delays_only_that_person(teams_chat) -> None:
+    chat = teams_chat
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await chat.settle()
+    # The Bot Connector asks the bot to wait 30 s with Mads's next message.
+    chat.teams.fail_next("send", 429, retry_after=30)
+    await chat.say(MADS, "Svar et")
+    await chat.settle()
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 0
+    started = time.monotonic()
+    await chat.say(LISE, "Mit svar")
+    await chat.expect(LISE, "Spørgsmål 2 af 3", timeout=3)
+    assert time.monotonic() - started < 1.5
+    async with chat.bot.runtime.db.transaction() as s:
+        waiting = (await s.exec(select(OutboxMessage).where(col(OutboxMessage.status) != "sent"))).all()
+    assert len(waiting) == 1
+    # 30 s, as asked: not the 24 s of a backoff of its own.
+    assert timedelta(seconds=27) < waiting[0].next_attempt_at - chat.bot.clock() <= timedelta(seconds=30)
+    chat.bot.clock.advance(seconds=31)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == 1

@@ -1,0 +1,58 @@
+"""Leases on lanes, on the real database (as several instances share PostgreSQL): one
+holder at a time, taken over when the holder stops renewing, handed back at once by a
+graceful stop."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bot.storage.db import Database
+from bot.workers.lanes import TTL, Leases
+
+
+class Wall:
+    def __init__(self) -> None:
+        self.now = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def take(db: Database, leases: Leases, *names: str) -> set[str]:
+    async with db.transaction() as s:
+        return await leases.take(s, list(names))
+
+
+async def test_a_lane_has_one_holder_until_its_lease_runs_out(database_url: str) -> None:
+    db, wall = Database(database_url), Wall()
+    first, second = Leases(db, clock=wall, shared=True), Leases(db, clock=wall, shared=True)
+    try:
+        assert await take(db, first, "in:a", "in:b") == {"in:a", "in:b"}
+        assert await take(db, second, "in:a", "in:c") == {"in:c"}
+        assert await take(db, first, "in:a") == {"in:a"}  # its own: taken again
+        # The first holder lives: its renewals keep the lanes, however long.
+        for _ in range(5):
+            wall.now += TTL / 2
+            await first.renew()
+            assert await take(db, second, "in:a") == set()
+        # It dies: no more renewals; after TTL the lanes are free for anyone.
+        wall.now += TTL + timedelta(milliseconds=1)
+        assert await take(db, second, "in:a", "in:b") == {"in:a", "in:b"}
+        assert await take(db, first, "in:a") == set()
+    finally:
+        await db.dispose()
+
+
+async def test_a_graceful_stop_hands_the_lanes_back_at_once(database_url: str) -> None:
+    db, wall = Database(database_url), Wall()
+    first, second = Leases(db, clock=wall, shared=True), Leases(db, clock=wall, shared=True)
+    try:
+        assert await take(db, first, "out:person:1") == {"out:person:1"}
+        async with db.transaction() as s:
+            await first.release(s, "out:person:1")
+        assert await take(db, second, "out:person:1") == {"out:person:1"}
+        assert await take(db, first, "out:person:2") == {"out:person:2"}
+        await first.stop()  # releases everything it holds
+        assert await take(db, second, "out:person:2") == {"out:person:2"}
+    finally:
+        await db.dispose()
