@@ -84,6 +84,7 @@ async def test_a_long_retry_after_for_one_person_delays_only_that_person(chat: C
     await chat.say(LISE, "Mit svar")
     await chat.expect(LISE, "Spørgsmål 2 af 3", timeout=3)
     assert time.monotonic() - started < 1.5
+    await chat.settle()  # the bot has written down that Lise's went
     async with chat.bot.runtime.db.transaction() as s:
         waiting = (await s.exec(select(OutboxMessage).where(col(OutboxMessage.status) != "sent"))).all()
     assert len(waiting) == 1 and waiting[0].attempts == 1
@@ -128,6 +129,7 @@ async def test_on_teams_a_long_retry_after_for_one_person_delays_only_that_perso
     await chat.say(LISE, "Mit svar")
     await chat.expect(LISE, "Spørgsmål 2 af 3", timeout=3)
     assert time.monotonic() - started < 1.5
+    await chat.settle()  # the bot has written down that Lise's went
     async with chat.bot.runtime.db.transaction() as s:
         waiting = (await s.exec(select(OutboxMessage).where(col(OutboxMessage.status) != "sent"))).all()
     assert len(waiting) == 1
