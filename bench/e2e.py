@@ -1,7 +1,11 @@
 """End to end: from a DM answer to the bot's next post, 50 users at once, through HTTP only.
 
     .venv/bin/python bench/e2e.py [--users 50] [--duration 20] [--answers N] [--bare-duration 10]
-                                  [--database-url URL] [--no-pin] [--keep] [--bot-patch FILE]
+                                  [--think S] [--database-url URL] [--no-pin] [--keep] [--bot-patch FILE]
+
+`--think S` makes each user take 0.5-1.5 x S seconds to write the next answer after the
+bot's post (default 0: at once, the stress test of the issue); with people's pace the
+latencies are the bot's service time rather than its queue.
 
 Prints, for the bot: answers handled end to end per second, answer -> next post
 p50/p99/max, acknowledgement p50/p99 (and CPU of bot and load generator); for
@@ -57,6 +61,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -321,7 +326,7 @@ def dm_request(i: int, text: str, event_id: str) -> ack.Request:
 
 async def closed_loop(http: aiohttp.ClientSession, url: str, n: int, users: Users, tag: str, label: str,
                       duration: float, per_user: int | None, fake: WatchedSlack | None,
-                      server: Child | None = None) -> Phase:
+                      server: Child | None = None, think: float = 0.0) -> Phase:
     """Every user at once: send its next answer, wait for the 200 (and, with `fake`, for the
     bot's next delivery to that user), then the next; until `duration` or `per_user` answers."""
     phase = Phase(label)
@@ -351,6 +356,8 @@ async def closed_loop(http: aiohttp.ClientSession, url: str, n: int, users: User
                 phase.no_post += 1
             else:
                 phase.to_post.append(d.t - t0)
+            if think:  # reading the question and writing the answer, 0.5-1.5 times `think`
+                await asyncio.sleep(think * (0.5 + random.random()))
 
     # No collector pauses in this process while it measures (as bench/ack.py).
     gc.collect()
@@ -442,7 +449,8 @@ async def main_async(args: argparse.Namespace) -> int:
             users = Users(n)
             warm = await closed_loop(http, bot.url, n, users, "W", "warm-up", 30, 1, fake)
             measured_from = time.perf_counter()
-            ours = await closed_loop(http, bot.url, n, users, "E", "bot", args.duration, args.answers, fake, bot)
+            ours = await closed_loop(http, bot.url, n, users, "E", "bot", args.duration, args.answers, fake, bot,
+                                     think=args.think)
             await asyncio.sleep(0.5)  # late extra posts still count as doubles
             bot.stop()
             children.remove(bot)
@@ -482,6 +490,8 @@ def report(args, pin: bool, setup_s: float, warm: Phase, ours: Phase, base: Phas
     n = args.users
     db = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
     bound = f"{args.duration:.0f} s" + (f" or {args.answers} answers per user" if args.answers else "")
+    if args.think:
+        bound += f", each taking {args.think:g} s (0.5-1.5x) to answer"
     print(f"\nEnd to end, {n} users ({n // 2} contracts) answering in their DMs for {bound}; {db}, uvicorn 1 "
           f"worker; {os.cpu_count()} cores, "
           f"{'server on CPU 0, load + FakeSlack on CPU 1' if pin else 'no CPU pinning'}")
@@ -555,6 +565,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of timed answers for the bot")
     parser.add_argument("--answers", type=int, default=None, help="at most this many timed answers per user")
     parser.add_argument("--bare-duration", type=float, default=10.0, help="seconds of load for the bare app")
+    parser.add_argument("--think", type=float, default=0.0, help="seconds each user takes to answer after the "
+                        "bot's post (0.5-1.5 times this; default 0: the next answer at once, a stress test)")
     parser.add_argument("--database-url", help="postgresql://host:port/db to run the bot on a fresh schema "
                         "there (default: a temp SQLite file)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
