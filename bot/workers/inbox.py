@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, exists, func, literal, or_
+from sqlalchemy import String, exists, literal, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -184,8 +184,11 @@ class Inbox(LaneWorker):
         """The lane's next row, in one transaction: claimed, handled, marked done, and the
         outbox lanes it wrote taken; when it was the last, the lane is handed back too."""
         async with self.db.transaction() as s:
-            row = (await s.exec(select(InboxEvent).where(InboxEvent.lane == lane, InboxEvent.status == "pending")
-                                .order_by(col(InboxEvent.id)).limit(1).with_for_update())).first()
+            # The head and whether another row follows it, in one statement.
+            head = list((await s.exec(select(InboxEvent).where(InboxEvent.lane == lane,
+                                                               InboxEvent.status == "pending")
+                                      .order_by(col(InboxEvent.id)).limit(2).with_for_update())).all())
+            row, more = (head[0], len(head) > 1) if head else (None, False)
             if row is None:
                 await self.release_in(s, lane)
                 return _DRY
@@ -212,13 +215,11 @@ class Inbox(LaneWorker):
                         raise _Failed(row.id, exc, event.user, getattr(event, "response_url", None)) from exc
             row.status, row.processed_at = "done", self.now()
             s.add(row)
-            more = (await s.exec(select(InboxEvent.id).where(
-                InboxEvent.lane == lane, InboxEvent.status == "pending", InboxEvent.id != row.id).limit(1))).first()
-            if more is None:
+            if not more:
                 await self.release_in(s, lane)
             taken = await self.outbox.take(s, written) if written else []
         self.outbox.hint(taken)
-        return _NEXT if more is not None else _DRY
+        return _NEXT if more else _DRY
 
     async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *,
                       refreshed: bool) -> dict[str, Person]:

@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, exists, func, literal
+from sqlalchemy import String, exists, literal, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -193,19 +193,18 @@ class Outbox(LaneWorker):
         """Write down that the row was sent and take the lane's next row, in one transaction."""
         async with self.db.transaction() as s:
             if row.status != "failed":
-                fresh = await s.get(OutboxMessage, row.id)
-                assert fresh is not None
-                fresh.status, fresh.sent_at = "sent", self.now()
-                fresh.sent_channel, fresh.sent_ts = delivered.channel, delivered.message_id
-                s.add(fresh)
+                table = OutboxMessage.__table__
+                await (await s.connection()).execute(update(table).where(table.c.id == row.id).values(
+                    status="sent", sent_at=self.now(), sent_channel=delivered.channel,
+                    sent_ts=delivered.message_id))
                 # The first post to a person tells where their DM is; later ones already go there.
-                if (fresh.kind == "post" and fresh.person_id and delivered.channel
-                        and fresh.channel != delivered.channel):
-                    person = await s.get(Person, fresh.person_id)
+                if (row.kind == "post" and row.person_id and delivered.channel
+                        and row.channel != delivered.channel):
+                    person = await s.get(Person, row.person_id)
                     if person is not None and person.dm_channel != delivered.channel:
                         person.dm_channel = delivered.channel
                         s.add(person)
-                await s.flush()
+                        await s.flush()
             if self.stopping:
                 return None, None, False
             return await self._next(s, lane)
