@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.storage.db import Database
+from bot.storage.models import Lease
 from bot.workers.lanes import TTL, Leases
 
 
@@ -54,5 +55,31 @@ async def test_a_graceful_stop_hands_the_lanes_back_at_once(database_url: str) -
         assert await take(db, first, "out:person:2") == {"out:person:2"}
         await first.stop()  # releases everything it holds
         assert await take(db, second, "out:person:2") == {"out:person:2"}
+    finally:
+        await db.dispose()
+
+
+async def test_a_restarted_instance_takes_over_at_once_from_one_that_died_on_this_machine(database_url: str) -> None:
+    db, wall = Database(database_url), Wall()
+    live = Leases(db, clock=wall, shared=True)
+    # Left by an earlier process on this machine (its pid is gone), and by one elsewhere.
+    dead_here = f"{live.machine}/999999999/0123456789ab"
+    elsewhere = "another-host:boot/4242/0123456789ab"
+    try:
+        async with db.transaction() as s:
+            await (await s.connection()).execute(Lease.__table__.insert().values([
+                {"name": "in:a", "owner": dead_here, "expires_at": wall.now + TTL},
+                {"name": "in:b", "owner": elsewhere, "expires_at": wall.now + TTL}]))
+        async with db.transaction() as s:
+            await live.reap(s)
+        # The dead one's lane is free now; the other one's is waited for until it runs out.
+        assert await take(db, live, "in:a", "in:b") == {"in:a"}
+        other_runtime_here = Leases(db, clock=wall, shared=True)  # two runtimes of one process (tests)
+        assert await take(db, other_runtime_here, "in:c") == {"in:c"}
+        live._reaped_at = 0.0
+        async with db.transaction() as s:
+            await live.reap(s)
+        assert await take(db, live, "in:c") == set()  # alive: not reaped
+        await other_runtime_here.stop()
     finally:
         await db.dispose()
