@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     # When a learning visit ends, local time (VISIT_HALF_DAY_END=12:00); a time in the command wins.
     visit_half_day_end: time = time(12, 0)
     visit_full_day_end: time = time(15, 0)
-    # How often the clock looks for due work (nudges, follow-ups, unsent messages).
+    # How often the clock looks for due flow work (nudges, follow-ups, reminders). Requests and
+    # messages do not wait for it: they are handled as they come and retried at their own time.
     clock_interval_seconds: float = 30.0
     # Finished contracts (closed, cancelled, declined, done) are deleted this many months after
     # they finished, by a job that runs once a day (bot/flows/personal.py).
