@@ -269,6 +269,7 @@ class LaneWorker(ABC):
             await self.run_lane(lane)
         except Exception:
             log.exception("lane %s%s stopped", self.prefix, lane)
+            self._released.discard(lane)  # a hand-back in a transaction that did not commit
         finally:
             if lane not in self._released:
                 try:

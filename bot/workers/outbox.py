@@ -190,8 +190,11 @@ class Outbox(LaneWorker):
 
     async def _finish_and_next(self, row: OutboxMessage, lane: str, delivered: Delivered
                                ) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
-        """Write down that the row was sent and take the lane's next row, in one transaction."""
-        async with self.db.transaction() as s:
+        """Write down that the row was sent and take the lane's next row, in one transaction.
+
+        Until this commits, a crash would send the row again where the platform cannot be
+        asked (Teams, a response_url): so it goes before queued background work."""
+        async with self.db.transaction(urgent=True) as s:
             if row.status != "failed":
                 table = OutboxMessage.__table__
                 await (await s.connection()).execute(update(table).where(table.c.id == row.id).values(
