@@ -335,6 +335,8 @@ async def closed_loop(http: aiohttp.ClientSession, url: str, n: int, users: User
     async def one(i: int) -> None:
         uid = user_id(i)
         k = 0
+        if think:  # people do not all answer in the same millisecond: start them spread out
+            await asyncio.sleep(think * random.random())
         while time.perf_counter() < stop_at and (per_user is None or k < per_user):
             body, headers = dm_request(i, users.next_text(i), f"Ev{tag}{i:04d}{k:07d}")
             k += 1
