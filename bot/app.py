@@ -66,7 +66,7 @@ class Runtime:
 
     async def due(self) -> None:
         """What the clock does: due flow work; the workers send what it wrote."""
-        async with self.db.transaction() as s:
+        async with self.db.flow_transaction() as s:
             await self.db.serialize(s)
             with collect_outbox_lanes(await s.connection()) as written:
                 await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))

@@ -114,6 +114,7 @@ class Database:
                else {"pool_size": 10, "max_overflow": 10}),
         )
         self._turns = _Turns() if self.sqlite else None
+        self._flow_writes = None if self.sqlite else asyncio.Lock()
         if self.sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -131,6 +132,21 @@ class Database:
         finally:
             if self._turns is not None:
                 self._turns.release()
+
+    @asynccontextmanager
+    async def flow_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that may write the flows' state (`serialize` inside it).
+
+        On PostgreSQL such transactions of one instance go one at a time before they take a
+        connection: they would only wait for the advisory lock anyway, and waiting there
+        they would hold the connections that acknowledgements need."""
+        if self._flow_writes is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._flow_writes:
+            async with self.transaction() as session:
+                yield session
 
     async def serialize(self, session: AsyncSession) -> None:
         """Make this transaction one of the flows' writes, which run one at a time.

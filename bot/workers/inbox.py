@@ -183,7 +183,7 @@ class Inbox(LaneWorker):
     async def _step(self, lane: str, refreshed: set[int]) -> str:
         """The lane's next row, in one transaction: claimed, handled, marked done, and the
         outbox lanes it wrote taken; when it was the last, the lane is handed back too."""
-        async with self.db.transaction() as s:
+        async with self.db.flow_transaction() as s:
             # The head and whether another row follows it, in one statement.
             head = list((await s.exec(select(InboxEvent).where(InboxEvent.lane == lane,
                                                                InboxEvent.status == "pending")
