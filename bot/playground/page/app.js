@@ -4,7 +4,7 @@
 "use strict";
 
 const params = new URLSearchParams(location.search);
-const state = { person: params.get("person") || "lise", view: params.get("view") || "dm", thread: null, data: null };
+const state = { person: params.get("person") || "lise", view: params.get("view") || "dm", thread: null, data: null, shown: null };
 const $ = (id) => document.getElementById(id);
 
 function escapeHtml(text) {
@@ -174,7 +174,13 @@ function render(data) {
 async function refresh() {
   const response = await fetch("/api/state?person=" + encodeURIComponent(state.person), { cache: "no-store" });
   if (!response.ok) return;
-  state.data = await response.json();
+  const text = await response.text();
+  // Draw again only what changed: a redraw every second would take the reader's scroll
+  // position, a selection or a button being pressed away with it.
+  const shown = [state.person, state.view, state.thread, text].join("\u0000");
+  if (shown === state.shown) return;
+  state.shown = shown;
+  state.data = JSON.parse(text);
   render(state.data);
 }
 
