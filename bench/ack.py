@@ -38,7 +38,7 @@ Afterwards the SQLite file is read directly: every DM event stored exactly once
 
 With 2+ cores (and not --no-pin) the server under test is pinned to CPU 0 and
 the load generator and FakeSlack to CPU 1, like the baseline in
-/work/shared/ENGINEERING.md ("load from a second core").
+../shared/ENGINEERING.md (beside the repo) ("load from a second core").
 """
 
 from __future__ import annotations

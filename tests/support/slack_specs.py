@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _find_shared() -> Path:
     """Locate ``shared/``: ``$LAERINGSBOT_SHARED_DIR``, else the first existing of
-    ``<repo>/../shared`` (``/work/shared`` locally, ``<clone>/../shared`` in CI)
+    ``<repo>/../shared`` (the shared folder beside the checkout, locally and in CI)
     and ``<repo>/shared``.
     """
     env = os.environ.get("LAERINGSBOT_SHARED_DIR")
