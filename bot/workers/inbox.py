@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, exists, literal, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,24 +30,17 @@ from bot.flows.context import Context, Texts
 from bot.flows.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import InboxEvent, Lease, Person
-from bot.workers.lanes import LaneWorker, Leases
+from bot.storage.models import InboxEvent, Person
+from bot.workers.lanes import LaneWorker, Leases, backoff
 from bot.workers.outbox import Outbox, collect_outbox_lanes
 from bot.workers.platform import Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STORE_BATCH = 200
-LANE_BATCH = 20  # rows of one lane read at once
 LANES_AT_ONCE = 64
 PROFILE_MAX_AGE = timedelta(days=1)
 MAX_BACKOFF = timedelta(seconds=60)
-
-
-def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s … up to a minute, with jitter, so a platform that is back is used soon."""
-    seconds = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * (0.75 + random.random() / 2))
 
 
 _NEXT, _DRY, _WAIT = "next", "dry", "wait"
@@ -73,6 +64,7 @@ class _Failed(Exception):
 
 class Inbox(LaneWorker):
     prefix = "in:"
+    model = InboxEvent
 
     def __init__(self, db: Database, settings: Settings, texts: Texts, router: Router,
                  platforms: dict[str, Platform], now: Callable[[], datetime], outbox: Outbox,
@@ -133,20 +125,11 @@ class Inbox(LaneWorker):
             self.hint(won)
 
     # ---- lanes ----------------------------------------------------------------
-    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
-        now, wall = self.now(), self.leases.clock()
-        earlier = aliased(InboxEvent)
-        query = (select(InboxEvent.lane)
-                 .where(InboxEvent.status == "pending",
-                        or_(col(InboxEvent.next_attempt_at).is_(None), col(InboxEvent.next_attempt_at) <= now),
-                        ~exists().where(earlier.lane == InboxEvent.lane, earlier.status == "pending",
-                                        earlier.id < InboxEvent.id),
-                        ~exists().where(Lease.name == literal(self.prefix, String) + InboxEvent.lane,
-                                        Lease.expires_at > wall, Lease.owner != self.leases.owner))
-                 .order_by(col(InboxEvent.id)).limit(limit))
-        if exclude:
-            query = query.where(col(InboxEvent.lane).not_in(exclude))
-        return list((await s.exec(query)).all())
+    def unfinished(self, table: Any) -> Any:
+        return table.status == "pending"
+
+    def due(self, table: Any) -> Any:
+        return or_(table.next_attempt_at.is_(None), table.next_attempt_at <= self.now())
 
     async def run_lane(self, lane: str) -> None:
         refreshed: set[int] = set()
@@ -269,7 +252,7 @@ class Inbox(LaneWorker):
                 return
             again.attempts += 1
             again.error = repr(exc)[:2000]
-            again.next_attempt_at = self.now() + backoff(again.attempts)
+            again.next_attempt_at = self.now() + backoff(again.attempts, MAX_BACKOFF)
             if counts and again.attempts >= MAX_ATTEMPTS:
                 again.status = "failed"
                 person = (await s.exec(select(Person).where(

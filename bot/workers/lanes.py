@@ -22,14 +22,17 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, delete, exists, literal, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.db import Database
@@ -47,6 +50,12 @@ STOP_WAIT = 8.0  # seconds a graceful stop gives the work under way
 
 def wall_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def backoff(attempts: int, most: timedelta) -> timedelta:
+    """1 s, 2 s, 4 s … up to `most`, with jitter, so a platform that is back is used soon."""
+    seconds = min(2.0 ** max(attempts - 1, 0), most.total_seconds())
+    return timedelta(seconds=seconds * (0.75 + random.random() / 2))
 
 
 # The owners of the Leases of this process that have not stopped (tests run two runtimes in one).
@@ -191,6 +200,7 @@ class LaneWorker(ABC):
     """
 
     prefix: str  # the leases' names are prefix + lane
+    model: Any  # the table of rows, with `id`, `lane`, `status` and `next_attempt_at`
 
     def __init__(self, db: Database, leases: Leases, now: Callable[[], datetime], max_lanes: int) -> None:
         self.db, self.leases, self.now, self.max_lanes = db, leases, now, max_lanes
@@ -204,8 +214,12 @@ class LaneWorker(ABC):
 
     # ---- what a table says --------------------------------------------
     @abstractmethod
-    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
-        """Lanes whose first unfinished row is due, not in `exclude`, not held by a live other."""
+    def unfinished(self, table: Any) -> Any:
+        """The condition for a row of `table` (the model or an alias of it) still to be done."""
+
+    @abstractmethod
+    def due(self, table: Any) -> Any:
+        """The condition for an unfinished row of `table` to be done now (no retry waiting)."""
 
     @abstractmethod
     async def run_lane(self, lane: str) -> None:
@@ -250,6 +264,20 @@ class LaneWorker(ABC):
             del self._ready[lane]
             if lane not in self.active:
                 self.active[lane] = asyncio.create_task(self._lane(lane), name=f"{self.prefix}{lane}")
+
+    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
+        """Lanes whose first unfinished row is due, not in `exclude`, not held by a live other."""
+        model, earlier = self.model, aliased(self.model)
+        query = (select(model.lane)
+                 .where(self.unfinished(model), self.due(model),
+                        # Nothing overtakes an earlier row of its lane that is not due yet.
+                        ~exists().where(earlier.lane == model.lane, self.unfinished(earlier), earlier.id < model.id),
+                        ~exists().where(Lease.name == literal(self.prefix, String) + model.lane,
+                                        Lease.expires_at > self.leases.clock(), Lease.owner != self.leases.owner))
+                 .order_by(model.id).limit(limit))
+        if exclude:
+            query = query.where(model.lane.not_in(exclude))
+        return list((await s.execute(query)).scalars().all())
 
     async def dispatch(self) -> int:
         """Take the lanes with due work that nobody holds; how many were started."""

@@ -15,43 +15,32 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, exists, literal, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.ids import record_id
 from bot.files import FileLinks
 from bot.storage.db import Database
-from bot.storage.models import OUTBOX_LANES_WRITTEN, Lease, OutboxMessage, Person, StoredFile, outbox_lane
-from bot.workers.lanes import LaneWorker, Leases
+from bot.storage.models import OUTBOX_LANES_WRITTEN, OutboxMessage, Person, StoredFile
+from bot.workers.lanes import LaneWorker, Leases, backoff
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
 # Lanes sent at once (the OUTBOX_LANES setting): enough to overlap the platform's latency.
 LANES_AT_ONCE = 32
-LANE_BATCH = 20  # rows of one lane read at once
 MAX_BACKOFF = timedelta(minutes=5)
 UNSENT = ("pending", "sending")
 
 
-def lane(row: OutboxMessage) -> str:
-    """Rows in one lane go out in order: one person's, or one channel's."""
-    return row.lane or outbox_lane(row.person_id, row.channel, row.response_url, row.update_ref)
-
-
-def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s … up to five minutes, with jitter."""
-    seconds = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * (0.75 + random.random() / 2))
-
-
 class Outbox(LaneWorker):
     prefix = "out:"
+    model = OutboxMessage
 
     def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
                  leases: Leases | None = None, lanes: int = LANES_AT_ONCE) -> None:
@@ -61,20 +50,11 @@ class Outbox(LaneWorker):
         self.links: FileLinks | None = None
 
     # ---- lanes ----------------------------------------------------------------
-    async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
-        wall = self.leases.clock()
-        earlier = aliased(OutboxMessage)
-        query = (select(OutboxMessage.lane)
-                 .where(col(OutboxMessage.status).in_(UNSENT), col(OutboxMessage.next_attempt_at) <= self.now(),
-                        # Nothing overtakes an earlier row of its lane that is not due yet.
-                        ~exists().where(earlier.lane == OutboxMessage.lane, col(earlier.status).in_(UNSENT),
-                                        earlier.id < OutboxMessage.id),
-                        ~exists().where(Lease.name == literal(self.prefix, String) + OutboxMessage.lane,
-                                        Lease.expires_at > wall, Lease.owner != self.leases.owner))
-                 .order_by(col(OutboxMessage.id)).limit(limit))
-        if exclude:
-            query = query.where(col(OutboxMessage.lane).not_in(exclude))
-        return list((await s.exec(query)).all())
+    def unfinished(self, table: Any) -> Any:
+        return table.status.in_(UNSENT)
+
+    def due(self, table: Any) -> Any:
+        return table.next_attempt_at <= self.now()
 
     async def run_lane(self, lane: str) -> None:
         row, original, uncertain = await self._first(lane)
@@ -109,8 +89,8 @@ class Outbox(LaneWorker):
         uncertain = row.status == "sending"
         original = None
         if row.update_ref and row.update_ref.startswith("outbox:") and row.kind in ("update", "reply"):
-            number = row.update_ref.split(":", 1)[1]
-            original = await s.get(OutboxMessage, int(number)) if number.isdigit() else None
+            number = record_id(row.update_ref.split(":", 1)[1])
+            original = await s.get(OutboxMessage, number) if number is not None else None
         if original is None or original.status == "sent":
             row.status = "sending"
             s.add(row)
@@ -140,7 +120,7 @@ class Outbox(LaneWorker):
                 delivered = await platform.deliver(row, original)
         except TemporaryFailure as exc:
             log.warning("outbox %s: %s; will try again", row.id, exc)
-            wait = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else backoff(row.attempts + 1)
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else backoff(row.attempts + 1, MAX_BACKOFF)
             await self._retry(row, str(exc), wait, uncertain=exc.uncertain or uncertain)
             return None
         except PermanentFailure as exc:
