@@ -23,7 +23,7 @@ from bot.core.messages import Message
 from bot.slack import inbound
 from bot.slack.render import escape, home_view, render
 from bot.storage.models import OutboxMessage
-from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure
+from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, retry_after
 
 log = logging.getLogger(__name__)
 TEMPORARY_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable",
@@ -46,13 +46,7 @@ def web_client(token: str, api_url: str, *, retry_connection_errors: bool = Fals
 
 def _retry_after(exc: SlackApiError) -> float | None:
     headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after(headers.get("retry-after"))
 
 
 def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
@@ -139,23 +133,17 @@ class SlackPlatform:
                     raise PermanentFailure("the message to update is unknown")
                 await self.client.chat_update(channel=original.sent_channel, ts=original.sent_ts, **parts[-1])
                 return Delivered(original.sent_channel, original.sent_ts)
-            last: dict[str, Any] = {}
+            where: dict[str, Any] = {"channel": row.channel}
             if row.kind == "reply":  # into the thread of an earlier channel post
                 if original is None or not original.sent_channel or not original.sent_ts:
                     raise PermanentFailure("the message to reply to is unknown")
-                for index, part in enumerate(parts):
-                    if index in done:
-                        continue
-                    last = (await self.client.chat_postMessage(
-                        channel=original.sent_channel, thread_ts=original.sent_ts,
-                        metadata=metadata(row.id, index), **part)).data  # type: ignore[assignment]
-                return Delivered(last.get("channel") or original.sent_channel, last.get("ts"))
+                where = {"channel": original.sent_channel, "thread_ts": original.sent_ts}
+            last: dict[str, Any] = {}
             for index, part in enumerate(parts):
-                if index in done:
-                    continue
-                last = (await self.client.chat_postMessage(channel=row.channel, metadata=metadata(row.id, index),
-                                                           **part)).data  # type: ignore[assignment]
-            return Delivered(last.get("channel"), last.get("ts"))
+                if index not in done:  # parts an earlier, cut-off attempt posted are not posted again
+                    last = (await self.client.chat_postMessage(**where, metadata=metadata(row.id, index),
+                                                               **part)).data  # type: ignore[assignment]
+            return Delivered(last.get("channel") or where["channel"], last.get("ts"))
         except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise failure(exc) from exc
 

@@ -16,12 +16,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from bot.workers.platform import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -137,21 +137,6 @@ class Connector:
             raise ConnectorError(f"{method} {url}: {response.status_code} {code or ''} {message}",
                                  status=response.status_code, code=code,
                                  temporary=response.status_code in RETRY_STATUSES or response.status_code == 401,
-                                 retry_after=_retry_after(response),
+                                 retry_after=retry_after(response.headers.get("Retry-After")),
                                  uncertain=response.status_code in UNCERTAIN_STATUSES)
         raise AssertionError("unreachable")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """The wait the connector asked for, in seconds (a number, or an HTTP date)."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError):
-        return None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from bot.core.events import Incoming, Profile
@@ -22,6 +23,22 @@ class TemporaryFailure(Exception):
     def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.retry_after, self.uncertain = retry_after, uncertain
+
+
+def retry_after(value: object) -> float | None:
+    """A `Retry-After` header's wait in seconds: a number, or an HTTP date; None if neither."""
+    if isinstance(value, list):  # some clients keep a header's values as a list
+        value = value[0] if value else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 class PermanentFailure(Exception):
