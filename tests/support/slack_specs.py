@@ -1,4 +1,4 @@
-"""Offline conformance checks against the Slack specs in ``shared/specs/slack``.
+"""Offline conformance checks against the Slack specs in ``tests/specs/slack``.
 
 * :func:`validate_slack_manifest` validates an app manifest against Slack's own
   manifest JSON Schema (remote ``$ref`` URLs are served from the local copies).
@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -23,8 +22,8 @@ from referencing.exceptions import NoSuchResource
 
 __all__ = [
     "REPO_ROOT",
-    "SHARED",
     "SLACK_SPECS",
+    "SPECS",
     "assert_valid_message",
     "block_kit_limits",
     "check_blocks",
@@ -35,30 +34,15 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _find_shared() -> Path:
-    """Locate ``shared/``: ``$LAERINGSBOT_SHARED_DIR``, else the first existing of
-    ``<repo>/../shared`` (the shared folder beside the checkout, locally and in CI)
-    and ``<repo>/shared``.
-    """
-    env = os.environ.get("LAERINGSBOT_SHARED_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    for candidate in (REPO_ROOT.parent / "shared", REPO_ROOT / "shared"):
-        if (candidate / "specs").is_dir():
-            return candidate
-    return REPO_ROOT.parent / "shared"
-
-
-SHARED = _find_shared()
-SLACK_SPECS = SHARED / "specs" / "slack"
+#: The platforms' schemas the tests check against, vendored with their licences
+#: (``tests/specs/README.md`` says where each came from).
+SPECS = REPO_ROOT / "tests" / "specs"
+SLACK_SPECS = SPECS / "slack"
 
 
 def _load_json(path: Path) -> Any:
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found; set LAERINGSBOT_SHARED_DIR to the shared/ directory "
-            f"(currently looking in {SHARED})"
-        )
+        raise FileNotFoundError(f"{path} not found; the specs are vendored in {SPECS}")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -1,7 +1,7 @@
-"""Offline conformance checks against the Microsoft specs in ``shared/specs``.
+"""Offline conformance checks against the Microsoft specs in ``tests/specs``.
 
 * Adaptive Cards: the 1.5 JSON Schema (draft-06). The Teams-only root property
-  ``msteams`` is not in it, so it is taken off before validating (SOURCES.md).
+  ``msteams`` is not in it, so it is taken off before validating (``tests/specs/README.md``).
 * Bot Framework: the ``definitions`` of the Bot Connector swagger
   (``botframework-channel.json``), checked with ``Draft4Validator``.
 * Teams app manifest: v1.17 schema with ``Draft7Validator`` (it says draft-04 but
@@ -18,9 +18,8 @@ from typing import Any
 from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator
 from jsonschema.exceptions import best_match
 
-from tests.support.slack_specs import SHARED
+from tests.support.slack_specs import SPECS
 
-SPECS = SHARED / "specs"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MANIFEST_VERSION = "v1.17"
 
