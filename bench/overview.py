@@ -25,7 +25,7 @@ Target: page 1 for 10,000 contracts under 300 ms.
 Seeding writes straight into the migrated tables (`bot.storage.db.upgrade`)
 with SQLAlchemy Core `executemany` over the models' tables, ids given
 explicitly (PostgreSQL's sequences are moved past them afterwards). Schema
-assumptions, as the flows read them (bot/flows/overview_items.py):
+assumptions, as the flows read them (bot/flows/<flow>/overview.py):
 
 - a contract's people are `party` rows (contract_id, person_id, role), roles
   "leader"/"employee" (e-learning), "part_a"/"part_b"/"leader_a"/"leader_b" (peer);

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from bot.core.events import CommandIn
 from bot.core.messages import Context as Small, Heading, Message, Paragraph
 from bot.flows.context import Context
-from bot.flows.elearning import paragraph
+from bot.flows.elearning.lifecycle import paragraph
 from bot.storage.models import Contract, Party, Person
 
 CSV_COLUMNS = ["id", "flow", "title", "status", "version", "parties", "created_at", "updated_at",

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.core.document import markdown, pdf
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_moment
 from bot.core.ids import record_id
-from bot.core.messages import Button, Column, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
 from bot.files import purge_expired
-from bot.flows import peer_copy
+from bot.flows.elearning.copy import elearning_copy
+from bot.flows.peer import copy as peer_copy
 from bot.flows.context import Context
-from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
+from bot.storage.models import Contract, Party, Person
 
 ACTION = "export:copy"
-ELEARNING, LEADER, EMPLOYEE = "elearning", "leader", "employee"  # as bot/flows/elearning.py names them
 CopyOf = Callable[[Context, Person, Contract], Awaitable[Message | None]]
 
 
@@ -41,66 +41,11 @@ def button(ctx: Context, person: Person, contract_id: int | None) -> Button:
     return Button(label=ctx.t(person, "export.button"), action=ACTION, value=str(contract_id))
 
 
-async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Message | None:
-    """The e-learning contract as the viewer may read it; None when the viewer is no party.
-
-    Both parties read both sets of answers of a phase once both have sent them
-    (as the chat shows them side by side); before that, only their own.
-    """
-    rows = (await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-                              .where(Party.contract_id == contract.id))).all()
-    who = {party.role: person for party, person in rows}
-    mine = {role for role, person in who.items() if person.id == viewer.id}
-    if not mine:
-        return None
-    dialog = ctx.texts.dialogs[ELEARNING]
-    lang = ctx.language(viewer)
-    status = ctx.t(viewer, f"elearning.status.{contract.status}")
-    blocks: list = [Heading(text=ctx.t(viewer, "export.elearning.title", title=contract.title)),
-                    Small(text=ctx.t(viewer, "export.elearning.meta", id=contract.id, version=contract.version,
-                                     status=status))]
-    for role in (LEADER, EMPLOYEE):
-        if role in who:
-            blocks.append(Quote(label=dialog.roles[role](lang), text=who[role].display_name))
-    answers = (await ctx.db.exec(select(Answer).where(
-        Answer.contract_id == contract.id, Answer.version == contract.version))).all()
-    sent = {(s.role, s.phase) for s in (await ctx.db.exec(select(Submission).where(
-        Submission.contract_id == contract.id))).all()}
-    skipped = ctx.t(viewer, "dialog.skipped")
-    for phase in ("before", "after"):
-        given = {role: {a.question_key: a.text for a in answers if a.role == role and a.phase == phase}
-                 for role in (LEADER, EMPLOYEE)}
-        both = all((role, phase) in sent for role in (LEADER, EMPLOYEE))
-        # A party reads the other's answers only once both have sent (PRODUCT.md §1: nothing before Send).
-        shown = [role for role in (LEADER, EMPLOYEE) if role in who and (both or role in mine) and given[role]]
-        hidden = [role for role in (LEADER, EMPLOYEE) if role in who and role not in mine and not both]
-        if not any(given.values()):
-            continue
-        blocks += [Divider(), Paragraph(text=f"*{dialog.phases[phase].name(lang)}*")]
-        for key in dialog.phases[phase].questions if shown else ():
-            blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
-                Column(label=f"{who[role].display_name} ({dialog.roles[role](lang)})",
-                       text=given[role].get(key) or skipped) for role in shown]))
-        blocks += [Small(text=ctx.t(viewer, "export.elearning.waiting", name=who[role].display_name))
-                   for role in hidden]
-    decisions = (await ctx.db.exec(select(Approval, Person).join(Person, col(Approval.approver_id) == col(Person.id))
-                                   .where(Approval.contract_id == contract.id).order_by(col(Approval.id)))).all()
-    if decisions:
-        blocks.append(Divider())
-    for decision, person in decisions:
-        values = {"name": person.display_name, "date": ctx.day(viewer, decision.decided_at)}
-        if decision.decision == "changes_requested":
-            blocks.append(Quote(label=ctx.t(viewer, "export.elearning.changes", **values), text=decision.comment or ""))
-        elif decision.decision in ("approved", "closed"):
-            blocks.append(Small(text=ctx.t(viewer, f"export.elearning.{decision.decision}", **values)))
-    return Message(text=blocks[0].text, blocks=blocks)
-
-
 class ExportFlow:
     def __init__(self) -> None:
         # Flow name -> the copy a viewer may read; other flows add theirs.
         self.copies: dict[str, CopyOf] = {
-            ELEARNING: elearning_copy,
+            "elearning": elearning_copy,
             peer_copy.FLOW: peer_copy.copy,
         }
 

@@ -12,7 +12,7 @@ How a flow plugs in
 A flow implements `OverviewSource` — one method — and is added to the sources
 in `Router.__init__` (`self.overview.sources.append(self.visits)`); the
 e-learning contract, the peer contract and the meetings are in
-`bot/flows/overview_items.py`:
+`bot/flows/<flow>/overview.py`:
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         '''The person's open items of this flow, in the person's language.'''

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from bot.core.workdays import add_working_days
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning import paragraph
+from bot.flows.elearning.lifecycle import paragraph
 from bot.storage.models import DialogSession
 
 NUDGE_AFTER, STALLED_AFTER = 2, 5

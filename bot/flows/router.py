@@ -13,19 +13,21 @@ from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.admin import AdminFlow
-from bot.flows.clinical import ClinicalFlow
-from bot.flows.clinical_copy import copy_for as clinical_copy_for
-from bot.flows.clinical_overview import ClinicalOverview
-from bot.flows.elearning import ElearningFlow, paragraph
+from bot.flows.clinical.lifecycle import ClinicalFlow
+from bot.flows.clinical.copy import copy_for as clinical_copy_for
+from bot.flows.clinical.overview import ClinicalOverview
+from bot.flows.elearning.lifecycle import ElearningFlow, paragraph
 from bot.flows.export import ExportFlow
-from bot.flows.meetings import MeetingFlow
+from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import Overview
-from bot.flows.overview_items import ElearningOverview, MeetingOverview, PeerOverview
-from bot.flows.visit_overview import VisitOverview
-from bot.flows.peer import PeerFlow
+from bot.flows.elearning.overview import ElearningOverview
+from bot.flows.meeting.overview import MeetingOverview
+from bot.flows.peer.overview import PeerOverview
+from bot.flows.visit.overview import VisitOverview
+from bot.flows.peer.lifecycle import PeerFlow
 from bot.flows.personal import PersonalFlow
 from bot.flows.reminders import next_nudge, nudge_silent
-from bot.flows.visits import VisitFlow
+from bot.flows.visit.lifecycle import VisitFlow
 from bot.storage.models import DialogSession, Person
 
 _WORDS = ("back", "skip", "pause", "resume", "cancel")

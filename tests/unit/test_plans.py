@@ -13,7 +13,7 @@ import yaml
 from bot.cli import main
 from bot.core.dialogs import DialogError
 from bot.core.plans import NAME_MAX, load_plan, load_plans
-from bot.flows.clinical_scope import add_months
+from bot.flows.clinical.scope import add_months
 
 DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 

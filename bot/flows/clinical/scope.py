@@ -19,11 +19,11 @@ from sqlmodel import col, select
 from bot.core.dates import parse_date
 from bot.core.ids import number
 from bot.core.messages import Paragraph
-from bot.flows import clinical_copy as cc
-from bot.flows.clinical_copy import FLOW, SUPERVISOR, TRAINEE
+from bot.flows.clinical import copy as cc
+from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
-from bot.flows.elearning import paragraph
+from bot.flows.elearning.lifecycle import paragraph
 from bot.storage.models import ClinicalScope, Contract, Party, Person
 
 

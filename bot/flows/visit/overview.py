@@ -18,7 +18,7 @@ from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
 from bot.flows.overview import Item
-from bot.flows.visits import _CONFIRMED, AGENT, COLLEAGUE, FLOW, LIVE
+from bot.flows.visit.lifecycle import _CONFIRMED, AGENT, COLLEAGUE, FLOW, LIVE
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
 

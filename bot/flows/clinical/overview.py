@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.messages import Button
-from bot.flows import clinical_copy as cc
-from bot.flows.clinical import TURN
-from bot.flows.clinical_copy import FLOW, SUPERVISOR, TRAINEE
+from bot.flows.clinical import copy as cc
+from bot.flows.clinical.lifecycle import TURN
+from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.context import Context
 from bot.flows.overview import Item
 from bot.storage.models import ClinicalScope, Contract, Party, Person

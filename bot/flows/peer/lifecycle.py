@@ -27,12 +27,12 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn
 from bot.core.ids import number, record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
-from bot.flows import peer_copy as cp
+from bot.flows.peer import copy as cp
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning import names, paragraph
+from bot.flows.elearning.lifecycle import names, paragraph
 from bot.flows.export import button as export_button
-from bot.flows.peer_copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.storage.models import (
     ActivityLog, Answer, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile, Submission,
 )

@@ -14,8 +14,8 @@ from sqlmodel import col, select
 
 from bot.core.messages import Button, Buttons, Message, Paragraph
 from bot.core.workdays import previous_working_day
-from bot.flows import clinical_copy as cc
-from bot.flows.clinical_copy import SUPERVISOR, TRAINEE
+from bot.flows.clinical import copy as cc
+from bot.flows.clinical.copy import SUPERVISOR, TRAINEE
 from bot.flows.context import Context
 from bot.storage.models import ClinicalReminder, ClinicalScope, Contract, Person
 

@@ -29,12 +29,12 @@ from bot.core.dates import parse_date
 from bot.core.events import ActionIn
 from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph, Quote
-from bot.flows import clinical_copy as cc, clinical_reminders as reminders
-from bot.flows.clinical_copy import FLOW, LIVE, SUPERVISOR, TRAINEE
-from bot.flows.clinical_scope import ScopeSteps
+from bot.flows.clinical import copy as cc, reminders
+from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
+from bot.flows.clinical.scope import ScopeSteps
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning import paragraph
+from bot.flows.elearning.lifecycle import paragraph
 from bot.storage.models import (
     Answer, Approval, ClinicalScope, Contract, DialogSession, Party, Person, Submission,
 )

@@ -35,9 +35,9 @@ from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
-from bot.flows.elearning import paragraph
-from bot.flows.meetings import MeetingFlow
-from bot.flows.visit_share import VisitSharing, share_ref
+from bot.flows.elearning.lifecycle import paragraph
+from bot.flows.meeting.lifecycle import MeetingFlow
+from bot.flows.visit.share import VisitSharing, share_ref
 from bot.storage.models import (
     Answer, Approval, Contract, DialogSession, Party, Person, Submission, Visit,
 )

@@ -1,0 +1,102 @@
+"""What the e-learning contract shows in the overview (`bot/flows/overview.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlmodel import and_, col, select
+
+from bot.core.messages import Button
+from bot.flows.context import Context
+from bot.flows.elearning.lifecycle import EMPLOYEE, LEADER
+from bot.flows.overview import Entry, Group, Item
+from bot.flows.overview_reads import ELEARNING_LIVE, _Contract, _live, _mine, _parties, _sessions
+from bot.storage.models import Contract, Party, Person, Submission
+
+
+
+
+class ElearningOverview:
+    """Læringskontrakt med medarbejderen (PRODUCT.md §2.1).
+
+    A leader may have thousands: a `PagedSource`. `entries` reads the contracts,
+    the person's own submissions and sessions as plain columns (three queries);
+    `render` reads the parties of the page's contracts only."""
+
+    async def overview(self, ctx: Context, person: Person) -> list[Item]:
+        return await self.render(ctx, person, await self.entries(ctx, person))
+
+    async def entries(self, ctx: Context, person: Person) -> list[Entry]:
+        mine = await _mine(ctx, person, "elearning", ELEARNING_LIVE)
+        if not mine:
+            return []
+        # The person's own submissions (in a role they hold), the only ones looked up: not an
+        # `in_` over thousands of ids, and not the other parties' rows.
+        submitted = {(cid, role, phase): at for cid, role, phase, at in (await ctx.db.exec(
+            select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
+            .join(Party, and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role))
+            .join(Contract, col(Contract.id) == col(Submission.contract_id))
+            .where(*_live(person, "elearning", ELEARNING_LIVE)))).all()}
+        sessions = await _sessions(ctx, person, "elearning")
+        entries: list[Entry] = []
+        for cid, (contract, roles) in mine.items():
+            role = LEADER if LEADER in roles else EMPLOYEE
+            found = self._step(contract, role, submitted, sessions.get(cid, ()))
+            if found is not None:
+                group, key, at, named = found
+                entries.append(Entry(group=group, key=f"elearning:{cid}", at=at, data=(contract, role, key, named)))
+        return entries
+
+    @staticmethod
+    def _step(contract: _Contract, role: str, submitted: dict[tuple[int, str, str], datetime],
+              sessions: Collection[str]) -> tuple[Group, str, datetime | None, str | None] | None:
+        """Group, step, date and whose name the step names (a role), or None: nothing to show."""
+        status, since = contract.status, contract.updated_at
+        if status in ("before", "changes", "after"):
+            phase = "after" if status == "after" else "before"
+            mine_at = submitted.get((contract.id, role, phase))
+            if mine_at is None:
+                return "you", f"answer_{phase}", since, None
+            return "others", "waiting_answers", mine_at, EMPLOYEE if role == LEADER else LEADER
+        if status == "review" and role == LEADER:
+            return ("you", "write_comment", since, None) if "change_request" in sessions else \
+                ("you", "approve", since, None)
+        if status == "review":
+            return "others", "waiting_approval", since, LEADER
+        if status == "approved":
+            return "coming", "followup", contract.followup_at, None
+        if status == "after_review" and role == LEADER:
+            return "you", "close", since, None
+        if status == "after_review":
+            return "others", "waiting_close", since, LEADER
+        return None
+
+    async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
+        if not entries:
+            return []
+        parties = await _parties(ctx, [e.data[0].id for e in entries])
+        items: list[Item] = []
+        for e in entries:
+            contract, role, key, named = e.data
+            cid, value = contract.id, f"{contract.id}:{contract.round}"
+            other = parties[cid][EMPLOYEE if role == LEADER else LEADER]
+            values = {"name": parties[cid][named].display_name} if named else {}
+            buttons: list[Button] = []
+            if key == "approve":
+                buttons = [Button(label=ctx.t(person, "elearning.approve"), action="elearning:approve", value=value,
+                                  style="primary"),
+                           Button(label=ctx.t(person, "elearning.request_changes"),
+                                  action="elearning:request_changes", value=value)]
+            elif key == "followup" and role != LEADER:
+                buttons = [Button(label=ctx.t(person, "elearning.completed"), action="elearning:completed",
+                                  value=str(cid))]
+            elif key == "close":
+                buttons = [Button(label=ctx.t(person, "elearning.close"), action="elearning:close", value=value,
+                                  style="primary")]
+            items.append(Item(group=e.group, flow="elearning", key=e.key,
+                              title=ctx.t(person, "overview.elearning.title", title=contract.title,
+                                          name=other.display_name),
+                              step=ctx.t(person, f"overview.elearning.{key}", **values), at=e.at,
+                              buttons=tuple(buttons)))
+        return items
