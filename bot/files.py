@@ -31,7 +31,7 @@ from bot.storage.db import Database
 from bot.storage.models import BotSecret, OutboxMessage, StoredFile
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
+    from bot.host import Host
 
 log = logging.getLogger(__name__)
 SECRET_NAME = "file_links"
@@ -105,7 +105,7 @@ async def purge_expired(session, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def route(runtime: Runtime) -> Route:
+def route(runtime: Host) -> Route:
     """`GET /files/<token>`: the file of a valid, unexpired link."""
 
     async def download(request: Request) -> Response:

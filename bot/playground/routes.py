@@ -31,13 +31,13 @@ from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person,
 from bot.workers.platform import file_message
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
+    from bot.host import Host
 
 PAGE = Path(__file__).resolve().parent / "page"
 MAX_TEXT = 20_000  # the bot itself refuses answers over 4,000 characters, with a message
 
 
-def routes(runtime: Runtime, platform: PlaygroundPlatform, clock: OffsetClock) -> list[Route | Mount]:
+def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> list[Route | Mount]:
     catalog = runtime.texts.catalog
     tz = runtime.settings.bot_timezone
 

@@ -18,7 +18,7 @@ from bot.teams.platform import TeamsPlatform
 from bot.teams.references import References
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
+    from bot.host import Host
 
 MULTI_TENANT_AUTHORITY = "/botframework.com/"
 
@@ -31,7 +31,7 @@ def token_url(settings: Settings) -> str:
     return url
 
 
-def mount(runtime: Runtime, settings: Settings) -> Route:
+def mount(runtime: Host, settings: Settings) -> Route:
     """Register the Teams platform with the workers; return the route Teams posts to."""
     assert settings.microsoft_app_id and settings.microsoft_app_password
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
