@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from bot.core.messages import Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -46,7 +46,7 @@ def markdown(message: Message) -> str:
             lines += [f"# {_md_escape(block.text)}", ""]
         elif isinstance(block, Paragraph):
             lines += [_md_bot(line) + "  " for line in block.text.split("\n")] + [""]
-        elif isinstance(block, Context):
+        elif isinstance(block, Note):
             lines += [f"_{_md_bot(block.text)}_", ""]
         elif isinstance(block, Quote):
             lines += [f"**{_md_escape(block.label)}**", "", *_md_quoted(block.text), ""]
@@ -101,7 +101,7 @@ def pdf(message: Message, *, title: str, footer: str, language: str) -> bytes:
         elif isinstance(block, Paragraph):
             whole = _BOLD.fullmatch(block.text.strip())
             doc.write_text(whole.group(1) if whole else _BOLD.sub(r"\1", block.text), bold=bool(whole), size=12 if whole else 11)
-        elif isinstance(block, Context):
+        elif isinstance(block, Note):
             doc.write_text(_BOLD.sub(r"\1", block.text), size=9, gray=True)
         elif isinstance(block, Quote):
             doc.write_text(block.label, size=10, bold=True, after=0.5)

@@ -22,8 +22,8 @@ class Paragraph(BaseModel):
     text: str
 
 
-class Context(BaseModel):
-    """Small print: progress, dates, who decided."""
+class Note(BaseModel):
+    """Small print: progress, dates, who decided (Slack's "context" block)."""
 
     kind: Literal["context"] = "context"
     text: str
@@ -76,7 +76,7 @@ class Link(BaseModel):
 
 
 Block = Annotated[
-    Heading | Paragraph | Context | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")
+    Heading | Paragraph | Note | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")
 ]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core.events import CommandIn
-from bot.core.messages import Context as Small, Heading, Message, Paragraph
+from bot.core.messages import Note, Heading, Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.elearning.lifecycle import paragraph
 from bot.storage.models import Contract, Party, Person
@@ -71,7 +71,7 @@ class AdminFlow:
                                                total=sum(n for _, n in statuses), counts=counts)))
         if not per_flow:
             blocks.append(Paragraph(text=ctx.t(viewer, "admin.none")))
-        blocks.append(Small(text=ctx.t(viewer, "admin.total", count=sum(n for *_, n in rows),
+        blocks.append(Note(text=ctx.t(viewer, "admin.total", count=sum(n for *_, n in rows),
                                        date=ctx.day(viewer, ctx.now))))
         return Message(text=title, blocks=blocks)
 

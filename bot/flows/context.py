@@ -15,7 +15,7 @@ from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.i18n import Catalog, format_day, format_moment
 from bot.core.plans import Plan
-from bot.core.messages import Buttons, Context as ContextBlock, Message, Paragraph
+from bot.core.messages import Buttons, Note, Message, Paragraph
 from bot.settings import Settings
 from bot.storage.models import AuditEvent, OutboxMessage, Person, StoredFile
 
@@ -167,7 +167,7 @@ class Context:
         message = Message.model_validate(original.payload)
         if not message.has_buttons:
             return False
-        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [ContextBlock(text=note)]
+        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [Note(text=note)]
         closed = Message(text=message.text, blocks=blocks)
         # Remember the closed body, so a second close finds no buttons.
         original.payload = closed.model_dump()

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.core import engine
 from bot.core.dates import every_days, parse_date
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
-from bot.core.messages import Button, Buttons, Context as Small, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person
@@ -88,7 +88,7 @@ class Conversations:
         await ctx.db.flush()
         if intro is not None:
             if busy:
-                intro = Message(text=intro.text, blocks=[*intro.blocks, Small(text=ctx.t(person, "dialog.queued"))])
+                intro = Message(text=intro.text, blocks=[*intro.blocks, Note(text=ctx.t(person, "dialog.queued"))])
             ctx.post(person, intro)
         if not busy:
             await self._say(ctx, session, person, says)
@@ -168,11 +168,11 @@ class Conversations:
                 where = ctx.t(person, "dialog.progress", number=say.number, total=say.total)
             blocks: list = [Paragraph(text=f"*{question}*")]
             if say.total > 1 or say.editing:
-                blocks.insert(0, Small(text=f"{where} · {question_title(say.key)}"))
+                blocks.insert(0, Note(text=f"{where} · {question_title(say.key)}"))
             if say.previous:
                 blocks.append(Quote(label=ctx.t(person, "dialog.previous"), text=say.previous))
             hints = [ctx.t(person, "dialog.optional_hint")] if say.optional else []
-            blocks.append(Small(text=" ".join([*hints, ctx.t(person, "dialog.words_hint")])))
+            blocks.append(Note(text=" ".join([*hints, ctx.t(person, "dialog.words_hint")])))
             if say.optional:
                 blocks.append(Buttons(buttons=[Button(label=ctx.t(person, "dialog.skip"),
                                                       action="dialog:skip", value=sid)]))
@@ -180,7 +180,7 @@ class Conversations:
         if isinstance(say, Summary):
             title = await self.flows[session.flow].title(ctx, session)
             blocks = [Heading(text=ctx.t(person, "dialog.summary_title", name=title)),
-                      Small(text=ctx.t(person, "dialog.summary_intro"))]
+                      Note(text=ctx.t(person, "dialog.summary_intro"))]
             for key, answer in say.answers.items():
                 blocks.append(Quote(label=question_title(key),
                                     text=answer if answer is not None else ctx.t(person, "dialog.skipped")))

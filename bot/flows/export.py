@@ -21,7 +21,7 @@ from bot.core.document import markdown, pdf
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_moment
 from bot.core.ids import record_id
-from bot.core.messages import Button, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.files import purge_expired
 from bot.flows.elearning.copy import elearning_copy
 from bot.flows.peer import copy as peer_copy
@@ -85,9 +85,9 @@ class ExportFlow:
         language = ctx.language(person)
         printed = ctx.t(person, "export.exported", name=person.display_name, id=contract.id,
                         date=format_moment(ctx.now, language, ctx.tz(person)))
-        message.blocks = [b for b in message.blocks if isinstance(b, (Heading, Paragraph, Small, Quote, Columns,
+        message.blocks = [b for b in message.blocks if isinstance(b, (Heading, Paragraph, Note, Quote, Columns,
                                                                       Divider))]
-        message.blocks.append(Small(text=printed))
+        message.blocks.append(Note(text=printed))
         # First the word that the files are coming, then the files (one lane: in this order).
         ctx.respond(person, response_url, paragraph(ctx.t(person, "export.sent", id=contract.id)))
         name = ctx.t(person, "export.filename", id=contract.id)

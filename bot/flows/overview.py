@@ -70,7 +70,7 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn, CommandIn, Incoming
 from bot.core.i18n import format_moment
 from bot.core.ids import number
-from bot.core.messages import Button, Buttons, Context as Small, Divider, Heading, Message, Paragraph
+from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph
 from bot.flows.context import Context
 from bot.storage.models import OutboxMessage, Person
 
@@ -202,9 +202,9 @@ class Overview:
         title = ctx.t(person, "overview.title")
         blocks: list = [Heading(text=title)]
         if home:
-            blocks.append(Small(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
+            blocks.append(Note(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
         if pages > 1:
-            blocks.append(Small(text=ctx.t(person, "overview.page", page=page, pages=pages)))
+            blocks.append(Note(text=ctx.t(person, "overview.page", page=page, pages=pages)))
         if not any(counts.values()):
             blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(person))))
             return Message(text=title, blocks=blocks)
@@ -212,13 +212,13 @@ class Overview:
             count, shown = counts[group], shown_by_group[group]
             blocks += [Divider(), Paragraph(text=ctx.t(person, f"overview.groups.{group}", count=count))]
             if not shown:
-                blocks.append(Small(text=ctx.t(person, "overview.none" if not count else "overview.none_here")))
+                blocks.append(Note(text=ctx.t(person, "overview.none" if not count else "overview.none_here")))
             for item in shown:
                 blocks.append(Paragraph(text=self.line(ctx, person, item)))
                 if item.buttons:
                     blocks.append(Buttons(buttons=list(item.buttons)))
             if (more := count - page * size) > 0:
-                blocks.append(Small(text=ctx.t(person, "overview.more", count=more)))
+                blocks.append(Note(text=ctx.t(person, "overview.more", count=more)))
         moves = []
         if page > 1:
             moves.append(Button(label=ctx.t(person, "overview.previous"), action="overview:page", value=str(page - 1)))

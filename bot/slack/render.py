@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Link, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Note, Divider, Heading, Link, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 SECTION_MAX = 3000
@@ -109,7 +109,7 @@ def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, An
                                                       "text": text[:HEADER_MAX - 1] + "…" if len(text) > HEADER_MAX else text}})
         elif isinstance(block, Paragraph):
             blocks += [_section(p) for p in _chunks(block.text, SECTION_MAX)]
-        elif isinstance(block, Context):
+        elif isinstance(block, Note):
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _chunks(block.text, CONTEXT_MAX)[0]}]})
         elif isinstance(block, Quote):
             blocks += _quote_blocks(block.label, block.text)

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Context, Divider, Heading, Link, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Note, Divider, Heading, Link, Message, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 CARD_VERSION = "1.5"
@@ -116,7 +116,7 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
             new = [{"type": "RichTextBlock", "inlines": [_run(block.text, size="Large", weight="Bolder")]}]
         elif isinstance(block, Paragraph):
             new = _lines(block.text, markup=True)
-        elif isinstance(block, Context):
+        elif isinstance(block, Note):
             new = _lines(block.text, markup=True, isSubtle=True, size="Small")
         elif isinstance(block, Quote):
             new = [_quote(block)]
@@ -174,7 +174,7 @@ def plain_text(message: Message) -> str:
 
     texts = []
     for block in message.blocks:
-        if isinstance(block, (Paragraph, Context, Heading)):
+        if isinstance(block, (Paragraph, Note, Heading)):
             texts.append(unmarked(block.text))
         elif isinstance(block, Quote):
             texts.append(f"{block.label}: {block.text}")

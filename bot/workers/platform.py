@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from bot.core.events import Incoming, Profile
-from bot.core.messages import Context as Small, Link, Message
+from bot.core.messages import Note, Link, Message
 from bot.storage.models import OutboxMessage
 
 
@@ -94,5 +94,5 @@ def file_message(row: OutboxMessage, url: str) -> Message:
     message = Message.model_validate(row.payload)
     blocks = [*message.blocks, Link(label=str(row.payload.get("link") or url), url=url)]
     if row.payload.get("expires"):
-        blocks.append(Small(text=str(row.payload["expires"])))
+        blocks.append(Note(text=str(row.payload["expires"])))
     return Message(text=message.text, blocks=blocks)

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 from pypdf import PdfReader
 
 from bot.core.document import markdown, pdf
-from bot.core.messages import Buttons, Button, Column, Columns, Context, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Button, Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.files import FileLinks
 
 COPY = Message(text="Læringskontrakt", blocks=[
     Heading(text="Læringskontrakt: Æble og Øl på Åen"),
-    Context(text="Kontrakt 7 · *godkendt*"),
+    Note(text="Kontrakt 7 · *godkendt*"),
     Paragraph(text="*Før kurset*"),
     Quote(label="Mål", text="**ikke fed** [et link](https://example.org) <!channel> @here\nanden linje"),
     Columns(title="LÆRINGSMÅL", columns=[Column(label="Lise (Leder)", text="æøå ÆØÅ"),

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.i18n import format_day
-from bot.core.messages import Button, Buttons, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.core.plans import Plan
 from bot.flows.context import Context
 from bot.storage.models import Answer, ClinicalScope, Contract, OutboxMessage, Party, Person
@@ -80,9 +80,9 @@ def title(ctx: Context, viewer: Person, who: dict[str, Person]) -> str:
     return ctx.t(viewer, "clinical.title", trainee=who[TRAINEE].display_name)
 
 
-def progress(ctx: Context, viewer: Person, status: str) -> Small:
+def progress(ctx: Context, viewer: Person, status: str) -> Note:
     step = STEPS.get(status, STEP_COUNT)
-    return Small(text=ctx.t(viewer, "clinical.progress", step=step, total=STEP_COUNT,
+    return Note(text=ctx.t(viewer, "clinical.progress", step=step, total=STEP_COUNT,
                             name=ctx.t(viewer, f"clinical.steps.{step}")))
 
 
@@ -97,7 +97,7 @@ def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> lis
         else:
             blocks.append(Quote(label=ctx.t(viewer, "clinical.free_competency"),
                                 text=chosen.get("text") or chosen.get("name") or ""))
-    return blocks or [Small(text=ctx.t(viewer, "clinical.no_competencies"))]
+    return blocks or [Note(text=ctx.t(viewer, "clinical.no_competencies"))]
 
 
 # ---- the choice of period and competencies ------------------------------------------------
@@ -121,9 +121,9 @@ def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: Clini
                     *competency_blocks(ctx, viewer, scope)]
     agreed = [p.display_name for p in who.values() if p.id in scope.agreed_by]
     if agreed:
-        blocks.append(Small(text=ctx.t(viewer, "clinical.scope.agreed_by", names=", ".join(agreed))))
+        blocks.append(Note(text=ctx.t(viewer, "clinical.scope.agreed_by", names=", ".join(agreed))))
     if note is not None:
-        blocks.append(Small(text=note))
+        blocks.append(Note(text=note))
         return Message(text=heading, blocks=blocks)
     cancel = Button(label=ctx.t(viewer, "clinical.scope.cancel"), action="clinical:cancel_scope", value=cid,
                     style="danger")
@@ -188,7 +188,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
     heading = title(ctx, viewer, who)
     blocks: list = [
         Heading(text=heading),
-        Small(text=ctx.t(viewer, "clinical.copy.meta", id=contract.id,
+        Note(text=ctx.t(viewer, "clinical.copy.meta", id=contract.id,
                          supervisor=who[SUPERVISOR].display_name, trainee=who[TRAINEE].display_name,
                          status=ctx.t(viewer, f"clinical.status.{contract.status}"))),
         Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
@@ -197,7 +197,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
     for phase, keys in SECTIONS:
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases[phase].name(lang)}*")]
         blocks += answer_blocks(ctx, viewer, given, keys) or [
-            Small(text=ctx.t(viewer, "clinical.copy.waiting", name=who[TRAINEE].display_name))]
+            Note(text=ctx.t(viewer, "clinical.copy.waiting", name=who[TRAINEE].display_name))]
     if any(k in given for k in AGREEMENT):
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases['agreement'].name(lang)}*")]
         blocks += answer_blocks(ctx, viewer, given, AGREEMENT)
@@ -224,7 +224,7 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
             select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
             .where(col(Party.contract_id).in_([c.id for c, _ in rows]), Party.role == SUPERVISOR))).all():
         supervisors[party.contract_id] = person
-    blocks.append(Small(text=ctx.t(viewer, "clinical.folder.intro", count=len(rows))))
+    blocks.append(Note(text=ctx.t(viewer, "clinical.folder.intro", count=len(rows))))
     for contract, scope in rows:
         names = competency_names(ctx, viewer, scope)
         details = [ctx.t(viewer, "clinical.folder.line", id=contract.id,
@@ -238,6 +238,6 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
                                  date=local_day(ctx, viewer, scope.evaluation_on)))
         blocks += [Divider(), Quote(label=ctx.t(viewer, "clinical.folder.competencies"),
                                     text="\n".join(f"• {n}" for n in names) or "–"),
-                   Small(text=" · ".join(details))]
-    blocks.append(Small(text=ctx.t(viewer, "clinical.folder.show_hint")))
+                   Note(text=" · ".join(details))]
+    blocks.append(Note(text=ctx.t(viewer, "clinical.folder.show_hint")))
     return Message(text=heading, blocks=blocks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.core.messages import Column, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
 
@@ -27,7 +27,7 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
     lang = ctx.language(viewer)
     status = ctx.t(viewer, f"elearning.status.{contract.status}")
     blocks: list = [Heading(text=ctx.t(viewer, "export.elearning.title", title=contract.title)),
-                    Small(text=ctx.t(viewer, "export.elearning.meta", id=contract.id, version=contract.version,
+                    Note(text=ctx.t(viewer, "export.elearning.meta", id=contract.id, version=contract.version,
                                      status=status))]
     for role in (LEADER, EMPLOYEE):
         if role in who:
@@ -51,7 +51,7 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
             blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
                 Column(label=f"{who[role].display_name} ({dialog.roles[role](lang)})",
                        text=given[role].get(key) or skipped) for role in shown]))
-        blocks += [Small(text=ctx.t(viewer, "export.elearning.waiting", name=who[role].display_name))
+        blocks += [Note(text=ctx.t(viewer, "export.elearning.waiting", name=who[role].display_name))
                    for role in hidden]
     decisions = (await ctx.db.exec(select(Approval, Person).join(Person, col(Approval.approver_id) == col(Person.id))
                                    .where(Approval.contract_id == contract.id).order_by(col(Approval.id)))).all()
@@ -62,5 +62,5 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
         if decision.decision == "changes_requested":
             blocks.append(Quote(label=ctx.t(viewer, "export.elearning.changes", **values), text=decision.comment or ""))
         elif decision.decision in ("approved", "closed"):
-            blocks.append(Small(text=ctx.t(viewer, f"export.elearning.{decision.decision}", **values)))
+            blocks.append(Note(text=ctx.t(viewer, f"export.elearning.{decision.decision}", **values)))
     return Message(text=blocks[0].text, blocks=blocks)

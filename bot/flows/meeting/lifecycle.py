@@ -25,7 +25,7 @@ from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Context as ContextBlock, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
@@ -123,7 +123,7 @@ class MeetingFlow:
         message = Message.model_validate(original.payload)
         if not message.has_buttons:
             return
-        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [ContextBlock(text=note)]
+        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [Note(text=note)]
         await self.replace(ctx, ref, Message(text=message.text, blocks=blocks))
 
     # ---- the command ------------------------------------------------------
@@ -376,7 +376,7 @@ class MeetingFlow:
         if actions:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
         if done := await self.done_since_reminder(ctx, series, occ):
-            blocks.append(ContextBlock(text="\n".join([self.tl(ctx, lang, "actions_done_title")] + [
+            blocks.append(Note(text="\n".join([self.tl(ctx, lang, "actions_done_title")] + [
                 self.tl(ctx, lang, "action_done_line", text=a.text, name=await self.name(ctx, a.done_by_id, ""))
                 for a in done])))
         buttons = [Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
@@ -481,7 +481,7 @@ class MeetingFlow:
                                   value=str(occ.id), style="primary"))
         return Message(text=title, blocks=[
             Heading(text=title), Paragraph(text=body),
-            ContextBlock(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
+            Note(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
             Buttons(buttons=buttons)])
 
     async def move_on(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, *, pressed: bool) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.dates import every_days, parse_date
-from bot.core.messages import Column, Columns, Context as Small, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.models import (
     ActivityLog, Answer, Approval, Contract, JointDraft, Party, Person, PersonProfile,
@@ -161,7 +161,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     title = ctx.t(viewer, "peer.copy.title", a=_name(who.get(PART_A)), b=_name(who.get(PART_B)))
     status = ctx.t(viewer, f"peer.status.{contract.status}")
     blocks: list = [Heading(text=title),
-                    Small(text=ctx.t(viewer, "peer.copy.version", version=version, latest=contract.version,
+                    Note(text=ctx.t(viewer, "peer.copy.version", version=version, latest=contract.version,
                                      status=status, id=contract.id))]
     for role in PARTS:
         if role in who:
@@ -172,18 +172,18 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases[JOINT].name(lang)}*")]
         blocks += await joint_blocks(ctx, viewer, contract, draft)
         decided = next((p for p in who.values() if p.id == draft.decided_by_id), None)
-        blocks.append(Small(text=ctx.t(viewer, "peer.copy.joint_agreed", number=draft.number,
+        blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_agreed", number=draft.number,
                                        author=_name(next((p for p in who.values() if p.id == draft.author_id),
                                                          None)),
                                        accepted=_name(decided))))
     elif pending is None:
-        blocks.append(Small(text=ctx.t(viewer, "peer.copy.joint_missing")))
+        blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_missing")))
     if pending is not None and version == contract.version:
-        blocks.append(Small(text=ctx.t(viewer, "peer.copy.joint_pending", number=pending.number)))
+        blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_pending", number=pending.number)))
     for role in readable:
         blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.own_title', name=_name(who[role]))}*")]
         blocks += await own_blocks(ctx, viewer, contract, role, OWN, version) or [
-            Small(text=ctx.t(viewer, "peer.copy.own_missing"))]
+            Note(text=ctx.t(viewer, "peer.copy.own_missing"))]
     blocks += await _approvals(ctx, viewer, contract, version)
     if PART_A in mine or PART_B in mine:
         blocks += await evaluation_blocks(ctx, viewer, contract)
@@ -200,7 +200,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
             blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.log_title')}*")]
             blocks += [Quote(label=ctx.day(viewer, entry.logged_at), text=entry.text) for entry in logs]
     if contract.version > 1:
-        blocks.append(Small(text=ctx.t(viewer, "peer.copy.versions", id=contract.id, latest=contract.version)))
+        blocks.append(Note(text=ctx.t(viewer, "peer.copy.versions", id=contract.id, latest=contract.version)))
     return Message(text=title, blocks=blocks)
 
 
@@ -213,7 +213,7 @@ async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: 
         return []
     text = ", ".join(ctx.t(viewer, "peer.copy.approved_by", name=p.display_name, date=ctx.day(viewer, a.decided_at))
                      for a, p in rows)
-    return [Small(text=text)]
+    return [Note(text=text)]
 
 
 async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
