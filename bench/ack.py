@@ -49,9 +49,9 @@ import contextlib
 import ctypes
 import gc
 import os
+import shutil
 import signal
 import socket
-import shutil
 import sqlite3
 import statistics
 import subprocess

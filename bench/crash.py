@@ -92,11 +92,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from ack import (FORM, JSON, ROOT, SECRET, TOKEN, Child, _child_setup, free_port, signed,  # noqa: E402
-                 spawn)
-from e2e import WatchedSlack, fresh_database, log_problems, pct, serve_here  # noqa: E402
-
 import aiohttp  # noqa: E402
+from ack import FORM, JSON, ROOT, SECRET, TOKEN, Child, _child_setup, free_port, signed, spawn  # noqa: E402
+from e2e import WatchedSlack, fresh_database, log_problems, pct, serve_here  # noqa: E402
 
 from tests.fakes import slack_signing as signing  # noqa: E402
 from tests.fakes.slack_api import dm_channel_id  # noqa: E402

@@ -77,11 +77,23 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import ack  # noqa: E402  (bench/ack.py: also puts the repository root on sys.path)
-from ack import (JSON, SECRET, TOKEN, Child, Users, command_load, cpu_seconds, free_port,  # noqa: E402
-                 signed, spawn, user_id, user_name, wait_ready)
-
 import aiohttp  # noqa: E402
 import uvicorn  # noqa: E402
+from ack import (  # noqa: E402
+    JSON,
+    SECRET,
+    TOKEN,
+    Child,
+    Users,
+    command_load,
+    cpu_seconds,
+    free_port,
+    signed,
+    spawn,
+    user_id,
+    user_name,
+    wait_ready,
+)
 
 from bot.storage.db import upgrade  # noqa: E402
 from tests.fakes import slack_signing as signing  # noqa: E402

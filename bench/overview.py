@@ -68,8 +68,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
 
-from bot.storage.db import _driver_url, is_sqlite, upgrade  # noqa: E402
 from bot.storage import models as m  # noqa: E402
+from bot.storage.db import _driver_url, is_sqlite, upgrade  # noqa: E402
 
 PAGE1_TARGET_MS = 300.0
 SCHEMA = "lb_bench_overview"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from bot.core.messages import Columns, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"

@@ -22,11 +22,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.core.i18n import format_moment
+from bot.core.messages import Message
 from bot.flows.context import Context
 from bot.playground.cast import BY_ID, CAST
 from bot.playground.clock import OffsetClock
 from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, PlaygroundPlatform
-from bot.core.messages import Message
 from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person, StoredFile
 from bot.workers.platform import file_message
 

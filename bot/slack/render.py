@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Note, Divider, Heading, Link, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 SECTION_MAX = 3000

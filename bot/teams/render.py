@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Note, Divider, Heading, Link, Message, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 
 CARD_VERSION = "1.5"

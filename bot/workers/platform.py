@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from bot.core.events import Incoming, Profile
-from bot.core.messages import Note, Link, Message
+from bot.core.messages import Link, Message, Note
 from bot.storage.models import OutboxMessage
 
 

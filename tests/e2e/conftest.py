@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.e2e.harness import Bot, Chat, FakeClock, TOKEN
+from tests.e2e.harness import TOKEN, Bot, Chat, FakeClock
 from tests.e2e.teams_harness import TeamsBot, TeamsChat
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_api import FakeTeams

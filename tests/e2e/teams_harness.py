@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 

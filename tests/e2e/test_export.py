@@ -10,7 +10,17 @@ import pytest
 from tests.e2e.files import copy_texts, download, file_links, plain, received
 from tests.e2e.harness import Chat
 from tests.e2e.peer_steps import (
-    ANNA, ANNA_OWN, LISE, MADS, MADS_OWN, OLE, SOFIE, add_person, approve_both, contract_id, until_approval,
+    ANNA,
+    ANNA_OWN,
+    LISE,
+    MADS,
+    MADS_OWN,
+    OLE,
+    SOFIE,
+    add_person,
+    approve_both,
+    contract_id,
+    until_approval,
 )
 from tests.e2e.teams_harness import TeamsChat
 from tests.e2e.test_elearning_contract import answer_all

@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from bot.flows.context import Context
 from bot.storage.models import Person
-
 from tests.e2e.harness import Chat, message_text
 from tests.e2e.teams_harness import TeamsChat, teams_id
 from tests.e2e.test_overview import LISE, MADS, click_overview, refreshed, until_review

@@ -6,7 +6,19 @@ import pytest
 
 from tests.e2e.harness import Chat
 from tests.e2e.peer_steps import (
-    ANNA, ANNA_OWN, JOINT, LISE, MADS, MADS_OWN, SOFIE, answer, approve_both, contract_id, invite, profile, seen,
+    ANNA,
+    ANNA_OWN,
+    JOINT,
+    LISE,
+    MADS,
+    MADS_OWN,
+    SOFIE,
+    answer,
+    approve_both,
+    contract_id,
+    invite,
+    profile,
+    seen,
     until_approval,
 )
 

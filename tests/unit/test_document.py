@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pypdf import PdfReader
 
 from bot.core.document import markdown, pdf
-from bot.core.messages import Buttons, Button, Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.files import FileLinks
 
 COPY = Message(text="Læringskontrakt", blocks=[

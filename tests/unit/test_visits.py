@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.visits import Vocabulary, VisitRequest, VisitUsageError, moments, parse_visit
+from bot.core.visits import VisitRequest, VisitUsageError, Vocabulary, moments, parse_visit
 
 WORDS = Vocabulary(half=frozenset({"halv", "half"}), full=frozenset({"hel", "full"}),
                    day=frozenset({"dag", "day"}), filler=frozenset({"kl", "til", "until"}))

@@ -7,10 +7,9 @@ Revision ID: 0003_meetings
 Revises: 0002
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0003_meetings'
 down_revision = '0002'

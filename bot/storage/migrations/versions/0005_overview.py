@@ -6,7 +6,6 @@ Create Date: 2026-11-22
 """
 from alembic import op
 
-
 revision = '0005_overview'
 down_revision = '0004'
 branch_labels = None

@@ -5,10 +5,9 @@ Revision ID: 0005_personal
 Revises: 0004
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0005_personal'
 down_revision = '0004'
