@@ -292,7 +292,7 @@ async def run_load(http: aiohttp.ClientSession, url: str, load: Load, label: str
                 async with http.post(target, data=body, headers=headers) as r:
                     await r.read()
                     status = r.status
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 status = f"error:{type(exc).__name__}"
             latencies.append(time.perf_counter() - t0)
             statuses[status] += 1
@@ -551,7 +551,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         return asyncio.run(asyncio.wait_for(main_async(args), RUN_DEADLINE_S))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         print(f"bench did not finish within {RUN_DEADLINE_S:.0f} s", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -314,7 +314,7 @@ class People:
                 await r.read()
                 self.stats.http_outcomes[r.status] += 1
                 return None if r.status == 200 else "http_error"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats.http_outcomes["timeout"] += 1
             return "http_timeout"
         except (aiohttp.ClientError, OSError) as exc:
@@ -676,7 +676,7 @@ def main() -> int:
     deadline = args.max_seconds + args.drain + args.late_grace + 120
     try:
         return asyncio.run(asyncio.wait_for(main_async(args), deadline))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         print(f"bench did not finish within {deadline:.0f} s", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -69,9 +69,10 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -358,7 +359,7 @@ async def closed_loop(http: aiohttp.ClientSession, url: str, n: int, users: User
                 async with http.post(target, data=body, headers=headers) as r:
                     await r.read()
                     status = r.status
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 status = f"error:{type(exc).__name__}"
             phase.acks.append(time.perf_counter() - t0)
             phase.statuses[status] += 1
@@ -599,7 +600,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         return asyncio.run(asyncio.wait_for(main_async(args), RUN_DEADLINE_S))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         print(f"bench did not finish within {RUN_DEADLINE_S:.0f} s", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -60,7 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ from bot.storage.db import _driver_url, is_sqlite, upgrade  # noqa: E402
 
 PAGE1_TARGET_MS = 300.0
 SCHEMA = "lb_bench_overview"
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 CASE_SECONDS = 30.0  # stop repeating a case after this long (at least 3 runs)
 
 

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def seed(path: Path, series: int, due: datetime, future: bool) -> None:
     """Series, one per channel, written straight into the migrated tables."""
     upgrade(f"sqlite:///{path}")
     db = sqlite3.connect(path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (SQLAlchemy's SQLite format)
     db.execute("INSERT INTO person (platform, external_id, display_name, is_bot, reachable, created_at) "
                "VALUES ('slack', 'U0000', 'user00', 0, 1, ?)", (iso(now),))
@@ -121,13 +121,13 @@ def main() -> int:
 
             # 1. fan-out
             db = Path(tmp) / "fanout.db"
-            due = datetime.now(timezone.utc) + timedelta(seconds=6)
+            due = datetime.now(UTC) + timedelta(seconds=6)
             seed(db, args.series, due, future=False)
             port = free_port()
             bot = start_bot(db, port, slack_port, args.lanes)
             try:
                 wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
-                while datetime.now(timezone.utc) < due:
+                while datetime.now(UTC) < due:
                     time.sleep(0.005)
                 t0 = time.monotonic()
                 deadline = t0 + 300
@@ -158,7 +158,7 @@ def main() -> int:
 
             # 2. start-up with many series
             db = Path(tmp) / "idle.db"
-            seed(db, args.idle_series, datetime.now(timezone.utc) + timedelta(days=3), future=True)
+            seed(db, args.idle_series, datetime.now(UTC) + timedelta(days=3), future=True)
             port = free_port()
             t0 = time.monotonic()
             bot = start_bot(db, port, slack_port)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.workdays import is_holiday, previous_working_day
@@ -103,7 +103,7 @@ def parse_series(words: list[str], vocabulary: Vocabulary) -> SeriesRequest:
 # ---- the calendar -----------------------------------------------------------
 def local_start(day: date, hour: int, minute: int, tz: str) -> datetime:
     """The wall-clock time on that local date, as an aware UTC datetime."""
-    return datetime.combine(day, time(hour, minute), ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour, minute), ZoneInfo(tz)).astimezone(UTC)
 
 
 def first_date(now: datetime, weekday: int, hour: int, minute: int, tz: str) -> date:

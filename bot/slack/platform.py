@@ -9,7 +9,6 @@ retries, and a 429's `Retry-After` is handed to it rather than slept out here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -109,7 +108,7 @@ class SlackPlatform:
             # Whatever else keeps Slack from answering, the request waits until it does.
             raise TemporaryFailure(f"slack users.info: {exc.response.get('error')}",
                                    retry_after=_retry_after(exc)) from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise TemporaryFailure(f"slack unreachable: {exc!r}") from exc
         user = response["user"]
         profile = user.get("profile") or {}
@@ -144,7 +143,7 @@ class SlackPlatform:
                     last = (await self.client.chat_postMessage(**where, metadata=metadata(row.id, index),
                                                                **part)).data  # type: ignore[assignment]
             return Delivered(last.get("channel") or where["channel"], last.get("ts"))
-        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise failure(exc) from exc
 
     async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
@@ -168,7 +167,7 @@ class SlackPlatform:
                 if channel.startswith(("U", "W")):  # a DM named by the person: its D… id has the history
                     channel = (await self.reader.conversations_open(users=channel))["channel"]["id"]
                 found = await self._find(row.id, self.reader.conversations_history, channel=channel)
-        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             # Cannot tell now: try later, still as a send that may have happened.
             cause = failure(exc)
             raise TemporaryFailure(f"looking for outbox {row.id}: {cause}", uncertain=True,
@@ -220,7 +219,7 @@ class SlackPlatform:
                 files=[{"id": reserved["file_id"], "title": file.title or file.name}],
                 channel_id=channel, initial_comment=escape(caption))
             return Delivered(channel, reserved["file_id"])
-        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise failure(exc) from exc
 
     async def _upload(self, url: str, data: bytes) -> int:

@@ -27,7 +27,7 @@ import socket
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ STOP_WAIT = 8.0  # seconds a graceful stop gives the work under way
 
 
 def wall_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def backoff(attempts: int, most: timedelta) -> timedelta:

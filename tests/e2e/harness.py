@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,14 +28,14 @@ class FakeClock:
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
 
     def set(self, moment: datetime) -> None:
         """Jump to a moment (forward or back): the bot's now becomes `moment`, then runs on."""
-        self.offset = moment - datetime.now(timezone.utc)
+        self.offset = moment - datetime.now(UTC)
 
 
 class RunningApp:

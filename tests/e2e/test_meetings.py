@@ -4,7 +4,7 @@ on Slack and on Teams, with the clock moved by the test (never slept through).""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -170,8 +170,8 @@ async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:
     await chat.expect_in_channel(TEAM, "Læringsmøde 12. april 2027", "Dagsorden")
     async with chat.bot.runtime.db.transaction() as s:
         starts = {o.local_date.isoformat(): o.starts_at for o in (await s.exec(select(MeetingOccurrence))).all()}
-    assert starts["2027-03-15"] == datetime(2027, 3, 15, 8, 0, tzinfo=timezone.utc)
-    assert starts["2027-04-12"] == datetime(2027, 4, 12, 7, 0, tzinfo=timezone.utc)
+    assert starts["2027-03-15"] == datetime(2027, 3, 15, 8, 0, tzinfo=UTC)
+    assert starts["2027-04-12"] == datetime(2027, 4, 12, 7, 0, tzinfo=UTC)
     texts = chat.channel_texts(TEAM)
     assert len(texts) == len(set(texts))
 

@@ -95,7 +95,7 @@ class LoopbackServer:
         server.should_exit = True
         try:
             await asyncio.wait_for(asyncio.shield(task), _GRACEFUL_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._abort()
         finally:
             if self._sock is not None:
@@ -109,7 +109,7 @@ class LoopbackServer:
         self._server.force_exit = True
         try:
             await asyncio.wait_for(asyncio.shield(self._task), _FORCED_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import string
 import typing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,16 +94,16 @@ def test_other_placeholders_in_english_are_named(copied):
 
 
 def test_format_day_in_danish_and_english():
-    noon = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+    noon = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     assert format_day(noon, "da", CPH) == "21. november 2026"
     assert format_day(noon, "en", CPH) == "21 November 2026"
 
 
 def test_format_day_shows_the_local_date_just_after_midnight():
     # 00:30 in Copenhagen is still the evening before in UTC.
-    winter = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
+    winter = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
     assert format_day(winter, "da", CPH) == "21. november 2026"
-    summer = datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc)  # CEST: 00:30 on 1 July
+    summer = datetime(2026, 6, 30, 22, 30, tzinfo=UTC)  # CEST: 00:30 on 1 July
     assert format_day(summer, "da", CPH) == "1. juli 2026"
     assert format_day(summer, "en", CPH) == "1 July 2026"
     assert format_day(summer, "en", "UTC") == "30 June 2026"

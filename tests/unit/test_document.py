@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pypdf import PdfReader
 
@@ -45,7 +45,7 @@ def test_the_pdf_has_the_danish_letters_and_the_words_in_order() -> None:
 
 def test_a_link_is_refused_when_changed_or_expired() -> None:
     links = FileLinks("s3cret", "https://bot.example.org/")
-    now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
     url = links.url("abc", now + timedelta(hours=1))
     assert url.startswith("https://bot.example.org/files/abc.")
     token = url.rsplit("/", 1)[1]

@@ -4,7 +4,7 @@ graceful stop."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.storage.db import Database
 from bot.storage.models import Lease
@@ -13,7 +13,7 @@ from bot.workers.lanes import TTL, Leases
 
 class Wall:
     def __init__(self) -> None:
-        self.now = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

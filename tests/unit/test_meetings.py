@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,12 +54,12 @@ def test_every_second_week_keeps_the_wall_clock_time_and_skips_holidays() -> Non
     dates = rules.occurrences(date(2027, 3, 15), 2, 9, 0, "Europe/Copenhagen", 0, 4)
     assert [o.local_date for o in dates] == [date(2027, 3, 15), date(2027, 3, 29), date(2027, 4, 12),
                                              date(2027, 4, 26)]
-    assert dates[0].starts_at == datetime(2027, 3, 15, 8, tzinfo=timezone.utc)  # CET
-    assert dates[2].starts_at == datetime(2027, 4, 12, 7, tzinfo=timezone.utc)  # CEST: still 09:00 local
+    assert dates[0].starts_at == datetime(2027, 3, 15, 8, tzinfo=UTC)  # CET
+    assert dates[2].starts_at == datetime(2027, 4, 12, 7, tzinfo=UTC)  # CEST: still 09:00 local
     assert [o.holiday for o in dates] == [False, True, False, False]  # Easter Monday
     # The working day before Easter Monday: Wednesday (Maundy Thursday, Good Friday, a weekend between).
-    assert dates[1].remind_at == datetime(2027, 3, 24, 8, tzinfo=timezone.utc)
-    assert dates[0].remind_at == datetime(2027, 3, 12, 8, tzinfo=timezone.utc)  # Friday before Monday
+    assert dates[1].remind_at == datetime(2027, 3, 24, 8, tzinfo=UTC)
+    assert dates[0].remind_at == datetime(2027, 3, 12, 8, tzinfo=UTC)  # Friday before Monday
 
 
 def test_a_strict_cadence_over_the_turn_of_the_year() -> None:
@@ -69,7 +69,7 @@ def test_a_strict_cadence_over_the_turn_of_the_year() -> None:
 
 
 def test_the_first_date_is_the_next_such_weekday_still_ahead() -> None:
-    tuesday_morning = datetime(2027, 1, 5, 7, 30, tzinfo=timezone.utc)  # 08:30 in Copenhagen
+    tuesday_morning = datetime(2027, 1, 5, 7, 30, tzinfo=UTC)  # 08:30 in Copenhagen
     assert rules.first_date(tuesday_morning, 1, 9, 0, "Europe/Copenhagen") == date(2027, 1, 5)
     assert rules.first_date(tuesday_morning, 1, 8, 0, "Europe/Copenhagen") == date(2027, 1, 12)
 
@@ -78,7 +78,7 @@ def test_the_agenda_clock() -> None:
     minutes = rules.step_minutes([5, 10, 2, None, 5], 30)
     assert minutes == [5, 10, 2, 8, 5]
     assert rules.step_minutes([5, 10, 2, None, 5], 45)[3] == 23
-    start = datetime(2027, 1, 5, 8, tzinfo=timezone.utc)
+    start = datetime(2027, 1, 5, 8, tzinfo=UTC)
     assert rules.current_step(1, start, minutes, start + timedelta(minutes=4)) == (1, start)
     assert rules.current_step(1, start, minutes, start + timedelta(minutes=16)) == (3, start + timedelta(minutes=15))
     assert rules.current_step(1, start, minutes, start + timedelta(minutes=31))[0] == 6

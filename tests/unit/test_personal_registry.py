@@ -6,7 +6,7 @@ its policy is declared: what `slet-mine-data` and the retention job do with it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.storage import personal_data as pd
 
@@ -47,10 +47,10 @@ def test_the_scrubber_removes_texts_quoted_or_whole_and_the_name_as_a_word() -> 
 
 
 def test_months_before_keeps_the_wall_clock_and_clamps_the_day() -> None:
-    moment = datetime(2026, 3, 31, 9, tzinfo=timezone.utc)
-    assert pd.months_before(moment, 36) == datetime(2023, 3, 31, 9, tzinfo=timezone.utc)
-    assert pd.months_before(moment, 1) == datetime(2026, 2, 28, 9, tzinfo=timezone.utc)
-    assert pd.months_before(datetime(2026, 1, 15, tzinfo=timezone.utc), 13) == datetime(2024, 12, 15, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 31, 9, tzinfo=UTC)
+    assert pd.months_before(moment, 36) == datetime(2023, 3, 31, 9, tzinfo=UTC)
+    assert pd.months_before(moment, 1) == datetime(2026, 2, 28, 9, tzinfo=UTC)
+    assert pd.months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(2024, 12, 15, tzinfo=UTC)
 
 
 def test_who_sent_a_stored_request() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.workdays import add_working_days, is_working_day
@@ -45,16 +45,16 @@ def test_christmas_is_not_counted():
 
 
 def test_the_local_time_is_kept_across_the_end_of_summer_time():
-    thursday_utc = datetime(2026, 10, 22, 8, 0, tzinfo=timezone.utc)  # 10:00 CEST
+    thursday_utc = datetime(2026, 10, 22, 8, 0, tzinfo=UTC)  # 10:00 CEST
     result = add_working_days(thursday_utc, 2, CPH)
     # Summer time ended on Sunday 25 October: Monday 10:00 is 09:00 UTC, not 08:00.
-    assert result == datetime(2026, 10, 26, 9, 0, tzinfo=timezone.utc)
+    assert result == datetime(2026, 10, 26, 9, 0, tzinfo=UTC)
     assert result.astimezone(ZONE).hour == 10
 
 
 def test_the_local_date_counts_not_the_utc_date():
     # Friday 23:30 UTC is already Saturday 00:30 in Copenhagen; Saturday + 1 → Monday.
-    late = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
     assert add_working_days(late, 1, CPH) == local(2026, 11, 23, 0, 30)
 
 
