@@ -100,7 +100,7 @@ def fork_server() -> None:
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.close(null)
-            sys.stdin = open(os.devnull)
+            sys.stdin = open(os.devnull)  # noqa: SIM115  (stdin for the rest of the process)
             return
         sys.stdout.write(f"{pid}\n")
         sys.stdout.flush()

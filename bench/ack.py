@@ -411,7 +411,7 @@ async def main_async(args: argparse.Namespace) -> int:
         setup = await run_load(http, bot.url, command_load(n, fake.url), "set-up")
         if setup.ok != setup.sent:
             raise RuntimeError(f"set-up commands not acknowledged: {setup.statuses}\n{bot.tail()}")
-        took, left = await drain(db_path, DRAIN_TIMEOUT_S, bot)
+        took, _left = await drain(db_path, DRAIN_TIMEOUT_S, bot)
         active = query(db_path, "select count(distinct person_id) from dialogsession where status = 'active'")[0][0]
         notes.append(f"set-up: {n // 2} contracts started, processed in {took:.1f} s; "
                      f"users in an active dialog: {active}/{n}")
@@ -473,7 +473,7 @@ def print_report(args, pin: bool, bare: list[Result], ours: list[Result],
         print(f"{r.label:18}{r.sent:6d}{r.ok:6d}{r.rps:8.0f}{r.pct(0.50):8.1f}{r.pct(0.99):8.1f}"
               f"{r.mean:9.1f}{r.max:8.1f}{r.server_cpu:12.0%}{r.client_cpu:10.0%}")
     print()
-    for b, o in zip(bare, ours):
+    for b, o in zip(bare, ours, strict=True):
         kind = o.label.split(" ", 1)[1]
         p99_ok = o.pct(0.99) < P99_TARGET_MS
         tp_ratio = o.rps / b.rps if b.rps else float("nan")
@@ -481,7 +481,7 @@ def print_report(args, pin: bool, bare: list[Result], ours: list[Result],
         print(f"{kind:10} p99 bot/bare {o.pct(0.99) / b.pct(0.99):5.2f}x   req/s bot/bare {tp_ratio:5.2f}x   "
               f"p99 < {P99_TARGET_MS:.0f} ms: {'PASS' if p99_ok else 'FAIL'}   "
               f"req/s >= {THROUGHPUT_TARGET:.0%} of bare: {'PASS' if tp_ok else 'FAIL'}")
-    held = all(o.pct(0.99) < P99_TARGET_MS and o.rps >= THROUGHPUT_TARGET * b.rps for b, o in zip(bare, ours))
+    held = all(o.pct(0.99) < P99_TARGET_MS and o.rps >= THROUGHPUT_TARGET * b.rps for b, o in zip(bare, ours, strict=True))
     print(f"targets {'HOLD' if held else 'DO NOT HOLD'}")
     print()
     for kind, (took, left) in drains.items():

@@ -547,7 +547,7 @@ def report(args, pin: bool, setup_s: float, warm: Phase, ours: Phase, base: Phas
                 if d.outbox_id is not None and d.method == "chat.postMessage"]
     id_dups = sum(c - 1 for c in Counter(with_ids).values() if c > 1)
     errors, warnings = log_problems(bot.log, bare.log)
-    mismatched = sum(p != a for p, a in zip(per_user, answers_per_user))
+    mismatched = sum(p != a for p, a in zip(per_user, answers_per_user, strict=True))
     print(f"\nposts to the users in the timed phase: {total_posts} ({dict(by_method)}), per user "
           f"min {min(per_user)} / mean {statistics.fmean(per_user):.1f} / max {max(per_user)}; "
           f"answers per user min {min(answers_per_user)} / max {max(answers_per_user)}; "

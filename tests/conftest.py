@@ -28,9 +28,6 @@ def _postgres_schema_url(base: str) -> str:
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        url = _postgres_schema_url(url)
-    else:
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+    url = _postgres_schema_url(url) if url else f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)
     yield url

@@ -126,9 +126,8 @@ class Database:
         if self._turns is not None:
             await self._turns.acquire(urgent)
         try:
-            async with AsyncSession(self.engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    yield session
+            async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
         finally:
             if self._turns is not None:
                 self._turns.release()
@@ -144,9 +143,8 @@ class Database:
             async with self.transaction() as session:
                 yield session
             return
-        async with self._flow_writes:
-            async with self.transaction() as session:
-                yield session
+        async with self._flow_writes, self.transaction() as session:
+            yield session
 
     async def serialize(self, session: AsyncSession) -> None:
         """Make this transaction one of the flows' writes, which run one at a time.

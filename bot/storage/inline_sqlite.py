@@ -85,7 +85,7 @@ class _Inline:
         future, function = item
         try:
             result = function()
-        except Exception as exc:  # noqa: BLE001  (handed to the waiting side, as aiosqlite does)
+        except Exception as exc:  # handed to the waiting side, as aiosqlite does
             future.set_exception(exc)
         else:
             future.set_result(result)

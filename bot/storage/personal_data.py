@@ -439,7 +439,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
         if column is None or what != "remove":
             continue
         table = column.table
-        pk = list(table.primary_key.columns)[0]
+        pk = next(iter(table.primary_key.columns))
         for row in (await db.exec(select(pk, column))).all():  # type: ignore[call-overload]
             ids = list(row[1] or [])
             if person.id in ids:
@@ -472,7 +472,7 @@ async def _scrub(db: AsyncSession, column, scrubber: Scrubber) -> int:
     json_column = isinstance(column.type, JSON)
     if not (json_column or isinstance(column.type, (String, Text))) or isinstance(column.type, LargeBinary):
         return 0
-    pk = list(table.primary_key.columns)[0]
+    pk = next(iter(table.primary_key.columns))
     changed = 0
     needles = scrubber.needles(json_column=json_column)
     for start in range(0, len(needles), 100):  # a bounded statement, however much they wrote

@@ -251,16 +251,16 @@ def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Com
     if verb in commands.personal:
         return len(words) == 1
     if verb in commands.export:  # `eksport 12` (or `eksport` alone, which tells how)
-        return len(words) == 1 or len(words) == 2 and words[1].lstrip("#").isdigit()
+        return len(words) == 1 or (len(words) == 2 and words[1].lstrip("#").isdigit())
     if verb in commands.admin:  # `admin status`
         return len(words) <= 2
     if verb in commands.mine:  # `mine`, `mine 2` (a page of the overview)
-        return len(words) == 1 or len(words) == 2 and words[1].isdigit()
+        return len(words) == 1 or (len(words) == 2 and words[1].isdigit())
     if verb in commands.peer:
         # `kollega @kollega`, `kollega` (the list) or `kollega 12 [2]` (one contract, a version).
-        return bool(others) or len(words) == 1 or all(w.isdigit() for w in words[1:3]) and len(words) <= 3
+        return bool(others) or len(words) == 1 or (all(w.isdigit() for w in words[1:3]) and len(words) <= 3)
     if verb in commands.clinical:  # `klinisk @elev` (start) or `klinisk 12` (one contract)
-        return bool(others) or len(words) == 2 and words[1].isdigit()
+        return bool(others) or (len(words) == 2 and words[1].isdigit())
     if verb in commands.folder:  # `mappe`, `mappe @elev` (the mention is not among the words)
         return len(words) == 1
     if verb in commands.visit:  # `besøg @kollega <dato> …`, or `besøg` alone for the usage

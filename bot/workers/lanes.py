@@ -75,7 +75,7 @@ def gone(owner: str, me: str, machine: str) -> bool:
     """Whether the instance `owner` is known to be dead: it ran on this machine and its
     process is gone (or this process now has its pid: a restart in a container). Owners
     elsewhere, or in doubt, are waited for until their leases run out."""
-    where, _, rest = owner.rpartition("/")
+    where, _, _random = owner.rpartition("/")
     host, _, pid_text = where.rpartition("/")
     if host != machine or not pid_text.isdigit() or owner == me:
         return False

@@ -49,9 +49,10 @@ def playground(tmp_path: Path, database_url: str) -> Iterator[str]:
             try:
                 httpx.get(url + "healthz", timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the playground did not start:\n" + (process.stdout.read() if process.stdout else ""))
+                    output = process.stdout.read() if process.stdout else ""
+                    raise RuntimeError("the playground did not start:\n" + output) from exc
                 time.sleep(0.2)
         yield url
     finally:

@@ -54,7 +54,7 @@ async def test_a_stranger_learns_nothing_from_trying_contract_numbers(chat: Chat
                         "i den eller leder for en af parterne."}
     # `kollega <nummer> [version]`: someone else's peer contract, another kind, none, no such version.
     peer = kinds["peer"]
-    shown = await answers(chat, ANNA, "kollega {}", every + [f"{peer} 1", f"{peer} 99", f"{peer} {'9' * 30}"],
+    shown = await answers(chat, ANNA, "kollega {}", [*every, f"{peer} 1", f"{peer} 99", f"{peer} {'9' * 30}"],
                           "Den kontrakt findes ikke")
     assert shown == {"Den kontrakt findes ikke, eller den er ikke din at se."}
     # `klinisk <nummer>`.

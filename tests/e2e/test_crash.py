@@ -254,11 +254,11 @@ async def test_sigterm_mid_burst_exits_promptly_and_every_answer_is_handled_once
     bot = spawn()
     await bot.start()
     chat = ProcessChat(bot)
-    for n, (leader, employee) in enumerate(zip(LEADERS, EMPLOYEES)):
+    for n, (leader, employee) in enumerate(zip(LEADERS, EMPLOYEES, strict=True)):
         chat.person(leader, f"Leder{n}")
         chat.person(employee, f"Ansat{n}")
     everyone = LEADERS + EMPLOYEES
-    for n, (leader, employee) in enumerate(zip(LEADERS, EMPLOYEES)):
+    for n, (leader, employee) in enumerate(zip(LEADERS, EMPLOYEES, strict=True)):
         await chat.command(leader, f"kontrakt <@{employee}|ansat{n}> Kursus {n}")
     for user in everyone:
         await back_in_time(chat, "start", bot, user, "Spørgsmål 1 af 3", timeout=20)
@@ -315,7 +315,7 @@ async def test_two_instances_one_killed_mid_flow_the_other_takes_over_in_order(
         chat.person(leader, leader[1:].title())
         chat.person(employee, employee[1:].title())
     everyone = [u for pair in PAIRS for u in pair]
-    leaders, employees = [l for l, _ in PAIRS], [e for _, e in PAIRS]
+    leaders, employees = [leader for leader, _ in PAIRS], [employee for _, employee in PAIRS]
 
     def answers(user: str) -> list[str]:
         return [f"{user} svarer {n}" for n in (1, 2, 3)]

@@ -124,7 +124,7 @@ def unsigned_slack(rng: random.Random, n: int) -> list[Case]:
     now = int(time.time())
     good = str(now)
     stamps: list[str | bytes] = ["", "abc", "12.5", "-60", "0x10", "1e9", "9" * 40, str(now - 301),
-                                 str(now + 301), "１７００".encode(), good + "a"]
+                                 str(now + 301), "１７００".encode(), good + "a"]  # noqa: RUF001  (fullwidth digits: int() reads them)
     cases = []
     for i in range(n):
         body = rng.choice([command(), json.dumps(event()).encode(), form(press()), deep(rng, 500).encode(),
@@ -295,11 +295,11 @@ def teams_ignored(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple[st
         activity = teams.message(teams_id(LISE), "hjælp")
         change = rng.randrange(7)
         if change == 0:
-            activity["from"] = rng.choice(odd + [{"id": rng.choice(odd)}])
+            activity["from"] = rng.choice([*odd, {"id": rng.choice(odd)}])
         elif change == 1:
-            activity["conversation"] = rng.choice(odd + [{"id": rng.choice(odd)}])
+            activity["conversation"] = rng.choice([*odd, {"id": rng.choice(odd)}])
         elif change == 2:
-            activity["type"] = rng.choice(odd + ["unknown"])
+            activity["type"] = rng.choice([*odd, "unknown"])
         elif change == 3:
             activity["text"] = rng.choice([o for o in odd if not isinstance(o, str)])
         elif change == 4:  # a press whose action or data is not ours
@@ -325,7 +325,7 @@ def teams_odd_extras(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple
                                                              f"kollega 1 {HUGE}", f"klinisk {HUGE}", "mine 99999999999"]))
         key = rng.choice(["entities", "membersAdded", "channelData", "locale", "localTimezone", "recipient",
                           "id", "replyToId", "value", "textFormat"])
-        activity[key] = rng.choice(odd + [[{"type": "mention", "mentioned": rng.choice(odd)}],
+        activity[key] = rng.choice([*odd, [{"type": "mention", "mentioned": rng.choice(odd)}],
                                           [{"type": "clientInfo", "locale": rng.choice(odd)}]])
         if rng.random() < 0.3:
             activity = teams.press(teams_id(LISE), teams.conversation_of(teams_id(LISE)), "1",

@@ -58,7 +58,7 @@ def every_text(chat: Chat) -> list[tuple[str, str, str]]:
                 columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))
                            and not isinstance(c.type, LargeBinary)]
                 for row in connection.execute(select(*columns)) if columns else []:
-                    for column, value in zip(columns, row):
+                    for column, value in zip(columns, row, strict=True):
                         if value is not None:
                             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                             found.append((table.name, column.name, text))

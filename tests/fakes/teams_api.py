@@ -201,7 +201,7 @@ class FakeTeams:
     # ---- inbound tokens ---------------------------------------------------------------------
     def token(self, activity: dict[str, Any] | None = None, *, audience: str = APP_ID, issuer: str = ISSUER,
               expires_in: int = 3600, issued_ago: int = 0, kid: str | None = None,
-              key: rsa.RSAPrivateKey | None = None, serviceurl: str | None | bool = True,
+              key: rsa.RSAPrivateKey | None = None, serviceurl: str | bool | None = True,
               algorithm: str = "RS256") -> str:
         """A token as the Bot Framework signs it for an activity; every argument is something to forge."""
         now = int(time.time()) - issued_ago

@@ -158,7 +158,7 @@ async def test_messages_to_and_wait_for(fake: FakeSlack, client: AsyncWebClient)
 
     assert [m["text"] for m in fake.messages_to("U1")] == ["dm", "kun til dig", "svar"]
     assert await fake.wait_for(lambda f: len(f.messages_to("U1")) == 3)
-    with pytest.raises(AssertionError, match="chat.postMessage"):
+    with pytest.raises(AssertionError, match=r"chat\.postMessage"):
         await fake.wait_for(lambda f: len(f.calls) > 10, timeout=0.1)
     fake.clear()
     assert fake.calls == []

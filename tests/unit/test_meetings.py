@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_every_second_week_keeps_the_wall_clock_time_and_skips_holidays() -> Non
 def test_a_strict_cadence_over_the_turn_of_the_year() -> None:
     dates = rules.occurrences(date(2026, 12, 22), 2, 9, 0, "Europe/Copenhagen", 0, 3)
     assert [o.local_date for o in dates] == [date(2026, 12, 22), date(2027, 1, 5), date(2027, 1, 19)]
-    assert all(b.local_date - a.local_date == timedelta(days=14) for a, b in zip(dates, dates[1:]))
+    assert all(b.local_date - a.local_date == timedelta(days=14) for a, b in pairwise(dates))
 
 
 def test_the_first_date_is_the_next_such_weekday_still_ahead() -> None:

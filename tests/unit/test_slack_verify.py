@@ -15,7 +15,7 @@ NOW = 1_800_000_000
 FORM = "application/x-www-form-urlencoded"
 
 
-@pytest.mark.parametrize("timestamp", [None, "", "abc", "12.5", "-60", "1e9", "0x10", "9" * 40, "１７００",
+@pytest.mark.parametrize("timestamp", [None, "", "abc", "12.5", "-60", "1e9", "0x10", "9" * 40, "１７００",  # noqa: RUF001  (fullwidth digits: int() reads them)
                                        str(NOW - 301), str(NOW + 301)])
 def test_a_timestamp_that_is_missing_not_a_number_or_stale_is_refused(timestamp: str | None) -> None:
     with pytest.raises(Refused) as refused:
