@@ -13,7 +13,7 @@ from bot.core.messages import (
     Buttons,
     Column,
     Columns,
-    Context,
+    Note,
     Divider,
     Heading,
     Message,
@@ -69,7 +69,7 @@ def test_a_large_message_stays_within_slack_limits_and_loses_no_answer():
         Columns(title="Gruppen", columns=[Column(label=f"Person {i}", text=f"Svar {i}") for i in range(12)]),
         Divider(),
         *[Paragraph(text=f"Afsnit {i}") for i in range(60)],
-        Context(text="Spørgsmål 2 af 5"),
+        Note(text="Spørgsmål 2 af 5"),
     ])
     parts = render(message)
     assert len(parts) >= 2

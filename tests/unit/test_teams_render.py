@@ -9,7 +9,7 @@ from bot.core.messages import (
     Buttons,
     Column,
     Columns,
-    Context,
+    Note,
     Divider,
     Heading,
     Message,
@@ -22,7 +22,7 @@ from tests.support.teams_specs import assert_valid_activity
 
 SUMMARY = Message(text="Se dine svar igennem.", blocks=[
     Heading(text="Dine svar – ABC Demens"),
-    Context(text="Se dine svar igennem. Intet sendes, før du trykker *Send*."),
+    Note(text="Se dine svar igennem. Intet sendes, før du trykker *Send*."),
     Quote(label="LÆRINGSMÅL", text="Viden om demenstyper\nog kommunikation"),
     Divider(),
     Columns(title="PRAKSIS", columns=[Column(label="Lise (leder)", text="a"), Column(label="Mads", text="b")]),
