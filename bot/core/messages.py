@@ -89,3 +89,13 @@ class Message(BaseModel):
     @property
     def has_buttons(self) -> bool:
         return any(isinstance(b, Buttons) for b in self.blocks)
+
+
+def paragraph(text: str) -> Message:
+    """A message of one paragraph."""
+    return Message(text=text, blocks=[Paragraph(text=text)])
+
+
+def with_buttons(text: str, *buttons: Button, blocks: list[Block] | None = None) -> Message:
+    """A message (one paragraph, or `blocks`) with buttons under it."""
+    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])

@@ -14,8 +14,8 @@ from bot.core.agenda import Agenda
 from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.i18n import Catalog, format_day, format_moment
+from bot.core.messages import Buttons, Message, Note, Paragraph, paragraph
 from bot.core.plans import Plan
-from bot.core.messages import Buttons, Note, Message, Paragraph
 from bot.settings import Settings
 from bot.storage.models import AuditEvent, OutboxMessage, Person, StoredFile
 
@@ -70,6 +70,13 @@ class Context:
         if deleted not in values.values():
             return values
         return {k: self.texts.catalog.text(language, name) if v == deleted else v for k, v in values.items()}
+
+    def names(self, viewer: Person, people: list[Person]) -> str:
+        """"Bo, Lise og Mads", in the viewer's language."""
+        if len(people) <= 1:
+            return "".join(p.display_name for p in people)
+        last = people[-1].display_name
+        return ", ".join(p.display_name for p in people[:-1]) + f" {self.t(viewer, 'common.and')} {last}"
 
     def day(self, person: Person, moment: datetime) -> str:
         return format_day(moment, self.language(person), self.tz(person))
@@ -180,6 +187,10 @@ class Context:
             )
         )
         return True
+
+    def stale(self, person: Person, response_url: str | None) -> None:
+        """The answer to a button that no longer acts: its thing is gone, or was never theirs."""
+        self.respond(person, response_url, paragraph(self.t(person, "dialog.stale_button")))
 
     # ---- audit --------------------------------------------------------
     def audit(

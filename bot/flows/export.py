@@ -21,7 +21,7 @@ from bot.core.document import markdown, pdf
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_moment
 from bot.core.ids import record_id
-from bot.core.messages import Button, Columns, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Columns, Note, Divider, Heading, Message, Paragraph, Quote, paragraph
 from bot.files import purge_expired
 from bot.flows.elearning.copy import elearning_copy
 from bot.flows.peer import copy as peer_copy
@@ -31,9 +31,6 @@ from bot.storage.models import Contract, Party, Person
 ACTION = "export:copy"
 CopyOf = Callable[[Context, Person, Contract], Awaitable[Message | None]]
 
-
-def paragraph(text: str) -> Message:
-    return Message(text=text, blocks=[Paragraph(text=text)])
 
 
 def button(ctx: Context, person: Person, contract_id: int | None) -> Button:
@@ -58,7 +55,7 @@ class ExportFlow:
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         if record_id(action.value) is None:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         await self.export(ctx, person, action.value, action.response_url)
 

@@ -267,7 +267,7 @@ class Overview:
             return
         page = number(action.value, 1)
         if step != "page" or page is None:
-            ctx.respond(person, action.response_url, _paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         if action.extra.get("surface") == "home":
             await self.publish_home(ctx, person, page)
@@ -348,6 +348,3 @@ def _cut(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
-
-def _paragraph(text: str) -> Message:
-    return Message(text=text, blocks=[Paragraph(text=text)])

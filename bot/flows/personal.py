@@ -29,7 +29,7 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph
+from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
 from bot.storage import personal_data as registry
@@ -38,9 +38,6 @@ from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMe
 RETENTION = "retention"
 REF = "personal:erase"
 
-
-def paragraph(text: str) -> Message:
-    return Message(text=text, blocks=[Paragraph(text=text)])
 
 
 class PersonalFlow:
@@ -162,7 +159,7 @@ class PersonalFlow:
         written, _, nonce = action.value.partition(":")
         owner_id = record_id(written)
         if step not in ("erase", "keep") or owner_id is None or not nonce:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         if owner_id != person.id:
             owner = await ctx.db.get(Person, owner_id)

@@ -9,14 +9,14 @@ from bot.core import engine
 from bot.core.dates import numeric_date
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
 from bot.core.ids import record_id
-from bot.core.messages import Message, Paragraph
+from bot.core.messages import Message, Paragraph, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.admin import AdminFlow
 from bot.flows.clinical.lifecycle import ClinicalFlow
 from bot.flows.clinical.copy import copy_for as clinical_copy_for
 from bot.flows.clinical.overview import ClinicalOverview
-from bot.flows.elearning.lifecycle import ElearningFlow, paragraph
+from bot.flows.elearning.lifecycle import ElearningFlow
 from bot.flows.export import ExportFlow
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import Overview
@@ -299,12 +299,12 @@ class Router:
             await self.visits.on_action(ctx, action, person)
             return
         if flow != "dialog":
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         session_id, _, key = action.value.partition(":")
         session = await ctx.db.get(DialogSession, found) if (found := record_id(session_id)) else None
         if session is None or session.person_id != person.id or session.status != "active":
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         if step == "edit_pick":
             reply: engine.Reply = engine.EditPick(key)
@@ -314,7 +314,7 @@ class Router:
             reply = engine.Word(step)  # type: ignore[arg-type]
             label = ctx.t(person, _DIALOG_BUTTONS[step])
         else:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         await ctx.close_buttons(ctx.t(person, "dialog.closed_chosen", choice=label), where=action.message)
         await self.conversations.reply(ctx, person, reply, session)

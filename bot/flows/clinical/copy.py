@@ -17,6 +17,7 @@ from bot.core.i18n import format_day
 from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.core.plans import Plan
 from bot.flows.context import Context
+from bot.storage.contracts import parties
 from bot.storage.models import Answer, ClinicalScope, Contract, OutboxMessage, Party, Person
 
 FLOW = "clinical"
@@ -33,10 +34,6 @@ AGREEMENT = ("feedback_who", "feedback_when", "evaluation_when")
 
 
 # ---- reading ------------------------------------------------------------------
-async def parties(ctx: Context, contract: Contract) -> dict[str, Person]:
-    result = await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-                               .where(Party.contract_id == contract.id))
-    return {party.role: person for party, person in result.all()}
 
 
 async def scope_of(ctx: Context, contract: Contract) -> ClinicalScope:
@@ -166,7 +163,7 @@ async def replace(ctx: Context, ref: str, message: Message) -> None:
 # ---- copies ---------------------------------------------------------------------
 async def copy_for(ctx: Context, viewer: Person, contract: Contract) -> Message | None:
     """The viewer's copy (for `/laering eksport`); None when the viewer is not a party."""
-    if viewer.id not in {p.id for p in (await parties(ctx, contract)).values()}:
+    if viewer.id not in {p.id for p in (await parties(ctx.db, contract)).values()}:
         return None
     return await copy(ctx, viewer, contract)
 
@@ -180,7 +177,7 @@ def answer_blocks(ctx: Context, viewer: Person, given: dict[str, str | None], ke
 
 async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
     """The contract as it stands, for one of its parties."""
-    who = await parties(ctx, contract)
+    who = await parties(ctx.db, contract)
     scope = await scope_of(ctx, contract)
     given = await answers(ctx, contract)
     dialog = ctx.texts.dialogs[FLOW]

@@ -28,24 +28,21 @@ from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph, Quote
+from bot.core.messages import Button, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.clinical import copy as cc, reminders
 from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical.scope import ScopeSteps
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning.lifecycle import paragraph
+from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
-    Answer, Approval, ClinicalScope, Contract, DialogSession, Party, Person, Submission,
+    ClinicalScope, Contract, DialogSession, Party, Person,
 )
 
 # Whose turn it is in each status (the other party waits).
 TURN = {"subgoals": TRAINEE, "subgoals_add": SUPERVISOR, "learning": TRAINEE, "learning_add": SUPERVISOR,
         "agreement": SUPERVISOR, "agreement_review": TRAINEE}
 
-
-def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
-    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
 
 
 class ClinicalFlow(ScopeSteps):
@@ -60,7 +57,7 @@ class ClinicalFlow(ScopeSteps):
         viewer = await ctx.person(session.person_id)
         if contract is None:
             return {"trainee": "", "supervisor": "", "competencies": "", "period": ""}
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         scope = await cc.scope_of(ctx, contract)
         return {"trainee": who[TRAINEE].display_name, "supervisor": who[SUPERVISOR].display_name,
                 "competencies": "; ".join(cc.competency_names(ctx, viewer, scope)),
@@ -69,7 +66,7 @@ class ClinicalFlow(ScopeSteps):
     async def title(self, ctx: Context, session: DialogSession) -> str:
         viewer = await ctx.person(session.person_id)
         contract = await session_contract(ctx, session)
-        return cc.title(ctx, viewer, await cc.parties(ctx, contract)) if contract else ""
+        return cc.title(ctx, viewer, await parties(ctx.db, contract)) if contract else ""
 
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, supervisor: Person, trainee: Person, response_url: str | None) -> None:
@@ -105,7 +102,7 @@ class ClinicalFlow(ScopeSteps):
 
         if contract is None or contract.flow != FLOW:
             return refuse("dialog.stale_button")
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         role = next((r for r, p in who.items() if p.id == person.id), None)
         if role is None:
             return refuse("clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
@@ -192,7 +189,7 @@ class ClinicalFlow(ScopeSteps):
         if contract is None or contract.status != expected:
             ctx.post(person, paragraph(ctx.t(person, "clinical.too_late")))
             return
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
         if phase in ("competency", "dates"):
             await self._scope_input_sent(ctx, contract, person, phase, answers)
@@ -202,7 +199,7 @@ class ClinicalFlow(ScopeSteps):
             return
         if phase == "agreement" and await self._date_not_ahead(ctx, session, person, answers):
             return
-        await self._store(ctx, contract, person, session.role, phase, answers)
+        await store_answers(ctx.db, contract, person, session.role, phase, answers, ctx.now)
         if phase in ("subgoals", "learning"):
             contract.status, contract.updated_at = f"{phase}_add", ctx.now
             ctx.db.add(contract)
@@ -223,23 +220,6 @@ class ClinicalFlow(ScopeSteps):
             await self._next_after_add(ctx, contract, who, phase.removesuffix("_add"), answers[phase])
         elif phase == "agreement":
             await self._ask_to_agree(ctx, contract, who)
-
-    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
-                     answers: dict[str, str | None]) -> None:
-        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
-            Answer.contract_id == contract.id, Answer.phase == phase, Answer.version == contract.version))).all()}
-        for key, text in answers.items():
-            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
-                                             phase=phase, question_key=key, version=contract.version)
-            row.text, row.answered_at = text, ctx.now
-            ctx.db.add(row)
-        if (await ctx.db.exec(select(Submission.id).where(Submission.contract_id == contract.id,
-                                                          Submission.role == role,
-                                                          Submission.phase == phase))).first() is None:
-            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
-                                  submitted_at=ctx.now))
-        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role)
-        await ctx.db.flush()
 
     async def _next_after_add(self, ctx: Context, contract: Contract, who: dict[str, Person], phase: str,
                               added: str | None) -> None:
@@ -307,9 +287,7 @@ class ClinicalFlow(ScopeSteps):
     async def _change_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
                                 comment: str) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=trainee.id, decision="changes_requested", comment=comment,
-                            decided_at=ctx.now))
+        decide(ctx.db, contract, trainee, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", trainee, contract.id)
         contract.status, contract.updated_at = "agreement", ctx.now
         ctx.db.add(contract)
@@ -323,8 +301,7 @@ class ClinicalFlow(ScopeSteps):
     async def _activate(self, ctx: Context, contract: Contract, who: dict[str, Person], trainee: Person) -> None:
         await ctx.close_buttons(ctx.t(trainee, "clinical.terms.agreed_note", date=ctx.day(trainee, ctx.now)),
                                 ref=f"clinical:{contract.id}:terms:{contract.round}")
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=trainee.id, decision="approved", decided_at=ctx.now))
+        decide(ctx.db, contract, trainee, "approved", ctx.now)
         ctx.audit("contract.approved", trainee, contract.id)
         contract.status, contract.updated_at = "active", ctx.now
         ctx.db.add(contract)
@@ -360,7 +337,7 @@ class ClinicalFlow(ScopeSteps):
         if session.phase in ("competency", "dates"):
             ctx.post(person, paragraph(ctx.t(person, "clinical.scope.input_dropped")))
             return
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         if session.phase == "agreement_comment":
             await self._ask_to_agree(ctx, contract, who)
             return
@@ -387,7 +364,7 @@ class ClinicalFlow(ScopeSteps):
                 ctx.post(person, paragraph(ctx.t(person, "clinical.wait.scope")))
                 return True
             if TURN[contract.status] != role:
-                other = (await cc.parties(ctx, contract))[TURN[contract.status]]
+                other = (await parties(ctx.db, contract))[TURN[contract.status]]
                 ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}",
                                                  name=other.display_name)))
                 return True
@@ -397,8 +374,8 @@ class ClinicalFlow(ScopeSteps):
     async def show(self, ctx: Context, person: Person, number: str, response_url: str | None) -> None:
         """`/laering klinisk 12`: the contract, for its parties."""
         contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(number)) else None
-        parties = await cc.parties(ctx, contract) if contract is not None and contract.flow == FLOW else {}
-        if person.id not in {p.id for p in parties.values()}:
+        who = await parties(ctx.db, contract) if contract is not None and contract.flow == FLOW else {}
+        if person.id not in {p.id for p in who.values()}:
             ctx.respond(person, response_url, paragraph(ctx.t(person, "clinical.not_yours")))
             return
         assert contract is not None

@@ -17,6 +17,7 @@ from bot.core.workdays import previous_working_day
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import SUPERVISOR, TRAINEE
 from bot.flows.context import Context
+from bot.storage.contracts import parties
 from bot.storage.models import ClinicalReminder, ClinicalScope, Contract, Person
 
 HOUR = 9
@@ -55,7 +56,7 @@ async def due(ctx: Context) -> None:
         if contract is None or contract.status != "active":
             continue
         reminder.sent_at = ctx.now
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         person = await ctx.person(reminder.person_id)
         role = next(r for r, p in who.items() if p.id == person.id)
         other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]

@@ -18,12 +18,12 @@ from sqlmodel import col, select
 
 from bot.core.dates import parse_date
 from bot.core.ids import number
-from bot.core.messages import Paragraph
+from bot.core.messages import Paragraph, paragraph
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
-from bot.flows.elearning.lifecycle import paragraph
+from bot.storage.contracts import parties
 from bot.storage.models import ClinicalScope, Contract, Party, Person
 
 
@@ -54,7 +54,7 @@ class ScopeSteps:
         return found if found in ctx.texts.plans else None
 
     async def _refresh(self, ctx: Context, contract: Contract, scope: ClinicalScope, note: str | None = None) -> None:
-        who = await cc.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         for person in who.values():
             await cc.replace(ctx, f"clinical:{contract.id}:scope:{person.id}",
                              cc.scope_message(ctx, person, contract, scope, who, note=note))

@@ -17,24 +17,15 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn, MessageRef
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.export import button as export_button
-from bot.storage.models import Answer, Approval, Contract, DialogSession, Party, Person, Submission
+from bot.storage.contracts import decide, given_answers, store_answers, submitted
+from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
 FLOW = "elearning"
 LEADER, EMPLOYEE = "leader", "employee"
-
-
-def names(ctx: Context, viewer: Person, people: list[Person]) -> str:
-    if len(people) <= 1:
-        return "".join(p.display_name for p in people)
-    return ", ".join(p.display_name for p in people[:-1]) + f" {ctx.t(viewer, 'common.and')} " + people[-1].display_name
-
-
-def paragraph(text: str) -> Message:
-    return Message(text=text, blocks=[Paragraph(text=text)])
 
 
 class ElearningFlow:
@@ -62,25 +53,11 @@ class ElearningFlow:
         )
         return list(result.all())
 
-    async def answers(self, ctx: Context, contract: Contract, role: str, phase: str) -> dict[str, str | None]:
-        result = await ctx.db.exec(
-            select(Answer).where(Answer.contract_id == contract.id, Answer.role == role,
-                                 Answer.phase == phase, Answer.version == contract.version)
-        )
-        return {a.question_key: a.text for a in result.all()}
-
-    async def submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
-        result = await ctx.db.exec(
-            select(Submission.id).where(Submission.contract_id == contract.id, Submission.role == role,
-                                        Submission.phase == phase)
-        )
-        return result.first() is not None
-
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
         contracts = await self.contracts(ctx, session.contract_ids)
         employees = [await self.party(ctx, c, EMPLOYEE) for c in contracts]
         viewer = await ctx.person(session.person_id)
-        return {"other": names(ctx, viewer, employees), "title": contracts[0].title if contracts else ""}
+        return {"other": ctx.names(viewer, employees), "title": contracts[0].title if contracts else ""}
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         contracts = await self.contracts(ctx, session.contract_ids)
@@ -106,12 +83,12 @@ class ElearningFlow:
             ctx.audit("contract.created", leader, contract.id, title=title, employee=employee.id)
             contracts.append(contract)
         ctx.respond(leader, response_url, paragraph(ctx.t(
-            leader, "elearning.started_for_leader", title=title, names=names(ctx, leader, employees))))
+            leader, "elearning.started_for_leader", title=title, names=ctx.names(leader, employees))))
         count = len(dialog.script("before", LEADER))
         key = "elearning.intro_leader_group" if group_key else "elearning.intro_leader"
         await self.conversations.open(
             ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=[c.id for c in contracts],
-            intro=paragraph(ctx.t(leader, key, names=names(ctx, leader, employees), title=title, count=count)),
+            intro=paragraph(ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)),
         )
         for contract, employee in zip(contracts, employees):
             intro = ctx.t(employee, "elearning.intro_employee", leader=leader.display_name, title=title,
@@ -130,40 +107,23 @@ class ElearningFlow:
         for contract in contracts:
             if contract.status in ("closed", "cancelled"):
                 continue
-            await self._store(ctx, contract, person, session.role, session.phase, answers)
-            ctx.audit("answers.submitted", person, contract.id, phase=session.phase, role=session.role)
+            await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
             other_role = EMPLOYEE if session.role == LEADER else LEADER
-            if not await self.submitted(ctx, contract, other_role, session.phase):
+            if not await submitted(ctx.db, contract, other_role, session.phase):
                 waiting_for.append(await self.party(ctx, contract, other_role))
         if waiting_for:
             unique = list({p.id: p for p in waiting_for}.values())
-            ctx.post(person, paragraph(ctx.t(person, "elearning.sent_waiting", names=names(ctx, person, unique))))
+            ctx.post(person, paragraph(ctx.t(person, "elearning.sent_waiting", names=ctx.names(person, unique))))
         else:
             ctx.post(person, paragraph(ctx.t(person, "elearning.sent_done")))
         for contract in contracts:
             await self._maybe_phase_complete(ctx, contract, session.phase)
 
-    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
-                     answers: dict[str, str | None]) -> None:
-        existing = {a.question_key: a for a in (await ctx.db.exec(
-            select(Answer).where(Answer.contract_id == contract.id, Answer.role == role,
-                                 Answer.phase == phase, Answer.version == contract.version,
-                                 Answer.person_id == person.id))).all()}
-        for key, text in answers.items():
-            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
-                                             phase=phase, question_key=key, version=contract.version)
-            row.text, row.answered_at = text, ctx.now
-            ctx.db.add(row)
-        if not await self.submitted(ctx, contract, role, phase):
-            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
-                                  submitted_at=ctx.now))
-        await ctx.db.flush()
-
     async def _maybe_phase_complete(self, ctx: Context, contract: Contract, phase: str) -> None:
         expected = {"before": ("before", "changes"), "after": ("after",)}[phase]
         if contract.status not in expected:
             return
-        if not all([await self.submitted(ctx, contract, r, phase) for r in (LEADER, EMPLOYEE)]):
+        if not all([await submitted(ctx.db, contract, r, phase) for r in (LEADER, EMPLOYEE)]):
             return
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
         contract.status = "review" if phase == "before" else "after_review"
@@ -194,8 +154,8 @@ class ElearningFlow:
         dialog = ctx.texts.dialogs[FLOW]
         lang = ctx.language(viewer)
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
-        mine = {LEADER: await self.answers(ctx, contract, LEADER, phase),
-                EMPLOYEE: await self.answers(ctx, contract, EMPLOYEE, phase)}
+        mine = {LEADER: await given_answers(ctx.db, contract, LEADER, phase),
+                EMPLOYEE: await given_answers(ctx.db, contract, EMPLOYEE, phase)}
         skipped = ctx.t(viewer, "dialog.skipped")
         blocks: list = [Heading(text=ctx.t(viewer, "elearning.compare_title", title=contract.title,
                                            phase=dialog.phases[phase].name(lang))),
@@ -218,7 +178,7 @@ class ElearningFlow:
         lang = ctx.language(leader)
         skipped = ctx.t(leader, "dialog.skipped")
         employees = [await self.party(ctx, c, EMPLOYEE) for c in live]
-        leader_answers = await self.answers(ctx, live[0], LEADER, "before")
+        leader_answers = await given_answers(ctx.db, live[0], LEADER, "before")
         blocks: list = [Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
                         Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live)))]
         for key in dialog.phases["before"].questions:
@@ -226,7 +186,7 @@ class ElearningFlow:
                               text=leader_answers.get(key) or skipped)]
             for c, employee in zip(live, employees):
                 columns.append(Column(label=employee.display_name,
-                                      text=(await self.answers(ctx, c, EMPLOYEE, "before")).get(key) or skipped))
+                                      text=(await given_answers(ctx.db, c, EMPLOYEE, "before")).get(key) or skipped))
             blocks.append(Columns(title=dialog.questions[key].title(lang), columns=columns))
         ctx.post(leader, Message(text=ctx.t(leader, "elearning.group_title", title=contract.title), blocks=blocks),
                  dedupe=f"elearning:group:{contract.group_key}:{sum(c.round for c in live)}")
@@ -264,7 +224,7 @@ class ElearningFlow:
         contract_id, _, round_ = action.value.partition(":")
         contract = await ctx.db.get(Contract, found) if (found := record_id(contract_id)) else None
         if contract is None or contract.flow != FLOW:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
         if step == "completed":
@@ -304,8 +264,7 @@ class ElearningFlow:
                        where: MessageRef | None) -> None:
         contract.status, contract.updated_at = "approved", ctx.now
         ctx.db.add(contract)
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision="approved", decided_at=ctx.now))
+        decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
         await ctx.close_buttons(ctx.t(leader, "elearning.approved_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)),
@@ -330,9 +289,7 @@ class ElearningFlow:
             return
         contract.status, contract.updated_at = "changes", ctx.now
         ctx.db.add(contract)
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision="changes_requested", comment=comment,
-                            decided_at=ctx.now))
+        decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, comment=comment)
         await ctx.close_buttons(ctx.t(leader, "elearning.changes_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)),
@@ -348,7 +305,7 @@ class ElearningFlow:
             Paragraph(text=ctx.t(employee, "elearning.changes_employee_next"))])
         await self.conversations.open(
             ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE, contract_ids=[contract.id],
-            intro=intro, answers=await self.answers(ctx, contract, EMPLOYEE, "before"))
+            intro=intro, answers=await given_answers(ctx.db, contract, EMPLOYEE, "before"))
 
     async def start_after(self, ctx: Context, contract: Contract) -> None:
         """The after-course phase: on the employee's word or at the follow-up date."""
@@ -363,16 +320,16 @@ class ElearningFlow:
             ctx, employee, flow=FLOW, phase="after", role=EMPLOYEE, contract_ids=[contract.id],
             intro=paragraph(ctx.t(employee, "elearning.intro_after_employee", title=contract.title,
                                   count=len(dialog.script("after", EMPLOYEE)))))
-        if await self.submitted(ctx, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
+        if await submitted(ctx.db, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
             return
         # One leader session for every contract of the group that is ready for it.
         siblings = [c for c in await self.group(ctx, contract) if c.status in ("approved", "after")
-                    and not await self.submitted(ctx, c, LEADER, "after")]
+                    and not await submitted(ctx.db, c, LEADER, "after")]
         employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
         await self.conversations.open(
             ctx, leader, flow=FLOW, phase="after", role=LEADER, contract_ids=[c.id for c in siblings],
             intro=paragraph(ctx.t(leader, "elearning.intro_after_leader", title=contract.title,
-                                  names=names(ctx, leader, employees),
+                                  names=ctx.names(leader, employees),
                                   count=len(dialog.script("after", LEADER)))))
 
     async def _leader_asked_after(self, ctx: Context, leader: Person, contract: Contract) -> bool:
@@ -383,8 +340,7 @@ class ElearningFlow:
                      where: MessageRef | None) -> None:
         contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
         ctx.db.add(contract)
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision="closed", decided_at=ctx.now))
+        decide(ctx.db, contract, leader, "closed", ctx.now)
         ctx.audit("contract.closed", leader, contract.id)
         await ctx.close_buttons(ctx.t(leader, "elearning.closed_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)),

@@ -25,7 +25,7 @@ from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote, paragraph
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
@@ -45,9 +45,6 @@ DUE_BATCH = 1000
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OVER = 6  # the step after the last: the summary is out
 
-
-def _para(text: str) -> Message:
-    return Message(text=text, blocks=[Paragraph(text=text)])
 
 
 class MeetingFlow:
@@ -283,7 +280,7 @@ class MeetingFlow:
         values = {"date": self.when(series, occ), "name": person.display_name}
         text = (self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
                 if following else self.tl(ctx, series.language, "cancelled_no_next", **values))
-        self.post(ctx, series, _para(text), f"meeting:{occ.id}:cancelled")
+        self.post(ctx, series, paragraph(text), f"meeting:{occ.id}:cancelled")
         ctx.audit("meeting_cancelled", person, series=series.id, occurrence=occ.id)
 
     async def stop(self, ctx: Context, cmd: CommandIn, person: Person, series: MeetingSeries | None) -> None:
@@ -300,7 +297,7 @@ class MeetingFlow:
             occ.status, occ.due_at = "cancelled", None
             ctx.db.add(occ)
             await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "stopped_note"))
-        self.post(ctx, series, _para(self.tl(ctx, series.language, "stopped", name=person.display_name)),
+        self.post(ctx, series, paragraph(self.tl(ctx, series.language, "stopped", name=person.display_name)),
                   f"meeting:series:{series.id}:stopped")
         ctx.audit("meeting_series_stopped", person, series=series.id)
 
@@ -545,7 +542,7 @@ class MeetingFlow:
         step = action.action.partition(":")[2]
         found = await self.locked(ctx, action.value)
         if found is None or step not in ("case", "next", "action", "done"):
-            ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         occ, series = found
         if step == "case":
@@ -560,7 +557,7 @@ class MeetingFlow:
     async def take_case(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
                         occ: MeetingOccurrence) -> None:
         if occ.status not in ("planned", "running"):
-            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.case_closed")))
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_closed")))
             return
         # First press wins, also across instances: the row changes only while it has no case person.
         won = await ctx.db.exec(update(MeetingOccurrence).where(  # type: ignore[call-overload]
@@ -569,13 +566,13 @@ class MeetingFlow:
         if won.rowcount != 1:
             await ctx.db.refresh(occ)
             key = "meeting.case_yours" if occ.case_person_id == person.id else "meeting.case_other"
-            ctx.respond(person, action.response_url, _para(ctx.t(
+            ctx.respond(person, action.response_url, paragraph(ctx.t(
                 person, key, name=await self.name(ctx, occ.case_person_id, ""))))
             return
         await ctx.db.refresh(occ)
         await self.show_case(ctx, series, occ)
         date = self.day(series, occ.starts_at)
-        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.case_taken", date=date)))
+        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_taken", date=date)))
         await self.prompt(ctx, person, occ, "case", ctx.t(person, "meeting.case_prompt", date=date))
         ctx.audit("meeting_case_taken", person, occurrence=occ.id)
 
@@ -585,10 +582,10 @@ class MeetingFlow:
         action_id = action.value.partition(":")[2]
         item = await ctx.db.get(MeetingAction, found) if (found := record_id(action_id)) else None
         if item is None or item.series_id != series.id:
-            ctx.respond(person, action.response_url, _para(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         if person.id not in (item.owner_id, item.created_by_id) and not self.may_change(series, person):
-            ctx.respond(person, action.response_url, _para(ctx.t(
+            ctx.respond(person, action.response_url, paragraph(ctx.t(
                 person, "meeting.done_not_allowed", owner=await self.name(ctx, item.owner_id, ""))))
             return
         # Once, also when two presses (or two instances) race: only an open row changes.
@@ -597,10 +594,10 @@ class MeetingFlow:
             .values(status="done", done_at=ctx.now, done_by_id=person.id))
         await ctx.db.refresh(item)
         if won.rowcount != 1:
-            ctx.respond(person, action.response_url, _para(ctx.t(
+            ctx.respond(person, action.response_url, paragraph(ctx.t(
                 person, "meeting.done_already", text=item.text, name=await self.name(ctx, item.done_by_id, ""))))
             return
-        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.done_marked", text=item.text)))
+        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.done_marked", text=item.text)))
         await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
         ctx.audit("meeting_action_done", person, series=series.id, meeting_action=item.id)
 
@@ -614,10 +611,10 @@ class MeetingFlow:
                          occ: MeetingOccurrence) -> None:
         pressed_step = action.value.partition(":")[2]
         if occ.status != "running" or str(occ.step) != pressed_step:
-            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.next_stale")))
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.next_stale")))
             return
         if person.id not in (occ.facilitator_id, occ.case_person_id):
-            ctx.respond(person, action.response_url, _para(ctx.t(
+            ctx.respond(person, action.response_url, paragraph(ctx.t(
                 person, "meeting.next_not_allowed", facilitator=await self.name(ctx, occ.facilitator_id, ""),
                 case=await self.name(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")))))
             return
@@ -626,9 +623,9 @@ class MeetingFlow:
     async def ask_action(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
                          occ: MeetingOccurrence) -> None:
         if occ.status not in ("running", "done"):
-            ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.action_closed")))
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.action_closed")))
             return
-        ctx.respond(person, action.response_url, _para(ctx.t(person, "meeting.action_asked")))
+        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.action_asked")))
         await self.prompt(ctx, person, occ, "action", ctx.t(person, "meeting.action_prompt"))
 
     async def prompt(self, ctx: Context, person: Person, occ: MeetingOccurrence, kind: str, text: str) -> None:
@@ -636,7 +633,7 @@ class MeetingFlow:
         row = existing or MeetingPrompt(person_id=person.id, occurrence_id=occ.id, kind=kind)
         row.occurrence_id, row.kind, row.created_at = occ.id, kind, ctx.now  # type: ignore[assignment]
         ctx.db.add(row)
-        ctx.post(person, _para(text))
+        ctx.post(person, paragraph(text))
 
     # ---- what people write -----------------------------------------------------------
     async def on_prompt_reply(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
@@ -651,16 +648,16 @@ class MeetingFlow:
         if occ is None or series is None:
             return False
         if said.casefold() in ctx.texts.catalog.words("words.cancel"):
-            ctx.post(person, _para(ctx.t(person, "meeting.prompt_dropped")))
+            ctx.post(person, paragraph(ctx.t(person, "meeting.prompt_dropped")))
             return True
         if prompt.kind == "case":
             if said.casefold() in ctx.texts.catalog.words("words.skip") or not said:
-                ctx.post(person, _para(ctx.t(person, "meeting.case_untitled")))
+                ctx.post(person, paragraph(ctx.t(person, "meeting.case_untitled")))
                 return True
             occ.case_title = said[:300]
             ctx.db.add(occ)
             await self.show_case(ctx, series, occ)
-            ctx.post(person, _para(ctx.t(person, "meeting.case_titled", title=occ.case_title)))
+            ctx.post(person, paragraph(ctx.t(person, "meeting.case_titled", title=occ.case_title)))
             return True
         owner = person
         text = msg.text
@@ -678,9 +675,9 @@ class MeetingFlow:
                             created_by_id=person.id, created_at=ctx.now)
         ctx.db.add(row)
         await ctx.db.flush()
-        ctx.post(person, _para(ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)))
         if occ.thread_outbox_id:
-            self.post(ctx, series, _para(self.tl(ctx, series.language, "action_posted", text=text,
+            self.post(ctx, series, paragraph(self.tl(ctx, series.language, "action_posted", text=text,
                                                  owner=owner.display_name, name=person.display_name)),
                       f"meeting:{occ.id}:action:{row.id}", thread=occ.thread_outbox_id)
         ctx.audit("meeting_action_added", person, occurrence=occ.id, meeting_action=row.id)

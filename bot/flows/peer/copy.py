@@ -17,8 +17,9 @@ from sqlmodel import col, select
 from bot.core.dates import every_days, parse_date
 from bot.core.messages import Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
 from bot.flows.context import Context
+from bot.storage.contracts import parties
 from bot.storage.models import (
-    ActivityLog, Answer, Approval, Contract, JointDraft, Party, Person, PersonProfile,
+    ActivityLog, Answer, Approval, Contract, JointDraft, Person, PersonProfile,
 )
 
 FLOW = "peer"
@@ -34,15 +35,10 @@ def other_part(role: str) -> str:
 
 
 # ---- reading ------------------------------------------------------------------
-async def parties(ctx: Context, contract: Contract) -> dict[str, Person]:
-    """Role -> person: part_a, part_b, and leader_a, leader_b, supervisor once named."""
-    result = await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-                               .where(Party.contract_id == contract.id))
-    return {party.role: person for party, person in result.all()}
 
 
 async def roles_of(ctx: Context, contract: Contract, person: Person) -> set[str]:
-    return {role for role, p in (await parties(ctx, contract)).items() if p.id == person.id}
+    return {role for role, p in (await parties(ctx.db, contract)).items() if p.id == person.id}
 
 
 async def profile(ctx: Context, person: Person) -> PersonProfile | None:
@@ -126,7 +122,7 @@ async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: 
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     written = await authors(ctx, contract, draft)
-    people = {p.id: p for p in (await parties(ctx, contract)).values()}
+    people = {p.id: p for p in (await parties(ctx.db, contract)).values()}
     blocks: list = []
     for key, text in joint_answers(draft).items():
         if key not in dialog.questions:
@@ -149,7 +145,7 @@ async def own_blocks(ctx: Context, viewer: Person, contract: Contract, role: str
 
 async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | None = None) -> Message | None:
     """The viewer's copy of the contract at `version`; None when the viewer has none."""
-    who = await parties(ctx, contract)
+    who = await parties(ctx.db, contract)
     mine = {role for role, p in who.items() if p.id == viewer.id}
     if not mine:
         return None
@@ -221,7 +217,7 @@ async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
     """The evaluation between the parties, side by side (both parties see both)."""
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
-    who = await parties(ctx, contract)
+    who = await parties(ctx.db, contract)
     given = {role: await answers(ctx, contract, role, "evaluation") for role in PARTS}
     if not all(given.values()):
         return []

@@ -26,24 +26,21 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn
 from bot.core.ids import number, record_id
-from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.peer import copy as cp
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning.lifecycle import names, paragraph
 from bot.flows.export import button as export_button
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.storage.contracts import decide, parties, store_answers, submitted
 from bot.storage.models import (
-    ActivityLog, Answer, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile, Submission,
+    ActivityLog, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile,
 )
 
 PARTY, LEADER = "party", "leader"
 DRAFTING = ("drafting", "changes")
 LIVE = ("invited", "drafting", "approval", "changes", "active", "evaluation", "leader_evaluation")
 
-
-def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
-    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
 
 
 class PeerFlow:
@@ -57,11 +54,11 @@ class PeerFlow:
         viewer = await ctx.person(session.person_id)
         if contract is None:
             return {"other": "", "leader": ""}
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         mine = {r for r, p in who.items() if p.id == viewer.id}
         if session.role == LEADER:
             led = [who[r] for r in PARTS if LEADER_OF[r] in mine]
-            return {"other": names(ctx, viewer, led), "leader": viewer.display_name}
+            return {"other": ctx.names(viewer, led), "leader": viewer.display_name}
         role = PART_A if PART_A in mine else PART_B
         leader = who.get(LEADER_OF[role])
         return {"other": who[other_part(role)].display_name, "leader": leader.display_name if leader else ""}
@@ -71,7 +68,7 @@ class PeerFlow:
         contract = await session_contract(ctx, session)
         if contract is None:
             return ctx.t(viewer, "peer.profile_title")
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         return ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)
 
     # ---- start --------------------------------------------------------
@@ -145,7 +142,7 @@ class PeerFlow:
         if contract is None or contract.status not in LIVE:
             ctx.post(person, paragraph(ctx.t(person, "peer.too_late")))
             return
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         role = next((r for r in PARTS if who[r].id == person.id), None)
         if session.phase == JOINT and role:
             await self._joint_sent(ctx, contract, who, role, answers, people)
@@ -168,23 +165,6 @@ class PeerFlow:
         facts.updated_at = ctx.now
         ctx.db.add(facts)
         ctx.post(person, paragraph(ctx.t(person, "peer.profile_saved")))
-
-    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
-                     answers: dict[str, str | None]) -> None:
-        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
-            Answer.contract_id == contract.id, Answer.role == role, Answer.phase == phase,
-            Answer.version == contract.version))).all()}
-        for key, text in answers.items():
-            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
-                                             phase=phase, question_key=key, version=contract.version)
-            row.text, row.answered_at = text, ctx.now
-            ctx.db.add(row)
-        if (await ctx.db.exec(select(Submission).where(Submission.contract_id == contract.id,
-                                                       Submission.role == role, Submission.phase == phase))).first() is None:
-            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
-                                  submitted_at=ctx.now))
-        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role, version=contract.version)
-        await ctx.db.flush()
 
     def _new_version_if_active(self, ctx: Context, contract: Contract, person: Person) -> None:
         """A change to an approved contract makes the next version, which needs approval again."""
@@ -260,7 +240,7 @@ class PeerFlow:
                         answers: dict[str, str | None], people: dict[str, str]) -> None:
         person = who[role]
         self._new_version_if_active(ctx, contract, person)
-        await self._store(ctx, contract, person, role, OWN, answers)
+        await store_answers(ctx.db, contract, person, role, OWN, answers, ctx.now)
         await self._set_party(ctx, contract, LEADER_OF[role], int(people["leader"]))
         await ctx.db.flush()
         ctx.post(person, paragraph(ctx.t(person, "peer.own_sent", leader=answers["leader"] or "")))
@@ -270,7 +250,7 @@ class PeerFlow:
     async def _maybe_ask_approval(self, ctx: Context, contract: Contract) -> None:
         if contract.status not in DRAFTING:
             return
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         if await cp.accepted_draft(ctx, contract) is None or await cp.proposed_draft(ctx, contract) is not None:
             return
         if not all(LEADER_OF[r] in who for r in PARTS):
@@ -297,16 +277,15 @@ class PeerFlow:
         for role in PARTS:
             person = who[role]
             ctx.post(person, paragraph(ctx.t(person, "peer.sent_for_approval",
-                                             names=names(ctx, person, list(leaders.values())),
+                                             names=ctx.names(person, list(leaders.values())),
                                              version=contract.version)))
 
     async def _leaders(self, ctx: Context, contract: Contract) -> dict[int, Person]:
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         return {who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}
 
     async def _approve(self, ctx: Context, contract: Contract, leader: Person) -> None:
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision="approved", decided_at=ctx.now))
+        decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
         await ctx.close_buttons(ctx.t(leader, "peer.approved_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)),
@@ -318,12 +297,12 @@ class PeerFlow:
         leaders = await self._leaders(ctx, contract)
         missing = [p for i, p in leaders.items() if i not in approved]
         if missing:
-            ctx.post(leader, paragraph(ctx.t(leader, "peer.approved_waiting", names=names(ctx, leader, missing))))
+            ctx.post(leader, paragraph(ctx.t(leader, "peer.approved_waiting", names=ctx.names(leader, missing))))
             return
         await self._activate(ctx, contract)
 
     async def _activate(self, ctx: Context, contract: Contract) -> None:
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))
         found = cp.terms(joint, ctx.tz(who[PART_A]))
         assert found is not None
@@ -363,8 +342,7 @@ class PeerFlow:
             ctx.post(leader, paragraph(ctx.t(leader, "peer.already_decided",
                                              status=ctx.t(leader, f"peer.status.{contract.status}"))))
             return
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision="changes_requested", comment=comment, decided_at=ctx.now))
+        decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, version=contract.version)
         contract.status, contract.updated_at = "changes", ctx.now
         ctx.db.add(contract)
@@ -386,7 +364,7 @@ class PeerFlow:
 
     # ---- evaluation ---------------------------------------------------
     async def _evaluate(self, ctx: Context, contract: Contract) -> None:
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         contract.status, contract.followup_at, contract.updated_at = "evaluation", None, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.ended", None, contract.id)
@@ -398,9 +376,9 @@ class PeerFlow:
     async def _evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
                                answers: dict[str, str | None]) -> None:
         person = who[role]
-        await self._store(ctx, contract, person, role, "evaluation", answers)
+        await store_answers(ctx.db, contract, person, role, "evaluation", answers, ctx.now)
         other = who[other_part(role)]
-        if not all([await self._submitted(ctx, contract, r, "evaluation") for r in PARTS]):
+        if not all([await submitted(ctx.db, contract, r, "evaluation") for r in PARTS]):
             ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other.display_name)))
             return
         contract.status, contract.updated_at = "leader_evaluation", ctx.now
@@ -424,14 +402,10 @@ class PeerFlow:
                              intro=ctx.t(viewer, "peer.intro_leader_evaluation",
                                          leader=who[LEADER_OF[r]].display_name))
 
-    async def _submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
-        return (await ctx.db.exec(select(Submission.id).where(
-            Submission.contract_id == contract.id, Submission.role == role, Submission.phase == phase))).first() is not None
-
     async def _leader_evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
                                       answers: dict[str, str | None]) -> None:
         person, leader = who[role], who[LEADER_OF[role]]
-        await self._store(ctx, contract, person, role, "leader_evaluation", answers)
+        await store_answers(ctx.db, contract, person, role, "leader_evaluation", answers, ctx.now)
         ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
         intro = ctx.t(leader, "peer.leader_evaluation_for_leader", name=person.display_name)
         blocks = [Heading(text=ctx.t(leader, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
@@ -442,8 +416,7 @@ class PeerFlow:
 
     async def _close_part(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
                           leader: Person) -> None:
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=leader.id, decision=f"closed:{role}", decided_at=ctx.now))
+        decide(ctx.db, contract, leader, f"closed:{role}", ctx.now)
         ctx.audit("evaluation.closed", leader, contract.id, part=role)
         await ctx.close_buttons(ctx.t(leader, "peer.closed_note", name=leader.display_name,
                                       date=ctx.day(leader, ctx.now)), ref=f"peer:{contract.id}:close:{role}")
@@ -471,7 +444,7 @@ class PeerFlow:
         contract.status, contract.updated_at = "cancelled", ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.cancelled", person, contract.id)
-        for other in {p.id: p for p in (await cp.parties(ctx, contract)).values()}.values():
+        for other in {p.id: p for p in (await parties(ctx.db, contract)).values()}.values():
             if other.id == person.id:
                 continue
             ctx.post(other, paragraph(ctx.t(other, "peer.cancelled_other", name=person.display_name)))
@@ -485,9 +458,9 @@ class PeerFlow:
         first, _, second = action.value.partition(":")
         contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(first)) else None
         if contract is None or contract.flow != FLOW:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
-        who = await cp.parties(ctx, contract)
+        who = await parties(ctx.db, contract)
         mine = {r for r, p in who.items() if p.id == person.id}
 
         def refuse(key: str, **values: object) -> None:
@@ -551,7 +524,7 @@ class PeerFlow:
         if step in ("approve", "request_changes"):
             if not mine & set(LEADER_OF.values()):
                 leaders = list((await self._leaders(ctx, contract)).values())
-                return refuse("peer.only_leaders", names=names(ctx, person, leaders))
+                return refuse("peer.only_leaders", names=ctx.names(person, leaders))
             already = (await ctx.db.exec(select(Approval.id).where(
                 Approval.contract_id == contract.id, Approval.round == contract.round,
                 Approval.approver_id == person.id))).first()
@@ -580,7 +553,7 @@ class PeerFlow:
                 return stale()
             await self._close_part(ctx, contract, who, role, person)
             return
-        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+        ctx.stale(person, action.response_url)
 
     # ---- commands -----------------------------------------------------
     async def show(self, ctx: Context, person: Person, words: list[str], response_url: str | None) -> None:
@@ -591,7 +564,7 @@ class PeerFlow:
                                        .order_by(col(Contract.id)))
             lines = []
             for contract in {c.id: c for c in result.all()}.values():
-                who = await cp.parties(ctx, contract)
+                who = await parties(ctx.db, contract)
                 lines.append(ctx.t(person, "peer.list_line", id=contract.id, a=who[PART_A].display_name,
                                    b=who[PART_B].display_name,
                                    status=ctx.t(person, f"peer.status.{contract.status}")))
@@ -621,7 +594,7 @@ class PeerFlow:
         result = await ctx.db.exec(select(Contract).where(
             Contract.flow == FLOW, Contract.status == "active", col(Contract.followup_at) <= ctx.now).limit(200))
         for contract in result.all():
-            who = await cp.parties(ctx, contract)
+            who = await parties(ctx.db, contract)
             joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))
             found = cp.terms(joint, ctx.tz(who[PART_A]))
             if found is None:

@@ -9,7 +9,6 @@ from sqlmodel import col, select
 
 from bot.core.messages import Button
 from bot.flows.context import Context
-from bot.flows.elearning.lifecycle import names
 from bot.flows.overview import Group, Item
 from bot.flows.overview_reads import PEER_LIVE, _best, _mine, _parties, _sessions, _submitted
 from bot.flows.peer import copy as cp
@@ -54,7 +53,7 @@ class PeerOverview:
             approved = {a.approver_id for a in decisions[cid] if a.round == contract.round and a.decision == "approved"}
             closed = {a.decision.split(":", 1)[1] for a in decisions[cid] if a.decision.startswith("closed:")}
             leaders = list({who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}.values())
-            missing = names(ctx, person, [p for p in leaders if p.id not in approved])
+            missing = ctx.names(person, [p for p in leaders if p.id not in approved])
             ends = None
             if status == "active" and (found := cp.terms(cp.joint_answers(drafts[cid].get("accepted")),
                                                          ctx.tz(who[PART_A]))):

@@ -32,14 +32,14 @@ from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Heading, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
-from bot.flows.elearning.lifecycle import paragraph
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.visit.share import VisitSharing, share_ref
+from bot.storage.contracts import decide, store_answers, submitted
 from bot.storage.models import (
-    Answer, Approval, Contract, DialogSession, Party, Person, Submission, Visit,
+    Answer, Approval, Contract, DialogSession, Party, Person, Visit,
 )
 
 FLOW = "visit"
@@ -48,9 +48,6 @@ ROLES = (AGENT, COLLEAGUE)
 LIVE = ("invited", "planned", "checkin", "ready", "reflection", "points", "points_review")
 _CONFIRMED = "checkin_confirmed"
 
-
-def with_buttons(text: str, *buttons: Button, blocks: list | None = None) -> Message:
-    return Message(text=text, blocks=[*(blocks or [Paragraph(text=text)]), Buttons(buttons=list(buttons))])
 
 
 class VisitFlow:
@@ -253,25 +250,6 @@ class VisitFlow:
                                           contract_ids=[contract.id], intro=paragraph(intro))
 
     # ---- answers ------------------------------------------------------
-    async def _store(self, ctx: Context, contract: Contract, person: Person, role: str, phase: str,
-                     answers: dict[str, str | None]) -> None:
-        existing = {a.question_key: a for a in (await ctx.db.exec(select(Answer).where(
-            Answer.contract_id == contract.id, Answer.role == role, Answer.phase == phase))).all()}
-        for key, text in answers.items():
-            row = existing.get(key) or Answer(contract_id=contract.id, person_id=person.id, role=role,
-                                             phase=phase, question_key=key)
-            row.text, row.answered_at = text, ctx.now
-            ctx.db.add(row)
-        if not await self._submitted(ctx, contract, role, phase):
-            ctx.db.add(Submission(contract_id=contract.id, person_id=person.id, role=role, phase=phase,
-                                  submitted_at=ctx.now))
-        ctx.audit("answers.submitted", person, contract.id, phase=phase, role=role)
-        await ctx.db.flush()
-
-    async def _submitted(self, ctx: Context, contract: Contract, role: str, phase: str) -> bool:
-        found = await ctx.db.exec(select(Submission.id).where(
-            Submission.contract_id == contract.id, Submission.role == role, Submission.phase == phase))
-        return found.first() is not None
 
     async def _answers(self, ctx: Context, contract: Contract, phase: str) -> dict[str, dict[str, str | None]]:
         rows = (await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id, Answer.phase == phase)
@@ -309,9 +287,9 @@ class VisitFlow:
             else:
                 await self._points_agreed(ctx, contract, visit, who, person, answers)
             return
-        await self._store(ctx, contract, person, session.role, session.phase, answers)
+        await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
         other = who[COLLEAGUE if session.role == AGENT else AGENT]
-        if not all([await self._submitted(ctx, contract, r, session.phase) for r in ROLES]):
+        if not all([await submitted(ctx.db, contract, r, session.phase) for r in ROLES]):
             ctx.post(person, paragraph(ctx.t(person, f"visit.{session.phase}_waiting", name=other.display_name)))
             return
         if session.phase == "checkin":
@@ -352,7 +330,7 @@ class VisitFlow:
     async def _points_drafted(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
                               answers: dict[str, str | None]) -> None:
         agent = who[AGENT]
-        await self._store(ctx, contract, agent, AGENT, "points", answers)
+        await store_answers(ctx.db, contract, agent, AGENT, "points", answers, ctx.now)
         visit.points = [answers[k] or "" for k in ("point1", "point2", "point3")]
         ctx.db.add(visit)
         contract.status, contract.updated_at = "points_review", ctx.now
@@ -376,7 +354,7 @@ class VisitFlow:
                              colleague: Person, answers: dict[str, str | None] | None) -> None:
         """The colleague confirmed the draft (`answers` None) or sent an edit of it."""
         if answers is not None:
-            await self._store(ctx, contract, colleague, COLLEAGUE, "points", answers)
+            await store_answers(ctx.db, contract, colleague, COLLEAGUE, "points", answers, ctx.now)
             edited = [answers[k] or "" for k in ("point1", "point2", "point3")]
             visit.points_edited = edited != visit.points
             visit.points = edited
@@ -431,7 +409,7 @@ class VisitFlow:
         first, _, second = action.value.partition(":")
         found = await self._load(ctx, contract_id) if (contract_id := record_id(first)) else None
         if found is None:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         contract, visit = found
         who = await self._people(ctx, visit)
@@ -446,7 +424,7 @@ class VisitFlow:
         only = {"accept": COLLEAGUE, "decline": COLLEAGUE, "points_ok": COLLEAGUE, "points_edit": COLLEAGUE,
                 "share": AGENT, "share_to": AGENT, "confirm": None}
         if step not in only:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_button")))
+            ctx.stale(person, action.response_url)
             return
         wanted = only[step]
         if role is None or (wanted is not None and role != wanted):
@@ -509,8 +487,7 @@ class VisitFlow:
             Approval.contract_id == contract.id, Approval.decision == _CONFIRMED))).all()}
         if contract.status != "checkin" or person.id in confirmed:
             return stale()
-        ctx.db.add(Approval(contract_id=contract.id, version=contract.version, round=contract.round,
-                            approver_id=person.id, decision=_CONFIRMED, decided_at=ctx.now))
+        decide(ctx.db, contract, person, _CONFIRMED, ctx.now)
         ctx.audit("visit.checkin_confirmed", person, contract.id)
         await ctx.close_buttons(ctx.t(person, "visit.confirmed_note", name=person.display_name,
                                       date=ctx.day(person, ctx.now)), ref=f"visit:{contract.id}:checkin:{person.id}")
