@@ -8,7 +8,7 @@ Revises: 0002
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0003_meetings'

@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0005_clinical'
