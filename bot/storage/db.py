@@ -14,12 +14,15 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import inline_sqlite
@@ -45,7 +48,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # `dbapi_connection`: SQLAlchemy's aiosqlite adapter around inline_sqlite's connection,
+    # which has sqlite3's attributes but no declared type.
     # Take over transaction control from the driver, so `begin` below decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -58,7 +63,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+def _sqlite_begin_immediate(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -156,15 +161,14 @@ class Database:
         database part is serialized: platform calls and sending run at once, lane by lane.
         """
         if not self.sqlite:
-            await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=FLOW_WRITES))  # type: ignore[call-overload]
+            connection = await session.connection()
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FLOW_WRITES})
 
-    def insert(self, table):
+    def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that can say ON CONFLICT DO NOTHING, in this database's dialect."""
         if self.sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(table)
+            return sqlite.insert(table)
+        return postgresql.insert(table)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

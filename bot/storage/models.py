@@ -7,14 +7,26 @@ ones), so time zones are only a question of display.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, event, true
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, UniqueConstraint, event, inspect, true
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Mapper
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements that go around the ORM. (SQLModel's
+    metaclass sets `__table__` on the class but does not declare it to type checkers.)"""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 class Person(SQLModel, table=True):
@@ -572,7 +584,7 @@ OUTBOX_LANES_WRITTEN = "laeringsbot.outbox_lanes"
 
 
 @event.listens_for(OutboxMessage, "before_insert")
-def _set_outbox_lane(_mapper, connection, row: OutboxMessage) -> None:
+def _set_outbox_lane(_mapper: Mapper[OutboxMessage], connection: Connection, row: OutboxMessage) -> None:
     if not row.lane:
         row.lane = outbox_lane(row.person_id, row.channel, row.response_url, row.update_ref)[:300]
     written = connection.info.get(OUTBOX_LANES_WRITTEN)

@@ -30,7 +30,7 @@ from bot.flows.context import Context, Texts
 from bot.flows.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import InboxEvent, Person
+from bot.storage.models import InboxEvent, Person, table_of
 from bot.workers.lanes import LaneWorker, Leases, backoff
 from bot.workers.outbox import Outbox, collect_outbox_lanes
 from bot.workers.platform import Platform, TemporaryFailure
@@ -103,7 +103,7 @@ class Inbox(LaneWorker):
         return await done
 
     async def _write_waiting(self) -> None:
-        table = InboxEvent.__table__
+        table = table_of(InboxEvent)
         while self._waiting:
             batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
             try:
@@ -175,6 +175,7 @@ class Inbox(LaneWorker):
             if row is None:
                 await self.release_in(s, lane)
                 return _DRY
+            assert row.id is not None  # read from the table
             if row.next_attempt_at is not None and row.next_attempt_at > self.now():
                 self.retry_at(row.next_attempt_at)
                 return _WAIT
@@ -219,6 +220,7 @@ class Inbox(LaneWorker):
         stale = [i for i in ids if not (
             (known := found.get(i)) and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age)]
         if stale and not refreshed:
+            assert row.id is not None  # read from the table
             raise _Refresh(row.id, platform, event.user, stale)
         return found
 

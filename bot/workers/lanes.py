@@ -33,10 +33,11 @@ from typing import Any
 
 from sqlalchemy import String, delete, exists, literal, select, update
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.db import Database
-from bot.storage.models import Lease
+from bot.storage.models import Lease, table_of
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,12 @@ class Leases:
         if not names:
             return set()
         now = self.clock()
-        table = Lease.__table__
-        statement = self.db.insert(table).values(
+        table = table_of(Lease)
+        insert = self.db.insert(table).values(
             [{"name": name, "owner": self.owner, "expires_at": now + TTL} for name in names])
-        statement = statement.on_conflict_do_update(
+        statement = insert.on_conflict_do_update(
             index_elements=["name"],
-            set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
+            set_={"owner": insert.excluded.owner, "expires_at": insert.excluded.expires_at},
             where=(table.c.expires_at < now) | (table.c.owner == self.owner),
         ).returning(table.c.name)
         result = await (await s.connection()).execute(statement)
@@ -136,7 +137,7 @@ class Leases:
         if not self.shared or loop.time() - self._reaped_at < POLL:
             return
         self._reaped_at = loop.time()
-        table = Lease.__table__
+        table = table_of(Lease)
         owners = (await (await s.connection()).execute(select(table.c.owner).distinct())).scalars().all()
         dead = [owner for owner in owners if gone(owner, self.owner, self.machine)]
         if dead:
@@ -146,14 +147,14 @@ class Leases:
     async def release(self, s: AsyncSession, name: str) -> None:
         if not self.shared:
             return
-        table = Lease.__table__
+        table = table_of(Lease)
         await (await s.connection()).execute(
             delete(table).where(table.c.name == name, table.c.owner == self.owner))
 
     async def renew(self) -> None:
         if not self.shared:
             return
-        table = Lease.__table__
+        table = table_of(Lease)
         async with self.db.transaction() as s:
             await (await s.connection()).execute(
                 update(table).where(table.c.owner == self.owner).values(expires_at=self.clock() + TTL))
@@ -161,7 +162,7 @@ class Leases:
     async def release_all(self) -> None:
         if not self.shared:
             return
-        table = Lease.__table__
+        table = table_of(Lease)
         async with self.db.transaction() as s:
             await (await s.connection()).execute(delete(table).where(table.c.owner == self.owner))
 
@@ -272,8 +273,9 @@ class LaneWorker(ABC):
                  .where(self.unfinished(model), self.due(model),
                         # Nothing overtakes an earlier row of its lane that is not due yet.
                         ~exists().where(earlier.lane == model.lane, self.unfinished(earlier), earlier.id < model.id),
-                        ~exists().where(Lease.name == literal(self.prefix, String) + model.lane,
-                                        Lease.expires_at > self.leases.clock(), Lease.owner != self.leases.owner))
+                        ~exists().where(col(Lease.name) == literal(self.prefix, String) + model.lane,
+                                        col(Lease.expires_at) > self.leases.clock(),
+                                        col(Lease.owner) != self.leases.owner))
                  .order_by(model.id).limit(limit))
         if exclude:
             query = query.where(model.lane.not_in(exclude))

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.ids import record_id
 from bot.files import FileLinks
 from bot.storage.db import Database
-from bot.storage.models import OUTBOX_LANES_WRITTEN, OutboxMessage, Person, StoredFile
+from bot.storage.models import OUTBOX_LANES_WRITTEN, OutboxMessage, Person, StoredFile, table_of
 from bot.workers.lanes import LaneWorker, Leases, backoff
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Platform, TemporaryFailure
 
@@ -176,7 +176,7 @@ class Outbox(LaneWorker):
         asked (Teams, a response_url): so it goes before queued background work."""
         async with self.db.transaction(urgent=True) as s:
             if row.status != "failed":
-                table = OutboxMessage.__table__
+                table = table_of(OutboxMessage)
                 await (await s.connection()).execute(update(table).where(table.c.id == row.id).values(
                     status="sent", sent_at=self.now(), sent_channel=delivered.channel,
                     sent_ts=delivered.message_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.storage.db import Database
-from bot.storage.models import Lease
+from bot.storage.models import Lease, table_of
 from bot.workers.lanes import TTL, Leases
 
 
@@ -67,7 +67,7 @@ async def test_a_restarted_instance_takes_over_at_once_from_one_that_died_on_thi
     elsewhere = "another-host:boot/4242/0123456789ab"
     try:
         async with db.transaction() as s:
-            await (await s.connection()).execute(Lease.__table__.insert().values([
+            await (await s.connection()).execute(table_of(Lease).insert().values([
                 {"name": "in:a", "owner": dead_here, "expires_at": wall.now + TTL},
                 {"name": "in:b", "owner": elsewhere, "expires_at": wall.now + TTL}]))
         async with db.transaction() as s:
