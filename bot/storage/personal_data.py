@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String, Table, Text, cast, delete, false, or_, select, update
+from sqlalchemy import JSON, Column, LargeBinary, String, Table, Text, cast, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -201,16 +201,18 @@ def _table(name: str) -> Table | None:
     return SQLModel.metadata.tables.get(name)
 
 
-def _column(key: str):
+def _column(key: str) -> Column[Any] | None:
     table_name, _, column_name = key.partition(".")
     table = _table(table_name)
     return table.c.get(column_name.split(".")[0]) if table is not None else None
 
 
-def _ordered(keys: Iterable[str]) -> list[str]:
-    """Children before parents, so deleting rows never trips a foreign key."""
+def _ordered(keys: Iterable[str]) -> list[tuple[str, Column[Any]]]:
+    """The keys whose column exists, with it: children before parents, so deleting rows never
+    trips a foreign key."""
     order = {t.name: i for i, t in enumerate(SQLModel.metadata.sorted_tables)}
-    return sorted((k for k in keys if _column(k) is not None), key=lambda k: -order[k.split(".")[0]])
+    found = [(k, column) for k in keys if (column := _column(k)) is not None]
+    return sorted(found, key=lambda kc: -order[kc[0].split(".")[0]])
 
 
 # ---- rows as plain data ---------------------------------------------------------
@@ -244,7 +246,7 @@ def _json_form(text: str) -> str:
     return json.dumps(text)[1:-1]
 
 
-def _mentions(column, needles: Iterable[str], *, json_column: bool) -> ColumnElement[bool]:
+def _mentions(column: ColumnElement[Any], needles: Iterable[str], *, json_column: bool) -> ColumnElement[bool]:
     """A prefilter: the column's text holds one of the needles, as stored (exact checks follow in Python)."""
     text = cast(column, Text) if json_column else column
     clauses = [text.contains(n, autoescape=True) for n in needles]
@@ -255,27 +257,30 @@ def _mentions(column, needles: Iterable[str], *, json_column: bool) -> ColumnEle
 async def export(db: AsyncSession, person: Person) -> dict[str, Any]:
     """Everything stored about the person, table by table, as plain JSON-able data."""
     await db.flush()
+    # Statements on the tables themselves (not the models) run on the session's connection,
+    # in its transaction, here and below.
+    conn = await db.connection()
     tables: dict[str, dict[Any, dict[str, Any]]] = {}
     person_table = _table("person")
     assert person_table is not None
-    me = (await db.exec(select(person_table).where(person_table.c.id == person.id))).first()  # type: ignore[call-overload]
+    me = (await conn.execute(select(person_table).where(person_table.c.id == person.id))).first()
     for key in sorted(PERSON_POLICIES):
         column = _column(key)
         if column is None:
             continue
         table = column.table
-        for row in (await db.exec(select(table).where(column == person.id))).all():  # type: ignore[call-overload]
+        for row in (await conn.execute(select(table).where(column == person.id))).all():
             data = _row(table, row)
             tables.setdefault(table.name, {})[_key(table, row)] = data
     for name, (column_name, _policy) in IDENTITIES.items():
-        table = _table(name)
-        if table is None:
+        identities = _table(name)
+        if identities is None:
             continue
-        for row in (await db.exec(select(table).where(table.c[column_name] == person.external_id))).all():  # type: ignore[call-overload]
-            tables.setdefault(name, {})[_key(table, row)] = _row(table, row)
+        for row in (await conn.execute(select(identities).where(identities.c[column_name] == person.external_id))).all():
+            tables.setdefault(name, {})[_key(identities, row)] = _row(identities, row)
     inbox = _table("inboxevent")
     assert inbox is not None
-    for row in (await db.exec(select(inbox).where(  # type: ignore[call-overload]
+    for row in (await conn.execute(select(inbox).where(
             _mentions(inbox.c.payload, [_json_form(person.external_id)], json_column=True)).order_by(inbox.c.id))).all():
         if sender(row.payload) == person.external_id:
             tables.setdefault("inboxevent", {})[row.id] = _row(inbox, row) | {"payload": _without_secrets(row.payload)}
@@ -374,7 +379,7 @@ def _written(policy: Policy, row: Any) -> list[str]:
     return found
 
 
-def _empty(column) -> Any:
+def _empty(column: Column[Any]) -> Any:
     if column.nullable:
         return None
     if isinstance(column.type, JSON):
@@ -388,50 +393,51 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
     Returns how many rows each policy touched (for the logs, never for the audit).
     """
     await db.flush()
+    conn = await db.connection()
     counts: dict[str, int] = {}
     texts: list[str] = []
     for key in PERSON_POLICIES:
         policy, column = PERSON_POLICIES[key], _column(key)
         if column is None or not policy.texts:
             continue
-        for row in (await db.exec(select(column.table).where(column == person.id))).all():  # type: ignore[call-overload]
+        for row in (await conn.execute(select(column.table).where(column == person.id))).all():
             texts += _written(policy, row)
     names = [person.display_name]
     teams_user = _table("teamsuser")
     if teams_user is not None:
-        names += [n for n in (await db.exec(select(teams_user.c.name).where(  # type: ignore[call-overload]
+        names += [n for n in (await conn.execute(select(teams_user.c.name).where(
             teams_user.c.user_id == person.external_id))).scalars().all() if n]
     scrubber = Scrubber(texts, names, labels)
 
-    for key in _ordered(PERSON_POLICIES):
-        policy, column = PERSON_POLICIES[key], _column(key)
+    for key, column in _ordered(PERSON_POLICIES):
+        policy = PERSON_POLICIES[key]
         table = column.table
         where = column == person.id
         if policy.action == "delete":
             if table.name == "outboxmessage":
                 # Rows being sent right now belong to the sender's lease; the erasure's own stay.
                 where = where & (table.c.status != "sending") & ~_own(table)
-            result = await db.exec(delete(table).where(where))  # type: ignore[call-overload]
+            result = await conn.execute(delete(table).where(where))
         elif policy.action == "anonymise":
             values = {name: _empty(table.c[name]) for name in policy.clear}
             if policy.unlink:
                 values[column.name] = None
             if not values:
                 continue
-            result = await db.exec(update(table).where(where).values(**values))  # type: ignore[call-overload]
+            result = await conn.execute(update(table).where(where).values(**values))
         else:
             continue
         counts[key] = result.rowcount or 0
 
     for name, (column_name, policy) in IDENTITIES.items():
-        table = _table(name)
-        if table is None:
+        identities = _table(name)
+        if identities is None:
             continue
-        where = table.c[column_name] == person.external_id
+        where = identities.c[column_name] == person.external_id
         if policy.action == "delete":
-            result = await db.exec(delete(table).where(where))  # type: ignore[call-overload]
+            result = await conn.execute(delete(identities).where(where))
         else:
-            result = await db.exec(update(table).where(where).values({column_name: None}))  # type: ignore[call-overload]
+            result = await conn.execute(update(identities).where(where).values({column_name: None}))
         counts[name] = result.rowcount or 0
 
     for key, what in ID_LISTS.items():
@@ -440,10 +446,10 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
             continue
         table = column.table
         pk = next(iter(table.primary_key.columns))
-        for row in (await db.exec(select(pk, column))).all():  # type: ignore[call-overload]
+        for row in (await conn.execute(select(pk, column))).all():
             ids = list(row[1] or [])
             if person.id in ids:
-                await db.exec(update(table).where(pk == row[0]).values(  # type: ignore[call-overload]
+                await conn.execute(update(table).where(pk == row[0]).values(
                     {column.name: [i for i in ids if i != person.id]}))
 
     if not scrubber.empty:
@@ -467,7 +473,8 @@ def _own(table: Table) -> ColumnElement[bool]:
     return table.c.ref.is_not(None) & table.c.ref.startswith(OWN_REF_PREFIX)
 
 
-async def _scrub(db: AsyncSession, column, scrubber: Scrubber) -> int:
+async def _scrub(db: AsyncSession, column: Column[Any], scrubber: Scrubber) -> int:
+    conn = await db.connection()
     table = column.table
     json_column = isinstance(column.type, JSON)
     if not (json_column or isinstance(column.type, (String, Text))) or isinstance(column.type, LargeBinary):
@@ -476,12 +483,12 @@ async def _scrub(db: AsyncSession, column, scrubber: Scrubber) -> int:
     changed = 0
     needles = scrubber.needles(json_column=json_column)
     for start in range(0, len(needles), 100):  # a bounded statement, however much they wrote
-        rows = (await db.exec(select(pk, column).where(  # type: ignore[call-overload]
+        rows = (await conn.execute(select(pk, column).where(
             _mentions(column, needles[start:start + 100], json_column=json_column)))).all()
         for row_id, value in rows:
             new = scrubber.value(value)
             if new != value:
-                await db.exec(update(table).where(pk == row_id).values({column.name: new}))  # type: ignore[call-overload]
+                await conn.execute(update(table).where(pk == row_id).values({column.name: new}))
                 changed += 1
     return changed
 
@@ -492,10 +499,11 @@ async def _inbox(db: AsyncSession, person: Person, scrubber: Scrubber, now: date
     (other people's) are scrubbed, not emptied."""
     inbox = _table("inboxevent")
     assert inbox is not None
+    conn = await db.connection()
     needles = [*scrubber.needles(json_column=True), _json_form(person.external_id)]
     changed = 0
     for start in range(0, len(needles), 100):
-        rows = (await db.exec(select(inbox.c.id, inbox.c.status, inbox.c.payload).where(  # type: ignore[call-overload]
+        rows = (await conn.execute(select(inbox.c.id, inbox.c.status, inbox.c.payload).where(
             _mentions(inbox.c.payload, needles[start:start + 100], json_column=True)))).all()
         for row_id, status, payload in rows:
             if payload == {"redacted": True}:
@@ -512,7 +520,7 @@ async def _inbox(db: AsyncSession, person: Person, scrubber: Scrubber, now: date
                 values = {"payload": new}
             else:
                 continue  # they wrote again while erasing: that request is a new person's
-            await db.exec(update(inbox).where(inbox.c.id == row_id).values(**values))  # type: ignore[call-overload]
+            await conn.execute(update(inbox).where(inbox.c.id == row_id).values(**values))
             changed += 1
     return changed
 
@@ -533,7 +541,8 @@ def months_before(moment: datetime, months: int) -> datetime:
 async def expired_contracts(db: AsyncSession, cutoff: datetime, limit: int = 500) -> list[int]:
     contract = _table("contract")
     assert contract is not None
-    result = await db.exec(select(contract.c.id).where(  # type: ignore[call-overload]
+    conn = await db.connection()
+    result = await conn.execute(select(contract.c.id).where(
         contract.c.status.in_(FINISHED), contract.c.updated_at < cutoff).order_by(contract.c.id).limit(limit))
     return list(result.scalars().all())
 
@@ -541,9 +550,11 @@ async def expired_contracts(db: AsyncSession, cutoff: datetime, limit: int = 500
 async def oldest_finished(db: AsyncSession) -> datetime | None:
     contract = _table("contract")
     assert contract is not None
-    result = await db.exec(select(contract.c.updated_at).where(  # type: ignore[call-overload]
+    conn = await db.connection()
+    result = await conn.execute(select(contract.c.updated_at).where(
         contract.c.status.in_(FINISHED)).order_by(contract.c.updated_at).limit(1))
-    return result.scalars().first()
+    oldest: datetime | None = result.scalars().first()
+    return oldest
 
 
 async def delete_contracts(db: AsyncSession, ids: list[int], cutoff: datetime) -> None:
@@ -552,25 +563,26 @@ async def delete_contracts(db: AsyncSession, ids: list[int], cutoff: datetime) -
     if not ids:
         return
     await db.flush()
-    for key in _ordered(CONTRACT_POLICIES):
-        policy, column = CONTRACT_POLICIES[key], _column(key)
+    conn = await db.connection()
+    for key, column in _ordered(CONTRACT_POLICIES):
+        policy = CONTRACT_POLICIES[key]
         table = column.table
         if policy.action == "delete":
-            await db.exec(delete(table).where(column.in_(ids)))  # type: ignore[call-overload]
+            await conn.execute(delete(table).where(column.in_(ids)))
         else:
             values = {name: _empty(table.c[name]) for name in policy.clear} | {column.name: None}
-            await db.exec(update(table).where(column.in_(ids)).values(**values))  # type: ignore[call-overload]
+            await conn.execute(update(table).where(column.in_(ids)).values(**values))
     sessions = _table("dialogsession")
     assert sessions is not None
     gone = set(ids)
-    rows = (await db.exec(select(sessions.c.id, sessions.c.contract_ids).where(  # type: ignore[call-overload]
+    rows = (await conn.execute(select(sessions.c.id, sessions.c.contract_ids).where(
         sessions.c.status.in_(("done", "cancelled")), sessions.c.last_activity_at < cutoff))).all()
     done = [row_id for row_id, contract_ids in rows if contract_ids and set(contract_ids) <= gone]
     if done:
-        await db.exec(delete(sessions).where(sessions.c.id.in_(done)))  # type: ignore[call-overload]
+        await conn.execute(delete(sessions).where(sessions.c.id.in_(done)))
     contract = _table("contract")
     assert contract is not None
-    await db.exec(delete(contract).where(contract.c.id.in_(ids)))  # type: ignore[call-overload]
+    await conn.execute(delete(contract).where(contract.c.id.in_(ids)))
 
 
 async def forget_tombstone_messages(db: AsyncSession) -> int:
@@ -578,6 +590,7 @@ async def forget_tombstone_messages(db: AsyncSession) -> int:
     outbox, person = _table("outboxmessage"), _table("person")
     assert outbox is not None and person is not None
     tombstones = select(person.c.id).where(person.c.deleted_at.is_not(None))
-    result = await db.exec(delete(outbox).where(  # type: ignore[call-overload]
+    conn = await db.connection()
+    result = await conn.execute(delete(outbox).where(
         outbox.c.person_id.in_(tombstones), outbox.c.status.in_(("sent", "failed"))))
     return result.rowcount or 0
