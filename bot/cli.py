@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 PLAYGROUND = """\
 Læringsbot's playground: open {url} in your browser.
@@ -39,7 +44,7 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def _server(config):  # type: ignore[no-untyped-def]
+def _server(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn's server, ending a graceful stop with exit status 0.
 
     uvicorn raises the SIGTERM or SIGINT it caught again once it has shut down, so the
@@ -50,7 +55,7 @@ def _server(config):  # type: ignore[no-untyped-def]
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
-        def capture_signals(self):  # type: ignore[no-untyped-def]
+        def capture_signals(self) -> Iterator[None]:
             with super().capture_signals():
                 try:
                     yield

@@ -31,6 +31,8 @@ from bot.storage.db import Database
 from bot.storage.models import BotSecret, OutboxMessage, StoredFile
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.host import Host
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ async def link_secret(db: Database, settings: Settings) -> str:
         return found.value
 
 
-async def purge_expired(session, now: datetime) -> int:
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
     """Delete the files whose time is up (their links have ended with them).
 
     A file still waiting in the outbox (the platform has been away) is kept: it is

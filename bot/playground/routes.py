@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -67,7 +68,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         if who not in BY_ID:
             return JSONResponse({"error": "unknown person"}, status_code=404)
         pid = await person_id(who)
-        messages: list[tuple[object, int, dict]] = []
+        messages: list[tuple[datetime, int, dict[str, Any]]] = []
         waiting: set[int] = set()
         async with runtime.db.transaction() as s:
             if pid is not None:
@@ -77,12 +78,12 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                     payload = await file_payload(s, row) if row.kind == "file" else row.payload
                     messages.append((row.created_at, 1, {"id": row.id, "from": "bot", "only_you": row.kind == "respond",
                                                          "message": payload}))
-            for row in (await s.exec(select(InboxEvent).where(
+            for said in (await s.exec(select(InboxEvent).where(
                     InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith(f"pg:{who}:"),
                     col(InboxEvent.kind).in_(("command", "message"))).order_by(col(InboxEvent.id)))).all():
-                text = row.payload["text"]
-                shown = f"{COMMAND} {text}" if row.kind == "command" else text
-                messages.append((row.received_at, 0, {"id": f"in{row.id}", "from": "me", "text": shown}))
+                text = said.payload["text"]
+                shown = f"{COMMAND} {text}" if said.kind == "command" else text
+                messages.append((said.received_at, 0, {"id": f"in{said.id}", "from": "me", "text": shown}))
             waiting = set((await s.exec(select(DialogSession.person_id).where(
                 DialogSession.status == "active"))).all())
             ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
@@ -102,7 +103,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
             "channel": channel,
         })
 
-    async def file_payload(s, row: OutboxMessage) -> dict:
+    async def file_payload(s: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
         """A file row as the page shows it: the caption and a signed link, while the file lasts."""
         stored = (await s.exec(select(StoredFile).where(StoredFile.key == row.payload.get("file")))).first()
         links = runtime.outbox.links
@@ -111,36 +112,37 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         # The page is served by this server: a link relative to it works whatever PUBLIC_URL says.
         return file_message(row, "/files/" + links.token(stored.key, stored.expires_at)).model_dump()
 
-    async def channel_view(s) -> list[dict]:
+    async def channel_view(s: AsyncSession) -> list[dict[str, Any]]:
         """The channel: the bot's posts with their threads, and what people wrote there."""
         names = {m.id: m.name for m in CAST}
-        items: list[tuple[object, int, dict]] = []
-        threads: dict[int, list[tuple[object, int, dict]]] = {}
+        items: list[tuple[datetime, int, dict[str, Any]]] = []
+        threads: dict[int, list[tuple[datetime, int, dict[str, Any]]]] = {}
         for row in (await s.exec(select(OutboxMessage).where(
                 OutboxMessage.platform == PLATFORM, OutboxMessage.channel == CHANNEL,
                 col(OutboxMessage.kind).in_(("post", "reply")), OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id)))).all():
-            item = (row.created_at, 1, {"id": row.id, "from": "bot", "message": row.payload, "replies": []})
+            item: tuple[datetime, int, dict[str, Any]] = (row.created_at, 1, {"id": row.id, "from": "bot", "message": row.payload, "replies": []})
             if row.kind == "reply" and row.update_ref:
                 threads.setdefault(int(row.update_ref.split(":", 1)[1]), []).append(item)
             else:
                 items.append(item)
-        for row in (await s.exec(select(InboxEvent).where(
+        for said in (await s.exec(select(InboxEvent).where(
                 InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith("pgch:"))
                 .order_by(col(InboxEvent.id)))).all():
-            text = row.payload["text"]
-            shown = f"{COMMAND} {text}" if row.kind == "command" else text
-            item = (row.received_at, 0, {"id": f"in{row.id}", "from": "person",
-                                         "name": names.get(row.payload["person"], ""), "text": shown})
-            thread = row.payload.get("thread")
+            text = said.payload["text"]
+            shown = f"{COMMAND} {text}" if said.kind == "command" else text
+            item = (said.received_at, 0, {"id": f"in{said.id}", "from": "person",
+                                          "name": names.get(said.payload["person"], ""), "text": shown})
+            thread = said.payload.get("thread")
             if thread and str(thread).isdigit():
                 threads.setdefault(int(thread), []).append(item)
             else:
                 items.append(item)
         items.sort(key=lambda i: (i[0], i[1]))
-        for _, _, item in items:
-            if item["from"] == "bot":
-                item["replies"] = [r[2] for r in sorted(threads.get(item["id"], []), key=lambda r: (r[0], r[1]))]
+        for _, _, shown_item in items:
+            if shown_item["from"] == "bot":
+                replies = sorted(threads.get(shown_item["id"], []), key=lambda r: (r[0], r[1]))
+                shown_item["replies"] = [r[2] for r in replies]
         return [i[2] for i in items]
 
     async def say(request: Request) -> Response:
