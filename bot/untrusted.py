@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 MAX_DEPTH = 64  # Slack's and Teams' payloads nest about 10 levels; cards a few more
@@ -80,6 +81,7 @@ def check(value: Any, max_depth: int = MAX_DEPTH, *, texts: bool = True) -> None
     while level:
         depth += 1
         found: list[Any] = []
+        children: Iterable[Any]
         for item in level:
             if isinstance(item, dict):
                 if texts:

@@ -22,7 +22,8 @@ class Questions(BaseModel):
     en: list[str] = Field(min_length=1)
 
     def __call__(self, language: str) -> list[str]:
-        return getattr(self, language)
+        questions: list[str] = getattr(self, language)
+        return questions
 
 
 class Step(BaseModel):

@@ -27,7 +27,8 @@ class Texts(BaseModel):
     en: str = Field(min_length=1)
 
     def __call__(self, language: str) -> str:
-        return getattr(self, language)
+        text: str = getattr(self, language)
+        return text
 
 
 class Question(BaseModel):

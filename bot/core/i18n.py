@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -19,7 +20,7 @@ from bot.core.dialogs import LANGUAGES, DialogError
 _BABEL_LOCALE = {"da": "da_DK", "en": "en_GB"}
 
 
-def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, object]:
     flat: dict[str, object] = {}
     for key, value in data.items():
         path = f"{prefix}{key}"
@@ -75,7 +76,8 @@ class Catalog:
         found: set[str] = set()
         for language in LANGUAGES:
             value = self._texts[language].get(key, [])
-            found.update(w.casefold() for w in value)  # type: ignore[union-attr]
+            assert isinstance(value, list), key
+            found.update(w.casefold() for w in value)
         return found
 
 

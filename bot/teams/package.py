@@ -11,6 +11,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
 FILES = ("manifest.json", "color.png", "outline.png", "en.json")
@@ -21,10 +22,10 @@ class PackageError(Exception):
     pass
 
 
-def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict:
+def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict[str, Any]:
     if not _GUID.match(app_id):
         raise PackageError(f"MICROSOFT_APP_ID must be the bot's app id, a GUID; got {app_id!r}")
-    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     manifest["id"] = app_id
     for bot in manifest.get("bots", []):
         bot["botId"] = app_id

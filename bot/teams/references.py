@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.storage.db import Database
 from bot.storage.models import TeamsConversation, TeamsUser
@@ -55,13 +55,13 @@ class References:
                         setattr(row, name, getattr(facts, name))
                 s.add(row)
             for user in inbound.users_of(activity):
-                row = (await s.exec(select(TeamsUser).where(TeamsUser.user_id == user.user_id))).first()
-                row = row or TeamsUser(user_id=user.user_id)
+                known = (await s.exec(select(TeamsUser).where(TeamsUser.user_id == user.user_id))).first()
+                known = known or TeamsUser(user_id=user.user_id)
                 for name in ("name", "aad_object_id", "tenant_id", "service_url", "locale", "timezone"):
                     if getattr(user, name):
-                        setattr(row, name, getattr(user, name))
-                row.updated_at = now
-                s.add(row)
+                        setattr(known, name, getattr(user, name))
+                known.updated_at = now
+                s.add(known)
                 await s.flush()
 
     async def conversation(self, conversation_id: str) -> TeamsConversation | None:
@@ -73,7 +73,7 @@ class References:
         async with self.db.transaction() as s:
             return (await s.exec(select(TeamsConversation).where(
                 TeamsConversation.user_id == user_id, TeamsConversation.kind == "personal")
-                .order_by(TeamsConversation.updated_at.desc()))).first()  # type: ignore[attr-defined]
+                .order_by(col(TeamsConversation.updated_at).desc()))).first()
 
     async def user(self, user_id: str) -> TeamsUser | None:
         async with self.db.transaction() as s:

@@ -112,6 +112,7 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
         if isinstance(block, Divider):
             separator = True
             continue
+        new: list[dict[str, Any]]
         if isinstance(block, Heading):
             new = [{"type": "RichTextBlock", "inlines": [_run(block.text, size="Large", weight="Bolder")]}]
         elif isinstance(block, Paragraph):
