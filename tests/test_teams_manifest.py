@@ -61,7 +61,8 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return json.loads((MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8"))
+    parsed: dict[str, Any] = json.loads((MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8"))
+    return parsed
 
 
 def test_manifest_and_its_english_strings_validate_against_the_v1_17_schema(manifest: dict[str, Any]) -> None:

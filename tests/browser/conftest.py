@@ -11,9 +11,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -61,7 +65,7 @@ def playground(tmp_path: Path, database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-async def page(playground: str) -> AsyncIterator:
+async def page(playground: str) -> AsyncIterator[Page]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:

@@ -83,4 +83,5 @@ async def teams_chat(teams_bot: TeamsBot) -> AsyncIterator[TeamsChat]:
 @pytest.fixture(params=["slack", "teams"])
 def any_chat(request: pytest.FixtureRequest) -> Chat | TeamsChat:
     """The same scenario on Slack and on Teams, through the same driver interface."""
-    return request.getfixturevalue(f"{request.param}_chat")
+    chat: Chat | TeamsChat = request.getfixturevalue(f"{request.param}_chat")
+    return chat

@@ -17,7 +17,7 @@ from tests.fakes.teams_api import buttons, card_of
 
 def file_links(chat: TeamsChat, user: str) -> list[tuple[str, str]]:
     """(label, url) of every download link in the person's Teams chat, oldest first."""
-    links = []
+    links: list[tuple[str, str]] = []
     for sent in chat.teams.activities_in(chat.teams.conversation_of(teams_id(user))):
         card = card_of(sent.activity)
         links += [(a["title"], a["url"]) for a in buttons(card or {}) if a.get("type") == "Action.OpenUrl"]

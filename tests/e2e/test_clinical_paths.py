@@ -39,7 +39,8 @@ def dialogs_with(tmp_path: Path, *plans: str) -> Path:
 def free_chat(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chat:
     """A bot whose dialogs/ holds no education plan."""
     monkeypatch.setenv("DIALOGS_DIR", str(dialogs_with(tmp_path)))
-    return request.getfixturevalue(f"{request.param}_chat")
+    chat: Chat = request.getfixturevalue(f"{request.param}_chat")
+    return chat
 
 
 @pytest.fixture(params=["slack", "teams"])
@@ -48,7 +49,8 @@ def two_plans_chat(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: 
     shipped = (DEFAULT_DIALOGS_DIR / "plans" / "ssa_praktik2.yaml").read_text(encoding="utf-8")
     shipped = "\n".join(line for line in shipped.splitlines() if not line.startswith("#"))
     monkeypatch.setenv("DIALOGS_DIR", str(dialogs_with(tmp_path, shipped, SECOND_PLAN)))
-    return request.getfixturevalue(f"{request.param}_chat")
+    chat: Chat = request.getfixturevalue(f"{request.param}_chat")
+    return chat
 
 
 async def at(chat: Chat, moment: datetime) -> None:

@@ -36,7 +36,8 @@ def bot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The test's database (tests/conftest.py's `database_url`). With TEST_BOT_SOURCE, an empty one
     that the first process migrates with its own migrations (`serve` upgrades), as a deploy does."""
     if not os.environ.get(SOURCE_VARIABLE):
-        return request.getfixturevalue("database_url")
+        url: str = request.getfixturevalue("database_url")
+        return url
     base = os.environ.get("TEST_DATABASE_URL")
     return _postgres_schema_url(base) if base else f"sqlite:///{tmp_path / 'bot.db'}"
 

@@ -17,9 +17,9 @@ from tests.e2e.test_slack_protocol import count
 LISE, MADS, ANNA = "ULISE", "UMADS", "UANNA"
 
 
-def posts_of_row(chat: Chat) -> dict[tuple[int, int], int]:
+def posts_of_row(chat: Chat) -> dict[tuple[int | None, int | None], int]:
     """How many times each (outbox row, part) was posted, by the metadata on the post."""
-    seen: dict[tuple[int, int], int] = {}
+    seen: dict[tuple[int | None, int | None], int] = {}
     for call in chat.slack.calls_of("chat.postMessage"):
         payload = (call.args.get("metadata") or {}).get("event_payload") or {}
         key = (payload.get("outbox_id"), payload.get("part"))

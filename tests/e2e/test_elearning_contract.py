@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import Chat
+from tests.e2e.teams_harness import TeamsChat
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ LEADER_ANSWERS = ["Forstå demens og kommunikation", "Bruge validerende kommunik
 MADS_ANSWERS = ["Viden om demenstyper", "I morgenplejen hos borgere med demens", "Sparring med en kollega"]
 
 
-async def answer_all(chat: Chat, user: str, answers: list[str], total: int) -> None:
+async def answer_all(chat: Chat | TeamsChat, user: str, answers: list[str], total: int) -> None:
     """Answer every question; the caller has already seen the first one."""
     for number, answer in enumerate(answers, 1):
         if number > 1:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import Chat
+from tests.e2e.teams_harness import TeamsChat
 from tests.e2e.test_elearning_contract import answer_all
 
 
@@ -18,7 +19,7 @@ def chat(any_chat: Chat) -> Chat:
 LISE, MADS, ANNA, SOFIE = "ULISE", "UMADS", "UANNA", "USOFIE"
 
 
-async def both_answer_before(chat: Chat, employee: str = MADS) -> None:
+async def both_answer_before(chat: Chat | TeamsChat, employee: str = MADS) -> None:
     await chat.command(LISE, f"kontrakt <@{employee}|x> ABC Demens")
     await chat.expect(LISE, "Spørgsmål 1 af 3")
     await answer_all(chat, LISE, ["L1", "L2", "L3"], 3)

@@ -4,6 +4,7 @@ and on Teams (a signed download link that expires), with only what that person m
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -222,7 +223,7 @@ async def test_the_playground_shows_the_copy_as_a_link_the_page_can_open(databas
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             await http.post("/api/say", json={"person": "lise", "text": "/laering kontrakt @mads ABC Demens"})
             await http.post("/api/say", json={"person": "lise", "text": "/laering eksport 1"})
-            links: list[dict] = []
+            links: list[dict[str, Any]] = []
             for _ in range(250):
                 state = (await http.get("/api/state", params={"person": "lise"})).json()
                 links = [b for m in state["messages"] if m["from"] == "bot"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from sqlalchemy import func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.storage.models import InboxEvent, OutboxMessage
 from tests.e2e.harness import SECRET, Chat, RunningApp
@@ -63,7 +63,7 @@ def deep(rng: random.Random, levels: int) -> str:
 async def no_failures(app: RunningApp) -> None:
     async with app.runtime.db.transaction() as s:
         bad = (await s.exec(select(func.count()).select_from(InboxEvent).where(
-            or_(InboxEvent.status == "failed", InboxEvent.attempts > 0)))).one()
+            or_(col(InboxEvent.status) == "failed", col(InboxEvent.attempts) > 0)))).one()
         pending = (await s.exec(select(func.count()).select_from(InboxEvent).where(
             InboxEvent.status == "pending"))).one()
     assert (bad, pending) == (0, 0)
@@ -72,7 +72,8 @@ async def no_failures(app: RunningApp) -> None:
 async def queued(app: RunningApp) -> int:
     """Messages the bot has written to send to anyone (sent or not yet)."""
     async with app.runtime.db.transaction() as s:
-        return (await s.exec(select(func.count()).select_from(OutboxMessage))).one()
+        count: int = (await s.exec(select(func.count()).select_from(OutboxMessage))).one()
+        return count
 
 
 def check_statuses(results: list[tuple[Case, httpx.Response]]) -> None:
@@ -86,7 +87,8 @@ def event(user: str | None = LISE, **fields: Any) -> dict[str, Any]:
     message = signing.dm_message_event(user or LISE, "hej") | fields
     if user is None:
         del message["user"]
-    return json.loads(signing.event_body(message))
+    parsed: dict[str, Any] = json.loads(signing.event_body(message))
+    return parsed
 
 
 AS_SENT = object()
@@ -98,7 +100,7 @@ def press(user: Any = AS_SENT, action_id: str = "dialog:resume", value: str = "1
     body = signing.block_actions_body(LISE, action_id, value, message_ts="1700000000.000100",
                                       channel_id=dm_channel_id(LISE), response_url=response_url,
                                       block_id=block_id)
-    payload = json.loads(dict(parse_qsl(body))["payload"])
+    payload: dict[str, Any] = json.loads(dict(parse_qsl(body))["payload"])
     if user is ...:
         del payload["user"]
     elif user is not AS_SENT:

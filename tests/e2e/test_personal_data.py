@@ -71,7 +71,8 @@ def person_id(chat: Chat, handle: str) -> int:
     external = teams_id(handle) if isinstance(chat, TeamsChat) else handle
     found = rows(chat, "person", external_id=external)
     assert found, handle
-    return found[0]["id"]
+    found_id: int = found[0]["id"]
+    return found_id
 
 
 # ---- pressing a button again -----------------------------------------------------

@@ -16,7 +16,8 @@ from tests.e2e.harness import Chat
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def test_serve_without_credentials_serves_the_playground_on_sqlite(tmp_path) -> None:
@@ -48,11 +49,13 @@ def test_serve_without_credentials_serves_the_playground_on_sqlite(tmp_path) -> 
 
 
 async def test_healthz_answers(chat: Chat) -> None:
+    assert chat.bot.server is not None
     response = await chat.bot.http.get(f"{chat.bot.server.url}/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "platforms": ["slack"]}
 
 
 async def test_with_credentials_the_playground_is_not_served(chat: Chat) -> None:
+    assert chat.bot.server is not None
     response = await chat.bot.http.get(f"{chat.bot.server.url}/api/state?person=lise")
     assert response.status_code == 404

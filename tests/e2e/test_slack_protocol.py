@@ -18,7 +18,8 @@ LISE, MADS, ANNA = "ULISE", "UMADS", "UANNA"
 
 async def count(chat: Chat, model, *where) -> int:
     async with chat.bot.runtime.db.transaction() as s:
-        return (await s.exec(select(func.count()).select_from(model).where(*where))).one()
+        found: int = (await s.exec(select(func.count()).select_from(model).where(*where))).one()
+        return found
 
 
 async def test_unsigned_forged_and_stale_requests_get_401_and_change_nothing(chat: Chat) -> None:

@@ -22,7 +22,8 @@ LISE, MADS, ANNA = "ULISE", "UMADS", "UANNA"
 
 async def count(bot: TeamsBot, model, *where) -> int:
     async with bot.runtime.db.transaction() as s:
-        return (await s.exec(select(func.count()).select_from(model).where(*where))).one()
+        found: int = (await s.exec(select(func.count()).select_from(model).where(*where))).one()
+        return found
 
 
 # ---- tokens ---------------------------------------------------------------------------

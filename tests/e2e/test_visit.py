@@ -24,8 +24,8 @@ def chat(any_chat: Chat) -> Chat:
     return any_chat
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CPH)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=CPH)
 
 
 async def at(chat: Chat, moment: datetime) -> None:

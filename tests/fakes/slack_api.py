@@ -21,11 +21,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -285,7 +286,7 @@ class FakeSlack:
             return self._response_url_users.get(call.path.rsplit("/", 1)[-1]) == user_id
         return False
 
-    async def wait_for(self, predicate: Callable[[FakeSlack], T], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[FakeSlack], T | Literal[False] | None], timeout: float = 5.0) -> T:
         """Poll every 20 ms until ``predicate(self)`` is truthy and return its value."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -357,7 +358,7 @@ class FakeSlack:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form()
             part = form.get("file") or form.get("filename")
-            data = await part.read() if hasattr(part, "read") else str(part or "").encode()
+            data = await part.read() if isinstance(part, UploadFile) else str(part or "").encode()
         else:
             data = await request.body()
         upload.data = data

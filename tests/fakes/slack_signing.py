@@ -146,7 +146,7 @@ def block_actions_body(
 ) -> str:
     """Form body ``payload=<json>`` of a button click in a (non-ephemeral) message."""
     name = user_name or user_id.lower()
-    payload = {
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": name, "name": name, "team_id": team_id},
         "api_app_id": APP_ID,

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl
 
 import jwt
@@ -212,7 +212,8 @@ class FakeTeams:
             claims["serviceurl"] = serviceurl
         signing = self.keys[0]
         if algorithm == "none":
-            return jwt.encode(claims, None, algorithm="none", headers={"kid": kid or signing.kid})
+            # "" is PyJWT's typed way to say no key (it reads "" as None for "none").
+            return jwt.encode(claims, "", algorithm="none", headers={"kid": kid or signing.kid})
         if algorithm == "HS256":
             return jwt.encode(claims, "a-shared-secret-guess-" * 2, algorithm="HS256",
                               headers={"kid": kid or signing.kid})
@@ -304,7 +305,7 @@ class FakeTeams:
     def shown_to(self, user_id: str) -> list[Shown]:
         return [s for s in self.shown if s.user == user_id]
 
-    async def wait_for(self, predicate: Callable[[FakeTeams], T], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[FakeTeams], T | Literal[False] | None], timeout: float = 5.0) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -471,7 +472,8 @@ class FakeTeams:
 def card_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     for attachment in activity.get("attachments") or []:
         if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
-            return attachment["content"]
+            card: dict[str, Any] = attachment["content"]
+            return card
     return None
 
 

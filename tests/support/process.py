@@ -49,7 +49,8 @@ OUTBOX_EVENT = "laeringsbot_outbox"
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:

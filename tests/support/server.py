@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Generator
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -27,10 +27,13 @@ class _InProcessServer(uvicorn.Server):
         yield
 
 
+Lifespan = Literal["auto", "on", "off"]  # uvicorn's
+
+
 class LoopbackServer:
     """One ASGI app served on http://127.0.0.1:<free port> as a task of the current loop."""
 
-    def __init__(self, app: Any, *, lifespan: str = "on") -> None:
+    def __init__(self, app: Any, *, lifespan: Lifespan = "on") -> None:
         self.app = app
         self.lifespan = lifespan
         self._server: _InProcessServer | None = None
@@ -132,7 +135,7 @@ class LoopbackServer:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any, *, lifespan: str = "on") -> AsyncIterator[LoopbackServer]:
+async def serve(app: Any, *, lifespan: Lifespan = "on") -> AsyncIterator[LoopbackServer]:
     """``async with serve(app) as server:`` — started on entry, stopped on exit."""
     server = LoopbackServer(app, lifespan=lifespan)
     await server.start()

@@ -144,7 +144,7 @@ async def test_server_error_and_timeout_injection(fake: FakeSlack) -> None:
     with pytest.raises(TimeoutError):
         await client.auth_test()
     assert time.monotonic() - started < 2.5
-    hung_up = await fake.wait_for(lambda f: f.calls[-1].status == 499 and f.calls[-1])
+    hung_up = await fake.wait_for(lambda f: f.calls[-1] if f.calls[-1].status == 499 else None)
     assert hung_up.failed
 
 

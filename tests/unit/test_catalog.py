@@ -19,7 +19,7 @@ MESSAGES = Path(__file__).resolve().parents[2] / "dialogs" / "messages"
 CPH = "Europe/Copenhagen"
 
 
-def _flat(data: dict, prefix: str = "") -> dict[str, object]:
+def _flat(data: dict[str, typing.Any], prefix: str = "") -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in data.items():
         if isinstance(value, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -58,7 +59,7 @@ def test_before_and_after_the_course_ask_the_sections_in_order(elearning, role):
 
 
 # A small valid dialog; each test below breaks one thing in it.
-def _valid() -> dict:
+def _valid() -> dict[str, Any]:
     return {
         "id": "visit",
         "name": {"da": "Besøg", "en": "Visit"},
@@ -74,7 +75,7 @@ def _valid() -> dict:
     }
 
 
-def _write(folder: Path, data: dict, name: str = "visit") -> Path:
+def _write(folder: Path, data: dict[str, Any], name: str = "visit") -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

@@ -40,7 +40,7 @@ def test_the_pdf_has_the_danish_letters_and_the_words_in_order() -> None:
     assert "Læringskontrakt: Æble og Øl på Åen" in text
     assert "æøå ÆØÅ" in text and "Din kopi · æøå" in text
     assert text.index("Før kurset") < text.index("LÆRINGSMÅL")
-    assert reader.metadata.title == "Kopi"
+    assert reader.metadata is not None and reader.metadata.title == "Kopi"
 
 
 def test_a_link_is_refused_when_changed_or_expired() -> None:

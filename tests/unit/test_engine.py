@@ -15,6 +15,7 @@ from bot.core.engine import (
     EditPick,
     Paused,
     Refused,
+    Reply,
     Script,
     Sent,
     State,
@@ -169,8 +170,9 @@ def test_nothing_is_sent_before_send():
     """Every reply short of Send leaves the answers unsent (PRODUCT.md §1)."""
     state, said = start(SCRIPT)
     everything = list(said)
-    for reply in [Answer("mål"), Answer("praksis"), Answer("støtte"), Answer("ja tak"),
-                  Word("edit"), EditPick("goals"), Answer("nyt"), Word("back"), Answer("færdig")]:
+    replies: list[Reply] = [Answer("mål"), Answer("praksis"), Answer("støtte"), Answer("ja tak"),
+                            Word("edit"), EditPick("goals"), Answer("nyt"), Word("back"), Answer("færdig")]
+    for reply in replies:
         state, said = step(SCRIPT, state, reply)
         everything += said
     assert not any(isinstance(say, Sent) for say in everything)

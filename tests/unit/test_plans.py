@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,21 +19,21 @@ from bot.flows.clinical.scope import add_months
 DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 
 
-def _valid() -> dict:
+def _valid() -> dict[str, Any]:
     return {"id": "demo", "name": {"da": "Demo-plan"},
             "competencies": [{"id": "medicin", "name": {"da": "Medicinhåndtering", "en": "Medicine management"},
                               "description": {"da": "Doserer medicin sikkert."}},
                              {"id": "hygiejne", "name": {"da": "Infektionshygiejne"}}]}
 
 
-def _write(folder: Path, data: dict, name: str | None = None) -> Path:
+def _write(folder: Path, data: dict[str, Any], name: str | None = None) -> Path:
     (folder / "plans").mkdir(exist_ok=True)
     path = folder / "plans" / f"{name or data['id']}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def _error(folder: Path, data: dict, name: str | None = None) -> str:
+def _error(folder: Path, data: dict[str, Any], name: str | None = None) -> str:
     with pytest.raises(DialogError) as caught:
         load_plan(_write(folder, data, name))
     return str(caught.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.core.events import ActionIn, CommandIn, MessageIn, MessageRef
@@ -51,7 +53,7 @@ def test_a_direct_message_is_decoded():
 
 
 def _press(user: str = "U1", action_id: str = "dialog:send", value: str = "s1",
-           ts: str = "1700000000.000100") -> dict:
+           ts: str = "1700000000.000100") -> dict[str, Any]:
     return {"type": "block_actions", "user": {"id": user},
             "container": {"type": "message", "channel_id": "D1", "message_ts": ts},
             "actions": [{"action_id": action_id, "value": value}],
@@ -90,7 +92,8 @@ def test_a_press_becomes_an_action_without_the_unique_suffix():
     assert action == ActionIn(platform="slack", user="U1", action="dialog:edit_pick", value="support",
                               message=MessageRef(channel="D1", message_id="1700000000.000100"),
                               response_url="https://hooks.slack.test/r")
-    assert translate("action", _press(action_id="dialog:edit_pick")).action == "dialog:edit_pick"
+    bare = translate("action", _press(action_id="dialog:edit_pick"))
+    assert isinstance(bare, ActionIn) and bare.action == "dialog:edit_pick"
 
 
 def test_a_user_group_mention_reads_as_the_person_wrote_it():
@@ -103,11 +106,12 @@ def test_a_date_token_reads_as_its_fallback_text() -> None:
 
 
 def test_a_press_carries_back_our_id_of_the_post() -> None:
-    body = {"type": "block_actions", "user": {"id": "U1"}, "response_url": "https://x",
+    body: dict[str, Any] = {"type": "block_actions", "user": {"id": "U1"}, "response_url": "https://x",
             "container": {"type": "message", "channel_id": "D1", "message_ts": "1.2"},
             "actions": [{"action_id": "dialog:send", "block_id": "posted:42", "value": "7"}]}
     event = translate("action", body)
     assert isinstance(event, ActionIn) and event.message is not None
     assert event.message.posted_id == 42
     body["actions"][0]["block_id"] = "something-else"
-    assert translate("action", body).message.posted_id is None
+    other = translate("action", body)
+    assert isinstance(other, ActionIn) and other.message is not None and other.message.posted_id is None

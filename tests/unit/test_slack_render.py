@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import random
+from typing import Any
 
 import pytest
 
@@ -13,10 +14,10 @@ from bot.core.messages import (
     Buttons,
     Column,
     Columns,
-    Note,
     Divider,
     Heading,
     Message,
+    Note,
     Paragraph,
     Quote,
 )
@@ -36,7 +37,7 @@ def answer(length: int, seed: int = 1) -> str:
     return text[:length - 1].rstrip() + "." if length > 1 else "."
 
 
-def unquoted(blocks: list[dict]) -> str:
+def unquoted(blocks: list[dict[str, Any]]) -> str:
     """The section texts joined, with the "> " of quoting taken off and Slack's escaping undone."""
     texts = []
     for block in blocks:
@@ -49,7 +50,7 @@ def unquoted(blocks: list[dict]) -> str:
     return html.unescape("".join(texts))
 
 
-def assert_valid(parts: list[dict]) -> None:
+def assert_valid(parts: list[dict[str, Any]]) -> None:
     for i, part in enumerate(parts):
         assert check_message(part) == [], f"part {i}"
 
@@ -112,7 +113,7 @@ def test_a_message_with_buttons_has_them_in_its_last_part():
 HOSTILE = "<!channel> @here <@U123> & <https://x|y>"
 
 
-def _all_texts(part: dict) -> list[str]:
+def _all_texts(part: dict[str, Any]) -> list[str]:
     texts = [part["text"]]
     for block in part["blocks"]:
         if "text" in block:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.core.messages import (
     Button,
     Buttons,
     Column,
     Columns,
-    Note,
     Divider,
     Heading,
     Message,
+    Note,
     Paragraph,
     Quote,
 )
@@ -32,8 +33,8 @@ SUMMARY = Message(text="Se dine svar igennem.", blocks=[
 ])
 
 
-def runs(card: dict) -> list[dict]:
-    found: list[dict] = []
+def runs(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
 
     def walk(node: object) -> None:
         if isinstance(node, dict):

@@ -11,8 +11,8 @@ CPH = "Europe/Copenhagen"
 ZONE = ZoneInfo(CPH)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ZONE)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=ZONE)
 
 
 def test_a_weekend_is_not_counted():
