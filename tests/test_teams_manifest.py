@@ -38,7 +38,8 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
         pos += 12 + length
     width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
     assert (depth, color, interlace) == (8, 6, 0)
-    raw, stride, pixels, previous = zlib.decompress(idat), width * 4, [], bytearray(width * 4)
+    raw, stride, previous = zlib.decompress(idat), width * 4, bytearray(width * 4)
+    pixels: list[tuple[int, int, int, int]] = []
     for y in range(height):
         kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for x in range(stride):
@@ -54,9 +55,9 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        pixels += [tuple(line[i:i + 4]) for i in range(0, stride, 4)]
+        pixels += [(line[i], line[i + 1], line[i + 2], line[i + 3]) for i in range(0, stride, 4)]
         previous = line
-    return width, height, pixels  # type: ignore[return-value]
+    return width, height, pixels
 
 
 @pytest.fixture(scope="module")

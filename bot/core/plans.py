@@ -17,6 +17,7 @@ With no plan files at all, a competency is written as free text.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -65,8 +66,8 @@ class Plan(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> Plan:
-        seen: set[str] = set()
-        twice = sorted({c.id for c in self.competencies if c.id in seen or seen.add(c.id)})  # type: ignore[func-returns-value]
+        listed = Counter(c.id for c in self.competencies)
+        twice = sorted(i for i, n in listed.items() if n > 1)
         if twice:
             raise ValueError(f"competency ids must be unique; listed twice: {', '.join(twice)}")
         for language, text in (("da", self.name.da), ("en", self.name.en)):

@@ -140,8 +140,9 @@ class SlackPlatform:
             last: dict[str, Any] = {}
             for index, part in enumerate(parts):
                 if index not in done:  # parts an earlier, cut-off attempt posted are not posted again
-                    last = (await self.client.chat_postMessage(**where, metadata=metadata(row.id, index),
-                                                               **part)).data  # type: ignore[assignment]
+                    response = await self.client.chat_postMessage(**where, metadata=metadata(row.id, index), **part)
+                    # JSON, always: only file downloads answer bytes.
+                    last = response.data if isinstance(response.data, dict) else {}
             return Delivered(last.get("channel") or where["channel"], last.get("ts"))
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise failure(exc) from exc

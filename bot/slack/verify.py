@@ -25,7 +25,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -171,8 +171,10 @@ class SlackEvents:
             return Response(status_code=400)
         # Bolt takes a parsed body only as a Socket Mode request; the mode decides nothing
         # else than skipping Bolt's signature check, which is off anyway.
-        bolt_request = AsyncBoltRequest(body=parsed, query=request.query_params,  # type: ignore[arg-type]
-                                        headers=request.headers, mode="socket_mode")  # type: ignore[arg-type]
+        # As dicts, the last of a repeated name winning, as Bolt reads a mapping it is given.
+        headers: dict[str, str | Sequence[str]] = dict(request.headers.items())
+        bolt_request = AsyncBoltRequest(body=parsed, query=dict(request.query_params), headers=headers,
+                                        mode="socket_mode")
         return to_starlette_response(await self.bolt.async_dispatch(bolt_request))
 
     async def verified_body(self, request: Request) -> bytes:

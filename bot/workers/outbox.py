@@ -196,7 +196,7 @@ class Outbox(LaneWorker):
 @contextlib.contextmanager
 def collect_outbox_lanes(connection: AsyncConnection) -> Iterator[set[str]]:
     """The lanes of the outbox rows written on `connection` inside the block."""
-    info = connection.sync_connection.info  # type: ignore[union-attr]
+    info = connection.info
     written: set[str] = set()
     info[OUTBOX_LANES_WRITTEN] = written
     try:

@@ -42,12 +42,13 @@ class RunningApp:
     """Start, stop and restart the real app on loopback; subclasses say which platform."""
 
     server: LoopbackServer | None
+    clock: FakeClock
 
     def settings(self) -> Settings:
         raise NotImplementedError
 
     async def start(self) -> None:
-        self.app = create_app(self.settings(), now=self.clock)  # type: ignore[attr-defined]
+        self.app = create_app(self.settings(), now=self.clock)
         self.server = LoopbackServer(self.app)
         await self.server.start()
 

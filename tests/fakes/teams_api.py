@@ -30,7 +30,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVar
@@ -232,7 +232,7 @@ class FakeTeams:
     def personal_conversation(self, user_id: str) -> dict[str, Any]:
         return {"id": self.users[user_id].conversation_id, "conversationType": "personal", "tenantId": TENANT_ID}
 
-    def message(self, user_id: str, text: str, *, mentions: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    def message(self, user_id: str, text: str, *, mentions: Sequence[tuple[str, str]] = (),
                 conversation: dict[str, Any] | None = None, id: str | None = None) -> dict[str, Any]:
         """What a person writes; ``mentions`` are (user id, name) pairs whose ``<at>name</at>`` is in ``text``."""
         user = self.users[user_id]
@@ -261,7 +261,7 @@ class FakeTeams:
         """A channel of a team that has the app installed."""
         self.channels.add(conversation_id)
 
-    def channel_message(self, user_id: str, channel: str, text: str, *, mentions: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    def channel_message(self, user_id: str, channel: str, text: str, *, mentions: Sequence[tuple[str, str]] = (),
                         reply_to: str | None = None, id: str | None = None) -> dict[str, Any]:
         """A post in a channel (its conversation id names itself as the thread), or a reply in a thread."""
         activity_id = id or f"1{next(self._seq):012d}"

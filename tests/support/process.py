@@ -262,7 +262,7 @@ class FaultedCalls:
                 self.calls.append((call.method, request.client.port))
             return await original(call, request)
 
-        slack._apply_fault = apply_fault  # type: ignore[method-assign]
+        slack._apply_fault = apply_fault  # type: ignore[method-assign]  # wraps this instance's hook
 
 
 class PostLog:
@@ -285,7 +285,7 @@ class PostLog:
             return answer
 
         # FakeSlack looks its methods up on the instance for every call.
-        slack._chat_post_message = post_message  # type: ignore[method-assign]
+        slack._chat_post_message = post_message  # type: ignore[method-assign]  # wraps this instance's hook
 
     def took_effect(self, call: Call) -> bool:
         return id(call.args) in self._ids
@@ -313,7 +313,7 @@ class ProcessChat(Chat):
     """harness.Chat over bot processes: no runtime to drain, so it reads what reached Slack."""
 
     def __init__(self, bot: BotProcess | Alternating) -> None:
-        super().__init__(bot)  # type: ignore[arg-type]
+        super().__init__(bot)  # type: ignore[arg-type]  # a bot process has what Chat uses of harness.Bot
         self.post_log = PostLog(self.slack)
 
     def texts(self, user: str) -> list[str]:
