@@ -38,8 +38,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--token", default=None)
-    parser.add_argument("--latency-ms", type=float, default=0.0,
-                        help="hold every Web API answer this long, like a round trip to slack.com")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="hold every Web API answer this long, like a round trip to slack.com",
+    )
     args = parser.parse_args()
 
     fake = FakeSlack(token=args.token)
@@ -48,12 +52,18 @@ def main() -> None:
         fake.add_user(user_id(i), user_name(i), locale="da-DK", tz="Europe/Copenhagen")
 
     async def stats(request: Request) -> JSONResponse:
-        posts = Counter(str(c.args.get("channel")) for c in fake.calls
-                        if c.method == "chat.postMessage" and not c.failed)
-        return JSONResponse({"calls": len(fake.calls),
-                             "failed": sum(c.failed for c in fake.calls),
-                             "post_channels": len(posts), "posted_twice": sum(n > 1 for n in posts.values()),
-                             "by_method": dict(Counter(c.method for c in fake.calls))})
+        posts = Counter(
+            str(c.args.get("channel")) for c in fake.calls if c.method == "chat.postMessage" and not c.failed
+        )
+        return JSONResponse(
+            {
+                "calls": len(fake.calls),
+                "failed": sum(c.failed for c in fake.calls),
+                "post_channels": len(posts),
+                "posted_twice": sum(n > 1 for n in posts.values()),
+                "by_method": dict(Counter(c.method for c in fake.calls)),
+            }
+        )
 
     fake.app.router.routes.append(Route("/bench/stats", stats, methods=["GET"]))
     app = fake.app
@@ -64,10 +74,12 @@ def main() -> None:
 
 def with_latency(app, seconds: float):
     """The stand-in answering after a network round trip (not for /bench/stats)."""
+
     async def delayed(scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             await asyncio.sleep(seconds)
         await app(scope, receive, send)
+
     return delayed
 
 

@@ -48,8 +48,7 @@ def bare_app(settings: Settings):
 
     api_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url, timeout=10)
-    bolt = AsyncApp(signing_secret=settings.slack_signing_secret, client=client,
-                    process_before_response=True)
+    bolt = AsyncApp(signing_secret=settings.slack_signing_secret, client=client, process_before_response=True)
 
     @bolt.event("message")
     async def message(body: dict) -> None:
@@ -67,8 +66,9 @@ def bare_app(settings: Settings):
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"])])
+    return Starlette(
+        routes=[Route("/slack/events", slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+    )
 
 
 def fork_server() -> None:
@@ -79,8 +79,12 @@ def fork_server() -> None:
     import signal
 
     # Modules only: no app, thread, loop or connection exists before a fork.
-    for module in ("bot.app", "bot.slack.listeners", "bot.slack.platform",
-                   "slack_bolt.adapter.starlette.async_handler"):
+    for module in (
+        "bot.app",
+        "bot.slack.listeners",
+        "bot.slack.platform",
+        "slack_bolt.adapter.starlette.async_handler",
+    ):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children

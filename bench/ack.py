@@ -92,6 +92,7 @@ def user_name(i: int) -> str:
 
 # ---- processes ----------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -104,6 +105,7 @@ def _child_setup(cpus: set[int] | None):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         if cpus:
             os.sched_setaffinity(0, cpus)
+
     return setup
 
 
@@ -130,14 +132,19 @@ class Child:
                 self.proc.wait(5)
 
 
-def spawn(name: str, args: list[str], env: dict[str, str], port: int, tmp: Path,
-          cpus: set[int] | None) -> Child:
+def spawn(name: str, args: list[str], env: dict[str, str], port: int, tmp: Path, cpus: set[int] | None) -> Child:
     log = tmp / f"{name}.log"
     full_env = os.environ | env | {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, *args], env=full_env, cwd=str(tmp), stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_child_setup(cpus))
+        proc = subprocess.Popen(
+            [sys.executable, *args],
+            env=full_env,
+            cwd=str(tmp),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_child_setup(cpus),
+        )
     return Child(name, proc, log, f"http://127.0.0.1:{port}")
 
 
@@ -213,9 +220,14 @@ def press_load(n_users: int, total: int, fake_url: str, tag: str) -> Load:
     for j in range(total):
         i = j % n_users
         body = signing.block_actions_body(
-            user_id(i), "dialog:resume", "99999999",  # no such session: a stale button
-            message_ts=f"1700000000.{tag}{j:06d}", channel_id=dm_channel_id(user_id(i)),
-            response_url=f"{fake_url}/response_url/{tag}{j}", user_name=user_name(i))
+            user_id(i),
+            "dialog:resume",
+            "99999999",  # no such session: a stale button
+            message_ts=f"1700000000.{tag}{j:06d}",
+            channel_id=dm_channel_id(user_id(i)),
+            response_url=f"{fake_url}/response_url/{tag}{j}",
+            user_name=user_name(i),
+        )
         per_user[i].append(signed(body, FORM))
     return Load(per_user)
 
@@ -226,10 +238,13 @@ def command_load(n_users: int, fake_url: str) -> Load:
     per_user: list[list[Request]] = [[] for _ in range(n_users)]
     for i in range(half):
         e = i + half
-        body = signing.slash_command_body(text=f"kontrakt <@{user_id(e)}|{user_name(e)}> Kursus",
-                                          user_id=user_id(i), user_name=user_name(i),
-                                          channel_id=dm_channel_id(user_id(i)),
-                                          response_url=f"{fake_url}/response_url/setup{i}")
+        body = signing.slash_command_body(
+            text=f"kontrakt <@{user_id(e)}|{user_name(e)}> Kursus",
+            user_id=user_id(i),
+            user_name=user_name(i),
+            channel_id=dm_channel_id(user_id(i)),
+            response_url=f"{fake_url}/response_url/setup{i}",
+        )
         per_user[i].append(signed(body, FORM))
     return Load(per_user)
 
@@ -279,8 +294,9 @@ class Result:
         return max(self.latencies) * 1000 if self.latencies else float("nan")
 
 
-async def run_load(http: aiohttp.ClientSession, url: str, load: Load, label: str,
-                   server: Child | None = None) -> Result:
+async def run_load(
+    http: aiohttp.ClientSession, url: str, load: Load, label: str, server: Child | None = None
+) -> Result:
     latencies: list[float] = []
     statuses: Counter = Counter()
     target = url + "/slack/events"
@@ -320,6 +336,7 @@ async def run_load(http: aiohttp.ClientSession, url: str, load: Load, label: str
 
 # ---- the database -------------------------------------------------------------------------
 
+
 def query(db_path: Path, sql: str, *params: object) -> list[tuple]:
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
     try:
@@ -348,8 +365,10 @@ async def drain(db_path: Path, timeout: float, bot: Child) -> tuple[float, tuple
 
 # ---- the run ------------------------------------------------------------------------------
 
-async def measure(http: aiohttp.ClientSession, server: Child, app: str, dms: Load, presses: Load,
-                  after_each=None) -> list[Result]:
+
+async def measure(
+    http: aiohttp.ClientSession, server: Child, app: str, dms: Load, presses: Load, after_each=None
+) -> list[Result]:
     results = []
     for kind, load in (("DM answer", dms), ("button", presses)):
         results.append(await run_load(http, server.url, load, f"{app} {kind}", server))
@@ -377,25 +396,35 @@ async def main_async(args: argparse.Namespace) -> int:
     http = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=15))
     try:
         fake_port = free_port()
-        fake = spawn("fake-slack", [str(BENCH / "_fake_slack.py"), "--port", str(fake_port),
-                                    "--users", str(n), "--token", TOKEN], {}, fake_port, tmp, load_cpus)
+        fake = spawn(
+            "fake-slack",
+            [str(BENCH / "_fake_slack.py"), "--port", str(fake_port), "--users", str(n), "--token", TOKEN],
+            {},
+            fake_port,
+            tmp,
+            load_cpus,
+        )
         children.append(fake)
         await wait_ready(http, fake, "/bench/stats")
-        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": fake.url + "/api/", "BOT_HOST": "127.0.0.1", "DATABASE_URL": database_url}
+        env = {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url + "/api/",
+            "BOT_HOST": "127.0.0.1",
+            "DATABASE_URL": database_url,
+        }
 
         # ---- the bare Bolt app --------------------------------------------------------
         port = free_port()
-        bare = spawn("bare", [str(BENCH / "_serve.py"), "bare"], env | {"PORT": str(port)}, port, tmp,
-                     server_cpus)
+        bare = spawn("bare", [str(BENCH / "_serve.py"), "bare"], env | {"PORT": str(port)}, port, tmp, server_cpus)
         children.append(bare)
         await wait_ready(http, bare, "/healthz")
         warm_users = Users(n)
         await run_load(http, bare.url, press_load(n, n, fake.url, "wb"), "warm-up")
         await run_load(http, bare.url, dm_load(warm_users, n, "wb"), "warm-up")
-        bare_results = await measure(http, bare, "bare",
-                                     dm_load(warm_users, args.requests, "B"),
-                                     press_load(n, args.requests, fake.url, "B"))
+        bare_results = await measure(
+            http, bare, "bare", dm_load(warm_users, args.requests, "B"), press_load(n, args.requests, fake.url, "B")
+        )
         bare.stop()
         children.remove(bare)
 
@@ -403,8 +432,7 @@ async def main_async(args: argparse.Namespace) -> int:
         upgrade(database_url)
         port = free_port()
         patch = [str(Path(args.bot_patch).resolve())] if args.bot_patch else []
-        bot = spawn("bot", [str(BENCH / "_serve.py"), "bot", *patch], env | {"PORT": str(port)}, port, tmp,
-                    server_cpus)
+        bot = spawn("bot", [str(BENCH / "_serve.py"), "bot", *patch], env | {"PORT": str(port)}, port, tmp, server_cpus)
         children.append(bot)
         await wait_ready(http, bot, "/healthz")
 
@@ -413,14 +441,17 @@ async def main_async(args: argparse.Namespace) -> int:
             raise RuntimeError(f"set-up commands not acknowledged: {setup.statuses}\n{bot.tail()}")
         took, _left = await drain(db_path, DRAIN_TIMEOUT_S, bot)
         active = query(db_path, "select count(distinct person_id) from dialogsession where status = 'active'")[0][0]
-        notes.append(f"set-up: {n // 2} contracts started, processed in {took:.1f} s; "
-                     f"users in an active dialog: {active}/{n}")
+        notes.append(
+            f"set-up: {n // 2} contracts started, processed in {took:.1f} s; users in an active dialog: {active}/{n}"
+        )
         if active < n:
             notes.append("WARNING: not every user is in an active dialog; DMs are not all real answers")
 
         users = Users(n)
-        warm = [await run_load(http, bot.url, press_load(n, n, fake.url, "wp"), "warm-up"),
-                await run_load(http, bot.url, dm_load(users, n, "wp"), "warm-up")]
+        warm = [
+            await run_load(http, bot.url, press_load(n, n, fake.url, "wp"), "warm-up"),
+            await run_load(http, bot.url, dm_load(users, n, "wp"), "warm-up"),
+        ]
         await drain(db_path, DRAIN_TIMEOUT_S, bot)
         dms = dm_load(users, args.requests, "P")
         presses = press_load(n, args.requests, fake.url, "P")
@@ -434,8 +465,9 @@ async def main_async(args: argparse.Namespace) -> int:
 
         # Slack retries: the same events again, with the retry headers, must not be stored twice.
         sample = dms.dm_bodies[:: max(1, len(dms.dm_bodies) // RETRY_SAMPLE)][:RETRY_SAMPLE]
-        retries = Load([[signed(b, JSON, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
-                         for b in sample]])
+        retries = Load(
+            [[signed(b, JSON, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}) for b in sample]]
+        )
         retried = await run_load(http, bot.url, retries, "retries")
         retry_drain = await drain(db_path, DRAIN_TIMEOUT_S, bot)
         async with http.get(fake.url + "/bench/stats") as r:
@@ -445,8 +477,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
         # ---- report ---------------------------------------------------------------------
         print_report(args, pin, bare_results, bot_results, drains, notes)
-        ok = check_db(db_path, warm, bot_results, retried, retry_drain, fake_stats,
-                      bot.log.read_text(errors="replace"))
+        ok = check_db(db_path, warm, bot_results, retried, retry_drain, fake_stats, bot.log.read_text(errors="replace"))
         ok = ok and all(r.ok == r.sent for r in bare_results)
         kept = f"; kept {tmp}" if args.keep else ""
         print(f"\nrun time {time.perf_counter() - started:.0f} s{kept}")
@@ -459,41 +490,69 @@ async def main_async(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def print_report(args, pin: bool, bare: list[Result], ours: list[Result],
-                 drains: dict[str, tuple[float, tuple[int, int]]], notes: list[str]) -> None:
-    print(f"\nAcknowledgement latency, {args.users} concurrent users, {args.requests} requests per kind, "
-          f"SQLite, uvicorn 1 worker; {os.cpu_count()} cores, "
-          f"{'server on CPU 0, load + FakeSlack on CPU 1' if pin else 'no CPU pinning'}")
+def print_report(
+    args,
+    pin: bool,
+    bare: list[Result],
+    ours: list[Result],
+    drains: dict[str, tuple[float, tuple[int, int]]],
+    notes: list[str],
+) -> None:
+    print(
+        f"\nAcknowledgement latency, {args.users} concurrent users, {args.requests} requests per kind, "
+        f"SQLite, uvicorn 1 worker; {os.cpu_count()} cores, "
+        f"{'server on CPU 0, load + FakeSlack on CPU 1' if pin else 'no CPU pinning'}"
+    )
     for note in notes:
         print("  " + note)
-    header = (f"{'':18}{'sent':>6}{'200':>6}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'mean ms':>9}{'max ms':>8}"
-              f"{'cpu server':>12}{'cpu load':>10}")
+    header = (
+        f"{'':18}{'sent':>6}{'200':>6}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'mean ms':>9}{'max ms':>8}"
+        f"{'cpu server':>12}{'cpu load':>10}"
+    )
     print("\n" + header)
     for r in [*bare, *ours]:
-        print(f"{r.label:18}{r.sent:6d}{r.ok:6d}{r.rps:8.0f}{r.pct(0.50):8.1f}{r.pct(0.99):8.1f}"
-              f"{r.mean:9.1f}{r.max:8.1f}{r.server_cpu:12.0%}{r.client_cpu:10.0%}")
+        print(
+            f"{r.label:18}{r.sent:6d}{r.ok:6d}{r.rps:8.0f}{r.pct(0.50):8.1f}{r.pct(0.99):8.1f}"
+            f"{r.mean:9.1f}{r.max:8.1f}{r.server_cpu:12.0%}{r.client_cpu:10.0%}"
+        )
     print()
     for b, o in zip(bare, ours, strict=True):
         kind = o.label.split(" ", 1)[1]
         p99_ok = o.pct(0.99) < P99_TARGET_MS
         tp_ratio = o.rps / b.rps if b.rps else float("nan")
         tp_ok = tp_ratio >= THROUGHPUT_TARGET
-        print(f"{kind:10} p99 bot/bare {o.pct(0.99) / b.pct(0.99):5.2f}x   req/s bot/bare {tp_ratio:5.2f}x   "
-              f"p99 < {P99_TARGET_MS:.0f} ms: {'PASS' if p99_ok else 'FAIL'}   "
-              f"req/s >= {THROUGHPUT_TARGET:.0%} of bare: {'PASS' if tp_ok else 'FAIL'}")
-    held = all(o.pct(0.99) < P99_TARGET_MS and o.rps >= THROUGHPUT_TARGET * b.rps for b, o in zip(bare, ours, strict=True))
+        print(
+            f"{kind:10} p99 bot/bare {o.pct(0.99) / b.pct(0.99):5.2f}x   req/s bot/bare {tp_ratio:5.2f}x   "
+            f"p99 < {P99_TARGET_MS:.0f} ms: {'PASS' if p99_ok else 'FAIL'}   "
+            f"req/s >= {THROUGHPUT_TARGET:.0%} of bare: {'PASS' if tp_ok else 'FAIL'}"
+        )
+    held = all(
+        o.pct(0.99) < P99_TARGET_MS and o.rps >= THROUGHPUT_TARGET * b.rps for b, o in zip(bare, ours, strict=True)
+    )
     print(f"targets {'HOLD' if held else 'DO NOT HOLD'}")
     print()
     for kind, (took, left) in drains.items():
         r = next(r for r in ours if r.label.endswith(kind))
-        extra = (f", {r.sent / (r.wall + took):.0f} rows/s overall" if left == (0, 0)
-                 else f" (NOT drained: inbox {left[0]}, outbox {left[1]} left)")
-        print(f"{kind:10} the bot was still processing (inbox -> flows -> outbox -> FakeSlack) "
-              f"{took:.1f} s after the last ack{extra}")
+        extra = (
+            f", {r.sent / (r.wall + took):.0f} rows/s overall"
+            if left == (0, 0)
+            else f" (NOT drained: inbox {left[0]}, outbox {left[1]} left)"
+        )
+        print(
+            f"{kind:10} the bot was still processing (inbox -> flows -> outbox -> FakeSlack) "
+            f"{took:.1f} s after the last ack{extra}"
+        )
 
 
-def check_db(db_path: Path, warm: list[Result], ours: list[Result], retried: Result,
-             retry_drain: tuple[float, tuple[int, int]], fake_stats: dict, bot_log: str) -> bool:
+def check_db(
+    db_path: Path,
+    warm: list[Result],
+    ours: list[Result],
+    retried: Result,
+    retry_drain: tuple[float, tuple[int, int]],
+    fake_stats: dict,
+    bot_log: str,
+) -> bool:
     events_sent = warm[1].sent + ours[0].sent
     presses_sent = warm[0].sent + ours[1].sent
     rows = dict(query(db_path, "select kind, count(*) from inboxevent group by kind"))
@@ -506,20 +565,34 @@ def check_db(db_path: Path, warm: list[Result], ours: list[Result], retried: Res
     warnings = sorted({x for x in lines if x.startswith("WARNING")})
     all_acked = all(r.ok == r.sent for r in [*warm, *ours, retried])
     checks = [
-        ("every request answered 200 (incl. retries)", all_acked,
-         "; ".join(f"{r.label}: {dict(r.statuses)}" for r in [*warm, *ours, retried] if r.ok != r.sent)),
-        (f"DM events stored exactly once: {rows.get('event', 0)} rows for {events_sent} sent "
-         f"(+{retried.sent} retries re-sent)",
-         rows.get("event", 0) == events_sent == distinct_events, ""),
-        (f"button presses stored: {rows.get('action', 0)} rows for {presses_sent} sent",
-         rows.get("action", 0) == presses_sent, ""),
-        (f"inbox rows by status {by_status}; rows retried or with an error: {retried_rows}",
-         set(by_status) == {"done"} and retried_rows == 0, ""),
+        (
+            "every request answered 200 (incl. retries)",
+            all_acked,
+            "; ".join(f"{r.label}: {dict(r.statuses)}" for r in [*warm, *ours, retried] if r.ok != r.sent),
+        ),
+        (
+            f"DM events stored exactly once: {rows.get('event', 0)} rows for {events_sent} sent "
+            f"(+{retried.sent} retries re-sent)",
+            rows.get("event", 0) == events_sent == distinct_events,
+            "",
+        ),
+        (
+            f"button presses stored: {rows.get('action', 0)} rows for {presses_sent} sent",
+            rows.get("action", 0) == presses_sent,
+            "",
+        ),
+        (
+            f"inbox rows by status {by_status}; rows retried or with an error: {retried_rows}",
+            set(by_status) == {"done"} and retried_rows == 0,
+            "",
+        ),
         (f"outbox rows by status {outbox}", "failed" not in outbox and not (set(outbox) - {"sent"}), ""),
-        (f"FakeSlack saw {fake_stats['calls']} calls, {fake_stats['failed']} failed: {fake_stats['by_method']}",
-         fake_stats["failed"] == 0, ""),
-        (f"bot log: {len(errors)} error lines, {len(warnings)} warnings", not errors,
-         "\n" + "\n".join(errors[-15:])),
+        (
+            f"FakeSlack saw {fake_stats['calls']} calls, {fake_stats['failed']} failed: {fake_stats['by_method']}",
+            fake_stats["failed"] == 0,
+            "",
+        ),
+        (f"bot log: {len(errors)} error lines, {len(warnings)} warnings", not errors, "\n" + "\n".join(errors[-15:])),
     ]
     print("\nAfter the run (SQLite read directly):")
     ok = True
@@ -539,8 +612,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per kind (DM, button)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (SQLite file, process logs)")
-    parser.add_argument("--bot-patch", metavar="FILE", help="experiment: a Python file run in the bot "
-                        "process before the app is built (e.g. to try a fix without changing bot/)")
+    parser.add_argument(
+        "--bot-patch",
+        metavar="FILE",
+        help="experiment: a Python file run in the bot "
+        "process before the app is built (e.g. to try a fix without changing bot/)",
+    )
     args = parser.parse_args()
     if args.users < 2 or args.users % 2:
         parser.error("--users must be an even number >= 2 (half leaders, half employees)")

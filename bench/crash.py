@@ -115,6 +115,7 @@ APPROVED_EMPLOYEE = "har godkendt jeres læringskontrakt"
 
 # ---- the bot, killed and restarted --------------------------------------------------------
 
+
 class BotProcess:
     """The bot as one process after another, on the same port and database.
 
@@ -144,18 +145,24 @@ class BotProcess:
         self.starts += 1
         self.started_at = time.perf_counter()
         if not self.fork:
-            self.child = spawn(self.log.stem, [str(BENCH / "_serve.py"), "bot", *self.patch], self.env,
-                               self.port, self.tmp, None)
+            self.child = spawn(
+                self.log.stem, [str(BENCH / "_serve.py"), "bot", *self.patch], self.env, self.port, self.tmp, None
+            )
             self.pid = self.child.proc.pid
             return
         if self.server is None:
-            env = os.environ | self.env | {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-                                           "BENCH_FORK_SERVER": "1"}
+            env = os.environ | self.env | {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "BENCH_FORK_SERVER": "1"}
             with open(self.tmp / "fork-server.log", "wb") as err:
                 self.server = subprocess.Popen(
-                    [sys.executable, str(BENCH / "_serve.py"), "bot", *self.patch], env=env, cwd=str(self.tmp),
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
-                    preexec_fn=_child_setup(None))
+                    [sys.executable, str(BENCH / "_serve.py"), "bot", *self.patch],
+                    env=env,
+                    cwd=str(self.tmp),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                    preexec_fn=_child_setup(None),
+                )
         assert self.server.stdin is not None and self.server.stdout is not None
         self.server.stdin.write(f"start {self.log}\n")
         self.server.stdin.flush()
@@ -234,8 +241,14 @@ class BotProcess:
             await asyncio.sleep(0.02)
 
 
-async def killer(http: aiohttp.ClientSession, bot: BotProcess, args: argparse.Namespace, rng: random.Random,
-                 stop_at: float, record: dict) -> None:
+async def killer(
+    http: aiohttp.ClientSession,
+    bot: BotProcess,
+    args: argparse.Namespace,
+    rng: random.Random,
+    stop_at: float,
+    record: dict,
+) -> None:
     """`--kills` times: wait for a random moment, SIGKILL the bot, start it again."""
     for _ in range(args.kills):
         if time.perf_counter() >= stop_at:
@@ -258,6 +271,7 @@ async def killer(http: aiohttp.ClientSession, bot: BotProcess, args: argparse.Na
 
 
 # ---- the people ---------------------------------------------------------------------------
+
 
 @dataclass
 class Sent:
@@ -296,8 +310,15 @@ class Stuck(Exception):
 
 
 class People:
-    def __init__(self, http: aiohttp.ClientSession, bot: BotProcess, fake: WatchedSlack, stats: Stats,
-                 args: argparse.Namespace, hard_stop: float) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        bot: BotProcess,
+        fake: WatchedSlack,
+        stats: Stats,
+        args: argparse.Namespace,
+        hard_stop: float,
+    ) -> None:
         self.http, self.bot, self.fake, self.stats, self.args = http, bot, fake, stats, args
         self.hard_stop = hard_stop
         self.new_rounds = True
@@ -309,8 +330,12 @@ class People:
     async def _post(self, body: bytes, headers: dict[str, str]) -> str | None:
         """None when answered 200, else Slack's name for the failure (its X-Slack-Retry-Reason)."""
         try:
-            async with self.http.post(self.bot.url + "/slack/events", data=body, headers=headers,
-                                      timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S)) as r:
+            async with self.http.post(
+                self.bot.url + "/slack/events",
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S),
+            ) as r:
                 await r.read()
                 self.stats.http_outcomes[r.status] += 1
                 return None if r.status == 200 else "http_error"
@@ -352,9 +377,12 @@ class People:
 
     async def command(self, rnd: Round) -> None:
         body = signing.slash_command_body(
-            text=f"kontrakt <@{rnd.employee}|{self.name(rnd.employee)}> Kursus", user_id=rnd.leader,
-            user_name=self.name(rnd.leader), channel_id=dm_channel_id(rnd.leader),
-            response_url=self.fake.response_url(user=rnd.leader))
+            text=f"kontrakt <@{rnd.employee}|{self.name(rnd.employee)}> Kursus",
+            user_id=rnd.leader,
+            user_name=self.name(rnd.leader),
+            channel_id=dm_channel_id(rnd.leader),
+            response_url=self.fake.response_url(user=rnd.leader),
+        )
         item = self._sent("command", rnd.leader, "kontrakt")
         await self._until_acked(item, lambda _n: signed(body, FORM))  # the same request again
         await self._expect(item, rnd.leader, 0, LEADER_QUESTION.format(k=1))
@@ -368,8 +396,14 @@ class People:
         def build(n: int):
             if not n:
                 return signed(body, JSON)
-            return signed(body, JSON, {"X-Slack-Retry-Num": str(n),  # the same body, signed anew
-                                       "X-Slack-Retry-Reason": item.failure or "http_error"})
+            return signed(
+                body,
+                JSON,
+                {
+                    "X-Slack-Retry-Num": str(n),  # the same body, signed anew
+                    "X-Slack-Retry-Reason": item.failure or "http_error",
+                },
+            )
 
         item = self._sent("answer", who, text)
         rnd.answers[who].append(item)
@@ -388,10 +422,19 @@ class People:
             if found is None:
                 raise Stuck(f"no live {label!r} button for {who}")
             message, element, block_id = found
-            return signed(signing.block_actions_body(
-                who, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-                channel_id=dm_channel_id(who), response_url=self.fake.response_url(user=who),
-                block_id=block_id, user_name=self.name(who)), FORM)  # a new press each time
+            return signed(
+                signing.block_actions_body(
+                    who,
+                    element["action_id"],
+                    element.get("value", ""),
+                    message_ts=message["ts"],
+                    channel_id=dm_channel_id(who),
+                    response_url=self.fake.response_url(user=who),
+                    block_id=block_id,
+                    user_name=self.name(who),
+                ),
+                FORM,
+            )  # a new press each time
 
         await self._until_acked(item, build)
         await self._expect(item, who, mark, expect)
@@ -464,6 +507,7 @@ class People:
 
 # ---- the checks ---------------------------------------------------------------------------
 
+
 def lost_answers(stats: Stats) -> list[str]:
     lost = []
     for rnd in stats.rounds:
@@ -514,13 +558,13 @@ class PathNotingSlack(WatchedSlack):
 
 # ---- the run ------------------------------------------------------------------------------
 
+
 async def main_async(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="laeringsbot-crash-"))
     drop_db = lambda: None  # noqa: E731
-    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                 timeout=aiohttp.ClientTimeout(total=10))
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=10))
     fake_port = free_port()
     fake = PathNotingSlack(token=TOKEN)
     fake.base_url = f"http://127.0.0.1:{fake_port}"
@@ -530,9 +574,13 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         async with serve_here(fake.app, fake_port):
             database_url, drop_db = fresh_database(args.database_url, tmp, "crash")
-            env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                   "SLACK_API_URL": fake.base_url + "/api/", "BOT_HOST": "127.0.0.1",
-                   "DATABASE_URL": database_url}
+            env = {
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.base_url + "/api/",
+                "BOT_HOST": "127.0.0.1",
+                "DATABASE_URL": database_url,
+            }
             patch = [str(Path(args.bot_patch).resolve())] if args.bot_patch else []
             bot = BotProcess(env, tmp, patch, fork=not args.cold_restarts)
             await bot.start()
@@ -571,13 +619,24 @@ def waits_line(label: str, items: list[Sent]) -> str:
     never = sum(i.waited is None for i in items)
     if not waits:
         return f"  {label:9} n=0"
-    return (f"  {label:9} n={len(waits):4d}  p50 {pct(waits, .5):8.0f} ms  p99 {pct(waits, .99):8.0f} ms  "
-            f"max {pct(waits, 1):8.0f} ms  over 5 s: {sum(w > 5 for w in waits):3d}"
-            + (f"  (+{never} never answered)" if never else ""))
+    return (
+        f"  {label:9} n={len(waits):4d}  p50 {pct(waits, 0.5):8.0f} ms  p99 {pct(waits, 0.99):8.0f} ms  "
+        f"max {pct(waits, 1):8.0f} ms  over 5 s: {sum(w > 5 for w in waits):3d}"
+        + (f"  (+{never} never answered)" if never else "")
+    )
 
 
-def report(args, stats: Stats, fake: WatchedSlack, bot: BotProcess, record: Counter, kill_phase: float,
-           drain_phase: float, database_url: str, late: list[str]) -> bool:
+def report(
+    args,
+    stats: Stats,
+    fake: WatchedSlack,
+    bot: BotProcess,
+    record: Counter,
+    kill_phase: float,
+    drain_phase: float,
+    database_url: str,
+    late: list[str],
+) -> bool:
     db = "PostgreSQL (fresh schema)" if database_url.startswith("postgres") else "SQLite"
     rounds = stats.rounds
     done = [r for r in rounds if r.done]
@@ -593,20 +652,24 @@ def report(args, stats: Stats, fake: WatchedSlack, bot: BotProcess, record: Coun
     starts = bot.start_times
 
     print(f"\nCrash benchmark: {args.users} people ({args.users // 2} pairs at a time), {db}, seed {args.seed}")
-    print(f"  {record['kills']} kills -9 in {kill_phase:.0f} s ({record['during_startup']} during start-up, "
-          f"{record['while_up']} while up, up to {args.max_up:.1f} s after /healthz), bot started {bot.starts} "
-          f"times; start-up to /healthz p50 {statistics.median(starts):.2f} s, max {max(starts):.2f} s; "
-          f"then {drain_phase:.0f} s for the rounds under way")
+    print(
+        f"  {record['kills']} kills -9 in {kill_phase:.0f} s ({record['during_startup']} during start-up, "
+        f"{record['while_up']} while up, up to {args.max_up:.1f} s after /healthz), bot started {bot.starts} "
+        f"times; start-up to /healthz p50 {statistics.median(starts):.2f} s, max {max(starts):.2f} s; "
+        f"then {drain_phase:.0f} s for the rounds under way"
+    )
     print(f"  rounds: {len(rounds)} started, {len(done)} finished (approved), {len(stuck)} stuck")
     for r in stuck[:5]:
         print(f"    round {r.number} stuck: {r.stuck}")
     for line in late[:5]:
         print(f"    ... then, with the bot left running: {line}")
     print(f"  requests: {dict(stats.http_outcomes)}")
-    print(f"  answers: {len(answers)} sent, {sum(a.acked for a in answers)} acknowledged; {len(retried)} needed "
-          f"retries ({sum(a.tries - 1 for a in answers)} retries in all), {len(beyond_slack)} more than "
-          f"Slack's {SLACK_MAX_RETRIES}; presses pressed again: {sum(p.tries > 1 for p in presses)}; "
-          f"commands sent again: {sum(c.tries > 1 for c in commands)}")
+    print(
+        f"  answers: {len(answers)} sent, {sum(a.acked for a in answers)} acknowledged; {len(retried)} needed "
+        f"retries ({sum(a.tries - 1 for a in answers)} retries in all), {len(beyond_slack)} more than "
+        f"Slack's {SLACK_MAX_RETRIES}; presses pressed again: {sum(p.tries > 1 for p in presses)}; "
+        f"commands sent again: {sum(c.tries > 1 for c in commands)}"
+    )
 
     print("\nWait for the bot's next post (from the first try; across restarts):")
     print(waits_line("answer", answers))
@@ -620,13 +683,20 @@ def report(args, stats: Stats, fake: WatchedSlack, bot: BotProcess, record: Coun
     checks = [
         (f"answers lost: {len(lost)}", not lost, "; ".join(lost[:5])),
         (f"posts doubled, same metadata outbox_id: {id_text}", not by_id, ""),
-        (f"posts doubled, same text to one person: {sum(by_text.values())} {by_text or ''}", not by_text,
-         "; ".join(examples)),
-        (f"updates applied again (same text to the same message; looks the same to people): {updates}",
-         True, ""),
+        (
+            f"posts doubled, same text to one person: {sum(by_text.values())} {by_text or ''}",
+            not by_text,
+            "; ".join(examples),
+        ),
+        (f"updates applied again (same text to the same message; looks the same to people): {updates}", True, ""),
         (f"rounds stuck: {len(stuck)}", not stuck, ""),
-        (f"worst stall after an answer: {worst.waited:.1f} s ({worst.who}, {worst.text!r})" if worst
-         else "worst stall: no answer was answered", True, ""),
+        (
+            f"worst stall after an answer: {worst.waited:.1f} s ({worst.who}, {worst.text!r})"
+            if worst
+            else "worst stall: no answer was answered",
+            True,
+            "",
+        ),
         (f"bot logs: {len(errors)} error lines, {len(warnings)} distinct warnings", True, ""),
     ]
     ok = True
@@ -645,28 +715,50 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10, help="people at a time (even: leader + employee pairs)")
     parser.add_argument("--kills", type=int, default=100, help="how many times to kill -9 the bot")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="time bound of the killing phase")
-    parser.add_argument("--max-up", type=float, default=1.5,
-                        help="a kill comes at a random moment up to this many seconds after the bot is up")
-    parser.add_argument("--drain", type=float, default=120.0,
-                        help="seconds the rounds under way get to finish after the last kill")
-    parser.add_argument("--stall-timeout", type=float, default=150.0,
-                        help="a step without the bot's answer for this long leaves its round stuck")
-    parser.add_argument("--cold-restarts", action="store_true",
-                        help="restart as a new interpreter each time (import time included) instead of "
-                        "forking a fresh process from a fork server that has imported the bot")
-    parser.add_argument("--late-grace", type=float, default=60.0,
-                        help="at the end, seconds more to wait for the posts of stuck steps (only if any)")
-    parser.add_argument("--database-url", help="postgresql://host:port/db: run on a fresh schema there "
-                        "(default: a temp SQLite file)")
+    parser.add_argument(
+        "--max-up",
+        type=float,
+        default=1.5,
+        help="a kill comes at a random moment up to this many seconds after the bot is up",
+    )
+    parser.add_argument(
+        "--drain", type=float, default=120.0, help="seconds the rounds under way get to finish after the last kill"
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=150.0,
+        help="a step without the bot's answer for this long leaves its round stuck",
+    )
+    parser.add_argument(
+        "--cold-restarts",
+        action="store_true",
+        help="restart as a new interpreter each time (import time included) instead of "
+        "forking a fresh process from a fork server that has imported the bot",
+    )
+    parser.add_argument(
+        "--late-grace",
+        type=float,
+        default=60.0,
+        help="at the end, seconds more to wait for the posts of stuck steps (only if any)",
+    )
+    parser.add_argument(
+        "--database-url", help="postgresql://host:port/db: run on a fresh schema there (default: a temp SQLite file)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the kill moments")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, bot logs)")
-    parser.add_argument("--bot-patch", metavar="FILE", help="experiment: a Python file run in each bot "
-                        "process before the app is built")
+    parser.add_argument(
+        "--bot-patch", metavar="FILE", help="experiment: a Python file run in each bot process before the app is built"
+    )
     args = parser.parse_args()
     if args.users < 2 or args.users % 2:
         parser.error("--users must be an even number >= 2")
-    if (not 0 < args.max_seconds <= 900 or not 0 < args.drain <= 300 or args.kills < 0
-            or not 0 <= args.late_grace <= 300):
+    if (
+        not 0 < args.max_seconds <= 900
+        or not 0 < args.drain <= 300
+        or args.kills < 0
+        or not 0 <= args.late_grace <= 300
+    ):
         parser.error("--max-seconds in (0, 900], --drain in (0, 300], --late-grace in [0, 300], --kills >= 0")
 
     def on_term(signum, frame):  # run the finally blocks: stop the bot

@@ -111,6 +111,7 @@ DELIVERIES = ("chat.postMessage", "chat.update", "response_url")
 
 # ---- the FakeSlack, in this process -------------------------------------------------------
 
+
 def message_text(args: dict[str, Any]) -> str:
     """What a person reads in a message: its blocks' texts (buttons in brackets), or its text."""
     parts: list[str] = []
@@ -159,8 +160,10 @@ class WatchedSlack(FakeSlack):
 
     def __init__(self, **kwargs: Any) -> None:
         if not callable(getattr(FakeSlack, "_record", None)):  # the hook below would never run
-            raise RuntimeError("tests/fakes/slack_api.FakeSlack has no _record(call, ...) any more: "
-                               "update WatchedSlack in bench/e2e.py")
+            raise RuntimeError(
+                "tests/fakes/slack_api.FakeSlack has no _record(call, ...) any more: "
+                "update WatchedSlack in bench/e2e.py"
+            )
         super().__init__(**kwargs)
         self.deliveries: dict[str, list[Delivery]] = defaultdict(list)
         self._arrived: dict[str, asyncio.Event] = {}
@@ -180,8 +183,9 @@ class WatchedSlack(FakeSlack):
         user = self.user_of(call)
         if user is None:
             return
-        self.deliveries[user].append(Delivery(time.perf_counter(), call.method, message_text(call.args),
-                                              outbox_id(call.args), call.args))
+        self.deliveries[user].append(
+            Delivery(time.perf_counter(), call.method, message_text(call.args), outbox_id(call.args), call.args)
+        )
         event = self._arrived.get(user)
         if event is not None:
             event.set()
@@ -200,8 +204,9 @@ class WatchedSlack(FakeSlack):
                 await asyncio.wait_for(event.wait(), left)
         return got[index]
 
-    async def wait_matching(self, user: str, start: int, fragments: tuple[str, ...],
-                            timeout: float) -> tuple[int, Delivery] | None:
+    async def wait_matching(
+        self, user: str, start: int, fragments: tuple[str, ...], timeout: float
+    ) -> tuple[int, Delivery] | None:
         """The first delivery to `user` from index `start` on whose text holds every fragment."""
         deadline = time.perf_counter() + timeout
         index = start
@@ -222,8 +227,9 @@ class _Server(uvicorn.Server):
 @contextlib.asynccontextmanager
 async def serve_here(app, port: int):
     """Serve an ASGI app under uvicorn in this event loop, until the block ends."""
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                    access_log=False, lifespan="off"))
+    server = _Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 10
     while not server.started:
@@ -250,6 +256,7 @@ def start_fake(n_users: int, port: int, ids=user_id) -> WatchedSlack:
 
 
 # ---- the database -------------------------------------------------------------------------
+
 
 def fresh_database(url: str | None, tmp: Path, tag: str) -> tuple[str, Callable[[], None]]:
     """A migrated database for one run and a function that removes it: a temp SQLite file, or a
@@ -294,6 +301,7 @@ def log_problems(*logs: Path) -> tuple[list[str], list[str]]:
 
 # ---- the closed-loop load -----------------------------------------------------------------
 
+
 def pct(xs: list[float], q: float) -> float:
     """Nearest-rank percentile, in ms."""
     if not xs:
@@ -305,10 +313,10 @@ def pct(xs: list[float], q: float) -> float:
 @dataclass
 class Phase:
     label: str
-    acks: list[float] = field(default_factory=list)        # seconds to the HTTP 200
+    acks: list[float] = field(default_factory=list)  # seconds to the HTTP 200
     statuses: Counter = field(default_factory=Counter)
-    to_post: list[float] = field(default_factory=list)     # seconds from the answer to the next post
-    no_post: int = 0                                       # answers whose next post did not come
+    to_post: list[float] = field(default_factory=list)  # seconds from the answer to the next post
+    no_post: int = 0  # answers whose next post did not come
     sent_at: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     wall: float = 0.0
     server_cpu: float = float("nan")
@@ -337,9 +345,19 @@ def dm_request(i: int, text: str, event_id: str) -> ack.Request:
     return signed(body, JSON)
 
 
-async def closed_loop(http: aiohttp.ClientSession, url: str, n: int, users: Users, tag: str, label: str,
-                      duration: float, per_user: int | None, fake: WatchedSlack | None,
-                      server: Child | None = None, think: float = 0.0) -> Phase:
+async def closed_loop(
+    http: aiohttp.ClientSession,
+    url: str,
+    n: int,
+    users: Users,
+    tag: str,
+    label: str,
+    duration: float,
+    per_user: int | None,
+    fake: WatchedSlack | None,
+    server: Child | None = None,
+    think: float = 0.0,
+) -> Phase:
     """Every user at once: send its next answer, wait for the 200 (and, with `fake`, for the
     bot's next delivery to that user), then the next; until `duration` or `per_user` answers."""
     phase = Phase(label)
@@ -417,6 +435,7 @@ def doubles(fake: WatchedSlack, inputs: dict[str, list[float]], since: float = 0
 
 # ---- the run ------------------------------------------------------------------------------
 
+
 async def main_async(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cores = os.cpu_count() or 1
@@ -435,15 +454,20 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         async with serve_here(fake.app, fake_port):
             database_url, drop_db = fresh_database(args.database_url, tmp, "e2e")
-            env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                   "SLACK_API_URL": fake.base_url + "/api/", "BOT_HOST": "127.0.0.1",
-                   "DATABASE_URL": database_url}
+            env = {
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.base_url + "/api/",
+                "BOT_HOST": "127.0.0.1",
+                "DATABASE_URL": database_url,
+            }
 
             # ---- the bot ----------------------------------------------------------------
             port = free_port()
             patch = [str(Path(args.bot_patch).resolve())] if args.bot_patch else []
-            bot = spawn("bot", [str(BENCH / "_serve.py"), "bot", *patch], env | {"PORT": str(port)}, port,
-                        tmp, server_cpus)
+            bot = spawn(
+                "bot", [str(BENCH / "_serve.py"), "bot", *patch], env | {"PORT": str(port)}, port, tmp, server_cpus
+            )
             children.append(bot)
             await wait_ready(http, bot, "/healthz")
 
@@ -453,33 +477,32 @@ async def main_async(args: argparse.Namespace) -> int:
             setup = await ack.run_load(http, bot.url, command_load(n, fake.base_url), "set-up")
             if setup.ok != setup.sent:
                 raise RuntimeError(f"set-up commands not acknowledged: {setup.statuses}\n{bot.tail()}")
-            asked = await asyncio.gather(*(fake.wait_matching(user_id(i), 0, ("Spørgsmål 1 af 3",),
-                                                              SETUP_TIMEOUT_S) for i in range(n)))
+            asked = await asyncio.gather(
+                *(fake.wait_matching(user_id(i), 0, ("Spørgsmål 1 af 3",), SETUP_TIMEOUT_S) for i in range(n))
+            )
             missing = [user_id(i) for i, a in enumerate(asked) if a is None]
             if missing:
-                raise RuntimeError(f"not asked question 1 within {SETUP_TIMEOUT_S:.0f} s: {missing[:10]}"
-                                   f"\n{bot.tail()}")
+                raise RuntimeError(f"not asked question 1 within {SETUP_TIMEOUT_S:.0f} s: {missing[:10]}\n{bot.tail()}")
             setup_s = time.perf_counter() - t_setup
 
             users = Users(n)
             warm = await closed_loop(http, bot.url, n, users, "W", "warm-up", 30, 1, fake)
             measured_from = time.perf_counter()
-            ours = await closed_loop(http, bot.url, n, users, "E", "bot", args.duration, args.answers, fake, bot,
-                                     think=args.think)
+            ours = await closed_loop(
+                http, bot.url, n, users, "E", "bot", args.duration, args.answers, fake, bot, think=args.think
+            )
             await asyncio.sleep(0.5)  # late extra posts still count as doubles
             bot.stop()
             children.remove(bot)
 
             # ---- the bare app -----------------------------------------------------------
             port = free_port()
-            bare = spawn("bare", [str(BENCH / "_serve.py"), "bare"], env | {"PORT": str(port)}, port, tmp,
-                         server_cpus)
+            bare = spawn("bare", [str(BENCH / "_serve.py"), "bare"], env | {"PORT": str(port)}, port, tmp, server_cpus)
             children.append(bare)
             await wait_ready(http, bare, "/healthz")
             bare_users = Users(n)
             await closed_loop(http, bare.url, n, bare_users, "BW", "warm-up", 5, 20, None)
-            base = await closed_loop(http, bare.url, n, bare_users, "B", "bare", args.bare_duration, None, None,
-                                     bare)
+            base = await closed_loop(http, bare.url, n, bare_users, "B", "bare", args.bare_duration, None, None, bare)
             bare.stop()
             children.remove(bare)
 
@@ -500,69 +523,105 @@ async def main_async(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args, pin: bool, setup_s: float, warm: Phase, ours: Phase, base: Phase, fake: WatchedSlack,
-           inputs: dict[str, list[float]], measured_from: float, bot: Child, bare: Child) -> bool:
+def report(
+    args,
+    pin: bool,
+    setup_s: float,
+    warm: Phase,
+    ours: Phase,
+    base: Phase,
+    fake: WatchedSlack,
+    inputs: dict[str, list[float]],
+    measured_from: float,
+    bot: Child,
+    bare: Child,
+) -> bool:
     n = args.users
     db = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
     bound = f"{args.duration:.0f} s" + (f" or {args.answers} answers per user" if args.answers else "")
     if args.think:
         bound += f", each taking {args.think:g} s (0.5-1.5x) to answer"
-    print(f"\nEnd to end, {n} users ({n // 2} contracts) answering in their DMs for {bound}; {db}, uvicorn 1 "
-          f"worker; {os.cpu_count()} cores, "
-          f"{'server on CPU 0, load + FakeSlack on CPU 1' if pin else 'no CPU pinning'}")
+    print(
+        f"\nEnd to end, {n} users ({n // 2} contracts) answering in their DMs for {bound}; {db}, uvicorn 1 "
+        f"worker; {os.cpu_count()} cores, "
+        f"{'server on CPU 0, load + FakeSlack on CPU 1' if pin else 'no CPU pinning'}"
+    )
     if args.bot_patch:
         print(f"  EXPERIMENT: bot patched by {args.bot_patch}")
     print(f"  set-up: {n // 2} contracts started and everyone asked question 1 in {setup_s:.1f} s")
 
-    print(f"\n{'':6}{'answers':>8}{'200':>6}{'e2e/s':>8}{'post p50':>10}{'post p99':>10}{'post max':>10}"
-          f"{'ack p50':>9}{'ack p99':>9}{'ack max':>9}{'cpu bot':>9}{'cpu load':>10}")
-    print(f"{'bot':6}{ours.sent:8d}{ours.ok:6d}{ours.e2e_rate:8.0f}{pct(ours.to_post, .5):10.1f}"
-          f"{pct(ours.to_post, .99):10.1f}{pct(ours.to_post, 1):10.1f}{pct(ours.acks, .5):9.1f}"
-          f"{pct(ours.acks, .99):9.1f}{pct(ours.acks, 1):9.1f}{ours.server_cpu:9.0%}{ours.client_cpu:10.0%}")
-    print(f"\n{'':6}{'sent':>8}{'200':>6}{'req/s':>8}{'ack p50':>10}{'ack p99':>10}{'ack max':>10}{'cpu app':>9}"
-          f"{'cpu load':>10}")
-    print(f"{'bare':6}{base.sent:8d}{base.ok:6d}{base.ack_rate:8.0f}{pct(base.acks, .5):10.1f}"
-          f"{pct(base.acks, .99):10.1f}{pct(base.acks, 1):10.1f}{base.server_cpu:9.0%}{base.client_cpu:10.0%}")
+    print(
+        f"\n{'':6}{'answers':>8}{'200':>6}{'e2e/s':>8}{'post p50':>10}{'post p99':>10}{'post max':>10}"
+        f"{'ack p50':>9}{'ack p99':>9}{'ack max':>9}{'cpu bot':>9}{'cpu load':>10}"
+    )
+    print(
+        f"{'bot':6}{ours.sent:8d}{ours.ok:6d}{ours.e2e_rate:8.0f}{pct(ours.to_post, 0.5):10.1f}"
+        f"{pct(ours.to_post, 0.99):10.1f}{pct(ours.to_post, 1):10.1f}{pct(ours.acks, 0.5):9.1f}"
+        f"{pct(ours.acks, 0.99):9.1f}{pct(ours.acks, 1):9.1f}{ours.server_cpu:9.0%}{ours.client_cpu:10.0%}"
+    )
+    print(
+        f"\n{'':6}{'sent':>8}{'200':>6}{'req/s':>8}{'ack p50':>10}{'ack p99':>10}{'ack max':>10}{'cpu app':>9}"
+        f"{'cpu load':>10}"
+    )
+    print(
+        f"{'bare':6}{base.sent:8d}{base.ok:6d}{base.ack_rate:8.0f}{pct(base.acks, 0.5):10.1f}"
+        f"{pct(base.acks, 0.99):10.1f}{pct(base.acks, 1):10.1f}{base.server_cpu:9.0%}{base.client_cpu:10.0%}"
+    )
 
     ratio = ours.e2e_rate / base.ack_rate if base.ack_rate else float("nan")
-    post_ok = pct(ours.to_post, .99) <= POST_P99_TARGET_MS
+    post_ok = pct(ours.to_post, 0.99) <= POST_P99_TARGET_MS
     rate_ok = ratio >= E2E_SHARE_TARGET
-    ack_ok = pct(ours.acks, .99) < ACK_P99_TARGET_MS
+    ack_ok = pct(ours.acks, 0.99) < ACK_P99_TARGET_MS
     print(f"\nbot e2e rate / bare ack rate: {ratio:.2f}x ({ours.e2e_rate:.0f} / {base.ack_rate:.0f} per s)")
-    print(f"  answer -> next post p99 <= {POST_P99_TARGET_MS:.0f} ms: {'PASS' if post_ok else 'FAIL'} "
-          f"({pct(ours.to_post, .99):.0f} ms)")
+    print(
+        f"  answer -> next post p99 <= {POST_P99_TARGET_MS:.0f} ms: {'PASS' if post_ok else 'FAIL'} "
+        f"({pct(ours.to_post, 0.99):.0f} ms)"
+    )
     print(f"  e2e rate >= {E2E_SHARE_TARGET:.0%} of bare ack rate: {'PASS' if rate_ok else 'FAIL'} ({ratio:.0%})")
-    print(f"  ack p99 < {ACK_P99_TARGET_MS:.0f} ms: {'PASS' if ack_ok else 'FAIL'} ({pct(ours.acks, .99):.1f} ms)")
+    print(f"  ack p99 < {ACK_P99_TARGET_MS:.0f} ms: {'PASS' if ack_ok else 'FAIL'} ({pct(ours.acks, 0.99):.1f} ms)")
     print(f"targets {'HOLD' if post_ok and rate_ok and ack_ok else 'DO NOT HOLD'}")
 
     # ---- posts and doubles ----------------------------------------------------------------
     per_user = [sum(d.t >= measured_from for d in fake.deliveries.get(user_id(i), [])) for i in range(n)]
     answers_per_user = [len(ours.sent_at.get(user_id(i), [])) for i in range(n)]
     total_posts = sum(per_user)
-    by_method = Counter(d.method for i in range(n) for d in fake.deliveries.get(user_id(i), [])
-                        if d.t >= measured_from)
+    by_method = Counter(d.method for i in range(n) for d in fake.deliveries.get(user_id(i), []) if d.t >= measured_from)
     extra = total_posts - len(ours.to_post)
     dup, examples = doubles(fake, inputs, since=measured_from)
-    with_ids = [d.outbox_id for got in fake.deliveries.values() for d in got
-                if d.outbox_id is not None and d.method == "chat.postMessage"]
+    with_ids = [
+        d.outbox_id
+        for got in fake.deliveries.values()
+        for d in got
+        if d.outbox_id is not None and d.method == "chat.postMessage"
+    ]
     id_dups = sum(c - 1 for c in Counter(with_ids).values() if c > 1)
     errors, warnings = log_problems(bot.log, bare.log)
     mismatched = sum(p != a for p, a in zip(per_user, answers_per_user, strict=True))
-    print(f"\nposts to the users in the timed phase: {total_posts} ({dict(by_method)}), per user "
-          f"min {min(per_user)} / mean {statistics.fmean(per_user):.1f} / max {max(per_user)}; "
-          f"answers per user min {min(answers_per_user)} / max {max(answers_per_user)}; "
-          f"users with posts != answers: {mismatched}")
+    print(
+        f"\nposts to the users in the timed phase: {total_posts} ({dict(by_method)}), per user "
+        f"min {min(per_user)} / mean {statistics.fmean(per_user):.1f} / max {max(per_user)}; "
+        f"answers per user min {min(answers_per_user)} / max {max(answers_per_user)}; "
+        f"users with posts != answers: {mismatched}"
+    )
     checks = [
-        (f"every answer acknowledged 200: {ours.ok}/{ours.sent} (warm-up {warm.ok}/{warm.sent}); "
-         f"bare {base.ok}/{base.sent}", ours.ok == ours.sent and warm.ok == warm.sent and base.ok == base.sent,
-         f"bot {dict(ours.statuses)}, bare {dict(base.statuses)}"),
-        (f"every answer followed by a post within {ANSWER_TIMEOUT_S:.0f} s: {ours.no_post + warm.no_post} not",
-         ours.no_post + warm.no_post == 0, ""),
+        (
+            f"every answer acknowledged 200: {ours.ok}/{ours.sent} (warm-up {warm.ok}/{warm.sent}); "
+            f"bare {base.ok}/{base.sent}",
+            ours.ok == ours.sent and warm.ok == warm.sent and base.ok == base.sent,
+            f"bot {dict(ours.statuses)}, bare {dict(base.statuses)}",
+        ),
+        (
+            f"every answer followed by a post within {ANSWER_TIMEOUT_S:.0f} s: {ours.no_post + warm.no_post} not",
+            ours.no_post + warm.no_post == 0,
+            "",
+        ),
         (f"posts beyond the first after an answer: {extra}", extra == 0, ""),
-        (f"doubles (same text twice in a row to one person, no answer between): {dup}", dup == 0,
-         "; ".join(examples)),
-        (f"posts carrying an outbox id in metadata: {len(with_ids)}; the same id posted twice: {id_dups}",
-         id_dups == 0, ""),
+        (f"doubles (same text twice in a row to one person, no answer between): {dup}", dup == 0, "; ".join(examples)),
+        (
+            f"posts carrying an outbox id in metadata: {len(with_ids)}; the same id posted twice: {id_dups}",
+            id_dups == 0,
+            "",
+        ),
         (f"bot log: {len(errors)} error lines, {len(warnings)} warnings", not errors, "\n" + "\n".join(errors[-10:])),
     ]
     ok = True
@@ -580,14 +639,22 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of timed answers for the bot")
     parser.add_argument("--answers", type=int, default=None, help="at most this many timed answers per user")
     parser.add_argument("--bare-duration", type=float, default=10.0, help="seconds of load for the bare app")
-    parser.add_argument("--think", type=float, default=0.0, help="seconds each user takes to answer after the "
-                        "bot's post (0.5-1.5 times this; default 0: the next answer at once, a stress test)")
-    parser.add_argument("--database-url", help="postgresql://host:port/db to run the bot on a fresh schema "
-                        "there (default: a temp SQLite file)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each user takes to answer after the "
+        "bot's post (0.5-1.5 times this; default 0: the next answer at once, a stress test)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://host:port/db to run the bot on a fresh schema there (default: a temp SQLite file)",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (SQLite file, process logs)")
-    parser.add_argument("--bot-patch", metavar="FILE", help="experiment: a Python file run in the bot "
-                        "process before the app is built")
+    parser.add_argument(
+        "--bot-patch", metavar="FILE", help="experiment: a Python file run in the bot process before the app is built"
+    )
     args = parser.parse_args()
     if args.users < 2 or args.users % 2:
         parser.error("--users must be an even number >= 2 (half leaders, half employees)")

@@ -79,6 +79,7 @@ CASE_SECONDS = 30.0  # stop repeating a case after this long (at least 3 runs)
 
 # ---- seeding ----------------------------------------------------------------------------
 
+
 class Rows:
     """Rows per table, with ids handed out above what the table already holds."""
 
@@ -98,26 +99,57 @@ class Rows:
 
     def write(self) -> None:
         # Parents before children (foreign keys are on in SQLite and PostgreSQL).
-        for table in (m.Person, m.Contract, m.Party, m.Submission, m.DialogSession, m.MeetingSeries,
-                      m.MeetingOccurrence, m.MeetingAction):
+        for table in (
+            m.Person,
+            m.Contract,
+            m.Party,
+            m.Submission,
+            m.DialogSession,
+            m.MeetingSeries,
+            m.MeetingOccurrence,
+            m.MeetingAction,
+        ):
             rows = self.rows.pop(table.__table__.name, [])
             for start in range(0, len(rows), 5000):
-                self.conn.execute(insert(table.__table__), rows[start:start + 5000])
+                self.conn.execute(insert(table.__table__), rows[start : start + 5000])
 
 
 def person(rows: Rows, ext: str, name: str) -> int:
-    return rows.add(m.Person.__table__, platform="slack", external_id=ext, team_id="T1", display_name=name,
-                    platform_locale="da-DK", language_override=None, timezone="Europe/Copenhagen",
-                    is_bot=False, reachable=True, dm_channel=f"D{ext[1:]}", created_at=NOW,
-                    profile_refreshed_at=NOW, deleted_at=None)
+    return rows.add(
+        m.Person.__table__,
+        platform="slack",
+        external_id=ext,
+        team_id="T1",
+        display_name=name,
+        platform_locale="da-DK",
+        language_override=None,
+        timezone="Europe/Copenhagen",
+        is_bot=False,
+        reachable=True,
+        dm_channel=f"D{ext[1:]}",
+        created_at=NOW,
+        profile_refreshed_at=NOW,
+        deleted_at=None,
+    )
 
 
-def contract(rows: Rows, flow: str, title: str, status: str, starter: int, n: int,
-             followup_at: datetime | None = None) -> int:
-    return rows.add(m.Contract.__table__, flow=flow, title=title, status=status, version=1, round=1,
-                    group_key=None, starter_id=starter, followup_at=followup_at,
-                    created_at=NOW - timedelta(days=30), updated_at=NOW - timedelta(minutes=n),
-                    closed_at=None)
+def contract(
+    rows: Rows, flow: str, title: str, status: str, starter: int, n: int, followup_at: datetime | None = None
+) -> int:
+    return rows.add(
+        m.Contract.__table__,
+        flow=flow,
+        title=title,
+        status=status,
+        version=1,
+        round=1,
+        group_key=None,
+        starter_id=starter,
+        followup_at=followup_at,
+        created_at=NOW - timedelta(days=30),
+        updated_at=NOW - timedelta(minutes=n),
+        closed_at=None,
+    )
 
 
 def party(rows: Rows, cid: int, pid: int, role: str) -> None:
@@ -125,14 +157,31 @@ def party(rows: Rows, cid: int, pid: int, role: str) -> None:
 
 
 def submission(rows: Rows, cid: int, pid: int, role: str, phase: str, n: int) -> None:
-    rows.add(m.Submission.__table__, contract_id=cid, person_id=pid, role=role, phase=phase,
-             submitted_at=NOW - timedelta(minutes=n, seconds=30))
+    rows.add(
+        m.Submission.__table__,
+        contract_id=cid,
+        person_id=pid,
+        role=role,
+        phase=phase,
+        submitted_at=NOW - timedelta(minutes=n, seconds=30),
+    )
 
 
 def session(rows: Rows, pid: int, phase: str, role: str, cid: int) -> None:
-    rows.add(m.DialogSession.__table__, person_id=pid, flow="elearning", phase=phase, role=role,
-             contract_ids=[cid], state={}, status="queued", last_activity_at=NOW, nudged_at=None,
-             stalled_reported_at=None, created_at=NOW)
+    rows.add(
+        m.DialogSession.__table__,
+        person_id=pid,
+        flow="elearning",
+        phase=phase,
+        role=role,
+        contract_ids=[cid],
+        state={},
+        status="queued",
+        last_activity_at=NOW,
+        nudged_at=None,
+        stalled_reported_at=None,
+        created_at=NOW,
+    )
 
 
 def seed_leader(rows: Rows, tag: str, n: int) -> tuple[int, int, dict[str, int]]:
@@ -145,12 +194,29 @@ def seed_leader(rows: Rows, tag: str, n: int) -> tuple[int, int, dict[str, int]]
     first_employee = 0
     for i in range(n):
         kind = i % 10
-        status = {0: "before", 1: "before", 2: "before", 3: "review", 4: "review", 5: "review",
-                  6: "approved", 7: "approved", 8: "after", 9: "after_review"}[kind]
+        status = {
+            0: "before",
+            1: "before",
+            2: "before",
+            3: "review",
+            4: "review",
+            5: "review",
+            6: "approved",
+            7: "approved",
+            8: "after",
+            9: "after_review",
+        }[kind]
         employee = person(rows, f"UE{tag}x{i}", f"Medarbejder {tag}-{i}")
         first_employee = first_employee or employee
-        cid = contract(rows, "elearning", f"Kursus {i}", status, leader, i,
-                       NOW + timedelta(hours=i + 1) if status == "approved" else None)
+        cid = contract(
+            rows,
+            "elearning",
+            f"Kursus {i}",
+            status,
+            leader,
+            i,
+            NOW + timedelta(hours=i + 1) if status == "approved" else None,
+        )
         party(rows, cid, leader, "leader")
         party(rows, cid, employee, "employee")
         if kind in (0, 1):
@@ -170,23 +236,62 @@ def seed_leader(rows: Rows, tag: str, n: int) -> tuple[int, int, dict[str, int]]
         for pid, role in ((a, "part_a"), (b, "part_b"), (leader, "leader_a"), (other_leader, "leader_b")):
             party(rows, cid, pid, role)
         groups[("you", "others", "coming")[i % 3]] += 1
-    series = rows.add(m.MeetingSeries.__table__, platform="slack", channel=f"C{tag}", creator_id=leader,
-                      facilitator_ids=[leader], weekday=0, hour=9, minute=0, timezone="Europe/Copenhagen",
-                      interval_weeks=1, length_minutes=30, first_date=date.today(), language="da",
-                      status="active", created_at=NOW, stopped_at=None)
+    series = rows.add(
+        m.MeetingSeries.__table__,
+        platform="slack",
+        channel=f"C{tag}",
+        creator_id=leader,
+        facilitator_ids=[leader],
+        weekday=0,
+        hour=9,
+        minute=0,
+        timezone="Europe/Copenhagen",
+        interval_weeks=1,
+        length_minutes=30,
+        first_date=date.today(),
+        language="da",
+        status="active",
+        created_at=NOW,
+        stopped_at=None,
+    )
     occurrences = []
     for seq in range(30):  # the overview shows the next 20
         starts = NOW + timedelta(days=7 * seq + 1)
-        occurrences.append(rows.add(
-            m.MeetingOccurrence.__table__, series_id=series, seq=seq, local_date=starts.date(), starts_at=starts,
-            remind_at=starts - timedelta(days=1), status="planned", due_at=starts - timedelta(days=1),
-            reminded_at=None, facilitator_id=leader, case_person_id=None, case_title=None, step=0,
-            step_started_at=None, thread_outbox_id=None, started_at=None, ended_at=None))
+        occurrences.append(
+            rows.add(
+                m.MeetingOccurrence.__table__,
+                series_id=series,
+                seq=seq,
+                local_date=starts.date(),
+                starts_at=starts,
+                remind_at=starts - timedelta(days=1),
+                status="planned",
+                due_at=starts - timedelta(days=1),
+                reminded_at=None,
+                facilitator_id=leader,
+                case_person_id=None,
+                case_title=None,
+                step=0,
+                step_started_at=None,
+                thread_outbox_id=None,
+                started_at=None,
+                ended_at=None,
+            )
+        )
     groups["coming"] += 20
     for k in range(5):
-        rows.add(m.MeetingAction.__table__, series_id=series, occurrence_id=occurrences[0], text=f"Handling {k}",
-                 owner_id=leader, created_by_id=leader, status="open", created_at=NOW - timedelta(days=k),
-                 done_at=None, done_by_id=None)
+        rows.add(
+            m.MeetingAction.__table__,
+            series_id=series,
+            occurrence_id=occurrences[0],
+            text=f"Handling {k}",
+            owner_id=leader,
+            created_by_id=leader,
+            status="open",
+            created_at=NOW - timedelta(days=k),
+            done_at=None,
+            done_by_id=None,
+        )
     groups["you"] += 5
     return leader, first_employee, groups
 
@@ -213,8 +318,9 @@ def seed(url: str, sizes: list[int], analyze: bool = False) -> list[dict]:
         rows.write()
         if not is_sqlite(url):
             for name in rows.next:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                  f"(SELECT max(id) FROM {name}))"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                )
             conn.execute(text("ANALYZE"))  # as autovacuum would have by now
         # SQLite: no ANALYZE, as in production (the bot never runs it; with sqlite_stat1 the planner
         # changes its joins, see --analyze).
@@ -225,6 +331,7 @@ def seed(url: str, sizes: list[int], analyze: bool = False) -> list[dict]:
 
 
 # ---- measuring (in a process of its own per size, for its peak memory) -------------------
+
 
 def status_kb(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -267,8 +374,13 @@ async def measure(url: str, case: dict, repeat: int, gc_freeze: bool = False) ->
             times.append(elapsed * 1000)
             if k >= 2 and time.monotonic() - started > CASE_SECONDS:
                 break
-        return {"p50": statistics.median(times), "max": max(times), "runs": len(times), "sql": statements,
-                "blocks": len(message.blocks)}
+        return {
+            "p50": statistics.median(times),
+            "max": max(times),
+            "runs": len(times),
+            "sql": statements,
+            "blocks": len(message.blocks),
+        }
 
     await build(case["employee"])  # imports, catalogues, the connection: not the overview's cost
     if gc_freeze:  # the experiment: what a gc.freeze() after start-up would save (fewer full collections)
@@ -291,23 +403,36 @@ async def measure(url: str, case: dict, repeat: int, gc_freeze: bool = False) ->
         grouped = await overview.items(ctx, await ctx.person(case["leader"]))
     counts = {g: len(grouped[g]) for g in GROUPS}
     await runtime.db.dispose()
-    return {"counts": counts, "pages": pages, "results": results, "peak_mb": peak_kb / 1024,
-            "peak_above_mb": (peak_kb - base_kb) / 1024}
+    return {
+        "counts": counts,
+        "pages": pages,
+        "results": results,
+        "peak_mb": peak_kb / 1024,
+        "peak_above_mb": (peak_kb - base_kb) / 1024,
+    }
 
 
 # ---- the table ----------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="contracts per leader, comma-separated")
     parser.add_argument("--repeat", type=int, default=20, help="builds per case (fewer past 30 s)")
-    parser.add_argument("--database-url", help="PostgreSQL to seed into (schema lb_bench_overview); "
-                        "default a temp SQLite file")
-    parser.add_argument("--analyze", action="store_true", help="SQLite: run ANALYZE after seeding "
-                        "(the bot never does; PostgreSQL is always analysed)")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL to seed into (schema lb_bench_overview); default a temp SQLite file"
+    )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="SQLite: run ANALYZE after seeding (the bot never does; PostgreSQL is always analysed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file / the PostgreSQL schema")
-    parser.add_argument("--gc-freeze", action="store_true", help="experiment: gc.freeze() in the measuring "
-                        "process after start-up (the bot does not do this)")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="experiment: gc.freeze() in the measuring process after start-up (the bot does not do this)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # JSON: url and case, in a measuring process
     args = parser.parse_args()
     if args.child:
@@ -328,16 +453,32 @@ def main() -> int:
         t0 = time.perf_counter()
         cases = seed(url, sizes, args.analyze)
         seeded = time.perf_counter() - t0
-        print(f"overview benchmark: {where}; {sum(sizes) + sum(sizes) // 10} contracts seeded in {seeded:.1f} s; "
-              f"times are the build of the message (router.overview.message), repeated up to {args.repeat}x"
-              + (" [gc.freeze() after start-up]" if args.gc_freeze else ""))
-        print(f"{'contracts':>9}  {'view':<12} {'you/others/coming':>18} {'pages':>5} {'SQL':>4} "
-              f"{'p50 ms':>8} {'max ms':>8} {'runs':>4}  {'peak RSS MB (+ above start)':>27}")
+        print(
+            f"overview benchmark: {where}; {sum(sizes) + sum(sizes) // 10} contracts seeded in {seeded:.1f} s; "
+            f"times are the build of the message (router.overview.message), repeated up to {args.repeat}x"
+            + (" [gc.freeze() after start-up]" if args.gc_freeze else "")
+        )
+        print(
+            f"{'contracts':>9}  {'view':<12} {'you/others/coming':>18} {'pages':>5} {'SQL':>4} "
+            f"{'p50 ms':>8} {'max ms':>8} {'runs':>4}  {'peak RSS MB (+ above start)':>27}"
+        )
         for case in cases:
             job = json.dumps({"url": url, "case": case})
-            done = subprocess.run([sys.executable, __file__, "--child", job, "--repeat", str(args.repeat),
-                                   *(["--gc-freeze"] if args.gc_freeze else [])],
-                                  cwd=ROOT, capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    job,
+                    "--repeat",
+                    str(args.repeat),
+                    *(["--gc-freeze"] if args.gc_freeze else []),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                env=os.environ | {"PYTHONPATH": str(ROOT)},
+            )
             if done.returncode != 0:
                 print(done.stderr, file=sys.stderr)
                 return 1
@@ -349,13 +490,17 @@ def main() -> int:
             for k, (view, r) in enumerate(found["results"].items()):
                 groups = "/".join(str(counts[g]) for g in ("you", "others", "coming")) if view != "employee" else "-"
                 memory = f"{found['peak_mb']:.0f} (+{found['peak_above_mb']:.0f})" if k == 0 else ""
-                print(f"{case['n'] if k == 0 else '':>9}  {view:<12} {groups:>18} "
-                      f"{found['pages'] if k == 0 else '':>5} {r['sql']:>4} {r['p50']:>8.1f} {r['max']:>8.1f} "
-                      f"{r['runs']:>4}  {memory:>27}")
+                print(
+                    f"{case['n'] if k == 0 else '':>9}  {view:<12} {groups:>18} "
+                    f"{found['pages'] if k == 0 else '':>5} {r['sql']:>4} {r['p50']:>8.1f} {r['max']:>8.1f} "
+                    f"{r['runs']:>4}  {memory:>27}"
+                )
             page1 = found["results"]["leader p1"]["p50"]
             if case["n"] >= 10000:
-                print(f"  page 1 at {case['n']} contracts: {page1:.0f} ms (target < {PAGE1_TARGET_MS:.0f} ms: "
-                      f"{'ok' if page1 < PAGE1_TARGET_MS else 'MISSED'})")
+                print(
+                    f"  page 1 at {case['n']} contracts: {page1:.0f} ms (target < {PAGE1_TARGET_MS:.0f} ms: "
+                    f"{'ok' if page1 < PAGE1_TARGET_MS else 'MISSED'})"
+                )
     finally:
         if args.database_url and not args.keep:
             postgres_schema_url(args.database_url, drop_only=True)

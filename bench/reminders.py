@@ -68,30 +68,67 @@ def seed(path: Path, series: int, due: datetime, future: bool) -> None:
     db = sqlite3.connect(path)
     now = datetime.now(UTC)
     iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (SQLAlchemy's SQLite format)
-    db.execute("INSERT INTO person (platform, external_id, display_name, is_bot, reachable, created_at) "
-               "VALUES ('slack', 'U0000', 'user00', 0, 1, ?)", (iso(now),))
+    db.execute(
+        "INSERT INTO person (platform, external_id, display_name, is_bot, reachable, created_at) "
+        "VALUES ('slack', 'U0000', 'user00', 0, 1, ?)",
+        (iso(now),),
+    )
     series_rows, occurrence_rows = [], []
     for n in range(series):
-        series_rows.append((n + 1, "slack", f"C{n:05d}", 1, "[1]", 1, 9, 0, "Europe/Copenhagen", 2, 30,
-                            date.today().isoformat(), "da", "active", iso(now)))
+        series_rows.append(
+            (
+                n + 1,
+                "slack",
+                f"C{n:05d}",
+                1,
+                "[1]",
+                1,
+                9,
+                0,
+                "Europe/Copenhagen",
+                2,
+                30,
+                date.today().isoformat(),
+                "da",
+                "active",
+                iso(now),
+            )
+        )
         for seq in range(4 if future else 1):
             starts = (due + timedelta(days=14 * seq + 1)) if future else due + timedelta(days=1)
             remind = starts - timedelta(days=1)
-            occurrence_rows.append((n + 1, seq, starts.date().isoformat(), iso(starts), iso(remind), "planned",
-                                    iso(remind), 1, 0))
-    db.executemany("INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids, weekday, hour, "
-                   "minute, timezone, interval_weeks, length_minutes, first_date, language, status, created_at) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", series_rows)
-    db.executemany("INSERT INTO meetingoccurrence (series_id, seq, local_date, starts_at, remind_at, status, due_at, "
-                   "facilitator_id, step) VALUES (?,?,?,?,?,?,?,?,?)", occurrence_rows)
+            occurrence_rows.append(
+                (n + 1, seq, starts.date().isoformat(), iso(starts), iso(remind), "planned", iso(remind), 1, 0)
+            )
+    db.executemany(
+        "INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids, weekday, hour, "
+        "minute, timezone, interval_weeks, length_minutes, first_date, language, status, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        series_rows,
+    )
+    db.executemany(
+        "INSERT INTO meetingoccurrence (series_id, seq, local_date, starts_at, remind_at, status, due_at, "
+        "facilitator_id, step) VALUES (?,?,?,?,?,?,?,?,?)",
+        occurrence_rows,
+    )
     db.commit()
     db.close()
 
 
 def start_bot(db: Path, port: int, slack_port: int, lanes: int | None = None) -> subprocess.Popen:
-    env = os.environ | ({"OUTBOX_LANES": str(lanes)} if lanes else {}) | {"DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "BOT_HOST": "127.0.0.1",
-                        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                        "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/", "CLOCK_INTERVAL_SECONDS": "1"}
+    env = (
+        os.environ
+        | ({"OUTBOX_LANES": str(lanes)} if lanes else {})
+        | {
+            "DATABASE_URL": f"sqlite:///{db}",
+            "PORT": str(port),
+            "BOT_HOST": "127.0.0.1",
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
+            "CLOCK_INTERVAL_SECONDS": "1",
+        }
+    )
     return subprocess.Popen([sys.executable, str(BENCH / "_serve.py"), "bot"], env=env, cwd=ROOT)
 
 
@@ -106,16 +143,32 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--series", type=int, default=2000)
     parser.add_argument("--idle-series", type=int, default=10000)
-    parser.add_argument("--latency-ms", type=float, default=0.0,
-                        help="round trip of the Slack stand-in (e.g. 100 for slack.com from Denmark)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="round trip of the Slack stand-in (e.g. 100 for slack.com from Denmark)",
+    )
     parser.add_argument("--lanes", type=int, default=None, help="the bot's OUTBOX_LANES (default: its own)")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         slack_port = free_port()
-        fake = subprocess.Popen([sys.executable, str(BENCH / "_fake_slack.py"), "--port", str(slack_port),
-                                 "--users", "1", "--token", TOKEN,
-                                 "--latency-ms", str(args.latency_ms)], cwd=ROOT)
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                str(BENCH / "_fake_slack.py"),
+                "--port",
+                str(slack_port),
+                "--users",
+                "1",
+                "--token",
+                TOKEN,
+                "--latency-ms",
+                str(args.latency_ms),
+            ],
+            cwd=ROOT,
+        )
         try:
             wait_http(f"http://127.0.0.1:{slack_port}/bench/stats", time.monotonic() + 20)
 
@@ -147,12 +200,16 @@ def main() -> int:
             reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
             con.close()
             posts = stats["by_method"].get("chat.postMessage", 0)
-            print(f"fan-out: {args.series} reminders due at once in {args.series} channels "
-                  f"(stand-in latency {args.latency_ms:.0f} ms, OUTBOX_LANES {args.lanes or 'default'})")
+            print(
+                f"fan-out: {args.series} reminders due at once in {args.series} channels "
+                f"(stand-in latency {args.latency_ms:.0f} ms, OUTBOX_LANES {args.lanes or 'default'})"
+            )
             print(f"  all posted after       {elapsed:8.2f} s (from the due moment; clock wakes every 1 s)")
             print(f"  posts per second       {posts / elapsed:8.0f}")
-            print(f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "
-                  f"{stats['posted_twice']}; failed calls: {stats['failed']}")
+            print(
+                f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "
+                f"{stats['posted_twice']}; failed calls: {stats['failed']}"
+            )
             print(f"  outbox dedupe keys     {len(keys)} ({len(set(keys))} unique); occurrences reminded: {reminded}")
             ok &= posts == args.series and stats["posted_twice"] == 0 and len(keys) == len(set(keys))
 

@@ -33,13 +33,20 @@ def serve(settings: Settings) -> int:
     url = f"http://{settings.bot_host}:{settings.port}/"
     if settings.serves_playground:
         print(PLAYGROUND.format(url=url, database=settings.database_url), flush=True)
-    platforms = [name for name, on in (("Slack: POST /slack/events", settings.slack_configured),
-                                       ("Teams: POST /api/messages", settings.teams_configured)) if on]
+    platforms = [
+        name
+        for name, on in (
+            ("Slack: POST /slack/events", settings.slack_configured),
+            ("Teams: POST /api/messages", settings.teams_configured),
+        )
+        if on
+    ]
     print(f"Læringsbot listens on {url} ({'; '.join([*platforms, 'health: GET /healthz'])})", flush=True)
     # SIGTERM: stop accepting, give requests under way a few seconds, then the lifespan's
     # graceful stop (bot/app.py: sends under way finish, the lanes are handed back).
-    config = uvicorn.Config(app, host=settings.bot_host, port=settings.port, log_level="warning",
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, host=settings.bot_host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+    )
     _server(config).run()
     return 0
 
@@ -94,16 +101,19 @@ def teams_package(settings: Settings, output: str) -> int:
     from bot.teams.package import PackageError, write
 
     if not settings.microsoft_app_id:
-        print("Set MICROSOFT_APP_ID to the Azure bot's app id (README.md, \"Running it against Teams\").",
-              file=sys.stderr)
+        print(
+            'Set MICROSOFT_APP_ID to the Azure bot\'s app id (README.md, "Running it against Teams").', file=sys.stderr
+        )
         return 2
     try:
         path = write(settings.microsoft_app_id, Path(output))
     except PackageError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"Wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app) "
-          f"or in the Teams admin center (Teams apps → Manage apps → Upload new app).")
+    print(
+        f"Wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app) "
+        f"or in the Teams admin center (Teams apps → Manage apps → Upload new app)."
+    )
     return 0
 
 

@@ -101,9 +101,11 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
     """
     waiting = select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key == literal("file:") + StoredFile.key,
-        col(OutboxMessage.status).in_(("pending", "sending")))
+        col(OutboxMessage.status).in_(("pending", "sending")),
+    )
     result = await (await session.connection()).execute(
-        delete(StoredFile).where(col(StoredFile.expires_at) <= now, ~waiting.exists()))
+        delete(StoredFile).where(col(StoredFile.expires_at) <= now, ~waiting.exists())
+    )
     return result.rowcount or 0
 
 
@@ -123,10 +125,14 @@ def route(runtime: Host) -> Route:
         if stored is None or stored.expires_at <= now:
             return PlainTextResponse("Not found", status_code=404)
         ascii_name = stored.name.encode("ascii", "replace").decode().replace('"', "")
-        return Response(stored.data, media_type=stored.mime, headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.name)}",
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        })
+        return Response(
+            stored.data,
+            media_type=stored.mime,
+            headers={
+                "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.name)}",
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     return Route(PATH + "{token}", download, methods=["GET"])

@@ -28,9 +28,7 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
-    teams_openid_metadata_url: str = (
-        "https://login.botframework.com/v1/.well-known/openidconfiguration"
-    )
+    teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
 
     bot_host: str = "127.0.0.1"

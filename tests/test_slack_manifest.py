@@ -44,8 +44,16 @@ def test_manifest_content(manifest: dict[str, Any]) -> None:
     assert command["url"] == EVENTS_URL
     assert command["should_escape"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read",
-         "files:write", "im:write"]
+        [
+            "chat:write",
+            "commands",
+            "im:history",
+            "channels:history",
+            "groups:history",
+            "users:read",
+            "files:write",
+            "im:write",
+        ]
     )
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {

@@ -30,8 +30,8 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
     pos, chunks = 8, {}
     idat = b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IDAT":
             idat += body
         chunks[kind] = body
@@ -41,7 +41,7 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
     raw, stride, previous = zlib.decompress(idat), width * 4, bytearray(width * 4)
     pixels: list[tuple[int, int, int, int]] = []
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - 4] if x >= 4 else 0
             up, corner = previous[x], previous[x - 4] if x >= 4 else 0
@@ -82,9 +82,18 @@ def test_the_bot_is_personal_and_team_with_the_slash_commands_words(manifest: di
     catalog = Catalog.load(ROOT / "dialogs" / "messages")
     titles = [c["title"] for c in commands["commands"]]
     # Every command the bot knows that starts something or shows something (Teams shows at most 10).
-    keys = ("commands.contract", "clinical.commands.clinical", "peer.commands.peer", "meeting.commands.meeting",
-            "visit.commands.visit", "overview.commands.mine", "clinical.commands.folder",
-            "export.commands.export", "commands.language", "commands.help")
+    keys = (
+        "commands.contract",
+        "clinical.commands.clinical",
+        "peer.commands.peer",
+        "meeting.commands.meeting",
+        "visit.commands.visit",
+        "overview.commands.mine",
+        "clinical.commands.folder",
+        "export.commands.export",
+        "commands.language",
+        "commands.help",
+    )
     assert len(titles) == len(keys) <= 10
     english = json.loads((MANIFEST_DIR / "en.json").read_text(encoding="utf-8"))
     for index, key in enumerate(keys):
@@ -94,7 +103,8 @@ def test_the_bot_is_personal_and_team_with_the_slash_commands_words(manifest: di
 
 
 def test_the_icons_are_the_sizes_teams_requires_and_the_outline_is_white_on_transparent(
-        manifest: dict[str, Any]) -> None:
+    manifest: dict[str, Any],
+) -> None:
     width, height, pixels = read_png((MANIFEST_DIR / manifest["icons"]["color"]).read_bytes())
     assert (width, height) == (192, 192)
     assert all(p[3] == 255 for p in pixels)  # a full-colour icon fills its square
@@ -108,8 +118,14 @@ def run_cli(*args: str, cwd: Path, app_id: str | None) -> subprocess.CompletedPr
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
     if app_id is not None:
         env["MICROSOFT_APP_ID"] = app_id
-    return subprocess.run([sys.executable, "-m", "bot.cli", "teams-package", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "teams-package", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
@@ -126,8 +142,9 @@ def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
     # Replies in a meeting's thread reach the bot without an @mention: resource-specific
     # consent for channel messages, granted to the bot's own app registration.
     assert packaged["webApplicationInfo"]["id"] == APP_ID
-    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in \
-        packaged["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in packaged["authorization"]["permissions"][
+        "resourceSpecific"
+    ]
     assert read_png(icon)[:2] == (192, 192)
     # Elsewhere, with --output.
     result = run_cli("--output", str(tmp_path / "out" / "app.zip"), cwd=tmp_path, app_id=APP_ID)

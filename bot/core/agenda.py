@@ -53,11 +53,14 @@ class Agenda(BaseModel):
             for language in ("da", "en"):
                 names = {n for _, n, _, _ in string.Formatter().parse(step.text(language)) if n}
                 if names - _PLACEHOLDERS:
-                    problems.append(f"step {step.key!r} ({language}): unknown placeholder "
-                                    f"{sorted(names - _PLACEHOLDERS)}; only {{case_person}} is known")
+                    problems.append(
+                        f"step {step.key!r} ({language}): unknown placeholder "
+                        f"{sorted(names - _PLACEHOLDERS)}; only {{case_person}} is known"
+                    )
             if step.questions is not None and len(step.questions.da) != len(step.questions.en):
-                problems.append(f"step {step.key!r}: {len(step.questions.da)} Danish and "
-                                f"{len(step.questions.en)} English questions")
+                problems.append(
+                    f"step {step.key!r}: {len(step.questions.da)} Danish and {len(step.questions.en)} English questions"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self

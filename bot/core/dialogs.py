@@ -82,7 +82,8 @@ class Dialog(BaseModel):
             if key not in used:
                 problems.append(f"question {key!r} is in no phase")
             if question.after is not None and (
-                    question.kind != "date" or self.questions.get(question.after, question).kind != "date"):
+                question.kind != "date" or self.questions.get(question.after, question).kind != "date"
+            ):
                 problems.append(f"question {key!r}: 'after' must name another date question")
             for role, texts in question.ask.items():
                 if role not in self.roles:
@@ -90,8 +91,7 @@ class Dialog(BaseModel):
                 da, en = _fields(texts.da), _fields(texts.en)
                 if da != en:
                     problems.append(
-                        f"question {key!r} ({role}): placeholders differ between da {sorted(da)}"
-                        f" and en {sorted(en)}"
+                        f"question {key!r} ({role}): placeholders differ between da {sorted(da)} and en {sorted(en)}"
                     )
         if problems:
             raise ValueError("; ".join(problems))
@@ -118,10 +118,7 @@ def load_dialog(path: Path) -> Dialog:
     try:
         dialog = Dialog.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        ]
+        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()]
         raise DialogError(f"{path.name}:\n" + "\n".join(lines)) from exc
     if dialog.id != path.stem:
         raise DialogError(f"{path.name}: id {dialog.id!r} must match the file name {path.stem!r}")

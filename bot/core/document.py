@@ -77,14 +77,23 @@ class _Pdf(FPDF):
         self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
         self.set_text_color(0)
 
-    def write_text(self, text: str, *, size: float = 11, bold: bool = False, indent: float = 0,
-                   gray: bool = False, after: float = 1.5) -> None:
+    def write_text(
+        self,
+        text: str,
+        *,
+        size: float = 11,
+        bold: bool = False,
+        indent: float = 0,
+        gray: bool = False,
+        after: float = 1.5,
+    ) -> None:
         self.set_font("DejaVu", "B" if bold else "", size)
         if gray:
             self.set_text_color(90)
         self.set_x(self.l_margin + indent)
-        self.multi_cell(self.epw - indent, size * 0.5, neutralise_broadcasts(text) or " ",
-                        new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            self.epw - indent, size * 0.5, neutralise_broadcasts(text) or " ", new_x="LMARGIN", new_y="NEXT"
+        )
         self.set_text_color(0)
         self.ln(after)
 
@@ -100,7 +109,9 @@ def pdf(message: Message, *, title: str, footer: str, language: str) -> bytes:
             doc.write_text(block.text, size=16, bold=True, after=3)
         elif isinstance(block, Paragraph):
             whole = _BOLD.fullmatch(block.text.strip())
-            doc.write_text(whole.group(1) if whole else _BOLD.sub(r"\1", block.text), bold=bool(whole), size=12 if whole else 11)
+            doc.write_text(
+                whole.group(1) if whole else _BOLD.sub(r"\1", block.text), bold=bool(whole), size=12 if whole else 11
+            )
         elif isinstance(block, Note):
             doc.write_text(_BOLD.sub(r"\1", block.text), size=9, gray=True)
         elif isinstance(block, Quote):

@@ -21,9 +21,7 @@ from pydantic import BaseModel
 
 from bot.core.ids import number
 
-Mode = Literal[
-    "asking", "summary", "choose_edit", "editing", "paused", "confirm_cancel", "sent", "cancelled"
-]
+Mode = Literal["asking", "summary", "choose_edit", "editing", "paused", "confirm_cancel", "sent", "cancelled"]
 ACTIVE: frozenset[str] = frozenset({"asking", "summary", "choose_edit", "editing"})
 
 
@@ -120,8 +118,16 @@ class Cancelled:
 @dataclass(frozen=True)
 class Refused:
     reason: Literal[
-        "too_long", "empty", "not_optional", "at_first", "paused", "confirm_pending",
-        "use_buttons", "finished", "unknown_choice", "invalid",
+        "too_long",
+        "empty",
+        "not_optional",
+        "at_first",
+        "paused",
+        "confirm_pending",
+        "use_buttons",
+        "finished",
+        "unknown_choice",
+        "invalid",
     ]
     details: dict[str, int] = field(default_factory=dict)
     # "invalid": the catalogue key of what is wrong with the answer.
@@ -131,8 +137,9 @@ class Refused:
 Say = Ask | Summary | ChooseEdit | Paused | ConfirmCancel | Sent | Cancelled | Refused
 
 
-def start(script: Script, answers: dict[str, str | None] | None = None,
-          people: dict[str, str] | None = None) -> tuple[State, list[Say]]:
+def start(
+    script: Script, answers: dict[str, str | None] | None = None, people: dict[str, str] | None = None
+) -> tuple[State, list[Say]]:
     """A fresh state; with earlier answers (a change request), straight to the summary."""
     if answers and script.summary and all(k in answers for k in script.keys):
         state = State(mode="summary", answers=dict(answers), people=dict(people or {}))

@@ -87,5 +87,6 @@ def format_day(moment: datetime, language: str, tz: str) -> str:
 
 def format_moment(moment: datetime, language: str, tz: str) -> str:
     local = moment.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "d. MMMM y 'kl.' HH:mm" if language == "da" else "d MMMM y, HH:mm",
-                           locale=_BABEL_LOCALE[language])
+    return format_datetime(
+        local, "d. MMMM y 'kl.' HH:mm" if language == "da" else "d MMMM y, HH:mm", locale=_BABEL_LOCALE[language]
+    )

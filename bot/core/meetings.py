@@ -88,7 +88,7 @@ def parse_series(words: list[str], vocabulary: Vocabulary) -> SeriesRequest:
                 if not 1 <= interval <= MAX_INTERVAL_WEEKS:
                     raise MeetingUsageError("meeting.bad_interval", most=MAX_INTERVAL_WEEKS)
                 continue
-            raise MeetingUsageError("meeting.bad_option", word=" ".join(words[2 + i:2 + i + 3]))
+            raise MeetingUsageError("meeting.bad_option", word=" ".join(words[2 + i : 2 + i + 3]))
         length_match = _LENGTH.match(word)
         if length_match and (word.endswith(("min", "m")) or (i + 1 < len(rest) and rest[i + 1] in vocabulary.minutes)):
             length = int(length_match.group(1))
@@ -127,12 +127,18 @@ class Occurrence:
 def occurrence(seq: int, first: date, interval_weeks: int, hour: int, minute: int, tz: str) -> Occurrence:
     day = first + timedelta(weeks=interval_weeks * seq)
     before = previous_working_day(day)
-    return Occurrence(seq=seq, local_date=day, starts_at=local_start(day, hour, minute, tz),
-                      remind_at=local_start(before, REMINDER_HOUR, 0, tz), holiday=is_holiday(day))
+    return Occurrence(
+        seq=seq,
+        local_date=day,
+        starts_at=local_start(day, hour, minute, tz),
+        remind_at=local_start(before, REMINDER_HOUR, 0, tz),
+        holiday=is_holiday(day),
+    )
 
 
-def occurrences(first: date, interval_weeks: int, hour: int, minute: int, tz: str,
-                start: int, count: int) -> list[Occurrence]:
+def occurrences(
+    first: date, interval_weeks: int, hour: int, minute: int, tz: str, start: int, count: int
+) -> list[Occurrence]:
     return [occurrence(seq, first, interval_weeks, hour, minute, tz) for seq in range(start, start + count)]
 
 

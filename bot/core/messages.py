@@ -75,9 +75,7 @@ class Link(BaseModel):
     url: str
 
 
-Block = Annotated[
-    Heading | Paragraph | Note | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")
-]
+Block = Annotated[Heading | Paragraph | Note | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")]
 
 
 class Message(BaseModel):

@@ -53,8 +53,10 @@ class Competency(BaseModel):
     def _fits_a_button(self) -> Competency:
         for language, text in (("da", self.name.da), ("en", self.name.en)):
             if text is not None and len(text) > NAME_MAX:
-                raise ValueError(f"competency {self.id!r}: the {language} name is {len(text)} characters; "
-                                 f"at most {NAME_MAX} fit on a button")
+                raise ValueError(
+                    f"competency {self.id!r}: the {language} name is {len(text)} characters; "
+                    f"at most {NAME_MAX} fit on a button"
+                )
         return self
 
 
@@ -72,8 +74,9 @@ class Plan(BaseModel):
             raise ValueError(f"competency ids must be unique; listed twice: {', '.join(twice)}")
         for language, text in (("da", self.name.da), ("en", self.name.en)):
             if text is not None and len(text) > NAME_MAX:
-                raise ValueError(f"the plan's {language} name is {len(text)} characters; "
-                                 f"at most {NAME_MAX} fit on a button")
+                raise ValueError(
+                    f"the plan's {language} name is {len(text)} characters; at most {NAME_MAX} fit on a button"
+                )
         return self
 
     def competency(self, competency_id: str) -> Competency | None:

@@ -80,5 +80,8 @@ def moments(request: VisitRequest, default_end: time, tz: str) -> Moments:
     """When the check-in opens, the morning reminder goes out, and the visit ends (aware datetimes)."""
     zone = ZoneInfo(tz)
     ends_at = datetime.combine(request.day, request.end or default_end, zone)
-    return Moments(checkin_at=datetime.combine(previous_working_day(request.day), CHECKIN_TIME, zone),
-                   morning_at=min(datetime.combine(request.day, MORNING_TIME, zone), ends_at), ends_at=ends_at)
+    return Moments(
+        checkin_at=datetime.combine(previous_working_day(request.day), CHECKIN_TIME, zone),
+        morning_at=min(datetime.combine(request.day, MORNING_TIME, zone), ends_at),
+        ends_at=ends_at,
+    )

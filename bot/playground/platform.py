@@ -36,19 +36,36 @@ class PlaygroundPlatform:
             text = payload["text"]
             mentions = tuple(m.lower() for m in _MENTION.findall(text))
             channel = payload.get("channel")
-            return CommandIn(platform=PLATFORM, user=person, text=" ".join(_MENTION.sub(" ", text).split()),
-                             mentions=mentions, channel=channel or dm(person), in_channel=bool(channel))
+            return CommandIn(
+                platform=PLATFORM,
+                user=person,
+                text=" ".join(_MENTION.sub(" ", text).split()),
+                mentions=mentions,
+                channel=channel or dm(person),
+                in_channel=bool(channel),
+            )
         if kind == "message":
             mentions = tuple(m.lower() for m in _MENTION.findall(payload["text"]))
-            return MessageIn(platform=PLATFORM, user=person, text=payload["text"],
-                             channel=payload.get("channel") or dm(person), mentions=mentions,
-                             thread=payload.get("thread"))
+            return MessageIn(
+                platform=PLATFORM,
+                user=person,
+                text=payload["text"],
+                channel=payload.get("channel") or dm(person),
+                mentions=mentions,
+                thread=payload.get("thread"),
+            )
         if kind == "action":
-            return ActionIn(platform=PLATFORM, user=person, action=payload["action"], value=payload["value"],
-                            message=MessageRef(channel=payload.get("channel") or dm(person),
-                                               message_id=str(payload["message_id"]),
-                                               posted_id=int(payload["message_id"])
-                                               if str(payload["message_id"]).isdigit() else None))
+            return ActionIn(
+                platform=PLATFORM,
+                user=person,
+                action=payload["action"],
+                value=payload["value"],
+                message=MessageRef(
+                    channel=payload.get("channel") or dm(person),
+                    message_id=str(payload["message_id"]),
+                    posted_id=int(payload["message_id"]) if str(payload["message_id"]).isdigit() else None,
+                ),
+            )
         return None
 
     def lane(self, kind: str, payload: dict[str, Any]) -> str:
@@ -62,8 +79,7 @@ class PlaygroundPlatform:
         member = BY_ID.get(external_id)
         if member is None:
             return None
-        return Profile(external_id=member.id, display_name=member.name, locale=self.locale,
-                       timezone=None)
+        return Profile(external_id=member.id, display_name=member.name, locale=self.locale, timezone=None)
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """The page shows a file row with its download link (routes.py signs it when it reads the row)."""

@@ -1,11 +1,11 @@
 """The playground's web page and its small JSON API.
 
-    GET  /                 the page (plain HTML/CSS/JS from page/)
-    GET  /api/state        what one person sees: their DM, the people, the clock
-    POST /api/say          a person writes (a `/laering …` line is a command)
-    POST /api/click        a person presses a button
-    POST /api/clock        move time forward (hour, day, next) and let the clock tick
-    POST /api/language     the page's and the people's language (da, en)
+GET  /                 the page (plain HTML/CSS/JS from page/)
+GET  /api/state        what one person sees: their DM, the people, the clock
+POST /api/say          a person writes (a `/laering …` line is a command)
+POST /api/click        a person presses a button
+POST /api/clock        move time forward (hour, day, next) and let the clock tick
+POST /api/language     the page's and the people's language (da, en)
 """
 
 from __future__ import annotations
@@ -46,18 +46,42 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         return platform.locale
 
     def texts() -> dict[str, str]:
-        keys = ["title", "intro", "people", "channel", "dm_with", "placeholder", "send", "hint", "clock",
-                "hour", "day", "next", "next_none", "only_you", "you", "bot", "waiting", "channel_empty",
-                "other_language", "dm_tab", "channel_name", "channel_hint", "reply_in_thread",
-                "replying_to", "stop_replying"]
+        keys = [
+            "title",
+            "intro",
+            "people",
+            "channel",
+            "dm_with",
+            "placeholder",
+            "send",
+            "hint",
+            "clock",
+            "hour",
+            "day",
+            "next",
+            "next_none",
+            "only_you",
+            "you",
+            "bot",
+            "waiting",
+            "channel_empty",
+            "other_language",
+            "dm_tab",
+            "channel_name",
+            "channel_hint",
+            "reply_in_thread",
+            "replying_to",
+            "stop_replying",
+        ]
         found = {k: catalog.text(language(), f"playground.{k}") for k in keys}
         found |= {f"role_{m.role}": catalog.text(language(), f"playground.roles.{m.role}") for m in CAST}
         return found
 
     async def person_id(name: str) -> int | None:
         async with runtime.db.transaction() as s:
-            person = (await s.exec(select(Person).where(Person.platform == PLATFORM,
-                                                        Person.external_id == name))).first()
+            person = (
+                await s.exec(select(Person).where(Person.platform == PLATFORM, Person.external_id == name))
+            ).first()
             return person.id if person else None
 
     async def index(request: Request) -> Response:
@@ -72,36 +96,59 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         waiting: set[int] = set()
         async with runtime.db.transaction() as s:
             if pid is not None:
-                for row in (await s.exec(select(OutboxMessage).where(
-                        OutboxMessage.person_id == pid, col(OutboxMessage.kind).in_(("post", "respond", "file")),
-                        OutboxMessage.status == "sent").order_by(col(OutboxMessage.id)))).all():
+                for row in (
+                    await s.exec(
+                        select(OutboxMessage)
+                        .where(
+                            OutboxMessage.person_id == pid,
+                            col(OutboxMessage.kind).in_(("post", "respond", "file")),
+                            OutboxMessage.status == "sent",
+                        )
+                        .order_by(col(OutboxMessage.id))
+                    )
+                ).all():
                     payload = await file_payload(s, row) if row.kind == "file" else row.payload
-                    messages.append((row.created_at, 1, {"id": row.id, "from": "bot", "only_you": row.kind == "respond",
-                                                         "message": payload}))
-            for said in (await s.exec(select(InboxEvent).where(
-                    InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith(f"pg:{who}:"),
-                    col(InboxEvent.kind).in_(("command", "message"))).order_by(col(InboxEvent.id)))).all():
+                    messages.append(
+                        (
+                            row.created_at,
+                            1,
+                            {"id": row.id, "from": "bot", "only_you": row.kind == "respond", "message": payload},
+                        )
+                    )
+            for said in (
+                await s.exec(
+                    select(InboxEvent)
+                    .where(
+                        InboxEvent.platform == PLATFORM,
+                        col(InboxEvent.dedupe_key).startswith(f"pg:{who}:"),
+                        col(InboxEvent.kind).in_(("command", "message")),
+                    )
+                    .order_by(col(InboxEvent.id))
+                )
+            ).all():
                 text = said.payload["text"]
                 shown = f"{COMMAND} {text}" if said.kind == "command" else text
                 messages.append((said.received_at, 0, {"id": f"in{said.id}", "from": "me", "text": shown}))
-            waiting = set((await s.exec(select(DialogSession.person_id).where(
-                DialogSession.status == "active"))).all())
+            waiting = set((await s.exec(select(DialogSession.person_id).where(DialogSession.status == "active"))).all())
             ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
             next_due = await runtime.router.next_due(ctx)
             ids = {p.external_id: p.id for p in (await s.exec(select(Person).where(Person.platform == PLATFORM))).all()}
             channel = await channel_view(s)
         messages.sort(key=lambda m: (m[0], m[1]))
-        return JSONResponse({
-            "person": who,
-            "language": language(),
-            "texts": texts(),
-            "now": format_moment(runtime.now(), language(), tz),
-            "next_due": format_moment(next_due, language(), tz) if next_due else None,
-            "people": [{"id": m.id, "name": m.name, "role": m.role, "waiting": ids.get(m.id) in waiting}
-                       for m in CAST],
-            "messages": [m[2] for m in messages],
-            "channel": channel,
-        })
+        return JSONResponse(
+            {
+                "person": who,
+                "language": language(),
+                "texts": texts(),
+                "now": format_moment(runtime.now(), language(), tz),
+                "next_due": format_moment(next_due, language(), tz) if next_due else None,
+                "people": [
+                    {"id": m.id, "name": m.name, "role": m.role, "waiting": ids.get(m.id) in waiting} for m in CAST
+                ],
+                "messages": [m[2] for m in messages],
+                "channel": channel,
+            }
+        )
 
     async def file_payload(s: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
         """A file row as the page shows it: the caption and a signed link, while the file lasts."""
@@ -117,22 +164,41 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         names = {m.id: m.name for m in CAST}
         items: list[tuple[datetime, int, dict[str, Any]]] = []
         threads: dict[int, list[tuple[datetime, int, dict[str, Any]]]] = {}
-        for row in (await s.exec(select(OutboxMessage).where(
-                OutboxMessage.platform == PLATFORM, OutboxMessage.channel == CHANNEL,
-                col(OutboxMessage.kind).in_(("post", "reply")), OutboxMessage.status == "sent")
-                .order_by(col(OutboxMessage.id)))).all():
-            item: tuple[datetime, int, dict[str, Any]] = (row.created_at, 1, {"id": row.id, "from": "bot", "message": row.payload, "replies": []})
+        for row in (
+            await s.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.platform == PLATFORM,
+                    OutboxMessage.channel == CHANNEL,
+                    col(OutboxMessage.kind).in_(("post", "reply")),
+                    OutboxMessage.status == "sent",
+                )
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all():
+            item: tuple[datetime, int, dict[str, Any]] = (
+                row.created_at,
+                1,
+                {"id": row.id, "from": "bot", "message": row.payload, "replies": []},
+            )
             if row.kind == "reply" and row.update_ref:
                 threads.setdefault(int(row.update_ref.split(":", 1)[1]), []).append(item)
             else:
                 items.append(item)
-        for said in (await s.exec(select(InboxEvent).where(
-                InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith("pgch:"))
-                .order_by(col(InboxEvent.id)))).all():
+        for said in (
+            await s.exec(
+                select(InboxEvent)
+                .where(InboxEvent.platform == PLATFORM, col(InboxEvent.dedupe_key).startswith("pgch:"))
+                .order_by(col(InboxEvent.id))
+            )
+        ).all():
             text = said.payload["text"]
             shown = f"{COMMAND} {text}" if said.kind == "command" else text
-            item = (said.received_at, 0, {"id": f"in{said.id}", "from": "person",
-                                          "name": names.get(said.payload["person"], ""), "text": shown})
+            item = (
+                said.received_at,
+                0,
+                {"id": f"in{said.id}", "from": "person", "name": names.get(said.payload["person"], ""), "text": shown},
+            )
             thread = said.payload.get("thread")
             if thread and str(thread).isdigit():
                 threads.setdefault(int(thread), []).append(item)
@@ -157,8 +223,9 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         if in_channel and body.get("thread"):
             place["thread"] = str(body["thread"])
         if words == COMMAND or words.startswith(COMMAND + " "):
-            await runtime.inbox.store(PLATFORM, key, "command",
-                                      {"person": who, "text": words[len(COMMAND):].strip(), **place})
+            await runtime.inbox.store(
+                PLATFORM, key, "command", {"person": who, "text": words[len(COMMAND) :].strip(), **place}
+            )
         else:
             await runtime.inbox.store(PLATFORM, key, "message", {"person": who, "text": text, **place})
         return JSONResponse({"ok": True})
@@ -169,10 +236,18 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         if who not in BY_ID or not body.get("action"):
             return JSONResponse({"error": "person and action are required"}, status_code=400)
         key = f"pgclick:{who}:{body.get('message_id')}:{body['action']}:{body.get('value', '')}"
-        await runtime.inbox.store(PLATFORM, key, "action", {
-            "person": who, "action": body["action"], "value": str(body.get("value", "")),
-            "message_id": str(body.get("message_id", "")),
-            **({"channel": CHANNEL} if body.get("where") == "channel" else {})})
+        await runtime.inbox.store(
+            PLATFORM,
+            key,
+            "action",
+            {
+                "person": who,
+                "action": body["action"],
+                "value": str(body.get("value", "")),
+                "message_id": str(body.get("message_id", "")),
+                **({"channel": CHANNEL} if body.get("where") == "channel" else {}),
+            },
+        )
         return JSONResponse({"ok": True})
 
     async def move_clock(request: Request) -> Response:

@@ -60,8 +60,10 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
             # same id: the block id names the version that was pressed (`posted:<outbox id>`).
             where = f"{container.get('view_id') or container.get('message_ts')}:{action.get('block_id')}"
             return f"slack:action:{where}:{action.get('action_id')}:{action.get('value')}:{user}"
-        return (f"slack:action:{container.get('channel_id')}:{container.get('message_ts')}:"
-                f"{action.get('action_id')}:{action.get('value')}:{user}")
+        return (
+            f"slack:action:{container.get('channel_id')}:{container.get('message_ts')}:"
+            f"{action.get('action_id')}:{action.get('value')}:{user}"
+        )
     return None
 
 
@@ -75,10 +77,15 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
         text = as_text(body.get("text"))
         channel = as_id(body.get("channel_id"))
         mentions = tuple(_MENTION.findall(text))
-        return CommandIn(platform=PLATFORM, user=user, text=plain(_MENTION.sub(" ", text)).strip(),
-                         mentions=mentions, channel=channel,
-                         response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
-                         in_channel=(channel or "").startswith(("C", "G")))
+        return CommandIn(
+            platform=PLATFORM,
+            user=user,
+            text=plain(_MENTION.sub(" ", text)).strip(),
+            mentions=mentions,
+            channel=channel,
+            response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
+            in_channel=(channel or "").startswith(("C", "G")),
+        )
     if kind == "event":
         event = as_dict(body.get("event"))
         user = as_id(event.get("user"))
@@ -88,13 +95,18 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             # Opening the App Home is a press on "show my overview" (bot/flows/overview.py).
             if event.get("tab") != "home":
                 return None
-            return ActionIn(platform=PLATFORM, user=user, action="overview:home", value="",
-                            extra={"surface": "home"})
+            return ActionIn(platform=PLATFORM, user=user, action="overview:home", value="", extra={"surface": "home"})
         # A reply in a channel thread (a learning meeting's) names its thread; the DM has none.
         thread = as_id(event.get("thread_ts")) if event.get("channel_type") != "im" else None
         text = as_text(event.get("text"))
-        return MessageIn(platform=PLATFORM, user=user, text=plain(text), channel=as_id(event.get("channel")),
-                         mentions=tuple(_MENTION.findall(text)), thread=thread)
+        return MessageIn(
+            platform=PLATFORM,
+            user=user,
+            text=plain(text),
+            channel=as_id(event.get("channel")),
+            mentions=tuple(_MENTION.findall(text)),
+            thread=thread,
+        )
     if kind == "action":
         user = as_id(as_dict(body.get("user")).get("id"))
         action = _first_action(body)
@@ -110,7 +122,13 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             posted = record_id(block.removeprefix("posted:").split(":", 1)[0]) if block.startswith("posted:") else None
             ref = MessageRef(channel=channel, message_id=message_ts, posted_id=posted)
         home = container.get("type") == "view" and as_dict(body.get("view")).get("type") == "home"
-        return ActionIn(platform=PLATFORM, user=user, action=action_id, value=as_text(action.get("value")),
-                        message=ref, response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
-                        extra={"surface": "home"} if home else {})
+        return ActionIn(
+            platform=PLATFORM,
+            user=user,
+            action=action_id,
+            value=as_text(action.get("value")),
+            message=ref,
+            response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
+            extra={"surface": "home"} if home else {},
+        )
     return None

@@ -75,8 +75,10 @@ def build_bolt_app(*, token: str, client: AsyncWebClient, store: Store) -> Async
         if event.get("subtype") or event.get("bot_id"):
             return
         if event.get("channel_type") == "im" or (
-                event.get("channel_type") in ("channel", "group") and event.get("thread_ts")
-                and event.get("thread_ts") != event.get("ts")):
+            event.get("channel_type") in ("channel", "group")
+            and event.get("thread_ts")
+            and event.get("thread_ts") != event.get("ts")
+        ):
             await keep("event", body)
 
     @app.event("app_home_opened")

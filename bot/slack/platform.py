@@ -25,8 +25,14 @@ from bot.storage.models import OutboxMessage
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, retry_after
 
 log = logging.getLogger(__name__)
-TEMPORARY_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable",
-                    "request_timeout", "team_added_to_org"}
+TEMPORARY_ERRORS = {
+    "ratelimited",
+    "fatal_error",
+    "internal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+}
 
 
 # The metadata every post carries: which outbox row (and which part of it) it is.
@@ -39,8 +45,12 @@ def web_client(token: str, api_url: str, *, retry_connection_errors: bool = Fals
     """A Web API client. The one that posts retries nothing (a dropped connection may have
     posted: the outbox looks before it sends again); the one that reads may retry a
     dropped connection once, slack_sdk's default."""
-    return AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
-                          timeout=10, retry_handlers=None if retry_connection_errors else [])
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url if api_url.endswith("/") else api_url + "/",
+        timeout=10,
+        retry_handlers=None if retry_connection_errors else [],
+    )
 
 
 def _retry_after(exc: SlackApiError) -> float | None:
@@ -55,8 +65,11 @@ def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
         status = exc.response.status_code
         if status >= 500 or status == 429 or error in TEMPORARY_ERRORS:
             # A 5xx may have been carried out; a rate limit was not.
-            return TemporaryFailure(f"slack {status} {error}", retry_after=_retry_after(exc),
-                                    uncertain=status >= 500 or error not in ("ratelimited",))
+            return TemporaryFailure(
+                f"slack {status} {error}",
+                retry_after=_retry_after(exc),
+                uncertain=status >= 500 or error not in ("ratelimited",),
+            )
         return PermanentFailure(f"slack {error}")
     # Refused before anything was sent: it never got there. Otherwise (a timeout, a dropped
     # connection) it may have.
@@ -66,6 +79,7 @@ def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
 
 def metadata(row_id: int | None, part: int) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row_id, "part": part}}
+
 
 class SlackPlatform:
     name = inbound.PLATFORM
@@ -106,15 +120,22 @@ class SlackPlatform:
             if exc.response.get("error") in ("user_not_found", "users_not_found"):
                 return None
             # Whatever else keeps Slack from answering, the request waits until it does.
-            raise TemporaryFailure(f"slack users.info: {exc.response.get('error')}",
-                                   retry_after=_retry_after(exc)) from exc
+            raise TemporaryFailure(
+                f"slack users.info: {exc.response.get('error')}", retry_after=_retry_after(exc)
+            ) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TemporaryFailure(f"slack unreachable: {exc!r}") from exc
         user = response["user"]
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-        return Profile(external_id=external_id, display_name=name or external_id, locale=user.get("locale"),
-                       timezone=user.get("tz"), is_bot=bool(user.get("is_bot")), team_id=user.get("team_id"))
+        return Profile(
+            external_id=external_id,
+            display_name=name or external_id,
+            locale=user.get("locale"),
+            timezone=user.get("tz"),
+            is_bot=bool(user.get("is_bot")),
+            team_id=user.get("team_id"),
+        )
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         posted = original.id if original is not None else row.id
@@ -122,8 +143,9 @@ class SlackPlatform:
         done = self._posted_parts.pop(row.id or 0, set())
         try:
             if row.kind == "home":  # the person's App Home tab
-                await self.client.views_publish(user_id=row.channel or "",
-                                                view=home_view(Message.model_validate(row.payload), posted))
+                await self.client.views_publish(
+                    user_id=row.channel or "", view=home_view(Message.model_validate(row.payload), posted)
+                )
                 return Delivered()
             if row.kind in ("respond", "replace"):
                 return await self._respond(row, parts, replace=row.kind == "replace")
@@ -161,8 +183,9 @@ class SlackPlatform:
                 if original is None or not original.sent_channel or not original.sent_ts:
                     return None
                 channel = original.sent_channel
-                found = await self._find(row.id, self.reader.conversations_replies, channel=channel,
-                                         ts=original.sent_ts)
+                found = await self._find(
+                    row.id, self.reader.conversations_replies, channel=channel, ts=original.sent_ts
+                )
             else:
                 channel = row.channel or ""
                 if channel.startswith(("U", "W")):  # a DM named by the person: its D… id has the history
@@ -171,8 +194,9 @@ class SlackPlatform:
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             # Cannot tell now: try later, still as a send that may have happened.
             cause = failure(exc)
-            raise TemporaryFailure(f"looking for outbox {row.id}: {cause}", uncertain=True,
-                                   retry_after=getattr(cause, "retry_after", None)) from exc
+            raise TemporaryFailure(
+                f"looking for outbox {row.id}: {cause}", uncertain=True, retry_after=getattr(cause, "retry_after", None)
+            ) from exc
         if not found:
             return None
         parts = len(render(Message.model_validate(row.payload)))
@@ -186,8 +210,9 @@ class SlackPlatform:
         found: dict[int, str] = {}
         cursor = None
         for _ in range(HISTORY_PAGES):
-            page = await method(include_all_metadata=True, limit=HISTORY_PAGE, **args,
-                                **({"cursor": cursor} if cursor else {}))
+            page = await method(
+                include_all_metadata=True, limit=HISTORY_PAGE, **args, **({"cursor": cursor} if cursor else {})
+            )
             for message in page.get("messages") or []:
                 meta = message.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
@@ -218,15 +243,21 @@ class SlackPlatform:
                 raise PermanentFailure(f"slack upload refused: {status}")
             await self.client.files_completeUploadExternal(
                 files=[{"id": reserved["file_id"], "title": file.title or file.name}],
-                channel_id=channel, initial_comment=escape(caption))
+                channel_id=channel,
+                initial_comment=escape(caption),
+            )
             return Delivered(channel, reserved["file_id"])
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise failure(exc) from exc
 
     async def _upload(self, url: str, data: bytes) -> int:
         async def post(session: aiohttp.ClientSession) -> int:
-            async with session.post(url, data=data, headers={"Content-Type": "application/octet-stream"},
-                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+            async with session.post(
+                url,
+                data=data,
+                headers={"Content-Type": "application/octet-stream"},
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as response:
                 return response.status
 
         if self.client.session is not None:
@@ -239,8 +270,7 @@ class SlackPlatform:
         assert row.response_url
         webhook = AsyncWebhookClient(row.response_url, timeout=10, session=self.client.session)
         for index, part in enumerate(parts):
-            response = await webhook.send(response_type="ephemeral", replace_original=replace and index == 0,
-                                          **part)
+            response = await webhook.send(response_type="ephemeral", replace_original=replace and index == 0, **part)
             if response.status_code == 429 or response.status_code >= 500:
                 raise TemporaryFailure(f"response_url {response.status_code}")
             if response.status_code >= 400:
@@ -248,8 +278,8 @@ class SlackPlatform:
                 log.info("response_url refused (%s); posting to the DM", response.status_code)
                 if row.channel is None:
                     raise PermanentFailure(f"response_url {response.status_code}")
-                posted = await self.client.chat_postMessage(channel=row.channel, metadata=metadata(row.id, index),
-                                                            **part)
+                posted = await self.client.chat_postMessage(
+                    channel=row.channel, metadata=metadata(row.id, index), **part
+                )
                 return Delivered(posted.get("channel"), posted.get("ts"))
         return Delivered()
-

@@ -67,8 +67,13 @@ def _columns(block: Columns) -> list[dict[str, Any]]:
     title = f"*{escape(block.title)}*"
     fields = [f"*{escape(c.label)}*\n{escape(c.text)}" for c in block.columns]
     if len(fields) <= FIELDS_MAX and all(len(f) <= FIELD_MAX for f in fields):
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": title},
-                 "fields": [{"type": "mrkdwn", "text": f} for f in fields]}]
+        return [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": title},
+                "fields": [{"type": "mrkdwn", "text": f} for f in fields],
+            }
+        ]
     # Too long to stand side by side: one after the other.
     blocks = [_section(title)]
     for column in block.columns:
@@ -105,12 +110,22 @@ def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, An
     for block in message.blocks:
         if isinstance(block, Heading):
             text = neutralise_broadcasts(block.text)
-            blocks.append({"type": "header", "text": {"type": "plain_text", "emoji": True,
-                                                      "text": text[:HEADER_MAX - 1] + "…" if len(text) > HEADER_MAX else text}})
+            blocks.append(
+                {
+                    "type": "header",
+                    "text": {
+                        "type": "plain_text",
+                        "emoji": True,
+                        "text": text[: HEADER_MAX - 1] + "…" if len(text) > HEADER_MAX else text,
+                    },
+                }
+            )
         elif isinstance(block, Paragraph):
             blocks += [_section(p) for p in _chunks(block.text, SECTION_MAX)]
         elif isinstance(block, Note):
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _chunks(block.text, CONTEXT_MAX)[0]}]})
+            blocks.append(
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": _chunks(block.text, CONTEXT_MAX)[0]}]}
+            )
         elif isinstance(block, Quote):
             blocks += _quote_blocks(block.label, block.text)
         elif isinstance(block, Columns):
@@ -132,7 +147,7 @@ def render(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """
     blocks = blocks_for(message, posted)
     text = _chunks(message.text, TEXT_MAX)[0]
-    parts = [blocks[i:i + BLOCKS_MAX] for i in range(0, len(blocks), BLOCKS_MAX)] or [[]]
+    parts = [blocks[i : i + BLOCKS_MAX] for i in range(0, len(blocks), BLOCKS_MAX)] or [[]]
     return [{"text": text, "blocks": part} for part in parts]
 
 

@@ -109,14 +109,38 @@ _ID_OR_OBJECT = (str, dict, type(None))
 _OBJECT = (dict, type(None))
 _LIST = (list, type(None))
 _RULES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("type", "command", "callback_id", "action_id", "block_id", "response_url", "enterprise_id",
-                     "team_id", "user_id", "channel_id", "thread_ts", "function_execution_id", "bot_access_token",
-                     "context_team_id", "context_enterprise_id", "user_team", "bot_id", "subtype",
-                     "channel_type", "tab", "trigger_id", "event_id", "ssl_check", "challenge",
-                     "app_installed_team_id"), _TEXT),
+    **dict.fromkeys(
+        (
+            "type",
+            "command",
+            "callback_id",
+            "action_id",
+            "block_id",
+            "response_url",
+            "enterprise_id",
+            "team_id",
+            "user_id",
+            "channel_id",
+            "thread_ts",
+            "function_execution_id",
+            "bot_access_token",
+            "context_team_id",
+            "context_enterprise_id",
+            "user_team",
+            "bot_id",
+            "subtype",
+            "channel_type",
+            "tab",
+            "trigger_id",
+            "event_id",
+            "ssl_check",
+            "challenge",
+            "app_installed_team_id",
+        ),
+        _TEXT,
+    ),
     **dict.fromkeys(("enterprise", "team", "user", "channel"), _ID_OR_OBJECT),
-    **dict.fromkeys(("message", "previous_message", "item", "assistant_thread", "function_data", "container"),
-                    _OBJECT),
+    **dict.fromkeys(("message", "previous_message", "item", "assistant_thread", "function_data", "container"), _OBJECT),
     # Read as `body.get("event", {}).get(…)`: an object whenever it is there, never null.
     **dict.fromkeys(("event", "view", "function"), (dict,)),
     **dict.fromkeys(("authorizations", "actions", "response_urls"), _LIST),
@@ -173,8 +197,9 @@ class SlackEvents:
         # else than skipping Bolt's signature check, which is off anyway.
         # As dicts, the last of a repeated name winning, as Bolt reads a mapping it is given.
         headers: dict[str, str | Sequence[str]] = dict(request.headers.items())
-        bolt_request = AsyncBoltRequest(body=parsed, query=dict(request.query_params), headers=headers,
-                                        mode="socket_mode")
+        bolt_request = AsyncBoltRequest(
+            body=parsed, query=dict(request.query_params), headers=headers, mode="socket_mode"
+        )
         return to_starlette_response(await self.bolt.async_dispatch(bolt_request))
 
     async def verified_body(self, request: Request) -> bytes:

@@ -36,9 +36,7 @@ def _driver_url(url: str, *, asynchronous: bool) -> str:
     u = make_url(url)
     backend = u.get_backend_name()
     if backend == "sqlite":
-        return u.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite").render_as_string(
-            hide_password=False
-        )
+        return u.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite").render_as_string(hide_password=False)
     if backend in ("postgresql", "postgres"):
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
@@ -114,9 +112,16 @@ class Database:
         # (bot/storage/inline_sqlite.py: a third of the bot's work was the thread hops).
         self.engine: AsyncEngine = create_async_engine(
             _driver_url(url, asynchronous=True),
-            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 60,
-                "async_creator": inline_sqlite.connect(make_url(url).database or ":memory:")} if self.sqlite
-               else {"pool_size": 10, "max_overflow": 10}),
+            **(
+                {
+                    "pool_size": 1,
+                    "max_overflow": 0,
+                    "pool_timeout": 60,
+                    "async_creator": inline_sqlite.connect(make_url(url).database or ":memory:"),
+                }
+                if self.sqlite
+                else {"pool_size": 10, "max_overflow": 10}
+            ),
         )
         self._turns = _Turns() if self.sqlite else None
         self._flow_writes = None if self.sqlite else asyncio.Lock()

@@ -58,8 +58,10 @@ class Person(SQLModel, table=True):
 class Contract(SQLModel, table=True):
     """One learning contract between the parties of one flow."""
 
-    __table_args__ = (Index("ix_contract_status_followup", "status", "followup_at"),
-                      Index("ix_contract_status_updated", "status", "updated_at"))
+    __table_args__ = (
+        Index("ix_contract_status_followup", "status", "followup_at"),
+        Index("ix_contract_status_updated", "status", "updated_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     flow: str = Field(max_length=32)
@@ -89,9 +91,7 @@ class Party(SQLModel, table=True):
 class Answer(SQLModel, table=True):
     """One person's answer to one question of one phase; `text` is None when skipped."""
 
-    __table_args__ = (
-        UniqueConstraint("contract_id", "person_id", "role", "phase", "question_key", "version"),
-    )
+    __table_args__ = (UniqueConstraint("contract_id", "person_id", "role", "phase", "question_key", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", index=True)
@@ -123,8 +123,10 @@ class DialogSession(SQLModel, table=True):
     A person answers one session at a time; the others wait in `queued`.
     """
 
-    __table_args__ = (Index("ix_session_person_status", "person_id", "status"),
-                      Index("ix_session_status_activity", "status", "last_activity_at"))
+    __table_args__ = (
+        Index("ix_session_person_status", "person_id", "status"),
+        Index("ix_session_status_activity", "status", "last_activity_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")
@@ -187,9 +189,11 @@ class InboxEvent(SQLModel, table=True):
     and processed once.
     """
 
-    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),
-                      # A lane's next row: its pending rows in order (bot/workers/lanes.py).
-                      Index("ix_inbox_lane_status_id", "lane", "status", "id"))
+    __table_args__ = (
+        Index("ix_inbox_status_id", "status", "id"),
+        # A lane's next row: its pending rows in order (bot/workers/lanes.py).
+        Index("ix_inbox_lane_status_id", "lane", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
@@ -215,11 +219,13 @@ class OutboxMessage(SQLModel, table=True):
     "send this once" (a nudge, a reminder) a constraint, not a hope.
     """
 
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),
-                      # A person's last App Home (coalescing) and who has opened one.
-                      Index("ix_outbox_person_kind", "person_id", "kind", "id"),
-                      # A lane's next row (bot/workers/lanes.py).
-                      Index("ix_outbox_lane_status_id", "lane", "status", "id"))
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        # A person's last App Home (coalescing) and who has opened one.
+        Index("ix_outbox_person_kind", "person_id", "kind", "id"),
+        # A lane's next row (bot/workers/lanes.py).
+        Index("ix_outbox_lane_status_id", "lane", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
@@ -389,8 +395,7 @@ class ClinicalReminder(SQLModel, table=True):
     with `FOR UPDATE SKIP LOCKED`, and the outbox's dedupe key makes it once.
     """
 
-    __table_args__ = (UniqueConstraint("contract_id", "person_id", "kind"),
-                      Index("ix_clinicalreminder_due", "due_at"))
+    __table_args__ = (UniqueConstraint("contract_id", "person_id", "kind"), Index("ix_clinicalreminder_due", "due_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id")
@@ -439,10 +444,13 @@ class MeetingOccurrence(SQLModel, table=True):
     `FOR UPDATE SKIP LOCKED`.
     """
 
-    __table_args__ = (UniqueConstraint("series_id", "seq"), Index("ix_meetingoccurrence_due", "due_at"),
-                      # The overview: a person's meetings as facilitator or case person.
-                      Index("ix_meetingoccurrence_facilitator", "facilitator_id", "starts_at"),
-                      Index("ix_meetingoccurrence_case_person", "case_person_id", "starts_at"))
+    __table_args__ = (
+        UniqueConstraint("series_id", "seq"),
+        Index("ix_meetingoccurrence_due", "due_at"),
+        # The overview: a person's meetings as facilitator or case person.
+        Index("ix_meetingoccurrence_facilitator", "facilitator_id", "starts_at"),
+        Index("ix_meetingoccurrence_case_person", "case_person_id", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="meetingseries.id", index=True)
@@ -568,8 +576,9 @@ class Lease(SQLModel, table=True):
     expires_at: datetime
 
 
-def outbox_lane(person_id: int | None, channel: str | None, response_url: str | None,
-                update_ref: str | None = None) -> str:
+def outbox_lane(
+    person_id: int | None, channel: str | None, response_url: str | None, update_ref: str | None = None
+) -> str:
     """One person's messages, or one channel's, go out in order."""
     if person_id:
         return f"person:{person_id}"

@@ -94,8 +94,7 @@ def delete_(why: str, *, texts: tuple[str, ...] = ()) -> Policy:
     return Policy("delete", why, texts=texts)
 
 
-def anonymise(why: str, *, clear: tuple[str, ...] = (), unlink: bool = False,
-              texts: tuple[str, ...] = ()) -> Policy:
+def anonymise(why: str, *, clear: tuple[str, ...] = (), unlink: bool = False, texts: tuple[str, ...] = ()) -> Policy:
     return Policy("anonymise", why, clear=clear, unlink=unlink, texts=texts)
 
 
@@ -109,14 +108,14 @@ PERSON_POLICIES: dict[str, Policy] = {
     "party.person_id": keep("their place in a shared contract, shown to the others as 'slettet bruger'"),
     "answer.person_id": delete_("what they answered", texts=("text",)),
     "submission.person_id": keep("that a role sent its answers (no text); the contract's state rests on it"),
-    "approval.approver_id": anonymise("a decision on a shared contract stays; their comment goes",
-                                      clear=("comment",), texts=("comment",)),
+    "approval.approver_id": anonymise(
+        "a decision on a shared contract stays; their comment goes", clear=("comment",), texts=("comment",)
+    ),
     "jointdraft.author_id": keep("joint fields of a shared contract, agreed by both parties"),
     "jointdraft.decided_by_id": keep("who accepted joint fields (no text)"),
     "activitylog.person_id": delete_("their log notes", texts=("text",)),
     "personprofile.person_id": delete_("their department and position", texts=("department", "position")),
-    "dialogsession.person_id": delete_("their questions in progress, with draft answers",
-                                       texts=("state.answers",)),
+    "dialogsession.person_id": delete_("their questions in progress, with draft answers", texts=("state.answers",)),
     # Clinical contracts and learning visits (their contract holds the answers).
     "clinicalreminder.person_id": delete_("reminders to them"),
     "visit.agent_id": keep("their place in a shared visit"),
@@ -124,8 +123,9 @@ PERSON_POLICIES: dict[str, Policy] = {
     # Learning meetings: the team's series, meetings and actions stay.
     "meetingseries.creator_id": keep("a channel's meeting series belongs to the team"),
     "meetingoccurrence.facilitator_id": anonymise("the meeting stays, without its facilitator", unlink=True),
-    "meetingoccurrence.case_person_id": anonymise("the meeting stays; the case's title was theirs",
-                                                  clear=("case_title",), unlink=True, texts=("case_title",)),
+    "meetingoccurrence.case_person_id": anonymise(
+        "the meeting stays; the case's title was theirs", clear=("case_title",), unlink=True, texts=("case_title",)
+    ),
     "meetingnote.person_id": delete_("what they wrote in a meeting", texts=("text",)),
     "meetingaction.owner_id": anonymise("the team's action stays, without its owner", unlink=True),
     "meetingaction.created_by_id": keep("the team's action stays"),
@@ -141,9 +141,14 @@ PERSON_POLICIES: dict[str, Policy] = {
 # Rows keyed by the platform's user id rather than by `person.id`: table -> (column, policy).
 IDENTITIES: dict[str, tuple[str, Policy]] = {
     "teamsuser": ("user_id", delete_("what Teams showed of them: name, Entra id, locale, time zone")),
-    "teamsconversation": ("user_id", anonymise(
-        "their 1:1 chat's address stays, unlinked, so the confirmation of the erasure reaches them; "
-        "Teams links it again when they write", unlink=True)),
+    "teamsconversation": (
+        "user_id",
+        anonymise(
+            "their 1:1 chat's address stays, unlinked, so the confirmation of the erasure reaches them; "
+            "Teams links it again when they write",
+            unlink=True,
+        ),
+    ),
 }
 
 # JSON lists of person ids: "table.column" -> what happens to the id.
@@ -154,11 +159,18 @@ ID_LISTS: dict[str, str] = {
 
 # Where copies of what people wrote are kept: scrubbed of the erased person's texts and name.
 COPIES: tuple[str, ...] = (
-    "outboxmessage.payload", "outboxmessage.last_error", "auditevent.detail", "contract.title",
-    "dialogsession.state", "inboxevent.error", "meetingtopic.values",
+    "outboxmessage.payload",
+    "outboxmessage.last_error",
+    "auditevent.detail",
+    "contract.title",
+    "dialogsession.state",
+    "inboxevent.error",
+    "meetingtopic.values",
     # Shared texts agreed by both parties (a visit's learning points, on a meeting too; a clinical
     # contract's competencies written as free text): kept, but not with the erased person's name.
-    "visit.points", "meetingtopic.lines", "clinicalscope.competencies",
+    "visit.points",
+    "meetingtopic.lines",
+    "clinicalscope.competencies",
 )
 
 CONTRACT_POLICIES: dict[str, Policy] = {
@@ -192,8 +204,11 @@ def undeclared() -> dict[str, list[str]]:
     return {
         "person": [r for r in person if r not in PERSON_POLICIES],
         "contract": [r for r in contract if r not in CONTRACT_POLICIES],
-        "unknown": [k for k in [*PERSON_POLICIES, *CONTRACT_POLICIES, *ID_LISTS, *COPIES]
-                    if _column(k) is None and k.split(".")[0] in SQLModel.metadata.tables],
+        "unknown": [
+            k
+            for k in [*PERSON_POLICIES, *CONTRACT_POLICIES, *ID_LISTS, *COPIES]
+            if _column(k) is None and k.split(".")[0] in SQLModel.metadata.tables
+        ],
     }
 
 
@@ -276,18 +291,27 @@ async def export(db: AsyncSession, person: Person) -> dict[str, Any]:
         identities = _table(name)
         if identities is None:
             continue
-        for row in (await conn.execute(select(identities).where(identities.c[column_name] == person.external_id))).all():
+        for row in (
+            await conn.execute(select(identities).where(identities.c[column_name] == person.external_id))
+        ).all():
             tables.setdefault(name, {})[_key(identities, row)] = _row(identities, row)
     inbox = _table("inboxevent")
     assert inbox is not None
-    for row in (await conn.execute(select(inbox).where(
-            _mentions(inbox.c.payload, [_json_form(person.external_id)], json_column=True)).order_by(inbox.c.id))).all():
+    for row in (
+        await conn.execute(
+            select(inbox)
+            .where(_mentions(inbox.c.payload, [_json_form(person.external_id)], json_column=True))
+            .order_by(inbox.c.id)
+        )
+    ).all():
         if sender(row.payload) == person.external_id:
             tables.setdefault("inboxevent", {})[row.id] = _row(inbox, row) | {"payload": _without_secrets(row.payload)}
     for message in tables.get("outboxmessage", {}).values():
         message.pop("response_url", None)
-    return {"person": _row(person_table, me) if me is not None else {},
-            "tables": {name: list(rows.values()) for name, rows in sorted(tables.items())}}
+    return {
+        "person": _row(person_table, me) if me is not None else {},
+        "tables": {name: list(rows.values()) for name, rows in sorted(tables.items())},
+    }
 
 
 # Keys of a platform's request that are the app's, not the person's (Slack's verification token,
@@ -330,8 +354,9 @@ class Scrubber:
         self.quoted = sorted((v for v in variants if len(v) >= MIN_QUOTED), key=len, reverse=True)
         self._quoted = re.compile("|".join(map(re.escape, self.quoted))) if self.quoted else None
         self.names = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
-        self._names = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, self.names)) + r")(?!\w)")
-                       if self.names else None)
+        self._names = (
+            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, self.names)) + r")(?!\w)") if self.names else None
+        )
 
     @property
     def empty(self) -> bool:
@@ -405,8 +430,13 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
     names = [person.display_name]
     teams_user = _table("teamsuser")
     if teams_user is not None:
-        names += [n for n in (await conn.execute(select(teams_user.c.name).where(
-            teams_user.c.user_id == person.external_id))).scalars().all() if n]
+        names += [
+            n
+            for n in (await conn.execute(select(teams_user.c.name).where(teams_user.c.user_id == person.external_id)))
+            .scalars()
+            .all()
+            if n
+        ]
     scrubber = Scrubber(texts, names, labels)
 
     for key, column in _ordered(PERSON_POLICIES):
@@ -449,8 +479,9 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
         for row in (await conn.execute(select(pk, column))).all():
             ids = list(row[1] or [])
             if person.id in ids:
-                await conn.execute(update(table).where(pk == row[0]).values(
-                    {column.name: [i for i in ids if i != person.id]}))
+                await conn.execute(
+                    update(table).where(pk == row[0]).values({column.name: [i for i in ids if i != person.id]})
+                )
 
     if not scrubber.empty:
         for key in COPIES:
@@ -483,8 +514,11 @@ async def _scrub(db: AsyncSession, column: Column[Any], scrubber: Scrubber) -> i
     changed = 0
     needles = scrubber.needles(json_column=json_column)
     for start in range(0, len(needles), 100):  # a bounded statement, however much they wrote
-        rows = (await conn.execute(select(pk, column).where(
-            _mentions(column, needles[start:start + 100], json_column=json_column)))).all()
+        rows = (
+            await conn.execute(
+                select(pk, column).where(_mentions(column, needles[start : start + 100], json_column=json_column))
+            )
+        ).all()
         for row_id, value in rows:
             new = scrubber.value(value)
             if new != value:
@@ -503,8 +537,13 @@ async def _inbox(db: AsyncSession, person: Person, scrubber: Scrubber, now: date
     needles = [*scrubber.needles(json_column=True), _json_form(person.external_id)]
     changed = 0
     for start in range(0, len(needles), 100):
-        rows = (await conn.execute(select(inbox.c.id, inbox.c.status, inbox.c.payload).where(
-            _mentions(inbox.c.payload, needles[start:start + 100], json_column=True)))).all()
+        rows = (
+            await conn.execute(
+                select(inbox.c.id, inbox.c.status, inbox.c.payload).where(
+                    _mentions(inbox.c.payload, needles[start : start + 100], json_column=True)
+                )
+            )
+        ).all()
         for row_id, status, payload in rows:
             if payload == {"redacted": True}:
                 continue
@@ -542,8 +581,12 @@ async def expired_contracts(db: AsyncSession, cutoff: datetime, limit: int = 500
     contract = _table("contract")
     assert contract is not None
     conn = await db.connection()
-    result = await conn.execute(select(contract.c.id).where(
-        contract.c.status.in_(FINISHED), contract.c.updated_at < cutoff).order_by(contract.c.id).limit(limit))
+    result = await conn.execute(
+        select(contract.c.id)
+        .where(contract.c.status.in_(FINISHED), contract.c.updated_at < cutoff)
+        .order_by(contract.c.id)
+        .limit(limit)
+    )
     return list(result.scalars().all())
 
 
@@ -551,8 +594,9 @@ async def oldest_finished(db: AsyncSession) -> datetime | None:
     contract = _table("contract")
     assert contract is not None
     conn = await db.connection()
-    result = await conn.execute(select(contract.c.updated_at).where(
-        contract.c.status.in_(FINISHED)).order_by(contract.c.updated_at).limit(1))
+    result = await conn.execute(
+        select(contract.c.updated_at).where(contract.c.status.in_(FINISHED)).order_by(contract.c.updated_at).limit(1)
+    )
     oldest: datetime | None = result.scalars().first()
     return oldest
 
@@ -575,8 +619,13 @@ async def delete_contracts(db: AsyncSession, ids: list[int], cutoff: datetime) -
     sessions = _table("dialogsession")
     assert sessions is not None
     gone = set(ids)
-    rows = (await conn.execute(select(sessions.c.id, sessions.c.contract_ids).where(
-        sessions.c.status.in_(("done", "cancelled")), sessions.c.last_activity_at < cutoff))).all()
+    rows = (
+        await conn.execute(
+            select(sessions.c.id, sessions.c.contract_ids).where(
+                sessions.c.status.in_(("done", "cancelled")), sessions.c.last_activity_at < cutoff
+            )
+        )
+    ).all()
     done = [row_id for row_id, contract_ids in rows if contract_ids and set(contract_ids) <= gone]
     if done:
         await conn.execute(delete(sessions).where(sessions.c.id.in_(done)))
@@ -591,6 +640,7 @@ async def forget_tombstone_messages(db: AsyncSession) -> int:
     assert outbox is not None and person is not None
     tombstones = select(person.c.id).where(person.c.deleted_at.is_not(None))
     conn = await db.connection()
-    result = await conn.execute(delete(outbox).where(
-        outbox.c.person_id.in_(tombstones), outbox.c.status.in_(("sent", "failed"))))
+    result = await conn.execute(
+        delete(outbox).where(outbox.c.person_id.in_(tombstones), outbox.c.status.in_(("sent", "failed")))
+    )
     return result.rowcount or 0

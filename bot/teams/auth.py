@@ -128,9 +128,15 @@ class TokenVerifier:
             raise Unauthorized(f"unexpected token header {header!r}")
         key = await self.keys.get(header["kid"])
         try:
-            claims = jwt.decode(token, key.key.key, algorithms=ALGORITHMS, audience=self.app_id,
-                                issuer=ISSUER, leeway=LEEWAY,
-                                options={"require": ["exp", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key.key.key,
+                algorithms=ALGORITHMS,
+                audience=self.app_id,
+                issuer=ISSUER,
+                leeway=LEEWAY,
+                options={"require": ["exp", "iss", "aud"]},
+            )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"token refused: {exc}") from exc
         return Verified(claims, key.endorsements)

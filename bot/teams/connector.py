@@ -33,8 +33,16 @@ UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class ConnectorError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 temporary: bool = False, retry_after: float | None = None, uncertain: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        temporary: bool = False,
+        retry_after: float | None = None,
+        uncertain: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.temporary = status, code, temporary
         self.retry_after, self.uncertain = retry_after, uncertain
@@ -43,8 +51,9 @@ class ConnectorError(Exception):
 class AppToken:
     """The bot's own access token for the Bot Connector (client credentials)."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str, app_id: str, password: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, app_id: str, password: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.http, self.url, self.app_id, self.password, self.clock = http, url, app_id, password, clock
         self._token: str | None = None
         self._expires = 0.0
@@ -57,15 +66,24 @@ class AppToken:
             if self._token and self.clock() < self._expires - TOKEN_EARLY:
                 return self._token
             try:
-                response = await self.http.post(self.url, data={
-                    "grant_type": "client_credentials", "client_id": self.app_id,
-                    "client_secret": self.password, "scope": SCOPE})
+                response = await self.http.post(
+                    self.url,
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": self.app_id,
+                        "client_secret": self.password,
+                        "scope": SCOPE,
+                    },
+                )
             except httpx.HTTPError as exc:
                 raise ConnectorError(f"token endpoint unreachable: {exc!r}", temporary=True) from exc
             if response.status_code != 200:
                 # Wrong credentials included: keep the messages until an operator fixes them.
-                raise ConnectorError(f"token endpoint answered {response.status_code}: {response.text[:200]}",
-                                     status=response.status_code, temporary=True)
+                raise ConnectorError(
+                    f"token endpoint answered {response.status_code}: {response.text[:200]}",
+                    status=response.status_code,
+                    temporary=True,
+                )
             body = response.json()
             self._token = body["access_token"]
             self._expires = self.clock() + float(body.get("expires_in", 3600))
@@ -100,13 +118,12 @@ class Connector:
         body = await self._call("POST", self.url(service_url, conversation_id, "activities"), activity)
         return str(body.get("id") or "")
 
-    async def update(self, service_url: str, conversation_id: str, activity_id: str,
-                     activity: dict[str, Any]) -> None:
-        await self._call("PUT", self.url(service_url, conversation_id, "activities", activity_id),
-                         {**activity, "id": activity_id})
+    async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
+        await self._call(
+            "PUT", self.url(service_url, conversation_id, "activities", activity_id), {**activity, "id": activity_id}
+        )
 
-    async def create_conversation(self, service_url: str, *, bot_id: str, user_id: str,
-                                  tenant_id: str | None) -> str:
+    async def create_conversation(self, service_url: str, *, bot_id: str, user_id: str, tenant_id: str | None) -> str:
         """The 1:1 conversation with a person (Teams gives the existing one if there is one)."""
         body: dict[str, Any] = {"bot": {"id": bot_id}, "members": [{"id": user_id}], "isGroup": False}
         if tenant_id:
@@ -134,9 +151,12 @@ class Connector:
                 self.token.forget()  # revoked or rotated: once more with a fresh token
                 continue
             code, message = _error(response)
-            raise ConnectorError(f"{method} {url}: {response.status_code} {code or ''} {message}",
-                                 status=response.status_code, code=code,
-                                 temporary=response.status_code in RETRY_STATUSES or response.status_code == 401,
-                                 retry_after=retry_after(response.headers.get("Retry-After")),
-                                 uncertain=response.status_code in UNCERTAIN_STATUSES)
+            raise ConnectorError(
+                f"{method} {url}: {response.status_code} {code or ''} {message}",
+                status=response.status_code,
+                code=code,
+                temporary=response.status_code in RETRY_STATUSES or response.status_code == 401,
+                retry_after=retry_after(response.headers.get("Retry-After")),
+                uncertain=response.status_code in UNCERTAIN_STATUSES,
+            )
         raise AssertionError("unreachable")

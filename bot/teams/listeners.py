@@ -39,9 +39,18 @@ Store = Callable[[str, str, str, dict[str, Any]], Awaitable[bool]]
 
 
 class MessagesEndpoint:
-    def __init__(self, *, verifier: TokenVerifier, references: References, store: Store,
-                 invokes: OpenInvokes, db: Database, catalog: Catalog, language: str,
-                 press_wait: float = PRESS_WAIT) -> None:
+    def __init__(
+        self,
+        *,
+        verifier: TokenVerifier,
+        references: References,
+        store: Store,
+        invokes: OpenInvokes,
+        db: Database,
+        catalog: Catalog,
+        language: str,
+        press_wait: float = PRESS_WAIT,
+    ) -> None:
         self.verifier, self.references, self.store, self.invokes = verifier, references, store, invokes
         self.db, self.catalog, self.language, self.press_wait = db, catalog, language, press_wait
 
@@ -108,9 +117,13 @@ class MessagesEndpoint:
             status = (await s.exec(select(InboxEvent.status).where(InboxEvent.dedupe_key == key))).first()
             if status == "pending":
                 return False
-            waiting = (await s.exec(select(OutboxMessage.id).where(
-                OutboxMessage.response_url == token,
-                col(OutboxMessage.status).in_(("pending", "sending"))))).first()
+            waiting = (
+                await s.exec(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.response_url == token, col(OutboxMessage.status).in_(("pending", "sending"))
+                    )
+                )
+            ).first()
             return waiting is None
 
     async def _card_as_it_stands(self, activity: dict[str, Any]) -> dict[str, Any]:
@@ -118,9 +131,15 @@ class MessagesEndpoint:
         pressed = activity.get("replyToId")
         if conversation is not None and pressed:
             async with self.db.transaction() as s:
-                post = (await s.exec(select(OutboxMessage).where(
-                    OutboxMessage.kind == "post", OutboxMessage.sent_channel == conversation.conversation_id,
-                    OutboxMessage.sent_ts == str(pressed)))).first()
+                post = (
+                    await s.exec(
+                        select(OutboxMessage).where(
+                            OutboxMessage.kind == "post",
+                            OutboxMessage.sent_channel == conversation.conversation_id,
+                            OutboxMessage.sent_ts == str(pressed),
+                        )
+                    )
+                ).first()
             if post is not None:
                 return card_response(render.cards(Message.model_validate(post.payload), post.id)[-1])
         return message_response(self.catalog.text(self.language, "dialog.stale_button"))

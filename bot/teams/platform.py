@@ -32,8 +32,14 @@ class TeamsPlatform:
     # newer locale or time zone, so the inbox asks each time.
     profile_max_age = timedelta(0)
 
-    def __init__(self, connector: Connector, references: References, invokes: OpenInvokes,
-                 commands: inbound.Commands, app_id: str) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        references: References,
+        invokes: OpenInvokes,
+        commands: inbound.Commands,
+        app_id: str,
+    ) -> None:
         self.connector, self.references, self.invokes = connector, references, invokes
         self.commands = commands
         self.bot_id = f"28:{app_id}"
@@ -60,8 +66,14 @@ class TeamsPlatform:
         user = await self.references.user(external_id)
         if user is None:
             return None
-        return Profile(external_id=external_id, display_name=user.name or external_id, locale=user.locale,
-                       timezone=user.timezone, team_id=user.tenant_id, reachable=await self._reachable(user))
+        return Profile(
+            external_id=external_id,
+            display_name=user.name or external_id,
+            locale=user.locale,
+            timezone=user.timezone,
+            team_id=user.tenant_id,
+            reachable=await self._reachable(user),
+        )
 
     async def _reachable(self, user: TeamsUser) -> bool:
         if await self.references.personal(user.user_id) is not None:
@@ -81,7 +93,8 @@ class TeamsPlatform:
             return None
         try:
             conversation_id = await self.connector.create_conversation(
-                user.service_url, bot_id=self.bot_id, user_id=user.user_id, tenant_id=user.tenant_id)
+                user.service_url, bot_id=self.bot_id, user_id=user.user_id, tenant_id=user.tenant_id
+            )
         except ConnectorError as exc:
             if exc.temporary:
                 raise
@@ -92,8 +105,11 @@ class TeamsPlatform:
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         message = Message.model_validate(row.payload)
         try:
-            if row.kind == "respond" and not message.has_buttons and self.invokes.answer(
-                    row.response_url, message_response(render.plain_text(message))):
+            if (
+                row.kind == "respond"
+                and not message.has_buttons
+                and self.invokes.answer(row.response_url, message_response(render.plain_text(message)))
+            ):
                 return Delivered()  # the presser read it in Teams' answer to the press
             if row.kind == "update":
                 return await self._update(message, original)
@@ -129,8 +145,7 @@ class TeamsPlatform:
         user = await self.references.user(target)
         return await self._open_personal(user) if user is not None else None
 
-    async def _reply(self, message: Message, original: OutboxMessage | None,
-                     posted: int | None = None) -> Delivered:
+    async def _reply(self, message: Message, original: OutboxMessage | None, posted: int | None = None) -> Delivered:
         """Into the thread of an earlier channel post: the channel's conversation id `;messageid=` the root."""
         if original is None or not original.sent_channel or not original.sent_ts:
             raise PermanentFailure("teams: the message to reply to is unknown")
@@ -151,6 +166,5 @@ class TeamsPlatform:
             raise PermanentFailure(f"teams: conversation {original.sent_channel!r} is unknown")
         # A long message went out as several cards; its buttons, and so its update, are in the last.
         activity = render.activities(message, original.id if original is not None else None)[-1]
-        await self.connector.update(conversation.service_url, conversation.conversation_id,
-                                    original.sent_ts, activity)
+        await self.connector.update(conversation.service_url, conversation.conversation_id, original.sent_ts, activity)
         return Delivered(original.sent_channel, original.sent_ts)

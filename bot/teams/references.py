@@ -40,15 +40,22 @@ class References:
         async with self.db.transaction(urgent=True) as s:
             facts = inbound.conversation_of(activity)
             if facts is not None and inbound.uninstalled(activity):
-                found = (await s.exec(select(TeamsConversation).where(
-                    TeamsConversation.conversation_id == facts.conversation_id))).first()
+                found = (
+                    await s.exec(
+                        select(TeamsConversation).where(TeamsConversation.conversation_id == facts.conversation_id)
+                    )
+                ).first()
                 if found is not None:
                     await s.delete(found)
             elif facts is not None:
-                row = (await s.exec(select(TeamsConversation).where(
-                    TeamsConversation.conversation_id == facts.conversation_id))).first()
-                row = row or TeamsConversation(conversation_id=facts.conversation_id, kind=facts.kind,
-                                               service_url=facts.service_url)
+                row = (
+                    await s.exec(
+                        select(TeamsConversation).where(TeamsConversation.conversation_id == facts.conversation_id)
+                    )
+                ).first()
+                row = row or TeamsConversation(
+                    conversation_id=facts.conversation_id, kind=facts.kind, service_url=facts.service_url
+                )
                 row.kind, row.service_url, row.updated_at = facts.kind, facts.service_url, now
                 for name in ("tenant_id", "bot_id", "user_id", "team_id"):
                     if getattr(facts, name):
@@ -66,27 +73,39 @@ class References:
 
     async def conversation(self, conversation_id: str) -> TeamsConversation | None:
         async with self.db.transaction() as s:
-            return (await s.exec(select(TeamsConversation).where(
-                TeamsConversation.conversation_id == conversation_id))).first()
+            return (
+                await s.exec(select(TeamsConversation).where(TeamsConversation.conversation_id == conversation_id))
+            ).first()
 
     async def personal(self, user_id: str) -> TeamsConversation | None:
         async with self.db.transaction() as s:
-            return (await s.exec(select(TeamsConversation).where(
-                TeamsConversation.user_id == user_id, TeamsConversation.kind == "personal")
-                .order_by(col(TeamsConversation.updated_at).desc()))).first()
+            return (
+                await s.exec(
+                    select(TeamsConversation)
+                    .where(TeamsConversation.user_id == user_id, TeamsConversation.kind == "personal")
+                    .order_by(col(TeamsConversation.updated_at).desc())
+                )
+            ).first()
 
     async def user(self, user_id: str) -> TeamsUser | None:
         async with self.db.transaction() as s:
             return (await s.exec(select(TeamsUser).where(TeamsUser.user_id == user_id))).first()
 
     async def save_personal(self, user: TeamsUser, conversation_id: str, bot_id: str) -> TeamsConversation:
-        row = TeamsConversation(conversation_id=conversation_id, kind="personal",
-                                service_url=user.service_url or "", tenant_id=user.tenant_id,
-                                bot_id=bot_id, user_id=user.user_id, updated_at=self.now())
+        row = TeamsConversation(
+            conversation_id=conversation_id,
+            kind="personal",
+            service_url=user.service_url or "",
+            tenant_id=user.tenant_id,
+            bot_id=bot_id,
+            user_id=user.user_id,
+            updated_at=self.now(),
+        )
         try:
             async with self.db.transaction() as s:
-                existing = (await s.exec(select(TeamsConversation).where(
-                    TeamsConversation.conversation_id == conversation_id))).first()
+                existing = (
+                    await s.exec(select(TeamsConversation).where(TeamsConversation.conversation_id == conversation_id))
+                ).first()
                 if existing is not None:
                     return existing
                 s.add(row)

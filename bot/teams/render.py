@@ -72,8 +72,7 @@ def _lines(text: str, *, markup: bool, **style: Any) -> list[dict[str, Any]]:
 
 def _labelled(label: str, text: str) -> list[dict[str, Any]]:
     """A bold label over a person's own words (never read as markup)."""
-    return [{"type": "RichTextBlock", "inlines": [_run(label, weight="Bolder")]},
-            *_lines(text, markup=False)]
+    return [{"type": "RichTextBlock", "inlines": [_run(label, weight="Bolder")]}, *_lines(text, markup=False)]
 
 
 def _quote(block: Quote) -> dict[str, Any]:
@@ -82,12 +81,16 @@ def _quote(block: Quote) -> dict[str, Any]:
 
 def _columns(block: Columns) -> list[dict[str, Any]]:
     title = {"type": "RichTextBlock", "inlines": [_run(block.title, weight="Bolder")]}
-    side_by_side = {"type": "ColumnSet", "columns": [
-        {"type": "Column", "width": "stretch", "items": _labelled(c.label, c.text)} for c in block.columns]}
+    side_by_side = {
+        "type": "ColumnSet",
+        "columns": [{"type": "Column", "width": "stretch", "items": _labelled(c.label, c.text)} for c in block.columns],
+    }
     if len(block.columns) <= SIDE_BY_SIDE_MAX and _size(side_by_side) <= CARD_MAX_BYTES // 2:
         return [title, side_by_side]
-    return [title, *({"type": "Container", "style": "emphasis", "items": _labelled(c.label, c.text)}
-                     for c in block.columns)]
+    return [
+        title,
+        *({"type": "Container", "style": "emphasis", "items": _labelled(c.label, c.text)} for c in block.columns),
+    ]
 
 
 def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
@@ -96,8 +99,7 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"value": button.value}
         if posted is not None:
             data["posted"] = posted
-        action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action,
-                                  "data": data}
+        action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action, "data": data}
         if button.style:
             action["style"] = _STYLES[button.style]
         actions.append(action)
@@ -126,8 +128,9 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
         elif isinstance(block, Buttons):
             new = [_actions(block, posted)]
         elif isinstance(block, Link):
-            new = [{"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": block.label,
-                                                      "url": block.url}]}]
+            new = [
+                {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": block.label, "url": block.url}]}
+            ]
         else:  # pragma: no cover - every block kind is handled above
             continue
         if separator and new:
@@ -138,8 +141,14 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
 
 
 def card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
-    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION, "body": body,
-            "fallbackText": fallback, "msteams": {"width": "Full"}}
+    return {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+        "fallbackText": fallback,
+        "msteams": {"width": "Full"},
+    }
 
 
 def cards(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
@@ -163,13 +172,15 @@ def activities(message: Message, posted: int | None = None) -> list[dict[str, An
     `posted` is our outbox id of the post; its buttons carry it back when pressed.
     """
     summary = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
-    return [{"type": "message", "summary": summary,
-             "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
-            for content in cards(message, posted)]
+    return [
+        {"type": "message", "summary": summary, "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
+        for content in cards(message, posted)
+    ]
 
 
 def plain_text(message: Message) -> str:
     """The message as plain words, for Teams' one-line answers to a press."""
+
     def unmarked(text: str) -> str:
         return _MARKUP.sub(lambda m: m.group(0)[1:-1], text)
 

@@ -18,9 +18,14 @@ class Clock:
         self._tick = tick
         self.scheduler = AsyncIOScheduler()
         self.scheduler.add_job(
-            self._run, "interval", seconds=interval_seconds, id="tick",
+            self._run,
+            "interval",
+            seconds=interval_seconds,
+            id="tick",
             # A tick late after downtime is still worth running, once.
-            misfire_grace_time=None, coalesce=True, max_instances=1,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
         )
 
     async def _run(self) -> None:

@@ -66,9 +66,18 @@ class Inbox(LaneWorker):
     prefix = "in:"
     model = InboxEvent
 
-    def __init__(self, db: Database, settings: Settings, texts: Texts, router: Router,
-                 platforms: dict[str, Platform], now: Callable[[], datetime], outbox: Outbox,
-                 leases: Leases | None = None, max_lanes: int = LANES_AT_ONCE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        texts: Texts,
+        router: Router,
+        platforms: dict[str, Platform],
+        now: Callable[[], datetime],
+        outbox: Outbox,
+        leases: Leases | None = None,
+        max_lanes: int = LANES_AT_ONCE,
+    ) -> None:
         super().__init__(db, leases or Leases(db), now, max_lanes)
         self.settings, self.texts, self.router = settings, texts, router
         self.platforms, self.outbox = platforms, outbox
@@ -94,9 +103,16 @@ class Inbox(LaneWorker):
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
-        row = {"platform": platform, "dedupe_key": dedupe_key[:255], "kind": kind, "payload": payload,
-               "lane": self.lane(platform, kind, payload), "status": "pending", "attempts": 0,
-               "received_at": self.now()}
+        row = {
+            "platform": platform,
+            "dedupe_key": dedupe_key[:255],
+            "kind": kind,
+            "payload": payload,
+            "lane": self.lane(platform, kind, payload),
+            "status": "pending",
+            "attempts": 0,
+            "received_at": self.now(),
+        }
         self._waiting.append((row, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
@@ -108,9 +124,12 @@ class Inbox(LaneWorker):
             batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
             try:
                 async with self.db.transaction(urgent=True) as s:
-                    statement = (self.db.insert(table).values([row for row, _ in batch])
-                                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                                 .returning(table.c.dedupe_key, table.c.lane))
+                    statement = (
+                        self.db.insert(table)
+                        .values([row for row, _ in batch])
+                        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                        .returning(table.c.dedupe_key, table.c.lane)
+                    )
                     result = (await (await s.connection()).execute(statement)).all()
                     inserted = {key for key, _ in result}
                     won = await self.take(s, {lane for _, lane in result}) if result else []
@@ -152,8 +171,9 @@ class Inbox(LaneWorker):
                 continue
             except _Failed as failed:
                 log.error("inbox event %s failed: %r", failed.row_id, failed.cause, exc_info=failed.cause)
-                await self._later(failed.row_id, failed.cause, counts=True, user=failed.user,
-                                  response_url=failed.response_url)
+                await self._later(
+                    failed.row_id, failed.cause, counts=True, user=failed.user, response_url=failed.response_url
+                )
                 return
             if outcome != _NEXT:
                 return  # ran dry (its lease handed back), or its next row waits for a retry
@@ -168,9 +188,17 @@ class Inbox(LaneWorker):
         outbox lanes it wrote taken; when it was the last, the lane is handed back too."""
         async with self.db.flow_transaction() as s:
             # The head and whether another row follows it, in one statement.
-            head = list((await s.exec(select(InboxEvent).where(InboxEvent.lane == lane,
-                                                               InboxEvent.status == "pending")
-                                      .order_by(col(InboxEvent.id)).limit(2).with_for_update())).all())
+            head = list(
+                (
+                    await s.exec(
+                        select(InboxEvent)
+                        .where(InboxEvent.lane == lane, InboxEvent.status == "pending")
+                        .order_by(col(InboxEvent.id))
+                        .limit(2)
+                        .with_for_update()
+                    )
+                ).all()
+            )
             row, more = (head[0], len(head) > 1) if head else (None, False)
             if row is None:
                 await self.release_in(s, lane)
@@ -205,20 +233,27 @@ class Inbox(LaneWorker):
         self.outbox.hint(taken)
         return _NEXT if more else _DRY
 
-    async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *,
-                      refreshed: bool) -> dict[str, Person]:
+    async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *, refreshed: bool) -> dict[str, Person]:
         """The people an event names, known and fresh, as rows of this transaction; raises
         _Refresh when some must be read from the platform first. Unknown mentions are left out."""
-        ids = list(dict.fromkeys([event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn))
-                                                else ())]))
-        found = {p.external_id: p for p in (await s.exec(select(Person).where(
-            Person.platform == row.platform, col(Person.external_id).in_(ids)))).all()}
+        ids = list(dict.fromkeys([event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn)) else ())]))
+        found = {
+            p.external_id: p
+            for p in (
+                await s.exec(select(Person).where(Person.platform == row.platform, col(Person.external_id).in_(ids)))
+            ).all()
+        }
         platform = self.platforms[row.platform]
         # A platform whose profiles cost nothing to read (Teams: what its own activities said) asks every time.
         max_age: timedelta = getattr(platform, "profile_max_age", PROFILE_MAX_AGE)
         now = self.now()
-        stale = [i for i in ids if not (
-            (known := found.get(i)) and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age)]
+        stale = [
+            i
+            for i in ids
+            if not (
+                (known := found.get(i)) and known.profile_refreshed_at and now - known.profile_refreshed_at < max_age
+            )
+        ]
         if stale and not refreshed:
             assert row.id is not None  # read from the table
             raise _Refresh(row.id, platform, event.user, stale)
@@ -229,13 +264,20 @@ class Inbox(LaneWorker):
         profiles = {external_id: await platform.profile(external_id) for external_id in ids}
         now = self.now()
         async with self.db.transaction() as s:
-            known = {p.external_id: p for p in (await s.exec(select(Person).where(
-                Person.platform == platform.name, col(Person.external_id).in_(ids)))).all()}
+            known = {
+                p.external_id: p
+                for p in (
+                    await s.exec(
+                        select(Person).where(Person.platform == platform.name, col(Person.external_id).in_(ids))
+                    )
+                ).all()
+            }
             for external_id, profile in profiles.items():
                 if profile is None and external_id != user:
                     continue  # a mention of someone the platform does not know
-                person = known.get(external_id) or Person(platform=platform.name, external_id=external_id,
-                                                          display_name=external_id, created_at=now)
+                person = known.get(external_id) or Person(
+                    platform=platform.name, external_id=external_id, display_name=external_id, created_at=now
+                )
                 if profile is not None:
                     person.display_name = profile.display_name or external_id
                     person.platform_locale, person.timezone = profile.locale, profile.timezone
@@ -244,8 +286,9 @@ class Inbox(LaneWorker):
                     person.profile_refreshed_at = now
                 s.add(person)
 
-    async def _later(self, row_id: int, exc: BaseException, *, counts: bool, user: str | None = None,
-                     response_url: str | None = None) -> None:
+    async def _later(
+        self, row_id: int, exc: BaseException, *, counts: bool, user: str | None = None, response_url: str | None = None
+    ) -> None:
         """Try the row again after a backoff; a row that keeps raising is set aside (kept,
         for an operator to look at), and the person is told."""
         async with self.db.transaction() as s:
@@ -257,8 +300,15 @@ class Inbox(LaneWorker):
             again.next_attempt_at = self.now() + backoff(again.attempts, MAX_BACKOFF)
             if counts and again.attempts >= MAX_ATTEMPTS:
                 again.status = "failed"
-                person = (await s.exec(select(Person).where(
-                    Person.platform == again.platform, Person.external_id == user))).first() if user else None
+                person = (
+                    (
+                        await s.exec(
+                            select(Person).where(Person.platform == again.platform, Person.external_id == user)
+                        )
+                    ).first()
+                    if user
+                    else None
+                )
                 if person is not None:
                     ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts)
                     text = ctx.t(person, "inbox.failed")

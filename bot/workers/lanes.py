@@ -100,8 +100,7 @@ class Leases:
     nothing its successor must wait for.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = wall_now, *,
-                 shared: bool | None = None) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = wall_now, *, shared: bool | None = None) -> None:
         self.db, self.clock = db, clock
         self.shared = not db.sqlite if shared is None else shared
         # machine/pid/random: a restarted instance can tell its predecessor is gone (`reap`).
@@ -120,7 +119,8 @@ class Leases:
         now = self.clock()
         table = table_of(Lease)
         insert = self.db.insert(table).values(
-            [{"name": name, "owner": self.owner, "expires_at": now + TTL} for name in names])
+            [{"name": name, "owner": self.owner, "expires_at": now + TTL} for name in names]
+        )
         statement = insert.on_conflict_do_update(
             index_elements=["name"],
             set_={"owner": insert.excluded.owner, "expires_at": insert.excluded.expires_at},
@@ -148,8 +148,7 @@ class Leases:
         if not self.shared:
             return
         table = table_of(Lease)
-        await (await s.connection()).execute(
-            delete(table).where(table.c.name == name, table.c.owner == self.owner))
+        await (await s.connection()).execute(delete(table).where(table.c.name == name, table.c.owner == self.owner))
 
     async def renew(self) -> None:
         if not self.shared:
@@ -157,7 +156,8 @@ class Leases:
         table = table_of(Lease)
         async with self.db.transaction() as s:
             await (await s.connection()).execute(
-                update(table).where(table.c.owner == self.owner).values(expires_at=self.clock() + TTL))
+                update(table).where(table.c.owner == self.owner).values(expires_at=self.clock() + TTL)
+            )
 
     async def release_all(self) -> None:
         if not self.shared:
@@ -269,14 +269,22 @@ class LaneWorker(ABC):
     async def due_lanes(self, s: AsyncSession, exclude: list[str], limit: int) -> list[str]:
         """Lanes whose first unfinished row is due, not in `exclude`, not held by a live other."""
         model, earlier = self.model, aliased(self.model)
-        query = (select(model.lane)
-                 .where(self.unfinished(model), self.due(model),
-                        # Nothing overtakes an earlier row of its lane that is not due yet.
-                        ~exists().where(earlier.lane == model.lane, self.unfinished(earlier), earlier.id < model.id),
-                        ~exists().where(col(Lease.name) == literal(self.prefix, String) + model.lane,
-                                        col(Lease.expires_at) > self.leases.clock(),
-                                        col(Lease.owner) != self.leases.owner))
-                 .order_by(model.id).limit(limit))
+        query = (
+            select(model.lane)
+            .where(
+                self.unfinished(model),
+                self.due(model),
+                # Nothing overtakes an earlier row of its lane that is not due yet.
+                ~exists().where(earlier.lane == model.lane, self.unfinished(earlier), earlier.id < model.id),
+                ~exists().where(
+                    col(Lease.name) == literal(self.prefix, String) + model.lane,
+                    col(Lease.expires_at) > self.leases.clock(),
+                    col(Lease.owner) != self.leases.owner,
+                ),
+            )
+            .order_by(model.id)
+            .limit(limit)
+        )
         if exclude:
             query = query.where(model.lane.not_in(exclude))
         return list((await s.execute(query)).scalars().all())

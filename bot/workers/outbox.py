@@ -42,8 +42,14 @@ class Outbox(LaneWorker):
     prefix = "out:"
     model = OutboxMessage
 
-    def __init__(self, db: Database, platforms: dict[str, Platform], now: Callable[[], datetime],
-                 leases: Leases | None = None, lanes: int = LANES_AT_ONCE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        platforms: dict[str, Platform],
+        now: Callable[[], datetime],
+        leases: Leases | None = None,
+        lanes: int = LANES_AT_ONCE,
+    ) -> None:
         super().__init__(db, leases or Leases(db), now, lanes)
         self.platforms = platforms
         # Signs the download links of file rows (set at start-up, once the key is known).
@@ -77,9 +83,15 @@ class Outbox(LaneWorker):
         """In transaction `s`: the lane's next row, marked as being sent, the post it updates
         or replies to, and whether an earlier attempt may have reached the platform. None when
         the lane ran dry (handed back here) or its next row waits."""
-        row = (await s.exec(select(OutboxMessage).where(OutboxMessage.lane == lane,
-                                                        col(OutboxMessage.status).in_(UNSENT))
-                            .order_by(col(OutboxMessage.id)).limit(1).with_for_update())).first()
+        row = (
+            await s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.lane == lane, col(OutboxMessage.status).in_(UNSENT))
+                .order_by(col(OutboxMessage.id))
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
         if row is None:
             await self.release_in(s, lane)
             return None, None, False
@@ -120,7 +132,11 @@ class Outbox(LaneWorker):
                 delivered = await platform.deliver(row, original)
         except TemporaryFailure as exc:
             log.warning("outbox %s: %s; will try again", row.id, exc)
-            wait = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else backoff(row.attempts + 1, MAX_BACKOFF)
+            wait = (
+                timedelta(seconds=exc.retry_after)
+                if exc.retry_after is not None
+                else backoff(row.attempts + 1, MAX_BACKOFF)
+            )
             await self._retry(row, str(exc), wait, uncertain=exc.uncertain or uncertain)
             return None
         except PermanentFailure as exc:
@@ -143,12 +159,21 @@ class Outbox(LaneWorker):
         if stored is None:
             raise PermanentFailure("the file is gone (deleted with the person's data)")
         url = self.links.url(stored.key, stored.expires_at) if self.links is not None else None
-        return await platform.deliver_file(row, OutgoingFile(
-            name=stored.name, title=stored.title, mime=stored.mime, data=stored.data, url=url,
-            expires_at=stored.expires_at))
+        return await platform.deliver_file(
+            row,
+            OutgoingFile(
+                name=stored.name,
+                title=stored.title,
+                mime=stored.mime,
+                data=stored.data,
+                url=url,
+                expires_at=stored.expires_at,
+            ),
+        )
 
-    async def _retry(self, row: OutboxMessage, error: str, wait: timedelta, *, uncertain: bool = False,
-                     counts: bool = True) -> None:
+    async def _retry(
+        self, row: OutboxMessage, error: str, wait: timedelta, *, uncertain: bool = False, counts: bool = True
+    ) -> None:
         """Try again after `wait`; `uncertain` keeps it `sending`, so it is looked for first."""
         async with self.db.transaction() as s:
             fresh = await s.get(OutboxMessage, row.id)
@@ -168,8 +193,9 @@ class Outbox(LaneWorker):
             s.add(fresh)
         row.status = status
 
-    async def _finish_and_next(self, row: OutboxMessage, lane: str, delivered: Delivered
-                               ) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
+    async def _finish_and_next(
+        self, row: OutboxMessage, lane: str, delivered: Delivered
+    ) -> tuple[OutboxMessage | None, OutboxMessage | None, bool]:
         """Write down that the row was sent and take the lane's next row, in one transaction.
 
         Until this commits, a crash would send the row again where the platform cannot be
@@ -177,12 +203,15 @@ class Outbox(LaneWorker):
         async with self.db.transaction(urgent=True) as s:
             if row.status != "failed":
                 table = table_of(OutboxMessage)
-                await (await s.connection()).execute(update(table).where(table.c.id == row.id).values(
-                    status="sent", sent_at=self.now(), sent_channel=delivered.channel,
-                    sent_ts=delivered.message_id))
+                await (await s.connection()).execute(
+                    update(table)
+                    .where(table.c.id == row.id)
+                    .values(
+                        status="sent", sent_at=self.now(), sent_channel=delivered.channel, sent_ts=delivered.message_id
+                    )
+                )
                 # The first post to a person tells where their DM is; later ones already go there.
-                if (row.kind == "post" and row.person_id and delivered.channel
-                        and row.channel != delivered.channel):
+                if row.kind == "post" and row.person_id and delivered.channel and row.channel != delivered.channel:
                     person = await s.get(Person, row.person_id)
                     if person is not None and person.dm_channel != delivered.channel:
                         person.dm_channel = delivered.channel

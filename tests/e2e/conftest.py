@@ -67,10 +67,12 @@ async def teams_bot(database_url: str, teams: FakeTeams) -> AsyncIterator[TeamsB
 @pytest.fixture
 async def teams_chat(teams_bot: TeamsBot) -> AsyncIterator[TeamsChat]:
     c = TeamsChat(teams_bot)
-    for handle, name, locale, tz in (("ULISE", "Lise", "da-DK", "Europe/Copenhagen"),
-                                     ("UMADS", "Mads", "da-DK", "Europe/Copenhagen"),
-                                     ("USOFIE", "Sofie", "en-GB", "Europe/London"),
-                                     ("UANNA", "Anna", "da-DK", "Europe/Copenhagen")):
+    for handle, name, locale, tz in (
+        ("ULISE", "Lise", "da-DK", "Europe/Copenhagen"),
+        ("UMADS", "Mads", "da-DK", "Europe/Copenhagen"),
+        ("USOFIE", "Sofie", "en-GB", "Europe/London"),
+        ("UANNA", "Anna", "da-DK", "Europe/Copenhagen"),
+    ):
         c.person(handle, name, locale=locale, tz=tz)
         await c.install(handle)
     await c.settle()

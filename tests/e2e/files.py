@@ -39,8 +39,9 @@ def _filename(disposition: str) -> str:
 async def received(chat: Chat | TeamsChat, user: str, count: int, *, timeout: float = 5.0) -> dict[str, bytes]:
     """The newest `count` files the person got, by file name (waiting until they are there)."""
     if isinstance(chat, TeamsChat):
-        links = await chat.teams.wait_for(lambda t: len(found := file_links(chat, user)) >= count and found,
-                                          timeout=timeout)
+        links = await chat.teams.wait_for(
+            lambda t: len(found := file_links(chat, user)) >= count and found, timeout=timeout
+        )
         files: dict[str, bytes] = {}
         for _, url in links[-count:]:
             response = await download(chat, url)

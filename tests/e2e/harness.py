@@ -82,13 +82,25 @@ class Bot(RunningApp):
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
 
     def settings(self) -> Settings:
-        return Settings(_env_file=None, database_url=self.database_url, slack_bot_token=TOKEN,
-                        slack_signing_secret=SECRET, slack_api_url=self.slack.api_url,
-                        clock_interval_seconds=3600)
+        return Settings(
+            _env_file=None,
+            database_url=self.database_url,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=self.slack.api_url,
+            clock_interval_seconds=3600,
+        )
 
     # ---- raw requests -------------------------------------------------
-    async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
-                   signed: bool = True, timestamp: int | None = None) -> httpx.Response:
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
         assert self.server is not None
         all_headers = {"Content-Type": content_type}
         if signed:
@@ -113,16 +125,15 @@ class Chat:
         self.slack.add_user(user_id, name, locale=locale, tz=tz)
 
     async def command(self, user: str, text: str, **headers: str) -> httpx.Response:
-        body = signing.slash_command_body(text=text, user_id=user,
-                                          response_url=self.slack.response_url(user=user))
+        body = signing.slash_command_body(text=text, user_id=user, response_url=self.slack.response_url(user=user))
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
         return response
 
-    async def say(self, user: str, text: str, *, event_id: str | None = None,
-                  headers: dict[str, str] | None = None) -> httpx.Response:
-        body = signing.event_body(signing.dm_message_event(user, text, channel=dm_channel_id(user)),
-                                  event_id=event_id)
+    async def say(
+        self, user: str, text: str, *, event_id: str | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        body = signing.event_body(signing.dm_message_event(user, text, channel=dm_channel_id(user)), event_id=event_id)
         response = await self.bot.post(body, content_type="application/json", headers=headers)
         assert response.status_code == 200, response.text
         return response
@@ -145,14 +156,20 @@ class Chat:
                         return message | {"channel": channel}, element | {"block_id": block.get("block_id", "b")}
         raise AssertionError(f"no live button {label!r} for {user}:\n{self.slack.dump()}")
 
-    async def click(self, user: str, label: str, *, as_user: str | None = None,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
+    async def click(
+        self, user: str, label: str, *, as_user: str | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         message, element = await self.slack.wait_for(lambda _: self._button_or_none(user, label))
         presser = as_user or user
         body = signing.block_actions_body(
-            presser, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-            channel_id=message["channel"], response_url=self.slack.response_url(user=presser),
-            block_id=element["block_id"])
+            presser,
+            element["action_id"],
+            element.get("value", ""),
+            message_ts=message["ts"],
+            channel_id=message["channel"],
+            response_url=self.slack.response_url(user=presser),
+            block_id=element["block_id"],
+        )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
         return response
@@ -165,15 +182,18 @@ class Chat:
     # ---- channels (learning meetings) ------------------------------------
     async def post_in_channel(self, user: str, channel: str, text: str) -> httpx.Response:
         """`/laering <text>` written in a channel."""
-        body = signing.slash_command_body(text=text, user_id=user, channel_id=channel,
-                                          response_url=self.slack.response_url(user=user))
+        body = signing.slash_command_body(
+            text=text, user_id=user, channel_id=channel, response_url=self.slack.response_url(user=user)
+        )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
         return response
 
     def channel_texts(self, channel: str) -> list[str]:
         """Every post in the channel and its threads, in order, as first posted."""
-        return [message_text(c.args) for c in self.slack.calls_of("chat.postMessage") if c.args.get("channel") == channel]
+        return [
+            message_text(c.args) for c in self.slack.calls_of("chat.postMessage") if c.args.get("channel") == channel
+        ]
 
     async def expect_in_channel(self, channel: str, *fragments: str, timeout: float = 5.0) -> str:
         """Wait for the next post in the channel (or a thread of it) that holds every fragment."""
@@ -195,8 +215,11 @@ class Chat:
 
     async def reply_in_thread(self, user: str, channel: str, text: str, *, root: str) -> httpx.Response:
         """A reply in the thread of the newest root post in the channel that holds `root`."""
-        roots = [(ts, m) for (c, ts), m in self.slack.messages.items()
-                 if c == channel and not m.get("thread_ts") and root in message_text(m)]
+        roots = [
+            (ts, m)
+            for (c, ts), m in self.slack.messages.items()
+            if c == channel and not m.get("thread_ts") and root in message_text(m)
+        ]
         assert roots, f"no post holding {root!r} in {channel}:\n{self.slack.dump()}"
         event = signing.dm_message_event(user, text, channel=channel)
         event |= {"channel_type": "channel", "thread_ts": roots[-1][0]}
@@ -218,8 +241,14 @@ class Chat:
         """`user` presses the newest live button of that label in the channel (or its threads)."""
         message, element = await self.slack.wait_for(lambda _: self._channel_button(channel, label))
         body = signing.block_actions_body(
-            user, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-            channel_id=channel, response_url=self.slack.response_url(user=user), block_id=element["block_id"])
+            user,
+            element["action_id"],
+            element.get("value", ""),
+            message_ts=message["ts"],
+            channel_id=channel,
+            response_url=self.slack.response_url(user=user),
+            block_id=element["block_id"],
+        )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
         return response
@@ -258,8 +287,9 @@ class Chat:
         return await self.slack.wait_for(found, timeout=timeout)
 
     def sent_bodies(self) -> list[str]:
-        return [str(c.args) for c in self.slack.calls
-                if c.method in ("chat.postMessage", "chat.update", "response_url")]
+        return [
+            str(c.args) for c in self.slack.calls if c.method in ("chat.postMessage", "chat.update", "response_url")
+        ]
 
     async def settle(self) -> None:
         """Let the bot finish what it was asked: nothing pending in inbox or outbox."""
@@ -273,7 +303,8 @@ class Chat:
                 assert_valid_message(call.args)
             elif call.method == "views.publish":  # the App Home: a view of up to 100 blocks
                 assert not check_blocks(call.args["view"]["blocks"], "home"), check_blocks(
-                    call.args["view"]["blocks"], "home")
+                    call.args["view"]["blocks"], "home"
+                )
 
 
 def message_text(args: dict[str, Any]) -> str:

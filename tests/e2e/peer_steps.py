@@ -16,9 +16,16 @@ from tests.e2e.teams_harness import TeamsChat
 MADS, ANNA, LISE, SOFIE, OLE = "UMADS", "UANNA", "ULISE", "USOFIE", "UOLE"
 STARTS = date.today() + timedelta(days=2)
 ENDS = date.today() + timedelta(days=30)
-JOINT = ["Vi vil lære af hinandens faglighed om medicinhåndtering", "Vi følges på arbejde og sparrer",
-         "Mads viser dosering, Anna viser dokumentation", f"{STARTS:%d-%m-%Y}", f"{ENDS:%d-%m-%Y}",
-         "hver uge", "<@UOLE|ole>", "Ole giver sparring hver anden uge"]
+JOINT = [
+    "Vi vil lære af hinandens faglighed om medicinhåndtering",
+    "Vi følges på arbejde og sparrer",
+    "Mads viser dosering, Anna viser dokumentation",
+    f"{STARTS:%d-%m-%Y}",
+    f"{ENDS:%d-%m-%Y}",
+    "hver uge",
+    "<@UOLE|ole>",
+    "Ole giver sparring hver anden uge",
+]
 MADS_OWN = ["Mads vil blive sikker i dokumentation", "<@ULISE|lise>", "Lise giver tid i planen"]
 ANNA_OWN = ["Anna vil lære dosering", "<@USOFIE|sofie>", "Sofie frigiver to timer om ugen"]
 SUMMARY = {"da": "Intet sendes, før du trykker", "en": "Nothing is sent until you press"}
@@ -43,15 +50,17 @@ async def add_person(chat: Chat | TeamsChat, handle: str, name: str) -> None:
         chat.read[handle] = len(chat.texts(handle))
 
 
-async def answer(chat: Chat | TeamsChat, user: str, answers: list[str], *, send: bool = True,
-                 language: str = "da") -> None:
+async def answer(
+    chat: Chat | TeamsChat, user: str, answers: list[str], *, send: bool = True, language: str = "da"
+) -> None:
     """Answer one question after the other, then Send; the caller has seen the first question."""
     total = len(answers)
     for number, text in enumerate(answers, 1):
         if number > 1:
             progress = "Spørgsmål" if language == "da" else "Question"
-            await chat.expect(user, f"{progress} {number} af {total}" if language == "da"
-                              else f"{progress} {number} of {total}")
+            await chat.expect(
+                user, f"{progress} {number} af {total}" if language == "da" else f"{progress} {number} of {total}"
+            )
         await chat.say(user, text)
     if send:
         await chat.expect(user, SUMMARY[language])

@@ -62,13 +62,21 @@ class TeamsBot(RunningApp):
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> Settings:
-        return Settings(_env_file=None, database_url=self.database_url, microsoft_app_id=APP_ID,
-                        microsoft_app_password=APP_PASSWORD, microsoft_app_tenant_id=TENANT_ID,
-                        teams_openid_metadata_url=self.teams.metadata_url, teams_token_url=self.teams.token_url,
-                        clock_interval_seconds=3600, **self.overrides)
+        return Settings(
+            _env_file=None,
+            database_url=self.database_url,
+            microsoft_app_id=APP_ID,
+            microsoft_app_password=APP_PASSWORD,
+            microsoft_app_tenant_id=TENANT_ID,
+            teams_openid_metadata_url=self.teams.metadata_url,
+            teams_token_url=self.teams.token_url,
+            clock_interval_seconds=3600,
+            **self.overrides,
+        )
 
-    async def post(self, activity: dict[str, Any] | bytes, *, token: str | None = None,
-                   signed: bool = True) -> httpx.Response:
+    async def post(
+        self, activity: dict[str, Any] | bytes, *, token: str | None = None, signed: bool = True
+    ) -> httpx.Response:
         """POST /api/messages with a token the Bot Framework would send (or the one given)."""
         assert self.server is not None
         headers = {"Content-Type": "application/json"}
@@ -91,8 +99,9 @@ class TeamsChat:
         self.teams = bot.teams
         self.read: dict[str, int] = {}
 
-    def person(self, handle: str, name: str, locale: str = "da-DK", tz: str = "Europe/Copenhagen",
-               *, installed: bool = True) -> None:
+    def person(
+        self, handle: str, name: str, locale: str = "da-DK", tz: str = "Europe/Copenhagen", *, installed: bool = True
+    ) -> None:
         self.teams.add_user(teams_id(handle), name, locale, tz, installed=installed)
 
     async def install(self, handle: str) -> None:
@@ -140,8 +149,9 @@ class TeamsChat:
         except AssertionError:
             return None
 
-    async def click(self, handle: str, label: str, *, as_user: str | None = None,
-                    id: str | None = None) -> httpx.Response:
+    async def click(
+        self, handle: str, label: str, *, as_user: str | None = None, id: str | None = None
+    ) -> httpx.Response:
         conversation, card_id, action = await self.teams.wait_for(lambda _: self._button_or_none(handle, label))
         presser = teams_id(as_user or handle)
         press = self.teams.press(presser, conversation, card_id, action["verb"], action.get("data"), id=id)
@@ -168,8 +178,9 @@ class TeamsChat:
         text = _SLACK_MENTION.sub(mention, text)
         if bot:
             text = f"<at>{BOT_NAME}</at> {text}"
-        return self.teams.channel_message(teams_id(handle), channel_id(channel), text, mentions=mentions,
-                                          reply_to=reply_to)
+        return self.teams.channel_message(
+            teams_id(handle), channel_id(channel), text, mentions=mentions, reply_to=reply_to
+        )
 
     async def post_in_channel(self, handle: str, channel: str, text: str) -> httpx.Response:
         """`@Læringsbot <text>` posted in a team channel."""
@@ -203,8 +214,11 @@ class TeamsChat:
         return sum(fragment in t for t in self.channel_texts(channel))
 
     async def reply_in_thread(self, handle: str, channel: str, text: str, *, root: str) -> httpx.Response:
-        roots = [s for s in self.teams.channel_activities(channel_id(channel))
-                 if ";messageid=" not in s.conversation_id and root in card_text(card_of(s.activity) or {})]
+        roots = [
+            s
+            for s in self.teams.channel_activities(channel_id(channel))
+            if ";messageid=" not in s.conversation_id and root in card_text(card_of(s.activity) or {})
+        ]
         assert roots, f"no post holding {root!r} in {channel}:\n{self.teams.dump()}"
         response = await self.bot.post(self._mentioning(handle, channel, text, bot=False, reply_to=roots[-1].id))
         assert response.status_code == 200, response.text

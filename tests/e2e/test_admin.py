@@ -45,12 +45,15 @@ async def test_an_admin_gets_counts_and_a_csv_without_answers(chat: Chat) -> Non
     assert "I alt 3 kontrakter" in status
 
     files = await received(chat, ADMIN, 1)
-    (name, data), = files.items()
+    ((name, data),) = files.items()
     assert name.startswith("laeringsbot-kontrakter-") and name.endswith(".csv")
     text = data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["id"], r["flow"], r["status"]) for r in rows] == [
-        ("1", "elearning", "before"), ("2", "elearning", "before"), ("3", "peer", "invited")]
+        ("1", "elearning", "before"),
+        ("2", "elearning", "before"),
+        ("3", "peer", "invited"),
+    ]
     lise = teams_id(LISE) if isinstance(chat, TeamsChat) else LISE
     assert rows[0]["parties"].startswith(f"leader: Lise ({lise}); employee: Mads")
     assert rows[0]["title"] == "ABC Demens" and rows[0]["created_at"] and rows[0]["followup_at"]
@@ -68,6 +71,7 @@ async def test_someone_not_named_admin_is_refused(chat: Chat) -> None:
     await chat.settle()
     if isinstance(chat, TeamsChat):
         from tests.e2e.files import file_links
+
         assert not file_links(chat, MADS) and not file_links(chat, ADMIN)
     else:
         assert not chat.slack.files_to(MADS) and not chat.slack.files_to(ADMIN)

@@ -39,8 +39,13 @@ async def choose_scope(chat: Chat) -> None:
     await chat.command(LISE, "klinisk <@UMADS|mads>")
     await chat.expect(LISE, "Jeg har startet læringskontrakten med Mads")
     await chat.expect(MADS, "Lise har startet en læringskontrakt i klinisk praksis med dig", "højst 15 minutter")
-    picker = await chat.expect(MADS, "Trin 1 af 4: Kompetencer og periode", "uddannelsesplanen",
-                               "Social- og sundhedsassistent – praktikperiode 2", "[Medicinhåndtering]")
+    picker = await chat.expect(
+        MADS,
+        "Trin 1 af 4: Kompetencer og periode",
+        "uddannelsesplanen",
+        "Social- og sundhedsassistent – praktikperiode 2",
+        "[Medicinhåndtering]",
+    )
     assert "[En uge]" in picker and "[En måned]" in picker and "[Et halvt år]" in picker and "[Vælg datoer]" in picker
     await chat.expect(LISE, "Trin 1 af 4", "[Medicinhåndtering]", "[Vi er enige]")
 
@@ -108,8 +113,9 @@ async def test_the_whole_clinical_contract(chat: Chat) -> None:
     await chat.click(MADS, "Send")
     await chat.expect(LISE, "Mads har skrevet, hvor og hvordan", "Ved medicinrunden")
     await chat.click(LISE, "Ingen tilføjelser")
-    await chat.expect(MADS, "Lise har set, hvor og hvordan du vil lære delmålene, og har ingen tilføjelser",
-                      "Lise skriver nu aftalen")
+    await chat.expect(
+        MADS, "Lise har set, hvor og hvordan du vil lære delmålene, og har ingen tilføjelser", "Lise skriver nu aftalen"
+    )
 
     # 4. The supervisor writes the agreement on feedback and evaluation; the trainee agrees.
     await chat.expect(LISE, "Trin 4 af 4: Feedback og evaluering")
@@ -124,8 +130,13 @@ async def test_the_whole_clinical_contract(chat: Chat) -> None:
     await chat.expect(LISE, SUMMARY)
     await chat.click(LISE, "Send")
     await chat.expect(LISE, "aftalen er sendt til Mads")
-    terms = await chat.expect(MADS, "Lise har skrevet aftalen om feedback og evaluering", "Lise og aftenvagten Ole",
-                              "[Enig]", "[Bed om en ændring]")
+    terms = await chat.expect(
+        MADS,
+        "Lise har skrevet aftalen om feedback og evaluering",
+        "Lise og aftenvagten Ole",
+        "[Enig]",
+        "[Bed om en ændring]",
+    )
     assert "12-03-2027" in terms and "30-03-2027" in terms
     await chat.click(MADS, "Enig", as_user=LISE)
     await chat.expect(LISE, "Den knap er til den uddannelsessøgende, Mads")
@@ -146,8 +157,16 @@ async def test_the_whole_clinical_contract(chat: Chat) -> None:
     # Each party keeps a copy.
     for user in (LISE, MADS):
         copy = await chat.expect(user, "Læringskontrakten er på plads", "Her er dit eksemplar")
-        for fragment in ("Medicinhåndtering", "Dosere medicin sikkert", "Kende de fem R'er", "Ved medicinrunden",
-                         "Lise og aftenvagten Ole", "19-03-2027", "30-03-2027", "aftalt"):
+        for fragment in (
+            "Medicinhåndtering",
+            "Dosere medicin sikkert",
+            "Kende de fem R'er",
+            "Ved medicinrunden",
+            "Lise og aftenvagten Ole",
+            "19-03-2027",
+            "30-03-2027",
+            "aftalt",
+        ):
             assert fragment in copy, (user, fragment)
 
     # Reminders the working day before each, to both.
@@ -247,8 +266,9 @@ async def test_a_feedback_or_evaluation_date_not_after_today_is_asked_again(chat
     await chat.say(LISE, "15-03-2027")  # today
     await chat.expect(LISE, SUMMARY)
     await chat.click(LISE, "Send")
-    await chat.expect(LISE, "Datoen for den vejledende feedback skal ligge efter i dag (15. marts 2027)",
-                      "fx 29-03-2027")
+    await chat.expect(
+        LISE, "Datoen for den vejledende feedback skal ligge efter i dag (15. marts 2027)", "fx 29-03-2027"
+    )
     again = await chat.expect(LISE, "Hvornår skal den vejledende feedback ske?")
     assert "12-03-2027" in again  # the answer as it was, to be corrected
     await chat.say(LISE, "19-03-2027")

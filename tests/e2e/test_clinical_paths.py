@@ -64,8 +64,9 @@ async def test_with_no_plan_the_competency_is_free_text(free_chat: Chat) -> None
     await at(chat, datetime(2027, 3, 1, 10, 0, tzinfo=CPH))
     await chat.command(ANNA, "klinisk <@USOFIE|sofie>")
     await chat.expect(SOFIE, "Anna has started a learning contract in clinical practice with you")
-    picker = await chat.expect(SOFIE, "Step 1 of 4: Competencies and period", "no education plan",
-                               "[Write a competency]", "[Choose dates]")
+    picker = await chat.expect(
+        SOFIE, "Step 1 of 4: Competencies and period", "no education plan", "[Write a competency]", "[Choose dates]"
+    )
     assert "[We agree]" in picker
     await chat.expect(ANNA, "Trin 1 af 4", "[Skriv en kompetence]")
 
@@ -122,4 +123,6 @@ async def test_with_several_plans_the_plan_is_chosen_first(two_plans_chat: Chat)
 
     # The trainee's next contract starts from the same plan: the same education.
     await chat.command(LISE, "klinisk <@UMADS|mads>")
-    await chat.expect(MADS, "Trin 1 af 4", "uddannelsesplanen *Social- og sundhedsassistent", "[Forflytning og brug af hjælpemidler]")
+    await chat.expect(
+        MADS, "Trin 1 af 4", "uddannelsesplanen *Social- og sundhedsassistent", "[Forflytning og brug af hjælpemidler]"
+    )

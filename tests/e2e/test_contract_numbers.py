@@ -50,12 +50,15 @@ async def test_a_stranger_learns_nothing_from_trying_contract_numbers(chat: Chat
 
     # `eksport <nummer>`: a copy of someone else's contract, or of none.
     exported = await answers(chat, ANNA, "eksport {}", every, "Du kan ikke få en kopi af kontrakt")
-    assert exported == {"Du kan ikke få en kopi af kontrakt N: enten findes den ikke, eller du er ikke part "
-                        "i den eller leder for en af parterne."}
+    assert exported == {
+        "Du kan ikke få en kopi af kontrakt N: enten findes den ikke, eller du er ikke part "
+        "i den eller leder for en af parterne."
+    }
     # `kollega <nummer> [version]`: someone else's peer contract, another kind, none, no such version.
     peer = kinds["peer"]
-    shown = await answers(chat, ANNA, "kollega {}", [*every, f"{peer} 1", f"{peer} 99", f"{peer} {'9' * 30}"],
-                          "Den kontrakt findes ikke")
+    shown = await answers(
+        chat, ANNA, "kollega {}", [*every, f"{peer} 1", f"{peer} 99", f"{peer} {'9' * 30}"], "Den kontrakt findes ikke"
+    )
     assert shown == {"Den kontrakt findes ikke, eller den er ikke din at se."}
     # `klinisk <nummer>`.
     clinical = await answers(chat, ANNA, "klinisk {}", every, "Den kontrakt kan jeg ikke vise dig")

@@ -62,8 +62,15 @@ def people(chat: ProcessChat) -> None:
     chat.person(MADS, "Mads")
 
 
-async def back_in_time(chat: ProcessChat, step: str, bot: BotProcess | Alternating, user: str, *fragments: str,
-                       timeout: float = TAKEOVER, since: float | None = None) -> str:
+async def back_in_time(
+    chat: ProcessChat,
+    step: str,
+    bot: BotProcess | Alternating,
+    user: str,
+    *fragments: str,
+    timeout: float = TAKEOVER,
+    since: float | None = None,
+) -> str:
     """The person's next message within `timeout` seconds (of `since`, a time.monotonic(), or of now);
     the bot's log in the assertion message if not."""
     since = time.monotonic() if since is None else since
@@ -110,6 +117,7 @@ def in_order(text: str, answers: list[str]) -> bool:
 
 # ---- kill -9 at every step ---------------------------------------------------------------------
 
+
 async def test_kill9_at_every_step_of_the_elearning_contract_loses_and_repeats_nothing(spawn: Spawn) -> None:
     bot = spawn()
     await bot.start()
@@ -122,8 +130,7 @@ async def test_kill9_at_every_step_of_the_elearning_contract_loses_and_repeats_n
     step = "kill after the command"
     await back_in_time(chat, step, bot, LISE, "Læringskontrakten om *ABC Demens* er startet med Mads", since=back)
     await back_in_time(chat, step, bot, LISE, "Spørgsmål 1 af 3", since=back)
-    await back_in_time(chat, step, bot, MADS, "Lise har startet en læringskontrakt med dig om *ABC Demens*",
-                       since=back)
+    await back_in_time(chat, step, bot, MADS, "Lise har startet en læringskontrakt med dig om *ABC Demens*", since=back)
     await back_in_time(chat, step, bot, MADS, "Spørgsmål 1 af 3", since=back)
 
     # Both answer, turn about; the bot is killed after every answer.
@@ -142,8 +149,9 @@ async def test_kill9_at_every_step_of_the_elearning_contract_loses_and_repeats_n
 
     await chat.click(LISE, "Send")
     back = await crash(bot, next(delays))
-    await back_in_time(chat, "kill after Lise's Send", bot, LISE, "Tak – dine svar er sendt. Når Mads også har sendt",
-                       since=back)
+    await back_in_time(
+        chat, "kill after Lise's Send", bot, LISE, "Tak – dine svar er sendt. Når Mads også har sendt", since=back
+    )
     await chat.click(MADS, "Send")
     back = await crash(bot, next(delays))
     step = "kill after Mads's Send"
@@ -156,8 +164,9 @@ async def test_kill9_at_every_step_of_the_elearning_contract_loses_and_repeats_n
     back = await crash(bot, next(delays))
     step = "kill after Godkend"
     await back_in_time(chat, step, bot, LISE, "Du har godkendt læringskontrakten med Mads", since=back)
-    await back_in_time(chat, step, bot, MADS, "Lise har godkendt jeres læringskontrakt", "[Jeg har gennemført kurset]",
-                       since=back)
+    await back_in_time(
+        chat, step, bot, MADS, "Lise har godkendt jeres læringskontrakt", "[Jeg har gennemført kurset]", since=back
+    )
     update = await chat.updated("Godkendt af Lise", timeout=max(0.5, TAKEOVER - (time.monotonic() - back)))
     assert "[Godkend]" not in update
 
@@ -172,6 +181,7 @@ async def test_kill9_at_every_step_of_the_elearning_contract_loses_and_repeats_n
 
 
 # ---- kill -9 while sending ---------------------------------------------------------------------
+
 
 async def start_contract(chat: ProcessChat, bot: BotProcess | Alternating) -> None:
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
@@ -302,7 +312,8 @@ PAIRS = [("ULISE", "UMADS"), ("UANNA", "USOFIE"), ("UKARL", "UBENT")]
 
 
 async def test_two_instances_one_killed_mid_flow_the_other_takes_over_in_order(
-        spawn: Spawn, bot_database_url: str) -> None:
+    spawn: Spawn, bot_database_url: str
+) -> None:
     """Requests alternate between two processes; the one waiting on Slack for a post is killed -9."""
     if bot_database_url.startswith("sqlite"):
         pytest.skip("two instances need a shared server database (set TEST_DATABASE_URL)")
@@ -346,8 +357,9 @@ async def test_two_instances_one_killed_mid_flow_the_other_takes_over_in_order(
             await chat.say(employee, answers(employee)[number])
     victim, killed = await kill_the_sender(seen)
     for employee in employees:
-        summary = await back_in_time(chat, f"the survivor of {victim.name}", both, employee,
-                                     "Intet sendes, før du trykker", since=killed)
+        summary = await back_in_time(
+            chat, f"the survivor of {victim.name}", both, employee, "Intet sendes, før du trykker", since=killed
+        )
         assert in_order(summary, answers(employee)), summary
 
     # It is back; the leaders answer one at a time through both, and again the sender dies.
@@ -363,8 +375,9 @@ async def test_two_instances_one_killed_mid_flow_the_other_takes_over_in_order(
             victim, killed = await kill_the_sender(seen)
         for leader in leaders:
             following = f"Spørgsmål {number + 2} af 3" if number < 2 else "Intet sendes, før du trykker"
-            text = await back_in_time(chat, f"leaders' answer {number + 1}", both, leader, following,
-                                      since=killed if number == 1 else None)
+            text = await back_in_time(
+                chat, f"leaders' answer {number + 1}", both, leader, following, since=killed if number == 1 else None
+            )
             if number == 2:
                 assert in_order(text, answers(leader)), text
     await victim.start()

@@ -122,4 +122,3 @@ async def test_a_command_that_needs_slack_while_it_is_away_waits_for_it_and_is_n
     await chat.expect("UOLE", "Spørgsmål 1 af 3")
     assert await count(chat, InboxEvent, InboxEvent.status == "done") == 1
     assert await count(chat, Contract) == 1
-

@@ -13,6 +13,7 @@ def chat(any_chat: Chat) -> Chat:
     """Every scenario here runs on both platforms, through the same driver interface."""
     return any_chat
 
+
 LISE, MADS = "ULISE", "UMADS"
 LEADER_ANSWERS = ["Forstå demens og kommunikation", "Bruge validerende kommunikation", "Tid til e-læring hver uge"]
 MADS_ANSWERS = ["Viden om demenstyper", "I morgenplejen hos borgere med demens", "Sparring med en kollega"]
@@ -32,8 +33,11 @@ async def test_whole_contract_from_start_to_close(chat: Chat) -> None:
     await chat.expect(LISE, "Læringskontrakten om *ABC Demens* er startet med Mads")
     await chat.expect(LISE, "Spørgsmål 1 af 3", "Hvilken viden og færdigheder er de vigtigste, at medarbejderen får?")
     await chat.expect(MADS, "Lise har startet en læringskontrakt med dig om *ABC Demens*")
-    await chat.expect(MADS, "Spørgsmål 1 af 3",
-                      "Hvilken viden, færdigheder eller kompetencer vil du gerne opnå med dette e-læringskursus?")
+    await chat.expect(
+        MADS,
+        "Spørgsmål 1 af 3",
+        "Hvilken viden, færdigheder eller kompetencer vil du gerne opnå med dette e-læringskursus?",
+    )
 
     # Both answer in parallel, one question at a time.
     await answer_all(chat, LISE, LEADER_ANSWERS, 3)
@@ -45,7 +49,9 @@ async def test_whole_contract_from_start_to_close(chat: Chat) -> None:
     await chat.click(MADS, "Send")
 
     # Side by side for both; the leader decides.
-    overview = await chat.expect(LISE, "LÆRINGSMÅL", "Forstå demens og kommunikation", "Viden om demenstyper", "[Godkend]")
+    overview = await chat.expect(
+        LISE, "LÆRINGSMÅL", "Forstå demens og kommunikation", "Viden om demenstyper", "[Godkend]"
+    )
     assert "[Bed om ændringer]" in overview
     await chat.expect(MADS, "Lise og du har begge sendt jeres svar", "Viden om demenstyper", "Forstå demens")
     await chat.click(LISE, "Godkend")

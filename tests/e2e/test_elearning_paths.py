@@ -16,6 +16,7 @@ from tests.e2e.test_elearning_contract import answer_all
 def chat(any_chat: Chat) -> Chat:
     return any_chat
 
+
 LISE, MADS, ANNA, SOFIE = "ULISE", "UMADS", "UANNA", "USOFIE"
 
 
@@ -38,8 +39,10 @@ async def test_group_leader_answers_once_and_sees_everyone_side_by_side(chat: Ch
     await answer_all(chat, LISE, ["Fælles mål", "Fælles praksis", "Fælles støtte"], 3)
     await chat.click(LISE, "Send")
     await chat.expect(LISE, "Når Mads og Anna også har sendt")
-    for user, answers in ((MADS, ["Mads mål", "Mads praksis", "Mads støtte"]),
-                          (ANNA, ["Anna mål", "Anna praksis", "Anna støtte"])):
+    for user, answers in (
+        (MADS, ["Mads mål", "Mads praksis", "Mads støtte"]),
+        (ANNA, ["Anna mål", "Anna praksis", "Anna støtte"]),
+    ):
         await chat.expect(user, "Spørgsmål 1 af 3")
         await answer_all(chat, user, answers, 3)
         await chat.click(user, "Send")
@@ -126,8 +129,11 @@ async def test_one_nudge_after_two_working_days_then_the_leader_hears(chat: Chat
 async def test_english_employee_and_language_switch(chat: Chat) -> None:
     await chat.command(LISE, f"kontrakt <@{SOFIE}|sofie> ABC Demens")
     await chat.expect(SOFIE, "Lise has started a learning contract with you about *ABC Demens*")
-    await chat.expect(SOFIE, "Question 1 of 3",
-                      "Which knowledge, skills or competencies would you like to gain from this e-learning course?")
+    await chat.expect(
+        SOFIE,
+        "Question 1 of 3",
+        "Which knowledge, skills or competencies would you like to gain from this e-learning course?",
+    )
     await chat.say(SOFIE, "x" * 4001)
     await chat.expect(SOFIE, "Your answer is too long: 4001 characters. There is room for 4000 characters.")
     await chat.say(SOFIE, "back")

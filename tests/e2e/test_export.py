@@ -139,9 +139,9 @@ async def test_each_party_of_a_peer_contract_sees_only_their_own_part(chat: Chat
         assert "Vi følges på arbejde og sparrer" in pdf  # the joint fields: everyone
     assert MADS_OWN[0] in copies[MADS] and ANNA_OWN[0] not in copies[MADS]
     assert ANNA_OWN[0] in copies[ANNA] and MADS_OWN[0] not in copies[ANNA]
-    assert MADS_OWN[0] in copies[LISE] and ANNA_OWN[0] not in copies[LISE]   # Lise leads Mads
+    assert MADS_OWN[0] in copies[LISE] and ANNA_OWN[0] not in copies[LISE]  # Lise leads Mads
     assert ANNA_OWN[0] in copies[SOFIE] and MADS_OWN[0] not in copies[SOFIE]  # Sofie leads Anna
-    assert "Learning contract: Mads and Anna" in copies[SOFIE]                # in her language
+    assert "Learning contract: Mads and Anna" in copies[SOFIE]  # in her language
     assert MADS_OWN[0] not in copies[OLE] and ANNA_OWN[0] not in copies[OLE]  # the supervisor: joint only
     await chat.command("USTRANGER", f"eksport {number}")
     await chat.expect("USTRANGER", f"Du kan ikke få en kopi af kontrakt {number}")
@@ -190,8 +190,12 @@ async def test_a_teams_link_works_until_it_expires_and_not_when_tampered_with(te
 
     # A link changed by hand: refused, and not the file.
     key, expires, signature = md_url.rsplit("/", 1)[1].split(".")
-    for forged in (f"{key}.{int(expires) + 86400}.{signature}", f"{key}.{expires}.{signature[:-2]}xx",
-                   f"{key[:-1]}A.{expires}.{signature}", "nonsense"):
+    for forged in (
+        f"{key}.{int(expires) + 86400}.{signature}",
+        f"{key}.{expires}.{signature[:-2]}xx",
+        f"{key[:-1]}A.{expires}.{signature}",
+        "nonsense",
+    ):
         response = await download(chat, f"/files/{forged}")
         assert response.status_code in (403, 404) and b"%PDF" not in response.content and b"#" not in response.content
 
@@ -203,6 +207,7 @@ async def test_a_teams_link_works_until_it_expires_and_not_when_tampered_with(te
     from sqlmodel import select
 
     from bot.storage.models import StoredFile
+
     async with chat.bot.runtime.db.transaction() as s:
         assert (await s.exec(select(StoredFile))).all() == []
 
@@ -216,8 +221,9 @@ async def test_the_playground_shows_the_copy_as_a_link_the_page_can_open(databas
     from bot.settings import Settings
     from tests.support.server import LoopbackServer
 
-    server = LoopbackServer(create_app(Settings(_env_file=None, database_url=database_url, playground=True,
-                                                clock_interval_seconds=3600)))
+    server = LoopbackServer(
+        create_app(Settings(_env_file=None, database_url=database_url, playground=True, clock_interval_seconds=3600))
+    )
     url = await server.start()
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
@@ -226,8 +232,13 @@ async def test_the_playground_shows_the_copy_as_a_link_the_page_can_open(databas
             links: list[dict[str, Any]] = []
             for _ in range(250):
                 state = (await http.get("/api/state", params={"person": "lise"})).json()
-                links = [b for m in state["messages"] if m["from"] == "bot"
-                         for b in m["message"]["blocks"] if b["kind"] == "link"]
+                links = [
+                    b
+                    for m in state["messages"]
+                    if m["from"] == "bot"
+                    for b in m["message"]["blocks"]
+                    if b["kind"] == "link"
+                ]
                 if len(links) == 2:
                     break
                 await asyncio.sleep(0.02)

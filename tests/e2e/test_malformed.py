@@ -33,11 +33,31 @@ LISE, MADS = "ULISE", "UMADS"
 HUGE = "9" * 30  # no integer column holds it
 ODD_NUMBERS = (HUGE, f"{HUGE}:1", "99999999999", "²", "١٢", "-1", "0", "1e5", "")
 # Buttons of every flow, pressed with numbers that name no record.
-ACTIONS = ("dialog:resume", "dialog:send", "dialog:edit_pick", "elearning:approve", "peer:accept",
-           "peer:approve", "clinical:agree", "clinical:competency", "visit:accept", "visit:share",
-           "meeting:case", "meeting:done", "overview:page", "personal:erase", "export:copy")
-SLACK_SENDS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "views.publish",
-               "files.completeUploadExternal")
+ACTIONS = (
+    "dialog:resume",
+    "dialog:send",
+    "dialog:edit_pick",
+    "elearning:approve",
+    "peer:accept",
+    "peer:approve",
+    "clinical:agree",
+    "clinical:competency",
+    "visit:accept",
+    "visit:share",
+    "meeting:case",
+    "meeting:done",
+    "overview:page",
+    "personal:erase",
+    "export:copy",
+)
+SLACK_SENDS = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.postEphemeral",
+    "response_url",
+    "views.publish",
+    "files.completeUploadExternal",
+)
 TEAMS_SENDS = ("send", "update", "create_conversation")
 
 
@@ -62,10 +82,16 @@ def deep(rng: random.Random, levels: int) -> str:
 
 async def no_failures(app: RunningApp) -> None:
     async with app.runtime.db.transaction() as s:
-        bad = (await s.exec(select(func.count()).select_from(InboxEvent).where(
-            or_(col(InboxEvent.status) == "failed", col(InboxEvent.attempts) > 0)))).one()
-        pending = (await s.exec(select(func.count()).select_from(InboxEvent).where(
-            InboxEvent.status == "pending"))).one()
+        bad = (
+            await s.exec(
+                select(func.count())
+                .select_from(InboxEvent)
+                .where(or_(col(InboxEvent.status) == "failed", col(InboxEvent.attempts) > 0))
+            )
+        ).one()
+        pending = (
+            await s.exec(select(func.count()).select_from(InboxEvent).where(InboxEvent.status == "pending"))
+        ).one()
     assert (bad, pending) == (0, 0)
 
 
@@ -94,12 +120,23 @@ def event(user: str | None = LISE, **fields: Any) -> dict[str, Any]:
 AS_SENT = object()
 
 
-def press(user: Any = AS_SENT, action_id: str = "dialog:resume", value: str = "1", block_id: str = "b",
-          response_url: str = "https://hooks.slack.invalid/x") -> dict[str, Any]:
+def press(
+    user: Any = AS_SENT,
+    action_id: str = "dialog:resume",
+    value: str = "1",
+    block_id: str = "b",
+    response_url: str = "https://hooks.slack.invalid/x",
+) -> dict[str, Any]:
     """Lise's press as Slack sends it; `user` replaces how Slack names the presser (`...`: not at all)."""
-    body = signing.block_actions_body(LISE, action_id, value, message_ts="1700000000.000100",
-                                      channel_id=dm_channel_id(LISE), response_url=response_url,
-                                      block_id=block_id)
+    body = signing.block_actions_body(
+        LISE,
+        action_id,
+        value,
+        message_ts="1700000000.000100",
+        channel_id=dm_channel_id(LISE),
+        response_url=response_url,
+        block_id=block_id,
+    )
     payload: dict[str, Any] = json.loads(dict(parse_qsl(body))["payload"])
     if user is ...:
         del payload["user"]
@@ -125,12 +162,32 @@ def signature(timestamp: str | bytes, body: bytes, secret: str = SECRET) -> str:
 def unsigned_slack(rng: random.Random, n: int) -> list[Case]:
     now = int(time.time())
     good = str(now)
-    stamps: list[str | bytes] = ["", "abc", "12.5", "-60", "0x10", "1e9", "9" * 40, str(now - 301),
-                                 str(now + 301), "１７００".encode(), good + "a"]  # noqa: RUF001  (fullwidth digits: int() reads them)
+    stamps: list[str | bytes] = [
+        "",
+        "abc",
+        "12.5",
+        "-60",
+        "0x10",
+        "1e9",
+        "9" * 40,
+        str(now - 301),
+        str(now + 301),
+        "１７００".encode(),  # noqa: RUF001  (fullwidth digits: int() reads them)
+        good + "a",
+    ]
     cases = []
     for i in range(n):
-        body = rng.choice([command(), json.dumps(event()).encode(), form(press()), deep(rng, 500).encode(),
-                           b"\xff\xfe", b"payload=not-json", b""])
+        body = rng.choice(
+            [
+                command(),
+                json.dumps(event()).encode(),
+                form(press()),
+                deep(rng, 500).encode(),
+                b"\xff\xfe",
+                b"payload=not-json",
+                b"",
+            ]
+        )
         wrong = rng.randrange(8)
         headers: dict[str, Any] = {"X-Slack-Request-Timestamp": good}
         if wrong == 0:
@@ -141,9 +198,16 @@ def unsigned_slack(rng: random.Random, n: int) -> list[Case]:
         elif wrong == 2:
             headers = {"X-Slack-Signature": signature(good, body)}
         elif wrong == 3:
-            headers["X-Slack-Signature"] = rng.choice([
-                "", "v0=", "v0=" + "0" * 64, "v1=" + signature(good, body)[3:], signature(good, body).upper(),
-                "v0=æ".encode() + b"0" * 62])
+            headers["X-Slack-Signature"] = rng.choice(
+                [
+                    "",
+                    "v0=",
+                    "v0=" + "0" * 64,
+                    "v1=" + signature(good, body)[3:],
+                    signature(good, body).upper(),
+                    "v0=æ".encode() + b"0" * 62,
+                ]
+            )
         elif wrong == 4:
             headers["X-Slack-Signature"] = signature(good, body, "a-guessed-secret")
         elif wrong == 5:  # signed, then changed on the way
@@ -171,15 +235,29 @@ def malformed_slack(rng: random.Random, n: int) -> list[Case]:
     makers: list[Callable[[], tuple[bytes, str]]] = [
         lambda: (bytes(rng.randrange(128, 256) for _ in range(rng.randrange(1, 40))), rng.choice([JSON, FORM])),
         lambda: (valid.encode()[:-1] + b"\xff}", JSON),
-        lambda: (valid[:rng.randrange(1, len(valid) - 1)].encode(), JSON),
+        lambda: (valid[: rng.randrange(1, len(valid) - 1)].encode(), JSON),
         lambda: (rng.choice(["[]", "5", '"x"', "null", "true", "[{}]"]).encode(), JSON),
         lambda: (deep(rng, rng.choice([70, 200, 5000, 100_000])).encode(), JSON),
         lambda: (valid.replace('"hej"', rng.choice(['"\\ud800"', '"a\\udc00b"', '"\\u0000"'])).encode(), JSON),
         lambda: (valid.replace('"hej"', rng.choice(["NaN", "Infinity", "-Infinity", "1e400"])).encode(), JSON),
         lambda: (valid.replace('"text"', '"\\ud83d"').encode(), JSON),  # a lone surrogate as a key
-        lambda: (rng.choice([b"payload=not-json", b"payload=", b"payload=%7B", b"payload=%5B1%5D", b"payload=%FF",
-                             b"payload=%22x%22", form(deep(rng, 100)), b"&".join(b"f%d=1" % i for i in range(500)),
-                             b"command=%2Flaering&text=%00", b"command=%2Flaering&text=%C3"]), FORM),
+        lambda: (
+            rng.choice(
+                [
+                    b"payload=not-json",
+                    b"payload=",
+                    b"payload=%7B",
+                    b"payload=%5B1%5D",
+                    b"payload=%FF",
+                    b"payload=%22x%22",
+                    form(deep(rng, 100)),
+                    b"&".join(b"f%d=1" % i for i in range(500)),
+                    b"command=%2Flaering&text=%00",
+                    b"command=%2Flaering&text=%C3",
+                ]
+            ),
+            FORM,
+        ),
         lambda: (b"", rng.choice([JSON, FORM])),
         lambda: (form(rng.choice(odd_shapes)()), FORM),
         lambda: (json.dumps(rng.choice(odd_shapes)()).encode(), JSON),
@@ -201,8 +279,15 @@ def ignored_slack(rng: random.Random, n: int) -> list[Case]:
         lambda: (json.dumps(event(bot_id="BBOT")).encode(), JSON),
         lambda: (json.dumps(event(channel_type="channel", channel="CTEAM")).encode(), JSON),
         lambda: (command(user_id=rng.choice([None, ""])), FORM),
-        lambda: (form(press(user=rng.choice([..., LISE, {"id": None}, {"name": "lise"}, "U" * 300]),
-                            block_id=rng.choice(["b", f"posted:{HUGE}"]))), FORM),
+        lambda: (
+            form(
+                press(
+                    user=rng.choice([..., LISE, {"id": None}, {"name": "lise"}, "U" * 300]),
+                    block_id=rng.choice(["b", f"posted:{HUGE}"]),
+                )
+            ),
+            FORM,
+        ),
     ]
     return [made(f"ignored #{i}", rng.choice(makers)(), 200) for i in range(n)]
 
@@ -213,10 +298,15 @@ def odd_numbers_slack(rng: random.Random, chat: Chat, n: int) -> list[Case]:
     for i in range(n):
         reply_to = chat.slack.response_url(user=LISE)
         if rng.random() < 0.7:
-            body = form(press(user={"id": LISE, "username": "lise", "name": "lise", "team_id": "T1"},
-                              action_id=rng.choice(ACTIONS), value=rng.choice(ODD_NUMBERS),
-                              block_id=rng.choice([f"posted:{HUGE}", f"posted:{HUGE}:2", "posted:²", "b"]),
-                              response_url=reply_to))
+            body = form(
+                press(
+                    user={"id": LISE, "username": "lise", "name": "lise", "team_id": "T1"},
+                    action_id=rng.choice(ACTIONS),
+                    value=rng.choice(ODD_NUMBERS),
+                    block_id=rng.choice([f"posted:{HUGE}", f"posted:{HUGE}:2", "posted:²", "b"]),
+                    response_url=reply_to,
+                )
+            )
         else:
             words = rng.choice(["eksport", "kollega", "kollega 1", "klinisk", "mine"])
             body = command(f"{words} {rng.choice(ODD_NUMBERS)}", response_url=reply_to)
@@ -232,8 +322,9 @@ async def send_slack(chat: Chat, cases: list[Case]) -> list[tuple[Case, httpx.Re
         headers = case.headers
         if headers is None:
             headers = signing.sign(case.body, SECRET)
-        response = await bot.http.post(f"{bot.server.url}/slack/events", content=case.body,
-                                       headers={"Content-Type": case.content_type, **headers})
+        response = await bot.http.post(
+            f"{bot.server.url}/slack/events", content=case.body, headers={"Content-Type": case.content_type, **headers}
+        )
         results.append((case, response))
     return results
 
@@ -266,8 +357,14 @@ def teams_unsigned(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple[s
     cases = []
     for i in range(n):
         activity: Any = rng.choice([teams.message(teams_id(LISE), "hjælp"), deep(rng, 500).encode(), b"\xff"])
-        token = rng.choice([None, "not-a-jwt", teams.token(None, audience="11111111-2222-3333-4444-555555555555"),
-                            teams.token(None, algorithm="none")])
+        token = rng.choice(
+            [
+                None,
+                "not-a-jwt",
+                teams.token(None, audience="11111111-2222-3333-4444-555555555555"),
+                teams.token(None, algorithm="none"),
+            ]
+        )
         cases.append((f"unsigned #{i}", activity, token, token is not None))
     return cases
 
@@ -277,7 +374,7 @@ def teams_malformed(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple[
     makers: list[Callable[[], bytes]] = [
         lambda: bytes(rng.randrange(128, 256) for _ in range(rng.randrange(1, 40))),
         lambda: valid.encode()[:-1] + b"\xff}",
-        lambda: valid[:rng.randrange(1, len(valid) - 1)].encode(),
+        lambda: valid[: rng.randrange(1, len(valid) - 1)].encode(),
         lambda: rng.choice([b"[]", b"5", b'"x"', b"null", b"[{}]", b""]),
         lambda: deep(rng, rng.choice([70, 200, 5000, 100_000])).encode(),
         lambda: valid.replace('"hej"', rng.choice(['"\\ud800"', '"a\\udc00b"', '"\\u0000"'])).encode(),
@@ -306,10 +403,15 @@ def teams_ignored(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple[st
             activity["text"] = rng.choice([o for o in odd if not isinstance(o, str)])
         elif change == 4:  # a press whose action or data is not ours
             activity = teams.press(teams_id(LISE), teams.conversation_of(teams_id(LISE)), "1", "dialog:resume", {})
-            activity["value"] = rng.choice([*odd, {"action": rng.choice(odd)},
-                                            {"action": {"verb": rng.choice(odd), "data": {}}},
-                                            {"action": {"verb": "dialog:resume", "data": {"value": [1]}}},
-                                            {"action": {"verb": "dialog:resume", "data": {"value": {"a": 1}}}}])
+            activity["value"] = rng.choice(
+                [
+                    *odd,
+                    {"action": rng.choice(odd)},
+                    {"action": {"verb": rng.choice(odd), "data": {}}},
+                    {"action": {"verb": "dialog:resume", "data": {"value": [1]}}},
+                    {"action": {"verb": "dialog:resume", "data": {"value": {"a": 1}}}},
+                ]
+            )
         elif change == 5:  # Action.Submit with an action that is no verb
             activity["value"] = {"action": rng.choice([5, [1], {"a": 1}, True])}
         else:  # a bot (the bot's own words never come back; another bot's are not a person's), or no one
@@ -323,15 +425,48 @@ def teams_odd_extras(rng: random.Random, teams: FakeTeams, n: int) -> list[tuple
     odd = [5, 10**30, True, None, [], [1, "x", None], "x" * 300, {"a": 1}]
     cases = []
     for i in range(n):
-        activity = teams.message(teams_id(LISE), rng.choice(["hjælp", f"eksport {HUGE}", f"kollega {HUGE}",
-                                                             f"kollega 1 {HUGE}", f"klinisk {HUGE}", "mine 99999999999"]))
-        key = rng.choice(["entities", "membersAdded", "channelData", "locale", "localTimezone", "recipient",
-                          "id", "replyToId", "value", "textFormat"])
-        activity[key] = rng.choice([*odd, [{"type": "mention", "mentioned": rng.choice(odd)}],
-                                          [{"type": "clientInfo", "locale": rng.choice(odd)}]])
+        activity = teams.message(
+            teams_id(LISE),
+            rng.choice(
+                [
+                    "hjælp",
+                    f"eksport {HUGE}",
+                    f"kollega {HUGE}",
+                    f"kollega 1 {HUGE}",
+                    f"klinisk {HUGE}",
+                    "mine 99999999999",
+                ]
+            ),
+        )
+        key = rng.choice(
+            [
+                "entities",
+                "membersAdded",
+                "channelData",
+                "locale",
+                "localTimezone",
+                "recipient",
+                "id",
+                "replyToId",
+                "value",
+                "textFormat",
+            ]
+        )
+        activity[key] = rng.choice(
+            [
+                *odd,
+                [{"type": "mention", "mentioned": rng.choice(odd)}],
+                [{"type": "clientInfo", "locale": rng.choice(odd)}],
+            ]
+        )
         if rng.random() < 0.3:
-            activity = teams.press(teams_id(LISE), teams.conversation_of(teams_id(LISE)), "1",
-                                   rng.choice(ACTIONS), {"value": rng.choice(ODD_NUMBERS), "posted": 10**30})
+            activity = teams.press(
+                teams_id(LISE),
+                teams.conversation_of(teams_id(LISE)),
+                "1",
+                rng.choice(ACTIONS),
+                {"value": rng.choice(ODD_NUMBERS), "posted": 10**30},
+            )
         cases.append((f"odd extras #{i} ({key})", activity))
     return cases
 

@@ -40,8 +40,9 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await at(chat, local(2027, 1, 4, 8, 59))
     assert chat.channel_count(TEAM, "Hvem tager en case med?") == 0
     await at(chat, local(2027, 1, 4, 9, 0, 30))
-    await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "Facilitator: *Mads*",
-                                 "[Jeg har en case]")
+    await chat.expect_in_channel(
+        TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "Facilitator: *Mads*", "[Jeg har en case]"
+    )
     await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
     await chat.settle()
     await chat.expect("UANNA", "Du har casen til læringsmødet")
@@ -58,8 +59,13 @@ async def test_a_full_meeting_run(any_chat) -> None:
     # The meeting: the agenda, then the steps in the thread.
     await at(chat, local(2027, 1, 5, 9, 0, 10))
     agenda = await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027", "Dagsorden")
-    for line in ("1. Casen præsenteres (5 min)", "2. Læringsspørgsmål (10 min)", "3. Case-personens læring (2 min)",
-                 "4. Runden (8 min)", "5. Fælles refleksion og tiltag (5 min)"):
+    for line in (
+        "1. Casen præsenteres (5 min)",
+        "2. Læringsspørgsmål (10 min)",
+        "3. Case-personens læring (2 min)",
+        "4. Runden (8 min)",
+        "5. Fælles refleksion og tiltag (5 min)",
+    ):
         assert line in agenda
     await chat.expect_in_channel(TEAM, "1. Casen præsenteres – 5 min", "Anna præsenterer en case", "[Næste punkt]")
 
@@ -72,11 +78,16 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await chat.click_in_channel("UMADS", TEAM, "Næste punkt")
     await chat.settle()
     questions = await chat.expect_in_channel(TEAM, "2. Læringsspørgsmål – 10 min")
-    for question in ("Hvad var den største udfordring?", "Hvad var nemt eller sjovt?",
-                     "Hvad var din rolle? Hvem havde også en rolle?", "Hvordan var relationerne?",
-                     "Hvilken viden eller information savnede du?", "Hvem havde beslutningskompetencen?",
-                     "Hvad ville du have gjort anderledes med den viden, du har i dag?",
-                     "Hvad er den vigtigste læring, du gjorde dig?"):
+    for question in (
+        "Hvad var den største udfordring?",
+        "Hvad var nemt eller sjovt?",
+        "Hvad var din rolle? Hvem havde også en rolle?",
+        "Hvordan var relationerne?",
+        "Hvilken viden eller information savnede du?",
+        "Hvem havde beslutningskompetencen?",
+        "Hvad ville du have gjort anderledes med den viden, du har i dag?",
+        "Hvad er den vigtigste læring, du gjorde dig?",
+    ):
         assert question in questions
 
     # Step 2 runs out on the clock: step 3.
@@ -101,9 +112,15 @@ async def test_a_full_meeting_run(any_chat) -> None:
 
     await at(chat, local(2027, 1, 5, 9, 26))
     summary = await chat.expect_in_channel(TEAM, "Opsummering – læringsmøde 5. januar 2027")
-    for part in ("Case: *Anna* – En svær samtale med en pårørende", "Læring – Anna", "At lytte før jeg svarer",
-                 "Refleksion – Sofie", "I will ask relatives earlier", "Refleksion – Mads",
-                 "Ny procedure for pårørendesamtaler (ansvarlig: Mads)"):
+    for part in (
+        "Case: *Anna* – En svær samtale med en pårørende",
+        "Læring – Anna",
+        "At lytte før jeg svarer",
+        "Refleksion – Sofie",
+        "I will ask relatives earlier",
+        "Refleksion – Mads",
+        "Ny procedure for pårørendesamtaler (ansvarlig: Mads)",
+    ):
         assert part in summary, part
     async with chat.bot.runtime.db.transaction() as s:
         kinds = sorted(n.kind for n in (await s.exec(select(MeetingNote))).all())
@@ -111,8 +128,13 @@ async def test_a_full_meeting_run(any_chat) -> None:
 
     # The next reminder lists the open action; nothing was posted twice.
     await at(chat, local(2027, 1, 18, 9, 1))
-    await chat.expect_in_channel(TEAM, "Læringsmøde 19. januar 2027", "Åbne tiltag fra sidste møde:",
-                                 "1. Ny procedure for pårørendesamtaler (ansvarlig: Mads)", "[Tiltag 1 er udført]")
+    await chat.expect_in_channel(
+        TEAM,
+        "Læringsmøde 19. januar 2027",
+        "Åbne tiltag fra sidste møde:",
+        "1. Ny procedure for pårørendesamtaler (ansvarlig: Mads)",
+        "[Tiltag 1 er udført]",
+    )
     texts = chat.channel_texts(TEAM)
     assert len(texts) == len(set(texts))
 
@@ -120,17 +142,22 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await chat.click_in_channel("USOFIE", TEAM, "Tiltag 1 er udført")
     await chat.settle()
     await chat.expect("USOFIE", "Only the owner (Mads)")
-    await asyncio.gather(chat.click_in_channel("UMADS", TEAM, "Tiltag 1 er udført"),
-                         chat.click_in_channel("ULISE", TEAM, "Tiltag 1 er udført"))
+    await asyncio.gather(
+        chat.click_in_channel("UMADS", TEAM, "Tiltag 1 er udført"),
+        chat.click_in_channel("ULISE", TEAM, "Tiltag 1 er udført"),
+    )
     await chat.settle()
-    marked = {user: chat.count(user, "»Ny procedure for pårørendesamtaler« er markeret som udført.")
-              for user in ("UMADS", "ULISE")}
+    marked = {
+        user: chat.count(user, "»Ny procedure for pårørendesamtaler« er markeret som udført.")
+        for user in ("UMADS", "ULISE")
+    }
     assert sorted(marked.values()) == [0, 1], marked
     winner, loser = ("UMADS", "ULISE") if marked["UMADS"] else ("ULISE", "UMADS")
     name = {"UMADS": "Mads", "ULISE": "Lise"}[winner]
     await chat.expect(loser, f"er allerede markeret som udført af {name}")
-    reminder = await chat.updated("Udført siden påmindelsen:",
-                                  f"✓ Ny procedure for pårørendesamtaler – markeret udført af {name}")
+    reminder = await chat.updated(
+        "Udført siden påmindelsen:", f"✓ Ny procedure for pårørendesamtaler – markeret udført af {name}"
+    )
     assert "Åbne tiltag" not in reminder and "Tiltag 1 er udført" not in reminder
     # The next meeting's reminder no longer lists it.
     await at(chat, local(2027, 2, 1, 9, 1))
@@ -158,9 +185,12 @@ async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:
     await at(chat, local(2027, 3, 23, 9, 30))
     assert chat.channel_count(TEAM, "helligdag, så læringsmødet springes over") == 0
     await at(chat, local(2027, 3, 24, 9, 0, 5))
-    await chat.expect_in_channel(TEAM, "Intet læringsmøde 29. marts 2027",
-                                 "29. marts 2027 (Anden påskedag) er en helligdag, så læringsmødet springes over. "
-                                 "Næste møde er 12. april 2027 kl. 09:00.")
+    await chat.expect_in_channel(
+        TEAM,
+        "Intet læringsmøde 29. marts 2027",
+        "29. marts 2027 (Anden påskedag) er en helligdag, så læringsmødet springes over. "
+        "Næste møde er 12. april 2027 kl. 09:00.",
+    )
     await at(chat, local(2027, 3, 29, 9, 5))
     assert chat.channel_count(TEAM, "Dagsorden") == 0
     # After the change to summer time the meeting is still at 09:00 local (07:00 UTC, not 08:00).
@@ -221,8 +251,9 @@ async def test_commands_refuse_with_an_example_and_cancel_and_stop(chat) -> None
     await chat.expect("USOFIE", "Only the person who set up the series (Lise) or a facilitator")
     await chat.post_in_channel("UANNA", TEAM, "møde aflys")
     await chat.settle()
-    await chat.expect_in_channel(TEAM, "Læringsmødet 6. januar 2027 kl. 14:30 er aflyst af Anna",
-                                 "Næste møde er 27. januar 2027 kl. 14:30")
+    await chat.expect_in_channel(
+        TEAM, "Læringsmødet 6. januar 2027 kl. 14:30 er aflyst af Anna", "Næste møde er 27. januar 2027 kl. 14:30"
+    )
     await chat.post_in_channel("ULISE", TEAM, "møde")
     shown = await chat.expect("ULISE", "hver 3. uge, onsdag kl. 14:30")
     assert "6. januar 2027 kl. 14:30 – aflyst" in shown
@@ -270,8 +301,13 @@ async def test_two_instances_on_one_postgresql_post_each_reminder_and_step_once(
         await both(local(2027, 1, 5, 9, 40))
         for channel in channels:
             texts = chat.channel_texts(channel)
-            for fragment in ("Hvem tager en case med?", "Dagsorden", "1. Casen præsenteres – 5 min",
-                             "2. Læringsspørgsmål – 10 min", "Opsummering"):
+            for fragment in (
+                "Hvem tager en case med?",
+                "Dagsorden",
+                "1. Casen præsenteres – 5 min",
+                "2. Læringsspørgsmål – 10 min",
+                "Opsummering",
+            ):
                 assert sum(fragment in t for t in texts) == 1, (channel, fragment, texts)
         async with chat.bot.runtime.db.transaction() as s:
             keys = [r.dedupe_key for r in (await s.exec(select(OutboxMessage))).all() if r.dedupe_key]

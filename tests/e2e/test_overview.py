@@ -42,8 +42,9 @@ def _overview_buttons(chat: Chat, user: str, label: str) -> list[dict[str, Any]]
     return found
 
 
-async def click_overview(chat: Chat | TeamsChat, user: str, label: str, *, as_user: str | None = None,
-                         oldest: bool = False) -> None:
+async def click_overview(
+    chat: Chat | TeamsChat, user: str, label: str, *, as_user: str | None = None, oldest: bool = False
+) -> None:
     """Press a button in the newest (or the oldest) overview the person was shown.
 
     On Slack the overview is a reply only the person sees (ephemeral, through the
@@ -56,17 +57,34 @@ async def click_overview(chat: Chat | TeamsChat, user: str, label: str, *, as_us
     element = buttons[0 if oldest else -1]
     presser = as_user or user
     payload = {
-        "type": "block_actions", "user": {"id": presser, "username": presser.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": signing._trigger_id(),
-        "container": {"type": "message", "message_ts": "1700000999.000100", "channel_id": "D" + user[1:],
-                      "is_ephemeral": True},
-        "team": {"id": "T1", "domain": "testteam"}, "channel": {"id": "D" + user[1:], "name": "directmessage"},
-        "response_url": chat.slack.response_url(user=presser), "state": {"values": {}},
-        "actions": [{"action_id": element["action_id"], "block_id": element["block_id"],
-                     "value": element.get("value", ""), "type": "button", "action_ts": f"{time.time():.6f}"}],
+        "type": "block_actions",
+        "user": {"id": presser, "username": presser.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": signing.VERIFICATION_TOKEN,
+        "trigger_id": signing._trigger_id(),
+        "container": {
+            "type": "message",
+            "message_ts": "1700000999.000100",
+            "channel_id": "D" + user[1:],
+            "is_ephemeral": True,
+        },
+        "team": {"id": "T1", "domain": "testteam"},
+        "channel": {"id": "D" + user[1:], "name": "directmessage"},
+        "response_url": chat.slack.response_url(user=presser),
+        "state": {"values": {}},
+        "actions": [
+            {
+                "action_id": element["action_id"],
+                "block_id": element["block_id"],
+                "value": element.get("value", ""),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
-    response = await chat.bot.post(urlencode({"payload": json.dumps(payload)}),
-                                   content_type="application/x-www-form-urlencoded")
+    response = await chat.bot.post(
+        urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200, response.text
 
 
@@ -136,8 +154,9 @@ async def test_a_leader_approves_from_the_overview(chat: Chat) -> None:
     now = await refreshed(chat, "Dit overblik", "*Det kommer* (1)", "Opfølgning efter kurset")
     assert "[Godkend]" not in now and "*Venter på dig* (0)" in now
     await chat.command(MADS, "mine")
-    coming = await chat.expect(MADS, "*Det kommer* (1)", "Opfølgning efter kurset", " kl. ",
-                               "[Jeg har gennemført kurset]")
+    coming = await chat.expect(
+        MADS, "*Det kommer* (1)", "Opfølgning efter kurset", " kl. ", "[Jeg har gennemført kurset]"
+    )
     assert "ABC Demens med Lise" in coming
     chat.check_payloads()
 
@@ -166,8 +185,9 @@ async def test_someone_with_nothing_under_way_and_english(chat: Chat) -> None:
     await chat.command(LISE, "kontrakt <@USOFIE|sofie> Safe lifting")
     await chat.expect(SOFIE, "Question 1 of 3")
     await chat.command(SOFIE, "mine")
-    shown = await chat.expect(SOFIE, "*Waiting for you* (1)", "Safe lifting with Lise",
-                              "Answer the questions before the course")
+    shown = await chat.expect(
+        SOFIE, "*Waiting for you* (1)", "Safe lifting with Lise", "Answer the questions before the course"
+    )
     assert "since" in shown and "*Coming up* (0)" in shown
     await chat.command(LISE, "hjælp")
     await chat.expect(LISE, "mine [side]", "dit overblik")

@@ -21,19 +21,26 @@ from tests.fakes import slack_signing as signing
 
 
 async def open_home(chat: Chat, user: str, tab: str = "home") -> None:
-    body = signing.event_body({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": tab,
-                               "event_ts": f"{time.time():.6f}"})
+    body = signing.event_body(
+        {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D" + user[1:],
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+    )
     response = await chat.bot.post(body, content_type="application/json")
     assert response.status_code == 200, response.text
 
 
 def homes(chat: Chat, user: str) -> list[str]:
-    return [message_text(c.args["view"]) for c in chat.slack.calls_of("views.publish")
-            if c.args.get("user_id") == user]
+    return [message_text(c.args["view"]) for c in chat.slack.calls_of("views.publish") if c.args.get("user_id") == user]
 
 
 async def home(chat: Chat, user: str, *fragments: str) -> str:
     """The person's App Home once it shows every fragment."""
+
     def found(_: Any) -> str | None:
         published = homes(chat, user)
         return published[-1] if published and all(f in published[-1] for f in fragments) else None
@@ -53,16 +60,36 @@ async def click_home(chat: Chat, user: str, label: str) -> None:
     else:
         raise AssertionError(f"no button {label!r} in the App Home of {user}")
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": signing.VERIFICATION_TOKEN, "trigger_id": signing._trigger_id(),
-        "container": {"type": "view", "view_id": view["id"]}, "team": {"id": "T1", "domain": "testteam"},
-        "view": {"id": view["id"], "type": "home", "hash": view["hash"], "blocks": view["blocks"],
-                 "team_id": "T1", "app_id": "A1", "bot_id": "BBOT", "state": {"values": {}}},
-        "actions": [{"action_id": element["action_id"], "block_id": block.get("block_id", "b"),
-                     "value": element.get("value", ""), "type": "button", "action_ts": f"{time.time():.6f}"}],
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": signing.VERIFICATION_TOKEN,
+        "trigger_id": signing._trigger_id(),
+        "container": {"type": "view", "view_id": view["id"]},
+        "team": {"id": "T1", "domain": "testteam"},
+        "view": {
+            "id": view["id"],
+            "type": "home",
+            "hash": view["hash"],
+            "blocks": view["blocks"],
+            "team_id": "T1",
+            "app_id": "A1",
+            "bot_id": "BBOT",
+            "state": {"values": {}},
+        },
+        "actions": [
+            {
+                "action_id": element["action_id"],
+                "block_id": block.get("block_id", "b"),
+                "value": element.get("value", ""),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
-    response = await chat.bot.post(urlencode({"payload": json.dumps(payload)}),
-                                   content_type="application/x-www-form-urlencoded")
+    response = await chat.bot.post(
+        urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200, response.text
 
 
@@ -117,8 +144,7 @@ async def test_paging_with_many_contracts(any_chat: Chat) -> None:
     await chat.expect(LISE, "Spørgsmål 1 af 3", timeout=30)
     await chat.settle()
     await chat.command(LISE, "mine")
-    first = await chat.expect(LISE, "*Venter på dig* (60)", "Side 1 af 12", "… og 55 mere.", "[Næste side]",
-                              timeout=10)
+    first = await chat.expect(LISE, "*Venter på dig* (60)", "Side 1 af 12", "… og 55 mere.", "[Næste side]", timeout=10)
     assert first.count("Forflytning med Elev") == 5 and "[Forrige side]" not in first
     await chat.command(LISE, "mine 12")
     last = await chat.expect(LISE, "Side 12 af 12", "[Forrige side]")

@@ -35,12 +35,22 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     await chat.bot.tick()
     await chat.expect(MADS, "Jeres læringsforløb er slut")
     await chat.expect(MADS, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
-    await answer(chat, MADS, ["Målene blev nået", "Godt samarbejde", "Ole var god at spørge",
-                              "Aftale faste tider", "Bruge det på teammøder"])
+    await answer(
+        chat,
+        MADS,
+        [
+            "Målene blev nået",
+            "Godt samarbejde",
+            "Ole var god at spørge",
+            "Aftale faste tider",
+            "Bruge det på teammøder",
+        ],
+    )
     await chat.expect(MADS, "Du ser begges svar, når Anna også har sendt")
     await chat.expect(ANNA, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
-    await answer(chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole hjalp med plan",
-                              "Mødes oftere", "Skrive huskeliste"])
+    await answer(
+        chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole hjalp med plan", "Mødes oftere", "Skrive huskeliste"]
+    )
     both = await chat.expect(MADS, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
     assert "Svært at finde tid" in both
     await chat.expect(ANNA, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
@@ -49,14 +59,16 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
 
     # Then each party with its own leader.
     await chat.expect(MADS, "Til sidst evaluerer du forløbet med Lise")
-    await answer(chat, MADS, ["Mads nåede sine mål", "Lise gav tid", "Mads var engageret",
-                              "Mads underviser teamet i marts"])
+    await answer(
+        chat, MADS, ["Mads nåede sine mål", "Lise gav tid", "Mads var engageret", "Mads underviser teamet i marts"]
+    )
     notes = await chat.expect(LISE, "Mads har skrevet noterne", "Mads underviser teamet i marts", "[Afslut]")
     assert "Anna" not in notes.split("noterne", 1)[1]
     await chat.click(LISE, "Afslut")
     await chat.expect(MADS, "Lise har afsluttet din evaluering")
-    await answer(chat, ANNA, ["Anna lærte dosering", "Sofie frigav tid", "Anna var vedholdende",
-                              "Anna deler viden på stuegang"])
+    await answer(
+        chat, ANNA, ["Anna lærte dosering", "Sofie frigav tid", "Anna var vedholdende", "Anna deler viden på stuegang"]
+    )
     await chat.expect(SOFIE, "Anna has written the notes", "Anna deler viden på stuegang", "[Close]")
     await chat.click(SOFIE, "Close")
     await chat.expect(MADS, "Læringskontrakten med Anna er afsluttet")

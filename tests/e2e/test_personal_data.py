@@ -55,8 +55,11 @@ def every_text(chat: Chat) -> list[tuple[str, str, str]]:
     try:
         with engine.connect() as connection:
             for table in SQLModel.metadata.sorted_tables:
-                columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))
-                           and not isinstance(c.type, LargeBinary)]
+                columns = [
+                    c
+                    for c in table.columns
+                    if isinstance(c.type, (String, Text, JSON)) and not isinstance(c.type, LargeBinary)
+                ]
                 for row in connection.execute(select(*columns)) if columns else []:
                     for column, value in zip(columns, row, strict=True):
                         if value is not None:
@@ -90,9 +93,14 @@ async def press_again(chat: Chat, handle: str, captured: Any) -> None:
     else:
         message, element = captured
         body = signing.block_actions_body(
-            handle, element["action_id"], element.get("value", ""), message_ts=message["ts"],
-            channel_id=message["channel"], response_url=chat.slack.response_url(user=handle),
-            block_id=element["block_id"])
+            handle,
+            element["action_id"],
+            element.get("value", ""),
+            message_ts=message["ts"],
+            channel_id=message["channel"],
+            response_url=chat.slack.response_url(user=handle),
+            block_id=element["block_id"],
+        )
         response = await chat.bot.post(body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200, response.text
 
@@ -251,13 +259,13 @@ async def test_finished_contracts_go_after_the_retention_period_once_a_day(chat:
     today = datetime.combine(datetime.now(CPH).date(), time(10), CPH)
     clock = chat.bot.clock
     clock.set(months_before(today, 37))
-    await declined(chat)                                      # finished 37 months ago: goes
-    await chat.command(MADS, "kollega <@UANNA|anna>")         # never answered: still under way, stays
+    await declined(chat)  # finished 37 months ago: goes
+    await chat.command(MADS, "kollega <@UANNA|anna>")  # never answered: still under way, stays
     await chat.expect(ANNA, "vil gerne lære sammen med dig")
     clock.set(months_before(today, 36) + timedelta(hours=1))
-    await declined(chat)                                      # 36 months old an hour after the run
+    await declined(chat)  # 36 months old an hour after the run
     clock.set(months_before(today, 35))
-    await declined(chat)                                      # finished 35 months ago: stays
+    await declined(chat)  # finished 35 months ago: stays
     clock.set(today)
     ids = re.findall(r"• (\d+): Mads og Anna – (takket nej|inviteret)", await listing(chat))
     assert [s for _, s in ids] == ["takket nej", "inviteret", "takket nej", "takket nej"], ids

@@ -21,12 +21,19 @@ def free_port() -> int:
 
 
 def test_serve_without_credentials_serves_the_playground_on_sqlite(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "PLAYGROUND"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "PLAYGROUND"))
+    }
     port = free_port()
     env["PORT"] = str(port)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         page = None

@@ -23,16 +23,25 @@ def test_manifest_lists_exactly_the_declared_commands_and_events() -> None:
     assert [c["command"] for c in MANIFEST["features"]["slash_commands"]] == list(SLASH_COMMANDS)
     assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == list(BOT_EVENTS)
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
-    urls = {MANIFEST["settings"]["event_subscriptions"]["request_url"],
-            MANIFEST["settings"]["interactivity"]["request_url"],
-            *(c["url"] for c in MANIFEST["features"]["slash_commands"])}
+    urls = {
+        MANIFEST["settings"]["event_subscriptions"]["request_url"],
+        MANIFEST["settings"]["interactivity"]["request_url"],
+        *(c["url"] for c in MANIFEST["features"]["slash_commands"]),
+    }
     assert {u.rsplit("/", 2)[-2:] == ["slack", "events"] for u in urls} == {True}
     # message.im needs im:history, message.channels channels:history, message.groups groups:history
     # (a learning meeting's thread); users.info needs users:read; posting needs chat:write;
     # a copy uploaded into the DM needs files:write, and conversations.open (the DM's id) im:write.
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == {
-        "chat:write", "commands", "im:history", "channels:history", "groups:history", "users:read",
-        "files:write", "im:write"}
+        "chat:write",
+        "commands",
+        "im:history",
+        "channels:history",
+        "groups:history",
+        "users:read",
+        "files:write",
+        "im:write",
+    }
 
 
 def test_every_button_the_code_can_send_matches_the_action_listener() -> None:
@@ -47,18 +56,34 @@ def test_every_button_the_code_can_send_matches_the_action_listener() -> None:
 
 async def test_each_subscription_in_the_manifest_reaches_the_inbox(chat: Chat) -> None:
     for command in MANIFEST["features"]["slash_commands"]:
-        body = signing.slash_command_body(command=command["command"], text="hjælp", user_id="ULISE",
-                                          response_url=chat.slack.response_url(user="ULISE"))
+        body = signing.slash_command_body(
+            command=command["command"],
+            text="hjælp",
+            user_id="ULISE",
+            response_url=chat.slack.response_url(user="ULISE"),
+        )
         assert (await chat.bot.post(body, content_type="application/x-www-form-urlencoded")).status_code == 200
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["message.im", "message.channels",
-                                                                          "message.groups", "app_home_opened"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
+        "message.im",
+        "message.channels",
+        "message.groups",
+        "app_home_opened",
+    ]
     event = signing.event_body(signing.dm_message_event("UMADS", "hej"), event_id="Ev-M")
     assert (await chat.bot.post(event, content_type="application/json")).status_code == 200
-    home = signing.event_body({"type": "app_home_opened", "user": "ULISE", "channel": "DLISE", "tab": "home",
-                               "event_ts": "1.1"}, event_id="Ev-H")
+    home = signing.event_body(
+        {"type": "app_home_opened", "user": "ULISE", "channel": "DLISE", "tab": "home", "event_ts": "1.1"},
+        event_id="Ev-H",
+    )
     assert (await chat.bot.post(home, content_type="application/json")).status_code == 200
-    press = signing.block_actions_body("UMADS", "dialog:resume#1", "0", message_ts="1.2", channel_id="DMADS",
-                                       response_url=chat.slack.response_url(user="UMADS"))
+    press = signing.block_actions_body(
+        "UMADS",
+        "dialog:resume#1",
+        "0",
+        message_ts="1.2",
+        channel_id="DMADS",
+        response_url=chat.slack.response_url(user="UMADS"),
+    )
     assert (await chat.bot.post(press, content_type="application/x-www-form-urlencoded")).status_code == 200
     async with chat.bot.runtime.db.transaction() as s:
         kinds = sorted(row.kind for row in (await s.exec(select(InboxEvent))).all())

@@ -41,8 +41,12 @@ async def test_a_retried_event_is_answered_once(chat: Chat) -> None:
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
     await chat.expect(MADS, "Spørgsmål 1 af 3")
     await chat.say(MADS, "Mit første svar", event_id="Ev-ONE")
-    await chat.say(MADS, "Mit første svar", event_id="Ev-ONE",
-                   headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    await chat.say(
+        MADS,
+        "Mit første svar",
+        event_id="Ev-ONE",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     await chat.expect(MADS, "Spørgsmål 2 af 3")
     await chat.settle()
     assert chat.count(MADS, "Spørgsmål 2 af 3") == 1
@@ -54,12 +58,21 @@ async def test_a_second_press_and_a_retried_press_change_nothing(chat: Chat) -> 
     await both_answer_before(chat)
     message, element = chat.find_button(LISE, "Godkend")
     press = signing.block_actions_body(
-        LISE, element["action_id"], element["value"], message_ts=message["ts"], channel_id=message["channel"],
-        response_url=chat.slack.response_url(user=LISE), block_id=element["block_id"])
+        LISE,
+        element["action_id"],
+        element["value"],
+        message_ts=message["ts"],
+        channel_id=message["channel"],
+        response_url=chat.slack.response_url(user=LISE),
+        block_id=element["block_id"],
+    )
     # The press, and Slack sending the very same request again (a retry), twice.
     for retry_num in (None, "1", "2"):
-        response = await chat.bot.post(press, content_type="application/x-www-form-urlencoded",
-                                       headers={"X-Slack-Retry-Num": retry_num} if retry_num else None)
+        response = await chat.bot.post(
+            press,
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Slack-Retry-Num": retry_num} if retry_num else None,
+        )
         assert response.status_code == 200
     await chat.expect(MADS, "Lise har godkendt")
     await chat.settle()  # the approval message's update may still be on its way
@@ -67,8 +80,14 @@ async def test_a_second_press_and_a_retried_press_change_nothing(chat: Chat) -> 
     assert chat.count(LISE, "allerede behandlet") == 0  # a retry is not a second press
     # A second press of the same button (a double click: a new request) is told, and changes nothing.
     second = signing.block_actions_body(
-        LISE, element["action_id"], element["value"], message_ts=message["ts"], channel_id=message["channel"],
-        response_url=chat.slack.response_url(user=LISE), block_id=element["block_id"])
+        LISE,
+        element["action_id"],
+        element["value"],
+        message_ts=message["ts"],
+        channel_id=message["channel"],
+        response_url=chat.slack.response_url(user=LISE),
+        block_id=element["block_id"],
+    )
     assert (await chat.bot.post(second, content_type="application/x-www-form-urlencoded")).status_code == 200
     await chat.expect(LISE, "allerede behandlet")
     await chat.settle()
@@ -114,8 +133,14 @@ async def test_a_request_acknowledged_before_a_crash_is_processed_after_the_rest
     await chat.settle()
     # The bot goes down right after acknowledging: the request is only in the inbox.
     runtime = chat.bot.runtime
-    await runtime.inbox.store("slack", "slack:event:Ev-CRASH", "event", __import__("json").loads(
-        signing.event_body(signing.dm_message_event(MADS, "Svar før nedbrud"), event_id="Ev-CRASH")))
+    await runtime.inbox.store(
+        "slack",
+        "slack:event:Ev-CRASH",
+        "event",
+        __import__("json").loads(
+            signing.event_body(signing.dm_message_event(MADS, "Svar før nedbrud"), event_id="Ev-CRASH")
+        ),
+    )
     await chat.bot.stop()
     await chat.bot.start()
     await chat.expect(MADS, "Spørgsmål 2 af 3")
@@ -145,5 +170,7 @@ async def test_platform_errors_are_retried_and_nothing_is_dropped(chat: Chat) ->
     await chat.expect(MADS, "M3")
     texts = chat.texts(MADS)
     assert chat.count(MADS, "Spørgsmål 3 af 3") == 1
-    assert min(i for i, t in enumerate(texts) if "Spørgsmål 3 af 3" in t) < min(i for i, t in enumerate(texts) if "M3" in t)
+    assert min(i for i, t in enumerate(texts) if "Spørgsmål 3 af 3" in t) < min(
+        i for i, t in enumerate(texts) if "M3" in t
+    )
     assert await count(chat, OutboxMessage, OutboxMessage.status != "sent") == 0

@@ -28,11 +28,11 @@ async def count(bot: TeamsBot, model, *where) -> int:
 
 # ---- tokens ---------------------------------------------------------------------------
 async def test_requests_without_a_valid_bot_framework_token_get_401_and_change_nothing(
-        teams_bot: TeamsBot, teams: FakeTeams) -> None:
+    teams_bot: TeamsBot, teams: FakeTeams
+) -> None:
     teams.add_user(teams_id(LISE), "Lise")
     teams.add_user(teams_id(MADS), "Mads")
-    activity = teams.message(teams_id(LISE), "kontrakt <at>Mads</at> ABC Demens",
-                             mentions=[(teams_id(MADS), "Mads")])
+    activity = teams.message(teams_id(LISE), "kontrakt <at>Mads</at> ABC Demens", mentions=[(teams_id(MADS), "Mads")])
     forged = {
         "no token": None,
         "not a token": "not-a-jwt",
@@ -117,7 +117,8 @@ async def test_a_redelivered_message_is_answered_once(teams_chat: TeamsChat) -> 
 
 
 async def test_a_press_answers_with_the_closed_card_and_a_redelivery_or_second_press_changes_nothing(
-        teams_chat: TeamsChat) -> None:
+    teams_chat: TeamsChat,
+) -> None:
     chat = teams_chat
     await both_answer_before(chat)
     conversation, card_id, approve = chat.find_button(LISE, "Godkend")
@@ -133,8 +134,9 @@ async def test_a_press_answers_with_the_closed_card_and_a_redelivery_or_second_p
     sends, puts = len(chat.teams.calls_of("send")), len(chat.teams.calls_of("update"))
 
     # The same press again (a redelivery, same activity id), then a second press on the old card.
-    redelivered = chat.teams.press(teams_id(LISE), conversation, card_id, approve["verb"], approve["data"],
-                                   id="f:press-1")
+    redelivered = chat.teams.press(
+        teams_id(LISE), conversation, card_id, approve["verb"], approve["data"], id="f:press-1"
+    )
     again = await chat.bot.post(redelivered)
     assert again.status_code == 200 and again.json()["type"] == CARD
     assert "[Godkend]" not in card_text(again.json()["value"])
@@ -149,8 +151,7 @@ async def test_a_press_answers_with_the_closed_card_and_a_redelivery_or_second_p
     assert len(chat.teams.calls_of("send")) == sends
 
 
-async def test_a_press_by_someone_else_is_explained_to_them_alone_and_changes_nothing(
-        teams_chat: TeamsChat) -> None:
+async def test_a_press_by_someone_else_is_explained_to_them_alone_and_changes_nothing(teams_chat: TeamsChat) -> None:
     chat = teams_chat
     await both_answer_before(chat)
     await chat.settle()
@@ -227,7 +228,8 @@ async def test_the_app_token_is_reused_and_renewed_when_the_connector_refuses_it
 
 # ---- proactive messages ---------------------------------------------------------------------
 async def test_a_colleague_who_has_the_app_gets_the_first_message_and_one_who_has_not_is_named_to_the_leader(
-        teams_chat: TeamsChat) -> None:
+    teams_chat: TeamsChat,
+) -> None:
     chat = teams_chat
     chat.person("UOLE", "Ole")
     await chat.install("UOLE")  # Ole added the app (Teams told the bot) but never wrote to it
@@ -289,16 +291,24 @@ async def test_commands_in_the_personal_chat_and_in_a_channel(teams_chat: TeamsC
     await chat.expect(LISE, "Du kan ikke lave en læringskontrakt med dig selv", "kontrakt @medarbejder ABC Demens")
 
     # In a channel the bot hears only what @mentions it, and its own mention is not a person.
-    channel = {"id": "19:team-general@thread.tacv2;messageid=1700000000100", "conversationType": "channel",
-               "tenantId": TENANT_ID}
+    channel = {
+        "id": "19:team-general@thread.tacv2;messageid=1700000000100",
+        "conversationType": "channel",
+        "tenantId": TENANT_ID,
+    }
     unaddressed = chat.teams.message(teams_id(LISE), "hjælp", conversation=channel)
     assert (await chat.bot.post(unaddressed)).status_code == 200
-    unknown = chat.teams.message(teams_id(LISE), "<at>Læringsbot</at> flyv", conversation=channel,
-                                 mentions=[(BOT_ID, "Læringsbot")])
+    unknown = chat.teams.message(
+        teams_id(LISE), "<at>Læringsbot</at> flyv", conversation=channel, mentions=[(BOT_ID, "Læringsbot")]
+    )
     assert (await chat.bot.post(unknown)).status_code == 200
     await chat.expect(LISE, "Den kommando kender jeg ikke", "flyv")
-    start = chat.teams.message(teams_id(LISE), "<at>Læringsbot</at> kontrakt <at>Mads</at> ABC Demens",
-                               conversation=channel, mentions=[(BOT_ID, "Læringsbot"), (teams_id(MADS), "Mads")])
+    start = chat.teams.message(
+        teams_id(LISE),
+        "<at>Læringsbot</at> kontrakt <at>Mads</at> ABC Demens",
+        conversation=channel,
+        mentions=[(BOT_ID, "Læringsbot"), (teams_id(MADS), "Mads")],
+    )
     assert (await chat.bot.post(start)).status_code == 200
     await chat.expect(LISE, "Læringskontrakten om *ABC Demens* er startet med Mads")
     await chat.expect(MADS, "Spørgsmål 1 af 3")

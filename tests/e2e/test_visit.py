@@ -109,8 +109,9 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på i løbet af dagen?")
     await answer(chat, ANNA, ["Samtalen med de pårørende", "Fortrolighed om borgerne"])
     for user in (MADS, ANNA):  # both see both answers and the ground rules, and confirm
-        shown = await chat.expect(user, "Her er jeres svar", "Blive bedre til at observere",
-                                  "Samtalen med de pårørende", "[Bekræft]")
+        shown = await chat.expect(
+            user, "Her er jeres svar", "Blive bedre til at observere", "Samtalen med de pårørende", "[Bekræft]"
+        )
         assert "Fortrolighed om borgerne" in shown and "Fortrolighed gælder altid" in shown
     await chat.click(MADS, "Bekræft", as_user=LISE)
     await chat.expect(LISE, "Den knap er til Mads og Anna")
@@ -138,8 +139,13 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.expect(MADS, "Hvad er det første læringspoint?")
     await answer(chat, MADS, ["Ro skaber tillid", "Planlæg pauser", "Spørg de pårørende først"])
     await chat.expect(MADS, "sendt til Anna, der bekræfter eller retter dem")
-    review = await chat.expect(ANNA, "Mads har skrevet tre læringspointer", "Ro skaber tillid",
-                               "[Bekræft læringspointerne]", "[Ret læringspointerne]")
+    review = await chat.expect(
+        ANNA,
+        "Mads har skrevet tre læringspointer",
+        "Ro skaber tillid",
+        "[Bekræft læringspointerne]",
+        "[Ret læringspointerne]",
+    )
     assert "Spørg de pårørende først" in review
     await chat.click(ANNA, "Ret læringspointerne", as_user=MADS)
     await chat.expect(MADS, "Den knap er til Anna")
@@ -152,15 +158,22 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.say(ANNA, "Planlæg faste pauser sammen")
     await chat.expect(ANNA, SUMMARY, "Planlæg faste pauser sammen")
     await chat.click(ANNA, "Send")
-    final = await chat.expect(MADS, "Anna har rettet og bekræftet jeres tre læringspointer",
-                              "Planlæg faste pauser sammen", "[Del på læringsmøde]")
+    final = await chat.expect(
+        MADS,
+        "Anna har rettet og bekræftet jeres tre læringspointer",
+        "Planlæg faste pauser sammen",
+        "[Del på læringsmøde]",
+    )
     assert "Planlæg pauser\n" not in final
     await chat.expect(ANNA, "dine rettelser er sendt til Mads", "Planlæg faste pauser sammen")
 
     # Del på læringsmøde: the series the bot knows, then the next reminder and the agenda show the points.
     await chat.click(MADS, "Del på læringsmøde")
-    await chat.expect(MADS, "Hvilket læringsmøde skal have jeres tre læringspointer?",
-                      "[hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00]")
+    await chat.expect(
+        MADS,
+        "Hvilket læringsmøde skal have jeres tre læringspointer?",
+        "[hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00]",
+    )
     await chat.click(MADS, "hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00")
     await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 12. marts 2027 kl. 09:00")
     await chat.expect(ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 12. marts 2027")
@@ -211,8 +224,9 @@ async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirme
     await chat.click(MADS, "Del på læringsmøde")
     await chat.click(MADS, "hver anden onsdag kl. 10:00, 30 min · 10. marts 2027 kl. 10:00")
     await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 10. marts 2027 kl. 10:00")
-    await chat.updated("Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)", "1. Et", "3. Tre",
-                       "[Jeg har en case]")
+    await chat.updated(
+        "Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)", "1. Et", "3. Tre", "[Jeg har en case]"
+    )
 
 
 async def test_cancelling_the_check_in_cancels_the_visit_for_both(chat: Chat) -> None:
@@ -273,8 +287,9 @@ async def test_the_overview_lists_the_visit_and_its_buttons_work(chat: Chat) -> 
     await chat.command(MADS, "besøg <@UANNA|anna> onsdag halv")
     await chat.expect(ANNA, "vil gerne følge dig")
     await chat.command(MADS, "mine")
-    await chat.expect(MADS, "Læringsbesøg", "Mads hos Anna, 10. marts 2027",
-                      "Venter på, at Anna svarer på invitationen")
+    await chat.expect(
+        MADS, "Læringsbesøg", "Mads hos Anna, 10. marts 2027", "Venter på, at Anna svarer på invitationen"
+    )
     await chat.command(ANNA, "mine")
     await chat.expect(ANNA, "Mads vil gerne følge dig som læringsagent – svar på invitationen", "[Ja, gerne]")
     await click_overview(chat, ANNA, "Ja, gerne")

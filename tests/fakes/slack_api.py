@@ -245,8 +245,14 @@ class FakeSlack:
         if status is None and timeout is None:
             status = 429
         self._faults.setdefault(method, []).append(
-            _Fault(status=status, retry_after=retry_after, timeout=timeout, error=error, remaining=times,
-                   after_effect=after_effect)
+            _Fault(
+                status=status,
+                retry_after=retry_after,
+                timeout=timeout,
+                error=error,
+                remaining=times,
+                after_effect=after_effect,
+            )
         )
 
     def clear(self) -> None:
@@ -270,8 +276,11 @@ class FakeSlack:
 
     def files_to(self, user_id: str) -> list[UploadedFile]:
         """Files shared into the user's DM (completed uploads), in the order they were shared."""
-        return [f for f in self.files.values()
-                if f.completions and f.channel is not None and _same_conversation(f.channel, user_id)]
+        return [
+            f
+            for f in self.files.values()
+            if f.completions and f.channel is not None and _same_conversation(f.channel, user_id)
+        ]
 
     def messages_to(self, user_id: str) -> list[dict[str, Any]]:
         """Args of everything the user would see: DM posts, ephemerals and their response_url replies."""
@@ -587,8 +596,10 @@ class FakeSlack:
             upload.title = item.get("title") or upload.filename
             upload.channel, upload.initial_comment = channel, args.get("initial_comment")
             upload.completions += 1
-        return {"ok": True, "files": [{"id": u.id, "name": u.filename, "title": u.title, "size": u.length}
-                                      for u, _ in uploads]}
+        return {
+            "ok": True,
+            "files": [{"id": u.id, "name": u.filename, "title": u.title, "size": u.length} for u, _ in uploads],
+        }
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))
@@ -607,15 +618,24 @@ class FakeSlack:
         if not isinstance(view, dict) or view.get("type") != "home":
             return {"ok": False, "error": "invalid_arguments"}
         blocks = view.get("blocks")
-        if (not isinstance(blocks, list) or len(blocks) > _MAX_HOME_BLOCKS
-                or not all(isinstance(b, dict) and b.get("type") for b in blocks)):
+        if (
+            not isinstance(blocks, list)
+            or len(blocks) > _MAX_HOME_BLOCKS
+            or not all(isinstance(b, dict) and b.get("type") for b in blocks)
+        ):
             return {"ok": False, "error": "invalid_blocks"}
         previous = self.homes.get(user_id)
         if args.get("hash") and (previous is None or args["hash"] != previous["hash"]):
             return {"ok": False, "error": "hash_conflict"}
-        published = {**view, "id": previous["id"] if previous else f"V{user_id}", "team_id": TEAM_ID,
-                     "app_id": APP_ID, "bot_id": BOT_ID, "state": {"values": {}},
-                     "hash": f"{1700000000 + next(self._ts_counter)}.{next(self._token_counter)}"}
+        published = {
+            **view,
+            "id": previous["id"] if previous else f"V{user_id}",
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "hash": f"{1700000000 + next(self._ts_counter)}.{next(self._token_counter)}",
+        }
         self.homes[user_id] = published
         return {"ok": True, "view": published}
 
@@ -677,4 +697,3 @@ async def _read_args(request: Request) -> dict[str, Any]:
             with contextlib.suppress(json.JSONDecodeError):
                 args[key] = json.loads(value)
     return args
-

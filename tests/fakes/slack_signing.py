@@ -114,9 +114,7 @@ def event_body(event: dict[str, Any], event_id: str | None = None, team_id: str 
     )
 
 
-def dm_message_event(
-    user: str, text: str, channel: str | None = None, ts: str | None = None
-) -> dict[str, Any]:
+def dm_message_event(user: str, text: str, channel: str | None = None, ts: str | None = None) -> dict[str, Any]:
     """A ``message`` event as sent for a user writing in their DM with the bot."""
     ts = ts or _ts()
     return {

@@ -74,8 +74,15 @@ class SigningKey:
 
     def jwk(self) -> dict[str, Any]:
         numbers = self.private.public_key().public_numbers()
-        return {"kty": "RSA", "use": "sig", "kid": self.kid, "x5t": self.kid, "n": _b64(numbers.n),
-                "e": _b64(numbers.e), "endorsements": list(self.endorsements)}
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "kid": self.kid,
+            "x5t": self.kid,
+            "n": _b64(numbers.n),
+            "e": _b64(numbers.e),
+            "endorsements": list(self.endorsements),
+        }
 
 
 @dataclass
@@ -144,14 +151,16 @@ class FakeTeams:
         self._faults: dict[str, list[_Fault]] = {}
         self._tokens: dict[str, float] = {}
         self._seq = itertools.count(1)
-        self.app = Starlette(routes=[
-            Route("/botframework/v1/.well-known/openidconfiguration", self._metadata, methods=["GET"]),
-            Route("/botframework/v1/keys", self._keys, methods=["GET"]),
-            Route("/login/{tenant}/oauth2/v2.0/token", self._token, methods=["POST"]),
-            Route("/emea/v3/conversations", self._create_conversation, methods=["POST"]),
-            Route("/emea/v3/conversations/{conversation}/activities", self._send, methods=["POST"]),
-            Route("/emea/v3/conversations/{conversation}/activities/{activity}", self._update, methods=["PUT"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/botframework/v1/.well-known/openidconfiguration", self._metadata, methods=["GET"]),
+                Route("/botframework/v1/keys", self._keys, methods=["GET"]),
+                Route("/login/{tenant}/oauth2/v2.0/token", self._token, methods=["POST"]),
+                Route("/emea/v3/conversations", self._create_conversation, methods=["POST"]),
+                Route("/emea/v3/conversations/{conversation}/activities", self._send, methods=["POST"]),
+                Route("/emea/v3/conversations/{conversation}/activities/{activity}", self._update, methods=["PUT"]),
+            ]
+        )
 
     # ---- where things are ---------------------------------------------------------------
     @property
@@ -172,11 +181,24 @@ class FakeTeams:
         return self.base_url
 
     # ---- set-up ---------------------------------------------------------------------------
-    def add_user(self, user_id: str, name: str, locale: str = "da-DK", timezone: str = "Europe/Copenhagen",
-                 *, installed: bool = True) -> FakeUser:
-        user = FakeUser(id=user_id, name=name, locale=locale, timezone=timezone,
-                        aad_object_id=str(uuid.uuid5(uuid.NAMESPACE_OID, user_id)), installed=installed,
-                        conversation_id=f"a:1{user_id.split(':')[-1]}personal")
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        locale: str = "da-DK",
+        timezone: str = "Europe/Copenhagen",
+        *,
+        installed: bool = True,
+    ) -> FakeUser:
+        user = FakeUser(
+            id=user_id,
+            name=name,
+            locale=locale,
+            timezone=timezone,
+            aad_object_id=str(uuid.uuid5(uuid.NAMESPACE_OID, user_id)),
+            installed=installed,
+            conversation_id=f"a:1{user_id.split(':')[-1]}personal",
+        )
         self.users[user_id] = user
         return user
 
@@ -186,8 +208,15 @@ class FakeTeams:
         self.keys.append(key)
         return key
 
-    def fail_next(self, op: str, status: int | None = None, *, retry_after: int | None = None,
-                  times: int = 1, timeout: float | None = None) -> None:
+    def fail_next(
+        self,
+        op: str,
+        status: int | None = None,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        timeout: float | None = None,
+    ) -> None:
         """Make the next ``times`` calls of ``op`` answer ``status`` (429 with ``Retry-After``), or hang."""
         if status is None and timeout is None:
             status = 429
@@ -199,10 +228,19 @@ class FakeTeams:
         self._faults.clear()
 
     # ---- inbound tokens ---------------------------------------------------------------------
-    def token(self, activity: dict[str, Any] | None = None, *, audience: str = APP_ID, issuer: str = ISSUER,
-              expires_in: int = 3600, issued_ago: int = 0, kid: str | None = None,
-              key: rsa.RSAPrivateKey | None = None, serviceurl: str | bool | None = True,
-              algorithm: str = "RS256") -> str:
+    def token(
+        self,
+        activity: dict[str, Any] | None = None,
+        *,
+        audience: str = APP_ID,
+        issuer: str = ISSUER,
+        expires_in: int = 3600,
+        issued_ago: int = 0,
+        kid: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        serviceurl: str | bool | None = True,
+        algorithm: str = "RS256",
+    ) -> str:
         """A token as the Bot Framework signs it for an activity; every argument is something to forge."""
         now = int(time.time()) - issued_ago
         claims: dict[str, Any] = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + expires_in}
@@ -215,78 +253,134 @@ class FakeTeams:
             # "" is PyJWT's typed way to say no key (it reads "" as None for "none").
             return jwt.encode(claims, "", algorithm="none", headers={"kid": kid or signing.kid})
         if algorithm == "HS256":
-            return jwt.encode(claims, "a-shared-secret-guess-" * 2, algorithm="HS256",
-                              headers={"kid": kid or signing.kid})
-        return jwt.encode(claims, key or signing.private, algorithm=algorithm,
-                          headers={"kid": kid or signing.kid})
+            return jwt.encode(
+                claims, "a-shared-secret-guess-" * 2, algorithm="HS256", headers={"kid": kid or signing.kid}
+            )
+        return jwt.encode(claims, key or signing.private, algorithm=algorithm, headers={"kid": kid or signing.kid})
 
     # ---- activities Teams sends the bot -------------------------------------------------------
     def _activity(self, type_: str, user_id: str, conversation: dict[str, Any], **fields: Any) -> dict[str, Any]:
         user = self.users[user_id]
-        return {"type": type_, "id": fields.pop("id", None) or f"f:{secrets.token_hex(8)}",
-                "timestamp": "2026-11-22T09:00:00.000Z", "serviceUrl": self.service_url, "channelId": CHANNEL_ID,
-                "from": {"id": user.id, "name": user.name, "aadObjectId": user.aad_object_id},
-                "conversation": conversation, "recipient": {"id": BOT_ID, "name": BOT_NAME},
-                "channelData": {"tenant": {"id": TENANT_ID}}, **fields}
+        return {
+            "type": type_,
+            "id": fields.pop("id", None) or f"f:{secrets.token_hex(8)}",
+            "timestamp": "2026-11-22T09:00:00.000Z",
+            "serviceUrl": self.service_url,
+            "channelId": CHANNEL_ID,
+            "from": {"id": user.id, "name": user.name, "aadObjectId": user.aad_object_id},
+            "conversation": conversation,
+            "recipient": {"id": BOT_ID, "name": BOT_NAME},
+            "channelData": {"tenant": {"id": TENANT_ID}},
+            **fields,
+        }
 
     def personal_conversation(self, user_id: str) -> dict[str, Any]:
         return {"id": self.users[user_id].conversation_id, "conversationType": "personal", "tenantId": TENANT_ID}
 
-    def message(self, user_id: str, text: str, *, mentions: Sequence[tuple[str, str]] = (),
-                conversation: dict[str, Any] | None = None, id: str | None = None) -> dict[str, Any]:
+    def message(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        mentions: Sequence[tuple[str, str]] = (),
+        conversation: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> dict[str, Any]:
         """What a person writes; ``mentions`` are (user id, name) pairs whose ``<at>name</at>`` is in ``text``."""
         user = self.users[user_id]
-        entities: list[dict[str, Any]] = [{"type": "clientInfo", "locale": user.locale, "country": "DK",
-                                           "platform": "Web", "timezone": user.timezone}]
+        entities: list[dict[str, Any]] = [
+            {"type": "clientInfo", "locale": user.locale, "country": "DK", "platform": "Web", "timezone": user.timezone}
+        ]
         for mentioned, name in mentions:
-            entities.append({"type": "mention", "text": f"<at>{name}</at>",
-                             "mentioned": {"id": mentioned, "name": name}})
-        return self._activity("message", user_id, conversation or self.personal_conversation(user_id), id=id,
-                              text=text, textFormat="plain", locale=user.locale, localTimezone=user.timezone,
-                              entities=entities)
+            entities.append(
+                {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": mentioned, "name": name}}
+            )
+        return self._activity(
+            "message",
+            user_id,
+            conversation or self.personal_conversation(user_id),
+            id=id,
+            text=text,
+            textFormat="plain",
+            locale=user.locale,
+            localTimezone=user.timezone,
+            entities=entities,
+        )
 
-    def press(self, user_id: str, conversation_id: str, reply_to: str, verb: str, data: Any,
-              *, id: str | None = None) -> dict[str, Any]:
+    def press(
+        self, user_id: str, conversation_id: str, reply_to: str, verb: str, data: Any, *, id: str | None = None
+    ) -> dict[str, Any]:
         """An ``Action.Execute`` press: the ``adaptiveCard/action`` invoke."""
         in_channel = conversation_id.split(";messageid=")[0] in self.channels
-        conversation = {"id": conversation_id, "conversationType": "channel" if in_channel else "personal",
-                        "tenantId": TENANT_ID}
-        return self._activity("invoke", user_id, conversation, id=id, name="adaptiveCard/action",
-                              replyToId=reply_to, locale=self.users[user_id].locale,
-                              value={"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                                     "trigger": "manual"})
+        conversation = {
+            "id": conversation_id,
+            "conversationType": "channel" if in_channel else "personal",
+            "tenantId": TENANT_ID,
+        }
+        return self._activity(
+            "invoke",
+            user_id,
+            conversation,
+            id=id,
+            name="adaptiveCard/action",
+            replyToId=reply_to,
+            locale=self.users[user_id].locale,
+            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+        )
 
     # ---- channels ----------------------------------------------------------------------------
     def add_channel(self, conversation_id: str) -> None:
         """A channel of a team that has the app installed."""
         self.channels.add(conversation_id)
 
-    def channel_message(self, user_id: str, channel: str, text: str, *, mentions: Sequence[tuple[str, str]] = (),
-                        reply_to: str | None = None, id: str | None = None) -> dict[str, Any]:
+    def channel_message(
+        self,
+        user_id: str,
+        channel: str,
+        text: str,
+        *,
+        mentions: Sequence[tuple[str, str]] = (),
+        reply_to: str | None = None,
+        id: str | None = None,
+    ) -> dict[str, Any]:
         """A post in a channel (its conversation id names itself as the thread), or a reply in a thread."""
         activity_id = id or f"1{next(self._seq):012d}"
-        conversation = {"id": f"{channel};messageid={reply_to or activity_id}", "conversationType": "channel",
-                        "isGroup": True, "tenantId": TENANT_ID}
+        conversation = {
+            "id": f"{channel};messageid={reply_to or activity_id}",
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": TENANT_ID,
+        }
         activity = self.message(user_id, text, mentions=mentions, conversation=conversation, id=activity_id)
-        activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": channel},
-                                   "channel": {"id": channel}}
+        activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": channel}, "channel": {"id": channel}}
         if reply_to:
             activity["replyToId"] = reply_to
         return activity
 
     def channel_activities(self, channel: str) -> list[Sent]:
         """What the bot posted in the channel and its threads, in order."""
-        return sorted((s for s in self.sent.values() if s.conversation_id.split(";messageid=")[0] == channel),
-                      key=lambda s: s.seq)
+        return sorted(
+            (s for s in self.sent.values() if s.conversation_id.split(";messageid=")[0] == channel), key=lambda s: s.seq
+        )
 
     def installation(self, user_id: str, action: str = "add") -> dict[str, Any]:
-        return self._activity("installationUpdate", user_id, self.personal_conversation(user_id), action=action,
-                              locale=self.users[user_id].locale)
+        return self._activity(
+            "installationUpdate",
+            user_id,
+            self.personal_conversation(user_id),
+            action=action,
+            locale=self.users[user_id].locale,
+        )
 
     def conversation_update(self, user_id: str) -> dict[str, Any]:
         """The personal chat begins: Teams adds the bot to it."""
-        return self._activity("conversationUpdate", user_id, self.personal_conversation(user_id),
-                              membersAdded=[{"id": BOT_ID}], locale=self.users[user_id].locale)
+        return self._activity(
+            "conversationUpdate",
+            user_id,
+            self.personal_conversation(user_id),
+            membersAdded=[{"id": BOT_ID}],
+            locale=self.users[user_id].locale,
+        )
 
     # ---- reading ---------------------------------------------------------------------------------
     def calls_of(self, op: str, *, include_failed: bool = False) -> list[Call]:
@@ -375,11 +469,17 @@ class FakeTeams:
 
     async def _metadata(self, request: Request) -> Response:
         call, fault = await self._start("metadata", request)
-        return fault or self._answer(call, 200, {
-            "issuer": ISSUER, "authorization_endpoint": "https://invalid.botframework.com",
-            "jwks_uri": f"{self._base()}/botframework/v1/keys",
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt"]})
+        return fault or self._answer(
+            call,
+            200,
+            {
+                "issuer": ISSUER,
+                "authorization_endpoint": "https://invalid.botframework.com",
+                "jwks_uri": f"{self._base()}/botframework/v1/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            },
+        )
 
     async def _keys(self, request: Request) -> Response:
         call, fault = await self._start("keys", request)
@@ -392,13 +492,18 @@ class FakeTeams:
         form = call.body or {}
         if request.path_params["tenant"] not in (TENANT_ID, "botframework.com"):
             return self._error(call, 400, "invalid_request", "unknown tenant")
-        if (form.get("grant_type") != "client_credentials" or form.get("client_id") != APP_ID
-                or form.get("client_secret") != APP_PASSWORD or form.get("scope") != SCOPE):
+        if (
+            form.get("grant_type") != "client_credentials"
+            or form.get("client_id") != APP_ID
+            or form.get("client_secret") != APP_PASSWORD
+            or form.get("scope") != SCOPE
+        ):
             return self._error(call, 401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
         token = secrets.token_urlsafe(24)
         self._tokens[token] = time.time() + 3600
-        return self._answer(call, 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                                        "access_token": token})
+        return self._answer(
+            call, 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        )
 
     def _authorised(self, call: Call) -> bool:
         scheme, _, token = call.headers.get("authorization", "").partition(" ")
@@ -421,7 +526,9 @@ class FakeTeams:
             return self._error(call, 400, "BadArgument", "tenant id is required")
         user = self.users.get(members[0].get("id"))
         if user is None or not user.installed:
-            return self._error(call, 403, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+            return self._error(
+                call, 403, "BotNotInConversationRoster", "The bot is not part of the conversation roster."
+            )
         return self._answer(call, 201, {"id": user.conversation_id})
 
     def _conversation_error(self, call: Call, conversation_id: str) -> Response | None:
@@ -433,7 +540,9 @@ class FakeTeams:
         if owner is None:
             return self._error(call, 404, "ConversationNotFound", "Conversation not found.")
         if not owner.installed:
-            return self._error(call, 403, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+            return self._error(
+                call, 403, "BotNotInConversationRoster", "The bot is not part of the conversation roster."
+            )
         return None
 
     async def _send(self, request: Request) -> Response:
@@ -461,8 +570,13 @@ class FakeTeams:
         if (error := self._conversation_error(call, conversation_id)) is not None:
             return error
         sent = self.sent.get((conversation_id, activity_id)) or next(
-            (s for (c, i), s in self.sent.items()
-             if i == activity_id and c.split(";messageid=")[0] == conversation_id.split(";messageid=")[0]), None)
+            (
+                s
+                for (c, i), s in self.sent.items()
+                if i == activity_id and c.split(";messageid=")[0] == conversation_id.split(";messageid=")[0]
+            ),
+            None,
+        )
         if sent is None:
             return self._error(call, 404, "ActivityNotFound", "Activity not found.")
         sent.activity = call.body
@@ -485,8 +599,12 @@ def card_text(card: dict[str, Any]) -> str:
         for element in elements:
             kind = element.get("type")
             if kind == "RichTextBlock":
-                lines.append("".join(f"*{r['text']}*" if r.get("weight") == "Bolder" and r["text"].strip()
-                                     else r["text"] for r in element.get("inlines", [])))
+                lines.append(
+                    "".join(
+                        f"*{r['text']}*" if r.get("weight") == "Bolder" and r["text"].strip() else r["text"]
+                        for r in element.get("inlines", [])
+                    )
+                )
             elif kind == "TextBlock":
                 lines.append(element.get("text", ""))
             elif kind in ("Container", "Column"):

@@ -59,14 +59,23 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
+
     return setup
 
 
 class BotProcess:
     """One `laeringsbot serve` process against a FakeSlack, restartable on the same database."""
 
-    def __init__(self, *, database_url: str, slack: FakeSlack, workdir: Path, name: str = "bot",
-                 clock_interval: float = 1.0, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        slack: FakeSlack,
+        workdir: Path,
+        name: str = "bot",
+        clock_interval: float = 1.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url, self.slack, self.name = database_url, slack, name
         self.workdir = workdir / name
         self.workdir.mkdir(parents=True, exist_ok=True)  # its cwd: no .env of the checkout is read
@@ -82,20 +91,40 @@ class BotProcess:
 
     # ---- life ------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_URL", "PLAYGROUND", "PORT",
-                                    "BOT_", "CLOCK_", "PUBLIC_URL", "ADMIN_USER_IDS", "OUTBOX_"))}
-        return env | {
-            "DATABASE_URL": self.database_url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            "BOT_HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "CLOCK_INTERVAL_SECONDS": str(self.clock_interval),
-            "PYTHONPATH": os.environ.get(SOURCE_VARIABLE) or str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-        } | self.extra_env
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(
+                (
+                    "SLACK_",
+                    "MICROSOFT_",
+                    "TEAMS_",
+                    "DATABASE_URL",
+                    "PLAYGROUND",
+                    "PORT",
+                    "BOT_",
+                    "CLOCK_",
+                    "PUBLIC_URL",
+                    "ADMIN_USER_IDS",
+                    "OUTBOX_",
+                )
+            )
+        }
+        return (
+            env
+            | {
+                "DATABASE_URL": self.database_url,
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": self.slack.api_url,
+                "BOT_HOST": "127.0.0.1",
+                "PORT": str(self.port),
+                "CLOCK_INTERVAL_SECONDS": str(self.clock_interval),
+                "PYTHONPATH": os.environ.get(SOURCE_VARIABLE) or str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+            }
+            | self.extra_env
+        )
 
     @property
     def alive(self) -> bool:
@@ -111,14 +140,18 @@ class BotProcess:
             out.flush()
             # Popen from this (the main) thread: PR_SET_PDEATHSIG fires when the forking thread ends.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve"], cwd=self.workdir, env=self.environment(),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(os.getpid()))
+                [sys.executable, "-m", "bot.cli", "serve"],
+                cwd=self.workdir,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
         deadline = started + timeout
         while True:
             if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.proc.returncode} while starting:\n"
-                                     f"{self.tail()}")
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode} while starting:\n{self.tail()}")
             with contextlib.suppress(httpx.TransportError):
                 response = await self.http.get(f"{self.url}/healthz", timeout=2)
                 if response.status_code == 200:
@@ -183,7 +216,7 @@ class BotProcess:
                 with contextlib.suppress(OSError):
                     target = os.readlink(fd)
                     if target.startswith("socket:["):
-                        inodes.add(target[len("socket:["):-1])
+                        inodes.add(target[len("socket:[") : -1])
         ports = set()
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             with contextlib.suppress(OSError):
@@ -211,8 +244,15 @@ class BotProcess:
         return "\n".join(kept[-lines:])
 
     # ---- requests (what harness.Bot.post does) ---------------------------------------
-    async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
-                   signed: bool = True, timestamp: int | None = None) -> httpx.Response:
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
         assert self.ready, f"{self.name} is not running"
         all_headers = {"Content-Type": content_type}
         if signed:
@@ -305,8 +345,9 @@ class PostLog:
         return found
 
     def with_metadata(self) -> int:
-        return sum(isinstance(a.get("metadata"), dict) and a["metadata"].get("event_type") == OUTBOX_EVENT
-                   for a in self.posts)
+        return sum(
+            isinstance(a.get("metadata"), dict) and a["metadata"].get("event_type") == OUTBOX_EVENT for a in self.posts
+        )
 
 
 class ProcessChat(Chat):
@@ -318,8 +359,11 @@ class ProcessChat(Chat):
 
     def texts(self, user: str) -> list[str]:
         """What the person sees, in order: also posts Slack took but answered with an error."""
-        return [message_text(c.args) for c in self.slack.calls
-                if (not c.failed or self.post_log.took_effect(c)) and self.slack._seen_by(c, user)]
+        return [
+            message_text(c.args)
+            for c in self.slack.calls
+            if (not c.failed or self.post_log.took_effect(c)) and self.slack._seen_by(c, user)
+        ]
 
     async def settle(self, quiet: float = 0.7, timeout: float = 15.0) -> None:
         """Wait until the stand-in has heard nothing from the bot for `quiet` seconds."""

@@ -17,24 +17,39 @@ DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 
 # PRODUCT.md §2.1, copied as it stands: key, section, leader, employee.
 SECTIONS = [
-    ("goals", "LÆRINGSMÅL",
-     "Hvilken viden og færdigheder er de vigtigste, at medarbejderen får?",
-     "Hvilken viden, færdigheder eller kompetencer vil du gerne opnå med dette e-læringskursus?"),
-    ("practice", "FORANDRING I PRAKSIS",
-     "Hvad skal medarbejderen gøre anderledes i praksis?",
-     "Hvordan vil du bruge den nye viden fra e-læringskurset i dit arbejde – på hvilken måde og i "
-     "hvilke konkrete situationer?"),
-    ("results", "RESULTATER",
-     "Hvordan kan man se, at det er lykkedes medarbejderen at bruge den nye læring?",
-     "Hvad gør du anderledes nu? Hvordan kan du se en forskel hos borgerne/patienterne?"),
-    ("effect", "EFFEKT",
-     "Hvad er den organisatoriske effekt af læringen?",
-     "Hvordan bidrager din nye viden positivt til arbejdspladsen? Hvilken værdi skaber det, fx i "
-     "forhold til beboerkonferencer, projekter, mål og strategi?"),
-    ("support", "STØTTE",
-     "Hvilken støtte kræver det af arbejdspladsen, hvis det skal lykkes?",
-     "Hvad har du brug for fra dine kolleger og mig som leder, så du har de bedste betingelser for "
-     "at kunne bruge det lærte i praksis?"),
+    (
+        "goals",
+        "LÆRINGSMÅL",
+        "Hvilken viden og færdigheder er de vigtigste, at medarbejderen får?",
+        "Hvilken viden, færdigheder eller kompetencer vil du gerne opnå med dette e-læringskursus?",
+    ),
+    (
+        "practice",
+        "FORANDRING I PRAKSIS",
+        "Hvad skal medarbejderen gøre anderledes i praksis?",
+        "Hvordan vil du bruge den nye viden fra e-læringskurset i dit arbejde – på hvilken måde og i "
+        "hvilke konkrete situationer?",
+    ),
+    (
+        "results",
+        "RESULTATER",
+        "Hvordan kan man se, at det er lykkedes medarbejderen at bruge den nye læring?",
+        "Hvad gør du anderledes nu? Hvordan kan du se en forskel hos borgerne/patienterne?",
+    ),
+    (
+        "effect",
+        "EFFEKT",
+        "Hvad er den organisatoriske effekt af læringen?",
+        "Hvordan bidrager din nye viden positivt til arbejdspladsen? Hvilken værdi skaber det, fx i "
+        "forhold til beboerkonferencer, projekter, mål og strategi?",
+    ),
+    (
+        "support",
+        "STØTTE",
+        "Hvilken støtte kræver det af arbejdspladsen, hvis det skal lykkes?",
+        "Hvad har du brug for fra dine kolleger og mig som leder, så du har de bedste betingelser for "
+        "at kunne bruge det lærte i praksis?",
+    ),
 ]
 
 
@@ -68,8 +83,12 @@ def _valid() -> dict[str, Any]:
         "questions": {
             "wish": {
                 "title": {"da": "ØNSKE", "en": "WISH"},
-                "ask": {"agent": {"da": "Hvad vil du med besøget hos {name}?",
-                                  "en": "What do you want from visiting {name}?"}},
+                "ask": {
+                    "agent": {
+                        "da": "Hvad vil du med besøget hos {name}?",
+                        "en": "What do you want from visiting {name}?",
+                    }
+                },
             },
         },
     }

@@ -11,16 +11,21 @@ from bot.core.document import markdown, pdf
 from bot.core.messages import Button, Buttons, Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.files import FileLinks
 
-COPY = Message(text="Læringskontrakt", blocks=[
-    Heading(text="Læringskontrakt: Æble og Øl på Åen"),
-    Note(text="Kontrakt 7 · *godkendt*"),
-    Paragraph(text="*Før kurset*"),
-    Quote(label="Mål", text="**ikke fed** [et link](https://example.org) <!channel> @here\nanden linje"),
-    Columns(title="LÆRINGSMÅL", columns=[Column(label="Lise (Leder)", text="æøå ÆØÅ"),
-                                         Column(label="Mads", text="# ikke en overskrift")]),
-    Divider(),
-    Buttons(buttons=[Button(label="Godkend", action="elearning:approve")]),
-])
+COPY = Message(
+    text="Læringskontrakt",
+    blocks=[
+        Heading(text="Læringskontrakt: Æble og Øl på Åen"),
+        Note(text="Kontrakt 7 · *godkendt*"),
+        Paragraph(text="*Før kurset*"),
+        Quote(label="Mål", text="**ikke fed** [et link](https://example.org) <!channel> @here\nanden linje"),
+        Columns(
+            title="LÆRINGSMÅL",
+            columns=[Column(label="Lise (Leder)", text="æøå ÆØÅ"), Column(label="Mads", text="# ikke en overskrift")],
+        ),
+        Divider(),
+        Buttons(buttons=[Button(label="Godkend", action="elearning:approve")]),
+    ],
+)
 
 
 def test_markdown_keeps_a_persons_words_literal() -> None:

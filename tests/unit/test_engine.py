@@ -156,8 +156,7 @@ def test_the_answer_to_edit_can_be_picked_by_its_number():
 
 
 def test_send_gives_all_answers_in_script_order_and_then_the_dialog_is_finished():
-    state, _ = walk([Answer("mål"), Word("skip"), Answer("støtte"),
-                     Word("edit"), EditPick("goals"), Answer("nyt mål")])
+    state, _ = walk([Answer("mål"), Word("skip"), Answer("støtte"), Word("edit"), EditPick("goals"), Answer("nyt mål")])
     state, said = walk([Word("send")], state=state)
     assert said == [Sent({"goals": "nyt mål", "practice": None, "support": "støtte"})]
     assert list(said[0].answers) == ["goals", "practice", "support"]
@@ -170,8 +169,17 @@ def test_nothing_is_sent_before_send():
     """Every reply short of Send leaves the answers unsent (PRODUCT.md §1)."""
     state, said = start(SCRIPT)
     everything = list(said)
-    replies: list[Reply] = [Answer("mål"), Answer("praksis"), Answer("støtte"), Answer("ja tak"),
-                            Word("edit"), EditPick("goals"), Answer("nyt"), Word("back"), Answer("færdig")]
+    replies: list[Reply] = [
+        Answer("mål"),
+        Answer("praksis"),
+        Answer("støtte"),
+        Answer("ja tak"),
+        Word("edit"),
+        EditPick("goals"),
+        Answer("nyt"),
+        Word("back"),
+        Answer("færdig"),
+    ]
     for reply in replies:
         state, said = step(SCRIPT, state, reply)
         everything += said
@@ -201,8 +209,9 @@ def _random_reply(rng: random.Random):
     if choice < 0.35:
         return Answer(rng.choice(["svar", "", "  ", "1", "2", "3", "9", "x" * 4001, "et længere svar"]))
     if choice < 0.9:
-        return Word(rng.choice(["back", "skip", "pause", "resume", "cancel", "cancel_yes",
-                                "cancel_no", "send", "edit"]))
+        return Word(
+            rng.choice(["back", "skip", "pause", "resume", "cancel", "cancel_yes", "cancel_no", "send", "edit"])
+        )
     return EditPick(rng.choice(["goals", "practice", "support", "unknown"]))
 
 

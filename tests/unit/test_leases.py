@@ -67,9 +67,16 @@ async def test_a_restarted_instance_takes_over_at_once_from_one_that_died_on_thi
     elsewhere = "another-host:boot/4242/0123456789ab"
     try:
         async with db.transaction() as s:
-            await (await s.connection()).execute(table_of(Lease).insert().values([
-                {"name": "in:a", "owner": dead_here, "expires_at": wall.now + TTL},
-                {"name": "in:b", "owner": elsewhere, "expires_at": wall.now + TTL}]))
+            await (await s.connection()).execute(
+                table_of(Lease)
+                .insert()
+                .values(
+                    [
+                        {"name": "in:a", "owner": dead_here, "expires_at": wall.now + TTL},
+                        {"name": "in:b", "owner": elsewhere, "expires_at": wall.now + TTL},
+                    ]
+                )
+            )
         async with db.transaction() as s:
             await live.reap(s)
         # The dead one's lane is free now; the other one's is waited for until it runs out.

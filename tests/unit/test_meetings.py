@@ -24,27 +24,39 @@ def vocabulary() -> rules.Vocabulary:
     catalog = Catalog.load(DIALOGS / "messages")
     return rules.Vocabulary(
         weekdays=tuple(frozenset(catalog.words(f"meeting.words.weekdays.{d}")) for d in WEEKDAYS),
-        every=frozenset(catalog.words("meeting.words.every")), weeks=frozenset(catalog.words("meeting.words.weeks")),
-        minutes=frozenset(catalog.words("meeting.words.minutes")))
+        every=frozenset(catalog.words("meeting.words.every")),
+        weeks=frozenset(catalog.words("meeting.words.weeks")),
+        minutes=frozenset(catalog.words("meeting.words.minutes")),
+    )
 
 
-@pytest.mark.parametrize(("words", "expected"), [
-    ("tirsdag 09:00", rules.SeriesRequest(1, 9, 0)),
-    ("Tuesday 9.30", rules.SeriesRequest(1, 9, 30)),
-    ("fre 14:05 hver uge", rules.SeriesRequest(4, 14, 5, interval_weeks=1)),
-    ("onsdag 08:00 hver 3. uge 45 min", rules.SeriesRequest(2, 8, 0, interval_weeks=3, length_minutes=45)),
-    ("monday 08:00 every 4 weeks 60min", rules.SeriesRequest(0, 8, 0, interval_weeks=4, length_minutes=60)),
-])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("tirsdag 09:00", rules.SeriesRequest(1, 9, 0)),
+        ("Tuesday 9.30", rules.SeriesRequest(1, 9, 30)),
+        ("fre 14:05 hver uge", rules.SeriesRequest(4, 14, 5, interval_weeks=1)),
+        ("onsdag 08:00 hver 3. uge 45 min", rules.SeriesRequest(2, 8, 0, interval_weeks=3, length_minutes=45)),
+        ("monday 08:00 every 4 weeks 60min", rules.SeriesRequest(0, 8, 0, interval_weeks=4, length_minutes=60)),
+    ],
+)
 def test_the_command_words(vocabulary, words, expected) -> None:
     assert rules.parse_series(words.split(), vocabulary) == expected
 
 
-@pytest.mark.parametrize(("words", "key"), [
-    ("", "meeting.usage"), ("tirsday 09:00", "meeting.bad_weekday"), ("tirsdag", "meeting.bad_time"),
-    ("tirsdag 25:00", "meeting.bad_time"), ("tirsdag 9", "meeting.bad_time"),
-    ("tirsdag 09:00 hver 12. uge", "meeting.bad_interval"), ("tirsdag 09:00 10 min", "meeting.bad_length"),
-    ("tirsdag 09:00 stående", "meeting.bad_option"),
-])
+@pytest.mark.parametrize(
+    ("words", "key"),
+    [
+        ("", "meeting.usage"),
+        ("tirsday 09:00", "meeting.bad_weekday"),
+        ("tirsdag", "meeting.bad_time"),
+        ("tirsdag 25:00", "meeting.bad_time"),
+        ("tirsdag 9", "meeting.bad_time"),
+        ("tirsdag 09:00 hver 12. uge", "meeting.bad_interval"),
+        ("tirsdag 09:00 10 min", "meeting.bad_length"),
+        ("tirsdag 09:00 stående", "meeting.bad_option"),
+    ],
+)
 def test_wrong_words_name_the_reason(vocabulary, words, key) -> None:
     with pytest.raises(rules.MeetingUsageError) as caught:
         rules.parse_series(words.split(), vocabulary)
@@ -53,8 +65,7 @@ def test_wrong_words_name_the_reason(vocabulary, words, key) -> None:
 
 def test_every_second_week_keeps_the_wall_clock_time_and_skips_holidays() -> None:
     dates = rules.occurrences(date(2027, 3, 15), 2, 9, 0, "Europe/Copenhagen", 0, 4)
-    assert [o.local_date for o in dates] == [date(2027, 3, 15), date(2027, 3, 29), date(2027, 4, 12),
-                                             date(2027, 4, 26)]
+    assert [o.local_date for o in dates] == [date(2027, 3, 15), date(2027, 3, 29), date(2027, 4, 12), date(2027, 4, 26)]
     assert dates[0].starts_at == datetime(2027, 3, 15, 8, tzinfo=UTC)  # CET
     assert dates[2].starts_at == datetime(2027, 4, 12, 7, tzinfo=UTC)  # CEST: still 09:00 local
     assert [o.holiday for o in dates] == [False, True, False, False]  # Easter Monday

@@ -14,13 +14,15 @@ from bot.storage import personal_data as pd
 def test_every_reference_to_a_person_has_a_policy() -> None:
     missing = pd.undeclared()["person"]
     assert missing == [], (
-        f"declare what erasing a person does with {missing} in PERSON_POLICIES (bot/storage/personal_data.py)")
+        f"declare what erasing a person does with {missing} in PERSON_POLICIES (bot/storage/personal_data.py)"
+    )
 
 
 def test_every_reference_to_a_contract_has_a_retention_policy() -> None:
     missing = pd.undeclared()["contract"]
     assert missing == [], (
-        f"declare what the retention job does with {missing} in CONTRACT_POLICIES (bot/storage/personal_data.py)")
+        f"declare what the retention job does with {missing} in CONTRACT_POLICIES (bot/storage/personal_data.py)"
+    )
 
 
 def test_no_policy_names_a_column_that_does_not_exist() -> None:
@@ -74,9 +76,13 @@ def test_a_new_table_that_refers_to_a_person_is_reported_until_declared() -> Non
     from sqlalchemy import Column, ForeignKey, Integer, Table
     from sqlmodel import SQLModel
 
-    table = Table("newflowthing", SQLModel.metadata, Column("id", Integer, primary_key=True),
-                  Column("owner_id", Integer, ForeignKey("person.id")),
-                  Column("contract_id", Integer, ForeignKey("contract.id")))
+    table = Table(
+        "newflowthing",
+        SQLModel.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("owner_id", Integer, ForeignKey("person.id")),
+        Column("contract_id", Integer, ForeignKey("contract.id")),
+    )
     try:
         found = pd.undeclared()
         assert "newflowthing.owner_id" in found["person"]

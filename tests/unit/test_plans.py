@@ -20,10 +20,18 @@ DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 
 
 def _valid() -> dict[str, Any]:
-    return {"id": "demo", "name": {"da": "Demo-plan"},
-            "competencies": [{"id": "medicin", "name": {"da": "Medicinhåndtering", "en": "Medicine management"},
-                              "description": {"da": "Doserer medicin sikkert."}},
-                             {"id": "hygiejne", "name": {"da": "Infektionshygiejne"}}]}
+    return {
+        "id": "demo",
+        "name": {"da": "Demo-plan"},
+        "competencies": [
+            {
+                "id": "medicin",
+                "name": {"da": "Medicinhåndtering", "en": "Medicine management"},
+                "description": {"da": "Doserer medicin sikkert."},
+            },
+            {"id": "hygiejne", "name": {"da": "Infektionshygiejne"}},
+        ],
+    }
 
 
 def _write(folder: Path, data: dict[str, Any], name: str | None = None) -> Path:

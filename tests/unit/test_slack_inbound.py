@@ -10,17 +10,20 @@ from bot.core.events import ActionIn, CommandIn, MessageIn, MessageRef
 from bot.slack.inbound import dedupe_key, plain, translate
 
 
-@pytest.mark.parametrize(("encoded", "seen"), [
-    ("<@U1|lise>", "@lise"),
-    ("<@U1>", "@U1"),
-    ("<!channel>", "@channel"),
-    ("<!here>", "@here"),
-    ("<https://a.dk|a>", "a (https://a.dk)"),
-    ("<https://a.dk>", "https://a.dk"),
-    ("<#C1|generelt>", "#generelt"),
-    ("&lt;b&gt; &amp;", "<b> &"),
-    ("Hej <@U1|lise>, se <https://a.dk|her> &amp; svar", "Hej @lise, se her (https://a.dk) & svar"),
-])
+@pytest.mark.parametrize(
+    ("encoded", "seen"),
+    [
+        ("<@U1|lise>", "@lise"),
+        ("<@U1>", "@U1"),
+        ("<!channel>", "@channel"),
+        ("<!here>", "@here"),
+        ("<https://a.dk|a>", "a (https://a.dk)"),
+        ("<https://a.dk>", "https://a.dk"),
+        ("<#C1|generelt>", "#generelt"),
+        ("&lt;b&gt; &amp;", "<b> &"),
+        ("Hej <@U1|lise>, se <https://a.dk|her> &amp; svar", "Hej @lise, se her (https://a.dk) & svar"),
+    ],
+)
 def test_plain_gives_what_the_person_saw(encoded, seen):
     assert plain(encoded) == seen
 
@@ -31,8 +34,15 @@ def test_typed_angle_brackets_stay_text_and_are_not_read_as_a_mention():
 
 
 def test_a_command_gives_the_mentioned_people_and_the_words_without_them():
-    cmd = translate("command", {"user_id": "U1", "channel_id": "D1", "response_url": "https://r",
-                                "text": "kontrakt <@U2|mads> <@U3|sofie> ABC Demens"})
+    cmd = translate(
+        "command",
+        {
+            "user_id": "U1",
+            "channel_id": "D1",
+            "response_url": "https://r",
+            "text": "kontrakt <@U2|mads> <@U3|sofie> ABC Demens",
+        },
+    )
     assert isinstance(cmd, CommandIn)
     assert cmd.user == "U1" and cmd.channel == "D1" and cmd.response_url == "https://r"
     assert cmd.mentions == ("U2", "U3")
@@ -47,29 +57,41 @@ def test_a_command_without_text():
 
 
 def test_a_direct_message_is_decoded():
-    msg = translate("event", {"event_id": "Ev1", "event": {
-        "type": "message", "user": "U2", "channel": "D2", "text": "Mere tid &amp; ro <!here>"}})
+    msg = translate(
+        "event",
+        {
+            "event_id": "Ev1",
+            "event": {"type": "message", "user": "U2", "channel": "D2", "text": "Mere tid &amp; ro <!here>"},
+        },
+    )
     assert msg == MessageIn(platform="slack", user="U2", text="Mere tid & ro @here", channel="D2")
 
 
-def _press(user: str = "U1", action_id: str = "dialog:send", value: str = "s1",
-           ts: str = "1700000000.000100") -> dict[str, Any]:
-    return {"type": "block_actions", "user": {"id": user},
-            "container": {"type": "message", "channel_id": "D1", "message_ts": ts},
-            "actions": [{"action_id": action_id, "value": value}],
-            "response_url": "https://hooks.slack.test/r"}
+def _press(
+    user: str = "U1", action_id: str = "dialog:send", value: str = "s1", ts: str = "1700000000.000100"
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "container": {"type": "message", "channel_id": "D1", "message_ts": ts},
+        "actions": [{"action_id": action_id, "value": value}],
+        "response_url": "https://hooks.slack.test/r",
+    }
 
 
 def test_the_same_press_twice_has_the_same_dedupe_key():
     assert dedupe_key("action", _press()) == dedupe_key("action", _press())
 
 
-@pytest.mark.parametrize("other", [
-    _press(user="U2"),
-    _press(action_id="dialog:edit"),
-    _press(value="s2"),
-    _press(ts="1700000000.000200"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        _press(user="U2"),
+        _press(action_id="dialog:edit"),
+        _press(value="s2"),
+        _press(ts="1700000000.000200"),
+    ],
+)
 def test_a_different_press_has_a_different_dedupe_key(other):
     assert dedupe_key("action", other) != dedupe_key("action", _press())
 
@@ -89,9 +111,14 @@ def test_retried_commands_and_events_keep_their_key():
 
 def test_a_press_becomes_an_action_without_the_unique_suffix():
     action = translate("action", _press(action_id="dialog:edit_pick#2", value="support"))
-    assert action == ActionIn(platform="slack", user="U1", action="dialog:edit_pick", value="support",
-                              message=MessageRef(channel="D1", message_id="1700000000.000100"),
-                              response_url="https://hooks.slack.test/r")
+    assert action == ActionIn(
+        platform="slack",
+        user="U1",
+        action="dialog:edit_pick",
+        value="support",
+        message=MessageRef(channel="D1", message_id="1700000000.000100"),
+        response_url="https://hooks.slack.test/r",
+    )
     bare = translate("action", _press(action_id="dialog:edit_pick"))
     assert isinstance(bare, ActionIn) and bare.action == "dialog:edit_pick"
 
@@ -106,9 +133,13 @@ def test_a_date_token_reads_as_its_fallback_text() -> None:
 
 
 def test_a_press_carries_back_our_id_of_the_post() -> None:
-    body: dict[str, Any] = {"type": "block_actions", "user": {"id": "U1"}, "response_url": "https://x",
-            "container": {"type": "message", "channel_id": "D1", "message_ts": "1.2"},
-            "actions": [{"action_id": "dialog:send", "block_id": "posted:42", "value": "7"}]}
+    body: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "response_url": "https://x",
+        "container": {"type": "message", "channel_id": "D1", "message_ts": "1.2"},
+        "actions": [{"action_id": "dialog:send", "block_id": "posted:42", "value": "7"}],
+    }
     event = translate("action", body)
     assert isinstance(event, ActionIn) and event.message is not None
     assert event.message.posted_id == 42

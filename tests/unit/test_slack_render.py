@@ -24,8 +24,20 @@ from bot.core.messages import (
 from bot.slack.render import render
 from tests.support.slack_specs import check_message
 
-WORDS = ["læring", "kollega", "borgerne", "praksis", "&", "<vigtigt>", "a>b", "møde", "*fed*",
-         "https://example.dk", "_kursiv_", "ÆØÅ"]
+WORDS = [
+    "læring",
+    "kollega",
+    "borgerne",
+    "praksis",
+    "&",
+    "<vigtigt>",
+    "a>b",
+    "møde",
+    "*fed*",
+    "https://example.dk",
+    "_kursiv_",
+    "ÆØÅ",
+]
 
 
 def answer(length: int, seed: int = 1) -> str:
@@ -34,7 +46,7 @@ def answer(length: int, seed: int = 1) -> str:
     text = ""
     while len(text) < length:
         text += rng.choice(WORDS) + rng.choice([" ", " ", " ", "\n", "\n\n"])
-    return text[:length - 1].rstrip() + "." if length > 1 else "."
+    return text[: length - 1].rstrip() + "." if length > 1 else "."
 
 
 def unquoted(blocks: list[dict[str, Any]]) -> str:
@@ -62,16 +74,20 @@ def test_the_answer_generator_makes_what_the_tests_need():
 
 def test_a_large_message_stays_within_slack_limits_and_loses_no_answer():
     long_answer, leader, employee = answer(4000, 1), answer(4000, 2), answer(4000, 3)
-    message = Message(text="Dine svar", blocks=[
-        Heading(text="H" * 200),
-        Quote(label="LÆRINGSMÅL", text=long_answer),
-        Columns(title="STØTTE", columns=[Column(label="Leder", text=leader),
-                                         Column(label="Medarbejder", text=employee)]),
-        Columns(title="Gruppen", columns=[Column(label=f"Person {i}", text=f"Svar {i}") for i in range(12)]),
-        Divider(),
-        *[Paragraph(text=f"Afsnit {i}") for i in range(60)],
-        Note(text="Spørgsmål 2 af 5"),
-    ])
+    message = Message(
+        text="Dine svar",
+        blocks=[
+            Heading(text="H" * 200),
+            Quote(label="LÆRINGSMÅL", text=long_answer),
+            Columns(
+                title="STØTTE", columns=[Column(label="Leder", text=leader), Column(label="Medarbejder", text=employee)]
+            ),
+            Columns(title="Gruppen", columns=[Column(label=f"Person {i}", text=f"Svar {i}") for i in range(12)]),
+            Divider(),
+            *[Paragraph(text=f"Afsnit {i}") for i in range(60)],
+            Note(text="Spørgsmål 2 af 5"),
+        ],
+    )
     parts = render(message)
     assert len(parts) >= 2
     assert_valid(parts)
@@ -88,8 +104,15 @@ def test_a_large_message_stays_within_slack_limits_and_loses_no_answer():
 
 
 def test_short_columns_stand_side_by_side():
-    message = Message(text="x", blocks=[Columns(title="MÅL", columns=[
-        Column(label="Leder", text="Faglighed"), Column(label="Medarbejder", text="Demens")])])
+    message = Message(
+        text="x",
+        blocks=[
+            Columns(
+                title="MÅL",
+                columns=[Column(label="Leder", text="Faglighed"), Column(label="Medarbejder", text="Demens")],
+            )
+        ],
+    )
     [part] = render(message)
     assert_valid([part])
     [section] = part["blocks"]
@@ -97,11 +120,18 @@ def test_short_columns_stand_side_by_side():
 
 
 def test_a_message_with_buttons_has_them_in_its_last_part():
-    message = Message(text="Dine svar", blocks=[
-        *[Paragraph(text=f"Afsnit {i}") for i in range(60)],
-        Buttons(buttons=[Button(label="Send", action="dialog:send", style="primary"),
-                         Button(label="Ret et svar", action="dialog:edit")]),
-    ])
+    message = Message(
+        text="Dine svar",
+        blocks=[
+            *[Paragraph(text=f"Afsnit {i}") for i in range(60)],
+            Buttons(
+                buttons=[
+                    Button(label="Send", action="dialog:send", style="primary"),
+                    Button(label="Ret et svar", action="dialog:edit"),
+                ]
+            ),
+        ],
+    )
     parts = render(message)
     assert len(parts) == 2
     assert_valid(parts)
@@ -122,11 +152,15 @@ def _all_texts(part: dict[str, Any]) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("block", [
-    Quote(label="Svar", text=HOSTILE),
-    Columns(title="MÅL", columns=[Column(label="Leder", text=HOSTILE), Column(label="Mig", text="ok")]),
-    Paragraph(text=HOSTILE),
-], ids=["quote", "columns", "paragraph"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        Quote(label="Svar", text=HOSTILE),
+        Columns(title="MÅL", columns=[Column(label="Leder", text=HOSTILE), Column(label="Mig", text="ok")]),
+        Paragraph(text=HOSTILE),
+    ],
+    ids=["quote", "columns", "paragraph"],
+)
 def test_what_a_person_wrote_never_becomes_a_mention_or_a_link(block):
     [part] = render(Message(text=HOSTILE, blocks=[block]))
     assert_valid([part])
@@ -148,17 +182,28 @@ def test_broadcast_words_are_broken_in_any_case():
 
 
 def test_duplicate_button_actions_get_unique_action_ids():
-    message = Message(text="Hvilket svar vil du rette?", blocks=[Buttons(buttons=[
-        Button(label="LÆRINGSMÅL", action="dialog:edit_pick", value="goals"),
-        Button(label="FORANDRING I PRAKSIS", action="dialog:edit_pick", value="practice"),
-        Button(label="STØTTE", action="dialog:edit_pick", value="support"),
-        Button(label="Tilbage", action="dialog:back"),
-    ])])
+    message = Message(
+        text="Hvilket svar vil du rette?",
+        blocks=[
+            Buttons(
+                buttons=[
+                    Button(label="LÆRINGSMÅL", action="dialog:edit_pick", value="goals"),
+                    Button(label="FORANDRING I PRAKSIS", action="dialog:edit_pick", value="practice"),
+                    Button(label="STØTTE", action="dialog:edit_pick", value="support"),
+                    Button(label="Tilbage", action="dialog:back"),
+                ]
+            )
+        ],
+    )
     [part] = render(message)
     assert_valid([part])
     elements = part["blocks"][0]["elements"]
     assert [e["action_id"] for e in elements] == [
-        "dialog:edit_pick", "dialog:edit_pick#1", "dialog:edit_pick#2", "dialog:back"]
+        "dialog:edit_pick",
+        "dialog:edit_pick#1",
+        "dialog:edit_pick#2",
+        "dialog:back",
+    ]
     assert [e["value"] for e in elements] == ["goals", "practice", "support", ""]
 
 
@@ -167,8 +212,10 @@ def test_a_quote_of_short_lines_stays_within_the_section_limit():
     # "Sofie": "> " doubles every line, and the split leaves no room for the odd one out.
     text = "\n".join(["x"] * 2000)
     assert len(text) <= 4000
-    message = Message(text="Svar", blocks=[Columns(title="MÅL", columns=[
-        Column(label="Sofie", text=text), Column(label="Lise", text=text)])])
+    message = Message(
+        text="Svar",
+        blocks=[Columns(title="MÅL", columns=[Column(label="Sofie", text=text), Column(label="Lise", text=text)])],
+    )
     parts = render(message)
     assert_valid(parts)
     assert text in unquoted([b for part in parts for b in part["blocks"]])

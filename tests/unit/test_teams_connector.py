@@ -25,8 +25,9 @@ class Microsoft:
         self.requests.append(request)
         if str(request.url) == TOKEN_URL:
             self.tokens += 1
-            return httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3600,
-                                             "access_token": f"token-{self.tokens}"})
+            return httpx.Response(
+                200, json={"token_type": "Bearer", "expires_in": 3600, "access_token": f"token-{self.tokens}"}
+            )
         if self.answers:
             answer = self.answers.pop(0)
             if isinstance(answer, Exception):
@@ -60,7 +61,8 @@ def error(status: int, code: str, headers: dict[str, str] | None = None) -> http
 
 
 async def test_urls_keep_the_service_path_and_quote_ids_and_one_token_serves_many(
-        connector: Connector, microsoft: Microsoft, clock: list[float]) -> None:
+    connector: Connector, microsoft: Microsoft, clock: list[float]
+) -> None:
     activity = {"type": "message", "text": "hej"}
     assert await connector.send(SERVICE, "a:1xyz;messageid=1", activity) == "1:1"
     microsoft.answers.append(httpx.Response(200, json={"id": "1:7"}))
@@ -68,12 +70,18 @@ async def test_urls_keep_the_service_path_and_quote_ids_and_one_token_serves_man
     first, second = microsoft.connector_calls()
     assert str(first.url) == "https://smba.trafficmanager.net/emea/v3/conversations/a%3A1xyz%3Bmessageid%3D1/activities"
     assert (second.method, str(second.url)) == (
-        "PUT", "https://smba.trafficmanager.net/emea/v3/conversations/a%3A1xyz/activities/1%3A7")
+        "PUT",
+        "https://smba.trafficmanager.net/emea/v3/conversations/a%3A1xyz/activities/1%3A7",
+    )
     assert json.loads(second.content) == {"type": "message", "text": "hej", "id": "1:7"}
     assert first.headers["Authorization"] == "Bearer token-1"
     token_request = microsoft.requests[0]
     assert dict(httpx.QueryParams(token_request.content.decode())) == {
-        "grant_type": "client_credentials", "client_id": "app-id", "client_secret": "secret", "scope": SCOPE}
+        "grant_type": "client_credentials",
+        "client_id": "app-id",
+        "client_secret": "secret",
+        "scope": SCOPE,
+    }
     assert microsoft.tokens == 1
     # Renewed five minutes before it expires.
     clock[0] += 3600 - 301
@@ -88,14 +96,20 @@ async def test_a_1_to_1_conversation_is_created_in_the_tenant(connector: Connect
     microsoft.answers.append(httpx.Response(201, json={"id": "a:1new"}))
     assert await connector.create_conversation(SERVICE, bot_id="28:app", user_id="29:ole", tenant_id="t") == "a:1new"
     body = json.loads(microsoft.connector_calls()[0].content)
-    assert body == {"bot": {"id": "28:app"}, "members": [{"id": "29:ole"}], "isGroup": False, "tenantId": "t",
-                    "channelData": {"tenant": {"id": "t"}}}
+    assert body == {
+        "bot": {"id": "28:app"},
+        "members": [{"id": "29:ole"}],
+        "isGroup": False,
+        "tenantId": "t",
+        "channelData": {"tenant": {"id": "t"}},
+    }
     assert str(microsoft.connector_calls()[0].url) == "https://smba.trafficmanager.net/emea/v3/conversations"
 
 
 @pytest.mark.parametrize("status", [412, 429, 500, 502, 503, 504])
-async def test_passing_errors_are_temporary_and_left_to_the_outbox(connector: Connector, microsoft: Microsoft,
-                                                                    status: int) -> None:
+async def test_passing_errors_are_temporary_and_left_to_the_outbox(
+    connector: Connector, microsoft: Microsoft, status: int
+) -> None:
     """Nothing sleeps inside a call: the outbox waits, for this conversation only."""
     microsoft.answers.append(error(status, "Busy"))
     with pytest.raises(ConnectorError) as caught:
@@ -107,7 +121,8 @@ async def test_passing_errors_are_temporary_and_left_to_the_outbox(connector: Co
 
 
 async def test_retry_after_is_handed_to_the_outbox_long_values_included(
-        connector: Connector, microsoft: Microsoft) -> None:
+    connector: Connector, microsoft: Microsoft
+) -> None:
     for header, expected in (("2", 2.0), ("120", 120.0)):
         microsoft.answers.append(error(429, "TooManyRequests", {"Retry-After": header}))
         with pytest.raises(ConnectorError) as caught:
@@ -119,8 +134,7 @@ async def test_retry_after_is_handed_to_the_outbox_long_values_included(
     assert caught.value.retry_after is None  # the outbox's own backoff
 
 
-async def test_what_fails_is_temporary_and_what_is_refused_is_not(
-        connector: Connector, microsoft: Microsoft) -> None:
+async def test_what_fails_is_temporary_and_what_is_refused_is_not(connector: Connector, microsoft: Microsoft) -> None:
     microsoft.answers.append(httpx.ReadTimeout("slow"))
     with pytest.raises(ConnectorError) as caught:
         await connector.send(SERVICE, "a:1", {"type": "message"})
@@ -163,5 +177,3 @@ async def test_a_failing_token_endpoint_is_temporary() -> None:
         await connector.send(SERVICE, "a:1", {"type": "message"})
     assert caught.value.temporary and caught.value.status == 401
     assert len(calls) == 1  # wrong credentials are not hammered
-
-

@@ -9,26 +9,35 @@ import pytest
 
 from bot.core.visits import VisitRequest, VisitUsageError, Vocabulary, moments, parse_visit
 
-WORDS = Vocabulary(half=frozenset({"halv", "half"}), full=frozenset({"hel", "full"}),
-                   day=frozenset({"dag", "day"}), filler=frozenset({"kl", "til", "until"}))
+WORDS = Vocabulary(
+    half=frozenset({"halv", "half"}),
+    full=frozenset({"hel", "full"}),
+    day=frozenset({"dag", "day"}),
+    filler=frozenset({"kl", "til", "until"}),
+)
 TODAY = date(2027, 3, 10)  # a Wednesday
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
-@pytest.mark.parametrize(("text", "request_"), [
-    ("12/3 halv", VisitRequest(date(2027, 3, 12), "half", None)),
-    ("tirsdag", VisitRequest(date(2027, 3, 16), "full", None)),
-    ("i morgen hel dag til kl. 14:30", VisitRequest(date(2027, 3, 11), "full", time(14, 30))),
-    ("halv dag i dag", VisitRequest(TODAY, "half", None)),
-    ("tomorrow half until 11:00", VisitRequest(date(2027, 3, 11), "half", time(11, 0))),
-    ("12.03.2027 9:45", VisitRequest(date(2027, 3, 12), "full", time(9, 45))),
-])
+@pytest.mark.parametrize(
+    ("text", "request_"),
+    [
+        ("12/3 halv", VisitRequest(date(2027, 3, 12), "half", None)),
+        ("tirsdag", VisitRequest(date(2027, 3, 16), "full", None)),
+        ("i morgen hel dag til kl. 14:30", VisitRequest(date(2027, 3, 11), "full", time(14, 30))),
+        ("halv dag i dag", VisitRequest(TODAY, "half", None)),
+        ("tomorrow half until 11:00", VisitRequest(date(2027, 3, 11), "half", time(11, 0))),
+        ("12.03.2027 9:45", VisitRequest(date(2027, 3, 12), "full", time(9, 45))),
+    ],
+)
 def test_the_words_of_the_command(text: str, request_: VisitRequest) -> None:
     assert parse_visit(text.split(), WORDS, TODAY) == request_
 
 
-@pytest.mark.parametrize(("text", "key"), [("halv", "visit.no_date"), ("", "visit.no_date"),
-                                           ("snart halv", "visit.bad_date"), ("32/3", "visit.bad_date")])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("halv", "visit.no_date"), ("", "visit.no_date"), ("snart halv", "visit.bad_date"), ("32/3", "visit.bad_date")],
+)
 def test_what_is_refused_and_why(text: str, key: str) -> None:
     with pytest.raises(VisitUsageError) as refused:
         parse_visit(text.split(), WORDS, TODAY)

@@ -7,8 +7,7 @@ Create Date: 2026-11-22
 """
 
 revision = "0006"
-down_revision = ("0005_meeting_done", "0005_clinical", "0005_visit", "0005_files", "0005_overview",
-                 "0005_personal")
+down_revision = ("0005_meeting_done", "0005_clinical", "0005_visit", "0005_files", "0005_overview", "0005_personal")
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ Revision ID: 0007_engine
 Revises: 0006
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
@@ -16,11 +17,15 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("inboxevent", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.create_index("ix_inbox_lane_status_id", ["lane", "status", "id"])
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default="")
+        )
         batch_op.create_index("ix_outbox_lane_status_id", ["lane", "status", "id"])
     # Rows a previous version left waiting: the inbox's in one lane per platform (the old
     # order, one at a time), the outbox's in their person's or channel's lane.
