@@ -17,8 +17,9 @@ from sqlmodel import col, select
 
 from bot.core.events import CommandIn
 from bot.core.messages import Note, Heading, Message, Paragraph
+from bot.core.messages import paragraph
 from bot.flows.context import Context
-from bot.flows.elearning.lifecycle import paragraph
+from bot.flows.parts import Command, Quiet
 from bot.storage.models import Contract, Party, Person
 
 CSV_COLUMNS = ["id", "flow", "title", "status", "version", "parties", "created_at", "updated_at",
@@ -39,8 +40,19 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-class AdminFlow:
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+class AdminFlow(Quiet):
+    name = "admin"
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # `admin status`
+        return (Command("admin.commands.admin", self.command, shape=lambda words, named: len(words) <= 2),)
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("admin.help",) if is_admin(ctx, person) else ()
+
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                      words: list[str]) -> None:
         if not is_admin(ctx, person):
             ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "admin.not_admin")))
             return

@@ -13,23 +13,19 @@ and administrators see counts, never answers (`admin.py`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from sqlmodel import select
 
 from bot.core.document import markdown, pdf
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_moment
 from bot.core.ids import record_id
-from bot.core.messages import Button, Columns, Note, Divider, Heading, Message, Paragraph, Quote, paragraph
+from bot.core.messages import Button, Columns, Divider, Heading, Note, Paragraph, Quote, paragraph
 from bot.files import purge_expired
-from bot.flows.elearning.copy import elearning_copy
-from bot.flows.peer import copy as peer_copy
 from bot.flows.context import Context
+from bot.flows.parts import Command, CopyOf, Quiet
 from bot.storage.models import Contract, Party, Person
 
 ACTION = "export:copy"
-CopyOf = Callable[[Context, Person, Contract], Awaitable[Message | None]]
 
 
 
@@ -38,15 +34,24 @@ def button(ctx: Context, person: Person, contract_id: int | None) -> Button:
     return Button(label=ctx.t(person, "export.button"), action=ACTION, value=str(contract_id))
 
 
-class ExportFlow:
-    def __init__(self) -> None:
-        # Flow name -> the copy a viewer may read; other flows add theirs.
-        self.copies: dict[str, CopyOf] = {
-            "elearning": elearning_copy,
-            peer_copy.FLOW: peer_copy.copy,
-        }
+class ExportFlow(Quiet):
+    name = "export"
 
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+    def __init__(self, copies: dict[str, CopyOf]) -> None:
+        # Flow name -> the copy a viewer may read (each flow's `copy`).
+        self.copies = copies
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # `eksport 12` (or `eksport` alone, which tells how).
+        return (Command("export.commands.export", self.command, shape=lambda words, named: len(words) == 1 or (
+            len(words) == 2 and words[1].lstrip("#").isdigit())),)
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("export.help",)
+
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                      words: list[str]) -> None:
         written = words[0].lstrip("#") if len(words) == 1 else ""
         if not (written.isascii() and written.isdigit()):
             ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "export.usage")))

@@ -9,10 +9,8 @@ next step and date:
 
 How a flow plugs in
 -------------------
-A flow implements `OverviewSource` — one method — and is added to the sources
-in `Router.__init__` (`self.overview.sources.append(self.visits)`); the
-e-learning contract, the peer contract and the meetings are in
-`bot/flows/<flow>/overview.py`:
+A flow's `overview` (`bot/flows/<flow>/overview.py`) implements `OverviewSource`
+— one method — and the router gives every registered flow's to the overview:
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         '''The person's open items of this flow, in the person's language.'''
@@ -72,6 +70,7 @@ from bot.core.i18n import format_moment
 from bot.core.ids import number
 from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph
 from bot.flows.context import Context
+from bot.flows.parts import Command, Quiet
 from bot.storage.models import OutboxMessage, Person
 
 Group = Literal["you", "others", "coming"]
@@ -150,11 +149,22 @@ def _order(item: Item | Entry) -> tuple:
 _Placed = tuple[Entry, PagedSource | None]
 
 
-class Overview:
+class Overview(Quiet):
     """Collects the items of every flow and shows them: as a reply, a Teams card, the Slack App Home."""
+
+    name = "overview"
 
     def __init__(self, sources: list[OverviewSource]) -> None:
         self.sources = sources
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # `mine`, `mine 2` (a page of the overview).
+        return (Command("overview.commands.mine", self.command, shape=lambda words, named: len(words) == 1 or (
+            len(words) == 2 and words[1].isdigit())),)
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("overview.help",)
 
     async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
         """Every item of the person, each group in the order shown."""
@@ -244,7 +254,8 @@ class Overview:
         return "" if person.platform == "teams" else "/laering "
 
     # ---- /laering mine [side] -----------------------------------------------
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, words: list[str]) -> None:
+    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                      words: list[str]) -> None:
         page = (number(words[0], 1) if words else None) or 1
         message = await self.message(ctx, person, page)
         self.send(ctx, person, message, page, response_url=cmd.response_url)

@@ -32,6 +32,7 @@ from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
+from bot.flows.parts import Command, Quiet
 from bot.storage import personal_data as registry
 from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMessage, Party, Person
 
@@ -40,21 +41,35 @@ REF = "personal:erase"
 
 
 
-class PersonalFlow:
+class PersonalFlow(Quiet):
+    name = "personal"
+
     def __init__(self, conversations: Conversations) -> None:
         self.conversations = conversations
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return (Command("personal.commands.export", self.export_command),
+                Command("personal.commands.erase", self.erase_command))
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("personal.help",)
+
+    async def export_command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                             words: list[str]) -> None:
+        """`/laering mine-data`"""
+        await self.export(ctx, person, cmd.response_url)
+
+    async def erase_command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
+                            words: list[str]) -> None:
+        """`/laering slet-mine-data`: asked first, with a button."""
+        self.ask_to_erase(ctx, person)
 
     def labels(self, ctx: Context) -> registry.Labels:
         """Copies are shared by people of both languages: they read the bot's default one."""
         language = ctx.settings.bot_language
         return registry.Labels(ctx.texts.catalog.text(language, "personal.deleted_user"),
                                ctx.texts.catalog.text(language, "personal.removed_text"))
-
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, verb: str) -> None:
-        if verb in ctx.texts.catalog.words("personal.commands.export"):
-            await self.export(ctx, person, cmd.response_url)
-        else:
-            self.ask_to_erase(ctx, person)
 
     # ---- mine-data ----------------------------------------------------
     async def export(self, ctx: Context, person: Person, response_url: str | None) -> None:

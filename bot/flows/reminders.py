@@ -9,10 +9,24 @@ from sqlmodel import col, select
 from bot.core.workdays import add_working_days
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
-from bot.flows.elearning.lifecycle import paragraph
+from bot.flows.parts import Quiet
+from bot.core.messages import paragraph
 from bot.storage.models import DialogSession
 
 NUDGE_AFTER, STALLED_AFTER = 2, 5
+
+
+class Nudges(Quiet):
+    """Whoever leaves a question unanswered is reminded; the starter hears of a stall."""
+
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+
+    async def due(self, ctx: Context) -> None:
+        await nudge_silent(ctx, self.conversations)
+
+    async def next_due(self, ctx: Context) -> datetime | None:
+        return await next_nudge(ctx)
 
 
 async def nudge_silent(ctx: Context, conversations: Conversations) -> None:

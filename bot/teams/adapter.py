@@ -41,19 +41,8 @@ def mount(runtime: Host, settings: Settings) -> Route:
     invokes = OpenInvokes()
     connector = Connector(http, AppToken(http, token_url(settings), settings.microsoft_app_id,
                                          settings.microsoft_app_password))
-    commands = inbound.Commands(contract=frozenset(catalog.words("commands.contract")),
-                                help=frozenset(catalog.words("commands.help")),
-                                language=frozenset(catalog.words("commands.language")),
-                                peer=frozenset(catalog.words("peer.commands.peer")),
-                                profile=frozenset(catalog.words("peer.commands.profile")),
-                                mine=frozenset(catalog.words("overview.commands.mine")),
-                                export=frozenset(catalog.words("export.commands.export")),
-                                admin=frozenset(catalog.words("admin.commands.admin")),
-                                clinical=frozenset(catalog.words("clinical.commands.clinical")),
-                                folder=frozenset(catalog.words("clinical.commands.folder")),
-                                visit=frozenset(catalog.words("visit.commands.visit")),
-                                personal=frozenset(catalog.words("personal.commands.export")
-                                                   | catalog.words("personal.commands.erase")))
+    commands = inbound.Commands(shapes=runtime.router.shapes(catalog.words),
+                                greeting=runtime.router.greeting(catalog.words))
     platform = TeamsPlatform(connector, references, invokes, commands, settings.microsoft_app_id)
     runtime.platforms[platform.name] = platform
     endpoint = MessagesEndpoint(

@@ -15,6 +15,7 @@ import hashlib
 import html
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,20 +35,13 @@ _PREFIXES = ("/laering", "/læring")
 
 @dataclass(frozen=True)
 class Commands:
-    """The command words (every language), from the message catalogues."""
+    """What reads as a command in the personal chat: each command word (every language) with
+    the shape of a command of that word (the words, whether someone else is @mentioned). The
+    router makes it from the flows' own commands; this module knows no flow's words."""
 
-    contract: frozenset[str]
-    help: frozenset[str]
-    language: frozenset[str]
-    peer: frozenset[str] = frozenset()
-    profile: frozenset[str] = frozenset()
-    mine: frozenset[str] = frozenset()
-    export: frozenset[str] = frozenset()
-    admin: frozenset[str] = frozenset()
-    visit: frozenset[str] = frozenset()
-    clinical: frozenset[str] = frozenset()
-    folder: frozenset[str] = frozenset()
-    personal: frozenset[str] = frozenset()  # `mine-data`, `slet-mine-data`
+    shapes: Mapping[str, Callable[[list[str], bool], bool]]
+    # The word a person who adds the app is answered with (the help).
+    greeting: str
 
 
 @dataclass(frozen=True)
@@ -212,7 +206,7 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
         return None
     if kind_ == "installed":
         # A person who adds the app is greeted with what it can do.
-        return CommandIn(platform=PLATFORM, user=user, text=sorted(commands.help)[0], channel=conversation)
+        return CommandIn(platform=PLATFORM, user=user, text=commands.greeting, channel=conversation)
     if kind_ == "action":
         return _action(activity, user, conversation)
     if kind_ != "message":
@@ -241,31 +235,8 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
 
 
 def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Commands) -> bool:
-    verb = words[0].casefold() if words else ""
-    if verb in commands.help:
-        return len(words) == 1
-    if verb in commands.language:
-        return len(words) == 2 and words[1].casefold() in ("da", "en")
-    if verb in commands.profile:
-        return len(words) == 1
-    if verb in commands.personal:
-        return len(words) == 1
-    if verb in commands.export:  # `eksport 12` (or `eksport` alone, which tells how)
-        return len(words) == 1 or (len(words) == 2 and words[1].lstrip("#").isdigit())
-    if verb in commands.admin:  # `admin status`
-        return len(words) <= 2
-    if verb in commands.mine:  # `mine`, `mine 2` (a page of the overview)
-        return len(words) == 1 or (len(words) == 2 and words[1].isdigit())
-    if verb in commands.peer:
-        # `kollega @kollega`, `kollega` (the list) or `kollega 12 [2]` (one contract, a version).
-        return bool(others) or len(words) == 1 or (all(w.isdigit() for w in words[1:3]) and len(words) <= 3)
-    if verb in commands.clinical:  # `klinisk @elev` (start) or `klinisk 12` (one contract)
-        return bool(others) or (len(words) == 2 and words[1].isdigit())
-    if verb in commands.folder:  # `mappe`, `mappe @elev` (the mention is not among the words)
-        return len(words) == 1
-    if verb in commands.visit:  # `besøg @kollega <dato> …`, or `besøg` alone for the usage
-        return bool(others) or len(words) == 1
-    return verb in commands.contract and bool(others)
+    shape = commands.shapes.get(words[0].casefold()) if words else None
+    return shape is not None and shape(words, bool(others))
 
 
 def _action(activity: dict[str, Any], user: str, conversation: str | None) -> ActionIn | None:

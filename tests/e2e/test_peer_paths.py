@@ -89,6 +89,19 @@ async def test_one_of_two_leaders_asks_for_changes(chat: Chat) -> None:
     await approve_both(chat)
 
 
+async def test_a_leader_approves_only_with_the_button_sent_to_them(chat: Chat) -> None:
+    """Both are the contract's leaders, but Sofie pressing the Godkend sent to Lise records nothing."""
+    await until_approval(chat)
+    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]")
+    await chat.click(LISE, "Godkend", as_user=SOFIE)
+    await chat.expect(SOFIE, "That button belongs to a conversation that has ended or is not yours.")
+    # Lise's approval is still hers to give, and Sofie's still missing.
+    await chat.click(LISE, "Godkend")
+    await chat.expect(LISE, "når Sofie også har godkendt")
+    await chat.click(SOFIE, "Approve")
+    await chat.expect(MADS, "er godkendt af alle og er nu aktiv")
+
+
 async def test_a_change_after_approval_is_a_new_version_to_approve(chat: Chat) -> None:
     await until_approval(chat)
     await approve_both(chat)

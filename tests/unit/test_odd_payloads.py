@@ -7,11 +7,14 @@ from __future__ import annotations
 import copy
 import json
 import random
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
+from bot.core.i18n import Catalog
+from bot.flows.router import Router
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.ids import MAX_ID, number, record_id
 from bot.slack import inbound as slack
@@ -20,7 +23,10 @@ from bot.untrusted import MAX_DEPTH, Malformed, loads
 from tests.fakes import slack_signing as signing
 
 ODD: list[Any] = [None, 0, 5, -1, 10**30, 1.5, True, "", "x" * 300, [], [1, None], {}, {"id": 5}, {"a": [{}]}]
-COMMANDS = teams.Commands(contract=frozenset({"kontrakt"}), help=frozenset({"hjælp"}), language=frozenset({"sprog"}))
+# The real command words and shapes, as the router makes them from the flows.
+ROUTER = Router()
+CATALOG = Catalog.load(Path(__file__).resolve().parents[2] / "dialogs" / "messages")
+COMMANDS = teams.Commands(shapes=ROUTER.shapes(CATALOG.words), greeting=ROUTER.greeting(CATALOG.words))
 
 
 def slack_payloads() -> list[tuple[str, dict[str, Any]]]:

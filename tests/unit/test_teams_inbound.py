@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.core.i18n import Catalog
+from bot.flows.router import Router
 from bot.core.events import ActionIn, CommandIn, MessageIn, MessageRef
 from bot.teams import inbound
 
-COMMANDS = inbound.Commands(contract=frozenset({"kontrakt", "contract"}), help=frozenset({"hjælp", "help"}),
-                            language=frozenset({"sprog", "language"}))
+# The real command words and shapes, as the router makes them from the flows.
+ROUTER = Router()
+CATALOG = Catalog.load(Path(__file__).resolve().parents[2] / "dialogs" / "messages")
+COMMANDS = inbound.Commands(shapes=ROUTER.shapes(CATALOG.words), greeting=ROUTER.greeting(CATALOG.words))
 BOT = "28:app"
 LISE, MADS = "29:lise", "29:mads"
 SERVICE = "https://smba.trafficmanager.net/emea/"
@@ -94,7 +99,7 @@ def test_an_install_greets_and_other_activities_are_not_kept() -> None:
     install = activity(type="installationUpdate", action="add")
     assert inbound.kind(install) == "installed"
     event = translate(install)
-    assert isinstance(event, CommandIn) and event.text in COMMANDS.help
+    assert isinstance(event, CommandIn) and event.text in CATALOG.words("commands.help")
     for other in (activity(type="installationUpdate", action="remove"), activity(type="typing"),
                   activity(type="conversationUpdate", membersAdded=[{"id": BOT}]), activity("   "),
                   activity(type="messageReaction")):

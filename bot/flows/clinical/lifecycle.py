@@ -26,7 +26,7 @@ from sqlmodel import col, select
 
 from bot.core import engine
 from bot.core.dates import parse_date
-from bot.core.events import ActionIn
+from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
 from bot.core.messages import Button, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.clinical import copy as cc, reminders
@@ -34,6 +34,8 @@ from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical.scope import ScopeSteps
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
+from bot.flows.overview import OverviewSource
+from bot.flows.parts import Command, CopyOf, Quiet
 from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
     ClinicalScope, Contract, DialogSession, Party, Person,
@@ -45,10 +47,63 @@ TURN = {"subgoals": TRAINEE, "subgoals_add": SUPERVISOR, "learning": TRAINEE, "l
 
 
 
-class ClinicalFlow(ScopeSteps):
-    def __init__(self, conversations: Conversations) -> None:
+class ClinicalFlow(ScopeSteps, Quiet):
+    name = FLOW
+
+    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
         self.conversations = conversations
         conversations.flows[FLOW] = self
+        self.overview, self.copy = overview, copy
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return (
+            # `klinisk @elev` (start) or `klinisk 12` (one contract).
+            Command("clinical.commands.clinical", self.command,
+                    shape=lambda words, named: named or (len(words) == 2 and words[1].isdigit())),
+            # `mappe`, `mappe @elev` (the mention is not among the words).
+            Command("clinical.commands.folder", self.folder_command),
+        )
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("clinical.help",)
+
+    async def command(self, ctx: Context, cmd: CommandIn, supervisor: Person,
+                      people: dict[str, Person], words: list[str]) -> None:
+        """`/laering klinisk @uddannelsessøgende` starts; `/laering klinisk 12` shows contract 12."""
+        if not cmd.mentions:
+            if len(words) == 1 and words[0].isdigit():
+                await self.show(ctx, supervisor, words[0], cmd.response_url)
+            else:
+                ctx.respond(supervisor, cmd.response_url, paragraph(ctx.t(supervisor, "clinical.usage")))
+            return
+        trainee = people.get(cmd.mentions[0])
+        problem = None
+        if trainee is None:
+            problem = ctx.t(supervisor, "elearning.unknown_user", user=cmd.mentions[0])
+        elif trainee.is_bot:
+            problem = ctx.t(supervisor, "elearning.bot_user", name=trainee.display_name)
+        elif trainee.id == supervisor.id:
+            problem = ctx.t(supervisor, "clinical.not_yourself")
+        elif not trainee.reachable:
+            problem = ctx.t(supervisor, "clinical.unreachable", name=trainee.display_name)
+        elif len(dict.fromkeys(cmd.mentions)) > 1:
+            problem = ctx.t(supervisor, "clinical.one_trainee")
+        if problem or trainee is None:
+            usage = ctx.t(supervisor, "clinical.usage")
+            ctx.respond(supervisor, cmd.response_url, Message(text=problem or usage, blocks=[
+                Paragraph(text=problem or usage), Paragraph(text=usage)]))
+            return
+        await self.start(ctx, supervisor, trainee, cmd.response_url)
+
+    async def folder_command(self, ctx: Context, cmd: CommandIn, viewer: Person,
+                             people: dict[str, Person], words: list[str]) -> None:
+        """`/laering mappe [@uddannelsessøgende]`: the folder of a trainee's clinical contracts."""
+        trainee = people.get(cmd.mentions[0]) if cmd.mentions else None
+        if cmd.mentions and (trainee is None or trainee.is_bot):
+            ctx.respond(viewer, cmd.response_url, paragraph(ctx.t(viewer, "clinical.folder.usage")))
+            return
+        await self.show_folder(ctx, viewer, trainee, cmd.response_url)
 
     # ---- what sessions show -------------------------------------------
 
@@ -353,7 +408,7 @@ class ClinicalFlow(ScopeSteps):
         ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
 
     # ---- words in the DM while the other party has the turn --------------
-    async def on_idle_message(self, ctx: Context, person: Person) -> bool:
+    async def idle(self, ctx: Context, person: Person) -> bool:
         """A message with no question pending: if the other party has the turn, say so (and why)."""
         result = await ctx.db.exec(
             select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))

@@ -11,27 +11,75 @@ the group, and their answers are stored on each.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.core.events import ActionIn, MessageRef
-from bot.core.ids import record_id
+from bot.core.dates import numeric_date
+from bot.core.events import ActionIn, CommandIn
 from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
+from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
+from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press, roles, states
+from bot.flows.overview import OverviewSource
+from bot.flows.parts import Command, CopyOf, Quiet
 from bot.storage.contracts import decide, given_answers, store_answers, submitted
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
-FLOW = "elearning"
-LEADER, EMPLOYEE = "leader", "employee"
 
 
-class ElearningFlow:
-    def __init__(self, conversations: Conversations) -> None:
+class ElearningFlow(Quiet):
+    name = FLOW
+
+    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
         self.conversations = conversations
         conversations.flows[FLOW] = self
+        self.overview, self.copy = overview, copy
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # `kontrakt @medarbejder …`: in Teams' personal chat only with someone named.
+        return (Command("commands.contract", self.command, shape=lambda words, named: named),)
+
+    # ---- /laering kontrakt @medarbejder [@…] <kursus> [DD-MM-ÅÅÅÅ] ----------
+    async def command(self, ctx: Context, cmd: CommandIn, leader: Person,
+                      people: dict[str, Person], words: list[str]) -> None:
+        def refuse(key: str, **values: object) -> None:
+            text = ctx.t(leader, key, **values)
+            usage = ctx.t(leader, "elearning.usage")
+            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text),
+                                                                              Paragraph(text=usage)]))
+
+        if not cmd.mentions:
+            refuse("elearning.usage")
+            return
+        employees: list[Person] = []
+        for external_id in dict.fromkeys(cmd.mentions):
+            employee = people.get(external_id)
+            if employee is None:
+                refuse("elearning.unknown_user", user=external_id)
+                return
+            if employee.is_bot:
+                refuse("elearning.bot_user", name=employee.display_name)
+                return
+            if employee.id == leader.id:
+                refuse("elearning.not_yourself")
+                return
+            if not employee.reachable:
+                refuse("elearning.unreachable", name=employee.display_name)
+                return
+            employees.append(employee)
+        followup = None
+        if words and (date := numeric_date(words[-1])) is not None:
+            written, words = words[-1], words[:-1]
+            followup = datetime.combine(date, time(9), ZoneInfo(ctx.tz(leader)))
+            if followup <= ctx.now:
+                refuse("elearning.bad_date", date=written, example="15-01-2027")
+                return
+        await self.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
 
     # ---- reading ------------------------------------------------------
     async def party(self, ctx: Context, contract: Contract, role: str) -> Person:
@@ -219,49 +267,41 @@ class ElearningFlow:
             await self.conversations.end(ctx, session)
 
     # ---- buttons ------------------------------------------------------
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return Lifecycle(
+            flow=FLOW, states=Status, start=Status.BEFORE, final=FINAL, moves=MOVES, turns=TURNS, presses=(
+                Press("completed", roles(EMPLOYEE), states(Status.APPROVED), self._completed, to=Status.AFTER,
+                      refuse="elearning.only_employee", whom=named(EMPLOYEE)),
+                Press("approve", roles(LEADER), states(Status.REVIEW), self._approve, to=Status.APPROVED,
+                      refuse="elearning.only_leader", whom=self._leader, round=True),
+                # The comment is asked first; sending it moves the contract to `changes`.
+                Press("request_changes", roles(LEADER), states(Status.REVIEW), self._ask_changes, to=None,
+                      refuse="elearning.only_leader", whom=self._leader, round=True),
+                Press("close", roles(LEADER), states(Status.AFTER_REVIEW), self._close, to=Status.CLOSED,
+                      refuse="elearning.only_leader", whom=self._leader, round=True),
+            ))
+
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
-        step = action.action.split(":", 1)[1]
-        contract_id, _, round_ = action.value.partition(":")
-        contract = await ctx.db.get(Contract, found) if (found := record_id(contract_id)) else None
-        if contract is None or contract.flow != FLOW:
-            ctx.stale(person, action.response_url)
-            return
-        leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
-        if step == "completed":
-            if person.id != employee.id:
-                ctx.respond(person, action.response_url,
-                            paragraph(ctx.t(person, "elearning.only_employee", name=employee.display_name)))
-                return
-            if contract.status != "approved":
-                await self._already(ctx, person, contract, action)
-                return
-            await ctx.close_buttons(ctx.t(person, "elearning.completed_note", date=ctx.day(person, ctx.now)),
-                                    where=action.message, ref=f"elearning:{contract.id}:completed")
-            ctx.audit("course.completed", person, contract.id)
-            await self.start_after(ctx, contract)
-            return
-        if person.id != leader.id:
-            ctx.respond(person, action.response_url,
-                        paragraph(ctx.t(person, "elearning.only_leader", leader=leader.display_name)))
-            return
-        expected = "after_review" if step == "close" else "review"
-        if contract.status != expected or round_ != str(contract.round):
-            await self._already(ctx, person, contract, action)
-            return
-        if step == "approve":
-            await self._approve(ctx, contract, leader, employee, action.message)
-        elif step == "request_changes":
-            await self.conversations.open(
-                ctx, leader, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[contract.id])
-        elif step == "close":
-            await self._close(ctx, contract, leader, employee, action.message)
+        await press(ctx, self.lifecycle, action, person)
 
-    async def _already(self, ctx: Context, person: Person, contract: Contract, action: ActionIn) -> None:
-        status = ctx.t(person, f"elearning.status.{contract.status}")
-        ctx.respond(person, action.response_url, paragraph(ctx.t(person, "elearning.already_decided", status=status)))
+    @staticmethod
+    async def _leader(ctx: Context, pressed: Pressed) -> dict[str, object]:
+        return {"leader": pressed.who[LEADER].display_name}
 
-    async def _approve(self, ctx: Context, contract: Contract, leader: Person, employee: Person,
-                       where: MessageRef | None) -> None:
+    async def _completed(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        await ctx.close_buttons(ctx.t(person, "elearning.completed_note", date=ctx.day(person, ctx.now)),
+                                where=pressed.action.message, ref=f"elearning:{contract.id}:completed")
+        ctx.audit("course.completed", person, contract.id)
+        await self.start_after(ctx, contract)
+
+    async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
+        await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
+                                      contract_ids=[pressed.contract.id])
+
+    async def _approve(self, ctx: Context, pressed: Pressed) -> None:
+        contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
         contract.status, contract.updated_at = "approved", ctx.now
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "approved", ctx.now)
@@ -284,8 +324,8 @@ class ElearningFlow:
     async def _changes_requested(self, ctx: Context, session: DialogSession, leader: Person, comment: str) -> None:
         contract = (await self.contracts(ctx, session.contract_ids))[0]
         employee = await self.party(ctx, contract, EMPLOYEE)
-        if contract.status != "review":
-            await self._already(ctx, leader, contract, ActionIn(leader.platform, leader.external_id, "", ""))
+        if contract.status != Status.REVIEW:
+            already(ctx, self.lifecycle, leader, contract, None)
             return
         contract.status, contract.updated_at = "changes", ctx.now
         ctx.db.add(contract)
@@ -336,8 +376,8 @@ class ElearningFlow:
         return bool(await self.conversations.open_sessions(ctx, leader, FLOW, contract_id=contract.id,
                                                            phase="after"))
 
-    async def _close(self, ctx: Context, contract: Contract, leader: Person, employee: Person,
-                     where: MessageRef | None) -> None:
+    async def _close(self, ctx: Context, pressed: Pressed) -> None:
+        contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
         contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "closed", ctx.now)

@@ -9,12 +9,18 @@ from sqlmodel import and_, col, select
 
 from bot.core.messages import Button
 from bot.flows.context import Context
-from bot.flows.elearning.lifecycle import EMPLOYEE, LEADER
+from bot.flows.elearning.states import EMPLOYEE, LEADER, TURNS, Status
 from bot.flows.overview import Entry, Group, Item
 from bot.flows.overview_reads import ELEARNING_LIVE, _Contract, _live, _mine, _parties, _sessions
 from bot.storage.models import Contract, Party, Person, Submission
 
 
+
+
+# The states where each party answers questions, and the phase they answer.
+ANSWERING = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
+# The states where one party decides: the step shown to them, and to the other.
+DECIDING = {Status.REVIEW: ("approve", "waiting_approval"), Status.AFTER_REVIEW: ("close", "waiting_close")}
 
 
 class ElearningOverview:
@@ -51,26 +57,25 @@ class ElearningOverview:
     @staticmethod
     def _step(contract: _Contract, role: str, submitted: dict[tuple[int, str, str], datetime],
               sessions: Collection[str]) -> tuple[Group, str, datetime | None, str | None] | None:
-        """Group, step, date and whose name the step names (a role), or None: nothing to show."""
+        """Group, step, date and whose name the step names (a role), or None: nothing to show.
+        Whose turn it is comes from the lifecycle's table (`states.TURNS`)."""
         status, since = contract.status, contract.updated_at
-        if status in ("before", "changes", "after"):
-            phase = "after" if status == "after" else "before"
+        turn = TURNS.get(status, frozenset())
+        if status == Status.APPROVED:
+            return "coming", "followup", contract.followup_at, None
+        if (phase := ANSWERING.get(status)) is not None:
+            # Each party's turn until it has sent its answers of the phase.
             mine_at = submitted.get((contract.id, role, phase))
-            if mine_at is None:
+            if role in turn and mine_at is None:
                 return "you", f"answer_{phase}", since, None
             return "others", "waiting_answers", mine_at, EMPLOYEE if role == LEADER else LEADER
-        if status == "review" and role == LEADER:
-            return ("you", "write_comment", since, None) if "change_request" in sessions else \
-                ("you", "approve", since, None)
-        if status == "review":
-            return "others", "waiting_approval", since, LEADER
-        if status == "approved":
-            return "coming", "followup", contract.followup_at, None
-        if status == "after_review" and role == LEADER:
-            return "you", "close", since, None
-        if status == "after_review":
-            return "others", "waiting_close", since, LEADER
-        return None
+        if status not in DECIDING:
+            return None
+        yours, theirs = DECIDING[status]
+        if role in turn:
+            writing = status == Status.REVIEW and "change_request" in sessions
+            return "you", "write_comment" if writing else yours, since, None
+        return "others", theirs, since, next(iter(turn))
 
     async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
         if not entries:

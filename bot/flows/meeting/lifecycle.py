@@ -29,6 +29,8 @@ from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
+from bot.flows.overview import OverviewSource
+from bot.flows.parts import Command, Quiet, never
 from bot.storage.models import (
     MeetingAction,
     MeetingNote,
@@ -47,7 +49,28 @@ _OVER = 6  # the step after the last: the summary is out
 
 
 
-class MeetingFlow:
+class MeetingFlow(Quiet):
+    name = "meeting"
+    copy = None
+
+    def __init__(self, overview: OverviewSource) -> None:
+        self.overview = overview
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # In a channel (every message to the bot there is a command), never in the personal chat.
+        return (Command("meeting.commands.meeting", self.command, shape=never),)
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("meeting.help",)
+
+    async def hears(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
+        """A reply in a meeting's thread, or to the bot's question about a meeting."""
+        if msg.thread is not None:
+            await self.on_thread_reply(ctx, msg, person)
+            return True
+        return await self.on_prompt_reply(ctx, msg, person)
+
     # ---- texts in a series' language ----------------------------------
     @staticmethod
     def tl(ctx: Context, language: str, key: str, **values: object) -> str:
@@ -87,7 +110,7 @@ class MeetingFlow:
         people = [(await ctx.person(i)).display_name for i in ids]
         return ", ".join(people)
 
-    async def name(self, ctx: Context, person_id: int | None, fallback: str) -> str:
+    async def name_of(self, ctx: Context, person_id: int | None, fallback: str) -> str:
         return (await ctx.person(person_id)).display_name if person_id else fallback
 
     # ---- posting in the channel ----------------------------------------
@@ -364,7 +387,7 @@ class MeetingFlow:
         lang = series.language
         title = self.tl(ctx, lang, "reminder_title", date=self.day(series, occ.starts_at),
                         time=self.clock(series, occ.starts_at))
-        facilitator = await self.name(ctx, occ.facilitator_id, "")
+        facilitator = await self.name_of(ctx, occ.facilitator_id, "")
         blocks: list = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
         if occ.case_person_id:
             blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
@@ -374,7 +397,7 @@ class MeetingFlow:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
         if done := await self.done_since_reminder(ctx, series, occ):
             blocks.append(Note(text="\n".join([self.tl(ctx, lang, "actions_done_title")] + [
-                self.tl(ctx, lang, "action_done_line", text=a.text, name=await self.name(ctx, a.done_by_id, ""))
+                self.tl(ctx, lang, "action_done_line", text=a.text, name=await self.name_of(ctx, a.done_by_id, ""))
                 for a in done])))
         buttons = [Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
                           value=str(occ.id), style="primary")]
@@ -401,7 +424,7 @@ class MeetingFlow:
                       text="\n".join(f"{n}. {line}" for n, line in enumerate(t.lines, 1))) for t in rows]
 
     async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
-        name = await self.name(ctx, occ.case_person_id, "")
+        name = await self.name_of(ctx, occ.case_person_id, "")
         if occ.case_title:
             return self.tl(ctx, lang, f"{key}_titled", name=name, title=occ.case_title)
         return self.tl(ctx, lang, key, name=name)
@@ -419,7 +442,7 @@ class MeetingFlow:
         lines = [self.tl(ctx, lang, "open_actions")]
         for number, action in enumerate(actions, 1):
             lines.append(self.tl(ctx, lang, "action_line_numbered" if numbered else "action_line",
-                                 number=number, text=action.text, owner=await self.name(ctx, action.owner_id, "")))
+                                 number=number, text=action.text, owner=await self.name_of(ctx, action.owner_id, "")))
         return "\n".join(lines)
 
     # ---- the meeting's run -----------------------------------------------------------
@@ -427,7 +450,7 @@ class MeetingFlow:
         lang = series.language
         agenda = self.agenda(ctx)
         title = self.tl(ctx, lang, "agenda_title", date=self.when(series, occ))
-        case = await self.name(ctx, occ.case_person_id, self.tl(ctx, lang, "agenda_no_case"))
+        case = await self.name_of(ctx, occ.case_person_id, self.tl(ctx, lang, "agenda_no_case"))
         if occ.case_person_id and occ.case_title:
             case = f"{case} – {occ.case_title}"
         lines = [self.tl(ctx, lang, "agenda_heading")]
@@ -435,7 +458,7 @@ class MeetingFlow:
             lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
         blocks: list = [Heading(text=title),
                         Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,
-                                               facilitator=await self.name(ctx, occ.facilitator_id, ""))),
+                                               facilitator=await self.name_of(ctx, occ.facilitator_id, ""))),
                         Paragraph(text="\n".join(lines)), *await self.topics(ctx, series, occ)]
         if not occ.case_person_id and occ.status == "running":
             blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
@@ -467,7 +490,7 @@ class MeetingFlow:
         step = self.agenda(ctx).steps[occ.step - 1]
         minutes = self.minutes(ctx, series)[occ.step - 1]
         title = self.tl(ctx, lang, "step_title", number=occ.step, title=step.title(lang), minutes=minutes)
-        case_person = await self.name(ctx, occ.case_person_id, self.tl(ctx, lang, "no_case_person"))
+        case_person = await self.name_of(ctx, occ.case_person_id, self.tl(ctx, lang, "no_case_person"))
         body = step.text(lang).format(case_person=case_person)
         if step.questions is not None:
             body += "\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(step.questions(lang), start=1))
@@ -512,7 +535,7 @@ class MeetingFlow:
                                    .order_by(col(MeetingNote.id)))).all()
         for note in notes:
             key = "summary_learning" if note.kind == "learning" else "summary_reflection"
-            blocks.append(Quote(label=self.tl(ctx, lang, key, name=await self.name(ctx, note.person_id, "")),
+            blocks.append(Quote(label=self.tl(ctx, lang, key, name=await self.name_of(ctx, note.person_id, "")),
                                 text=note.text))
         if not notes:
             blocks.append(Paragraph(text=self.tl(ctx, lang, "summary_no_notes")))
@@ -521,7 +544,7 @@ class MeetingFlow:
         lines = [self.tl(ctx, lang, "summary_actions")]
         for action in actions:
             lines.append(self.tl(ctx, lang, "action_line", text=action.text,
-                                 owner=await self.name(ctx, action.owner_id, "")))
+                                 owner=await self.name_of(ctx, action.owner_id, "")))
         blocks.append(Paragraph(text="\n".join(lines) if actions else self.tl(ctx, lang, "summary_no_actions")))
         return Message(text=title, blocks=blocks)
 
@@ -567,7 +590,7 @@ class MeetingFlow:
             await ctx.db.refresh(occ)
             key = "meeting.case_yours" if occ.case_person_id == person.id else "meeting.case_other"
             ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, key, name=await self.name(ctx, occ.case_person_id, ""))))
+                person, key, name=await self.name_of(ctx, occ.case_person_id, ""))))
             return
         await ctx.db.refresh(occ)
         await self.show_case(ctx, series, occ)
@@ -586,7 +609,7 @@ class MeetingFlow:
             return
         if person.id not in (item.owner_id, item.created_by_id) and not self.may_change(series, person):
             ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.done_not_allowed", owner=await self.name(ctx, item.owner_id, ""))))
+                person, "meeting.done_not_allowed", owner=await self.name_of(ctx, item.owner_id, ""))))
             return
         # Once, also when two presses (or two instances) race: only an open row changes.
         won = await ctx.db.exec(update(MeetingAction).where(  # type: ignore[call-overload]
@@ -595,7 +618,7 @@ class MeetingFlow:
         await ctx.db.refresh(item)
         if won.rowcount != 1:
             ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.done_already", text=item.text, name=await self.name(ctx, item.done_by_id, ""))))
+                person, "meeting.done_already", text=item.text, name=await self.name_of(ctx, item.done_by_id, ""))))
             return
         ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.done_marked", text=item.text)))
         await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
@@ -615,8 +638,8 @@ class MeetingFlow:
             return
         if person.id not in (occ.facilitator_id, occ.case_person_id):
             ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.next_not_allowed", facilitator=await self.name(ctx, occ.facilitator_id, ""),
-                case=await self.name(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")))))
+                person, "meeting.next_not_allowed", facilitator=await self.name_of(ctx, occ.facilitator_id, ""),
+                case=await self.name_of(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")))))
             return
         await self.move_on(ctx, series, occ, pressed=True)
 

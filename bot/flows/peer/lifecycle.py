@@ -24,13 +24,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.core.events import ActionIn
+from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import number, record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.peer import copy as cp
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
 from bot.flows.export import button as export_button
+from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
+from bot.flows.overview import OverviewSource
+from bot.flows.parts import Command, CopyOf, Quiet
+from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.storage.contracts import decide, parties, store_answers, submitted
 from bot.storage.models import (
@@ -38,15 +42,60 @@ from bot.storage.models import (
 )
 
 PARTY, LEADER = "party", "leader"
-DRAFTING = ("drafting", "changes")
-LIVE = ("invited", "drafting", "approval", "changes", "active", "evaluation", "leader_evaluation")
+DRAFTING = (Status.DRAFTING, Status.CHANGES)
 
 
 
-class PeerFlow:
-    def __init__(self, conversations: Conversations) -> None:
+class PeerFlow(Quiet):
+    name = FLOW
+
+    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
         self.conversations = conversations
         conversations.flows[FLOW] = self
+        self.overview, self.copy = overview, copy
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return (
+            # `kollega @kollega` (start), `kollega` (the list), `kollega 12 [2]` (a copy).
+            Command("peer.commands.peer", self.command, shape=lambda words, named: named or len(words) == 1 or (
+                all(w.isdigit() for w in words[1:3]) and len(words) <= 3)),
+            Command("peer.commands.profile", self.profile_command),
+        )
+
+    async def command(self, ctx: Context, cmd: CommandIn, starter: Person,
+                      people: dict[str, Person], words: list[str]) -> None:
+        """`/laering kollega @kollega` starts; without a mention it lists or shows (`kollega 12 [version]`)."""
+        if not cmd.mentions:
+            if all(w.isdigit() for w in words[:2]) and len(words) <= 2:
+                await self.show(ctx, starter, words, cmd.response_url)
+            else:
+                ctx.respond(starter, cmd.response_url, paragraph(ctx.t(starter, "peer.usage")))
+            return
+        colleague = people.get(cmd.mentions[0])
+        problem = None
+        if colleague is None:
+            problem = ctx.t(starter, "elearning.unknown_user", user=cmd.mentions[0])
+        elif colleague.is_bot:
+            problem = ctx.t(starter, "elearning.bot_user", name=colleague.display_name)
+        elif colleague.id == starter.id:
+            problem = ctx.t(starter, "peer.not_yourself")
+        elif not colleague.reachable:
+            problem = ctx.t(starter, "peer.unreachable", name=colleague.display_name)
+        elif len(dict.fromkeys(cmd.mentions)) > 1:
+            problem = ctx.t(starter, "peer.one_colleague")
+        if problem or colleague is None:
+            usage = ctx.t(starter, "peer.usage")
+            ctx.respond(starter, cmd.response_url, Message(text=problem or usage, blocks=[
+                Paragraph(text=problem or usage), Paragraph(text=usage)]))
+            return
+        await self.start(ctx, starter, colleague, cmd.response_url)
+
+    async def profile_command(self, ctx: Context, cmd: CommandIn, person: Person,
+                              people: dict[str, Person], words: list[str]) -> None:
+        """`/laering profil`: the person's department and position, asked in the DM."""
+        await self.edit_profile(ctx, person)
+        ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "peer.profile_in_dm")))
 
     # ---- what sessions show -------------------------------------------
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
@@ -453,107 +502,140 @@ class PeerFlow:
         ctx.post(person, paragraph(ctx.t(person, "peer.cancelled_self")))
 
     # ---- buttons ------------------------------------------------------
+    @property
+    def lifecycle(self) -> Lifecycle:
+        drafting = states(Status.DRAFTING, Status.CHANGES)
+        return Lifecycle(
+            flow=FLOW, states=Status, start=Status.INVITED, final=FINAL, moves=MOVES, turns=TURNS, presses=(
+                Press("accept", roles(PART_B), states(Status.INVITED), self._accept_invitation, to=Status.DRAFTING,
+                      refuse="peer.only_colleague", whom=named(PART_B)),
+                Press("decline", roles(PART_B), states(Status.INVITED), self._decline, to=Status.DECLINED,
+                      refuse="peer.only_colleague", whom=named(PART_B)),
+                Press("joint_accept", PARTIES, drafting | states(Status.ACTIVE), self._joint_pressed, to=None,
+                      refuse="peer.only_parties", guard=self._draft_proposed, check=self._not_the_author),
+                Press("joint_edit", PARTIES, drafting | states(Status.ACTIVE), self._joint_pressed, to=None,
+                      refuse="peer.only_parties", guard=self._draft_proposed, check=self._not_the_author),
+                Press("change_own", PARTIES, states(Status.CHANGES, Status.ACTIVE), self._change_own, to=None,
+                      refuse="peer.only_parties"),
+                Press("change_joint", PARTIES, states(Status.CHANGES, Status.ACTIVE), self._change_joint, to=None,
+                      refuse="peer.only_parties"),
+                Press("approve", LEADERS, states(Status.APPROVAL), self._approve_pressed, to=None,
+                      refuse="peer.only_leaders", whom=self._leader_names, round=True, guard=self._undecided),
+                # The comment is asked first; sending it moves the contract to `changes`.
+                Press("request_changes", LEADERS, states(Status.APPROVAL), self._ask_changes, to=None,
+                      refuse="peer.only_leaders", whom=self._leader_names, round=True, guard=self._undecided),
+                Press("log", PARTIES, states(Status.ACTIVE), self._log, to=None, refuse="peer.only_parties"),
+                # Each party's own leader closes that party's evaluation; the last one closes the contract.
+                Press("close", LEADERS, states(Status.LEADER_EVALUATION), self._close_pressed, to=Status.CLOSED,
+                      refuse="peer.only_own_leader", guard=self._part_open, check=self._own_leader),
+            ))
+
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
-        step = action.action.split(":", 1)[1]
-        first, _, second = action.value.partition(":")
-        contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(first)) else None
-        if contract is None or contract.flow != FLOW:
-            ctx.stale(person, action.response_url)
-            return
-        who = await parties(ctx.db, contract)
-        mine = {r for r, p in who.items() if p.id == person.id}
+        await press(ctx, self.lifecycle, action, person)
 
-        def refuse(key: str, **values: object) -> None:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+    # ---- what the table's checks read -------------------------------------
+    async def _leader_names(self, ctx: Context, pressed: Pressed) -> dict[str, object]:
+        leaders = list((await self._leaders(ctx, pressed.contract)).values())
+        return {"names": ctx.names(pressed.person, leaders)}
 
-        def stale() -> None:
-            refuse("peer.already_decided", status=ctx.t(person, f"peer.status.{contract.status}"))
+    async def _draft(self, ctx: Context, pressed: Pressed) -> JointDraft | None:
+        return next((d for d in await cp.drafts(ctx, pressed.contract) if str(d.number) == pressed.rest), None)
 
-        if step in ("accept", "decline"):
-            if PART_B not in mine:
-                return refuse("peer.only_colleague", name=who[PART_B].display_name)
-            if contract.status != "invited":
-                return stale()
-            a = who[PART_A]
-            if step == "accept":
-                await ctx.close_buttons(ctx.t(person, "peer.accepted_note"), ref=f"peer:{contract.id}:invitation")
-                await self._accepted(ctx, contract, a, person)
-            else:
-                await ctx.close_buttons(ctx.t(person, "peer.declined_note"), ref=f"peer:{contract.id}:invitation")
-                contract.status, contract.updated_at = "declined", ctx.now
-                ctx.db.add(contract)
-                ctx.audit("invitation.declined", person, contract.id)
-                ctx.post(a, paragraph(ctx.t(a, "peer.declined_starter", name=person.display_name)))
-                ctx.post(person, paragraph(ctx.t(person, "peer.declined_colleague", name=a.display_name)))
-            return
-        if step in ("joint_accept", "joint_edit"):
-            draft = next((d for d in await cp.drafts(ctx, contract) if str(d.number) == second), None)
-            if not mine & set(PARTS):
-                return refuse("peer.only_parties")
-            if draft is None or draft.status != "proposed" or contract.status not in (*DRAFTING, "active"):
-                return stale()
-            if draft.author_id == person.id:
-                other = who[PART_B] if who[PART_A].id == person.id else who[PART_A]
-                return refuse("peer.joint_own_draft", name=other.display_name)
-            if step == "joint_accept":
-                await self._accept(ctx, contract, who, draft, person)
-            else:
-                await ctx.close_buttons(ctx.t(person, "peer.joint_editing_note"),
-                                        ref=f"peer:{contract.id}:draft:{draft.number}")
-                await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
-                                 answers=cp.joint_answers(draft), people=cp.joint_people(draft))
-            return
-        if step in ("change_own", "change_joint"):
-            role = next((r for r in PARTS if r in mine), None)
-            if role is None:
-                return refuse("peer.only_parties")
-            if contract.status not in ("changes", "active"):
-                return stale()
-            if step == "change_own":
-                own = await cp.answers(ctx, contract, role, OWN)
-                leader = who.get(LEADER_OF[role])
-                await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own_edit"),
-                                 answers=own, people={"leader": str(leader.id)} if leader else None)
-            elif await cp.proposed_draft(ctx, contract) is not None:
-                refuse("peer.joint_pending")
-            else:
-                draft = await cp.accepted_draft(ctx, contract)
-                await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
-                                 answers=cp.joint_answers(draft), people=cp.joint_people(draft))
-            return
-        if step in ("approve", "request_changes"):
-            if not mine & set(LEADER_OF.values()):
-                leaders = list((await self._leaders(ctx, contract)).values())
-                return refuse("peer.only_leaders", names=ctx.names(person, leaders))
-            already = (await ctx.db.exec(select(Approval.id).where(
-                Approval.contract_id == contract.id, Approval.round == contract.round,
-                Approval.approver_id == person.id))).first()
-            if contract.status != "approval" or second != str(contract.round) or already is not None:
-                return stale()
-            if step == "approve":
-                await self._approve(ctx, contract, person)
-            elif not await self._open_session(ctx, person, contract, "change_request"):
-                await self.conversations.open(ctx, person, flow=FLOW, phase="change_request", role=LEADER,
-                                              contract_ids=[contract.id])
-            return
-        if step == "log":
-            if not mine & set(PARTS):
-                return refuse("peer.only_parties")
-            if contract.status != "active":
-                return stale()
-            await self._open(ctx, person, contract, "log", intro=ctx.t(person, "peer.intro_log"))
-            return
-        if step == "close":
-            role = second if second in PARTS else None
-            if role is None or LEADER_OF[role] not in mine:
-                return refuse("peer.only_own_leader")
-            done = (await ctx.db.exec(select(Approval.id).where(
-                Approval.contract_id == contract.id, Approval.decision == f"closed:{role}"))).first()
-            if contract.status != "leader_evaluation" or done is not None:
-                return stale()
-            await self._close_part(ctx, contract, who, role, person)
-            return
-        ctx.stale(person, action.response_url)
+    async def _draft_proposed(self, ctx: Context, pressed: Pressed) -> bool:
+        draft = await self._draft(ctx, pressed)
+        return draft is not None and draft.status == "proposed"
+
+    async def _undecided(self, ctx: Context, pressed: Pressed) -> bool:
+        """The leader has not decided in this round yet."""
+        contract = pressed.contract
+        return (await ctx.db.exec(select(Approval.id).where(
+            Approval.contract_id == contract.id, Approval.round == contract.round,
+            Approval.approver_id == pressed.person.id))).first() is None
+
+    async def _part_open(self, ctx: Context, pressed: Pressed) -> bool:
+        """The part named by the button (`rest`) is not closed yet (the leader check is the handler's)."""
+        if pressed.rest not in PARTS:
+            return True
+        return (await ctx.db.exec(select(Approval.id).where(
+            Approval.contract_id == pressed.contract.id,
+            Approval.decision == f"closed:{pressed.rest}"))).first() is None
+
+    async def _not_the_author(self, ctx: Context, pressed: Pressed) -> str | None:
+        """The other party accepts or edits a proposal, not its author."""
+        draft = await self._draft(ctx, pressed)
+        if draft is None or draft.author_id != pressed.person.id:
+            return None
+        who = pressed.who
+        other = who[PART_B] if who[PART_A].id == pressed.person.id else who[PART_A]
+        return ctx.t(pressed.person, "peer.joint_own_draft", name=other.display_name)
+
+    async def _own_leader(self, ctx: Context, pressed: Pressed) -> str | None:
+        """A party's evaluation is closed by that party's own leader."""
+        role = pressed.rest if pressed.rest in PARTS else None
+        if role is None or LEADER_OF[role] not in pressed.roles:
+            return ctx.t(pressed.person, "peer.only_own_leader")
+        return None
+
+    # ---- the presses ------------------------------------------------------
+    def _refuse(self, ctx: Context, pressed: Pressed, key: str, **values: object) -> None:
+        ctx.respond(pressed.person, pressed.action.response_url, paragraph(ctx.t(pressed.person, key, **values)))
+
+    async def _accept_invitation(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        await ctx.close_buttons(ctx.t(person, "peer.accepted_note"), ref=f"peer:{contract.id}:invitation")
+        await self._accepted(ctx, contract, pressed.who[PART_A], person)
+
+    async def _decline(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person, a = pressed.contract, pressed.person, pressed.who[PART_A]
+        await ctx.close_buttons(ctx.t(person, "peer.declined_note"), ref=f"peer:{contract.id}:invitation")
+        contract.status, contract.updated_at = Status.DECLINED, ctx.now
+        ctx.db.add(contract)
+        ctx.audit("invitation.declined", person, contract.id)
+        ctx.post(a, paragraph(ctx.t(a, "peer.declined_starter", name=person.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "peer.declined_colleague", name=a.display_name)))
+
+    async def _joint_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person, who = pressed.contract, pressed.person, pressed.who
+        draft = await self._draft(ctx, pressed)
+        assert draft is not None  # the guard
+        if pressed.action.action.endswith(":joint_accept"):
+            await self._accept(ctx, contract, who, draft, person)
+        else:
+            await ctx.close_buttons(ctx.t(person, "peer.joint_editing_note"),
+                                    ref=f"peer:{contract.id}:draft:{draft.number}")
+            await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
+                             answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+
+    async def _change_own(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        role = next(r for r in PARTS if r in pressed.roles)
+        own = await cp.answers(ctx, contract, role, OWN)
+        leader = pressed.who.get(LEADER_OF[role])
+        await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own_edit"),
+                         answers=own, people={"leader": str(leader.id)} if leader else None)
+
+    async def _change_joint(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        if await cp.proposed_draft(ctx, contract) is not None:
+            return self._refuse(ctx, pressed, "peer.joint_pending")
+        draft = await cp.accepted_draft(ctx, contract)
+        await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
+                         answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+
+    async def _approve_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._approve(ctx, pressed.contract, pressed.person)
+
+    async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
+        if not await self._open_session(ctx, pressed.person, pressed.contract, "change_request"):
+            await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
+                                          contract_ids=[pressed.contract.id])
+
+    async def _log(self, ctx: Context, pressed: Pressed) -> None:
+        await self._open(ctx, pressed.person, pressed.contract, "log",
+                         intro=ctx.t(pressed.person, "peer.intro_log"))
+
+    async def _close_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._close_part(ctx, pressed.contract, pressed.who, pressed.rest, pressed.person)
 
     # ---- commands -----------------------------------------------------
     async def show(self, ctx: Context, person: Person, words: list[str], response_url: str | None) -> None:

@@ -36,6 +36,8 @@ from bot.core.messages import Button, Heading, Message, Paragraph, Quote, with_b
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.meeting.lifecycle import MeetingFlow
+from bot.flows.overview import OverviewSource
+from bot.flows.parts import Command, Quiet
 from bot.flows.visit.share import VisitSharing, share_ref
 from bot.storage.contracts import decide, store_answers, submitted
 from bot.storage.models import (
@@ -50,11 +52,23 @@ _CONFIRMED = "checkin_confirmed"
 
 
 
-class VisitFlow:
-    def __init__(self, conversations: Conversations, meetings: MeetingFlow) -> None:
+class VisitFlow(Quiet):
+    name = FLOW
+    copy = None
+
+    def __init__(self, conversations: Conversations, meetings: MeetingFlow, overview: OverviewSource) -> None:
         self.conversations = conversations
         self.sharing = VisitSharing(meetings)
         conversations.flows[FLOW] = self
+        self.overview = overview
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        # `besøg @kollega <dato> …`, or `besøg` alone for the usage.
+        return (Command("visit.commands.visit", self.command, shape=lambda words, named: named or len(words) == 1),)
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ("visit.help",)
 
     # ---- reading ------------------------------------------------------
     async def _load(self, ctx: Context, contract_id: int | None) -> tuple[Contract, Visit] | None:

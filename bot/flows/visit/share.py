@@ -15,7 +15,7 @@ from bot.core.i18n import format_day
 from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph
 from bot.flows.context import Context
-from bot.flows.elearning.lifecycle import paragraph
+from bot.core.messages import paragraph
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
 

@@ -1,0 +1,110 @@
+"""What a flow (or a feature such as the overview or the export) declares to the router.
+
+Every part meets `Part`: its commands with the words in every language, its
+buttons (actions named `<name>:<step>`), the messages it hears, its help
+lines, and its due work. A flow meets `Flow` too: its dialog sessions, its
+overview source and its copy. `bot/flows/registry.py` lists them; the router,
+the Teams command detection, the help, the overview, the export and the clock
+loop over that list, and nothing else names a flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core.events import ActionIn, CommandIn, MessageIn
+from bot.core.messages import Message
+from bot.flows.context import Context
+from bot.storage.models import Contract, Person
+
+if TYPE_CHECKING:
+    from bot.flows.overview import OverviewSource
+
+# A command's handler: the words after the command word.
+Run = Callable[[Context, CommandIn, Person, dict[str, Person], list[str]], Awaitable[None]]
+# In Teams' personal chat a command is written without a slash, so it is told from an answer
+# by its shape: the words (the command word first) and whether someone else is @mentioned.
+Shape = Callable[[list[str], bool], bool]
+# The copy of a contract as a viewer may read it (`/laering eksport`); None: not theirs.
+CopyOf = Callable[[Context, Person, Contract], Awaitable[Message | None]]
+
+
+def alone(words: list[str], named: bool) -> bool:
+    """The command word alone: `hjælp`, `profil`, `mappe`."""
+    return len(words) == 1
+
+
+def never(words: list[str], named: bool) -> bool:
+    """Only where every message is a command (a channel): never in the personal chat."""
+    return False
+
+
+@dataclass(frozen=True)
+class Command:
+    # The catalogue key of the command's words (every language): "commands.contract".
+    words: str
+    run: Run
+    shape: Shape = alone
+
+
+class Part(Protocol):
+    # The prefix of its buttons' actions ("peer" for "peer:approve").
+    name: str
+
+    @property
+    def commands(self) -> tuple[Command, ...]: ...
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        """The catalogue keys of its lines in the help (`{cmd}` is the command prefix)."""
+        ...
+
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None: ...
+
+    async def hears(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
+        """A message that answers no dialog question (a reply in a channel thread, a reply to
+        the part's own prompt): True when the part took it."""
+        ...
+
+    async def idle(self, ctx: Context, person: Person) -> bool:
+        """A direct message while the person has no question open: True when the part answered."""
+        ...
+
+    async def due(self, ctx: Context) -> None: ...
+
+    async def next_due(self, ctx: Context) -> datetime | None: ...
+
+
+class Flow(Part, Protocol):
+    """A flow: a part with items in the overview and (maybe) a copy. A flow that asks
+    questions registers its sessions' side (`conversations.Flow`) with `Conversations`."""
+
+    overview: OverviewSource
+    copy: CopyOf | None
+
+
+class Quiet:
+    """The defaults of a part that has no commands, buttons, messages or due work of its own."""
+
+    name = ""
+    commands: tuple[Command, ...] = ()
+
+    def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
+        return ()
+
+    async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        ctx.stale(person, action.response_url)
+
+    async def hears(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
+        return False
+
+    async def idle(self, ctx: Context, person: Person) -> bool:
+        return False
+
+    async def due(self, ctx: Context) -> None:
+        return None
+
+    async def next_due(self, ctx: Context) -> datetime | None:
+        return None

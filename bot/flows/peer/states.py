@@ -1,0 +1,53 @@
+"""Lær af en kollega's states, the changes no button makes, and whose turn it is.
+
+The buttons are in `lifecycle.py` (`PeerFlow.lifecycle`), with their handlers;
+the drawing of the whole is at the top of that module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.flows.lifecycle import Move, roles, states
+from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B
+
+LEADERS = roles(*LEADER_OF.values())
+PARTIES = roles(PART_A, PART_B)
+
+
+class Status(StrEnum):
+    INVITED = "invited"
+    DECLINED = "declined"
+    DRAFTING = "drafting"
+    APPROVAL = "approval"
+    CHANGES = "changes"
+    ACTIVE = "active"
+    EVALUATION = "evaluation"
+    LEADER_EVALUATION = "leader_evaluation"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+S = Status
+FINAL = states(S.DECLINED, S.CLOSED, S.CANCELLED)
+LIVE = tuple(str(s) for s in S if str(s) not in FINAL)
+
+MOVES = (
+    Move("the joint fields accepted and both parties' own fields sent", states(S.DRAFTING, S.CHANGES), S.APPROVAL),
+    Move("a leader sent the changes to ask for", states(S.APPROVAL), S.CHANGES),
+    Move("every named leader approved", states(S.APPROVAL), S.ACTIVE),
+    Move("a party changed the approved contract (the next version)", states(S.ACTIVE), S.CHANGES),
+    Move("the end date came", states(S.ACTIVE), S.EVALUATION),
+    Move("both parties sent their evaluation", states(S.EVALUATION), S.LEADER_EVALUATION),
+    Move("a party cancelled while drafting", states(S.DRAFTING), S.CANCELLED),
+)
+
+TURNS = {
+    S.INVITED: roles(PART_B),
+    S.DRAFTING: PARTIES,
+    S.APPROVAL: LEADERS,
+    S.CHANGES: PARTIES,
+    S.ACTIVE: PARTIES,  # log notes at the agreed frequency
+    S.EVALUATION: PARTIES,
+    S.LEADER_EVALUATION: PARTIES | LEADERS,  # each party answers, then its own leader closes
+}

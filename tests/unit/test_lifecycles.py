@@ -1,0 +1,103 @@
+"""Every flow's lifecycle table, walked: every state reachable from the first, every button
+acting in a live state for roles the contract has, and every state that waits on someone
+shown to that someone in their overview (which reads the same table)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import load_texts
+from bot.flows.context import Context
+from bot.flows.lifecycle import Lifecycle
+from bot.flows.router import Router
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import Contract, DialogSession, Party, Person, Submission
+
+ROUTER = Router()
+TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()  # type: ignore[attr-defined]
+                                if hasattr(flow, "lifecycle")}
+# The roles of each flow's contract (what its parties are called in `party.role`).
+ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b")}
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+# Where a state is several people's turn one after the other, what has happened by the time it is
+# this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
+# (role, phase) the moment has.
+ASKED = {("peer", "drafting", "part_a"): "own", ("peer", "drafting", "part_b"): "own"}
+SENT = {("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
+        ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation")}
+
+
+def test_the_contract_flows_have_tables() -> None:
+    assert {"elearning", "peer"} <= set(TABLES)
+
+
+@pytest.mark.parametrize("flow", sorted(TABLES))
+def test_every_state_is_reachable_from_the_first(flow: str) -> None:
+    table = TABLES[flow]
+    edges, seen, todo = table.edges(), {str(table.start)}, [str(table.start)]
+    while todo:
+        for target in edges[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    assert seen == {str(s) for s in table.states}
+
+
+@pytest.mark.parametrize("flow", sorted(TABLES))
+def test_every_button_acts_in_live_states_for_the_contract_s_roles(flow: str) -> None:
+    table = TABLES[flow]
+    live = {str(s) for s in table.states} - table.final
+    assert table.presses
+    for row in table.presses:
+        assert row.states and row.states <= live, row.step
+        assert row.roles and row.roles <= set(ROLES[flow]), row.step
+        assert row.to is None or row.to in {str(s) for s in table.states}, row.step
+    # Every live state waits on someone, and only on the contract's roles; a final one on no one.
+    for state in table.states:
+        assert bool(table.turn(state)) == (str(state) in live), state
+        assert table.turn(state) <= set(ROLES[flow]), state
+
+
+@pytest.mark.parametrize("flow", sorted(TABLES))
+async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, database_url: str) -> None:
+    table = TABLES[flow]
+    settings = Settings(database_url=database_url)
+    texts = load_texts(settings)
+    db = Database(database_url)
+    source = ROUTER.flows[flow].overview
+    try:
+        async with db.transaction() as s:
+            people = {role: Person(platform="slack", external_id=f"U{role.upper()}", display_name=role.title())
+                      for role in ROLES[flow]}
+            s.add_all(people.values())
+            await s.flush()
+            ctx = Context(db=s, now=NOW, settings=settings, texts=texts)
+            # One contract for each state and role whose turn it is, at that role's moment.
+            for state in table.states:
+                for role in sorted(table.turn(state)):
+                    contract = Contract(flow=flow, title=f"{flow} {state}", status=str(state),
+                                        starter_id=people[ROLES[flow][0]].id, followup_at=NOW + timedelta(days=30),
+                                        created_at=NOW, updated_at=NOW)
+                    s.add(contract)
+                    await s.flush()
+                    assert contract.id is not None
+                    s.add_all(Party(contract_id=contract.id, person_id=p.id, role=r) for r, p in people.items()
+                              if p.id is not None)
+                    person = people[role]
+                    assert person.id is not None
+                    if (phase := ASKED.get((flow, str(state), role))) is not None:
+                        s.add(DialogSession(person_id=person.id, flow=flow, phase=phase, role="party",
+                                            contract_ids=[contract.id], status="active"))
+                    if (sent := SENT.get((flow, str(state), role))) is not None:
+                        by = people[sent[0]]
+                        assert by.id is not None
+                        s.add(Submission(contract_id=contract.id, person_id=by.id, role=sent[0], phase=sent[1]))
+                    await s.flush()
+                    items = await source.overview(ctx, person)
+                    groups = {item.group for item in items if item.key == f"{flow}:{contract.id}"}
+                    # Waiting for them, or coming up for them (a date they act by).
+                    assert groups & {"you", "coming"}, (state, role, groups)
+    finally:
+        await db.dispose()
