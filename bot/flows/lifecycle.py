@@ -90,6 +90,8 @@ class Lifecycle:
     # State -> the roles whose turn it is; a state not here waits on no one (the clock, or final).
     turns: Mapping[str, frozenset[str]] = field(default_factory=dict)
     final: frozenset[str] = frozenset()
+    # Live states that wait on no one but the clock (a visit booked, waiting for its day).
+    clock: frozenset[str] = frozenset()
 
     def press_for(self, step: str) -> Press | None:
         return next((p for p in self.presses if p.step == step), None)

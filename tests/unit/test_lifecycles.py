@@ -14,13 +14,14 @@ from bot.flows.lifecycle import Lifecycle
 from bot.flows.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import Contract, DialogSession, Party, Person, Submission
+from bot.storage.models import Contract, DialogSession, Party, Person, Submission, Visit
 
 ROUTER = Router()
 TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()  # type: ignore[attr-defined]
                                 if hasattr(flow, "lifecycle")}
 # The roles of each flow's contract (what its parties are called in `party.role`).
-ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b")}
+ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b"),
+         "visit": ("agent", "colleague")}
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Where a state is several people's turn one after the other, what has happened by the time it is
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
@@ -31,7 +32,7 @@ SENT = {("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation
 
 
 def test_the_contract_flows_have_tables() -> None:
-    assert {"elearning", "peer"} <= set(TABLES)
+    assert {"elearning", "peer", "visit"} <= set(TABLES)
 
 
 @pytest.mark.parametrize("flow", sorted(TABLES))
@@ -51,12 +52,14 @@ def test_every_button_acts_in_live_states_for_the_contract_s_roles(flow: str) ->
     live = {str(s) for s in table.states} - table.final
     assert table.presses
     for row in table.presses:
-        assert row.states and row.states <= live, row.step
+        # A button after the end (a finished visit's Del på læringsmøde) changes no state.
+        assert row.states and (row.states <= live or row.to is None), row.step
         assert row.roles and row.roles <= set(ROLES[flow]), row.step
         assert row.to is None or row.to in {str(s) for s in table.states}, row.step
-    # Every live state waits on someone, and only on the contract's roles; a final one on no one.
+    # Every live state waits on someone or the clock, and only on the contract's roles; a final
+    # one on no one.
     for state in table.states:
-        assert bool(table.turn(state)) == (str(state) in live), state
+        assert bool(table.turn(state)) == (str(state) in live - table.clock), state
         assert table.turn(state) <= set(ROLES[flow]), state
 
 
@@ -87,6 +90,13 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                               if p.id is not None)
                     person = people[role]
                     assert person.id is not None
+                    if flow == "visit":  # the visit's day and moments live beside its contract
+                        agent, colleague = people["agent"].id, people["colleague"].id
+                        assert agent is not None and colleague is not None
+                        day = NOW + timedelta(days=7)
+                        s.add(Visit(contract_id=contract.id, agent_id=agent, colleague_id=colleague,
+                                    day=day.date(), length="half", checkin_at=day - timedelta(days=1),
+                                    morning_at=day - timedelta(hours=1), ends_at=day + timedelta(hours=3)))
                     if (phase := ASKED.get((flow, str(state), role))) is not None:
                         s.add(DialogSession(person_id=person.id, flow=flow, phase=phase, role="party",
                                             contract_ids=[contract.id], status="active"))

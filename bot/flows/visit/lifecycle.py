@@ -31,24 +31,22 @@ from sqlmodel import col, select
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_day
-from bot.core.ids import record_id
 from bot.core.messages import Button, Heading, Message, Paragraph, Quote, with_buttons, paragraph
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet
+from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.visit.share import VisitSharing, share_ref
+from bot.flows.visit.states import (
+    AGENT, CLOCK, COLLEAGUE, CONFIRMED, FINAL, FLOW, LIVE, MOVES, ROLES, TURNS, Status,
+)
 from bot.storage.contracts import decide, store_answers, submitted
 from bot.storage.models import (
     Answer, Approval, Contract, DialogSession, Party, Person, Visit,
 )
 
-FLOW = "visit"
-AGENT, COLLEAGUE = "agent", "colleague"
-ROLES = (AGENT, COLLEAGUE)
-LIVE = ("invited", "planned", "checkin", "ready", "reflection", "points", "points_review")
-_CONFIRMED = "checkin_confirmed"
 
 
 
@@ -418,60 +416,77 @@ class VisitFlow(Quiet):
         ctx.post(person, paragraph(ctx.t(person, "visit.cancelled_self")))
 
     # ---- buttons ------------------------------------------------------
+    @property
+    def lifecycle(self) -> Lifecycle:
+        both = named(AGENT, COLLEAGUE)
+        return Lifecycle(
+            flow=FLOW, states=Status, start=Status.INVITED, final=FINAL, moves=MOVES, turns=TURNS, clock=CLOCK,
+            presses=(
+                Press("accept", roles(COLLEAGUE), states(Status.INVITED), self._accept_pressed, to=Status.PLANNED,
+                      refuse="visit.only", whom=named(COLLEAGUE)),
+                Press("decline", roles(COLLEAGUE), states(Status.INVITED), self._decline_pressed,
+                      to=Status.DECLINED, refuse="visit.only", whom=named(COLLEAGUE)),
+                # Both confirm; the second makes the visit ready (a Move).
+                Press("confirm", roles(AGENT, COLLEAGUE), states(Status.CHECKIN), self._confirm_pressed, to=None,
+                      refuse="visit.only", whom=both, guard=self._unconfirmed),
+                Press("points_ok", roles(COLLEAGUE), states(Status.POINTS_REVIEW), self._points_ok,
+                      to=Status.DONE, refuse="visit.only", whom=named(COLLEAGUE), round=True),
+                Press("points_edit", roles(COLLEAGUE), states(Status.POINTS_REVIEW), self._points_edit, to=None,
+                      refuse="visit.only", whom=named(COLLEAGUE), round=True),
+                # After the visit: the agent brings the learning points to a learning meeting.
+                Press("share", roles(AGENT), states(Status.DONE), self._share_offer, to=None,
+                      refuse="visit.only", whom=named(AGENT)),
+                Press("share_to", roles(AGENT), states(Status.DONE), self._share_to, to=None,
+                      refuse="visit.only", whom=named(AGENT)),
+            ))
+
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
-        step = action.action.partition(":")[2]
-        first, _, second = action.value.partition(":")
-        found = await self._load(ctx, contract_id) if (contract_id := record_id(first)) else None
-        if found is None:
-            ctx.stale(person, action.response_url)
+        await press(ctx, self.lifecycle, action, person)
+
+    async def _visit(self, ctx: Context, pressed: Pressed) -> Visit:
+        found = await self._load(ctx, pressed.contract.id)
+        assert found is not None, pressed.contract.id
+        return found[1]
+
+    async def _unconfirmed(self, ctx: Context, pressed: Pressed) -> bool:
+        """The presser has not confirmed the check-in yet."""
+        return (await ctx.db.exec(select(Approval.id).where(
+            Approval.contract_id == pressed.contract.id, Approval.decision == CONFIRMED,
+            Approval.approver_id == pressed.person.id))).first() is None
+
+    async def _accept_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._accept(ctx, pressed.contract, await self._visit(ctx, pressed), pressed.who)
+
+    async def _decline_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._decline(ctx, pressed.contract, await self._visit(ctx, pressed), pressed.who)
+
+    async def _confirm_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._confirm(ctx, pressed.contract, await self._visit(ctx, pressed), pressed.who, pressed.person)
+
+    async def _points_ok(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        await ctx.close_buttons(ctx.t(person, "visit.points_ok_note"), ref=f"visit:{contract.id}:points:{contract.round}")
+        await self._points_agreed(ctx, contract, await self._visit(ctx, pressed), pressed.who, person, None)
+
+    async def _points_edit(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        if await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase="points"):
             return
-        contract, visit = found
-        who = await self._people(ctx, visit)
-        role = self._role(visit, person)
+        visit = await self._visit(ctx, pressed)
+        await ctx.close_buttons(ctx.t(person, "visit.points_editing_note"),
+                                ref=f"visit:{contract.id}:points:{contract.round}")
+        await self.conversations.open(
+            ctx, person, flow=FLOW, phase="points", role=COLLEAGUE, contract_ids=[contract.id],
+            intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=pressed.who[AGENT].display_name)),
+            answers=dict(zip(("point1", "point2", "point3"), visit.points)))
 
-        def refuse(key: str, **values: object) -> None:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+    async def _share_offer(self, ctx: Context, pressed: Pressed) -> None:
+        await self.sharing.offer(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed),
+                                 pressed.person)
 
-        def stale() -> None:
-            refuse("visit.already_decided", status=ctx.t(person, f"visit.status.{contract.status}"))
-
-        only = {"accept": COLLEAGUE, "decline": COLLEAGUE, "points_ok": COLLEAGUE, "points_edit": COLLEAGUE,
-                "share": AGENT, "share_to": AGENT, "confirm": None}
-        if step not in only:
-            ctx.stale(person, action.response_url)
-            return
-        wanted = only[step]
-        if role is None or (wanted is not None and role != wanted):
-            both = f"{who[AGENT].display_name} {ctx.t(person, 'common.and')} {who[COLLEAGUE].display_name}"
-            name = who[wanted].display_name if wanted else both
-            return refuse("visit.only", name=name)
-        if step in ("accept", "decline"):
-            if contract.status != "invited":
-                return stale()
-            if step == "accept":
-                await self._accept(ctx, contract, visit, who)
-            else:
-                await self._decline(ctx, contract, visit, who)
-        elif step == "confirm":
-            await self._confirm(ctx, action, contract, visit, who, person, stale)
-        elif step in ("points_ok", "points_edit"):
-            if contract.status != "points_review" or second != str(contract.round):
-                return stale()
-            if step == "points_ok":
-                await ctx.close_buttons(ctx.t(person, "visit.points_ok_note"),
-                                        ref=f"visit:{contract.id}:points:{contract.round}")
-                await self._points_agreed(ctx, contract, visit, who, person, None)
-            elif not await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase="points"):
-                await ctx.close_buttons(ctx.t(person, "visit.points_editing_note"),
-                                        ref=f"visit:{contract.id}:points:{contract.round}")
-                await self.conversations.open(
-                    ctx, person, flow=FLOW, phase="points", role=COLLEAGUE, contract_ids=[contract.id],
-                    intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=who[AGENT].display_name)),
-                    answers=dict(zip(("point1", "point2", "point3"), visit.points)))
-        elif step == "share":
-            await self.sharing.offer(ctx, action, contract, visit, person)
-        else:
-            await self.sharing.share(ctx, action, contract, visit, who, person, second)
+    async def _share_to(self, ctx: Context, pressed: Pressed) -> None:
+        await self.sharing.share(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed),
+                                 pressed.who, pressed.person, pressed.rest)
 
     async def _accept(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         colleague = who[COLLEAGUE]
@@ -495,13 +510,11 @@ class VisitFlow(Quiet):
                                         date=self._date(ctx, agent, visit))))
         ctx.post(colleague, paragraph(ctx.t(colleague, "visit.declined_colleague", name=agent.display_name)))
 
-    async def _confirm(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
-                       who: dict[str, Person], person: Person, stale) -> None:
+    async def _confirm(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
+                       person: Person) -> None:
         confirmed = {a.approver_id for a in (await ctx.db.exec(select(Approval).where(
-            Approval.contract_id == contract.id, Approval.decision == _CONFIRMED))).all()}
-        if contract.status != "checkin" or person.id in confirmed:
-            return stale()
-        decide(ctx.db, contract, person, _CONFIRMED, ctx.now)
+            Approval.contract_id == contract.id, Approval.decision == CONFIRMED))).all()}
+        decide(ctx.db, contract, person, CONFIRMED, ctx.now)
         ctx.audit("visit.checkin_confirmed", person, contract.id)
         await ctx.close_buttons(ctx.t(person, "visit.confirmed_note", name=person.display_name,
                                       date=ctx.day(person, ctx.now)), ref=f"visit:{contract.id}:checkin:{person.id}")

@@ -18,7 +18,7 @@ from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
 from bot.flows.overview import Item
-from bot.flows.visit.lifecycle import _CONFIRMED, AGENT, COLLEAGUE, FLOW, LIVE
+from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
 
@@ -39,7 +39,7 @@ class VisitOverview:
         submitted = {(s.contract_id, s.role, s.phase) for s in (await ctx.db.exec(
             select(Submission).where(col(Submission.contract_id).in_(ids)))).all()}
         confirmed = {(a.contract_id, a.approver_id) for a in (await ctx.db.exec(select(Approval).where(
-            col(Approval.contract_id).in_(ids), Approval.decision == _CONFIRMED))).all()}
+            col(Approval.contract_id).in_(ids), Approval.decision == CONFIRMED))).all()}
         sessions: dict[int, set[str]] = defaultdict(set)
         for session in (await ctx.db.exec(select(DialogSession).where(
                 DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN),

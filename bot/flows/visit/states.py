@@ -1,0 +1,57 @@
+"""Læringsbesøg's states, the changes no button makes, and whose turn it is.
+
+The buttons are in `lifecycle.py` (`VisitFlow.lifecycle`), with their handlers;
+the drawing of the whole is at the top of that module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.flows.lifecycle import Move, roles, states
+
+FLOW = "visit"
+AGENT, COLLEAGUE = "agent", "colleague"
+ROLES = (AGENT, COLLEAGUE)
+# The decision row of a party's Bekræft at the check-in.
+CONFIRMED = "checkin_confirmed"
+
+
+class Status(StrEnum):
+    INVITED = "invited"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    PLANNED = "planned"
+    CHECKIN = "checkin"
+    READY = "ready"
+    REFLECTION = "reflection"
+    POINTS = "points"
+    POINTS_REVIEW = "points_review"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+S = Status
+FINAL = states(S.DECLINED, S.EXPIRED, S.DONE, S.CANCELLED)
+LIVE = tuple(str(s) for s in S if str(s) not in FINAL)
+
+MOVES = (
+    Move("the day of the visit ended unanswered", states(S.INVITED), S.EXPIRED),
+    Move("the working day before, 09:00", states(S.PLANNED), S.CHECKIN),
+    Move("both confirmed the check-in", states(S.CHECKIN), S.READY),
+    Move("the end of the visit", states(S.READY), S.REFLECTION),
+    Move("both sent their reflections", states(S.REFLECTION), S.POINTS),
+    Move("the agent sent the learning points", states(S.POINTS), S.POINTS_REVIEW),
+    Move("the colleague sent the edited points", states(S.POINTS_REVIEW), S.DONE),
+    Move("a party cancelled", states(*LIVE), S.CANCELLED),
+)
+
+TURNS = {
+    S.INVITED: roles(COLLEAGUE),
+    S.CHECKIN: roles(AGENT, COLLEAGUE),
+    S.REFLECTION: roles(AGENT, COLLEAGUE),
+    S.POINTS: roles(AGENT),
+    S.POINTS_REVIEW: roles(COLLEAGUE),
+}
+# Waiting for the day: the morning reminder and the visit itself.
+CLOCK = states(S.PLANNED, S.READY)
