@@ -18,8 +18,6 @@ from bot.flows.conversations import OPEN
 from bot.flows.overview import GROUPS, Item
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
-ELEARNING_LIVE = ("before", "changes", "review", "approved", "after", "after_review")
-PEER_LIVE = ("invited", "drafting", "approval", "changes", "active", "evaluation", "leader_evaluation")
 MEETINGS_AHEAD = 20
 
 

@@ -121,7 +121,7 @@ class ElearningFlow(Quiet):
         group_key = uuid.uuid4().hex if len(employees) > 1 else None
         contracts: list[Contract] = []
         for employee in employees:
-            contract = Contract(flow=FLOW, title=title, status="before", group_key=group_key,
+            contract = Contract(flow=FLOW, title=title, status=Status.BEFORE, group_key=group_key,
                                 starter_id=leader.id, followup_at=followup_at,
                                 created_at=ctx.now, updated_at=ctx.now)
             ctx.db.add(contract)
@@ -153,7 +153,7 @@ class ElearningFlow(Quiet):
         contracts = await self.contracts(ctx, session.contract_ids)
         waiting_for: list[Person] = []
         for contract in contracts:
-            if contract.status in ("closed", "cancelled"):
+            if contract.status in (Status.CLOSED, Status.CANCELLED):
                 continue
             await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
             other_role = EMPLOYEE if session.role == LEADER else LEADER
@@ -174,7 +174,7 @@ class ElearningFlow(Quiet):
         if not all([await submitted(ctx.db, contract, r, phase) for r in (LEADER, EMPLOYEE)]):
             return
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
-        contract.status = "review" if phase == "before" else "after_review"
+        contract.status = Status.REVIEW if phase == "before" else Status.AFTER_REVIEW
         contract.round += 1
         contract.updated_at = ctx.now
         ctx.db.add(contract)
@@ -219,8 +219,8 @@ class ElearningFlow(Quiet):
 
     async def _maybe_group_overview(self, ctx: Context, contract: Contract, leader: Person) -> None:
         group = await self.group(ctx, contract)
-        live = [c for c in group if c.status != "cancelled"]
-        if any(c.status in ("before", "changes") for c in live):
+        live = [c for c in group if c.status != Status.CANCELLED]
+        if any(c.status in (Status.BEFORE, Status.CHANGES) for c in live):
             return
         dialog = ctx.texts.dialogs[FLOW]
         lang = ctx.language(leader)
@@ -244,9 +244,9 @@ class ElearningFlow(Quiet):
             ctx.post(person, paragraph(ctx.t(person, "elearning.comment_dropped")))
             return
         for contract in await self.contracts(ctx, session.contract_ids):
-            if contract.status in ("closed", "cancelled"):
+            if contract.status in (Status.CLOSED, Status.CANCELLED):
                 continue
-            contract.status, contract.updated_at = "cancelled", ctx.now
+            contract.status, contract.updated_at = Status.CANCELLED, ctx.now
             ctx.db.add(contract)
             ctx.audit("contract.cancelled", person, contract.id)
             for role in (LEADER, EMPLOYEE):
@@ -262,7 +262,7 @@ class ElearningFlow(Quiet):
     async def _end_sessions(self, ctx: Context, person: Person, contract: Contract) -> None:
         for session in await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id):
             others = await self.contracts(ctx, [i for i in session.contract_ids if i != contract.id])
-            if any(c.status not in ("cancelled", "closed") for c in others):
+            if any(c.status not in (Status.CANCELLED, Status.CLOSED) for c in others):
                 continue  # a leader's group session goes on for the rest of the group
             await self.conversations.end(ctx, session)
 
@@ -302,7 +302,7 @@ class ElearningFlow(Quiet):
 
     async def _approve(self, ctx: Context, pressed: Pressed) -> None:
         contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
-        contract.status, contract.updated_at = "approved", ctx.now
+        contract.status, contract.updated_at = Status.APPROVED, ctx.now
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
@@ -327,7 +327,7 @@ class ElearningFlow(Quiet):
         if contract.status != Status.REVIEW:
             already(ctx, self.lifecycle, leader, contract, None)
             return
-        contract.status, contract.updated_at = "changes", ctx.now
+        contract.status, contract.updated_at = Status.CHANGES, ctx.now
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, comment=comment)
@@ -351,7 +351,7 @@ class ElearningFlow(Quiet):
         """The after-course phase: on the employee's word or at the follow-up date."""
         dialog = ctx.texts.dialogs[FLOW]
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
-        contract.status, contract.updated_at = "after", ctx.now
+        contract.status, contract.updated_at = Status.AFTER, ctx.now
         ctx.db.add(contract)
         await ctx.db.flush()
         await ctx.close_buttons(ctx.t(employee, "elearning.completed_note", date=ctx.day(employee, ctx.now)),
@@ -363,7 +363,7 @@ class ElearningFlow(Quiet):
         if await submitted(ctx.db, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
             return
         # One leader session for every contract of the group that is ready for it.
-        siblings = [c for c in await self.group(ctx, contract) if c.status in ("approved", "after")
+        siblings = [c for c in await self.group(ctx, contract) if c.status in (Status.APPROVED, Status.AFTER)
                     and not await submitted(ctx.db, c, LEADER, "after")]
         employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
         await self.conversations.open(
@@ -378,7 +378,7 @@ class ElearningFlow(Quiet):
 
     async def _close(self, ctx: Context, pressed: Pressed) -> None:
         contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
-        contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+        contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "closed", ctx.now)
         ctx.audit("contract.closed", leader, contract.id)
@@ -395,13 +395,13 @@ class ElearningFlow(Quiet):
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:
         result = await ctx.db.exec(select(Contract.followup_at).where(
-            Contract.flow == FLOW, Contract.status == "approved").order_by(col(Contract.followup_at)).limit(1))
+            Contract.flow == FLOW, Contract.status == Status.APPROVED).order_by(col(Contract.followup_at)).limit(1))
         return result.first()
 
     async def due(self, ctx: Context) -> None:
         """Start the follow-up of approved contracts whose date has come."""
         result = await ctx.db.exec(select(Contract).where(
-            Contract.flow == FLOW, Contract.status == "approved", col(Contract.followup_at) <= ctx.now)
+            Contract.flow == FLOW, Contract.status == Status.APPROVED, col(Contract.followup_at) <= ctx.now)
             .limit(200))
         for contract in result.all():
             for role in (LEADER, EMPLOYEE):

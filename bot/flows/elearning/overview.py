@@ -9,9 +9,9 @@ from sqlmodel import and_, col, select
 
 from bot.core.messages import Button
 from bot.flows.context import Context
-from bot.flows.elearning.states import EMPLOYEE, LEADER, TURNS, Status
+from bot.flows.elearning.states import EMPLOYEE, LEADER, LIVE, TURNS, Status
 from bot.flows.overview import Entry, Group, Item
-from bot.flows.overview_reads import ELEARNING_LIVE, _Contract, _live, _mine, _parties, _sessions
+from bot.flows.overview_reads import _Contract, _live, _mine, _parties, _sessions
 from bot.storage.models import Contract, Party, Person, Submission
 
 
@@ -34,7 +34,7 @@ class ElearningOverview:
         return await self.render(ctx, person, await self.entries(ctx, person))
 
     async def entries(self, ctx: Context, person: Person) -> list[Entry]:
-        mine = await _mine(ctx, person, "elearning", ELEARNING_LIVE)
+        mine = await _mine(ctx, person, "elearning", LIVE)
         if not mine:
             return []
         # The person's own submissions (in a role they hold), the only ones looked up: not an
@@ -43,7 +43,7 @@ class ElearningOverview:
             select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
             .join(Party, and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role))
             .join(Contract, col(Contract.id) == col(Submission.contract_id))
-            .where(*_live(person, "elearning", ELEARNING_LIVE)))).all()}
+            .where(*_live(person, "elearning", LIVE)))).all()}
         sessions = await _sessions(ctx, person, "elearning")
         entries: list[Entry] = []
         for cid, (contract, roles) in mine.items():

@@ -123,7 +123,7 @@ class PeerFlow(Quiet):
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, starter: Person, colleague: Person, response_url: str | None) -> None:
         contract = Contract(flow=FLOW, title=f"{starter.display_name} & {colleague.display_name}"[:300],
-                            status="invited", starter_id=starter.id, created_at=ctx.now, updated_at=ctx.now)
+                            status=Status.INVITED, starter_id=starter.id, created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
         ctx.db.add(Party(contract_id=contract.id, person_id=starter.id, role=PART_A))
@@ -217,9 +217,9 @@ class PeerFlow(Quiet):
 
     def _new_version_if_active(self, ctx: Context, contract: Contract, person: Person) -> None:
         """A change to an approved contract makes the next version, which needs approval again."""
-        if contract.status == "active":
+        if contract.status == Status.ACTIVE:
             contract.version += 1
-            contract.status, contract.updated_at = "changes", ctx.now
+            contract.status, contract.updated_at = Status.CHANGES, ctx.now
             ctx.db.add(contract)
             ctx.audit("contract.new_version", person, contract.id, version=contract.version)
 
@@ -308,7 +308,7 @@ class PeerFlow(Quiet):
             for phase in (JOINT, OWN):
                 if await self._open_session(ctx, who[role], contract, phase):
                     return
-        contract.status, contract.round, contract.updated_at = "approval", contract.round + 1, ctx.now
+        contract.status, contract.round, contract.updated_at = Status.APPROVAL, contract.round + 1, ctx.now
         ctx.db.add(contract)
         leaders = {who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS}
         for leader in leaders.values():
@@ -356,7 +356,7 @@ class PeerFlow(Quiet):
         found = cp.terms(joint, ctx.tz(who[PART_A]))
         assert found is not None
         starts, ends, every = found
-        contract.status, contract.updated_at = "active", ctx.now
+        contract.status, contract.updated_at = Status.ACTIVE, ctx.now
         contract.followup_at = self._next_slot(starts, ends, every, ctx.now)
         ctx.db.add(contract)
         ctx.audit("contract.active", None, contract.id, version=contract.version)
@@ -387,13 +387,13 @@ class PeerFlow(Quiet):
 
     async def _changes_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
                                  leader: Person, comment: str) -> None:
-        if contract.status != "approval":
+        if contract.status != Status.APPROVAL:
             ctx.post(leader, paragraph(ctx.t(leader, "peer.already_decided",
                                              status=ctx.t(leader, f"peer.status.{contract.status}"))))
             return
         decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, version=contract.version)
-        contract.status, contract.updated_at = "changes", ctx.now
+        contract.status, contract.updated_at = Status.CHANGES, ctx.now
         ctx.db.add(contract)
         for other in (await self._leaders(ctx, contract)).values():
             await ctx.close_buttons(ctx.t(other, "peer.changes_note", name=leader.display_name,
@@ -414,7 +414,7 @@ class PeerFlow(Quiet):
     # ---- evaluation ---------------------------------------------------
     async def _evaluate(self, ctx: Context, contract: Contract) -> None:
         who = await parties(ctx.db, contract)
-        contract.status, contract.followup_at, contract.updated_at = "evaluation", None, ctx.now
+        contract.status, contract.followup_at, contract.updated_at = Status.EVALUATION, None, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.ended", None, contract.id)
         for role in PARTS:
@@ -430,7 +430,7 @@ class PeerFlow(Quiet):
         if not all([await submitted(ctx.db, contract, r, "evaluation") for r in PARTS]):
             ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other.display_name)))
             return
-        contract.status, contract.updated_at = "leader_evaluation", ctx.now
+        contract.status, contract.updated_at = Status.LEADER_EVALUATION, ctx.now
         ctx.db.add(contract)
         for r in PARTS:
             viewer = who[r]
@@ -475,7 +475,7 @@ class PeerFlow(Quiet):
         closed = {a.decision for a in (await ctx.db.exec(select(Approval).where(
             Approval.contract_id == contract.id, col(Approval.decision).startswith("closed:")))).all()}
         if closed >= {f"closed:{r}" for r in PARTS}:
-            contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+            contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
             ctx.db.add(contract)
             ctx.audit("contract.closed", leader, contract.id)
             for r in PARTS:
@@ -490,7 +490,7 @@ class PeerFlow(Quiet):
             ctx.post(person, paragraph(ctx.t(person, "peer.dropped")))
             return
         assert contract is not None
-        contract.status, contract.updated_at = "cancelled", ctx.now
+        contract.status, contract.updated_at = Status.CANCELLED, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.cancelled", person, contract.id)
         for other in {p.id: p for p in (await parties(ctx.db, contract)).values()}.values():
@@ -667,14 +667,14 @@ class PeerFlow(Quiet):
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:
         result = await ctx.db.exec(select(Contract.followup_at).where(
-            Contract.flow == FLOW, Contract.status == "active", col(Contract.followup_at).is_not(None))
+            Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at).is_not(None))
             .order_by(col(Contract.followup_at)).limit(1))
         return result.first()
 
     async def due(self, ctx: Context) -> None:
         """Reminders at the agreed frequency, and the evaluation at the end date."""
         result = await ctx.db.exec(select(Contract).where(
-            Contract.flow == FLOW, Contract.status == "active", col(Contract.followup_at) <= ctx.now).limit(200))
+            Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at) <= ctx.now).limit(200))
         for contract in result.all():
             who = await parties(ctx.db, contract)
             joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))

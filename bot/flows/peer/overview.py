@@ -10,9 +10,10 @@ from sqlmodel import col, select
 from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.overview import Group, Item
-from bot.flows.overview_reads import PEER_LIVE, _best, _mine, _parties, _sessions, _submitted
+from bot.flows.overview_reads import _best, _mine, _parties, _sessions, _submitted
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.flows.peer.states import LIVE, Status
 from bot.storage.models import Approval, JointDraft, Person
 
 
@@ -22,7 +23,7 @@ class PeerOverview:
     """Lær af en kollega (PRODUCT.md §2.3): the parties, their leaders, the supervisor."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        mine = await _mine(ctx, person, "peer", PEER_LIVE)
+        mine = await _mine(ctx, person, "peer", LIVE)
         if not mine:
             return []
         ids = list(mine)
@@ -61,10 +62,10 @@ class PeerOverview:
             for role in roles & set(PARTS):
                 other = who[other_part(role)]
                 proposed = drafts[cid].get("proposed")
-                if status == "invited" and role == PART_B:
+                if status == Status.INVITED and role == PART_B:
                     item("you", "answer_invitation", since, *self._buttons(ctx, person, cid, "accept", "decline"),
                          name=other.display_name)
-                elif status == "invited":
+                elif status == Status.INVITED:
                     item("others", "waiting_invitation", since, name=other.display_name)
                 elif status in ("drafting", "changes"):
                     if proposed is not None and proposed.author_id != person.id:
@@ -73,47 +74,47 @@ class PeerOverview:
                             name=other.display_name)
                     elif sessions.get(cid, set()) & {"joint", "own", "profile"}:
                         item("you", "answer_questions", since)
-                    elif status == "changes" and proposed is None:
+                    elif status == Status.CHANGES and proposed is None:
                         item("you", "make_changes", since, *self._buttons(ctx, person, cid, "change_own",
                                                                           "change_joint"))
                     else:
                         item("others", "waiting_other", since, name=other.display_name)
-                elif status == "approval":
+                elif status == Status.APPROVAL:
                     item("others", "waiting_approval", since, names=missing)
-                elif status == "active":
+                elif status == Status.ACTIVE:
                     item("coming", "next_meeting", contract.followup_at,
                          ends=ctx.day(person, ends) if ends else "")
-                elif status == "evaluation" and (cid, role, "evaluation") not in submitted:
+                elif status == Status.EVALUATION and (cid, role, "evaluation") not in submitted:
                     item("you", "evaluate", since, name=other.display_name)
-                elif status == "evaluation":
+                elif status == Status.EVALUATION:
                     item("others", "waiting_evaluation", submitted[(cid, role, "evaluation")],
                          name=other.display_name)
-                elif status == "leader_evaluation" and (cid, role, "leader_evaluation") not in submitted:
+                elif status == Status.LEADER_EVALUATION and (cid, role, "leader_evaluation") not in submitted:
                     item("you", "evaluate_leader", since, name=who[LEADER_OF[role]].display_name)
-                elif status == "leader_evaluation" and role not in closed:
+                elif status == Status.LEADER_EVALUATION and role not in closed:
                     item("others", "waiting_close", since, name=who[LEADER_OF[role]].display_name)
                 else:
                     item("others", "waiting_rest", since)
             for role in [r for r in PARTS if LEADER_OF[r] in roles]:
                 party = who[role]
-                if status == "approval" and person.id not in approved:
+                if status == Status.APPROVAL and person.id not in approved:
                     if "change_request" in sessions.get(cid, ()):
                         item("you", "write_comment", since)
                     else:
                         item("you", "approve", since, *self._buttons(
                             ctx, person, f"{cid}:{contract.round}", "approve", "request_changes"))
-                elif status == "approval":
+                elif status == Status.APPROVAL:
                     item("others", "waiting_approval", since, names=missing)
-                elif status == "leader_evaluation" and role not in closed and (
+                elif status == Status.LEADER_EVALUATION and role not in closed and (
                         cid, role, "leader_evaluation") in submitted:
                     item("you", "close", submitted[(cid, role, "leader_evaluation")],
                          *self._buttons(ctx, person, f"{cid}:{role}", "close"), name=party.display_name)
-                elif status == "active":
+                elif status == Status.ACTIVE:
                     item("coming", "ends", ends or contract.followup_at)
                 else:
                     item("others", "in_progress", since, status=ctx.t(person, f"peer.status.{status}"))
             if SUPERVISOR in roles and not candidates:
-                if status == "active":
+                if status == Status.ACTIVE:
                     item("coming", "ends", ends or contract.followup_at)
                 else:
                     item("others", "in_progress", since, status=ctx.t(person, f"peer.status.{status}"))

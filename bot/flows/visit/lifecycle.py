@@ -152,7 +152,7 @@ class VisitFlow(Quiet):
         visit = Visit(contract_id=0, agent_id=agent.id, colleague_id=colleague.id, day=request.day,
                       length=request.length, checkin_at=when.checkin_at, morning_at=when.morning_at, ends_at=ends_at)
         contract = Contract(flow=FLOW, title=f"{agent.display_name} → {colleague.display_name}"[:300],
-                            status="invited", starter_id=agent.id, followup_at=ends_at,
+                            status=Status.INVITED, starter_id=agent.id, followup_at=ends_at,
                             created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
@@ -192,12 +192,12 @@ class VisitFlow(Quiet):
     async def _advance(self, ctx: Context, contract: Contract, visit: Visit) -> None:
         now = ctx.now
         who = await self._people(ctx, visit)
-        if contract.status == "invited":
+        if contract.status == Status.INVITED:
             if now >= visit.ends_at:
                 await self._expire(ctx, contract, visit, who)
             return
         if visit.checkin_done_at is None and now >= visit.checkin_at:
-            if now < visit.ends_at and contract.status == "planned":
+            if now < visit.ends_at and contract.status == Status.PLANNED:
                 await self._open_checkin(ctx, contract, visit, who)
             visit.checkin_done_at = now
         if visit.morning_done_at is None and now >= visit.morning_at:
@@ -215,7 +215,7 @@ class VisitFlow(Quiet):
         ctx.db.add(contract)
 
     async def _expire(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
-        contract.status, contract.followup_at, contract.updated_at = "expired", None, ctx.now
+        contract.status, contract.followup_at, contract.updated_at = Status.EXPIRED, None, ctx.now
         ctx.db.add(contract)
         ctx.audit("visit.expired", None, contract.id)
         colleague, agent = who[COLLEAGUE], who[AGENT]
@@ -224,7 +224,7 @@ class VisitFlow(Quiet):
                                         date=self._date(ctx, agent, visit))))
 
     async def _open_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
-        contract.status, contract.updated_at = "checkin", ctx.now
+        contract.status, contract.updated_at = Status.CHECKIN, ctx.now
         dialog = ctx.texts.dialogs[FLOW]
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
@@ -244,7 +244,7 @@ class VisitFlow(Quiet):
 
     async def _open_reflection(self, ctx: Context, contract: Contract, visit: Visit,
                                who: dict[str, Person]) -> None:
-        if contract.status not in ("planned", "checkin", "ready"):
+        if contract.status not in (Status.PLANNED, Status.CHECKIN, Status.READY):
             return
         # A check-in never finished is over with the day: its questions and buttons go.
         for role in ROLES:
@@ -252,7 +252,7 @@ class VisitFlow(Quiet):
                 await self.conversations.end(ctx, session)
             await ctx.close_buttons(ctx.t(who[role], "visit.checkin_over_note"),
                                     ref=f"visit:{contract.id}:checkin:{who[role].id}")
-        contract.status, contract.updated_at = "reflection", ctx.now
+        contract.status, contract.updated_at = Status.REFLECTION, ctx.now
         dialog = ctx.texts.dialogs[FLOW]
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
@@ -322,7 +322,7 @@ class VisitFlow(Quiet):
 
     async def _show_reflections(self, ctx: Context, contract: Contract, visit: Visit,
                                 who: dict[str, Person]) -> None:
-        contract.status, contract.updated_at = "points", ctx.now
+        contract.status, contract.updated_at = Status.POINTS, ctx.now
         ctx.db.add(contract)
         for role in ROLES:
             viewer = who[role]
@@ -345,7 +345,7 @@ class VisitFlow(Quiet):
         await store_answers(ctx.db, contract, agent, AGENT, "points", answers, ctx.now)
         visit.points = [answers[k] or "" for k in ("point1", "point2", "point3")]
         ctx.db.add(visit)
-        contract.status, contract.updated_at = "points_review", ctx.now
+        contract.status, contract.updated_at = Status.POINTS_REVIEW, ctx.now
         ctx.db.add(contract)
         ctx.post(agent, paragraph(ctx.t(agent, "visit.points_sent", name=who[COLLEAGUE].display_name)))
         self._ask_review(ctx, contract, visit, who)
@@ -371,7 +371,7 @@ class VisitFlow(Quiet):
             visit.points_edited = edited != visit.points
             visit.points = edited
         ctx.db.add(visit)
-        contract.status, contract.updated_at, contract.closed_at = "done", ctx.now, ctx.now
+        contract.status, contract.updated_at, contract.closed_at = Status.DONE, ctx.now, ctx.now
         ctx.db.add(contract)
         ctx.audit("visit.points_agreed", colleague, contract.id, edited=visit.points_edited)
         agent = who[AGENT]
@@ -402,7 +402,7 @@ class VisitFlow(Quiet):
             ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_dropped")))
             self._ask_review(ctx, contract, visit, who)
             return
-        contract.status, contract.followup_at, contract.updated_at = "cancelled", None, ctx.now
+        contract.status, contract.followup_at, contract.updated_at = Status.CANCELLED, None, ctx.now
         ctx.db.add(contract)
         ctx.audit("visit.cancelled", person, contract.id)
         for role in ROLES:
@@ -491,7 +491,7 @@ class VisitFlow(Quiet):
     async def _accept(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         colleague = who[COLLEAGUE]
         await ctx.close_buttons(ctx.t(colleague, "visit.accepted_note"), ref=f"visit:{contract.id}:invitation")
-        contract.status, contract.updated_at = "planned", ctx.now
+        contract.status, contract.updated_at = Status.PLANNED, ctx.now
         ctx.audit("visit.accepted", colleague, contract.id)
         for role in ROLES:
             viewer, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
@@ -503,7 +503,7 @@ class VisitFlow(Quiet):
     async def _decline(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         agent, colleague = who[AGENT], who[COLLEAGUE]
         await ctx.close_buttons(ctx.t(colleague, "visit.declined_note"), ref=f"visit:{contract.id}:invitation")
-        contract.status, contract.followup_at, contract.updated_at = "declined", None, ctx.now
+        contract.status, contract.followup_at, contract.updated_at = Status.DECLINED, None, ctx.now
         ctx.db.add(contract)
         ctx.audit("visit.declined", colleague, contract.id)
         ctx.post(agent, paragraph(ctx.t(agent, "visit.declined_agent", name=colleague.display_name,
@@ -523,7 +523,7 @@ class VisitFlow(Quiet):
             ctx.post(person, paragraph(ctx.t(person, "visit.confirmed_waiting", name=other.display_name)))
             ctx.post(other, paragraph(ctx.t(other, "visit.confirmed_by_other", name=person.display_name)))
             return
-        contract.status, contract.updated_at = "ready", ctx.now
+        contract.status, contract.updated_at = Status.READY, ctx.now
         ctx.db.add(contract)
         for role in ROLES:
             viewer = who[role]

@@ -18,7 +18,7 @@ from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
 from bot.flows.overview import Item
-from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE
+from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE, Status
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
 
@@ -29,8 +29,8 @@ class VisitOverview:
         rows = (await ctx.db.exec(
             select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
             .where(or_(Visit.agent_id == person.id, Visit.colleague_id == person.id),
-                   col(Contract.status).in_((*LIVE, "done")), Contract.flow == FLOW))).all()
-        rows = [(c, v) for c, v in rows if c.status != "done" or (v.agent_id == person.id and v.shared_at is None)]
+                   col(Contract.status).in_((*LIVE, Status.DONE)), Contract.flow == FLOW))).all()
+        rows = [(c, v) for c, v in rows if c.status != Status.DONE or (v.agent_id == person.id and v.shared_at is None)]
         if not rows:
             return []
         ids = [c.id for c, _ in rows]
@@ -67,36 +67,36 @@ class VisitOverview:
 
             mine_sent = (cid, role, status) in submitted
             both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
-            if status == "invited":
+            if status == Status.INVITED:
                 items.append(item("you", "answer_invitation", since, button("accept", cid, True),
                                   button("decline", cid)) if role == COLLEAGUE
                              else item("others", "waiting_invitation", since))
-            elif status == "planned":
+            elif status == Status.PLANNED:
                 items.append(item("coming", "checkin", visit.checkin_at))
-            elif status == "checkin" and not mine_sent:
+            elif status == Status.CHECKIN and not mine_sent:
                 items.append(item("you", "answer_checkin", since))
-            elif status == "checkin" and not both_sent:
+            elif status == Status.CHECKIN and not both_sent:
                 items.append(item("others", "waiting_answers", since))
-            elif status == "checkin" and (cid, person.id) not in confirmed:
+            elif status == Status.CHECKIN and (cid, person.id) not in confirmed:
                 items.append(item("you", "confirm_checkin", since, button("confirm", cid, True)))
-            elif status == "checkin":
+            elif status == Status.CHECKIN:
                 items.append(item("others", "waiting_confirm", since))
-            elif status == "ready":
+            elif status == Status.READY:
                 items.append(item("coming", "the_day", visit.morning_at))
-            elif status == "reflection":
+            elif status == Status.REFLECTION:
                 items.append(item("you", "reflect", since) if not mine_sent
                              else item("others", "waiting_answers", since))
-            elif status == "points":
+            elif status == Status.POINTS:
                 items.append(item("you", "write_points", since) if role == AGENT
                              else item("others", "waiting_points", since))
-            elif status == "points_review" and role == COLLEAGUE:
+            elif status == Status.POINTS_REVIEW and role == COLLEAGUE:
                 value = f"{cid}:{contract.round}"
                 items.append(item("you", "editing_points", since) if "points" in sessions.get(cid, set())
                              else item("you", "review_points", since, button("points_ok", value, True),
                                        button("points_edit", value)))
-            elif status == "points_review":
+            elif status == Status.POINTS_REVIEW:
                 items.append(item("others", "waiting_review", since))
-            elif status == "done":
+            elif status == Status.DONE:
                 items.append(item("you", "share", since, button("share", cid, True)))
         return items
 
