@@ -69,6 +69,10 @@ class Press:
     round: bool = False
     guard: Guard | None = None
     check: Refusal | None = None
+    # The answer when the moment has passed, where it is not the lifecycle's.
+    already: str | None = None
+    # The answer to a press before its moment has come (the states are not yet reached).
+    early: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class Lifecycle:
     final: frozenset[str] = frozenset()
     # Live states that wait on no one but the clock (a visit booked, waiting for its day).
     clock: frozenset[str] = frozenset()
+    # The answer when the moment of a press has passed: `{status}` is the contract's.
+    already: str = ""
+    # The answer to someone who is no party of the contract, where each button does not say.
+    outsider: Refusal | None = None
 
     def press_for(self, step: str) -> Press | None:
         return next((p for p in self.presses if p.step == step), None)
@@ -141,6 +149,11 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
     who = await parties(ctx.db, contract)
     pressed = Pressed(action=action, person=person, contract=contract, who=who,
                       roles={r for r, p in who.items() if p.id == person.id}, rest=rest)
+    if not pressed.roles and lifecycle.outsider is not None:
+        refused = await lifecycle.outsider(ctx, pressed)
+        ctx.audit("button.refused", person, contract.id, step=step, why="outsider")
+        ctx.respond(person, action.response_url, paragraph(refused or ctx.t(person, "dialog.stale_button")))
+        return
     if not pressed.roles & row.roles:
         values = await row.whom(ctx, pressed) if row.whom is not None else {}
         ctx.audit("button.refused", person, contract.id, step=step, why="role")
@@ -149,7 +162,10 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
     current = contract.status
     if (current not in row.states or (row.round and rest != str(contract.round))
             or (row.guard is not None and not await row.guard(ctx, pressed))):
-        already(ctx, lifecycle, person, contract, action.response_url)
+        if row.early is not None and (refused := await row.early(ctx, pressed)) is not None:
+            ctx.respond(person, action.response_url, paragraph(refused))
+            return
+        already(ctx, lifecycle, person, contract, action.response_url, key=row.already)
         return
     if row.check is not None and (refused := await row.check(ctx, pressed)) is not None:
         ctx.audit("button.refused", person, contract.id, step=step, why="flow")
@@ -166,10 +182,11 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
 
 
 def already(ctx: Context, lifecycle: Lifecycle, person: Person, contract: Contract,
-            response_url: str | None) -> None:
+            response_url: str | None, *, key: str | None = None) -> None:
     """The answer to a button whose moment has passed: what became of the contract."""
     status = ctx.t(person, f"{lifecycle.flow}.status.{contract.status}")
-    ctx.respond(person, response_url, paragraph(ctx.t(person, f"{lifecycle.flow}.already_decided", status=status)))
+    key = key or lifecycle.already or f"{lifecycle.flow}.already_decided"
+    ctx.respond(person, response_url, paragraph(ctx.t(person, key, status=status)))
 
 
 def named(*wanted: str) -> Whom:

@@ -14,14 +14,14 @@ from bot.flows.lifecycle import Lifecycle
 from bot.flows.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import Contract, DialogSession, Party, Person, Submission, Visit
+from bot.storage.models import ClinicalScope, Contract, DialogSession, Party, Person, Submission, Visit
 
 ROUTER = Router()
 TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()  # type: ignore[attr-defined]
                                 if hasattr(flow, "lifecycle")}
 # The roles of each flow's contract (what its parties are called in `party.role`).
 ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b"),
-         "visit": ("agent", "colleague")}
+         "visit": ("agent", "colleague"), "clinical": ("supervisor", "trainee")}
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Where a state is several people's turn one after the other, what has happened by the time it is
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
@@ -32,7 +32,7 @@ SENT = {("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation
 
 
 def test_the_contract_flows_have_tables() -> None:
-    assert {"elearning", "peer", "visit"} <= set(TABLES)
+    assert set(TABLES) == {"elearning", "peer", "visit", "clinical"}  # the meetings are series, not contracts
 
 
 @pytest.mark.parametrize("flow", sorted(TABLES))
@@ -90,6 +90,8 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                               if p.id is not None)
                     person = people[role]
                     assert person.id is not None
+                    if flow == "clinical":  # the period and competencies chosen at the start
+                        s.add(ClinicalScope(contract_id=contract.id))
                     if flow == "visit":  # the visit's day and moments live beside its contract
                         agent, colleague = people["agent"].id, people["colleague"].id
                         assert agent is not None and colleague is not None

@@ -32,9 +32,11 @@ from bot.core.messages import Button, Message, Paragraph, Quote, with_buttons, p
 from bot.flows.clinical import copy as cc, reminders
 from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical.scope import ScopeSteps
+from bot.flows.clinical.states import BOTH, FINAL, MOVES, TURN, TURNS, Status
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
 from bot.flows.overview import OverviewSource
+from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.parts import Command, CopyOf, Quiet
 from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
@@ -42,8 +44,6 @@ from bot.storage.models import (
 )
 
 # Whose turn it is in each status (the other party waits).
-TURN = {"subgoals": TRAINEE, "subgoals_add": SUPERVISOR, "learning": TRAINEE, "learning_add": SUPERVISOR,
-        "agreement": SUPERVISOR, "agreement_review": TRAINEE}
 
 
 
@@ -127,7 +127,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
     async def start(self, ctx: Context, supervisor: Person, trainee: Person, response_url: str | None) -> None:
         plans = ctx.texts.plans
         plan_id = next(iter(plans)) if len(plans) == 1 else await self._earlier_plan(ctx, trainee)
-        contract = Contract(flow=FLOW, title=trainee.display_name[:300], status="scope", starter_id=supervisor.id,
+        contract = Contract(flow=FLOW, title=trainee.display_name[:300], status=Status.SCOPE, starter_id=supervisor.id,
                             created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
@@ -147,70 +147,98 @@ class ClinicalFlow(ScopeSteps, Quiet):
                      ref=f"clinical:{contract.id}:scope:{person.id}")
 
     # ---- buttons ------------------------------------------------------
+    @property
+    def lifecycle(self) -> Lifecycle:
+        scope = states(Status.SCOPE)
+        adding = states(Status.SUBGOALS_ADD, Status.LEARNING_ADD)
+        supervisor, trainee = named(SUPERVISOR), named(TRAINEE)
+
+        def choosing(step: str) -> Press:
+            return Press(step, BOTH, scope, self._choose_pressed, to=None, refuse="clinical.only_parties",
+                         already="clinical.scope.already_chosen")
+
+        return Lifecycle(
+            flow=FLOW, states=Status, start=Status.SCOPE, final=FINAL, moves=MOVES, turns=TURNS,
+            already="clinical.already_done", outsider=self._outsider, presses=(
+                Press("cancel_scope", BOTH, scope, self._cancel_pressed, to=Status.CANCELLED,
+                      refuse="clinical.only_parties"),
+                *(choosing(step) for step in ("plan", "period", "competency", "write_competency", "agree")),
+                # The supervisor adds to what the trainee wrote, or not; the button waits until then.
+                Press("add", roles(SUPERVISOR), adding, self._add_pressed, to=None, refuse="clinical.only_supervisor",
+                      whom=supervisor, guard=self._this_phase, early=self._not_yet),
+                Press("no_add", roles(SUPERVISOR), adding, self._add_pressed, to=None,
+                      refuse="clinical.only_supervisor", whom=supervisor, guard=self._this_phase, early=self._not_yet),
+                Press("agree_terms", roles(TRAINEE), states(Status.AGREEMENT_REVIEW), self._agree_terms,
+                      to=Status.ACTIVE, refuse="clinical.only_trainee", whom=trainee, round=True),
+                Press("change_terms", roles(TRAINEE), states(Status.AGREEMENT_REVIEW), self._change_terms, to=None,
+                      refuse="clinical.only_trainee", whom=trainee, round=True),
+                Press("evaluated", roles(SUPERVISOR), states(Status.ACTIVE), self._evaluated_pressed,
+                      to=Status.CLOSED, refuse="clinical.only_supervisor", whom=supervisor),
+            ))
+
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
-        step = action.action.split(":", 1)[1]
-        first, _, second = action.value.partition(":")
-        contract = await ctx.db.get(Contract, contract_id) if (contract_id := record_id(first)) else None
+        await press(ctx, self.lifecycle, action, person)
 
+    # ---- what the table's checks read -------------------------------------
+    @staticmethod
+    async def _outsider(ctx: Context, pressed: Pressed) -> str | None:
+        who = pressed.who
+        return ctx.t(pressed.person, "clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
+                     trainee=who[TRAINEE].display_name)
+
+    @staticmethod
+    def _phase(pressed: Pressed) -> str:
+        """The phase an add button is about (its value after the contract's id)."""
+        return pressed.rest if pressed.rest in ("subgoals", "learning") else ""
+
+    async def _this_phase(self, ctx: Context, pressed: Pressed) -> bool:
+        return pressed.contract.status == f"{self._phase(pressed)}_add"
+
+    async def _not_yet(self, ctx: Context, pressed: Pressed) -> str | None:
+        """The supervisor pressed before the trainee has sent what is to be added to."""
+        phase = self._phase(pressed)
+        if phase and pressed.contract.status == phase:
+            return ctx.t(pressed.person, f"clinical.not_yet.{phase}", name=pressed.who[TRAINEE].display_name)
+        return None
+
+    # ---- the presses ------------------------------------------------------
+    async def _cancel_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._cancel_scope(ctx, pressed.contract, pressed.who, pressed.person)
+
+    async def _choose_pressed(self, ctx: Context, pressed: Pressed) -> None:
         def refuse(key: str, **values: object) -> None:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+            ctx.respond(pressed.person, pressed.action.response_url, paragraph(ctx.t(pressed.person, key, **values)))
 
-        if contract is None or contract.flow != FLOW:
-            return refuse("dialog.stale_button")
-        who = await parties(ctx.db, contract)
-        role = next((r for r, p in who.items() if p.id == person.id), None)
-        if role is None:
-            return refuse("clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
-                          trainee=who[TRAINEE].display_name)
-        status = ctx.t(person, f"clinical.status.{contract.status}")
-        if step == "cancel_scope":
-            if contract.status != "scope":
-                return refuse("clinical.already_done", status=status)
-            await self._cancel_scope(ctx, contract, who, person)
-        elif step in ("plan", "period", "competency", "write_competency", "agree"):
-            if contract.status != "scope":
-                return refuse("clinical.scope.already_chosen", status=status)
-            revision, _, choice = second.partition(":")
-            await self._choose(ctx, contract, who, person, step, revision, choice, refuse)
-        elif step in ("add", "no_add"):
-            phase = second if second in ("subgoals", "learning") else ""
-            if role != SUPERVISOR:
-                return refuse("clinical.only_supervisor", name=who[SUPERVISOR].display_name)
-            if contract.status == phase:
-                return refuse(f"clinical.not_yet.{phase}", name=who[TRAINEE].display_name)
-            if contract.status != f"{phase}_add":
-                return refuse("clinical.already_done", status=status)
-            await ctx.close_buttons(ctx.t(person, f"clinical.review.{step}_note"),
-                                    ref=f"clinical:{contract.id}:review:{phase}")
-            if step == "add":
-                if not await self._open_session(ctx, person, contract, f"{phase}_add"):
-                    await self.conversations.open(ctx, person, flow=FLOW, phase=f"{phase}_add", role=SUPERVISOR,
-                                                  contract_ids=[contract.id])
-            else:
-                ctx.audit("answers.no_additions", person, contract.id, phase=phase)
-                await self._next_after_add(ctx, contract, who, phase, None)
-        elif step in ("agree_terms", "change_terms", "evaluated"):
-            expected_role = SUPERVISOR if step == "evaluated" else TRAINEE
-            if role != expected_role:
-                key = "clinical.only_supervisor" if step == "evaluated" else "clinical.only_trainee"
-                return refuse(key, name=who[expected_role].display_name)
-            if step == "evaluated":
-                if contract.status != "active":
-                    return refuse("clinical.already_done", status=status)
-                await self._evaluated(ctx, contract, who, person)
-                return
-            if contract.status != "agreement_review" or second != str(contract.round):
-                return refuse("clinical.already_done", status=status)
-            if step == "agree_terms":
-                await self._activate(ctx, contract, who, person)
-            else:
-                await ctx.close_buttons(ctx.t(person, "clinical.terms.change_note"),
-                                        ref=f"clinical:{contract.id}:terms:{contract.round}")
-                if not await self._open_session(ctx, person, contract, "agreement_comment"):
-                    await self.conversations.open(ctx, person, flow=FLOW, phase="agreement_comment", role=TRAINEE,
-                                                  contract_ids=[contract.id])
+        step = pressed.action.action.partition(":")[2]
+        revision, _, choice = pressed.rest.partition(":")
+        await self._choose(ctx, pressed.contract, pressed.who, pressed.person, step, revision, choice, refuse)
+
+    async def _add_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person, phase = pressed.contract, pressed.person, self._phase(pressed)
+        step = pressed.action.action.partition(":")[2]
+        await ctx.close_buttons(ctx.t(person, f"clinical.review.{step}_note"),
+                                ref=f"clinical:{contract.id}:review:{phase}")
+        if step == "add":
+            if not await self._open_session(ctx, person, contract, f"{phase}_add"):
+                await self.conversations.open(ctx, person, flow=FLOW, phase=f"{phase}_add", role=SUPERVISOR,
+                                              contract_ids=[contract.id])
         else:
-            refuse("dialog.stale_button")
+            ctx.audit("answers.no_additions", person, contract.id, phase=phase)
+            await self._next_after_add(ctx, contract, pressed.who, phase, None)
+
+    async def _agree_terms(self, ctx: Context, pressed: Pressed) -> None:
+        await self._activate(ctx, pressed.contract, pressed.who, pressed.person)
+
+    async def _change_terms(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        await ctx.close_buttons(ctx.t(person, "clinical.terms.change_note"),
+                                ref=f"clinical:{contract.id}:terms:{contract.round}")
+        if not await self._open_session(ctx, person, contract, "agreement_comment"):
+            await self.conversations.open(ctx, person, flow=FLOW, phase="agreement_comment", role=TRAINEE,
+                                          contract_ids=[contract.id])
+
+    async def _evaluated_pressed(self, ctx: Context, pressed: Pressed) -> None:
+        await self._evaluated(ctx, pressed.contract, pressed.who, pressed.person)
 
     def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person,
                       phase: str) -> None:
@@ -284,14 +312,14 @@ class ClinicalFlow(ScopeSteps, Quiet):
         told = ctx.t(trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}",
                      name=supervisor.display_name)
         if phase == "subgoals":
-            contract.status, contract.updated_at = "learning", ctx.now
+            contract.status, contract.updated_at = Status.LEARNING, ctx.now
             ctx.db.add(contract)
             await self._open(ctx, trainee, contract, "learning", blocks=[
                 cc.progress(ctx, trainee, "learning"), Paragraph(text=told), *shown,
                 Paragraph(text=ctx.t(trainee, "clinical.intro_learning"))])
             self._post_waiting(ctx, contract, supervisor, trainee, "learning")
             return
-        contract.status, contract.updated_at = "agreement", ctx.now
+        contract.status, contract.updated_at = Status.AGREEMENT, ctx.now
         ctx.db.add(contract)
         ctx.post(trainee, Message(text=told, blocks=[Paragraph(text=told), *shown, Paragraph(
             text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor.display_name))]))
@@ -324,7 +352,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
 
     async def _ask_to_agree(self, ctx: Context, contract: Contract, who: dict[str, Person]) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
-        contract.status, contract.round, contract.updated_at = "agreement_review", contract.round + 1, ctx.now
+        contract.status, contract.round, contract.updated_at = Status.AGREEMENT_REVIEW, contract.round + 1, ctx.now
         ctx.db.add(contract)
         given = await cc.answers(ctx, contract)
         ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.terms.sent", name=trainee.display_name)))
@@ -344,7 +372,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
         decide(ctx.db, contract, trainee, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", trainee, contract.id)
-        contract.status, contract.updated_at = "agreement", ctx.now
+        contract.status, contract.updated_at = Status.AGREEMENT, ctx.now
         ctx.db.add(contract)
         ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.terms.change_sent", name=supervisor.display_name)))
         given = await cc.answers(ctx, contract)
@@ -358,7 +386,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
                                 ref=f"clinical:{contract.id}:terms:{contract.round}")
         decide(ctx.db, contract, trainee, "approved", ctx.now)
         ctx.audit("contract.approved", trainee, contract.id)
-        contract.status, contract.updated_at = "active", ctx.now
+        contract.status, contract.updated_at = Status.ACTIVE, ctx.now
         ctx.db.add(contract)
         scope = await cc.scope_of(ctx, contract)
         given = await cc.answers(ctx, contract)
@@ -375,7 +403,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
             ctx.post(person, message, dedupe=f"clinical:{contract.id}:final:{person.id}:{contract.round}")
 
     async def _evaluated(self, ctx: Context, contract: Contract, who: dict[str, Person], supervisor: Person) -> None:
-        contract.status, contract.closed_at, contract.updated_at = "closed", ctx.now, ctx.now
+        contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.evaluated", supervisor, contract.id)
         await ctx.close_buttons(ctx.t(supervisor, "clinical.evaluated_note", date=ctx.day(supervisor, ctx.now)),
@@ -396,7 +424,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
         if session.phase == "agreement_comment":
             await self._ask_to_agree(ctx, contract, who)
             return
-        contract.status, contract.updated_at = "cancelled", ctx.now
+        contract.status, contract.updated_at = Status.CANCELLED, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.cancelled", person, contract.id)
         for other in who.values():
@@ -415,7 +443,7 @@ class ClinicalFlow(ScopeSteps, Quiet):
             .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(LIVE))
             .order_by(col(Contract.id).desc()))
         for contract, role in result.all():
-            if contract.status == "scope":
+            if contract.status == Status.SCOPE:
                 ctx.post(person, paragraph(ctx.t(person, "clinical.wait.scope")))
                 return True
             if TURN[contract.status] != role:

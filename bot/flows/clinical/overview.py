@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.core.messages import Button
 from bot.flows.clinical import copy as cc
-from bot.flows.clinical.lifecycle import TURN
+from bot.flows.clinical.states import TURN, Status
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.context import Context
 from bot.flows.overview import Item
@@ -64,11 +64,11 @@ class ClinicalOverview:
                           style="primary" if primary else None)
 
         since = contract.updated_at
-        if status == "scope":
+        if status == Status.SCOPE:
             if person.id in scope.agreed_by:
                 return item("others", "waiting_scope", since)
             return item("you", "choose_scope", since)
-        if status == "active":
+        if status == Status.ACTIVE:
             tz = ZoneInfo(ctx.tz(person))
             today = ctx.now.astimezone(tz).date()
             coming = sorted((day, kind) for kind, day in (("feedback", scope.feedback_on),
@@ -83,11 +83,11 @@ class ClinicalOverview:
             return None
         if TURN[status] != role:
             return item("others", "waiting", since, status=ctx.t(person, f"clinical.status.{status}"))
-        if status in ("subgoals_add", "learning_add"):
+        if status in (Status.SUBGOALS_ADD, Status.LEARNING_ADD):
             phase = status.removesuffix("_add")
             return item("you", status, since, button(f"clinical.review.add_{phase}", "add", f"{cid}:{phase}", True),
                         button("clinical.review.no_add", "no_add", f"{cid}:{phase}"))
-        if status == "agreement_review":
+        if status == Status.AGREEMENT_REVIEW:
             value = f"{cid}:{contract.round}"
             return item("you", status, since, button("clinical.terms.agree", "agree_terms", value, True),
                         button("clinical.terms.change", "change_terms", value))

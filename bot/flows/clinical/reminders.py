@@ -16,6 +16,7 @@ from bot.core.messages import Button, Buttons, Message, Paragraph
 from bot.core.workdays import previous_working_day
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import SUPERVISOR, TRAINEE
+from bot.flows.clinical.states import Status
 from bot.flows.context import Context
 from bot.storage.contracts import parties
 from bot.storage.models import ClinicalReminder, ClinicalScope, Contract, Person
@@ -53,7 +54,7 @@ async def due(ctx: Context) -> None:
         reminder.due_at = None
         ctx.db.add(reminder)
         contract = await ctx.db.get(Contract, reminder.contract_id)
-        if contract is None or contract.status != "active":
+        if contract is None or contract.status != Status.ACTIVE:
             continue
         reminder.sent_at = ctx.now
         who = await parties(ctx.db, contract)

@@ -21,6 +21,7 @@ from bot.core.ids import number
 from bot.core.messages import Paragraph, paragraph
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
+from bot.flows.clinical.states import Status
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.storage.contracts import parties
@@ -120,7 +121,7 @@ class ScopeSteps:
     async def _cancel_scope(self, ctx: Context, contract: Contract, who: dict[str, Person],
                             person: Person) -> None:
         """Either party cancels while the two choose: no contract, no live button, the other told."""
-        contract.status, contract.updated_at = "cancelled", ctx.now
+        contract.status, contract.updated_at = Status.CANCELLED, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.cancelled", person, contract.id, step="scope")
         for party in who.values():
@@ -134,7 +135,7 @@ class ScopeSteps:
 
     async def _scope_agreed(self, ctx: Context, contract: Contract, who: dict[str, Person],
                             scope: ClinicalScope) -> None:
-        contract.status, contract.updated_at = "subgoals", ctx.now
+        contract.status, contract.updated_at = Status.SUBGOALS, ctx.now
         ctx.db.add(contract)
         ctx.audit("scope.agreed", None, contract.id, period=scope.period,
                   competencies=[c.get("id") or c.get("text") for c in scope.competencies])
