@@ -58,6 +58,7 @@ async def store_answers(
 ) -> None:
     """A role's sent answers of a phase (a later send replaces them), the submission the
     contract's state rests on, and the audit row."""
+    assert contract.id is not None and person.id is not None  # both are in the database
     existing = {
         a.question_key: a
         for a in (
@@ -101,6 +102,7 @@ def decide(
 ) -> Approval:
     """A decision on the contract's current version and round: approved, changes_requested,
     closed (or a flow's own, such as `closed:part_a`)."""
+    assert contract.id is not None and approver.id is not None  # both are in the database
     row = Approval(
         contract_id=contract.id,
         version=contract.version,

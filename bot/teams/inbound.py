@@ -88,7 +88,7 @@ def _short(value: Any, limit: int) -> str | None:
 def conversation_kind(activity: dict[str, Any]) -> str:
     conversation = _dict(activity.get("conversation"))
     kind = conversation.get("conversationType")
-    if kind in ("personal", "channel", "groupChat"):
+    if isinstance(kind, str) and kind in ("personal", "channel", "groupChat"):
         return kind
     return "groupChat" if conversation.get("isGroup") else "personal"
 
@@ -166,8 +166,9 @@ def thread_of(activity: dict[str, Any]) -> str | None:
     """The root message id when the activity is a reply in a channel thread (a learning meeting's).
 
     A channel post's conversation id names its own thread (`…;messageid=<its id>`); a reply's
-    names the root, and the reply carries `replyToId`. The bot hears replies without an @mention through the app's resource-specific
-    consent `ChannelMessage.Read.Group` (manifest/teams/manifest.json).
+    names the root, and the reply carries `replyToId`. The bot hears replies without an @mention
+    through the app's resource-specific consent `ChannelMessage.Read.Group`
+    (manifest/teams/manifest.json).
     """
     if conversation_kind(activity) != "channel" or activity.get("type") != "message" \
             or not activity.get("replyToId"):

@@ -17,7 +17,7 @@ from bot.storage.db import Database
 from bot.storage.models import ClinicalScope, Contract, DialogSession, Party, Person, Submission, Visit
 
 ROUTER = Router()
-TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()  # type: ignore[attr-defined]
+TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()
                                 if hasattr(flow, "lifecycle")}
 # The roles of each flow's contract (what its parties are called in `party.role`).
 ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b"),
@@ -80,8 +80,10 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
             # One contract for each state and role whose turn it is, at that role's moment.
             for state in table.states:
                 for role in sorted(table.turn(state)):
+                    starter = people[ROLES[flow][0]].id
+                    assert starter is not None
                     contract = Contract(flow=flow, title=f"{flow} {state}", status=str(state),
-                                        starter_id=people[ROLES[flow][0]].id, followup_at=NOW + timedelta(days=30),
+                                        starter_id=starter, followup_at=NOW + timedelta(days=30),
                                         created_at=NOW, updated_at=NOW)
                     s.add(contract)
                     await s.flush()

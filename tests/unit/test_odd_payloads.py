@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.core.i18n import Catalog
-from bot.flows.router import Router
 from bot.core.events import ActionIn, CommandIn, MessageIn
+from bot.core.i18n import Catalog
 from bot.core.ids import MAX_ID, number, record_id
+from bot.flows.router import Router
 from bot.slack import inbound as slack
 from bot.teams import inbound as teams
 from bot.untrusted import MAX_DEPTH, Malformed, loads

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
 from bot.core.i18n import Catalog
 from bot.flows.router import Router
-from bot.core.events import ActionIn, CommandIn, MessageIn, MessageRef
 from bot.teams import inbound
 
 # The real command words and shapes, as the router makes them from the flows.
@@ -21,7 +22,7 @@ LISE, MADS = "29:lise", "29:mads"
 SERVICE = "https://smba.trafficmanager.net/emea/"
 
 
-def activity(text: str = "", *, mentions: list[tuple[str, str]] = (), kind: str = "personal",  # type: ignore[assignment]
+def activity(text: str = "", *, mentions: Sequence[tuple[str, str]] = (), kind: str = "personal",
              **fields: Any) -> dict[str, Any]:
     conversation = {"id": "a:1lise" if kind == "personal" else "19:general@thread.tacv2;messageid=17",
                     "conversationType": kind, "tenantId": "tenant"}
@@ -35,8 +36,9 @@ def activity(text: str = "", *, mentions: list[tuple[str, str]] = (), kind: str 
             **fields}
 
 
-def translate(a: dict[str, Any]):
-    return inbound.translate(inbound.kind(a), a, COMMANDS)  # type: ignore[arg-type]
+def translate(a: dict[str, Any]) -> Incoming | None:
+    kind = inbound.kind(a)
+    return inbound.translate(kind, a, COMMANDS) if kind is not None else None
 
 
 @pytest.mark.parametrize("text, expected", [
