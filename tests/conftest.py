@@ -52,9 +52,16 @@ def _fresh_postgres(base: str) -> str:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{_schema()}" CASCADE'))
                 conn.execute(text(f'CREATE SCHEMA "{_schema()}"'))
             else:
-                tables = conn.execute(text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = :schema AND tablename <> 'alembic_version'"),
-                    {"schema": _schema()}).scalars().all()
+                tables = (
+                    conn.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = :schema AND tablename <> 'alembic_version'"
+                        ),
+                        {"schema": _schema()},
+                    )
+                    .scalars()
+                    .all()
+                )
                 if tables:
                     names = ", ".join(f'"{_schema()}"."{t}"' for t in tables)
                     conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -39,15 +39,23 @@ def mount(runtime: Host, settings: Settings) -> Route:
     catalog = runtime.texts.catalog
     references = References(runtime.db, runtime.now)
     invokes = OpenInvokes()
-    connector = Connector(http, AppToken(http, token_url(settings), settings.microsoft_app_id,
-                                         settings.microsoft_app_password))
-    commands = inbound.Commands(shapes=runtime.router.shapes(catalog.words),
-                                greeting=runtime.router.greeting(catalog.words))
+    connector = Connector(
+        http, AppToken(http, token_url(settings), settings.microsoft_app_id, settings.microsoft_app_password)
+    )
+    commands = inbound.Commands(
+        shapes=runtime.router.shapes(catalog.words), greeting=runtime.router.greeting(catalog.words)
+    )
     platform = TeamsPlatform(connector, references, invokes, commands, settings.microsoft_app_id)
     runtime.platforms[platform.name] = platform
     endpoint = MessagesEndpoint(
-        verifier=TokenVerifier(KeySet(http, settings.teams_openid_metadata_url, runtime.now),
-                               settings.microsoft_app_id),
-        references=references, store=runtime.inbox.store, invokes=invokes, db=runtime.db,
-        catalog=catalog, language=settings.bot_language)
+        verifier=TokenVerifier(
+            KeySet(http, settings.teams_openid_metadata_url, runtime.now), settings.microsoft_app_id
+        ),
+        references=references,
+        store=runtime.inbox.store,
+        invokes=invokes,
+        db=runtime.db,
+        catalog=catalog,
+        language=settings.bot_language,
+    )
     return Route("/api/messages", endpoint.handle, methods=["POST"])

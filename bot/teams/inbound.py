@@ -94,8 +94,9 @@ def conversation_kind(activity: dict[str, Any]) -> str:
 
 
 def tenant_of(activity: dict[str, Any]) -> str | None:
-    return (as_id(_dict(activity.get("conversation")).get("tenantId"), 64)
-            or as_id(_dict(_dict(activity.get("channelData")).get("tenant")).get("id"), 64))
+    return as_id(_dict(activity.get("conversation")).get("tenantId"), 64) or as_id(
+        _dict(_dict(activity.get("channelData")).get("tenant")).get("id"), 64
+    )
 
 
 def bot_id(activity: dict[str, Any]) -> str | None:
@@ -142,8 +143,11 @@ def kind(activity: dict[str, Any]) -> str | None:
     nothing to keep.
     """
     type_ = activity.get("type")
-    if sender(activity) is None or _conversation_id(activity) is None \
-            or _dict(activity.get("from")).get("role") == "bot":
+    if (
+        sender(activity) is None
+        or _conversation_id(activity) is None
+        or _dict(activity.get("from")).get("role") == "bot"
+    ):
         return None
     if type_ == "invoke":
         return "action" if activity.get("name") == CARD_ACTION else None
@@ -152,12 +156,10 @@ def kind(activity: dict[str, Any]) -> str | None:
             return "action"  # Action.Submit
         if not as_text(activity.get("text")).strip():
             return None
-        if conversation_kind(activity) != "personal" and not _bot_mentioned(activity) \
-                and thread_of(activity) is None:
+        if conversation_kind(activity) != "personal" and not _bot_mentioned(activity) and thread_of(activity) is None:
             return None
         return "message"
-    if (type_ == "installationUpdate" and activity.get("action") == "add"
-            and conversation_kind(activity) == "personal"):
+    if type_ == "installationUpdate" and activity.get("action") == "add" and conversation_kind(activity) == "personal":
         return "installed"
     return None
 
@@ -170,8 +172,7 @@ def thread_of(activity: dict[str, Any]) -> str | None:
     through the app's resource-specific consent `ChannelMessage.Read.Group`
     (manifest/teams/manifest.json).
     """
-    if conversation_kind(activity) != "channel" or activity.get("type") != "message" \
-            or not activity.get("replyToId"):
+    if conversation_kind(activity) != "channel" or activity.get("type") != "message" or not activity.get("replyToId"):
         return None
     root = (_conversation_id(activity) or "").partition(";messageid=")[2]
     return root if root and root != activity.get("id") else None
@@ -219,20 +220,29 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
     if conversation_kind(activity) == "channel":
         conversation = conversation.split(";messageid=", 1)[0]  # the channel, not the thread
         if (root := thread_of(activity)) is not None:
-            text = _AT.sub(lambda m: " " if any(f.id == me and f.text == m.group(0) for f in found)
-                           else "@" + m.group(1), as_text(activity.get("text")))
-            return MessageIn(platform=PLATFORM, user=user, text=readable(text), channel=conversation,
-                             mentions=others, thread=root)
+            text = _AT.sub(
+                lambda m: " " if any(f.id == me and f.text == m.group(0) for f in found) else "@" + m.group(1),
+                as_text(activity.get("text")),
+            )
+            return MessageIn(
+                platform=PLATFORM, user=user, text=readable(text), channel=conversation, mentions=others, thread=root
+            )
     words = _without_mentions(as_text(activity.get("text")), found).split()
     prefixed = bool(words) and words[0].casefold() in _PREFIXES
     if prefixed:
         words = words[1:]
-    command = CommandIn(platform=PLATFORM, user=user, text=" ".join(words), mentions=others,
-                        channel=conversation, in_channel=in_channel)
+    command = CommandIn(
+        platform=PLATFORM, user=user, text=" ".join(words), mentions=others, channel=conversation, in_channel=in_channel
+    )
     if conversation_kind(activity) != "personal" or prefixed or _looks_like_command(words, others, commands):
         return command
-    return MessageIn(platform=PLATFORM, user=user, text=readable(as_text(activity.get("text"))),
-                     channel=conversation, mentions=others)
+    return MessageIn(
+        platform=PLATFORM,
+        user=user,
+        text=readable(as_text(activity.get("text"))),
+        channel=conversation,
+        mentions=others,
+    )
 
 
 def _looks_like_command(words: list[str], others: tuple[str, ...], commands: Commands) -> bool:
@@ -259,10 +269,10 @@ def _action(activity: dict[str, Any], user: str, conversation: str | None) -> Ac
     ref = None
     if conversation and (pressed := as_id(activity.get("replyToId"))) is not None:
         # Our id of the post; one that cannot be an id (a huge number, true) is no post of ours.
-        ref = MessageRef(channel=conversation, message_id=pressed,
-                         posted_id=record_id(posted) if isinstance(posted, int) else None)
-    return ActionIn(platform=PLATFORM, user=user, action=verb, value=carried, message=ref,
-                    response_url=response_url)
+        ref = MessageRef(
+            channel=conversation, message_id=pressed, posted_id=record_id(posted) if isinstance(posted, int) else None
+        )
+    return ActionIn(platform=PLATFORM, user=user, action=verb, value=carried, message=ref, response_url=response_url)
 
 
 # ---- what an activity tells about conversations and people -------------------
@@ -276,9 +286,14 @@ def conversation_of(activity: dict[str, Any]) -> ConversationFacts | None:
         conversation_id = conversation_id.split(";messageid=", 1)[0]  # the channel, not the thread
     user = sender(activity)
     return ConversationFacts(
-        conversation_id=conversation_id, kind=kind_, service_url=service_url, tenant_id=tenant_of(activity),
-        bot_id=bot_id(activity), user_id=user if kind_ == "personal" and user != bot_id(activity) else None,
-        team_id=as_id(_dict(_dict(activity.get("channelData")).get("team")).get("id")))
+        conversation_id=conversation_id,
+        kind=kind_,
+        service_url=service_url,
+        tenant_id=tenant_of(activity),
+        bot_id=bot_id(activity),
+        user_id=user if kind_ == "personal" and user != bot_id(activity) else None,
+        team_id=as_id(_dict(_dict(activity.get("channelData")).get("team")).get("id")),
+    )
 
 
 def users_of(activity: dict[str, Any]) -> list[UserFacts]:
@@ -289,24 +304,46 @@ def users_of(activity: dict[str, Any]) -> list[UserFacts]:
     person = _dict(activity.get("from"))
     if (user := sender(activity)) is not None and user != me and person.get("role") != "bot":
         info = _client_info(activity)
-        found.append(UserFacts(
-            user_id=user, name=_short(person.get("name"), MAX_NAME),
-            aad_object_id=as_id(person.get("aadObjectId"), 64), tenant_id=tenant, service_url=service_url,
-            locale=as_id(activity.get("locale"), 32) or as_id(info.get("locale"), 32),
-            timezone=as_id(activity.get("localTimezone"), 64) or as_id(info.get("timezone"), 64)))
+        found.append(
+            UserFacts(
+                user_id=user,
+                name=_short(person.get("name"), MAX_NAME),
+                aad_object_id=as_id(person.get("aadObjectId"), 64),
+                tenant_id=tenant,
+                service_url=service_url,
+                locale=as_id(activity.get("locale"), 32) or as_id(info.get("locale"), 32),
+                timezone=as_id(activity.get("localTimezone"), 64) or as_id(info.get("timezone"), 64),
+            )
+        )
     for mention in mentions(activity):
         if mention.id != me:
-            found.append(UserFacts(user_id=mention.id, name=_short(mention.name, MAX_NAME), aad_object_id=None,
-                                   tenant_id=tenant, service_url=service_url))
+            found.append(
+                UserFacts(
+                    user_id=mention.id,
+                    name=_short(mention.name, MAX_NAME),
+                    aad_object_id=None,
+                    tenant_id=tenant,
+                    service_url=service_url,
+                )
+            )
     for member in map(_dict, as_list(activity.get("membersAdded"))):
         if (added := as_id(member.get("id"))) is not None and added != me:
-            found.append(UserFacts(user_id=added, name=_short(member.get("name"), MAX_NAME),
-                                   aad_object_id=as_id(member.get("aadObjectId"), 64), tenant_id=tenant,
-                                   service_url=service_url))
+            found.append(
+                UserFacts(
+                    user_id=added,
+                    name=_short(member.get("name"), MAX_NAME),
+                    aad_object_id=as_id(member.get("aadObjectId"), 64),
+                    tenant_id=tenant,
+                    service_url=service_url,
+                )
+            )
     return found
 
 
 def uninstalled(activity: dict[str, Any]) -> bool:
     """The person removed the app from their personal scope: no more 1:1 messages."""
-    return (activity.get("type") == "installationUpdate" and activity.get("action") == "remove"
-            and conversation_kind(activity) == "personal")
+    return (
+        activity.get("type") == "installationUpdate"
+        and activity.get("action") == "remove"
+        and conversation_kind(activity) == "personal"
+    )

@@ -17,18 +17,25 @@ from bot.storage.db import Database
 from bot.storage.models import ClinicalScope, Contract, DialogSession, Party, Person, Submission, Visit
 
 ROUTER = Router()
-TABLES: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()
-                                if hasattr(flow, "lifecycle")}
+TABLES: dict[str, Lifecycle] = {
+    name: flow.lifecycle for name, flow in ROUTER.flows.items() if hasattr(flow, "lifecycle")
+}
 # The roles of each flow's contract (what its parties are called in `party.role`).
-ROLES = {"elearning": ("leader", "employee"), "peer": ("part_a", "part_b", "leader_a", "leader_b"),
-         "visit": ("agent", "colleague"), "clinical": ("supervisor", "trainee")}
+ROLES = {
+    "elearning": ("leader", "employee"),
+    "peer": ("part_a", "part_b", "leader_a", "leader_b"),
+    "visit": ("agent", "colleague"),
+    "clinical": ("supervisor", "trainee"),
+}
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Where a state is several people's turn one after the other, what has happened by the time it is
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
 # (role, phase) the moment has.
 ASKED = {("peer", "drafting", "part_a"): "own", ("peer", "drafting", "part_b"): "own"}
-SENT = {("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
-        ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation")}
+SENT = {
+    ("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
+    ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation"),
+}
 
 
 def test_the_contract_flows_have_tables() -> None:
@@ -72,8 +79,10 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
     source = ROUTER.flows[flow].overview
     try:
         async with db.transaction() as s:
-            people = {role: Person(platform="slack", external_id=f"U{role.upper()}", display_name=role.title())
-                      for role in ROLES[flow]}
+            people = {
+                role: Person(platform="slack", external_id=f"U{role.upper()}", display_name=role.title())
+                for role in ROLES[flow]
+            }
             s.add_all(people.values())
             await s.flush()
             ctx = Context(db=s, now=NOW, settings=settings, texts=texts)
@@ -82,14 +91,23 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                 for role in sorted(table.turn(state)):
                     starter = people[ROLES[flow][0]].id
                     assert starter is not None
-                    contract = Contract(flow=flow, title=f"{flow} {state}", status=str(state),
-                                        starter_id=starter, followup_at=NOW + timedelta(days=30),
-                                        created_at=NOW, updated_at=NOW)
+                    contract = Contract(
+                        flow=flow,
+                        title=f"{flow} {state}",
+                        status=str(state),
+                        starter_id=starter,
+                        followup_at=NOW + timedelta(days=30),
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
                     s.add(contract)
                     await s.flush()
                     assert contract.id is not None
-                    s.add_all(Party(contract_id=contract.id, person_id=p.id, role=r) for r, p in people.items()
-                              if p.id is not None)
+                    s.add_all(
+                        Party(contract_id=contract.id, person_id=p.id, role=r)
+                        for r, p in people.items()
+                        if p.id is not None
+                    )
                     person = people[role]
                     assert person.id is not None
                     if flow == "clinical":  # the period and competencies chosen at the start
@@ -98,12 +116,29 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                         agent, colleague = people["agent"].id, people["colleague"].id
                         assert agent is not None and colleague is not None
                         day = NOW + timedelta(days=7)
-                        s.add(Visit(contract_id=contract.id, agent_id=agent, colleague_id=colleague,
-                                    day=day.date(), length="half", checkin_at=day - timedelta(days=1),
-                                    morning_at=day - timedelta(hours=1), ends_at=day + timedelta(hours=3)))
+                        s.add(
+                            Visit(
+                                contract_id=contract.id,
+                                agent_id=agent,
+                                colleague_id=colleague,
+                                day=day.date(),
+                                length="half",
+                                checkin_at=day - timedelta(days=1),
+                                morning_at=day - timedelta(hours=1),
+                                ends_at=day + timedelta(hours=3),
+                            )
+                        )
                     if (phase := ASKED.get((flow, str(state), role))) is not None:
-                        s.add(DialogSession(person_id=person.id, flow=flow, phase=phase, role="party",
-                                            contract_ids=[contract.id], status="active"))
+                        s.add(
+                            DialogSession(
+                                person_id=person.id,
+                                flow=flow,
+                                phase=phase,
+                                role="party",
+                                contract_ids=[contract.id],
+                                status="active",
+                            )
+                        )
                     if (sent := SENT.get((flow, str(state), role))) is not None:
                         by = people[sent[0]]
                         assert by.id is not None

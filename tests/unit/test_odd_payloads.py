@@ -33,21 +33,46 @@ def slack_payloads() -> list[tuple[str, dict[str, Any]]]:
     command = dict(parse_qsl(signing.slash_command_body(text="kontrakt <@UMADS|mads> ABC", user_id="ULISE")))
     event = json.loads(signing.event_body(signing.dm_message_event("ULISE", "hej")))
     home = json.loads(signing.event_body({"type": "app_home_opened", "user": "ULISE", "tab": "home"}))
-    press = json.loads(dict(parse_qsl(signing.block_actions_body(
-        "ULISE", "dialog:resume", "12:x", message_ts="1.2", channel_id="DLISE", response_url="https://x",
-        block_id="posted:7")))["payload"])
+    press = json.loads(
+        dict(
+            parse_qsl(
+                signing.block_actions_body(
+                    "ULISE",
+                    "dialog:resume",
+                    "12:x",
+                    message_ts="1.2",
+                    channel_id="DLISE",
+                    response_url="https://x",
+                    block_id="posted:7",
+                )
+            )
+        )["payload"]
+    )
     return [("command", command), ("event", event), ("event", home), ("action", press)]
 
 
 def teams_activities() -> list[tuple[str, dict[str, Any]]]:
-    base = {"type": "message", "id": "1", "serviceUrl": "https://smba.example/emea/", "channelId": "msteams",
-            "from": {"id": "29:1LISE", "name": "Lise"}, "recipient": {"id": "28:bot"},
-            "conversation": {"id": "a:1", "conversationType": "personal", "tenantId": "t"},
-            "text": "kontrakt <at>Mads</at> ABC", "locale": "da-DK",
-            "entities": [{"type": "mention", "text": "<at>Mads</at>", "mentioned": {"id": "29:1MADS", "name": "Mads"}},
-                         {"type": "clientInfo", "locale": "da-DK", "timezone": "Europe/Copenhagen"}]}
-    invoke = base | {"type": "invoke", "name": teams.CARD_ACTION, "replyToId": "9",
-                     "value": {"action": {"verb": "dialog:resume", "data": {"value": "12:x", "posted": 7}}}}
+    base = {
+        "type": "message",
+        "id": "1",
+        "serviceUrl": "https://smba.example/emea/",
+        "channelId": "msteams",
+        "from": {"id": "29:1LISE", "name": "Lise"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "a:1", "conversationType": "personal", "tenantId": "t"},
+        "text": "kontrakt <at>Mads</at> ABC",
+        "locale": "da-DK",
+        "entities": [
+            {"type": "mention", "text": "<at>Mads</at>", "mentioned": {"id": "29:1MADS", "name": "Mads"}},
+            {"type": "clientInfo", "locale": "da-DK", "timezone": "Europe/Copenhagen"},
+        ],
+    }
+    invoke = base | {
+        "type": "invoke",
+        "name": teams.CARD_ACTION,
+        "replyToId": "9",
+        "value": {"action": {"verb": "dialog:resume", "data": {"value": "12:x", "posted": 7}}},
+    }
     install = base | {"type": "installationUpdate", "action": "add", "membersAdded": [{"id": "29:1LISE"}]}
     return [("message", base), ("action", invoke), ("installed", install)]
 
@@ -75,7 +100,7 @@ def check_event(event: Any) -> None:
         return
     assert isinstance(event, (CommandIn, MessageIn, ActionIn))
     assert isinstance(event.user, str) and 0 < len(event.user) <= 255
-    for text in ((event.text,) if not isinstance(event, ActionIn) else (event.action, event.value)):
+    for text in (event.text,) if not isinstance(event, ActionIn) else (event.action, event.value):
         assert isinstance(text, str)
     for mention in getattr(event, "mentions", ()):
         assert isinstance(mention, str) and len(mention) <= 255
@@ -127,11 +152,24 @@ def test_teams_translation_never_raises_on_odd_values() -> None:
                 assert user.name is None or (isinstance(user.name, str) and len(user.name) <= 200)
 
 
-@pytest.mark.parametrize("raw", [
-    b"\xff", b"{", b'{"a": NaN}', b'{"a": Infinity}', b'{"a": 1e400}', b'{"a": "\\ud800"}', b'{"\\udc00": 1}',
-    b'{"a": "\\u0000"}', b"[" * 100_000, ('{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)).encode(),
-    b"1" * 5000, '{"text": "hej"}'.encode("utf-16"), bytearray(b'{"a": "\\ud800"}'),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff",
+        b"{",
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b'{"a": 1e400}',
+        b'{"a": "\\ud800"}',
+        b'{"\\udc00": 1}',
+        b'{"a": "\\u0000"}',
+        b"[" * 100_000,
+        ('{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)).encode(),
+        b"1" * 5000,
+        '{"text": "hej"}'.encode("utf-16"),
+        bytearray(b'{"a": "\\ud800"}'),
+    ],
+)
 def test_json_outside_the_limits_is_malformed(raw: bytes) -> None:
     with pytest.raises(Malformed):
         loads(raw)
@@ -143,11 +181,27 @@ def test_json_within_the_limits_is_read() -> None:
     assert loads('{"text": "æøå 😀 \\ud83d\\ude00", "n": 10000000000000000000000000000000}'.encode())["n"] == 10**31
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("12", 12), (12, 12), (str(MAX_ID), MAX_ID), (str(MAX_ID + 1), None), ("9" * 30, None), ("0", None),
-    ("-1", None), ("²", None), ("١٢", None), ("1e5", None), (" 12", None), ("", None), (True, None),
-    (None, None), (1.0, None), (10**30, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("12", 12),
+        (12, 12),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("9" * 30, None),
+        ("0", None),
+        ("-1", None),
+        ("²", None),
+        ("١٢", None),
+        ("1e5", None),
+        (" 12", None),
+        ("", None),
+        (True, None),
+        (None, None),
+        (1.0, None),
+        (10**30, None),
+    ],
+)
 def test_record_ids(value: Any, expected: int | None) -> None:
     assert record_id(value) == expected
 

@@ -52,9 +52,11 @@ def test_no_module_outside_a_flow_and_the_registry_names_the_flow() -> None:
 
 
 def test_nothing_in_bot_imports_the_composition_root() -> None:
-    wrong = [str(p.relative_to(BOT.parent)) for p in BOT.rglob("*.py")
-             if p.name not in ("cli.py", "app.py") and any(m == "bot.app" or m.startswith("bot.app.")
-                                                           for m in imports(p))]
+    wrong = [
+        str(p.relative_to(BOT.parent))
+        for p in BOT.rglob("*.py")
+        if p.name not in ("cli.py", "app.py") and any(m == "bot.app" or m.startswith("bot.app.") for m in imports(p))
+    ]
     assert not wrong, wrong
 
 
