@@ -55,7 +55,8 @@ def _fresh_postgres(base: str) -> str:
                 tables = (
                     conn.execute(
                         text(
-                            "SELECT tablename FROM pg_tables WHERE schemaname = :schema AND tablename <> 'alembic_version'"
+                            "SELECT tablename FROM pg_tables"
+                            " WHERE schemaname = :schema AND tablename <> 'alembic_version'"
                         ),
                         {"schema": _schema()},
                     )
