@@ -16,8 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core.events import CommandIn
-from bot.core.messages import Note, Heading, Message, Paragraph
-from bot.core.messages import paragraph
+from bot.core.messages import Heading, Message, Note, Paragraph, paragraph
 from bot.flows.context import Context
 from bot.flows.parts import Command, Quiet
 from bot.storage.models import Contract, Party, Person

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.core import engine
 from bot.core.dates import every_days, parse_date
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
-from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Heading, Message, Note, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person

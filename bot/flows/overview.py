@@ -68,7 +68,7 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn, CommandIn, Incoming
 from bot.core.i18n import format_moment
 from bot.core.ids import number
-from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph
+from bot.core.messages import Button, Buttons, Divider, Heading, Message, Note, Paragraph
 from bot.flows.context import Context
 from bot.flows.parts import Command, Quiet
 from bot.storage.models import OutboxMessage, Person

@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.events import ActionIn, CommandIn, MessageIn
-from bot.core.messages import Message
+from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.storage.models import Contract, Person
 
 if TYPE_CHECKING:
+    from bot.flows.conversations import Conversations
     from bot.flows.overview import OverviewSource
 
 # A command's handler: the words after the command word.
@@ -108,3 +109,37 @@ class Quiet:
 
     async def next_due(self, ctx: Context) -> datetime | None:
         return None
+
+
+class ContractFlow(Quiet):
+    """A contract flow's start: its sessions' side registered with `Conversations`, its
+    overview source and its copy."""
+
+    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf | None) -> None:
+        self.conversations = conversations
+        conversations.flows[self.name] = self
+        self.overview, self.copy = overview, copy
+
+
+def one_named(ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], flow: str,
+              one: str) -> Person | None:
+    """The one person a start command names (`kollega @Anna`), or None once the starter is told
+    what is wrong with the name, with the command's usage. `one` is the text for naming several."""
+    named = people.get(cmd.mentions[0])
+    problem = None
+    if named is None:
+        problem = ctx.t(starter, "elearning.unknown_user", user=cmd.mentions[0])
+    elif named.is_bot:
+        problem = ctx.t(starter, "elearning.bot_user", name=named.display_name)
+    elif named.id == starter.id:
+        problem = ctx.t(starter, f"{flow}.not_yourself")
+    elif not named.reachable:
+        problem = ctx.t(starter, f"{flow}.unreachable", name=named.display_name)
+    elif len(dict.fromkeys(cmd.mentions)) > 1:
+        problem = ctx.t(starter, f"{flow}.{one}")
+    if problem is None and named is not None:
+        return named
+    usage = ctx.t(starter, f"{flow}.usage")
+    ctx.respond(starter, cmd.response_url, Message(text=problem or usage, blocks=[
+        Paragraph(text=problem or usage), Paragraph(text=usage)]))
+    return None

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from bot.core.messages import paragraph
 from bot.core.workdays import add_working_days
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
 from bot.flows.parts import Quiet
-from bot.core.messages import paragraph
 from bot.storage.models import DialogSession
 
 NUDGE_AFTER, STALLED_AFTER = 2, 5

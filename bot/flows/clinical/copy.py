@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.i18n import format_day
-from bot.core.messages import Button, Buttons, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Button, Buttons, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.core.plans import Plan
 from bot.flows.context import Context
 from bot.storage.contracts import parties

@@ -28,32 +28,27 @@ from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
-from bot.core.messages import Button, Message, Paragraph, Quote, with_buttons, paragraph
+from bot.core.messages import Button, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.clinical import copy as cc, reminders
 from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical.scope import ScopeSteps
 from bot.flows.clinical.states import BOTH, FINAL, MOVES, TURN, TURNS, Status
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations, session_contract
-from bot.flows.overview import OverviewSource
+from bot.flows.conversations import session_contract
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
-from bot.flows.parts import Command, CopyOf, Quiet
+from bot.flows.parts import Command, ContractFlow, one_named
 from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
-    ClinicalScope, Contract, DialogSession, Party, Person,
+    ClinicalScope,
+    Contract,
+    DialogSession,
+    Party,
+    Person,
 )
 
-# Whose turn it is in each status (the other party waits).
 
-
-
-class ClinicalFlow(ScopeSteps, Quiet):
+class ClinicalFlow(ScopeSteps, ContractFlow):
     name = FLOW
-
-    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
-        self.conversations = conversations
-        conversations.flows[FLOW] = self
-        self.overview, self.copy = overview, copy
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -77,22 +72,8 @@ class ClinicalFlow(ScopeSteps, Quiet):
             else:
                 ctx.respond(supervisor, cmd.response_url, paragraph(ctx.t(supervisor, "clinical.usage")))
             return
-        trainee = people.get(cmd.mentions[0])
-        problem = None
+        trainee = one_named(ctx, cmd, supervisor, people, FLOW, "one_trainee")
         if trainee is None:
-            problem = ctx.t(supervisor, "elearning.unknown_user", user=cmd.mentions[0])
-        elif trainee.is_bot:
-            problem = ctx.t(supervisor, "elearning.bot_user", name=trainee.display_name)
-        elif trainee.id == supervisor.id:
-            problem = ctx.t(supervisor, "clinical.not_yourself")
-        elif not trainee.reachable:
-            problem = ctx.t(supervisor, "clinical.unreachable", name=trainee.display_name)
-        elif len(dict.fromkeys(cmd.mentions)) > 1:
-            problem = ctx.t(supervisor, "clinical.one_trainee")
-        if problem or trainee is None:
-            usage = ctx.t(supervisor, "clinical.usage")
-            ctx.respond(supervisor, cmd.response_url, Message(text=problem or usage, blocks=[
-                Paragraph(text=problem or usage), Paragraph(text=usage)]))
             return
         await self.start(ctx, supervisor, trainee, cmd.response_url)
 

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from bot.core.messages import Button
 from bot.flows.clinical import copy as cc
-from bot.flows.clinical.states import TURN, Status
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
+from bot.flows.clinical.states import TURN, Status
 from bot.flows.context import Context
 from bot.flows.overview import Item
 from bot.storage.models import ClinicalScope, Contract, Party, Person

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.core.messages import Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
 

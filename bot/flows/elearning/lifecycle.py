@@ -20,24 +20,16 @@ from bot.core.dates import numeric_date
 from bot.core.events import ActionIn, CommandIn
 from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations
 from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press, roles, states
-from bot.flows.overview import OverviewSource
-from bot.flows.parts import Command, CopyOf, Quiet
+from bot.flows.parts import Command, ContractFlow
 from bot.storage.contracts import decide, given_answers, store_answers, submitted
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
 
-
-class ElearningFlow(Quiet):
+class ElearningFlow(ContractFlow):
     name = FLOW
-
-    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
-        self.conversations = conversations
-        conversations.flows[FLOW] = self
-        self.overview, self.copy = overview, copy
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -138,7 +130,7 @@ class ElearningFlow(Quiet):
             ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=[c.id for c in contracts],
             intro=paragraph(ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)),
         )
-        for contract, employee in zip(contracts, employees):
+        for contract, employee in zip(contracts, employees, strict=True):
             intro = ctx.t(employee, "elearning.intro_employee", leader=leader.display_name, title=title,
                           count=len(dialog.script("before", EMPLOYEE)))
             await self.conversations.open(ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE,
@@ -232,7 +224,7 @@ class ElearningFlow(Quiet):
         for key in dialog.phases["before"].questions:
             columns = [Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
                               text=leader_answers.get(key) or skipped)]
-            for c, employee in zip(live, employees):
+            for c, employee in zip(live, employees, strict=True):
                 columns.append(Column(label=employee.display_name,
                                       text=(await given_answers(ctx.db, c, EMPLOYEE, "before")).get(key) or skipped))
             blocks.append(Columns(title=dialog.questions[key].title(lang), columns=columns))

@@ -14,9 +14,6 @@ from bot.flows.overview import Entry, Group, Item
 from bot.flows.overview_reads import _Contract, _live, _mine, _parties, _sessions
 from bot.storage.models import Contract, Party, Person, Submission
 
-
-
-
 # The states where each party answers questions, and the phase they answer.
 ANSWERING = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
 # The states where one party decides: the step shown to them, and to the other.

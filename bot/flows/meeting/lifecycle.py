@@ -25,7 +25,7 @@ from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Note, Heading, Message, Paragraph, Quote, paragraph
+from bot.core.messages import Button, Buttons, Heading, Message, Note, Paragraph, Quote, paragraph
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
@@ -454,7 +454,7 @@ class MeetingFlow(Quiet):
         if occ.case_person_id and occ.case_title:
             case = f"{case} – {occ.case_title}"
         lines = [self.tl(ctx, lang, "agenda_heading")]
-        for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series)), start=1):
+        for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series), strict=False), start=1):
             lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
         blocks: list = [Heading(text=title),
                         Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,

@@ -12,8 +12,6 @@ from bot.flows.overview_reads import MEETINGS_AHEAD
 from bot.storage.models import MeetingAction, MeetingOccurrence, MeetingSeries, Person
 
 
-
-
 class MeetingOverview:
     """Systematiske læringsmøder (PRODUCT.md §2.4): the meetings the person facilitates or
     brings the case to, and the actions they own."""

@@ -15,11 +15,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.dates import every_days, parse_date
-from bot.core.messages import Column, Columns, Note, Divider, Heading, Message, Paragraph, Quote
+from bot.core.messages import Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.contracts import parties
 from bot.storage.models import (
-    ActivityLog, Answer, Approval, Contract, JointDraft, Person, PersonProfile,
+    ActivityLog,
+    Answer,
+    Approval,
+    Contract,
+    JointDraft,
+    Person,
+    PersonProfile,
 )
 
 FLOW = "peer"

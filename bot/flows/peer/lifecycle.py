@@ -26,19 +26,25 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import number, record_id
-from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, with_buttons, paragraph
-from bot.flows.peer import copy as cp
+from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
-from bot.flows.conversations import Conversations, session_contract
+from bot.flows.conversations import session_contract
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
-from bot.flows.overview import OverviewSource
-from bot.flows.parts import Command, CopyOf, Quiet
-from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
+from bot.flows.parts import Command, ContractFlow, one_named
+from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
 from bot.storage.contracts import decide, parties, store_answers, submitted
 from bot.storage.models import (
-    ActivityLog, Approval, Contract, DialogSession, JointDraft, Party, Person, PersonProfile,
+    ActivityLog,
+    Approval,
+    Contract,
+    DialogSession,
+    JointDraft,
+    Party,
+    Person,
+    PersonProfile,
 )
 
 PARTY, LEADER = "party", "leader"
@@ -46,13 +52,8 @@ DRAFTING = (Status.DRAFTING, Status.CHANGES)
 
 
 
-class PeerFlow(Quiet):
+class PeerFlow(ContractFlow):
     name = FLOW
-
-    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf) -> None:
-        self.conversations = conversations
-        conversations.flows[FLOW] = self
-        self.overview, self.copy = overview, copy
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -72,22 +73,8 @@ class PeerFlow(Quiet):
             else:
                 ctx.respond(starter, cmd.response_url, paragraph(ctx.t(starter, "peer.usage")))
             return
-        colleague = people.get(cmd.mentions[0])
-        problem = None
+        colleague = one_named(ctx, cmd, starter, people, FLOW, "one_colleague")
         if colleague is None:
-            problem = ctx.t(starter, "elearning.unknown_user", user=cmd.mentions[0])
-        elif colleague.is_bot:
-            problem = ctx.t(starter, "elearning.bot_user", name=colleague.display_name)
-        elif colleague.id == starter.id:
-            problem = ctx.t(starter, "peer.not_yourself")
-        elif not colleague.reachable:
-            problem = ctx.t(starter, "peer.unreachable", name=colleague.display_name)
-        elif len(dict.fromkeys(cmd.mentions)) > 1:
-            problem = ctx.t(starter, "peer.one_colleague")
-        if problem or colleague is None:
-            usage = ctx.t(starter, "peer.usage")
-            ctx.respond(starter, cmd.response_url, Message(text=problem or usage, blocks=[
-                Paragraph(text=problem or usage), Paragraph(text=usage)]))
             return
         await self.start(ctx, starter, colleague, cmd.response_url)
 

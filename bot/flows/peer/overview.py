@@ -17,8 +17,6 @@ from bot.flows.peer.states import LIVE, Status
 from bot.storage.models import Approval, JointDraft, Person
 
 
-
-
 class PeerOverview:
     """Lær af en kollega (PRODUCT.md §2.3): the parties, their leaders, the supervisor."""
 

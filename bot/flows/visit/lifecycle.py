@@ -31,23 +31,37 @@ from sqlmodel import col, select
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_day
-from bot.core.messages import Button, Heading, Message, Paragraph, Quote, with_buttons, paragraph
+from bot.core.messages import Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
+from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet
-from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.visit.share import VisitSharing, share_ref
 from bot.flows.visit.states import (
-    AGENT, CLOCK, COLLEAGUE, CONFIRMED, FINAL, FLOW, LIVE, MOVES, ROLES, TURNS, Status,
+    AGENT,
+    CLOCK,
+    COLLEAGUE,
+    CONFIRMED,
+    FINAL,
+    FLOW,
+    LIVE,
+    MOVES,
+    ROLES,
+    TURNS,
+    Status,
 )
 from bot.storage.contracts import decide, store_answers, submitted
 from bot.storage.models import (
-    Answer, Approval, Contract, DialogSession, Party, Person, Visit,
+    Answer,
+    Approval,
+    Contract,
+    DialogSession,
+    Party,
+    Person,
+    Visit,
 )
-
-
 
 
 class VisitFlow(Quiet):
@@ -478,7 +492,7 @@ class VisitFlow(Quiet):
         await self.conversations.open(
             ctx, person, flow=FLOW, phase="points", role=COLLEAGUE, contract_ids=[contract.id],
             intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=pressed.who[AGENT].display_name)),
-            answers=dict(zip(("point1", "point2", "point3"), visit.points)))
+            answers=dict(zip(("point1", "point2", "point3"), visit.points, strict=False)))
 
     async def _share_offer(self, ctx: Context, pressed: Pressed) -> None:
         await self.sharing.offer(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed),

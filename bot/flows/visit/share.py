@@ -13,9 +13,8 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph
+from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph
 from bot.flows.context import Context
-from bot.core.messages import paragraph
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
 
