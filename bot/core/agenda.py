@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.dialogs import DialogError, Texts
+from bot.core.yamlfile import read_yaml
 
 STEP_KEYS = ("case", "questions", "learning", "round", "actions")
 FILE = "meeting.yaml"
@@ -73,7 +74,7 @@ class Agenda(BaseModel):
 def load_agenda(directory: Path) -> Agenda:
     path = directory / FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         raise DialogError(f"{FILE}: {exc}") from exc
     try:

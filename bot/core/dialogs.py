@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.core.yamlfile import read_yaml
+
 LANGUAGES = ("da", "en")
 # Data files in dialogs/ with a model of their own (bot/core/agenda.py: the meeting's agenda).
 NOT_DIALOGS = frozenset({"meeting.yaml"})
@@ -112,7 +114,7 @@ class DialogError(Exception):
 
 def load_dialog(path: Path) -> Dialog:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except yaml.YAMLError as exc:
         raise DialogError(f"{path.name}: not valid YAML: {exc}") from exc
     try:

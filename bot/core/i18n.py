@@ -16,6 +16,7 @@ import yaml
 from babel.dates import format_date, format_datetime
 
 from bot.core.dialogs import LANGUAGES, DialogError
+from bot.core.yamlfile import read_yaml
 
 _BABEL_LOCALE = {"da": "da_DK", "en": "en_GB"}
 
@@ -45,7 +46,7 @@ class Catalog:
         for language in LANGUAGES:
             path = directory / f"{language}.yaml"
             try:
-                texts[language] = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+                texts[language] = _flatten(read_yaml(path) or {})
             except (OSError, yaml.YAMLError) as exc:
                 raise DialogError(f"messages/{language}.yaml: {exc}") from exc
         catalog = cls(texts)

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.dialogs import DialogError
+from bot.core.yamlfile import read_yaml
 
 DIRECTORY = "plans"
 # A competency is a button: its label must fit Slack's 75 characters with a "✓ " in front.
@@ -86,7 +87,7 @@ class Plan(BaseModel):
 def load_plan(path: Path) -> Plan:
     where = f"{DIRECTORY}/{path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except yaml.YAMLError as exc:
         raise DialogError(f"{where}: not valid YAML: {exc}") from exc
     try:
