@@ -111,7 +111,8 @@ class Lifecycle:
     def edges(self) -> dict[str, set[str]]:
         """State -> the states a press or a move leads to from it."""
         found: dict[str, set[str]] = {str(s): set() for s in self.states}
-        for row in (*self.presses, *self.moves):
+        rows: tuple[Press | Move, ...] = (*self.presses, *self.moves)
+        for row in rows:
             target = row.to
             if target is not None:
                 for state in row.states:

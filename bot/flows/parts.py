@@ -10,6 +10,7 @@ loop over that list, and nothing else names a flow.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
-from bot.storage.models import Contract, Person
+from bot.storage.models import Contract, DialogSession, Person
 
 if TYPE_CHECKING:
     from bot.flows.conversations import Conversations
@@ -52,8 +53,11 @@ class Command:
 
 
 class Part(Protocol):
-    # The prefix of its buttons' actions ("peer" for "peer:approve").
-    name: str
+    # Read-only here, so that a class attribute (`name = "peer"`) or a property meets it.
+    @property
+    def name(self) -> str:
+        """The prefix of its buttons' actions ("peer" for "peer:approve")."""
+        ...
 
     @property
     def commands(self) -> tuple[Command, ...]: ...
@@ -82,15 +86,21 @@ class Flow(Part, Protocol):
     """A flow: a part with items in the overview and (maybe) a copy. A flow that asks
     questions registers its sessions' side (`conversations.Flow`) with `Conversations`."""
 
-    overview: OverviewSource
-    copy: CopyOf | None
+    @property
+    def overview(self) -> OverviewSource: ...
+
+    @property
+    def copy(self) -> CopyOf | None: ...
 
 
 class Quiet:
     """The defaults of a part that has no commands, buttons, messages or due work of its own."""
 
     name = ""
-    commands: tuple[Command, ...] = ()
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return ()
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ()
@@ -111,14 +121,27 @@ class Quiet:
         return None
 
 
-class ContractFlow(Quiet):
+class ContractFlow(Quiet, ABC):
     """A contract flow's start: its sessions' side registered with `Conversations`, its
-    overview source and its copy."""
+    overview source and its copy. A subclass brings the sessions' side (`conversations.Flow`)."""
 
     def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf | None) -> None:
         self.conversations = conversations
         conversations.flows[self.name] = self
         self.overview, self.copy = overview, copy
+
+    @abstractmethod
+    async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]: ...
+
+    @abstractmethod
+    async def title(self, ctx: Context, session: DialogSession) -> str: ...
+
+    @abstractmethod
+    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
+                      answers: dict[str, str | None]) -> None: ...
+
+    @abstractmethod
+    async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
 
 def one_named(ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], flow: str,

@@ -43,9 +43,9 @@ MOVES = (
 )
 
 # Who answers in each phase of writing (the session's role): the trainee writes, the supervisor adds.
-TURN = {S.SUBGOALS: TRAINEE, S.SUBGOALS_ADD: SUPERVISOR, S.LEARNING: TRAINEE, S.LEARNING_ADD: SUPERVISOR,
+TURN: dict[str, str] = {S.SUBGOALS: TRAINEE, S.SUBGOALS_ADD: SUPERVISOR, S.LEARNING: TRAINEE, S.LEARNING_ADD: SUPERVISOR,
         S.AGREEMENT: SUPERVISOR, S.AGREEMENT_REVIEW: TRAINEE}
-TURNS = {
+TURNS: dict[str, frozenset[str]] = {
     S.SCOPE: BOTH,
     **{state: roles(role) for state, role in TURN.items()},
     S.ACTIVE: roles(SUPERVISOR),  # the supervisor marks the evaluation held

@@ -41,7 +41,7 @@ MOVES = (
 )
 
 # Whose turn it is: in `before` and `after` each party's until they have sent.
-TURNS = {
+TURNS: dict[str, frozenset[str]] = {
     S.BEFORE: roles(LEADER, EMPLOYEE),
     S.CHANGES: roles(EMPLOYEE),
     S.REVIEW: roles(LEADER),

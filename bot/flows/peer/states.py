@@ -42,7 +42,7 @@ MOVES = (
     Move("a party cancelled while drafting", states(S.DRAFTING), S.CANCELLED),
 )
 
-TURNS = {
+TURNS: dict[str, frozenset[str]] = {
     S.INVITED: roles(PART_B),
     S.DRAFTING: PARTIES,
     S.APPROVAL: LEADERS,

@@ -46,7 +46,7 @@ MOVES = (
     Move("a party cancelled", states(*LIVE), S.CANCELLED),
 )
 
-TURNS = {
+TURNS: dict[str, frozenset[str]] = {
     S.INVITED: roles(COLLEAGUE),
     S.CHECKIN: roles(AGENT, COLLEAGUE),
     S.REFLECTION: roles(AGENT, COLLEAGUE),
