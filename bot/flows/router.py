@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from bot.core import engine
+from bot.core.dialogs import LANGUAGES
+from bot.core.engine import Word
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
-from bot.core.i18n import LANGUAGES
 from bot.core.ids import record_id
-from bot.core.messages import Message, Paragraph, paragraph
+from bot.core.messages import Block, Message, Paragraph, paragraph
 from bot.flows import registry
 from bot.flows.admin import AdminFlow
 from bot.flows.context import Context
@@ -22,11 +23,17 @@ from bot.flows.reminders import Nudges
 from bot.storage.models import DialogSession, Person
 
 HELP = "commands.help"
-_WORDS = ("back", "skip", "pause", "resume", "cancel")
+# Words a person may write instead of an answer; "send" and "edit" only at the summary.
+_WORDS = (Word("back"), Word("skip"), Word("pause"), Word("resume"), Word("cancel"))
+_SUMMARY_WORDS = (Word("send"), Word("edit"))
 # Buttons of the dialog engine: action step -> engine word and the label shown once pressed.
 _DIALOG_BUTTONS = {
-    "send": "dialog.send", "edit": "dialog.edit", "skip": "dialog.skip", "resume": "dialog.resume",
-    "cancel_yes": "dialog.cancel_yes", "cancel_no": "dialog.cancel_no",
+    "send": (Word("send"), "dialog.send"),
+    "edit": (Word("edit"), "dialog.edit"),
+    "skip": (Word("skip"), "dialog.skip"),
+    "resume": (Word("resume"), "dialog.resume"),
+    "cancel_yes": (Word("cancel_yes"), "dialog.cancel_yes"),
+    "cancel_no": (Word("cancel_no"), "dialog.cancel_no"),
 }
 
 
@@ -91,7 +98,7 @@ class Router:
     def help(self, ctx: Context, person: Person, unknown: str | None) -> Message:
         """help.body, then each part's lines: Teams reads `teams.<key>` where it is written
         without the slash command (Context.t), the others get `{cmd}`."""
-        blocks = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
+        blocks: list[Block] = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
         blocks += [Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(person)))
                    for part in self.parts for key in part.help(ctx, person)]
@@ -124,12 +131,12 @@ class Router:
         said = " ".join(text.split()).casefold()
         catalog = ctx.texts.catalog
         for word in _WORDS:
-            if said in catalog.words(f"words.{word}"):
-                return engine.Word(word)  # type: ignore[arg-type]
+            if said in catalog.words(f"words.{word.word}"):
+                return word
         if session.state.get("mode") == "summary":
-            for word in ("send", "edit"):
-                if said in catalog.words(f"words.{word}"):
-                    return engine.Word(word)  # type: ignore[arg-type]
+            for word in _SUMMARY_WORDS:
+                if said in catalog.words(f"words.{word.word}"):
+                    return word
         return engine.Answer(text)
 
     # ---- buttons ------------------------------------------------------
@@ -152,8 +159,8 @@ class Router:
             dialog = ctx.texts.dialogs[session.flow]
             label = dialog.questions[key].title(ctx.language(person)) if key in dialog.questions else key
         elif step in _DIALOG_BUTTONS:
-            reply = engine.Word(step)  # type: ignore[arg-type]
-            label = ctx.t(person, _DIALOG_BUTTONS[step])
+            reply, label_key = _DIALOG_BUTTONS[step]
+            label = ctx.t(person, label_key)
         else:
             ctx.stale(person, action.response_url)
             return
