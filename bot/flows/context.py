@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,10 +15,20 @@ from bot.core.agenda import Agenda
 from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.i18n import Catalog, format_day, format_moment
-from bot.core.messages import Buttons, Message, Note, Paragraph, paragraph
+from bot.core.messages import Block, Buttons, Message, Note, Paragraph, paragraph
 from bot.core.plans import Plan
 from bot.settings import Settings
 from bot.storage.models import AuditEvent, OutboxMessage, Person, StoredFile
+
+
+class Named(Protocol):
+    """Someone a text names: a `Person`, or a party as the overview reads it (columns only)."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def timezone(self) -> str | None: ...
 
 
 @dataclass
@@ -49,7 +60,7 @@ class Context:
                 return language
         return self.settings.bot_language
 
-    def tz(self, person: Person) -> str:
+    def tz(self, person: Named) -> str:
         return person.timezone or self.settings.bot_timezone
 
     def t(self, person: Person, key: str, **values: object) -> str:
@@ -71,7 +82,7 @@ class Context:
             return values
         return {k: self.texts.catalog.text(language, name) if v == deleted else v for k, v in values.items()}
 
-    def names(self, viewer: Person, people: list[Person]) -> str:
+    def names(self, viewer: Person, people: Sequence[Named]) -> str:
         """"Bo, Lise og Mads", in the viewer's language."""
         if len(people) <= 1:
             return "".join(p.display_name for p in people)
@@ -127,6 +138,7 @@ class Context:
         link to `GET /files/<token>` that expires with the file. The bytes are kept
         in the database (`StoredFile`) until then, and deleted by the clock after.
         """
+        assert person.id is not None  # a person the bot has met is in the database
         stored = StoredFile(
             key=secrets.token_urlsafe(24), person_id=person.id, name=name, title=title, mime=mime,
             size=len(data), data=data, created_at=self.now,
@@ -174,7 +186,8 @@ class Context:
         message = Message.model_validate(original.payload)
         if not message.has_buttons:
             return False
-        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [Note(text=note)]
+        blocks: list[Block] = [b for b in message.blocks if not isinstance(b, Buttons)]
+        blocks.append(Note(text=note))
         closed = Message(text=message.text, blocks=blocks)
         # Remember the closed body, so a second close finds no buttons.
         original.payload = closed.model_dump()

@@ -68,7 +68,7 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn, CommandIn, Incoming
 from bot.core.i18n import format_moment
 from bot.core.ids import number
-from bot.core.messages import Button, Buttons, Divider, Heading, Message, Note, Paragraph
+from bot.core.messages import Block, Button, Buttons, Divider, Heading, Message, Note, Paragraph
 from bot.flows.context import Context
 from bot.flows.parts import Command, Quiet
 from bot.storage.models import OutboxMessage, Person
@@ -135,10 +135,10 @@ REF = "overview"
 _NUMBERS = re.compile(r"(\d+)")
 
 
-def _order(item: Item | Entry) -> tuple:
+def _order(item: Item | Entry) -> tuple[bool, float, tuple[tuple[int, int, str], ...]]:
     # Keys compare number by number: "elearning:9" before "elearning:10". (A loop, not a
     # generator: this runs for every item of a leader with thousands.)
-    key = []
+    key: list[tuple[int, int, str]] = []
     for p in _NUMBERS.split(item.key):
         if p:
             key.append((0, int(p), "") if p.isdigit() else (1, 0, p))
@@ -210,7 +210,7 @@ class Overview(Quiet):
         shown_by_group = await self._render(
             ctx, person, {group: entries[(page - 1) * size:page * size] for group, entries in placed.items()})
         title = ctx.t(person, "overview.title")
-        blocks: list = [Heading(text=title)]
+        blocks: list[Block] = [Heading(text=title)]
         if home:
             blocks.append(Note(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
         if pages > 1:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 
 from bot.flows.context import Context
@@ -39,17 +40,18 @@ class _Who(NamedTuple):
     timezone: str | None
 
 
-def _live(person: Person, flow: str, statuses: tuple[str, ...]) -> tuple:
+def _live(person: Person, flow: str, statuses: tuple[str, ...]) -> tuple[ColumnElement[bool], ...]:
     """Where the person is a party to a live contract of the flow (joined `party` and `contract`)."""
-    return Party.person_id == person.id, Contract.flow == flow, col(Contract.status).in_(statuses)
+    return col(Party.person_id) == person.id, col(Contract.flow) == flow, col(Contract.status).in_(statuses)
 
 
 async def _mine(ctx: Context, person: Person, flow: str, statuses: tuple[str, ...]
                 ) -> dict[int, tuple[_Contract, set[str]]]:
     """The person's live contracts of a flow, with the person's roles in each."""
     result = await ctx.db.exec(
-        select(Contract.id, Contract.title, Contract.status, Contract.round, Contract.updated_at,
-               Contract.followup_at, Party.role)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
+            Contract.id, Contract.title, Contract.status, Contract.round, Contract.updated_at,
+            Contract.followup_at, Party.role)
         .join(Party, col(Party.contract_id) == col(Contract.id)).where(*_live(person, flow, statuses)))
     found: dict[int, tuple[_Contract, set[str]]] = {}
     for *contract, role in result.all():
@@ -59,7 +61,8 @@ async def _mine(ctx: Context, person: Person, flow: str, statuses: tuple[str, ..
 
 async def _parties(ctx: Context, ids: list[int]) -> dict[int, dict[str, _Who]]:
     result = await ctx.db.exec(
-        select(Party.contract_id, Party.role, Person.id, Person.display_name, Person.timezone)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
+            Party.contract_id, Party.role, Person.id, Person.display_name, Person.timezone)
         .join(Person, col(Party.person_id) == col(Person.id)).where(col(Party.contract_id).in_(ids)))
     found: dict[int, dict[str, _Who]] = defaultdict(dict)
     for contract_id, role, *who in result.all():

@@ -18,7 +18,7 @@ from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.clinical.states import TURN, Status
 from bot.flows.context import Context
-from bot.flows.overview import Item
+from bot.flows.overview import Group, Item
 from bot.storage.models import ClinicalScope, Contract, Party, Person
 
 SHOWN = (*cc.LIVE, "active")
@@ -29,7 +29,10 @@ class ClinicalOverview:
         result = await ctx.db.exec(
             select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))
             .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(SHOWN)))
-        mine = {contract.id: (contract, role) for contract, role in result.all()}
+        mine: dict[int, tuple[Contract, str]] = {}
+        for contract, role in result.all():
+            assert contract.id is not None  # read from the table
+            mine[contract.id] = (contract, role)
         if not mine:
             return []
         who: dict[int, dict[str, Person]] = defaultdict(dict)
@@ -52,8 +55,8 @@ class ClinicalOverview:
         other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]
         status, cid = contract.status, contract.id
 
-        def item(group: str, key: str, at: datetime | None, *buttons: Button, **values: object) -> Item:
-            return Item(group=group, flow=FLOW, key=f"{FLOW}:{cid}",  # type: ignore[arg-type]
+        def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> Item:
+            return Item(group=group, flow=FLOW, key=f"{FLOW}:{cid}",
                         title=ctx.t(person, "clinical.overview.title", trainee=who[TRAINEE].display_name,
                                     supervisor=who[SUPERVISOR].display_name),
                         step=ctx.t(person, f"clinical.overview.{key}", name=other.display_name, **values),

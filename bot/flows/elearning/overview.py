@@ -15,9 +15,9 @@ from bot.flows.overview_reads import _Contract, _live, _mine, _parties, _session
 from bot.storage.models import Contract, Party, Person, Submission
 
 # The states where each party answers questions, and the phase they answer.
-ANSWERING = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
+ANSWERING: dict[str, str] = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
 # The states where one party decides: the step shown to them, and to the other.
-DECIDING = {Status.REVIEW: ("approve", "waiting_approval"), Status.AFTER_REVIEW: ("close", "waiting_close")}
+DECIDING: dict[str, tuple[str, str]] = {Status.REVIEW: ("approve", "waiting_approval"), Status.AFTER_REVIEW: ("close", "waiting_close")}
 
 
 class ElearningOverview:

@@ -17,7 +17,7 @@ from sqlmodel import col, or_, select
 from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
-from bot.flows.overview import Item
+from bot.flows.overview import Group, Item
 from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE, Status
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
@@ -46,57 +46,63 @@ class VisitOverview:
                 DialogSession.flow == FLOW))).all():
             for contract_id in session.contract_ids:
                 sessions[contract_id].add(session.phase)
-        items = []
+        items: list[Item] = []
         for contract, visit in rows:
             role = AGENT if visit.agent_id == person.id else COLLEAGUE
             other = others[visit.colleague_id if role == AGENT else visit.agent_id]
-            cid, status, since = contract.id, contract.status, contract.updated_at
-            agent, colleague = (person, other) if role == AGENT else (other, person)
-
-            def item(group: str, key: str, at: datetime | None, *buttons: Button) -> Item:
-                return Item(group=group, flow=FLOW, key=f"visit:{cid}",  # type: ignore[arg-type]
-                            title=ctx.t(person, "visit.overview.title", agent=agent.display_name,
-                                        colleague=colleague.display_name, date=ctx.day(person, visit.morning_at)),
-                            step=ctx.t(person, f"visit.overview.{key}", name=other.display_name,
-                                       end=visit.ends_at.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")),
-                            at=at, buttons=buttons)
-
-            def button(step: str, value: object, primary: bool = False) -> Button:
-                return Button(label=ctx.t(person, f"visit.{step}"), action=f"visit:{step}", value=str(value),
-                              style="primary" if primary else None)
-
-            mine_sent = (cid, role, status) in submitted
-            both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
-            if status == Status.INVITED:
-                items.append(item("you", "answer_invitation", since, button("accept", cid, True),
-                                  button("decline", cid)) if role == COLLEAGUE
-                             else item("others", "waiting_invitation", since))
-            elif status == Status.PLANNED:
-                items.append(item("coming", "checkin", visit.checkin_at))
-            elif status == Status.CHECKIN and not mine_sent:
-                items.append(item("you", "answer_checkin", since))
-            elif status == Status.CHECKIN and not both_sent:
-                items.append(item("others", "waiting_answers", since))
-            elif status == Status.CHECKIN and (cid, person.id) not in confirmed:
-                items.append(item("you", "confirm_checkin", since, button("confirm", cid, True)))
-            elif status == Status.CHECKIN:
-                items.append(item("others", "waiting_confirm", since))
-            elif status == Status.READY:
-                items.append(item("coming", "the_day", visit.morning_at))
-            elif status == Status.REFLECTION:
-                items.append(item("you", "reflect", since) if not mine_sent
-                             else item("others", "waiting_answers", since))
-            elif status == Status.POINTS:
-                items.append(item("you", "write_points", since) if role == AGENT
-                             else item("others", "waiting_points", since))
-            elif status == Status.POINTS_REVIEW and role == COLLEAGUE:
-                value = f"{cid}:{contract.round}"
-                items.append(item("you", "editing_points", since) if "points" in sessions.get(cid, set())
-                             else item("you", "review_points", since, button("points_ok", value, True),
-                                       button("points_edit", value)))
-            elif status == Status.POINTS_REVIEW:
-                items.append(item("others", "waiting_review", since))
-            elif status == Status.DONE:
-                items.append(item("you", "share", since, button("share", cid, True)))
+            item = self._item(ctx, person, contract, visit, role, other, submitted, confirmed, sessions)
+            if item is not None:
+                items.append(item)
         return items
 
+    def _item(self, ctx: Context, person: Person, contract: Contract, visit: Visit, role: str, other: Person,
+              submitted: set[tuple[int, str, str]], confirmed: set[tuple[int, int]],
+              sessions: dict[int, set[str]]) -> Item | None:
+        """What one visit shows the person (agent or colleague), if anything."""
+        cid, status, since = contract.id, contract.status, contract.updated_at
+        assert cid is not None  # read from the table
+        agent, colleague = (person, other) if role == AGENT else (other, person)
+
+        def item(group: Group, key: str, at: datetime | None, *buttons: Button) -> Item:
+            return Item(group=group, flow=FLOW, key=f"visit:{cid}",
+                        title=ctx.t(person, "visit.overview.title", agent=agent.display_name,
+                                    colleague=colleague.display_name, date=ctx.day(person, visit.morning_at)),
+                        step=ctx.t(person, f"visit.overview.{key}", name=other.display_name,
+                                   end=visit.ends_at.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")),
+                        at=at, buttons=buttons)
+
+        def button(step: str, value: object, primary: bool = False) -> Button:
+            return Button(label=ctx.t(person, f"visit.{step}"), action=f"visit:{step}", value=str(value),
+                          style="primary" if primary else None)
+
+        mine_sent = (cid, role, status) in submitted
+        both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
+        if status == Status.INVITED:
+            return (item("you", "answer_invitation", since, button("accept", cid, True), button("decline", cid))
+                    if role == COLLEAGUE else item("others", "waiting_invitation", since))
+        if status == Status.PLANNED:
+            return item("coming", "checkin", visit.checkin_at)
+        if status == Status.CHECKIN and not mine_sent:
+            return item("you", "answer_checkin", since)
+        if status == Status.CHECKIN and not both_sent:
+            return item("others", "waiting_answers", since)
+        if status == Status.CHECKIN and (cid, person.id) not in confirmed:
+            return item("you", "confirm_checkin", since, button("confirm", cid, True))
+        if status == Status.CHECKIN:
+            return item("others", "waiting_confirm", since)
+        if status == Status.READY:
+            return item("coming", "the_day", visit.morning_at)
+        if status == Status.REFLECTION:
+            return item("you", "reflect", since) if not mine_sent else item("others", "waiting_answers", since)
+        if status == Status.POINTS:
+            return item("you", "write_points", since) if role == AGENT else item("others", "waiting_points", since)
+        if status == Status.POINTS_REVIEW and role == COLLEAGUE:
+            value = f"{cid}:{contract.round}"
+            return (item("you", "editing_points", since) if "points" in sessions.get(cid, set())
+                    else item("you", "review_points", since, button("points_ok", value, True),
+                              button("points_edit", value)))
+        if status == Status.POINTS_REVIEW:
+            return item("others", "waiting_review", since)
+        if status == Status.DONE:
+            return item("you", "share", since, button("share", cid, True))
+        return None
