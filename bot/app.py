@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.core.agenda import load_agenda
 from bot.core.dialogs import load_dialogs
@@ -117,7 +117,7 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
 
         now = playground_clock = OffsetClock(now)
     runtime = Runtime(settings, now)
-    routes: list = [Route("/healthz", healthz, methods=["GET"]), files_route(runtime)]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), files_route(runtime)]
     socket_mode = None
     if settings.slack_bot_token:
         from bot.slack.listeners import build_bolt_app
@@ -156,12 +156,12 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         if socket_mode is not None:
-            await socket_mode.connect_async()
+            await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
         try:
             yield
         finally:
             if socket_mode is not None:
-                await socket_mode.close_async()
+                await socket_mode.close_async()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
             await runtime.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core.events import CommandIn
-from bot.core.messages import Heading, Message, Note, Paragraph, paragraph
+from bot.core.messages import Block, Heading, Message, Note, Paragraph, paragraph
 from bot.flows.context import Context
 from bot.flows.parts import Command, Quiet
 from bot.storage.models import Contract, Party, Person
@@ -72,7 +72,7 @@ class AdminFlow(Quiet):
         for flow, status, count in rows:
             per_flow[flow].append((status, count))
         title = ctx.t(viewer, "admin.title")
-        blocks: list = [Heading(text=title)]
+        blocks: list[Block] = [Heading(text=title)]
         for flow, statuses in per_flow.items():
             name = ctx.t(viewer, f"admin.flows.{flow}") if ctx.texts.catalog.has(
                 ctx.language(viewer), f"admin.flows.{flow}") else flow

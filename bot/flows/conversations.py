@@ -8,6 +8,7 @@ contract is the flow's business (`Flow.on_sent`, `Flow.on_cancelled`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ from sqlmodel import col, select
 
 from bot.core import engine
 from bot.core.dates import every_days, parse_date
+from bot.core.dialogs import Dialog
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
-from bot.core.messages import Button, Buttons, Heading, Message, Note, Paragraph, Quote
+from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person
@@ -76,6 +78,7 @@ class Conversations:
         answers: dict[str, str | None] | None = None, people: dict[str, str] | None = None,
     ) -> DialogSession:
         """Start a session for `person`, or queue it behind the one they are in."""
+        assert person.id is not None  # a person the bot has met is in the database
         session = DialogSession(
             person_id=person.id, flow=flow, phase=phase, role=role,
             contract_ids=contract_ids, last_activity_at=ctx.now, created_at=ctx.now,
@@ -166,7 +169,7 @@ class Conversations:
                 where = ctx.t(person, "dialog.editing")
             else:
                 where = ctx.t(person, "dialog.progress", number=say.number, total=say.total)
-            blocks: list = [Paragraph(text=f"*{question}*")]
+            blocks: list[Block] = [Paragraph(text=f"*{question}*")]
             if say.total > 1 or say.editing:
                 blocks.insert(0, Note(text=f"{where} · {question_title(say.key)}"))
             if say.previous:
@@ -222,9 +225,13 @@ async def flow_values(flow: Flow, ctx: Context, session: DialogSession) -> dict[
     return {k: neutralise_broadcasts(v) for k, v in (await flow.placeholders(ctx, session)).items()}
 
 
-def answer_checks(dialog, keys: list[str], today: date) -> dict:
+# An answer and the answers so far -> the catalogue key of what is wrong with it, or None.
+Check = Callable[[str, dict[str, str | None]], str | None]
+
+
+def answer_checks(dialog: Dialog, keys: list[str], today: date) -> dict[str, Check]:
     """What a date, a frequency or a person question accepts (`Question.kind`)."""
-    checks = {}
+    checks: dict[str, Check] = {}
     for key in keys:
         question = dialog.questions[key]
         if question.kind == "date":
@@ -236,7 +243,7 @@ def answer_checks(dialog, keys: list[str], today: date) -> dict:
     return checks
 
 
-def _date_check(after: str | None, today: date):
+def _date_check(after: str | None, today: date) -> Check:
     def check(text: str, answers: dict[str, str | None]) -> str | None:
         day = parse_date(text)
         if day is None:

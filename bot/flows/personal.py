@@ -34,7 +34,7 @@ from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
 from bot.flows.parts import Command, Quiet
 from bot.storage import personal_data as registry
-from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMessage, Party, Person
+from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMessage, Party, Person, table_of
 
 RETENTION = "retention"
 REF = "personal:erase"
@@ -104,8 +104,8 @@ class PersonalFlow(Quiet):
         roles: dict[int, list[str]] = {}
         for party in tables.get("party", []):
             roles.setdefault(party["contract_id"], []).append(party["role"])
-        for contract in tables.get("contract", []):
-            roles.setdefault(contract["id"], [])
+        for row in tables.get("contract", []):
+            roles.setdefault(row["id"], [])
         answers: dict[int, list[dict[str, Any]]] = {}
         for answer in tables.get("answer", []):
             answers.setdefault(answer["contract_id"], []).append(answer)
@@ -251,7 +251,7 @@ class PersonalFlow(Quiet):
     async def _claim_daily(self, ctx: Context) -> bool:
         """True for the one instance that takes today's run (the row is locked until it commits)."""
         insert = sqlite_insert if ctx.db.get_bind().dialect.name == "sqlite" else pg_insert
-        await ctx.db.exec(insert(MaintenanceRun.__table__).values(name=RETENTION)  # type: ignore[call-overload]
+        await ctx.db.exec(insert(table_of(MaintenanceRun)).values(name=RETENTION)
                           .on_conflict_do_nothing(index_elements=["name"]))
         run = (await ctx.db.exec(select(MaintenanceRun).where(MaintenanceRun.name == RETENTION)
                                  .with_for_update(skip_locked=True))).first()
