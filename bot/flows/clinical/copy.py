@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.i18n import format_day
-from bot.core.messages import Button, Buttons, Divider, Heading, Message, Note, Paragraph, Quote
+from bot.core.messages import Block, Button, Buttons, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.core.plans import Plan
 from bot.flows.context import Context
 from bot.storage.contracts import parties
@@ -83,10 +83,10 @@ def progress(ctx: Context, viewer: Person, status: str) -> Note:
                             name=ctx.t(viewer, f"clinical.steps.{step}")))
 
 
-def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> list:
+def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> list[Block]:
     """The chosen competencies: a plan's with its description, free text as the person wrote it."""
     plan, lang = plan_of(ctx, scope), ctx.language(viewer)
-    blocks: list = []
+    blocks: list[Block] = []
     for chosen in scope.competencies:
         found = plan.competency(chosen["id"]) if plan and "id" in chosen else None
         if found is not None:
@@ -112,7 +112,7 @@ def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: Clini
         intro = ctx.t(viewer, "clinical.scope.intro_choose_plan")
     else:
         intro = ctx.t(viewer, "clinical.scope.intro_free")
-    blocks: list = [Heading(text=heading), progress(ctx, viewer, "scope"), Paragraph(text=intro),
+    blocks: list[Block] = [Heading(text=heading), progress(ctx, viewer, "scope"), Paragraph(text=intro),
                     Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
                     Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
                     *competency_blocks(ctx, viewer, scope)]
@@ -168,7 +168,7 @@ async def copy_for(ctx: Context, viewer: Person, contract: Contract) -> Message 
     return await copy(ctx, viewer, contract)
 
 
-def answer_blocks(ctx: Context, viewer: Person, given: dict[str, str | None], keys: tuple[str, ...]) -> list:
+def answer_blocks(ctx: Context, viewer: Person, given: dict[str, str | None], keys: tuple[str, ...]) -> list[Block]:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     return [Quote(label=dialog.questions[k].title(lang), text=given[k] or ctx.t(viewer, "dialog.skipped"))
@@ -183,7 +183,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     heading = title(ctx, viewer, who)
-    blocks: list = [
+    blocks: list[Block] = [
         Heading(text=heading),
         Note(text=ctx.t(viewer, "clinical.copy.meta", id=contract.id,
                          supervisor=who[SUPERVISOR].display_name, trainee=who[TRAINEE].display_name,
@@ -212,7 +212,7 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
         .order_by(col(Contract.id)))
     rows = result.all()
     heading = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
-    blocks: list = [Heading(text=heading)]
+    blocks: list[Block] = [Heading(text=heading)]
     if not rows:
         blocks.append(Paragraph(text=ctx.t(viewer, "clinical.folder.empty", name=trainee.display_name)))
         return Message(text=heading, blocks=blocks)

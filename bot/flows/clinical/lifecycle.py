@@ -28,7 +28,7 @@ from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
-from bot.core.messages import Button, Message, Paragraph, Quote, paragraph, with_buttons
+from bot.core.messages import Block, Button, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.clinical import copy as cc, reminders
 from bot.flows.clinical.copy import FLOW, LIVE, SUPERVISOR, TRAINEE
 from bot.flows.clinical.scope import ScopeSteps
@@ -106,12 +106,14 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
 
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, supervisor: Person, trainee: Person, response_url: str | None) -> None:
+        assert supervisor.id is not None and trainee.id is not None  # both are in the database
         plans = ctx.texts.plans
         plan_id = next(iter(plans)) if len(plans) == 1 else await self._earlier_plan(ctx, trainee)
         contract = Contract(flow=FLOW, title=trainee.display_name[:300], status=Status.SCOPE, starter_id=supervisor.id,
                             created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
+        assert contract.id is not None  # flushed
         ctx.db.add(Party(contract_id=contract.id, person_id=supervisor.id, role=SUPERVISOR))
         ctx.db.add(Party(contract_id=contract.id, person_id=trainee.id, role=TRAINEE))
         scope = ClinicalScope(contract_id=contract.id, plan_id=plan_id)
@@ -196,6 +198,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
 
     async def _add_pressed(self, ctx: Context, pressed: Pressed) -> None:
         contract, person, phase = pressed.contract, pressed.person, self._phase(pressed)
+        assert contract.id is not None  # read from the table
         step = pressed.action.action.partition(":")[2]
         await ctx.close_buttons(ctx.t(person, f"clinical.review.{step}_note"),
                                 ref=f"clinical:{contract.id}:review:{phase}")
@@ -212,6 +215,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
 
     async def _change_terms(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
+        assert contract.id is not None  # read from the table
         await ctx.close_buttons(ctx.t(person, "clinical.terms.change_note"),
                                 ref=f"clinical:{contract.id}:terms:{contract.round}")
         if not await self._open_session(ctx, person, contract, "agreement_comment"):
@@ -235,8 +239,9 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         found = await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase=phase)
         return found[0] if found else None
 
-    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list,
+    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list[Block],
                     answers: dict[str, str | None] | None = None) -> None:
+        assert contract.id is not None  # read from the table
         if await self._open_session(ctx, person, contract, phase):
             return
         text = next((b.text for b in blocks if isinstance(b, Paragraph)), "")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.core.messages import Button, Buttons, Message, Paragraph
+from bot.core.messages import Block, Button, Buttons, Message, Paragraph
 from bot.core.workdays import previous_working_day
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import SUPERVISOR, TRAINEE
@@ -26,10 +26,12 @@ HOUR = 9
 
 def schedule(ctx: Context, contract: Contract, who: dict[str, Person], scope: ClinicalScope) -> None:
     """One reminder per party for the feedback and for the evaluation (when there is one)."""
+    assert contract.id is not None  # in the database
     for kind, day in (("feedback", scope.feedback_on), ("evaluation", scope.evaluation_on)):
         if day is None:
             continue
         for person in who.values():
+            assert person.id is not None  # a party is in the database
             zone = ZoneInfo(ctx.tz(person))
             due = datetime.combine(previous_working_day(day), time(HOUR), zone)
             if due < ctx.now:  # agreed too late for the day before: remind now, unless it is over
@@ -66,7 +68,7 @@ async def due(ctx: Context) -> None:
         text = ctx.t(person, f"clinical.reminder.{reminder.kind}.{role}", name=other.display_name,
                      date=cc.local_day(ctx, person, reminder.event_on), who=given.get("feedback_who") or "",
                      competencies="; ".join(cc.competency_names(ctx, person, scope)))
-        blocks: list = [Paragraph(text=text)]
+        blocks: list[Block] = [Paragraph(text=text)]
         if reminder.kind == "evaluation" and role == SUPERVISOR:
             # The supervisor closes the contract once the evaluation is done.
             blocks.append(Buttons(buttons=[Button(label=ctx.t(person, "clinical.evaluated_button"),

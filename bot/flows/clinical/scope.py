@@ -12,20 +12,21 @@ their buttons, and the other party is told.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot.core.dates import parse_date
 from bot.core.ids import number
-from bot.core.messages import Paragraph, paragraph
+from bot.core.messages import Block, Paragraph, paragraph
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import FLOW, SUPERVISOR, TRAINEE
 from bot.flows.clinical.states import Status
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.storage.contracts import parties
-from bot.storage.models import ClinicalScope, Contract, Party, Person
+from bot.storage.models import ClinicalScope, Contract, DialogSession, Party, Person
 
 
 def add_months(day: date, months: int) -> date:
@@ -39,11 +40,27 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError(day)
 
 
+class Refuse(Protocol):
+    """Tells the person who pressed why the press does nothing: a catalogue key and its values."""
+
+    def __call__(self, key: str, **values: object) -> None: ...
+
+
 class ScopeSteps:
     """The choice of period and competencies: a part of `ClinicalFlow`, which brings the
     sessions (`conversations`, `_open_session`, `_open`) and the supervisor's waiting message."""
 
     conversations: Conversations
+
+    if TYPE_CHECKING:  # brought by ClinicalFlow
+        async def _open_session(self, ctx: Context, person: Person, contract: Contract,
+                                phase: str) -> DialogSession | None: ...
+
+        async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list[Block],
+                        answers: dict[str, str | None] | None = None) -> None: ...
+
+        def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person,
+                          phase: str) -> None: ...
 
     async def _earlier_plan(self, ctx: Context, trainee: Person) -> str | None:
         """With several plans: the plan of the trainee's last contract (the same education)."""
@@ -61,7 +78,8 @@ class ScopeSteps:
                              cc.scope_message(ctx, person, contract, scope, who, note=note))
 
     async def _choose(self, ctx: Context, contract: Contract, who: dict[str, Person], person: Person,
-                      step: str, revision: str, value: str, refuse) -> None:
+                      step: str, revision: str, value: str, refuse: Refuse) -> None:
+        assert contract.id is not None and person.id is not None  # both are in the database
         scope = await cc.scope_of(ctx, contract)
         role = next(r for r, p in who.items() if p.id == person.id)
         if step == "agree":
