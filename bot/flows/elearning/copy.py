@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.core.messages import Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
+from bot.core.messages import Block, Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
 
@@ -26,7 +26,8 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
     dialog = ctx.texts.dialogs[ELEARNING]
     lang = ctx.language(viewer)
     status = ctx.t(viewer, f"elearning.status.{contract.status}")
-    blocks: list = [Heading(text=ctx.t(viewer, "export.elearning.title", title=contract.title)),
+    title = ctx.t(viewer, "export.elearning.title", title=contract.title)
+    blocks: list[Block] = [Heading(text=title),
                     Note(text=ctx.t(viewer, "export.elearning.meta", id=contract.id, version=contract.version,
                                      status=status))]
     for role in (LEADER, EMPLOYEE):
@@ -63,4 +64,4 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
             blocks.append(Quote(label=ctx.t(viewer, "export.elearning.changes", **values), text=decision.comment or ""))
         elif decision.decision in ("approved", "closed"):
             blocks.append(Note(text=ctx.t(viewer, f"export.elearning.{decision.decision}", **values)))
-    return Message(text=blocks[0].text, blocks=blocks)
+    return Message(text=title, blocks=blocks)

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.core.dates import numeric_date
 from bot.core.events import ActionIn, CommandIn
-from bot.core.messages import Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
+from bot.core.messages import Block, Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
@@ -26,6 +26,13 @@ from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press
 from bot.flows.parts import Command, ContractFlow
 from bot.storage.contracts import decide, given_answers, store_answers, submitted
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
+
+
+def _ids(contracts: list[Contract]) -> list[int]:
+    """The ids of contracts read from the database (or flushed to it)."""
+    ids = [c.id for c in contracts if c.id is not None]
+    assert len(ids) == len(contracts)
+    return ids
 
 
 class ElearningFlow(ContractFlow):
@@ -106,6 +113,7 @@ class ElearningFlow(ContractFlow):
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, leader: Person, employees: list[Person], title: str,
                     followup_at: datetime | None, response_url: str | None) -> None:
+        assert leader.id is not None  # in the database
         dialog = ctx.texts.dialogs[FLOW]
         if not title and dialog.default_title:
             title = dialog.default_title(ctx.language(leader))
@@ -118,6 +126,7 @@ class ElearningFlow(ContractFlow):
                                 created_at=ctx.now, updated_at=ctx.now)
             ctx.db.add(contract)
             await ctx.db.flush()
+            assert contract.id is not None and employee.id is not None  # flushed; in the database
             ctx.db.add(Party(contract_id=contract.id, person_id=leader.id, role=LEADER))
             ctx.db.add(Party(contract_id=contract.id, person_id=employee.id, role=EMPLOYEE))
             ctx.audit("contract.created", leader, contract.id, title=title, employee=employee.id)
@@ -127,14 +136,14 @@ class ElearningFlow(ContractFlow):
         count = len(dialog.script("before", LEADER))
         key = "elearning.intro_leader_group" if group_key else "elearning.intro_leader"
         await self.conversations.open(
-            ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=[c.id for c in contracts],
+            ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=_ids(contracts),
             intro=paragraph(ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)),
         )
-        for contract, employee in zip(contracts, employees, strict=True):
+        for contract_id, employee in zip(_ids(contracts), employees, strict=True):
             intro = ctx.t(employee, "elearning.intro_employee", leader=leader.display_name, title=title,
                           count=len(dialog.script("before", EMPLOYEE)))
             await self.conversations.open(ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE,
-                                          contract_ids=[contract.id], intro=paragraph(intro))
+                                          contract_ids=[contract_id], intro=paragraph(intro))
 
     # ---- sessions end -------------------------------------------------
     async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
@@ -197,7 +206,7 @@ class ElearningFlow(ContractFlow):
         mine = {LEADER: await given_answers(ctx.db, contract, LEADER, phase),
                 EMPLOYEE: await given_answers(ctx.db, contract, EMPLOYEE, phase)}
         skipped = ctx.t(viewer, "dialog.skipped")
-        blocks: list = [Heading(text=ctx.t(viewer, "elearning.compare_title", title=contract.title,
+        blocks: list[Block] = [Heading(text=ctx.t(viewer, "elearning.compare_title", title=contract.title,
                                            phase=dialog.phases[phase].name(lang))),
                         Paragraph(text=intro)]
         for key in dialog.phases[phase].questions:
@@ -219,7 +228,7 @@ class ElearningFlow(ContractFlow):
         skipped = ctx.t(leader, "dialog.skipped")
         employees = [await self.party(ctx, c, EMPLOYEE) for c in live]
         leader_answers = await given_answers(ctx.db, live[0], LEADER, "before")
-        blocks: list = [Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
+        blocks: list[Block] = [Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
                         Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live)))]
         for key in dialog.phases["before"].questions:
             columns = [Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
@@ -289,6 +298,7 @@ class ElearningFlow(ContractFlow):
         await self.start_after(ctx, contract)
 
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
+        assert pressed.contract.id is not None  # read from the table
         await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
                                       contract_ids=[pressed.contract.id])
 
@@ -315,6 +325,7 @@ class ElearningFlow(ContractFlow):
 
     async def _changes_requested(self, ctx: Context, session: DialogSession, leader: Person, comment: str) -> None:
         contract = (await self.contracts(ctx, session.contract_ids))[0]
+        assert contract.id is not None  # read from the table
         employee = await self.party(ctx, contract, EMPLOYEE)
         if contract.status != Status.REVIEW:
             already(ctx, self.lifecycle, leader, contract, None)
@@ -341,6 +352,7 @@ class ElearningFlow(ContractFlow):
 
     async def start_after(self, ctx: Context, contract: Contract) -> None:
         """The after-course phase: on the employee's word or at the follow-up date."""
+        assert contract.id is not None  # read from the table
         dialog = ctx.texts.dialogs[FLOW]
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
         contract.status, contract.updated_at = Status.AFTER, ctx.now
@@ -359,7 +371,7 @@ class ElearningFlow(ContractFlow):
                     and not await submitted(ctx.db, c, LEADER, "after")]
         employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
         await self.conversations.open(
-            ctx, leader, flow=FLOW, phase="after", role=LEADER, contract_ids=[c.id for c in siblings],
+            ctx, leader, flow=FLOW, phase="after", role=LEADER, contract_ids=_ids(siblings),
             intro=paragraph(ctx.t(leader, "elearning.intro_after_leader", title=contract.title,
                                   names=ctx.names(leader, employees),
                                   count=len(dialog.script("after", LEADER)))))
