@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.dates import every_days, parse_date
-from bot.core.messages import Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
+from bot.core.messages import Block, Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
 from bot.flows.context import Context
 from bot.storage.contracts import parties
 from bot.storage.models import (
@@ -124,12 +124,12 @@ async def party_line(ctx: Context, viewer: Person, role: str, person: Person) ->
                  text=f"{person.display_name}{' – ' + details if details else ''}")
 
 
-async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: JointDraft) -> list:
+async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: JointDraft) -> list[Block]:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     written = await authors(ctx, contract, draft)
     people = {p.id: p for p in (await parties(ctx.db, contract)).values()}
-    blocks: list = []
+    blocks: list[Block] = []
     for key, text in joint_answers(draft).items():
         if key not in dialog.questions:
             continue
@@ -140,12 +140,12 @@ async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: 
 
 
 async def own_blocks(ctx: Context, viewer: Person, contract: Contract, role: str, phase: str,
-                     version: int | None = None) -> list:
+                     version: int | None = None) -> list[Block]:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     given = await answers(ctx, contract, role, phase, version)
     return [Quote(label=dialog.questions[key].title(lang),
-                  text=given[key] if given[key] is not None else ctx.t(viewer, "dialog.skipped"))
+                  text=answer if (answer := given[key]) is not None else ctx.t(viewer, "dialog.skipped"))
             for key in dialog.phases[phase].questions if key in given]
 
 
@@ -162,7 +162,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     readable = [r for r in PARTS if r in mine] or [r for r in PARTS if LEADER_OF[r] in mine]
     title = ctx.t(viewer, "peer.copy.title", a=_name(who.get(PART_A)), b=_name(who.get(PART_B)))
     status = ctx.t(viewer, f"peer.status.{contract.status}")
-    blocks: list = [Heading(text=title),
+    blocks: list[Block] = [Heading(text=title),
                     Note(text=ctx.t(viewer, "peer.copy.version", version=version, latest=contract.version,
                                      status=status, id=contract.id))]
     for role in PARTS:
@@ -206,7 +206,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     return Message(text=title, blocks=blocks)
 
 
-async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: int) -> list:
+async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: int) -> list[Block]:
     result = await ctx.db.exec(select(Approval, Person).join(Person, col(Approval.approver_id) == col(Person.id))
                                .where(Approval.contract_id == contract.id, Approval.version == version,
                                       Approval.decision == "approved").order_by(col(Approval.id)))
@@ -219,7 +219,7 @@ async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: 
 
 
 async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
-                            keys: list[str] | None = None) -> list:
+                            keys: list[str] | None = None) -> list[Block]:
     """The evaluation between the parties, side by side (both parties see both)."""
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
@@ -228,7 +228,7 @@ async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
     if not all(given.values()):
         return []
     skipped = ctx.t(viewer, "dialog.skipped")
-    blocks: list = [Divider(), Paragraph(text=f"*{dialog.phases['evaluation'].name(lang)}*")]
+    blocks: list[Block] = [Divider(), Paragraph(text=f"*{dialog.phases['evaluation'].name(lang)}*")]
     for key in keys or dialog.phases["evaluation"].questions:
         blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
             Column(label=who[role].display_name, text=given[role].get(key) or skipped) for role in PARTS]))

@@ -109,10 +109,12 @@ class PeerFlow(ContractFlow):
 
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, starter: Person, colleague: Person, response_url: str | None) -> None:
+        assert starter.id is not None and colleague.id is not None  # both are in the database
         contract = Contract(flow=FLOW, title=f"{starter.display_name} & {colleague.display_name}"[:300],
                             status=Status.INVITED, starter_id=starter.id, created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
+        assert contract.id is not None  # flushed
         ctx.db.add(Party(contract_id=contract.id, person_id=starter.id, role=PART_A))
         ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=PART_B))
         ctx.audit("contract.created", starter, contract.id, flow=FLOW, colleague=colleague.id)
@@ -140,8 +142,11 @@ class PeerFlow(ContractFlow):
     async def _ask_profile(self, ctx: Context, person: Person, contract: Contract | None) -> None:
         if await cp.profile(ctx, person) is not None or await self._open_session(ctx, person, None, "profile"):
             return
-        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY,
-                                      contract_ids=[contract.id] if contract else [],
+        ids: list[int] = []
+        if contract is not None:
+            assert contract.id is not None  # read from the table
+            ids.append(contract.id)
+        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY, contract_ids=ids,
                                       intro=paragraph(ctx.t(person, "peer.intro_profile")))
 
     async def edit_profile(self, ctx: Context, person: Person) -> None:
@@ -149,7 +154,8 @@ class PeerFlow(ContractFlow):
         if await self._open_session(ctx, person, None, "profile"):
             ctx.post(person, paragraph(ctx.t(person, "peer.profile_open")))
             return
-        answers = {"department": facts.department, "position": facts.position} if facts else None
+        answers: dict[str, str | None] | None = (
+            {"department": facts.department, "position": facts.position} if facts else None)
         await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY, contract_ids=[],
                                       intro=paragraph(ctx.t(person, "peer.intro_profile_edit")), answers=answers)
 
@@ -160,7 +166,9 @@ class PeerFlow(ContractFlow):
         return sessions[0] if sessions else None
 
     async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, intro: str,
-                    role: str = PARTY, answers: dict | None = None, people: dict | None = None) -> None:
+                    role: str = PARTY, answers: dict[str, str | None] | None = None,
+                    people: dict[str, str] | None = None) -> None:
+        assert contract.id is not None  # read from the table
         if await self._open_session(ctx, person, contract, phase):
             ctx.post(person, paragraph(ctx.t(person, "peer.already_open")))
             return
@@ -185,6 +193,7 @@ class PeerFlow(ContractFlow):
         elif session.phase == OWN and role:
             await self._own_sent(ctx, contract, who, role, answers, people)
         elif session.phase == "log" and role:
+            assert contract.id is not None and person.id is not None  # both are in the database
             ctx.db.add(ActivityLog(contract_id=contract.id, person_id=person.id, text=answers["log"] or "",
                                    logged_at=ctx.now))
             ctx.post(person, paragraph(ctx.t(person, "peer.logged")))
@@ -196,6 +205,7 @@ class PeerFlow(ContractFlow):
             await self._leader_evaluation_sent(ctx, contract, who, role, answers)
 
     async def _store_profile(self, ctx: Context, person: Person, answers: dict[str, str | None]) -> None:
+        assert person.id is not None  # in the database
         facts = await cp.profile(ctx, person) or PersonProfile(person_id=person.id)
         facts.department, facts.position = answers["department"] or "", answers["position"] or ""
         facts.updated_at = ctx.now
@@ -214,6 +224,7 @@ class PeerFlow(ContractFlow):
     async def _joint_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
                           answers: dict[str, str | None], people: dict[str, str]) -> None:
         author = who[role]
+        assert contract.id is not None and author.id is not None  # both are in the database
         all_drafts = await cp.drafts(ctx, contract)
         previous = all_drafts[-1] if all_drafts else None
         if previous is not None and previous.status == "proposed":
@@ -262,6 +273,7 @@ class PeerFlow(ContractFlow):
         await self._maybe_ask_approval(ctx, contract)
 
     async def _set_party(self, ctx: Context, contract: Contract, role: str, person_id: int | None) -> None:
+        assert contract.id is not None  # read from the table
         for row in (await ctx.db.exec(select(Party).where(Party.contract_id == contract.id,
                                                           Party.role == role))).all():
             if row.person_id == person_id:
@@ -318,7 +330,11 @@ class PeerFlow(ContractFlow):
 
     async def _leaders(self, ctx: Context, contract: Contract) -> dict[int, Person]:
         who = await parties(ctx.db, contract)
-        return {who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}
+        leaders: dict[int, Person] = {}
+        for leader in (who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who):
+            assert leader.id is not None  # a party is in the database
+            leaders[leader.id] = leader
+        return leaders
 
     async def _approve(self, ctx: Context, contract: Contract, leader: Person) -> None:
         decide(ctx.db, contract, leader, "approved", ctx.now)
@@ -613,6 +629,7 @@ class PeerFlow(ContractFlow):
         await self._approve(ctx, pressed.contract, pressed.person)
 
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
+        assert pressed.contract.id is not None  # read from the table
         if not await self._open_session(ctx, pressed.person, pressed.contract, "change_request"):
             await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
                                           contract_ids=[pressed.contract.id])
@@ -643,12 +660,12 @@ class PeerFlow(ContractFlow):
             return
         # A number that names no contract (or no version) is answered as someone else's contract.
         contract_id = record_id(words[0])
-        contract = await ctx.db.get(Contract, contract_id) if contract_id is not None else None
+        chosen = await ctx.db.get(Contract, contract_id) if contract_id is not None else None
         version = number(words[1], 1) if len(words) > 1 else None
         message = None
-        if contract is not None and contract.flow == FLOW and (len(words) == 1 or (
-                version is not None and version <= contract.version)):
-            message = await cp.copy(ctx, person, contract, version)
+        if chosen is not None and chosen.flow == FLOW and (len(words) == 1 or (
+                version is not None and version <= chosen.version)):
+            message = await cp.copy(ctx, person, chosen, version)
         ctx.respond(person, response_url, message or paragraph(ctx.t(person, "peer.not_yours")))
 
     # ---- the clock ----------------------------------------------------
