@@ -25,7 +25,7 @@ from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Heading, Message, Note, Paragraph, Quote, paragraph
+from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote, paragraph
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
@@ -143,7 +143,8 @@ class MeetingFlow(Quiet):
         message = Message.model_validate(original.payload)
         if not message.has_buttons:
             return
-        blocks = [b for b in message.blocks if not isinstance(b, Buttons)] + [Note(text=note)]
+        blocks: list[Block] = [b for b in message.blocks if not isinstance(b, Buttons)]
+        blocks.append(Note(text=note))
         await self.replace(ctx, ref, Message(text=message.text, blocks=blocks))
 
     # ---- the command ------------------------------------------------------
@@ -164,7 +165,7 @@ class MeetingFlow(Quiet):
     def refuse(self, ctx: Context, cmd: CommandIn, person: Person, key: str, usage: bool = True,
                **values: object) -> None:
         text = ctx.t(person, f"meeting.{key}", **values)
-        blocks = [Paragraph(text=text)]
+        blocks: list[Block] = [Paragraph(text=text)]
         if usage and key != "usage":
             blocks.append(Paragraph(text=ctx.t(person, "meeting.usage")))
         ctx.respond(person, cmd.response_url, Message(text=text, blocks=blocks))
@@ -179,7 +180,7 @@ class MeetingFlow(Quiet):
         try:
             request = rules.parse_series(words, self.vocabulary(ctx))
         except rules.MeetingUsageError as exc:
-            self.refuse(ctx, cmd, person, exc.key.removeprefix("meeting."), **exc.values)
+            self.refuse(ctx, cmd, person, exc.key.removeprefix("meeting."), True, **exc.values)
             return
         if not cmd.in_channel or not cmd.channel:
             self.refuse(ctx, cmd, person, "not_in_channel", usage=False)
@@ -194,7 +195,9 @@ class MeetingFlow(Quiet):
                 self.refuse(ctx, cmd, person, "bad_facilitator", usage=False,
                             name=mentioned.display_name if mentioned else external_id)
                 return
-            facilitators.append(mentioned.id)  # type: ignore[arg-type]
+            assert mentioned.id is not None  # a person the bot has met is in the database
+            facilitators.append(mentioned.id)
+        assert person.id is not None  # in the database
         tz = ctx.settings.bot_timezone
         series = MeetingSeries(
             platform=cmd.platform, channel=cmd.channel, creator_id=person.id, facilitator_ids=facilitators or [person.id],
@@ -208,7 +211,7 @@ class MeetingFlow(Quiet):
         lang = series.language
         text = self.tl(ctx, lang, "created", name=person.display_name, rule=self.rule(ctx, series),
                        facilitators=await self.names(ctx, series.facilitator_ids))
-        blocks = [Heading(text=self.tl(ctx, lang, "created_title")), Paragraph(text=text),
+        blocks: list[Block] = [Heading(text=self.tl(ctx, lang, "created_title")), Paragraph(text=text),
                   Paragraph(text=self.dates(ctx, series, upcoming[:3]))]
         self.post(ctx, series, Message(text=text, blocks=blocks), f"meeting:series:{series.id}:created")
         ctx.audit("meeting_series_created", person, series=series.id, channel=series.channel)
@@ -231,7 +234,7 @@ class MeetingFlow(Quiet):
 
         return format_moment(occ.starts_at, series.language, series.timezone)
 
-    async def upcoming(self, ctx: Context, series: MeetingSeries, *, statuses=("planned", "holiday", "cancelled"),
+    async def upcoming(self, ctx: Context, series: MeetingSeries, *, statuses: tuple[str, ...] = ("planned", "holiday", "cancelled"),
                        limit: int = 3) -> list[MeetingOccurrence]:
         return list((await ctx.db.exec(select(MeetingOccurrence).where(
             MeetingOccurrence.series_id == series.id, col(MeetingOccurrence.status).in_(statuses),
@@ -239,6 +242,7 @@ class MeetingFlow(Quiet):
 
     async def ensure_ahead(self, ctx: Context, series: MeetingSeries) -> list[MeetingOccurrence]:
         """Keep the next few dates of an active series stored; returns the coming ones."""
+        assert series.id is not None  # read from the table (or flushed)
         coming = await self.upcoming(ctx, series, limit=rules.AHEAD)
         if series.status != "active":
             return coming
@@ -268,7 +272,7 @@ class MeetingFlow(Quiet):
         text = ctx.t(person, "meeting.show", rule=self.rule(ctx, series),
                      facilitators=await self.names(ctx, series.facilitator_ids))
         coming = await self.upcoming(ctx, series)
-        blocks = [Heading(text=ctx.t(person, "meeting.show_title")), Paragraph(text=text),
+        blocks: list[Block] = [Heading(text=ctx.t(person, "meeting.show_title")), Paragraph(text=text),
                   Paragraph(text=self.dates(ctx, series, coming))]
         following = next((o for o in coming if o.status == "planned"), None)
         if following is not None:
@@ -388,7 +392,7 @@ class MeetingFlow(Quiet):
         title = self.tl(ctx, lang, "reminder_title", date=self.day(series, occ.starts_at),
                         time=self.clock(series, occ.starts_at))
         facilitator = await self.name_of(ctx, occ.facilitator_id, "")
-        blocks: list = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
+        blocks: list[Block] = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
         if occ.case_person_id:
             blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
         blocks += await self.topics(ctx, series, occ)
@@ -456,7 +460,7 @@ class MeetingFlow(Quiet):
         lines = [self.tl(ctx, lang, "agenda_heading")]
         for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series), strict=False), start=1):
             lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
-        blocks: list = [Heading(text=title),
+        blocks: list[Block] = [Heading(text=title),
                         Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,
                                                facilitator=await self.name_of(ctx, occ.facilitator_id, ""))),
                         Paragraph(text="\n".join(lines)), *await self.topics(ctx, series, occ)]
@@ -528,7 +532,7 @@ class MeetingFlow(Quiet):
     async def summary(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
         lang = series.language
         title = self.tl(ctx, lang, "summary_title", date=self.day(series, occ.starts_at))
-        blocks: list = [Heading(text=title)]
+        blocks: list[Block] = [Heading(text=title)]
         blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "summary_case") if occ.case_person_id
                                 else self.tl(ctx, lang, "summary_no_case")))
         notes = (await ctx.db.exec(select(MeetingNote).where(MeetingNote.occurrence_id == occ.id)
@@ -583,7 +587,7 @@ class MeetingFlow(Quiet):
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_closed")))
             return
         # First press wins, also across instances: the row changes only while it has no case person.
-        won = await ctx.db.exec(update(MeetingOccurrence).where(  # type: ignore[call-overload]
+        won = await ctx.db.exec(update(MeetingOccurrence).where(
             col(MeetingOccurrence.id) == occ.id, col(MeetingOccurrence.case_person_id).is_(None))
             .values(case_person_id=person.id))
         if won.rowcount != 1:
@@ -612,7 +616,7 @@ class MeetingFlow(Quiet):
                 person, "meeting.done_not_allowed", owner=await self.name_of(ctx, item.owner_id, ""))))
             return
         # Once, also when two presses (or two instances) race: only an open row changes.
-        won = await ctx.db.exec(update(MeetingAction).where(  # type: ignore[call-overload]
+        won = await ctx.db.exec(update(MeetingAction).where(
             col(MeetingAction.id) == item.id, col(MeetingAction.status) == "open")
             .values(status="done", done_at=ctx.now, done_by_id=person.id))
         await ctx.db.refresh(item)
@@ -652,9 +656,10 @@ class MeetingFlow(Quiet):
         await self.prompt(ctx, person, occ, "action", ctx.t(person, "meeting.action_prompt"))
 
     async def prompt(self, ctx: Context, person: Person, occ: MeetingOccurrence, kind: str, text: str) -> None:
+        assert person.id is not None and occ.id is not None  # both are in the database
         existing = (await ctx.db.exec(select(MeetingPrompt).where(MeetingPrompt.person_id == person.id))).first()
         row = existing or MeetingPrompt(person_id=person.id, occurrence_id=occ.id, kind=kind)
-        row.occurrence_id, row.kind, row.created_at = occ.id, kind, ctx.now  # type: ignore[assignment]
+        row.occurrence_id, row.kind, row.created_at = occ.id, kind, ctx.now
         ctx.db.add(row)
         ctx.post(person, paragraph(text))
 
@@ -694,6 +699,7 @@ class MeetingFlow(Quiet):
             for spelling in {external_id, found.display_name if found else external_id}:
                 text = re.sub(rf"@{re.escape(spelling)}\b", " ", text, flags=re.IGNORECASE)
         text = " ".join(text.split())[:1000] or said[:1000]
+        assert series.id is not None and occ.id is not None and person.id is not None  # all in the database
         row = MeetingAction(series_id=series.id, occurrence_id=occ.id, text=text, owner_id=owner.id,
                             created_by_id=person.id, created_at=ctx.now)
         ctx.db.add(row)
@@ -725,4 +731,5 @@ class MeetingFlow(Quiet):
             kind = "reflection"
         else:
             return
+        assert occ.id is not None and person.id is not None  # both are in the database
         ctx.db.add(MeetingNote(occurrence_id=occ.id, person_id=person.id, kind=kind, text=text, created_at=ctx.now))

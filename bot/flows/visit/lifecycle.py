@@ -31,7 +31,7 @@ from sqlmodel import col, select
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.i18n import format_day
-from bot.core.messages import Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
+from bot.core.messages import Block, Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
@@ -129,7 +129,9 @@ class VisitFlow(Quiet):
 
         def refuse(key: str | None, **values: object) -> None:
             text = ctx.t(agent, key, **values) if key else usage
-            blocks = [Paragraph(text=text)] + ([Paragraph(text=usage)] if key else [])
+            blocks: list[Block] = [Paragraph(text=text)]
+            if key:
+                blocks.append(Paragraph(text=usage))
             ctx.respond(agent, cmd.response_url, Message(text=text, blocks=blocks))
 
         if not cmd.mentions:
@@ -162,6 +164,7 @@ class VisitFlow(Quiet):
 
     async def start(self, ctx: Context, agent: Person, colleague: Person, request: rules.VisitRequest,
                     when: rules.Moments, response_url: str | None) -> None:
+        assert agent.id is not None and colleague.id is not None  # both are in the database
         ends_at = when.ends_at
         visit = Visit(contract_id=0, agent_id=agent.id, colleague_id=colleague.id, day=request.day,
                       length=request.length, checkin_at=when.checkin_at, morning_at=when.morning_at, ends_at=ends_at)
@@ -170,7 +173,8 @@ class VisitFlow(Quiet):
                             created_at=ctx.now, updated_at=ctx.now)
         ctx.db.add(contract)
         await ctx.db.flush()
-        visit.contract_id = contract.id  # type: ignore[assignment]
+        assert contract.id is not None  # flushed
+        visit.contract_id = contract.id
         ctx.db.add(visit)
         ctx.db.add(Party(contract_id=contract.id, person_id=agent.id, role=AGENT))
         ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=COLLEAGUE))
@@ -238,6 +242,7 @@ class VisitFlow(Quiet):
                                         date=self._date(ctx, agent, visit))))
 
     async def _open_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        assert contract.id is not None  # read from the table
         contract.status, contract.updated_at = Status.CHECKIN, ctx.now
         dialog = ctx.texts.dialogs[FLOW]
         for role in ROLES:
@@ -258,6 +263,7 @@ class VisitFlow(Quiet):
 
     async def _open_reflection(self, ctx: Context, contract: Contract, visit: Visit,
                                who: dict[str, Person]) -> None:
+        assert contract.id is not None  # read from the table
         if contract.status not in (Status.PLANNED, Status.CHECKIN, Status.READY):
             return
         # A check-in never finished is over with the day: its questions and buttons go.
@@ -286,10 +292,10 @@ class VisitFlow(Quiet):
         return found
 
     async def _both_blocks(self, ctx: Context, viewer: Person, contract: Contract, phase: str,
-                           who: dict[str, Person]) -> list:
+                           who: dict[str, Person]) -> list[Block]:
         dialog, lang = ctx.texts.dialogs[FLOW], ctx.language(viewer)
         answers = await self._answers(ctx, contract, phase)
-        blocks: list = []
+        blocks: list[Block] = []
         for role in ROLES:
             for key in dialog.script(phase, role):
                 blocks.append(Quote(label=ctx.t(viewer, "visit.answer_label", title=dialog.questions[key].title(lang),
@@ -336,6 +342,7 @@ class VisitFlow(Quiet):
 
     async def _show_reflections(self, ctx: Context, contract: Contract, visit: Visit,
                                 who: dict[str, Person]) -> None:
+        assert contract.id is not None  # read from the table
         contract.status, contract.updated_at = Status.POINTS, ctx.now
         ctx.db.add(contract)
         for role in ROLES:
@@ -350,7 +357,7 @@ class VisitFlow(Quiet):
                                       intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague.display_name)))
 
     # ---- the three learning points ------------------------------------
-    def _point_blocks(self, ctx: Context, viewer: Person, points: list[str]) -> list:
+    def _point_blocks(self, ctx: Context, viewer: Person, points: list[str]) -> list[Block]:
         return [Quote(label=ctx.t(viewer, "visit.point_label", number=n), text=p) for n, p in enumerate(points, 1)]
 
     async def _points_drafted(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
@@ -484,6 +491,7 @@ class VisitFlow(Quiet):
 
     async def _points_edit(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
+        assert contract.id is not None  # read from the table
         if await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase="points"):
             return
         visit = await self._visit(ctx, pressed)

@@ -81,6 +81,7 @@ class VisitSharing:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
         occ = locked[0]
         colleague = who[COLLEAGUE]
+        assert occ.id is not None and contract.id is not None and agent.id is not None  # all in the database
         ctx.db.add(MeetingTopic(occurrence_id=occ.id, kind=FLOW, source_id=contract.id, lines=list(visit.points),
                                 values={"agent": agent.display_name, "colleague": colleague.display_name,
                                         "date": format_day(visit.morning_at, series.language, series.timezone)},
