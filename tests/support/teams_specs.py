@@ -35,7 +35,8 @@ def _card_validator() -> Draft6Validator:
 
 @cache
 def _connector_definitions() -> dict[str, Any]:
-    return _load(SPECS / "botframework" / "botframework-channel.json")["definitions"]
+    definitions: dict[str, Any] = _load(SPECS / "botframework" / "botframework-channel.json")["definitions"]
+    return definitions
 
 
 @cache
