@@ -39,9 +39,12 @@ def real_now() -> datetime:
 
 
 def load_texts(settings: Settings) -> Texts:
-    return Texts(dialogs=load_dialogs(settings.dialogs_dir),
-                 catalog=Catalog.load(settings.dialogs_dir / "messages"),
-                 agenda=load_agenda(settings.dialogs_dir), plans=load_plans(settings.dialogs_dir))
+    return Texts(
+        dialogs=load_dialogs(settings.dialogs_dir),
+        catalog=Catalog.load(settings.dialogs_dir / "messages"),
+        agenda=load_agenda(settings.dialogs_dir),
+        plans=load_plans(settings.dialogs_dir),
+    )
 
 
 class Runtime:
@@ -56,8 +59,9 @@ class Runtime:
         # One set of leases for the inbox's and the outbox's lanes, renewed while this instance lives.
         self.leases = Leases(self.db)
         self.outbox = Outbox(self.db, self.platforms, now, self.leases, lanes=settings.outbox_lanes)
-        self.inbox = Inbox(self.db, settings, self.texts, self.router, self.platforms, now,
-                           outbox=self.outbox, leases=self.leases)
+        self.inbox = Inbox(
+            self.db, settings, self.texts, self.router, self.platforms, now, outbox=self.outbox, leases=self.leases
+        )
         self.clock = Clock(self.due, settings.clock_interval_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         # What platforms need opened at the start and closed at the end (their HTTP clients).
@@ -89,8 +93,10 @@ class Runtime:
         self.leases.start()
         # Whatever a previous run left is taken up by the dispatchers at once (a dead
         # instance's lanes once their leases run out).
-        self._tasks = [asyncio.create_task(self.inbox.run(), name="inbox"),
-                       asyncio.create_task(self.outbox.run(), name="outbox")]
+        self._tasks = [
+            asyncio.create_task(self.inbox.run(), name="inbox"),
+            asyncio.create_task(self.outbox.run(), name="outbox"),
+        ]
         self.clock.start()
 
     async def stop(self) -> None:
@@ -132,8 +138,9 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
         bolt = build_bolt_app(token=settings.slack_bot_token, client=reader, store=runtime.inbox.store)
         if settings.slack_signing_secret:
             # The signature is checked on the raw bytes before anything parses them.
-            routes.append(Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle,
-                                methods=["POST"]))
+            routes.append(
+                Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle, methods=["POST"])
+            )
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

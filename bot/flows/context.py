@@ -83,7 +83,7 @@ class Context:
         return {k: self.texts.catalog.text(language, name) if v == deleted else v for k, v in values.items()}
 
     def names(self, viewer: Person, people: Sequence[Named]) -> str:
-        """"Bo, Lise og Mads", in the viewer's language."""
+        """ "Bo, Lise og Mads", in the viewer's language."""
         if len(people) <= 1:
             return "".join(p.display_name for p in people)
         last = people[-1].display_name
@@ -104,16 +104,20 @@ class Context:
         return result.first()
 
     # ---- outbox -------------------------------------------------------
-    def post(
-        self, person: Person, message: Message, *, ref: str | None = None, dedupe: str | None = None
-    ) -> None:
+    def post(self, person: Person, message: Message, *, ref: str | None = None, dedupe: str | None = None) -> None:
         """A message to the person's direct message with the bot."""
         self.db.add(
             OutboxMessage(
-                platform=person.platform, kind="post", person_id=person.id,
-                channel=person.dm_channel or person.external_id, ref=ref, dedupe_key=dedupe,
-                language=self.language(person), payload=message.model_dump(),
-                next_attempt_at=self.now, created_at=self.now,
+                platform=person.platform,
+                kind="post",
+                person_id=person.id,
+                channel=person.dm_channel or person.external_id,
+                ref=ref,
+                dedupe_key=dedupe,
+                language=self.language(person),
+                payload=message.model_dump(),
+                next_attempt_at=self.now,
+                created_at=self.now,
             )
         )
 
@@ -124,14 +128,19 @@ class Context:
             return
         self.db.add(
             OutboxMessage(
-                platform=person.platform, kind="respond", person_id=person.id,
-                channel=person.dm_channel or person.external_id, response_url=response_url, language=self.language(person),
-                payload=message.model_dump(), next_attempt_at=self.now, created_at=self.now,
+                platform=person.platform,
+                kind="respond",
+                person_id=person.id,
+                channel=person.dm_channel or person.external_id,
+                response_url=response_url,
+                language=self.language(person),
+                payload=message.model_dump(),
+                next_attempt_at=self.now,
+                created_at=self.now,
             )
         )
 
-    def send_file(self, person: Person, name: str, data: bytes, mime: str, *,
-                  title: str | None = None) -> StoredFile:
+    def send_file(self, person: Person, name: str, data: bytes, mime: str, *, title: str | None = None) -> StoredFile:
         """A file to the person's direct message with the bot, sent once like any message.
 
         Slack gets the bytes uploaded into the DM; Teams and the playground a signed
@@ -140,30 +149,44 @@ class Context:
         """
         assert person.id is not None  # a person the bot has met is in the database
         stored = StoredFile(
-            key=secrets.token_urlsafe(24), person_id=person.id, name=name, title=title, mime=mime,
-            size=len(data), data=data, created_at=self.now,
+            key=secrets.token_urlsafe(24),
+            person_id=person.id,
+            name=name,
+            title=title,
+            mime=mime,
+            size=len(data),
+            data=data,
+            created_at=self.now,
             expires_at=self.now + timedelta(hours=self.settings.file_hours),
         )
         self.db.add(stored)
         text = self.t(person, "export.file.caption", name=title or name)
         # The caption is a message; a platform that posts a link adds it and when it ends.
         payload = Message(text=text, blocks=[Paragraph(text=text)]).model_dump() | {
-            "file": stored.key, "link": self.t(person, "export.file.link", name=name),
-            "expires": self.t(person, "export.file.expires",
-                              date=format_moment(stored.expires_at, self.language(person), self.tz(person))),
+            "file": stored.key,
+            "link": self.t(person, "export.file.link", name=name),
+            "expires": self.t(
+                person,
+                "export.file.expires",
+                date=format_moment(stored.expires_at, self.language(person), self.tz(person)),
+            ),
         }
         self.db.add(
             OutboxMessage(
-                platform=person.platform, kind="file", person_id=person.id,
-                channel=person.dm_channel or person.external_id, dedupe_key=f"file:{stored.key}",
-                language=self.language(person), payload=payload, next_attempt_at=self.now, created_at=self.now,
+                platform=person.platform,
+                kind="file",
+                person_id=person.id,
+                channel=person.dm_channel or person.external_id,
+                dedupe_key=f"file:{stored.key}",
+                language=self.language(person),
+                payload=payload,
+                next_attempt_at=self.now,
+                created_at=self.now,
             )
         )
         return stored
 
-    async def close_buttons(
-        self, note: str, *, ref: str | None = None, where: MessageRef | None = None
-    ) -> bool:
+    async def close_buttons(self, note: str, *, ref: str | None = None, where: MessageRef | None = None) -> bool:
         """Replace a posted message's buttons by a note, so no live button is left.
 
         The message is found by its ref or its place; its neutral body is in
@@ -175,9 +198,7 @@ class Context:
         elif where is not None and where.posted_id is not None:
             query = query.where(OutboxMessage.id == where.posted_id)
         elif where is not None:
-            query = query.where(
-                OutboxMessage.sent_channel == where.channel, OutboxMessage.sent_ts == where.message_id
-            )
+            query = query.where(OutboxMessage.sent_channel == where.channel, OutboxMessage.sent_ts == where.message_id)
         else:
             return False
         original = (await self.db.exec(query)).first()
@@ -194,9 +215,14 @@ class Context:
         self.db.add(original)
         self.db.add(
             OutboxMessage(
-                platform=original.platform, kind="update", person_id=original.person_id,
-                update_ref=f"outbox:{original.id}", language=original.language,
-                payload=closed.model_dump(), next_attempt_at=self.now, created_at=self.now,
+                platform=original.platform,
+                kind="update",
+                person_id=original.person_id,
+                update_ref=f"outbox:{original.id}",
+                language=original.language,
+                payload=closed.model_dump(),
+                next_attempt_at=self.now,
+                created_at=self.now,
             )
         )
         return True
@@ -206,12 +232,13 @@ class Context:
         self.respond(person, response_url, paragraph(self.t(person, "dialog.stale_button")))
 
     # ---- audit --------------------------------------------------------
-    def audit(
-        self, action: str, actor: Person | None, contract_id: int | None = None, **detail: Any
-    ) -> None:
+    def audit(self, action: str, actor: Person | None, contract_id: int | None = None, **detail: Any) -> None:
         self.db.add(
             AuditEvent(
-                at=self.now, action=action, actor_id=actor.id if actor else None,
-                contract_id=contract_id, detail=detail,
+                at=self.now,
+                action=action,
+                actor_id=actor.id if actor else None,
+                contract_id=contract_id,
+                detail=detail,
             )
         )

@@ -32,8 +32,9 @@ class Flow(Protocol):
 
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]: ...
     async def title(self, ctx: Context, session: DialogSession) -> str: ...
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None: ...
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None: ...
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
 
@@ -61,27 +62,42 @@ class Conversations:
         )
         return result.first()
 
-    async def open_sessions(self, ctx: Context, person: Person, flow: str, *,
-                            contract_id: int | None = None, phase: str | None = None) -> list[DialogSession]:
+    async def open_sessions(
+        self, ctx: Context, person: Person, flow: str, *, contract_id: int | None = None, phase: str | None = None
+    ) -> list[DialogSession]:
         """The person's sessions of a flow that are answering or waiting, oldest first;
         only those about `contract_id`, or in `phase`, when given."""
-        query = select(DialogSession).where(DialogSession.person_id == person.id, DialogSession.flow == flow,
-                                            col(DialogSession.status).in_(OPEN))
+        query = select(DialogSession).where(
+            DialogSession.person_id == person.id, DialogSession.flow == flow, col(DialogSession.status).in_(OPEN)
+        )
         if phase is not None:
             query = query.where(DialogSession.phase == phase)
         sessions = (await ctx.db.exec(query.order_by(col(DialogSession.id)))).all()
         return [s for s in sessions if contract_id is None or contract_id in s.contract_ids]
 
     async def open(
-        self, ctx: Context, person: Person, *, flow: str, phase: str, role: str,
-        contract_ids: list[int], intro: Message | None = None,
-        answers: dict[str, str | None] | None = None, people: dict[str, str] | None = None,
+        self,
+        ctx: Context,
+        person: Person,
+        *,
+        flow: str,
+        phase: str,
+        role: str,
+        contract_ids: list[int],
+        intro: Message | None = None,
+        answers: dict[str, str | None] | None = None,
+        people: dict[str, str] | None = None,
     ) -> DialogSession:
         """Start a session for `person`, or queue it behind the one they are in."""
         assert person.id is not None  # a person the bot has met is in the database
         session = DialogSession(
-            person_id=person.id, flow=flow, phase=phase, role=role,
-            contract_ids=contract_ids, last_activity_at=ctx.now, created_at=ctx.now,
+            person_id=person.id,
+            flow=flow,
+            phase=phase,
+            role=role,
+            contract_ids=contract_ids,
+            last_activity_at=ctx.now,
+            created_at=ctx.now,
         )
         busy = await self.current_session(ctx, person)
         state, says = engine.start(self.script(ctx, session), answers, people)
@@ -97,8 +113,9 @@ class Conversations:
             await self._say(ctx, session, person, says)
         return session
 
-    async def reply(self, ctx: Context, person: Person, reply: engine.Reply,
-                    session: DialogSession | None = None) -> bool:
+    async def reply(
+        self, ctx: Context, person: Person, reply: engine.Reply, session: DialogSession | None = None
+    ) -> bool:
         """Feed a reply to the person's current session. False when there is none."""
         session = session or await self.current_session(ctx, person)
         if session is None:
@@ -137,11 +154,14 @@ class Conversations:
         waiting.status = "active"
         waiting.last_activity_at = ctx.now
         ctx.db.add(waiting)
-        await self._say(ctx, waiting, person, [engine.current(self.script(ctx, waiting),
-                                                              engine.State.model_validate(waiting.state))])
+        await self._say(
+            ctx,
+            waiting,
+            person,
+            [engine.current(self.script(ctx, waiting), engine.State.model_validate(waiting.state))],
+        )
 
-    async def _say(self, ctx: Context, session: DialogSession, person: Person,
-                   says: list[engine.Say]) -> None:
+    async def _say(self, ctx: Context, session: DialogSession, person: Person, says: list[engine.Say]) -> None:
         flow = self.flows[session.flow]
         for say in says:
             if isinstance(say, Sent):
@@ -153,8 +173,7 @@ class Conversations:
             else:
                 ctx.post(person, await self.render(ctx, session, person, say))
 
-    async def render(self, ctx: Context, session: DialogSession, person: Person,
-                     say: engine.Say) -> Message:
+    async def render(self, ctx: Context, session: DialogSession, person: Person, say: engine.Say) -> Message:
         dialog = ctx.texts.dialogs[session.flow]
         lang = ctx.language(person)
         values = await flow_values(self.flows[session.flow], ctx, session)
@@ -177,40 +196,73 @@ class Conversations:
             hints = [ctx.t(person, "dialog.optional_hint")] if say.optional else []
             blocks.append(Note(text=" ".join([*hints, ctx.t(person, "dialog.words_hint")])))
             if say.optional:
-                blocks.append(Buttons(buttons=[Button(label=ctx.t(person, "dialog.skip"),
-                                                      action="dialog:skip", value=sid)]))
+                blocks.append(
+                    Buttons(buttons=[Button(label=ctx.t(person, "dialog.skip"), action="dialog:skip", value=sid)])
+                )
             return Message(text=question, blocks=blocks)
         if isinstance(say, Summary):
             title = await self.flows[session.flow].title(ctx, session)
-            blocks = [Heading(text=ctx.t(person, "dialog.summary_title", name=title)),
-                      Note(text=ctx.t(person, "dialog.summary_intro"))]
+            blocks = [
+                Heading(text=ctx.t(person, "dialog.summary_title", name=title)),
+                Note(text=ctx.t(person, "dialog.summary_intro")),
+            ]
             for key, answer in say.answers.items():
-                blocks.append(Quote(label=question_title(key),
-                                    text=answer if answer is not None else ctx.t(person, "dialog.skipped")))
-            blocks.append(Buttons(buttons=[
-                Button(label=ctx.t(person, "dialog.send"), action="dialog:send", value=sid, style="primary"),
-                Button(label=ctx.t(person, "dialog.edit"), action="dialog:edit", value=sid),
-            ]))
+                blocks.append(
+                    Quote(
+                        label=question_title(key),
+                        text=answer if answer is not None else ctx.t(person, "dialog.skipped"),
+                    )
+                )
+            blocks.append(
+                Buttons(
+                    buttons=[
+                        Button(label=ctx.t(person, "dialog.send"), action="dialog:send", value=sid, style="primary"),
+                        Button(label=ctx.t(person, "dialog.edit"), action="dialog:edit", value=sid),
+                    ]
+                )
+            )
             return Message(text=ctx.t(person, "dialog.summary_intro"), blocks=blocks)
         if isinstance(say, ChooseEdit):
-            buttons = [Button(label=f"{i}. {question_title(k)}"[:75], action="dialog:edit_pick",
-                              value=f"{sid}:{k}") for i, k in enumerate(say.keys, 1)]
-            return Message(text=ctx.t(person, "dialog.choose_edit"),
-                           blocks=[Paragraph(text=ctx.t(person, "dialog.choose_edit")),
-                                   Buttons(buttons=buttons)])
+            buttons = [
+                Button(label=f"{i}. {question_title(k)}"[:75], action="dialog:edit_pick", value=f"{sid}:{k}")
+                for i, k in enumerate(say.keys, 1)
+            ]
+            return Message(
+                text=ctx.t(person, "dialog.choose_edit"),
+                blocks=[Paragraph(text=ctx.t(person, "dialog.choose_edit")), Buttons(buttons=buttons)],
+            )
         if isinstance(say, Paused):
-            return Message(text=ctx.t(person, "dialog.paused"), blocks=[
-                Paragraph(text=ctx.t(person, "dialog.paused")),
-                Buttons(buttons=[Button(label=ctx.t(person, "dialog.resume"), action="dialog:resume",
-                                        value=sid, style="primary")])])
+            return Message(
+                text=ctx.t(person, "dialog.paused"),
+                blocks=[
+                    Paragraph(text=ctx.t(person, "dialog.paused")),
+                    Buttons(
+                        buttons=[
+                            Button(
+                                label=ctx.t(person, "dialog.resume"), action="dialog:resume", value=sid, style="primary"
+                            )
+                        ]
+                    ),
+                ],
+            )
         if isinstance(say, ConfirmCancel):
-            return Message(text=ctx.t(person, "dialog.confirm_cancel"), blocks=[
-                Paragraph(text=ctx.t(person, "dialog.confirm_cancel")),
-                Buttons(buttons=[
-                    Button(label=ctx.t(person, "dialog.cancel_yes"), action="dialog:cancel_yes",
-                           value=sid, style="danger"),
-                    Button(label=ctx.t(person, "dialog.cancel_no"), action="dialog:cancel_no", value=sid),
-                ])])
+            return Message(
+                text=ctx.t(person, "dialog.confirm_cancel"),
+                blocks=[
+                    Paragraph(text=ctx.t(person, "dialog.confirm_cancel")),
+                    Buttons(
+                        buttons=[
+                            Button(
+                                label=ctx.t(person, "dialog.cancel_yes"),
+                                action="dialog:cancel_yes",
+                                value=sid,
+                                style="danger",
+                            ),
+                            Button(label=ctx.t(person, "dialog.cancel_no"), action="dialog:cancel_no", value=sid),
+                        ]
+                    ),
+                ],
+            )
         assert isinstance(say, Refused)
         text = ctx.t(person, say.message or f"dialog.refused.{say.reason}", **say.details)
         return Message(text=text, blocks=[Paragraph(text=text)])
@@ -253,4 +305,5 @@ def _date_check(after: str | None, today: date) -> Check:
             if day < today or (earlier is not None and day <= earlier):
                 return "peer.checks.date_after"
         return None
+
     return check

@@ -28,7 +28,6 @@ from bot.storage.models import Contract, Party, Person
 ACTION = "export:copy"
 
 
-
 def button(ctx: Context, person: Person, contract_id: int | None) -> Button:
     """The **Eksportér** button for a finished or approved contract's message."""
     return Button(label=ctx.t(person, "export.button"), action=ACTION, value=str(contract_id))
@@ -44,14 +43,20 @@ class ExportFlow(Quiet):
     @property
     def commands(self) -> tuple[Command, ...]:
         # `eksport 12` (or `eksport` alone, which tells how).
-        return (Command("export.commands.export", self.command, shape=lambda words, named: len(words) == 1 or (
-            len(words) == 2 and words[1].lstrip("#").isdigit())),)
+        return (
+            Command(
+                "export.commands.export",
+                self.command,
+                shape=lambda words, named: len(words) == 1 or (len(words) == 2 and words[1].lstrip("#").isdigit()),
+            ),
+        )
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("export.help",)
 
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                      words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         written = words[0].lstrip("#") if len(words) == 1 else ""
         if not (written.isascii() and written.isdigit()):
             ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "export.usage")))
@@ -79,25 +84,44 @@ class ExportFlow(Quiet):
         copy_of = self.copies.get(contract.flow)
         message = await copy_of(ctx, person, contract) if copy_of is not None else None
         if message is None:
-            is_party = (await ctx.db.exec(select(Party.id).where(
-                Party.contract_id == contract.id, Party.person_id == person.id))).first() is not None
+            is_party = (
+                await ctx.db.exec(
+                    select(Party.id).where(Party.contract_id == contract.id, Party.person_id == person.id)
+                )
+            ).first() is not None
             key = "export.not_supported" if is_party else "export.not_yours"
             ctx.respond(person, response_url, paragraph(ctx.t(person, key, id=contract.id if is_party else shown)))
             return
         language = ctx.language(person)
-        printed = ctx.t(person, "export.exported", name=person.display_name, id=contract.id,
-                        date=format_moment(ctx.now, language, ctx.tz(person)))
-        message.blocks = [b for b in message.blocks if isinstance(b, (Heading, Paragraph, Note, Quote, Columns,
-                                                                      Divider))]
+        printed = ctx.t(
+            person,
+            "export.exported",
+            name=person.display_name,
+            id=contract.id,
+            date=format_moment(ctx.now, language, ctx.tz(person)),
+        )
+        message.blocks = [
+            b for b in message.blocks if isinstance(b, (Heading, Paragraph, Note, Quote, Columns, Divider))
+        ]
         message.blocks.append(Note(text=printed))
         # First the word that the files are coming, then the files (one lane: in this order).
         ctx.respond(person, response_url, paragraph(ctx.t(person, "export.sent", id=contract.id)))
         name = ctx.t(person, "export.filename", id=contract.id)
         title = ctx.t(person, "export.file_title", id=contract.id)
-        ctx.send_file(person, f"{name}.md", markdown(message).encode("utf-8"), "text/markdown; charset=utf-8",
-                      title=f"{title} (Markdown)")
-        ctx.send_file(person, f"{name}.pdf", pdf(message, title=title, footer=printed, language=language),
-                      "application/pdf", title=f"{title} (PDF)")
+        ctx.send_file(
+            person,
+            f"{name}.md",
+            markdown(message).encode("utf-8"),
+            "text/markdown; charset=utf-8",
+            title=f"{title} (Markdown)",
+        )
+        ctx.send_file(
+            person,
+            f"{name}.pdf",
+            pdf(message, title=title, footer=printed, language=language),
+            "application/pdf",
+            title=f"{title} (PDF)",
+        )
         ctx.audit("contract.exported", person, contract.id)
 
     async def due(self, ctx: Context) -> None:

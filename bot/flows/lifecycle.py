@@ -148,8 +148,14 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
         ctx.stale(person, action.response_url)
         return
     who = await parties(ctx.db, contract)
-    pressed = Pressed(action=action, person=person, contract=contract, who=who,
-                      roles={r for r, p in who.items() if p.id == person.id}, rest=rest)
+    pressed = Pressed(
+        action=action,
+        person=person,
+        contract=contract,
+        who=who,
+        roles={r for r, p in who.items() if p.id == person.id},
+        rest=rest,
+    )
     if not pressed.roles and lifecycle.outsider is not None:
         refused = await lifecycle.outsider(ctx, pressed)
         ctx.audit("button.refused", person, contract.id, step=step, why="outsider")
@@ -161,8 +167,11 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
         ctx.respond(person, action.response_url, paragraph(ctx.t(person, row.refuse, **values)))
         return
     current = contract.status
-    if (current not in row.states or (row.round and rest != str(contract.round))
-            or (row.guard is not None and not await row.guard(ctx, pressed))):
+    if (
+        current not in row.states
+        or (row.round and rest != str(contract.round))
+        or (row.guard is not None and not await row.guard(ctx, pressed))
+    ):
         if row.early is not None and (refused := await row.early(ctx, pressed)) is not None:
             ctx.respond(person, action.response_url, paragraph(refused))
             return
@@ -182,8 +191,15 @@ async def press(ctx: Context, lifecycle: Lifecycle, action: ActionIn, person: Pe
     ctx.audit(f"{lifecycle.flow}.{step}", person, contract.id, before=current, after=contract.status)
 
 
-def already(ctx: Context, lifecycle: Lifecycle, person: Person, contract: Contract,
-            response_url: str | None, *, key: str | None = None) -> None:
+def already(
+    ctx: Context,
+    lifecycle: Lifecycle,
+    person: Person,
+    contract: Contract,
+    response_url: str | None,
+    *,
+    key: str | None = None,
+) -> None:
     """The answer to a button whose moment has passed: what became of the contract."""
     status = ctx.t(person, f"{lifecycle.flow}.status.{contract.status}")
     key = key or lifecycle.already or f"{lifecycle.flow}.already_decided"

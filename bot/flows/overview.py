@@ -160,8 +160,13 @@ class Overview(Quiet):
     @property
     def commands(self) -> tuple[Command, ...]:
         # `mine`, `mine 2` (a page of the overview).
-        return (Command("overview.commands.mine", self.command, shape=lambda words, named: len(words) == 1 or (
-            len(words) == 2 and words[1].isdigit())),)
+        return (
+            Command(
+                "overview.commands.mine",
+                self.command,
+                shape=lambda words, named: len(words) == 1 or (len(words) == 2 and words[1].isdigit()),
+            ),
+        )
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("overview.help",)
@@ -196,8 +201,10 @@ class Overview(Quiet):
         for source, entries in batches.values():
             for entry, item in zip(entries, await source.render(ctx, person, entries), strict=True):
                 written[id(entry)] = item
-        return {group: [entry.data if source is None else written[id(entry)] for entry, source in placed]
-                for group, placed in grouped.items()}
+        return {
+            group: [entry.data if source is None else written[id(entry)] for entry, source in placed]
+            for group, placed in grouped.items()
+        }
 
     # ---- showing -------------------------------------------------------
     async def message(self, ctx: Context, person: Person, page: int = 1, *, home: bool = False) -> Message:
@@ -208,7 +215,8 @@ class Overview(Quiet):
         counts = {group: len(entries) for group, entries in placed.items()}
         # Only the page's items get their texts (a leader may have thousands).
         shown_by_group = await self._render(
-            ctx, person, {group: entries[(page - 1) * size:page * size] for group, entries in placed.items()})
+            ctx, person, {group: entries[(page - 1) * size : page * size] for group, entries in placed.items()}
+        )
         title = ctx.t(person, "overview.title")
         blocks: list[Block] = [Heading(text=title)]
         if home:
@@ -239,12 +247,18 @@ class Overview(Quiet):
         return Message(text=title, blocks=blocks)
 
     def line(self, ctx: Context, person: Person, item: Item) -> str:
-        label = ctx.t(person, f"overview.flows.{item.flow}") if ctx.texts.catalog.has(
-            ctx.language(person), f"overview.flows.{item.flow}") else item.flow
+        label = (
+            ctx.t(person, f"overview.flows.{item.flow}")
+            if ctx.texts.catalog.has(ctx.language(person), f"overview.flows.{item.flow}")
+            else item.flow
+        )
         text = f"*{label}: {_cut(item.title, 150)}*\n{_cut(item.step, 300)}"
         if item.at is not None:
-            when = (format_moment(item.at, ctx.language(person), ctx.tz(person)) if item.group == "coming"
-                    else ctx.t(person, "overview.since", date=ctx.day(person, item.at)))
+            when = (
+                format_moment(item.at, ctx.language(person), ctx.tz(person))
+                if item.group == "coming"
+                else ctx.t(person, "overview.since", date=ctx.day(person, item.at))
+            )
             text += f" · {when}"
         return text
 
@@ -254,21 +268,39 @@ class Overview(Quiet):
         return "" if person.platform == "teams" else "/laering "
 
     # ---- /laering mine [side] -----------------------------------------------
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                      words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         page = (number(words[0], 1) if words else None) or 1
         message = await self.message(ctx, person, page)
         self.send(ctx, person, message, page, response_url=cmd.response_url)
 
-    def send(self, ctx: Context, person: Person, message: Message, page: int, *,
-             response_url: str | None, kind: str | None = None) -> None:
+    def send(
+        self,
+        ctx: Context,
+        person: Person,
+        message: Message,
+        page: int,
+        *,
+        response_url: str | None,
+        kind: str | None = None,
+    ) -> None:
         """The overview where the person asked (a reply only they see), else in their DM."""
         kind = kind or ("respond" if response_url else "post")
-        ctx.db.add(OutboxMessage(
-            platform=person.platform, kind=kind, person_id=person.id,
-            channel=person.dm_channel or person.external_id, response_url=response_url,
-            ref=f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}", language=ctx.language(person),
-            payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now))
+        ctx.db.add(
+            OutboxMessage(
+                platform=person.platform,
+                kind=kind,
+                person_id=person.id,
+                channel=person.dm_channel or person.external_id,
+                response_url=response_url,
+                ref=f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}",
+                language=ctx.language(person),
+                payload=message.model_dump(),
+                next_attempt_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
 
     # ---- presses -------------------------------------------------------
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
@@ -305,14 +337,29 @@ class Overview(Quiet):
         message = await self.message(ctx, person, page)
         if row.kind == "respond" or row.kind == "replace":
             # A reply only the person sees (Slack): replaced through the press's response_url.
-            self.send(ctx, person, message, page, response_url=action.response_url,
-                      kind="replace" if action.response_url else "post")
+            self.send(
+                ctx,
+                person,
+                message,
+                page,
+                response_url=action.response_url,
+                kind="replace" if action.response_url else "post",
+            )
             return True
         row.payload, row.ref = message.model_dump(), f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}"
         ctx.db.add(row)
-        ctx.db.add(OutboxMessage(
-            platform=row.platform, kind="update", person_id=row.person_id, update_ref=f"outbox:{row.id}",
-            language=row.language, payload=row.payload, next_attempt_at=ctx.now, created_at=ctx.now))
+        ctx.db.add(
+            OutboxMessage(
+                platform=row.platform,
+                kind="update",
+                person_id=row.person_id,
+                update_ref=f"outbox:{row.id}",
+                language=row.language,
+                payload=row.payload,
+                next_attempt_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
         return True
 
     # ---- the Slack App Home --------------------------------------------
@@ -321,18 +368,33 @@ class Overview(Quiet):
         if person.platform != "slack":
             return
         payload = (await self.message(ctx, person, page, home=True)).model_dump()
-        last = (await ctx.db.exec(
-            select(OutboxMessage).where(OutboxMessage.person_id == person.id, OutboxMessage.kind == "home")
-            .order_by(col(OutboxMessage.id).desc()).limit(1).with_for_update())).first()
+        last = (
+            await ctx.db.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.person_id == person.id, OutboxMessage.kind == "home")
+                .order_by(col(OutboxMessage.id).desc())
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
         if last is not None and last.status != "failed" and last.payload == payload:
             return
         if last is not None and last.status == "pending":
             last.payload = payload  # not sent yet: send the newest state instead, once
             ctx.db.add(last)
             return
-        ctx.db.add(OutboxMessage(
-            platform=person.platform, kind="home", person_id=person.id, channel=person.external_id,
-            language=ctx.language(person), payload=payload, next_attempt_at=ctx.now, created_at=ctx.now))
+        ctx.db.add(
+            OutboxMessage(
+                platform=person.platform,
+                kind="home",
+                person_id=person.id,
+                channel=person.external_id,
+                language=ctx.language(person),
+                payload=payload,
+                next_attempt_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
 
     async def mark(self, ctx: Context) -> int:
         """Where the outbox stands before an event is handled (see `refresh_homes`)."""
@@ -342,20 +404,35 @@ class Overview(Quiet):
         """Refresh the App Home of everyone the bot wrote to since `since` (something changed
         for them), and of the actor; only homes that were opened before."""
         await ctx.db.flush()
-        ids = set((await ctx.db.exec(select(OutboxMessage.person_id).where(
-            col(OutboxMessage.id) > since, OutboxMessage.platform == "slack", OutboxMessage.kind != "home",
-            col(OutboxMessage.person_id).is_not(None)).distinct())).all())
+        ids = set(
+            (
+                await ctx.db.exec(
+                    select(OutboxMessage.person_id)
+                    .where(
+                        col(OutboxMessage.id) > since,
+                        OutboxMessage.platform == "slack",
+                        OutboxMessage.kind != "home",
+                        col(OutboxMessage.person_id).is_not(None),
+                    )
+                    .distinct()
+                )
+            ).all()
+        )
         if actor is not None and actor.platform == "slack":
             ids.add(actor.id)
         if not ids:
             return
-        opened = (await ctx.db.exec(select(OutboxMessage.person_id).where(
-            OutboxMessage.kind == "home", col(OutboxMessage.person_id).in_(ids)).distinct())).all()
+        opened = (
+            await ctx.db.exec(
+                select(OutboxMessage.person_id)
+                .where(OutboxMessage.kind == "home", col(OutboxMessage.person_id).in_(ids))
+                .distinct()
+            )
+        ).all()
         for person_id in sorted(i for i in opened if i is not None):
             await self.publish_home(ctx, await ctx.person(person_id))
 
 
 def _cut(text: str, limit: int) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
+    return text if len(text) <= limit else text[: limit - 1] + "…"

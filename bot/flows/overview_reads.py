@@ -45,14 +45,23 @@ def _live(person: Person, flow: str, statuses: tuple[str, ...]) -> tuple[ColumnE
     return col(Party.person_id) == person.id, col(Contract.flow) == flow, col(Contract.status).in_(statuses)
 
 
-async def _mine(ctx: Context, person: Person, flow: str, statuses: tuple[str, ...]
-                ) -> dict[int, tuple[_Contract, set[str]]]:
+async def _mine(
+    ctx: Context, person: Person, flow: str, statuses: tuple[str, ...]
+) -> dict[int, tuple[_Contract, set[str]]]:
     """The person's live contracts of a flow, with the person's roles in each."""
     result = await ctx.db.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
-            Contract.id, Contract.title, Contract.status, Contract.round, Contract.updated_at,
-            Contract.followup_at, Party.role)
-        .join(Party, col(Party.contract_id) == col(Contract.id)).where(*_live(person, flow, statuses)))
+            Contract.id,
+            Contract.title,
+            Contract.status,
+            Contract.round,
+            Contract.updated_at,
+            Contract.followup_at,
+            Party.role,
+        )
+        .join(Party, col(Party.contract_id) == col(Contract.id))
+        .where(*_live(person, flow, statuses))
+    )
     found: dict[int, tuple[_Contract, set[str]]] = {}
     for *contract, role in result.all():
         found.setdefault(contract[0], (_Contract(*contract), set()))[1].add(role)
@@ -62,8 +71,11 @@ async def _mine(ctx: Context, person: Person, flow: str, statuses: tuple[str, ..
 async def _parties(ctx: Context, ids: list[int]) -> dict[int, dict[str, _Who]]:
     result = await ctx.db.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
-            Party.contract_id, Party.role, Person.id, Person.display_name, Person.timezone)
-        .join(Person, col(Party.person_id) == col(Person.id)).where(col(Party.contract_id).in_(ids)))
+            Party.contract_id, Party.role, Person.id, Person.display_name, Person.timezone
+        )
+        .join(Person, col(Party.person_id) == col(Person.id))
+        .where(col(Party.contract_id).in_(ids))
+    )
     found: dict[int, dict[str, _Who]] = defaultdict(dict)
     for contract_id, role, *who in result.all():
         found[contract_id][role] = _Who(*who)
@@ -71,15 +83,21 @@ async def _parties(ctx: Context, ids: list[int]) -> dict[int, dict[str, _Who]]:
 
 
 async def _submitted(ctx: Context, ids: list[int]) -> dict[tuple[int, str, str], datetime]:
-    result = await ctx.db.exec(select(Submission.contract_id, Submission.role, Submission.phase,
-                                      Submission.submitted_at).where(col(Submission.contract_id).in_(ids)))
+    result = await ctx.db.exec(
+        select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at).where(
+            col(Submission.contract_id).in_(ids)
+        )
+    )
     return {(cid, role, phase): at for cid, role, phase, at in result.all()}
 
 
 async def _sessions(ctx: Context, person: Person, flow: str) -> dict[int, set[str]]:
     """Contract id -> the phases the person has a session open (or waiting) in."""
-    result = await ctx.db.exec(select(DialogSession.contract_ids, DialogSession.phase).where(
-        DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow))
+    result = await ctx.db.exec(
+        select(DialogSession.contract_ids, DialogSession.phase).where(
+            DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow
+        )
+    )
     found: dict[int, set[str]] = defaultdict(set)
     for contract_ids, phase in result.all():
         for contract_id in contract_ids:

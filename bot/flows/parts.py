@@ -137,15 +137,17 @@ class ContractFlow(Quiet, ABC):
     async def title(self, ctx: Context, session: DialogSession) -> str: ...
 
     @abstractmethod
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None: ...
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None: ...
 
     @abstractmethod
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
 
-def one_named(ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], flow: str,
-              one: str) -> Person | None:
+def one_named(
+    ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], flow: str, one: str
+) -> Person | None:
     """The one person a start command names (`kollega @Anna`), or None once the starter is told
     what is wrong with the name, with the command's usage. `one` is the text for naming several."""
     named = people.get(cmd.mentions[0])
@@ -163,6 +165,9 @@ def one_named(ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, P
     if problem is None and named is not None:
         return named
     usage = ctx.t(starter, f"{flow}.usage")
-    ctx.respond(starter, cmd.response_url, Message(text=problem or usage, blocks=[
-        Paragraph(text=problem or usage), Paragraph(text=usage)]))
+    ctx.respond(
+        starter,
+        cmd.response_url,
+        Message(text=problem or usage, blocks=[Paragraph(text=problem or usage), Paragraph(text=usage)]),
+    )
     return None

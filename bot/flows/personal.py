@@ -40,7 +40,6 @@ RETENTION = "retention"
 REF = "personal:erase"
 
 
-
 class PersonalFlow(Quiet):
     name = "personal"
 
@@ -49,38 +48,53 @@ class PersonalFlow(Quiet):
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        return (Command("personal.commands.export", self.export_command),
-                Command("personal.commands.erase", self.erase_command))
+        return (
+            Command("personal.commands.export", self.export_command),
+            Command("personal.commands.erase", self.erase_command),
+        )
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("personal.help",)
 
-    async def export_command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                             words: list[str]) -> None:
+    async def export_command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering mine-data`"""
         await self.export(ctx, person, cmd.response_url)
 
-    async def erase_command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                            words: list[str]) -> None:
+    async def erase_command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering slet-mine-data`: asked first, with a button."""
         self.ask_to_erase(ctx, person)
 
     def labels(self, ctx: Context) -> registry.Labels:
         """Copies are shared by people of both languages: they read the bot's default one."""
         language = ctx.settings.bot_language
-        return registry.Labels(ctx.texts.catalog.text(language, "personal.deleted_user"),
-                               ctx.texts.catalog.text(language, "personal.removed_text"))
+        return registry.Labels(
+            ctx.texts.catalog.text(language, "personal.deleted_user"),
+            ctx.texts.catalog.text(language, "personal.removed_text"),
+        )
 
     # ---- mine-data ----------------------------------------------------
     async def export(self, ctx: Context, person: Person, response_url: str | None) -> None:
         data = await registry.export(ctx.db, person)
         data = {"exported_at": ctx.now.isoformat(), **data}
         ctx.audit("personal.exported", person)
-        ctx.send_file(person, "laeringsbot-mine-data.json",
-                      json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json",
-                      title=ctx.t(person, "personal.export.json_title"))
-        ctx.send_file(person, "laeringsbot-mine-data.md", (await self.markdown(ctx, person, data)).encode(),
-                      "text/markdown", title=ctx.t(person, "personal.export.markdown_title"))
+        ctx.send_file(
+            person,
+            "laeringsbot-mine-data.json",
+            json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            "application/json",
+            title=ctx.t(person, "personal.export.json_title"),
+        )
+        ctx.send_file(
+            person,
+            "laeringsbot-mine-data.md",
+            (await self.markdown(ctx, person, data)).encode(),
+            "text/markdown",
+            title=ctx.t(person, "personal.export.markdown_title"),
+        )
         ctx.respond(person, response_url, paragraph(ctx.t(person, "personal.export.sent")))
 
     async def markdown(self, ctx: Context, person: Person, data: dict[str, Any]) -> str:
@@ -92,15 +106,24 @@ class PersonalFlow(Quiet):
             return ctx.t(person, f"personal.export.{key}", **values)
 
         me = data["person"]
-        lines = [f"# {t('heading')}", "", t("intro", date=ctx.day(person, ctx.now)), "", f"## {t('about')}", "",
-                 f"- **{t('name')}**: {me.get('display_name', '')}",
-                 f"- **{t('platform')}**: {me.get('platform', '')} · {me.get('external_id', '')}",
-                 f"- **{t('language')}**: {lang}",
-                 f"- **{t('timezone')}**: {ctx.tz(person)}",
-                 f"- **{t('since')}**: {ctx.day(person, person.created_at)}"]
+        lines = [
+            f"# {t('heading')}",
+            "",
+            t("intro", date=ctx.day(person, ctx.now)),
+            "",
+            f"## {t('about')}",
+            "",
+            f"- **{t('name')}**: {me.get('display_name', '')}",
+            f"- **{t('platform')}**: {me.get('platform', '')} · {me.get('external_id', '')}",
+            f"- **{t('language')}**: {lang}",
+            f"- **{t('timezone')}**: {ctx.tz(person)}",
+            f"- **{t('since')}**: {ctx.day(person, person.created_at)}",
+        ]
         for profile in tables.get("personprofile", []):
-            lines += [f"- **{t('department')}**: {profile.get('department', '')}",
-                      f"- **{t('position')}**: {profile.get('position', '')}"]
+            lines += [
+                f"- **{t('department')}**: {profile.get('department', '')}",
+                f"- **{t('position')}**: {profile.get('position', '')}",
+            ]
         roles: dict[int, list[str]] = {}
         for party in tables.get("party", []):
             roles.setdefault(party["contract_id"], []).append(party["role"])
@@ -111,19 +134,29 @@ class PersonalFlow(Quiet):
             answers.setdefault(answer["contract_id"], []).append(answer)
         if roles or answers:
             lines += ["", f"## {t('contracts')}"]
-        contracts = {c.id: c for c in (await ctx.db.exec(select(Contract).where(
-            col(Contract.id).in_(list(roles) + list(answers))))).all()}
+        contracts = {
+            c.id: c
+            for c in (
+                await ctx.db.exec(select(Contract).where(col(Contract.id).in_(list(roles) + list(answers))))
+            ).all()
+        }
         for contract_id in sorted(set(roles) | set(answers)):
             contract = contracts.get(contract_id)
             if contract is None:
                 continue
             dialog = ctx.texts.dialogs.get(contract.flow)
             names = ", ".join(self._role(ctx, person, contract.flow, r) for r in roles.get(contract_id, []))
-            status = (ctx.t(person, f"{contract.flow}.status.{contract.status}")
-                      if ctx.texts.catalog.has(lang, f"{contract.flow}.status.{contract.status}") else contract.status)
-            lines += ["", f"### {t('contract', title=contract.title, id=contract.id)}", "",
-                      t("contract_facts", role=names or "–", status=status,
-                        date=ctx.day(person, contract.created_at))]
+            status = (
+                ctx.t(person, f"{contract.flow}.status.{contract.status}")
+                if ctx.texts.catalog.has(lang, f"{contract.flow}.status.{contract.status}")
+                else contract.status
+            )
+            lines += [
+                "",
+                f"### {t('contract', title=contract.title, id=contract.id)}",
+                "",
+                t("contract_facts", role=names or "–", status=status, date=ctx.day(person, contract.created_at)),
+            ]
             given = sorted(answers.get(contract_id, []), key=lambda a: (a["version"], a["phase"], a["id"]))
             if not given:
                 lines += ["", t("no_answers")]
@@ -131,8 +164,11 @@ class PersonalFlow(Quiet):
             for answer in given:
                 if (answer["phase"], answer["version"]) != phase:
                     phase = (answer["phase"], answer["version"])
-                    name = (dialog.phases[answer["phase"]].name(lang)
-                            if dialog and answer["phase"] in dialog.phases else answer["phase"])
+                    name = (
+                        dialog.phases[answer["phase"]].name(lang)
+                        if dialog and answer["phase"] in dialog.phases
+                        else answer["phase"]
+                    )
                     lines += ["", f"*{t('phase', phase=name, version=answer['version'])}*", ""]
                 key = answer["question_key"]
                 title = dialog.questions[key].title(lang) if dialog and key in dialog.questions else key
@@ -141,7 +177,7 @@ class PersonalFlow(Quiet):
         for name, rows in tables.items():
             if name in ("party", "answer", "contract", "personprofile"):
                 continue
-            label = (t(f"tables.{name}") if ctx.texts.catalog.has(lang, f"personal.export.tables.{name}") else name)
+            label = t(f"tables.{name}") if ctx.texts.catalog.has(lang, f"personal.export.tables.{name}") else name
             lines.append(f"- {t('table', table=label, count=len(rows))}")
             for row in rows:
                 text = row.get("text") or row.get("comment")
@@ -164,10 +200,29 @@ class PersonalFlow(Quiet):
         nonce = uuid.uuid4().hex[:16]
         value = f"{person.id}:{nonce}"
         text = ctx.t(person, "personal.erase.confirm")
-        ctx.post(person, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
-            Button(label=ctx.t(person, "personal.erase.erase_button"), action="personal:erase", value=value, style="danger"),
-            Button(label=ctx.t(person, "personal.erase.keep_button"), action="personal:keep", value=value),
-        ])]), ref=f"{REF}:{nonce}")
+        ctx.post(
+            person,
+            Message(
+                text=text,
+                blocks=[
+                    Paragraph(text=text),
+                    Buttons(
+                        buttons=[
+                            Button(
+                                label=ctx.t(person, "personal.erase.erase_button"),
+                                action="personal:erase",
+                                value=value,
+                                style="danger",
+                            ),
+                            Button(
+                                label=ctx.t(person, "personal.erase.keep_button"), action="personal:keep", value=value
+                            ),
+                        ]
+                    ),
+                ],
+            ),
+            ref=f"{REF}:{nonce}",
+        )
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.split(":", 1)[1]
@@ -181,8 +236,11 @@ class PersonalFlow(Quiet):
             if owner is None or owner.deleted_at is not None:  # a press after the erasure: a new person now
                 ctx.respond(person, action.response_url, paragraph(ctx.t(person, "personal.erase.already")))
             else:
-                ctx.respond(person, action.response_url,
-                            paragraph(ctx.t(person, "personal.erase.only_owner", name=owner.display_name)))
+                ctx.respond(
+                    person,
+                    action.response_url,
+                    paragraph(ctx.t(person, "personal.erase.only_owner", name=owner.display_name)),
+                )
             return
         ref = f"{REF}:{nonce}"
         prompt = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
@@ -194,9 +252,15 @@ class PersonalFlow(Quiet):
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "personal.erase.kept")))
             return
         # Where and how to tell them it is done: the row itself is about to lose all of it.
-        address = Person(id=person.id, platform=person.platform, external_id=person.external_id,
-                         dm_channel=person.dm_channel, platform_locale=person.platform_locale,
-                         language_override=person.language_override, timezone=person.timezone)
+        address = Person(
+            id=person.id,
+            platform=person.platform,
+            external_id=person.external_id,
+            dm_channel=person.dm_channel,
+            platform_locale=person.platform_locale,
+            language_override=person.language_override,
+            timezone=person.timezone,
+        )
         await self._stop_live_contracts(ctx, person)
         await registry.erase(ctx.db, person, ctx.now, self.labels(ctx))
         ctx.audit("person.deleted", person)
@@ -205,28 +269,45 @@ class PersonalFlow(Quiet):
 
     async def _stop_live_contracts(self, ctx: Context, person: Person) -> None:
         """A contract still under way cannot wait for someone who is gone: it stops, and the others hear why."""
-        result = await ctx.db.exec(select(Contract).join(Party, col(Party.contract_id) == col(Contract.id)).where(
-            Party.person_id == person.id, col(Contract.status).not_in(registry.FINISHED)))
+        result = await ctx.db.exec(
+            select(Contract)
+            .join(Party, col(Party.contract_id) == col(Contract.id))
+            .where(Party.person_id == person.id, col(Contract.status).not_in(registry.FINISHED))
+        )
         for contract in {c.id: c for c in result.all()}.values():
             contract.status, contract.updated_at = "cancelled", ctx.now
             ctx.db.add(contract)
             ctx.audit("contract.cancelled", None, contract.id, reason="party_deleted")
-            others = (await ctx.db.exec(select(Person).join(Party, col(Party.person_id) == col(Person.id)).where(
-                Party.contract_id == contract.id, Person.id != person.id, col(Person.deleted_at).is_(None)))).all()
+            others = (
+                await ctx.db.exec(
+                    select(Person)
+                    .join(Party, col(Party.person_id) == col(Person.id))
+                    .where(Party.contract_id == contract.id, Person.id != person.id, col(Person.deleted_at).is_(None))
+                )
+            ).all()
             for other in {p.id: p for p in others}.values():
                 ctx.post(other, paragraph(ctx.t(other, "personal.erase.stopped_other", title=contract.title)))
                 await ctx.db.flush()
                 await self._end_sessions(ctx, other, contract)
 
     async def _end_sessions(self, ctx: Context, person: Person, contract: Contract) -> None:
-        sessions = (await ctx.db.exec(select(DialogSession).where(
-            DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN))
-            .order_by(col(DialogSession.id)))).all()
+        sessions = (
+            await ctx.db.exec(
+                select(DialogSession)
+                .where(DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN))
+                .order_by(col(DialogSession.id))
+            )
+        ).all()
         for session in sessions:
             if contract.id not in session.contract_ids:
                 continue
-            others = (await ctx.db.exec(select(Contract.status).where(
-                col(Contract.id).in_([i for i in session.contract_ids if i != contract.id])))).all()
+            others = (
+                await ctx.db.exec(
+                    select(Contract.status).where(
+                        col(Contract.id).in_([i for i in session.contract_ids if i != contract.id])
+                    )
+                )
+            ).all()
             if any(status not in registry.FINISHED for status in others):
                 continue  # a leader's group session goes on for the rest of the group
             await self.conversations.end(ctx, session)
@@ -251,10 +332,14 @@ class PersonalFlow(Quiet):
     async def _claim_daily(self, ctx: Context) -> bool:
         """True for the one instance that takes today's run (the row is locked until it commits)."""
         insert = sqlite_insert if ctx.db.get_bind().dialect.name == "sqlite" else pg_insert
-        await ctx.db.exec(insert(table_of(MaintenanceRun)).values(name=RETENTION)
-                          .on_conflict_do_nothing(index_elements=["name"]))
-        run = (await ctx.db.exec(select(MaintenanceRun).where(MaintenanceRun.name == RETENTION)
-                                 .with_for_update(skip_locked=True))).first()
+        await ctx.db.exec(
+            insert(table_of(MaintenanceRun)).values(name=RETENTION).on_conflict_do_nothing(index_elements=["name"])
+        )
+        run = (
+            await ctx.db.exec(
+                select(MaintenanceRun).where(MaintenanceRun.name == RETENTION).with_for_update(skip_locked=True)
+            )
+        ).first()
         if run is None:
             return False  # another instance is running it
         zone = ZoneInfo(ctx.settings.bot_timezone)

@@ -31,10 +31,15 @@ class Nudges(Quiet):
 
 async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
     # Two working days are at least two calendar days: a cheap first cut.
-    result = await ctx.db.exec(select(DialogSession).where(
-        DialogSession.status == "active",
-        col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=NUDGE_AFTER),
-        col(DialogSession.stalled_reported_at).is_(None)).limit(500))
+    result = await ctx.db.exec(
+        select(DialogSession)
+        .where(
+            DialogSession.status == "active",
+            col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=NUDGE_AFTER),
+            col(DialogSession.stalled_reported_at).is_(None),
+        )
+        .limit(500)
+    )
     for session in result.all():
         person = await ctx.person(session.person_id)
         tz = ctx.tz(person)
@@ -42,24 +47,30 @@ async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
         stamp = int(since.timestamp())
         title = await conversations.flows[session.flow].title(ctx, session)
         if session.nudged_at is None and ctx.now >= add_working_days(since, NUDGE_AFTER, tz):
-            ctx.post(person, paragraph(ctx.t(person, "dialog.nudge", name=person.display_name, title=title)),
-                     dedupe=f"nudge:{session.id}:{stamp}")
+            ctx.post(
+                person,
+                paragraph(ctx.t(person, "dialog.nudge", name=person.display_name, title=title)),
+                dedupe=f"nudge:{session.id}:{stamp}",
+            )
             session.nudged_at = ctx.now
         if ctx.now >= add_working_days(since, STALLED_AFTER, tz):
             contract = await session_contract(ctx, session)
             if contract is not None and contract.starter_id != person.id:
                 starter = await ctx.person(contract.starter_id)
-                ctx.post(starter, paragraph(ctx.t(starter, "dialog.stalled", name=person.display_name,
-                                                  title=title)),
-                         dedupe=f"stalled:{session.id}:{stamp}")
+                ctx.post(
+                    starter,
+                    paragraph(ctx.t(starter, "dialog.stalled", name=person.display_name, title=title)),
+                    dedupe=f"stalled:{session.id}:{stamp}",
+                )
             session.stalled_reported_at = ctx.now
         ctx.db.add(session)
 
 
 async def next_nudge(ctx: Context) -> datetime | None:
     """When the next nudge or stalled-notice falls due, if any."""
-    result = await ctx.db.exec(select(DialogSession).where(
-        DialogSession.status == "active", col(DialogSession.stalled_reported_at).is_(None)))
+    result = await ctx.db.exec(
+        select(DialogSession).where(DialogSession.status == "active", col(DialogSession.stalled_reported_at).is_(None))
+    )
     times = []
     for session in result.all():
         person = await ctx.person(session.person_id)

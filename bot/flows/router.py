@@ -46,8 +46,15 @@ class Router:
         self.export = ExportFlow({f.name: f.copy for f in self.flows.values() if f.copy is not None})
         self.personal = PersonalFlow(self.conversations)
         # Everything that has commands, buttons, messages or due work, in the help's order.
-        self.parts: tuple[Part, ...] = (*self.flows.values(), self.overview, self.export, Nudges(self.conversations),
-                                        self.personal, AdminFlow(), Basics(self))
+        self.parts: tuple[Part, ...] = (
+            *self.flows.values(),
+            self.overview,
+            self.export,
+            Nudges(self.conversations),
+            self.personal,
+            AdminFlow(),
+            Basics(self),
+        )
         self.by_action = {p.name: p for p in self.parts if p.name}
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
@@ -76,8 +83,9 @@ class Router:
     def shapes(self, words_of: Callable[[str], Iterable[str]]) -> dict[str, Shape]:
         """Every command word (every language) -> the shape that tells it from an answer in
         Teams' personal chat, where commands are written without a slash."""
-        return {word: command.shape for part in self.parts for command in part.commands
-                for word in words_of(command.words)}
+        return {
+            word: command.shape for part in self.parts for command in part.commands for word in words_of(command.words)
+        }
 
     def greeting(self, words_of: Callable[[str], Iterable[str]]) -> str:
         """The command a person who adds the app is answered with: the help."""
@@ -100,14 +108,18 @@ class Router:
         without the slash command (Context.t), the others get `{cmd}`."""
         blocks: list[Block] = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
-        blocks += [Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(person)))
-                   for part in self.parts for key in part.help(ctx, person)]
+        blocks += [
+            Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(person)))
+            for part in self.parts
+            for key in part.help(ctx, person)
+        ]
         blocks.append(Paragraph(text=ctx.t(person, "help.footer")))
         return Message(text=ctx.t(person, "help.text"), blocks=blocks)
 
     # ---- the direct message -----------------------------------------
-    async def message(self, ctx: Context, msg: MessageIn, person: Person,
-                      people: dict[str, Person] | None = None) -> None:
+    async def message(
+        self, ctx: Context, msg: MessageIn, person: Person, people: dict[str, Person] | None = None
+    ) -> None:
         for part in self.parts:
             if await part.hears(ctx, msg, person):
                 return
@@ -176,16 +188,23 @@ class Basics(Quiet):
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        return (Command(HELP, self.show_help),
-                Command("commands.language", self.language,
-                        shape=lambda words, named: len(words) == 2 and words[1].casefold() in LANGUAGES))
+        return (
+            Command(HELP, self.show_help),
+            Command(
+                "commands.language",
+                self.language,
+                shape=lambda words, named: len(words) == 2 and words[1].casefold() in LANGUAGES,
+            ),
+        )
 
-    async def show_help(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                        words: list[str]) -> None:
+    async def show_help(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         ctx.respond(person, cmd.response_url, self.router.help(ctx, person, None))
 
-    async def language(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                       words: list[str]) -> None:
+    async def language(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering sprog en`"""
         choice = words[0].casefold() if words else ""
         if choice in LANGUAGES:

@@ -116,11 +116,29 @@ def _selected_version_error(error: ValidationError) -> ValidationError:
 _SECTION_FIELD_TEXT_MAX = 2000
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 _INTERACTIVE_ELEMENTS = {
-    "button", "checkboxes", "datepicker", "datetimepicker", "email_text_input", "file_input",
-    "multi_static_select", "multi_external_select", "multi_users_select",
-    "multi_conversations_select", "multi_channels_select", "number_input", "overflow",
-    "plain_text_input", "radio_buttons", "rich_text_input", "static_select", "external_select",
-    "users_select", "conversations_select", "channels_select", "timepicker", "url_text_input",
+    "button",
+    "checkboxes",
+    "datepicker",
+    "datetimepicker",
+    "email_text_input",
+    "file_input",
+    "multi_static_select",
+    "multi_external_select",
+    "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
+    "number_input",
+    "overflow",
+    "plain_text_input",
+    "radio_buttons",
+    "rich_text_input",
+    "static_select",
+    "external_select",
+    "users_select",
+    "conversations_select",
+    "channels_select",
+    "timepicker",
+    "url_text_input",
     "workflow_button",
 }  # fmt: skip  (one name per line would be 24 lines)
 
@@ -150,9 +168,7 @@ class _Checker:
         if isinstance(value, list) and len(value) > limit:
             self.add(where, f"{len(value)} items, max {limit}")
 
-    def text(
-        self, where: str, obj: Any, *, limit: int | None = None, plain_only: bool = False
-    ) -> None:
+    def text(self, where: str, obj: Any, *, limit: int | None = None, plain_only: bool = False) -> None:
         """Check a composition text object (type, non-empty text, length)."""
         if not isinstance(obj, Mapping):
             self.add(where, f"must be a text object, got {type(obj).__name__}")
@@ -384,6 +400,4 @@ def assert_valid_message(args: Mapping[str, Any]) -> None:
     """Raise ``AssertionError`` listing every violation in a chat.postMessage/update payload."""
     violations = check_message(args)
     if violations:
-        raise AssertionError(
-            "Slack message violates Block Kit limits:\n  - " + "\n  - ".join(violations)
-        )
+        raise AssertionError("Slack message violates Block Kit limits:\n  - " + "\n  - ".join(violations))

@@ -47,8 +47,10 @@ def _connector_validator(definition: str) -> Draft4Validator:
 def _check(validator: Any, instance: Any, what: str) -> None:
     error = best_match(validator.iter_errors(instance))
     if error is not None:
-        raise AssertionError(f"{what} is invalid at {list(error.absolute_path)}: {error.message}\n"
-                             f"{json.dumps(instance, ensure_ascii=False)[:1500]}")
+        raise AssertionError(
+            f"{what} is invalid at {list(error.absolute_path)}: {error.message}\n"
+            f"{json.dumps(instance, ensure_ascii=False)[:1500]}"
+        )
 
 
 def assert_valid_card(card: dict[str, Any]) -> None:

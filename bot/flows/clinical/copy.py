@@ -24,8 +24,15 @@ FLOW = "clinical"
 SUPERVISOR, TRAINEE = "supervisor", "trainee"
 PERIODS = ("week", "month", "half_year", "dates")
 # Contract status -> the step of the four the seed names (1 choose, 2 sub-goals, 3 where/how, 4 feedback).
-STEPS = {"scope": 1, "subgoals": 2, "subgoals_add": 2, "learning": 3, "learning_add": 3,
-         "agreement": 4, "agreement_review": 4}
+STEPS = {
+    "scope": 1,
+    "subgoals": 2,
+    "subgoals_add": 2,
+    "learning": 3,
+    "learning_add": 3,
+    "agreement": 4,
+    "agreement_review": 4,
+}
 STEP_COUNT = 4
 LIVE = tuple(STEPS)
 # The answers of a contract, in the order the copy shows them: (phase, key, role).
@@ -44,8 +51,9 @@ async def scope_of(ctx: Context, contract: Contract) -> ClinicalScope:
 
 async def answers(ctx: Context, contract: Contract) -> dict[str, str | None]:
     """Every answer of the contract by question key (each key is one role's)."""
-    result = await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id,
-                                                    Answer.version == contract.version))
+    result = await ctx.db.exec(
+        select(Answer).where(Answer.contract_id == contract.id, Answer.version == contract.version)
+    )
     return {a.question_key: a.text for a in result.all()}
 
 
@@ -69,8 +77,13 @@ def local_day(ctx: Context, viewer: Person, day: date) -> str:
 def period_text(ctx: Context, viewer: Person, scope: ClinicalScope) -> str:
     if scope.period is None or scope.starts_on is None or scope.ends_on is None:
         return ctx.t(viewer, "clinical.period.none")
-    return ctx.t(viewer, "clinical.period.range", kind=ctx.t(viewer, f"clinical.period_kind.{scope.period}"),
-                 starts=local_day(ctx, viewer, scope.starts_on), ends=local_day(ctx, viewer, scope.ends_on))
+    return ctx.t(
+        viewer,
+        "clinical.period.range",
+        kind=ctx.t(viewer, f"clinical.period_kind.{scope.period}"),
+        starts=local_day(ctx, viewer, scope.starts_on),
+        ends=local_day(ctx, viewer, scope.ends_on),
+    )
 
 
 def title(ctx: Context, viewer: Person, who: dict[str, Person]) -> str:
@@ -79,8 +92,11 @@ def title(ctx: Context, viewer: Person, who: dict[str, Person]) -> str:
 
 def progress(ctx: Context, viewer: Person, status: str) -> Note:
     step = STEPS.get(status, STEP_COUNT)
-    return Note(text=ctx.t(viewer, "clinical.progress", step=step, total=STEP_COUNT,
-                            name=ctx.t(viewer, f"clinical.steps.{step}")))
+    return Note(
+        text=ctx.t(
+            viewer, "clinical.progress", step=step, total=STEP_COUNT, name=ctx.t(viewer, f"clinical.steps.{step}")
+        )
+    )
 
 
 def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> list[Block]:
@@ -92,14 +108,24 @@ def competency_blocks(ctx: Context, viewer: Person, scope: ClinicalScope) -> lis
         if found is not None:
             blocks.append(Quote(label=found.name(lang), text=found.description(lang) if found.description else "–"))
         else:
-            blocks.append(Quote(label=ctx.t(viewer, "clinical.free_competency"),
-                                text=chosen.get("text") or chosen.get("name") or ""))
+            blocks.append(
+                Quote(
+                    label=ctx.t(viewer, "clinical.free_competency"), text=chosen.get("text") or chosen.get("name") or ""
+                )
+            )
     return blocks or [Note(text=ctx.t(viewer, "clinical.no_competencies"))]
 
 
 # ---- the choice of period and competencies ------------------------------------------------
-def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: ClinicalScope,
-                  who: dict[str, Person], *, note: str | None = None) -> Message:
+def scope_message(
+    ctx: Context,
+    viewer: Person,
+    contract: Contract,
+    scope: ClinicalScope,
+    who: dict[str, Person],
+    *,
+    note: str | None = None,
+) -> Message:
     """What both parties see while they choose; with `note` (the choice is made) no buttons."""
     plans = ctx.texts.plans
     plan = plan_of(ctx, scope)
@@ -112,38 +138,76 @@ def scope_message(ctx: Context, viewer: Person, contract: Contract, scope: Clini
         intro = ctx.t(viewer, "clinical.scope.intro_choose_plan")
     else:
         intro = ctx.t(viewer, "clinical.scope.intro_free")
-    blocks: list[Block] = [Heading(text=heading), progress(ctx, viewer, "scope"), Paragraph(text=intro),
-                    Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
-                    Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
-                    *competency_blocks(ctx, viewer, scope)]
+    blocks: list[Block] = [
+        Heading(text=heading),
+        progress(ctx, viewer, "scope"),
+        Paragraph(text=intro),
+        Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
+        Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
+        *competency_blocks(ctx, viewer, scope),
+    ]
     agreed = [p.display_name for p in who.values() if p.id in scope.agreed_by]
     if agreed:
         blocks.append(Note(text=ctx.t(viewer, "clinical.scope.agreed_by", names=", ".join(agreed))))
     if note is not None:
         blocks.append(Note(text=note))
         return Message(text=heading, blocks=blocks)
-    cancel = Button(label=ctx.t(viewer, "clinical.scope.cancel"), action="clinical:cancel_scope", value=cid,
-                    style="danger")
+    cancel = Button(
+        label=ctx.t(viewer, "clinical.scope.cancel"), action="clinical:cancel_scope", value=cid, style="danger"
+    )
     if plan is None and len(plans) > 1:
-        blocks.append(Buttons(buttons=[Button(label=p.name(lang), action="clinical:plan", value=f"{cid}:{p.id}")
-                                       for p in plans.values()]))
+        blocks.append(
+            Buttons(
+                buttons=[
+                    Button(label=p.name(lang), action="clinical:plan", value=f"{cid}:{p.id}") for p in plans.values()
+                ]
+            )
+        )
         blocks.append(Buttons(buttons=[cancel]))
         return Message(text=intro, blocks=blocks)
-    blocks.append(Buttons(buttons=[
-        Button(label=("✓ " if scope.period == p else "") + ctx.t(viewer, f"clinical.period.{p}"),
-               action="clinical:period", value=f"{cid}:{p}") for p in PERIODS]))
+    blocks.append(
+        Buttons(
+            buttons=[
+                Button(
+                    label=("✓ " if scope.period == p else "") + ctx.t(viewer, f"clinical.period.{p}"),
+                    action="clinical:period",
+                    value=f"{cid}:{p}",
+                )
+                for p in PERIODS
+            ]
+        )
+    )
     chosen_ids = {c.get("id") for c in scope.competencies}
     if plan is not None:
-        buttons = [Button(label=("✓ " if c.id in chosen_ids else "") + c.name(lang), action="clinical:competency",
-                          value=f"{cid}:{c.id}") for c in plan.competencies]
+        buttons = [
+            Button(
+                label=("✓ " if c.id in chosen_ids else "") + c.name(lang),
+                action="clinical:competency",
+                value=f"{cid}:{c.id}",
+            )
+            for c in plan.competencies
+        ]
     else:
-        buttons = [Button(label=f"✓ {c.get('text', '')}"[:75], action="clinical:competency", value=f"{cid}:#{i}")
-                   for i, c in enumerate(scope.competencies)]
-        buttons.append(Button(label=ctx.t(viewer, "clinical.scope.write_competency"),
-                              action="clinical:write_competency", value=cid))
+        buttons = [
+            Button(label=f"✓ {c.get('text', '')}"[:75], action="clinical:competency", value=f"{cid}:#{i}")
+            for i, c in enumerate(scope.competencies)
+        ]
+        buttons.append(
+            Button(
+                label=ctx.t(viewer, "clinical.scope.write_competency"), action="clinical:write_competency", value=cid
+            )
+        )
     blocks.append(Buttons(buttons=buttons))
-    blocks.append(Buttons(buttons=[Button(label=ctx.t(viewer, "clinical.scope.agree"), action="clinical:agree",
-                                          value=cid, style="primary"), cancel]))
+    blocks.append(
+        Buttons(
+            buttons=[
+                Button(
+                    label=ctx.t(viewer, "clinical.scope.agree"), action="clinical:agree", value=cid, style="primary"
+                ),
+                cancel,
+            ]
+        )
+    )
     return Message(text=intro, blocks=blocks)
 
 
@@ -154,10 +218,18 @@ async def replace(ctx: Context, ref: str, message: Message) -> None:
         return
     original.payload = message.model_dump()
     ctx.db.add(original)
-    ctx.db.add(OutboxMessage(
-        platform=original.platform, kind="update", person_id=original.person_id,
-        update_ref=f"outbox:{original.id}", language=original.language, payload=message.model_dump(),
-        next_attempt_at=ctx.now, created_at=ctx.now))
+    ctx.db.add(
+        OutboxMessage(
+            platform=original.platform,
+            kind="update",
+            person_id=original.person_id,
+            update_ref=f"outbox:{original.id}",
+            language=original.language,
+            payload=message.model_dump(),
+            next_attempt_at=ctx.now,
+            created_at=ctx.now,
+        )
+    )
 
 
 # ---- copies ---------------------------------------------------------------------
@@ -171,8 +243,11 @@ async def copy_for(ctx: Context, viewer: Person, contract: Contract) -> Message 
 def answer_blocks(ctx: Context, viewer: Person, given: dict[str, str | None], keys: tuple[str, ...]) -> list[Block]:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
-    return [Quote(label=dialog.questions[k].title(lang), text=given[k] or ctx.t(viewer, "dialog.skipped"))
-            for k in keys if k in given]
+    return [
+        Quote(label=dialog.questions[k].title(lang), text=given[k] or ctx.t(viewer, "dialog.skipped"))
+        for k in keys
+        if k in given
+    ]
 
 
 async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
@@ -185,16 +260,25 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
     heading = title(ctx, viewer, who)
     blocks: list[Block] = [
         Heading(text=heading),
-        Note(text=ctx.t(viewer, "clinical.copy.meta", id=contract.id,
-                         supervisor=who[SUPERVISOR].display_name, trainee=who[TRAINEE].display_name,
-                         status=ctx.t(viewer, f"clinical.status.{contract.status}"))),
+        Note(
+            text=ctx.t(
+                viewer,
+                "clinical.copy.meta",
+                id=contract.id,
+                supervisor=who[SUPERVISOR].display_name,
+                trainee=who[TRAINEE].display_name,
+                status=ctx.t(viewer, f"clinical.status.{contract.status}"),
+            )
+        ),
         Paragraph(text=ctx.t(viewer, "clinical.scope.period", period=period_text(ctx, viewer, scope))),
         Paragraph(text=ctx.t(viewer, "clinical.scope.competencies")),
-        *competency_blocks(ctx, viewer, scope)]
+        *competency_blocks(ctx, viewer, scope),
+    ]
     for phase, keys in SECTIONS:
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases[phase].name(lang)}*")]
         blocks += answer_blocks(ctx, viewer, given, keys) or [
-            Note(text=ctx.t(viewer, "clinical.copy.waiting", name=who[TRAINEE].display_name))]
+            Note(text=ctx.t(viewer, "clinical.copy.waiting", name=who[TRAINEE].display_name))
+        ]
     if any(k in given for k in AGREEMENT):
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases['agreement'].name(lang)}*")]
         blocks += answer_blocks(ctx, viewer, given, AGREEMENT)
@@ -209,7 +293,8 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
         .join(Party, col(Party.contract_id) == col(Contract.id))
         .join(ClinicalScope, col(ClinicalScope.contract_id) == col(Contract.id))
         .where(Party.person_id == trainee.id, Party.role == TRAINEE, Contract.flow == FLOW)
-        .order_by(col(Contract.id)))
+        .order_by(col(Contract.id))
+    )
     rows = result.all()
     heading = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
     blocks: list[Block] = [Heading(text=heading)]
@@ -217,24 +302,37 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
         blocks.append(Paragraph(text=ctx.t(viewer, "clinical.folder.empty", name=trainee.display_name)))
         return Message(text=heading, blocks=blocks)
     supervisors = {}
-    for party, person in (await ctx.db.exec(
-            select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-            .where(col(Party.contract_id).in_([c.id for c, _ in rows]), Party.role == SUPERVISOR))).all():
+    for party, person in (
+        await ctx.db.exec(
+            select(Party, Person)
+            .join(Person, col(Party.person_id) == col(Person.id))
+            .where(col(Party.contract_id).in_([c.id for c, _ in rows]), Party.role == SUPERVISOR)
+        )
+    ).all():
         supervisors[party.contract_id] = person
     blocks.append(Note(text=ctx.t(viewer, "clinical.folder.intro", count=len(rows))))
     for contract, scope in rows:
         names = competency_names(ctx, viewer, scope)
-        details = [ctx.t(viewer, "clinical.folder.line", id=contract.id,
-                         status=ctx.t(viewer, f"clinical.status.{contract.status}"),
-                         supervisor=supervisors[contract.id].display_name if contract.id in supervisors else "",
-                         period=period_text(ctx, viewer, scope))]
+        details = [
+            ctx.t(
+                viewer,
+                "clinical.folder.line",
+                id=contract.id,
+                status=ctx.t(viewer, f"clinical.status.{contract.status}"),
+                supervisor=supervisors[contract.id].display_name if contract.id in supervisors else "",
+                period=period_text(ctx, viewer, scope),
+            )
+        ]
         if scope.feedback_on:
             details.append(ctx.t(viewer, "clinical.folder.feedback", date=local_day(ctx, viewer, scope.feedback_on)))
         if scope.evaluation_on:
-            details.append(ctx.t(viewer, "clinical.folder.evaluation",
-                                 date=local_day(ctx, viewer, scope.evaluation_on)))
-        blocks += [Divider(), Quote(label=ctx.t(viewer, "clinical.folder.competencies"),
-                                    text="\n".join(f"• {n}" for n in names) or "–"),
-                   Note(text=" · ".join(details))]
+            details.append(
+                ctx.t(viewer, "clinical.folder.evaluation", date=local_day(ctx, viewer, scope.evaluation_on))
+            )
+        blocks += [
+            Divider(),
+            Quote(label=ctx.t(viewer, "clinical.folder.competencies"), text="\n".join(f"• {n}" for n in names) or "–"),
+            Note(text=" · ".join(details)),
+        ]
     blocks.append(Note(text=ctx.t(viewer, "clinical.folder.show_hint")))
     return Message(text=heading, blocks=blocks)

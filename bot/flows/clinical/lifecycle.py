@@ -1,20 +1,20 @@
 """Læringskontrakt i klinisk praksis (PRODUCT.md §2.2): a supervisor and a trainee, 15 minutes.
 
-    scope: both choose the period and the competencies (one message each, both press;
-           "Vi er enige" from both fixes the choice; "Afbryd" from either cancels the contract)
-      ▼
-    subgoals: the trainee writes the sub-goals ──sent──▶ subgoals_add: the supervisor
-              sees them, adds or not (pressed before the trainee sent: refused)
-      ▼
-    learning: the trainee writes where and how ──sent──▶ learning_add: the supervisor adds or not
-      ▼
-    agreement: the supervisor writes who gives feedback, when, and the summative evaluation
-               (a feedback or evaluation date not after today, in the supervisor's time zone, is
-               refused at Send, and that date asked again with every other answer kept)
-      ▼
-    agreement_review: the trainee agrees ──▶ active (both get the contract; reminders the
-                      working day before the feedback and the evaluation) ──evaluation done──▶ closed
-                      └─ asks for a change (a comment) ──▶ agreement
+scope: both choose the period and the competencies (one message each, both press;
+       "Vi er enige" from both fixes the choice; "Afbryd" from either cancels the contract)
+  ▼
+subgoals: the trainee writes the sub-goals ──sent──▶ subgoals_add: the supervisor
+          sees them, adds or not (pressed before the trainee sent: refused)
+  ▼
+learning: the trainee writes where and how ──sent──▶ learning_add: the supervisor adds or not
+  ▼
+agreement: the supervisor writes who gives feedback, when, and the summative evaluation
+           (a feedback or evaluation date not after today, in the supervisor's time zone, is
+           refused at Send, and that date asked again with every other answer kept)
+  ▼
+agreement_review: the trainee agrees ──▶ active (both get the contract; reminders the
+                  working day before the feedback and the evaluation) ──evaluation done──▶ closed
+                  └─ asks for a change (a comment) ──▶ agreement
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     def commands(self) -> tuple[Command, ...]:
         return (
             # `klinisk @elev` (start) or `klinisk 12` (one contract).
-            Command("clinical.commands.clinical", self.command,
-                    shape=lambda words, named: named or (len(words) == 2 and words[1].isdigit())),
+            Command(
+                "clinical.commands.clinical",
+                self.command,
+                shape=lambda words, named: named or (len(words) == 2 and words[1].isdigit()),
+            ),
             # `mappe`, `mappe @elev` (the mention is not among the words).
             Command("clinical.commands.folder", self.folder_command),
         )
@@ -63,8 +66,9 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("clinical.help",)
 
-    async def command(self, ctx: Context, cmd: CommandIn, supervisor: Person,
-                      people: dict[str, Person], words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, supervisor: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering klinisk @uddannelsessøgende` starts; `/laering klinisk 12` shows contract 12."""
         if not cmd.mentions:
             if len(words) == 1 and words[0].isdigit():
@@ -77,8 +81,9 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             return
         await self.start(ctx, supervisor, trainee, cmd.response_url)
 
-    async def folder_command(self, ctx: Context, cmd: CommandIn, viewer: Person,
-                             people: dict[str, Person], words: list[str]) -> None:
+    async def folder_command(
+        self, ctx: Context, cmd: CommandIn, viewer: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering mappe [@uddannelsessøgende]`: the folder of a trainee's clinical contracts."""
         trainee = people.get(cmd.mentions[0]) if cmd.mentions else None
         if cmd.mentions and (trainee is None or trainee.is_bot):
@@ -95,9 +100,12 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             return {"trainee": "", "supervisor": "", "competencies": "", "period": ""}
         who = await parties(ctx.db, contract)
         scope = await cc.scope_of(ctx, contract)
-        return {"trainee": who[TRAINEE].display_name, "supervisor": who[SUPERVISOR].display_name,
-                "competencies": "; ".join(cc.competency_names(ctx, viewer, scope)),
-                "period": cc.period_text(ctx, viewer, scope)}
+        return {
+            "trainee": who[TRAINEE].display_name,
+            "supervisor": who[SUPERVISOR].display_name,
+            "competencies": "; ".join(cc.competency_names(ctx, viewer, scope)),
+            "period": cc.period_text(ctx, viewer, scope),
+        }
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         viewer = await ctx.person(session.person_id)
@@ -109,8 +117,14 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         assert supervisor.id is not None and trainee.id is not None  # both are in the database
         plans = ctx.texts.plans
         plan_id = next(iter(plans)) if len(plans) == 1 else await self._earlier_plan(ctx, trainee)
-        contract = Contract(flow=FLOW, title=trainee.display_name[:300], status=Status.SCOPE, starter_id=supervisor.id,
-                            created_at=ctx.now, updated_at=ctx.now)
+        contract = Contract(
+            flow=FLOW,
+            title=trainee.display_name[:300],
+            status=Status.SCOPE,
+            starter_id=supervisor.id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
         ctx.db.add(contract)
         await ctx.db.flush()
         assert contract.id is not None  # flushed
@@ -120,14 +134,18 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         ctx.db.add(scope)
         await ctx.db.flush()
         ctx.audit("contract.created", supervisor, contract.id, flow=FLOW, trainee=trainee.id)
-        ctx.respond(supervisor, response_url, paragraph(ctx.t(supervisor, "clinical.started",
-                                                              name=trainee.display_name)))
+        ctx.respond(
+            supervisor, response_url, paragraph(ctx.t(supervisor, "clinical.started", name=trainee.display_name))
+        )
         who = {SUPERVISOR: supervisor, TRAINEE: trainee}
         ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.intro_supervisor", name=trainee.display_name)))
         ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.intro_trainee", name=supervisor.display_name)))
         for person in who.values():
-            ctx.post(person, cc.scope_message(ctx, person, contract, scope, who),
-                     ref=f"clinical:{contract.id}:scope:{person.id}")
+            ctx.post(
+                person,
+                cc.scope_message(ctx, person, contract, scope, who),
+                ref=f"clinical:{contract.id}:scope:{person.id}",
+            )
 
     # ---- buttons ------------------------------------------------------
     @property
@@ -137,27 +155,89 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         supervisor, trainee = named(SUPERVISOR), named(TRAINEE)
 
         def choosing(step: str) -> Press:
-            return Press(step, BOTH, scope, self._choose_pressed, to=None, refuse="clinical.only_parties",
-                         already="clinical.scope.already_chosen")
+            return Press(
+                step,
+                BOTH,
+                scope,
+                self._choose_pressed,
+                to=None,
+                refuse="clinical.only_parties",
+                already="clinical.scope.already_chosen",
+            )
 
         return Lifecycle(
-            flow=FLOW, states=Status, start=Status.SCOPE, final=FINAL, moves=MOVES, turns=TURNS,
-            already="clinical.already_done", outsider=self._outsider, presses=(
-                Press("cancel_scope", BOTH, scope, self._cancel_pressed, to=Status.CANCELLED,
-                      refuse="clinical.only_parties"),
+            flow=FLOW,
+            states=Status,
+            start=Status.SCOPE,
+            final=FINAL,
+            moves=MOVES,
+            turns=TURNS,
+            already="clinical.already_done",
+            outsider=self._outsider,
+            presses=(
+                Press(
+                    "cancel_scope",
+                    BOTH,
+                    scope,
+                    self._cancel_pressed,
+                    to=Status.CANCELLED,
+                    refuse="clinical.only_parties",
+                ),
                 *(choosing(step) for step in ("plan", "period", "competency", "write_competency", "agree")),
                 # The supervisor adds to what the trainee wrote, or not; the button waits until then.
-                Press("add", roles(SUPERVISOR), adding, self._add_pressed, to=None, refuse="clinical.only_supervisor",
-                      whom=supervisor, guard=self._this_phase, early=self._not_yet),
-                Press("no_add", roles(SUPERVISOR), adding, self._add_pressed, to=None,
-                      refuse="clinical.only_supervisor", whom=supervisor, guard=self._this_phase, early=self._not_yet),
-                Press("agree_terms", roles(TRAINEE), states(Status.AGREEMENT_REVIEW), self._agree_terms,
-                      to=Status.ACTIVE, refuse="clinical.only_trainee", whom=trainee, round=True),
-                Press("change_terms", roles(TRAINEE), states(Status.AGREEMENT_REVIEW), self._change_terms, to=None,
-                      refuse="clinical.only_trainee", whom=trainee, round=True),
-                Press("evaluated", roles(SUPERVISOR), states(Status.ACTIVE), self._evaluated_pressed,
-                      to=Status.CLOSED, refuse="clinical.only_supervisor", whom=supervisor),
-            ))
+                Press(
+                    "add",
+                    roles(SUPERVISOR),
+                    adding,
+                    self._add_pressed,
+                    to=None,
+                    refuse="clinical.only_supervisor",
+                    whom=supervisor,
+                    guard=self._this_phase,
+                    early=self._not_yet,
+                ),
+                Press(
+                    "no_add",
+                    roles(SUPERVISOR),
+                    adding,
+                    self._add_pressed,
+                    to=None,
+                    refuse="clinical.only_supervisor",
+                    whom=supervisor,
+                    guard=self._this_phase,
+                    early=self._not_yet,
+                ),
+                Press(
+                    "agree_terms",
+                    roles(TRAINEE),
+                    states(Status.AGREEMENT_REVIEW),
+                    self._agree_terms,
+                    to=Status.ACTIVE,
+                    refuse="clinical.only_trainee",
+                    whom=trainee,
+                    round=True,
+                ),
+                Press(
+                    "change_terms",
+                    roles(TRAINEE),
+                    states(Status.AGREEMENT_REVIEW),
+                    self._change_terms,
+                    to=None,
+                    refuse="clinical.only_trainee",
+                    whom=trainee,
+                    round=True,
+                ),
+                Press(
+                    "evaluated",
+                    roles(SUPERVISOR),
+                    states(Status.ACTIVE),
+                    self._evaluated_pressed,
+                    to=Status.CLOSED,
+                    refuse="clinical.only_supervisor",
+                    whom=supervisor,
+                ),
+            ),
+        )
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)
@@ -166,8 +246,12 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     @staticmethod
     async def _outsider(ctx: Context, pressed: Pressed) -> str | None:
         who = pressed.who
-        return ctx.t(pressed.person, "clinical.only_parties", supervisor=who[SUPERVISOR].display_name,
-                     trainee=who[TRAINEE].display_name)
+        return ctx.t(
+            pressed.person,
+            "clinical.only_parties",
+            supervisor=who[SUPERVISOR].display_name,
+            trainee=who[TRAINEE].display_name,
+        )
 
     @staticmethod
     def _phase(pressed: Pressed) -> str:
@@ -200,12 +284,14 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         contract, person, phase = pressed.contract, pressed.person, self._phase(pressed)
         assert contract.id is not None  # read from the table
         step = pressed.action.action.partition(":")[2]
-        await ctx.close_buttons(ctx.t(person, f"clinical.review.{step}_note"),
-                                ref=f"clinical:{contract.id}:review:{phase}")
+        await ctx.close_buttons(
+            ctx.t(person, f"clinical.review.{step}_note"), ref=f"clinical:{contract.id}:review:{phase}"
+        )
         if step == "add":
             if not await self._open_session(ctx, person, contract, f"{phase}_add"):
-                await self.conversations.open(ctx, person, flow=FLOW, phase=f"{phase}_add", role=SUPERVISOR,
-                                              contract_ids=[contract.id])
+                await self.conversations.open(
+                    ctx, person, flow=FLOW, phase=f"{phase}_add", role=SUPERVISOR, contract_ids=[contract.id]
+                )
         else:
             ctx.audit("answers.no_additions", person, contract.id, phase=phase)
             await self._next_after_add(ctx, contract, pressed.who, phase, None)
@@ -216,42 +302,67 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     async def _change_terms(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
         assert contract.id is not None  # read from the table
-        await ctx.close_buttons(ctx.t(person, "clinical.terms.change_note"),
-                                ref=f"clinical:{contract.id}:terms:{contract.round}")
+        await ctx.close_buttons(
+            ctx.t(person, "clinical.terms.change_note"), ref=f"clinical:{contract.id}:terms:{contract.round}"
+        )
         if not await self._open_session(ctx, person, contract, "agreement_comment"):
-            await self.conversations.open(ctx, person, flow=FLOW, phase="agreement_comment", role=TRAINEE,
-                                          contract_ids=[contract.id])
+            await self.conversations.open(
+                ctx, person, flow=FLOW, phase="agreement_comment", role=TRAINEE, contract_ids=[contract.id]
+            )
 
     async def _evaluated_pressed(self, ctx: Context, pressed: Pressed) -> None:
         await self._evaluated(ctx, pressed.contract, pressed.who, pressed.person)
 
-    def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person,
-                      phase: str) -> None:
+    def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person, phase: str) -> None:
         """The supervisor waits while the trainee writes; the button says what comes, and refuses until then."""
         text = ctx.t(supervisor, f"clinical.waiting.{phase}", name=trainee.display_name)
-        ctx.post(supervisor, with_buttons(
-            text, Button(label=ctx.t(supervisor, f"clinical.review.add_{phase}"), action="clinical:add",
-                         value=f"{contract.id}:{phase}"),
-            blocks=[cc.progress(ctx, supervisor, phase), Paragraph(text=text)]),
-            ref=f"clinical:{contract.id}:waiting:{phase}")
+        ctx.post(
+            supervisor,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(supervisor, f"clinical.review.add_{phase}"),
+                    action="clinical:add",
+                    value=f"{contract.id}:{phase}",
+                ),
+                blocks=[cc.progress(ctx, supervisor, phase), Paragraph(text=text)],
+            ),
+            ref=f"clinical:{contract.id}:waiting:{phase}",
+        )
 
     async def _open_session(self, ctx: Context, person: Person, contract: Contract, phase: str) -> DialogSession | None:
         found = await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase=phase)
         return found[0] if found else None
 
-    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list[Block],
-                    answers: dict[str, str | None] | None = None) -> None:
+    async def _open(
+        self,
+        ctx: Context,
+        person: Person,
+        contract: Contract,
+        phase: str,
+        *,
+        blocks: list[Block],
+        answers: dict[str, str | None] | None = None,
+    ) -> None:
         assert contract.id is not None  # read from the table
         if await self._open_session(ctx, person, contract, phase):
             return
         text = next((b.text for b in blocks if isinstance(b, Paragraph)), "")
-        await self.conversations.open(ctx, person, flow=FLOW, phase=phase, role=TURN.get(phase, TRAINEE),
-                                      contract_ids=[contract.id], intro=Message(text=text, blocks=blocks),
-                                      answers=answers)
+        await self.conversations.open(
+            ctx,
+            person,
+            flow=FLOW,
+            phase=phase,
+            role=TURN.get(phase, TRAINEE),
+            contract_ids=[contract.id],
+            intro=Message(text=text, blocks=blocks),
+            answers=answers,
+        )
 
     # ---- sessions end -------------------------------------------------
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None:
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None:
         contract = await session_contract(ctx, session)
         phase = session.phase
         expected = {"competency": "scope", "dates": "scope", "agreement_comment": "agreement_review"}.get(phase, phase)
@@ -273,56 +384,108 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             contract.status, contract.updated_at = f"{phase}_add", ctx.now
             ctx.db.add(contract)
             ctx.post(trainee, paragraph(ctx.t(trainee, f"clinical.sent.{phase}", name=supervisor.display_name)))
-            await ctx.close_buttons(ctx.t(supervisor, "clinical.review.ready_note"),
-                                    ref=f"clinical:{contract.id}:waiting:{phase}")
+            await ctx.close_buttons(
+                ctx.t(supervisor, "clinical.review.ready_note"), ref=f"clinical:{contract.id}:waiting:{phase}"
+            )
             intro = ctx.t(supervisor, f"clinical.review.{phase}", name=trainee.display_name)
-            ctx.post(supervisor, with_buttons(
-                intro,
-                Button(label=ctx.t(supervisor, f"clinical.review.add_{phase}"), action="clinical:add",
-                       value=f"{contract.id}:{phase}", style="primary"),
-                Button(label=ctx.t(supervisor, "clinical.review.no_add"), action="clinical:no_add",
-                       value=f"{contract.id}:{phase}"),
-                blocks=[cc.progress(ctx, supervisor, f"{phase}_add"), Paragraph(text=intro),
-                        *cc.answer_blocks(ctx, supervisor, answers, (phase,))]),
-                ref=f"clinical:{contract.id}:review:{phase}")
+            ctx.post(
+                supervisor,
+                with_buttons(
+                    intro,
+                    Button(
+                        label=ctx.t(supervisor, f"clinical.review.add_{phase}"),
+                        action="clinical:add",
+                        value=f"{contract.id}:{phase}",
+                        style="primary",
+                    ),
+                    Button(
+                        label=ctx.t(supervisor, "clinical.review.no_add"),
+                        action="clinical:no_add",
+                        value=f"{contract.id}:{phase}",
+                    ),
+                    blocks=[
+                        cc.progress(ctx, supervisor, f"{phase}_add"),
+                        Paragraph(text=intro),
+                        *cc.answer_blocks(ctx, supervisor, answers, (phase,)),
+                    ],
+                ),
+                ref=f"clinical:{contract.id}:review:{phase}",
+            )
         elif phase in ("subgoals_add", "learning_add"):
             await self._next_after_add(ctx, contract, who, phase.removesuffix("_add"), answers[phase])
         elif phase == "agreement":
             await self._ask_to_agree(ctx, contract, who)
 
-    async def _next_after_add(self, ctx: Context, contract: Contract, who: dict[str, Person], phase: str,
-                              added: str | None) -> None:
+    async def _next_after_add(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], phase: str, added: str | None
+    ) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
-        shown = [Quote(label=ctx.t(trainee, "clinical.added_label", name=supervisor.display_name), text=added)] \
-            if added else []
-        told = ctx.t(trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}",
-                     name=supervisor.display_name)
+        shown = (
+            [Quote(label=ctx.t(trainee, "clinical.added_label", name=supervisor.display_name), text=added)]
+            if added
+            else []
+        )
+        told = ctx.t(
+            trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}", name=supervisor.display_name
+        )
         if phase == "subgoals":
             contract.status, contract.updated_at = Status.LEARNING, ctx.now
             ctx.db.add(contract)
-            await self._open(ctx, trainee, contract, "learning", blocks=[
-                cc.progress(ctx, trainee, "learning"), Paragraph(text=told), *shown,
-                Paragraph(text=ctx.t(trainee, "clinical.intro_learning"))])
+            await self._open(
+                ctx,
+                trainee,
+                contract,
+                "learning",
+                blocks=[
+                    cc.progress(ctx, trainee, "learning"),
+                    Paragraph(text=told),
+                    *shown,
+                    Paragraph(text=ctx.t(trainee, "clinical.intro_learning")),
+                ],
+            )
             self._post_waiting(ctx, contract, supervisor, trainee, "learning")
             return
         contract.status, contract.updated_at = Status.AGREEMENT, ctx.now
         ctx.db.add(contract)
-        ctx.post(trainee, Message(text=told, blocks=[Paragraph(text=told), *shown, Paragraph(
-            text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor.display_name))]))
-        await self._open(ctx, supervisor, contract, "agreement", blocks=[
-            cc.progress(ctx, supervisor, "agreement"),
-            Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee.display_name))])
+        ctx.post(
+            trainee,
+            Message(
+                text=told,
+                blocks=[
+                    Paragraph(text=told),
+                    *shown,
+                    Paragraph(text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor.display_name)),
+                ],
+            ),
+        )
+        await self._open(
+            ctx,
+            supervisor,
+            contract,
+            "agreement",
+            blocks=[
+                cc.progress(ctx, supervisor, "agreement"),
+                Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee.display_name)),
+            ],
+        )
 
     # ---- the agreement on feedback and evaluation ----------------------
-    async def _date_not_ahead(self, ctx: Context, session: DialogSession, person: Person,
-                              answers: dict[str, str | None]) -> bool:
+    async def _date_not_ahead(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> bool:
         """A feedback or evaluation date that is not after today (the supervisor's today): refused.
 
         The session goes back to asking that date (as an edit: every other answer is kept,
         and the answers come to the summary again), so nothing is lost."""
         today = ctx.now.astimezone(ZoneInfo(ctx.tz(person))).date()
-        late = next((key for key in ("feedback_when", "evaluation_when")
-                     if (day := parse_date(answers.get(key) or "")) is not None and day <= today), None)
+        late = next(
+            (
+                key
+                for key in ("feedback_when", "evaluation_when")
+                if (day := parse_date(answers.get(key) or "")) is not None and day <= today
+            ),
+            None,
+        )
         if late is None:
             return False
         script = self.conversations.script(ctx, session)
@@ -331,8 +494,17 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         state.answers = {**state.answers, **answers}
         session.state, session.status = state.model_dump(), "active"
         ctx.db.add(session)
-        ctx.post(person, paragraph(ctx.t(person, f"clinical.checks.{late}", today=ctx.day(person, ctx.now),
-                                         example=(today + timedelta(days=14)).strftime("%d-%m-%Y"))))
+        ctx.post(
+            person,
+            paragraph(
+                ctx.t(
+                    person,
+                    f"clinical.checks.{late}",
+                    today=ctx.day(person, ctx.now),
+                    example=(today + timedelta(days=14)).strftime("%d-%m-%Y"),
+                )
+            ),
+        )
         ctx.post(person, await self.conversations.render(ctx, session, person, engine.current(script, state)))
         return True
 
@@ -344,17 +516,27 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.terms.sent", name=trainee.display_name)))
         intro = ctx.t(trainee, "clinical.terms.ask", name=supervisor.display_name)
         value = f"{contract.id}:{contract.round}"
-        ctx.post(trainee, with_buttons(
-            intro,
-            Button(label=ctx.t(trainee, "clinical.terms.agree"), action="clinical:agree_terms", value=value,
-                   style="primary"),
-            Button(label=ctx.t(trainee, "clinical.terms.change"), action="clinical:change_terms", value=value),
-            blocks=[cc.progress(ctx, trainee, "agreement_review"), Paragraph(text=intro),
-                    *cc.answer_blocks(ctx, trainee, given, cc.AGREEMENT)]),
-            ref=f"clinical:{contract.id}:terms:{contract.round}")
+        ctx.post(
+            trainee,
+            with_buttons(
+                intro,
+                Button(
+                    label=ctx.t(trainee, "clinical.terms.agree"),
+                    action="clinical:agree_terms",
+                    value=value,
+                    style="primary",
+                ),
+                Button(label=ctx.t(trainee, "clinical.terms.change"), action="clinical:change_terms", value=value),
+                blocks=[
+                    cc.progress(ctx, trainee, "agreement_review"),
+                    Paragraph(text=intro),
+                    *cc.answer_blocks(ctx, trainee, given, cc.AGREEMENT),
+                ],
+            ),
+            ref=f"clinical:{contract.id}:terms:{contract.round}",
+        )
 
-    async def _change_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
-                                comment: str) -> None:
+    async def _change_requested(self, ctx: Context, contract: Contract, who: dict[str, Person], comment: str) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
         decide(ctx.db, contract, trainee, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", trainee, contract.id)
@@ -363,13 +545,24 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.terms.change_sent", name=supervisor.display_name)))
         given = await cc.answers(ctx, contract)
         text = ctx.t(supervisor, "clinical.terms.change_asked", name=trainee.display_name)
-        await self._open(ctx, supervisor, contract, "agreement", answers={k: given.get(k) for k in cc.AGREEMENT},
-                         blocks=[cc.progress(ctx, supervisor, "agreement"), Paragraph(text=text),
-                                 Quote(label=trainee.display_name, text=comment)])
+        await self._open(
+            ctx,
+            supervisor,
+            contract,
+            "agreement",
+            answers={k: given.get(k) for k in cc.AGREEMENT},
+            blocks=[
+                cc.progress(ctx, supervisor, "agreement"),
+                Paragraph(text=text),
+                Quote(label=trainee.display_name, text=comment),
+            ],
+        )
 
     async def _activate(self, ctx: Context, contract: Contract, who: dict[str, Person], trainee: Person) -> None:
-        await ctx.close_buttons(ctx.t(trainee, "clinical.terms.agreed_note", date=ctx.day(trainee, ctx.now)),
-                                ref=f"clinical:{contract.id}:terms:{contract.round}")
+        await ctx.close_buttons(
+            ctx.t(trainee, "clinical.terms.agreed_note", date=ctx.day(trainee, ctx.now)),
+            ref=f"clinical:{contract.id}:terms:{contract.round}",
+        )
         decide(ctx.db, contract, trainee, "approved", ctx.now)
         ctx.audit("contract.approved", trainee, contract.id)
         contract.status, contract.updated_at = Status.ACTIVE, ctx.now
@@ -392,11 +585,22 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.evaluated", supervisor, contract.id)
-        await ctx.close_buttons(ctx.t(supervisor, "clinical.evaluated_note", date=ctx.day(supervisor, ctx.now)),
-                                ref=f"clinical:{contract.id}:evaluated")
+        await ctx.close_buttons(
+            ctx.t(supervisor, "clinical.evaluated_note", date=ctx.day(supervisor, ctx.now)),
+            ref=f"clinical:{contract.id}:evaluated",
+        )
         for person in who.values():
-            ctx.post(person, paragraph(ctx.t(person, "clinical.evaluated", trainee=who[TRAINEE].display_name,
-                                             supervisor=who[SUPERVISOR].display_name)))
+            ctx.post(
+                person,
+                paragraph(
+                    ctx.t(
+                        person,
+                        "clinical.evaluated",
+                        trainee=who[TRAINEE].display_name,
+                        supervisor=who[SUPERVISOR].display_name,
+                    )
+                ),
+            )
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
@@ -425,17 +629,18 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     async def idle(self, ctx: Context, person: Person) -> bool:
         """A message with no question pending: if the other party has the turn, say so (and why)."""
         result = await ctx.db.exec(
-            select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))
+            select(Contract, Party.role)
+            .join(Party, col(Party.contract_id) == col(Contract.id))
             .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(LIVE))
-            .order_by(col(Contract.id).desc()))
+            .order_by(col(Contract.id).desc())
+        )
         for contract, role in result.all():
             if contract.status == Status.SCOPE:
                 ctx.post(person, paragraph(ctx.t(person, "clinical.wait.scope")))
                 return True
             if TURN[contract.status] != role:
                 other = (await parties(ctx.db, contract))[TURN[contract.status]]
-                ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}",
-                                                 name=other.display_name)))
+                ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}", name=other.display_name)))
                 return True
         return False
 
@@ -450,35 +655,56 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         assert contract is not None
         ctx.respond(person, response_url, await cc.copy(ctx, person, contract))
 
-    async def show_folder(self, ctx: Context, viewer: Person, trainee: Person | None,
-                          response_url: str | None) -> None:
+    async def show_folder(self, ctx: Context, viewer: Person, trainee: Person | None, response_url: str | None) -> None:
         """`/laering mappe [@trainee]`: for the trainee and the trainee's supervisors only."""
         target = trainee or viewer
         if trainee is None and not await self._contracts_as(ctx, viewer, TRAINEE):
             supervised = await ctx.db.exec(
-                select(Person).join(Party, col(Party.person_id) == col(Person.id))
-                .where(Party.role == TRAINEE, col(Party.contract_id).in_(await self._contracts_as(ctx, viewer, SUPERVISOR)))
-                .order_by(col(Person.display_name)))
+                select(Person)
+                .join(Party, col(Party.person_id) == col(Person.id))
+                .where(
+                    Party.role == TRAINEE, col(Party.contract_id).in_(await self._contracts_as(ctx, viewer, SUPERVISOR))
+                )
+                .order_by(col(Person.display_name))
+            )
             names = list(dict.fromkeys(p.display_name for p in supervised.all()))
             if names:
-                ctx.respond(viewer, response_url, paragraph(ctx.t(viewer, "clinical.folder.choose_trainee",
-                                                                  names=", ".join(names))))
+                ctx.respond(
+                    viewer,
+                    response_url,
+                    paragraph(ctx.t(viewer, "clinical.folder.choose_trainee", names=", ".join(names))),
+                )
                 return
         if target.id != viewer.id:
-            allowed = (await ctx.db.exec(
-                select(Party.id).join(Contract, col(Contract.id) == col(Party.contract_id))
-                .where(Party.person_id == viewer.id, Party.role == SUPERVISOR, Contract.flow == FLOW,
-                       col(Party.contract_id).in_(select(Party.contract_id).where(
-                           Party.person_id == target.id, Party.role == TRAINEE))))).first()
+            allowed = (
+                await ctx.db.exec(
+                    select(Party.id)
+                    .join(Contract, col(Contract.id) == col(Party.contract_id))
+                    .where(
+                        Party.person_id == viewer.id,
+                        Party.role == SUPERVISOR,
+                        Contract.flow == FLOW,
+                        col(Party.contract_id).in_(
+                            select(Party.contract_id).where(Party.person_id == target.id, Party.role == TRAINEE)
+                        ),
+                    )
+                )
+            ).first()
             if allowed is None:
-                ctx.respond(viewer, response_url, paragraph(ctx.t(viewer, "clinical.folder.not_allowed",
-                                                                  name=target.display_name)))
+                ctx.respond(
+                    viewer,
+                    response_url,
+                    paragraph(ctx.t(viewer, "clinical.folder.not_allowed", name=target.display_name)),
+                )
                 return
         ctx.respond(viewer, response_url, await cc.folder(ctx, viewer, target))
 
     async def _contracts_as(self, ctx: Context, person: Person, role: str) -> list[int]:
-        result = await ctx.db.exec(select(Party.contract_id).join(Contract, col(Contract.id) == col(Party.contract_id))
-                                   .where(Party.person_id == person.id, Party.role == role, Contract.flow == FLOW))
+        result = await ctx.db.exec(
+            select(Party.contract_id)
+            .join(Contract, col(Contract.id) == col(Party.contract_id))
+            .where(Party.person_id == person.id, Party.role == role, Contract.flow == FLOW)
+        )
         return list(result.all())
 
     # ---- the clock ----------------------------------------------------

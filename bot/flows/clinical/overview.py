@@ -27,8 +27,10 @@ SHOWN = (*cc.LIVE, "active")
 class ClinicalOverview:
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         result = await ctx.db.exec(
-            select(Contract, Party.role).join(Party, col(Party.contract_id) == col(Contract.id))
-            .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(SHOWN)))
+            select(Contract, Party.role)
+            .join(Party, col(Party.contract_id) == col(Contract.id))
+            .where(Party.person_id == person.id, Contract.flow == FLOW, col(Contract.status).in_(SHOWN))
+        )
         mine: dict[int, tuple[Contract, str]] = {}
         for contract, role in result.all():
             assert contract.id is not None  # read from the table
@@ -36,11 +38,20 @@ class ClinicalOverview:
         if not mine:
             return []
         who: dict[int, dict[str, Person]] = defaultdict(dict)
-        for party, p in (await ctx.db.exec(select(Party, Person).join(Person, col(Party.person_id) == col(Person.id))
-                                           .where(col(Party.contract_id).in_(list(mine))))).all():
+        for party, p in (
+            await ctx.db.exec(
+                select(Party, Person)
+                .join(Person, col(Party.person_id) == col(Person.id))
+                .where(col(Party.contract_id).in_(list(mine)))
+            )
+        ).all():
             who[party.contract_id][party.role] = p
-        scopes = {s.contract_id: s for s in (await ctx.db.exec(
-            select(ClinicalScope).where(col(ClinicalScope.contract_id).in_(list(mine))))).all()}
+        scopes = {
+            s.contract_id: s
+            for s in (
+                await ctx.db.exec(select(ClinicalScope).where(col(ClinicalScope.contract_id).in_(list(mine))))
+            ).all()
+        }
         items = []
         for cid, (contract, role) in mine.items():
             if role not in (SUPERVISOR, TRAINEE):
@@ -50,21 +61,32 @@ class ClinicalOverview:
                 items.append(item)
         return items
 
-    def _item(self, ctx: Context, person: Person, contract: Contract, role: str, who: dict[str, Person],
-              scope: ClinicalScope) -> Item | None:
+    def _item(
+        self, ctx: Context, person: Person, contract: Contract, role: str, who: dict[str, Person], scope: ClinicalScope
+    ) -> Item | None:
         other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]
         status, cid = contract.status, contract.id
 
         def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> Item:
-            return Item(group=group, flow=FLOW, key=f"{FLOW}:{cid}",
-                        title=ctx.t(person, "clinical.overview.title", trainee=who[TRAINEE].display_name,
-                                    supervisor=who[SUPERVISOR].display_name),
-                        step=ctx.t(person, f"clinical.overview.{key}", name=other.display_name, **values),
-                        at=at, buttons=buttons)
+            return Item(
+                group=group,
+                flow=FLOW,
+                key=f"{FLOW}:{cid}",
+                title=ctx.t(
+                    person,
+                    "clinical.overview.title",
+                    trainee=who[TRAINEE].display_name,
+                    supervisor=who[SUPERVISOR].display_name,
+                ),
+                step=ctx.t(person, f"clinical.overview.{key}", name=other.display_name, **values),
+                at=at,
+                buttons=buttons,
+            )
 
         def button(key: str, action: str, value: str, primary: bool = False) -> Button:
-            return Button(label=ctx.t(person, key), action=f"clinical:{action}", value=value,
-                          style="primary" if primary else None)
+            return Button(
+                label=ctx.t(person, key), action=f"clinical:{action}", value=value, style="primary" if primary else None
+            )
 
         since = contract.updated_at
         if status == Status.SCOPE:
@@ -74,24 +96,37 @@ class ClinicalOverview:
         if status == Status.ACTIVE:
             tz = ZoneInfo(ctx.tz(person))
             today = ctx.now.astimezone(tz).date()
-            coming = sorted((day, kind) for kind, day in (("feedback", scope.feedback_on),
-                                                           ("evaluation", scope.evaluation_on))
-                            if day is not None and day >= today)
+            coming = sorted(
+                (day, kind)
+                for kind, day in (("feedback", scope.feedback_on), ("evaluation", scope.evaluation_on))
+                if day is not None and day >= today
+            )
             if coming:
                 day, kind = coming[0]
                 return item("coming", f"coming_{kind}", datetime.combine(day, time(9), tz))
             if role == SUPERVISOR:
-                return item("you", "mark_evaluated", since,
-                            button("clinical.evaluated_button", "evaluated", str(cid), True))
+                return item(
+                    "you", "mark_evaluated", since, button("clinical.evaluated_button", "evaluated", str(cid), True)
+                )
             return None
         if TURN[status] != role:
             return item("others", "waiting", since, status=ctx.t(person, f"clinical.status.{status}"))
         if status in (Status.SUBGOALS_ADD, Status.LEARNING_ADD):
             phase = status.removesuffix("_add")
-            return item("you", status, since, button(f"clinical.review.add_{phase}", "add", f"{cid}:{phase}", True),
-                        button("clinical.review.no_add", "no_add", f"{cid}:{phase}"))
+            return item(
+                "you",
+                status,
+                since,
+                button(f"clinical.review.add_{phase}", "add", f"{cid}:{phase}", True),
+                button("clinical.review.no_add", "no_add", f"{cid}:{phase}"),
+            )
         if status == Status.AGREEMENT_REVIEW:
             value = f"{cid}:{contract.round}"
-            return item("you", status, since, button("clinical.terms.agree", "agree_terms", value, True),
-                        button("clinical.terms.change", "change_terms", value))
+            return item(
+                "you",
+                status,
+                since,
+                button("clinical.terms.agree", "agree_terms", value, True),
+                button("clinical.terms.change", "change_terms", value),
+            )
         return item("you", status, since)

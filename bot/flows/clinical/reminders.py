@@ -38,20 +38,29 @@ def schedule(ctx: Context, contract: Contract, who: dict[str, Person], scope: Cl
                 if datetime.combine(day, time(23, 59), zone) < ctx.now:
                     continue
                 due = ctx.now
-            ctx.db.add(ClinicalReminder(contract_id=contract.id, person_id=person.id, kind=kind, event_on=day,
-                                        due_at=due))
+            ctx.db.add(
+                ClinicalReminder(contract_id=contract.id, person_id=person.id, kind=kind, event_on=day, due_at=due)
+            )
 
 
 async def next_due(ctx: Context) -> datetime | None:
-    result = await ctx.db.exec(select(ClinicalReminder.due_at).where(col(ClinicalReminder.due_at).is_not(None))
-                               .order_by(col(ClinicalReminder.due_at)).limit(1))
+    result = await ctx.db.exec(
+        select(ClinicalReminder.due_at)
+        .where(col(ClinicalReminder.due_at).is_not(None))
+        .order_by(col(ClinicalReminder.due_at))
+        .limit(1)
+    )
     return result.first()
 
 
 async def due(ctx: Context) -> None:
-    result = await ctx.db.exec(select(ClinicalReminder).where(col(ClinicalReminder.due_at) <= ctx.now)
-                               .order_by(col(ClinicalReminder.due_at)).limit(200)
-                               .with_for_update(skip_locked=True))
+    result = await ctx.db.exec(
+        select(ClinicalReminder)
+        .where(col(ClinicalReminder.due_at) <= ctx.now)
+        .order_by(col(ClinicalReminder.due_at))
+        .limit(200)
+        .with_for_update(skip_locked=True)
+    )
     for reminder in result.all():
         reminder.due_at = None
         ctx.db.add(reminder)
@@ -65,14 +74,31 @@ async def due(ctx: Context) -> None:
         other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]
         given = await cc.answers(ctx, contract)
         scope = await cc.scope_of(ctx, contract)
-        text = ctx.t(person, f"clinical.reminder.{reminder.kind}.{role}", name=other.display_name,
-                     date=cc.local_day(ctx, person, reminder.event_on), who=given.get("feedback_who") or "",
-                     competencies="; ".join(cc.competency_names(ctx, person, scope)))
+        text = ctx.t(
+            person,
+            f"clinical.reminder.{reminder.kind}.{role}",
+            name=other.display_name,
+            date=cc.local_day(ctx, person, reminder.event_on),
+            who=given.get("feedback_who") or "",
+            competencies="; ".join(cc.competency_names(ctx, person, scope)),
+        )
         blocks: list[Block] = [Paragraph(text=text)]
         if reminder.kind == "evaluation" and role == SUPERVISOR:
             # The supervisor closes the contract once the evaluation is done.
-            blocks.append(Buttons(buttons=[Button(label=ctx.t(person, "clinical.evaluated_button"),
-                                                  action="clinical:evaluated", value=str(contract.id))]))
-        ctx.post(person, Message(text=text, blocks=blocks),
-                 dedupe=f"clinical:{contract.id}:reminder:{reminder.kind}:{person.id}",
-                 ref=f"clinical:{contract.id}:evaluated" if len(blocks) > 1 else None)
+            blocks.append(
+                Buttons(
+                    buttons=[
+                        Button(
+                            label=ctx.t(person, "clinical.evaluated_button"),
+                            action="clinical:evaluated",
+                            value=str(contract.id),
+                        )
+                    ]
+                )
+            )
+        ctx.post(
+            person,
+            Message(text=text, blocks=blocks),
+            dedupe=f"clinical:{contract.id}:reminder:{reminder.kind}:{person.id}",
+            ref=f"clinical:{contract.id}:evaluated" if len(blocks) > 1 else None,
+        )

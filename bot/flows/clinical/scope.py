@@ -53,32 +53,58 @@ class ScopeSteps:
     conversations: Conversations
 
     if TYPE_CHECKING:  # brought by ClinicalFlow
-        async def _open_session(self, ctx: Context, person: Person, contract: Contract,
-                                phase: str) -> DialogSession | None: ...
 
-        async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, blocks: list[Block],
-                        answers: dict[str, str | None] | None = None) -> None: ...
+        async def _open_session(
+            self, ctx: Context, person: Person, contract: Contract, phase: str
+        ) -> DialogSession | None: ...
 
-        def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person,
-                          phase: str) -> None: ...
+        async def _open(
+            self,
+            ctx: Context,
+            person: Person,
+            contract: Contract,
+            phase: str,
+            *,
+            blocks: list[Block],
+            answers: dict[str, str | None] | None = None,
+        ) -> None: ...
+
+        def _post_waiting(
+            self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person, phase: str
+        ) -> None: ...
 
     async def _earlier_plan(self, ctx: Context, trainee: Person) -> str | None:
         """With several plans: the plan of the trainee's last contract (the same education)."""
         result = await ctx.db.exec(
-            select(ClinicalScope.plan_id).join(Party, col(Party.contract_id) == col(ClinicalScope.contract_id))
+            select(ClinicalScope.plan_id)
+            .join(Party, col(Party.contract_id) == col(ClinicalScope.contract_id))
             .where(Party.person_id == trainee.id, Party.role == TRAINEE, col(ClinicalScope.plan_id).is_not(None))
-            .order_by(col(ClinicalScope.id).desc()).limit(1))
+            .order_by(col(ClinicalScope.id).desc())
+            .limit(1)
+        )
         found = result.first()
         return found if found in ctx.texts.plans else None
 
     async def _refresh(self, ctx: Context, contract: Contract, scope: ClinicalScope, note: str | None = None) -> None:
         who = await parties(ctx.db, contract)
         for person in who.values():
-            await cc.replace(ctx, f"clinical:{contract.id}:scope:{person.id}",
-                             cc.scope_message(ctx, person, contract, scope, who, note=note))
+            await cc.replace(
+                ctx,
+                f"clinical:{contract.id}:scope:{person.id}",
+                cc.scope_message(ctx, person, contract, scope, who, note=note),
+            )
 
-    async def _choose(self, ctx: Context, contract: Contract, who: dict[str, Person], person: Person,
-                      step: str, revision: str, value: str, refuse: Refuse) -> None:
+    async def _choose(
+        self,
+        ctx: Context,
+        contract: Contract,
+        who: dict[str, Person],
+        person: Person,
+        step: str,
+        revision: str,
+        value: str,
+        refuse: Refuse,
+    ) -> None:
         assert contract.id is not None and person.id is not None  # both are in the database
         scope = await cc.scope_of(ctx, contract)
         role = next(r for r, p in who.items() if p.id == person.id)
@@ -99,21 +125,26 @@ class ScopeSteps:
             return
         if step == "write_competency":
             if not await self._open_session(ctx, person, contract, "competency"):
-                await self.conversations.open(ctx, person, flow=FLOW, phase="competency", role=role,
-                                              contract_ids=[contract.id])
+                await self.conversations.open(
+                    ctx, person, flow=FLOW, phase="competency", role=role, contract_ids=[contract.id]
+                )
             return
         if step == "period" and value == "dates":
             if not await self._open_session(ctx, person, contract, "dates"):
-                await self.conversations.open(ctx, person, flow=FLOW, phase="dates", role=role,
-                                              contract_ids=[contract.id])
+                await self.conversations.open(
+                    ctx, person, flow=FLOW, phase="dates", role=role, contract_ids=[contract.id]
+                )
             return
         if step == "plan" and value in ctx.texts.plans:
             if scope.plan_id != value:
                 scope.plan_id, scope.competencies = value, []
         elif step == "period" and value in cc.PERIODS:
             starts = ctx.now.astimezone(ZoneInfo(ctx.tz(who[SUPERVISOR]))).date()
-            ends = {"week": starts + timedelta(days=7), "month": add_months(starts, 1),
-                    "half_year": add_months(starts, 6)}[value]
+            ends = {
+                "week": starts + timedelta(days=7),
+                "month": add_months(starts, 1),
+                "half_year": add_months(starts, 6),
+            }[value]
             scope.period, scope.starts_on, scope.ends_on = value, starts, ends
         elif step == "competency":
             chosen = list(scope.competencies)
@@ -136,38 +167,56 @@ class ScopeSteps:
         ctx.db.add(scope)
         await self._refresh(ctx, contract, scope)
 
-    async def _cancel_scope(self, ctx: Context, contract: Contract, who: dict[str, Person],
-                            person: Person) -> None:
+    async def _cancel_scope(self, ctx: Context, contract: Contract, who: dict[str, Person], person: Person) -> None:
         """Either party cancels while the two choose: no contract, no live button, the other told."""
         contract.status, contract.updated_at = Status.CANCELLED, ctx.now
         ctx.db.add(contract)
         ctx.audit("contract.cancelled", person, contract.id, step="scope")
         for party in who.values():
-            await ctx.close_buttons(ctx.t(party, "clinical.scope.cancelled_note", name=person.display_name),
-                                    ref=f"clinical:{contract.id}:scope:{party.id}")
+            await ctx.close_buttons(
+                ctx.t(party, "clinical.scope.cancelled_note", name=person.display_name),
+                ref=f"clinical:{contract.id}:scope:{party.id}",
+            )
             for open_ in await self.conversations.open_sessions(ctx, party, FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, open_)
             if party.id != person.id:
                 ctx.post(party, paragraph(ctx.t(party, "clinical.cancelled_other", name=person.display_name)))
         ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
 
-    async def _scope_agreed(self, ctx: Context, contract: Contract, who: dict[str, Person],
-                            scope: ClinicalScope) -> None:
+    async def _scope_agreed(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], scope: ClinicalScope
+    ) -> None:
         contract.status, contract.updated_at = Status.SUBGOALS, ctx.now
         ctx.db.add(contract)
-        ctx.audit("scope.agreed", None, contract.id, period=scope.period,
-                  competencies=[c.get("id") or c.get("text") for c in scope.competencies])
+        ctx.audit(
+            "scope.agreed",
+            None,
+            contract.id,
+            period=scope.period,
+            competencies=[c.get("id") or c.get("text") for c in scope.competencies],
+        )
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
         for person in who.values():
-            await cc.replace(ctx, f"clinical:{contract.id}:scope:{person.id}", cc.scope_message(
-                ctx, person, contract, scope, who, note=ctx.t(person, "clinical.scope.done_note")))
-        await self._open(ctx, trainee, contract, "subgoals", blocks=[
-            cc.progress(ctx, trainee, "subgoals"),
-            Paragraph(text=ctx.t(trainee, "clinical.intro_subgoals", name=supervisor.display_name))])
+            await cc.replace(
+                ctx,
+                f"clinical:{contract.id}:scope:{person.id}",
+                cc.scope_message(ctx, person, contract, scope, who, note=ctx.t(person, "clinical.scope.done_note")),
+            )
+        await self._open(
+            ctx,
+            trainee,
+            contract,
+            "subgoals",
+            blocks=[
+                cc.progress(ctx, trainee, "subgoals"),
+                Paragraph(text=ctx.t(trainee, "clinical.intro_subgoals", name=supervisor.display_name)),
+            ],
+        )
         self._post_waiting(ctx, contract, supervisor, trainee, "subgoals")
 
-    async def _scope_input_sent(self, ctx: Context, contract: Contract, person: Person, phase: str,
-                                answers: dict[str, str | None]) -> None:
+    async def _scope_input_sent(
+        self, ctx: Context, contract: Contract, person: Person, phase: str, answers: dict[str, str | None]
+    ) -> None:
         """A competency written as free text, or the period's dates, joins the choice."""
         scope = await cc.scope_of(ctx, contract)
         if phase == "competency":

@@ -37,14 +37,22 @@ MOVES = (
     Move("the supervisor sent additions to the learning", states(S.LEARNING_ADD), S.AGREEMENT),
     Move("the supervisor sent the terms of feedback and evaluation", states(S.AGREEMENT), S.AGREEMENT_REVIEW),
     Move("the trainee sent the changes to ask for", states(S.AGREEMENT_REVIEW), S.AGREEMENT),
-    Move("a party cancelled their questions",
-         states(S.SUBGOALS, S.SUBGOALS_ADD, S.LEARNING, S.LEARNING_ADD, S.AGREEMENT, S.AGREEMENT_REVIEW),
-         S.CANCELLED),
+    Move(
+        "a party cancelled their questions",
+        states(S.SUBGOALS, S.SUBGOALS_ADD, S.LEARNING, S.LEARNING_ADD, S.AGREEMENT, S.AGREEMENT_REVIEW),
+        S.CANCELLED,
+    ),
 )
 
 # Who answers in each phase of writing (the session's role): the trainee writes, the supervisor adds.
-TURN: dict[str, str] = {S.SUBGOALS: TRAINEE, S.SUBGOALS_ADD: SUPERVISOR, S.LEARNING: TRAINEE, S.LEARNING_ADD: SUPERVISOR,
-        S.AGREEMENT: SUPERVISOR, S.AGREEMENT_REVIEW: TRAINEE}
+TURN: dict[str, str] = {
+    S.SUBGOALS: TRAINEE,
+    S.SUBGOALS_ADD: SUPERVISOR,
+    S.LEARNING: TRAINEE,
+    S.LEARNING_ADD: SUPERVISOR,
+    S.AGREEMENT: SUPERVISOR,
+    S.AGREEMENT_REVIEW: TRAINEE,
+}
 TURNS: dict[str, frozenset[str]] = {
     S.SCOPE: BOTH,
     **{state: roles(role) for state, role in TURN.items()},

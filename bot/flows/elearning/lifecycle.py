@@ -44,13 +44,15 @@ class ElearningFlow(ContractFlow):
         return (Command("commands.contract", self.command, shape=lambda words, named: named),)
 
     # ---- /laering kontrakt @medarbejder [@…] <kursus> [DD-MM-ÅÅÅÅ] ----------
-    async def command(self, ctx: Context, cmd: CommandIn, leader: Person,
-                      people: dict[str, Person], words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, leader: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         def refuse(key: str, **values: object) -> None:
             text = ctx.t(leader, key, **values)
             usage = ctx.t(leader, "elearning.usage")
-            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text),
-                                                                              Paragraph(text=usage)]))
+            ctx.respond(
+                leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text), Paragraph(text=usage)])
+            )
 
         if not cmd.mentions:
             refuse("elearning.usage")
@@ -83,7 +85,8 @@ class ElearningFlow(ContractFlow):
     # ---- reading ------------------------------------------------------
     async def party(self, ctx: Context, contract: Contract, role: str) -> Person:
         result = await ctx.db.exec(
-            select(Person).join(Party, col(Party.person_id) == col(Person.id))
+            select(Person)
+            .join(Party, col(Party.person_id) == col(Person.id))
             .where(Party.contract_id == contract.id, Party.role == role)
         )
         return result.one()
@@ -111,8 +114,15 @@ class ElearningFlow(ContractFlow):
         return contracts[0].title if contracts else ""
 
     # ---- start --------------------------------------------------------
-    async def start(self, ctx: Context, leader: Person, employees: list[Person], title: str,
-                    followup_at: datetime | None, response_url: str | None) -> None:
+    async def start(
+        self,
+        ctx: Context,
+        leader: Person,
+        employees: list[Person],
+        title: str,
+        followup_at: datetime | None,
+        response_url: str | None,
+    ) -> None:
         assert leader.id is not None  # in the database
         dialog = ctx.texts.dialogs[FLOW]
         if not title and dialog.default_title:
@@ -121,9 +131,16 @@ class ElearningFlow(ContractFlow):
         group_key = uuid.uuid4().hex if len(employees) > 1 else None
         contracts: list[Contract] = []
         for employee in employees:
-            contract = Contract(flow=FLOW, title=title, status=Status.BEFORE, group_key=group_key,
-                                starter_id=leader.id, followup_at=followup_at,
-                                created_at=ctx.now, updated_at=ctx.now)
+            contract = Contract(
+                flow=FLOW,
+                title=title,
+                status=Status.BEFORE,
+                group_key=group_key,
+                starter_id=leader.id,
+                followup_at=followup_at,
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
             ctx.db.add(contract)
             await ctx.db.flush()
             assert contract.id is not None and employee.id is not None  # flushed; in the database
@@ -131,23 +148,44 @@ class ElearningFlow(ContractFlow):
             ctx.db.add(Party(contract_id=contract.id, person_id=employee.id, role=EMPLOYEE))
             ctx.audit("contract.created", leader, contract.id, title=title, employee=employee.id)
             contracts.append(contract)
-        ctx.respond(leader, response_url, paragraph(ctx.t(
-            leader, "elearning.started_for_leader", title=title, names=ctx.names(leader, employees))))
+        ctx.respond(
+            leader,
+            response_url,
+            paragraph(ctx.t(leader, "elearning.started_for_leader", title=title, names=ctx.names(leader, employees))),
+        )
         count = len(dialog.script("before", LEADER))
         key = "elearning.intro_leader_group" if group_key else "elearning.intro_leader"
         await self.conversations.open(
-            ctx, leader, flow=FLOW, phase="before", role=LEADER, contract_ids=_ids(contracts),
+            ctx,
+            leader,
+            flow=FLOW,
+            phase="before",
+            role=LEADER,
+            contract_ids=_ids(contracts),
             intro=paragraph(ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)),
         )
         for contract_id, employee in zip(_ids(contracts), employees, strict=True):
-            intro = ctx.t(employee, "elearning.intro_employee", leader=leader.display_name, title=title,
-                          count=len(dialog.script("before", EMPLOYEE)))
-            await self.conversations.open(ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE,
-                                          contract_ids=[contract_id], intro=paragraph(intro))
+            intro = ctx.t(
+                employee,
+                "elearning.intro_employee",
+                leader=leader.display_name,
+                title=title,
+                count=len(dialog.script("before", EMPLOYEE)),
+            )
+            await self.conversations.open(
+                ctx,
+                employee,
+                flow=FLOW,
+                phase="before",
+                role=EMPLOYEE,
+                contract_ids=[contract_id],
+                intro=paragraph(intro),
+            )
 
     # ---- sessions end -------------------------------------------------
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None:
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None:
         if session.phase == "change_request":
             await self._changes_requested(ctx, session, person, answers["comment"] or "")
             return
@@ -181,41 +219,74 @@ class ElearningFlow(ContractFlow):
         ctx.db.add(contract)
         intro_e = "elearning.compare_intro_employee" if phase == "before" else "elearning.compare_intro_after_employee"
         intro_l = "elearning.compare_intro_leader" if phase == "before" else "elearning.compare_intro_after_leader"
-        ctx.post(employee, await self.comparison(ctx, employee, contract, phase,
-                                                 ctx.t(employee, intro_e, leader=leader.display_name)))
+        ctx.post(
+            employee,
+            await self.comparison(ctx, employee, contract, phase, ctx.t(employee, intro_e, leader=leader.display_name)),
+        )
         if phase == "before":
-            buttons = [Button(label=ctx.t(leader, "elearning.approve"), action="elearning:approve",
-                              value=f"{contract.id}:{contract.round}", style="primary"),
-                       Button(label=ctx.t(leader, "elearning.request_changes"), action="elearning:request_changes",
-                              value=f"{contract.id}:{contract.round}")]
+            buttons = [
+                Button(
+                    label=ctx.t(leader, "elearning.approve"),
+                    action="elearning:approve",
+                    value=f"{contract.id}:{contract.round}",
+                    style="primary",
+                ),
+                Button(
+                    label=ctx.t(leader, "elearning.request_changes"),
+                    action="elearning:request_changes",
+                    value=f"{contract.id}:{contract.round}",
+                ),
+            ]
         else:
-            buttons = [Button(label=ctx.t(leader, "elearning.close"), action="elearning:close",
-                              value=f"{contract.id}:{contract.round}", style="primary")]
-        message = await self.comparison(ctx, leader, contract, phase,
-                                        ctx.t(leader, intro_l, name=employee.display_name))
+            buttons = [
+                Button(
+                    label=ctx.t(leader, "elearning.close"),
+                    action="elearning:close",
+                    value=f"{contract.id}:{contract.round}",
+                    style="primary",
+                )
+            ]
+        message = await self.comparison(
+            ctx, leader, contract, phase, ctx.t(leader, intro_l, name=employee.display_name)
+        )
         message.blocks.append(Buttons(buttons=buttons))
         ctx.post(leader, message, ref=f"elearning:{contract.id}:round:{contract.round}")
         if phase == "before" and contract.group_key:
             await self._maybe_group_overview(ctx, contract, leader)
 
-    async def comparison(self, ctx: Context, viewer: Person, contract: Contract, phase: str,
-                         intro: str) -> Message:
+    async def comparison(self, ctx: Context, viewer: Person, contract: Contract, phase: str, intro: str) -> Message:
         dialog = ctx.texts.dialogs[FLOW]
         lang = ctx.language(viewer)
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
-        mine = {LEADER: await given_answers(ctx.db, contract, LEADER, phase),
-                EMPLOYEE: await given_answers(ctx.db, contract, EMPLOYEE, phase)}
+        mine = {
+            LEADER: await given_answers(ctx.db, contract, LEADER, phase),
+            EMPLOYEE: await given_answers(ctx.db, contract, EMPLOYEE, phase),
+        }
         skipped = ctx.t(viewer, "dialog.skipped")
-        blocks: list[Block] = [Heading(text=ctx.t(viewer, "elearning.compare_title", title=contract.title,
-                                           phase=dialog.phases[phase].name(lang))),
-                        Paragraph(text=intro)]
+        blocks: list[Block] = [
+            Heading(
+                text=ctx.t(
+                    viewer, "elearning.compare_title", title=contract.title, phase=dialog.phases[phase].name(lang)
+                )
+            ),
+            Paragraph(text=intro),
+        ]
         for key in dialog.phases[phase].questions:
-            blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
-                Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
-                       text=mine[LEADER].get(key) or skipped),
-                Column(label=f"{employee.display_name} ({dialog.roles[EMPLOYEE](lang)})",
-                       text=mine[EMPLOYEE].get(key) or skipped),
-            ]))
+            blocks.append(
+                Columns(
+                    title=dialog.questions[key].title(lang),
+                    columns=[
+                        Column(
+                            label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
+                            text=mine[LEADER].get(key) or skipped,
+                        ),
+                        Column(
+                            label=f"{employee.display_name} ({dialog.roles[EMPLOYEE](lang)})",
+                            text=mine[EMPLOYEE].get(key) or skipped,
+                        ),
+                    ],
+                )
+            )
         return Message(text=intro, blocks=blocks)
 
     async def _maybe_group_overview(self, ctx: Context, contract: Contract, leader: Person) -> None:
@@ -228,17 +299,30 @@ class ElearningFlow(ContractFlow):
         skipped = ctx.t(leader, "dialog.skipped")
         employees = [await self.party(ctx, c, EMPLOYEE) for c in live]
         leader_answers = await given_answers(ctx.db, live[0], LEADER, "before")
-        blocks: list[Block] = [Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
-                        Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live)))]
+        blocks: list[Block] = [
+            Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
+            Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live))),
+        ]
         for key in dialog.phases["before"].questions:
-            columns = [Column(label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
-                              text=leader_answers.get(key) or skipped)]
+            columns = [
+                Column(
+                    label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
+                    text=leader_answers.get(key) or skipped,
+                )
+            ]
             for c, employee in zip(live, employees, strict=True):
-                columns.append(Column(label=employee.display_name,
-                                      text=(await given_answers(ctx.db, c, EMPLOYEE, "before")).get(key) or skipped))
+                columns.append(
+                    Column(
+                        label=employee.display_name,
+                        text=(await given_answers(ctx.db, c, EMPLOYEE, "before")).get(key) or skipped,
+                    )
+                )
             blocks.append(Columns(title=dialog.questions[key].title(lang), columns=columns))
-        ctx.post(leader, Message(text=ctx.t(leader, "elearning.group_title", title=contract.title), blocks=blocks),
-                 dedupe=f"elearning:group:{contract.group_key}:{sum(c.round for c in live)}")
+        ctx.post(
+            leader,
+            Message(text=ctx.t(leader, "elearning.group_title", title=contract.title), blocks=blocks),
+            dedupe=f"elearning:group:{contract.group_key}:{sum(c.round for c in live)}",
+        )
 
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
         if session.phase == "change_request":
@@ -254,8 +338,12 @@ class ElearningFlow(ContractFlow):
                 other = await self.party(ctx, contract, role)
                 if other.id == person.id:
                     continue
-                ctx.post(other, paragraph(ctx.t(other, "elearning.cancelled_other",
-                                                name=person.display_name, title=contract.title)))
+                ctx.post(
+                    other,
+                    paragraph(
+                        ctx.t(other, "elearning.cancelled_other", name=person.display_name, title=contract.title)
+                    ),
+                )
                 await self._end_sessions(ctx, other, contract)
         title = (await self.contracts(ctx, session.contract_ids))[0].title
         ctx.post(person, paragraph(ctx.t(person, "elearning.cancelled_self", title=title)))
@@ -271,17 +359,55 @@ class ElearningFlow(ContractFlow):
     @property
     def lifecycle(self) -> Lifecycle:
         return Lifecycle(
-            flow=FLOW, states=Status, start=Status.BEFORE, final=FINAL, moves=MOVES, turns=TURNS, presses=(
-                Press("completed", roles(EMPLOYEE), states(Status.APPROVED), self._completed, to=Status.AFTER,
-                      refuse="elearning.only_employee", whom=named(EMPLOYEE)),
-                Press("approve", roles(LEADER), states(Status.REVIEW), self._approve, to=Status.APPROVED,
-                      refuse="elearning.only_leader", whom=self._leader, round=True),
+            flow=FLOW,
+            states=Status,
+            start=Status.BEFORE,
+            final=FINAL,
+            moves=MOVES,
+            turns=TURNS,
+            presses=(
+                Press(
+                    "completed",
+                    roles(EMPLOYEE),
+                    states(Status.APPROVED),
+                    self._completed,
+                    to=Status.AFTER,
+                    refuse="elearning.only_employee",
+                    whom=named(EMPLOYEE),
+                ),
+                Press(
+                    "approve",
+                    roles(LEADER),
+                    states(Status.REVIEW),
+                    self._approve,
+                    to=Status.APPROVED,
+                    refuse="elearning.only_leader",
+                    whom=self._leader,
+                    round=True,
+                ),
                 # The comment is asked first; sending it moves the contract to `changes`.
-                Press("request_changes", roles(LEADER), states(Status.REVIEW), self._ask_changes, to=None,
-                      refuse="elearning.only_leader", whom=self._leader, round=True),
-                Press("close", roles(LEADER), states(Status.AFTER_REVIEW), self._close, to=Status.CLOSED,
-                      refuse="elearning.only_leader", whom=self._leader, round=True),
-            ))
+                Press(
+                    "request_changes",
+                    roles(LEADER),
+                    states(Status.REVIEW),
+                    self._ask_changes,
+                    to=None,
+                    refuse="elearning.only_leader",
+                    whom=self._leader,
+                    round=True,
+                ),
+                Press(
+                    "close",
+                    roles(LEADER),
+                    states(Status.AFTER_REVIEW),
+                    self._close,
+                    to=Status.CLOSED,
+                    refuse="elearning.only_leader",
+                    whom=self._leader,
+                    round=True,
+                ),
+            ),
+        )
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)
@@ -292,15 +418,19 @@ class ElearningFlow(ContractFlow):
 
     async def _completed(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
-        await ctx.close_buttons(ctx.t(person, "elearning.completed_note", date=ctx.day(person, ctx.now)),
-                                where=pressed.action.message, ref=f"elearning:{contract.id}:completed")
+        await ctx.close_buttons(
+            ctx.t(person, "elearning.completed_note", date=ctx.day(person, ctx.now)),
+            where=pressed.action.message,
+            ref=f"elearning:{contract.id}:completed",
+        )
         ctx.audit("course.completed", person, contract.id)
         await self.start_after(ctx, contract)
 
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
         assert pressed.contract.id is not None  # read from the table
-        await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
-                                      contract_ids=[pressed.contract.id])
+        await self.conversations.open(
+            ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[pressed.contract.id]
+        )
 
     async def _approve(self, ctx: Context, pressed: Pressed) -> None:
         contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
@@ -308,20 +438,49 @@ class ElearningFlow(ContractFlow):
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
-        await ctx.close_buttons(ctx.t(leader, "elearning.approved_note", name=leader.display_name,
-                                      date=ctx.day(leader, ctx.now)),
-                                ref=f"elearning:{contract.id}:round:{contract.round}")
+        await ctx.close_buttons(
+            ctx.t(leader, "elearning.approved_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ref=f"elearning:{contract.id}:round:{contract.round}",
+        )
         assert contract.followup_at is not None
-        approved = ctx.t(leader, "elearning.approved_leader", name=employee.display_name,
-                         date=ctx.day(leader, contract.followup_at))
-        ctx.post(leader, Message(text=approved, blocks=[Paragraph(text=approved), Buttons(buttons=[
-            export_button(ctx, leader, contract.id)])]))
-        text = ctx.t(employee, "elearning.approved_employee", leader=leader.display_name, title=contract.title,
-                     date=ctx.day(employee, contract.followup_at))
-        ctx.post(employee, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
-            Button(label=ctx.t(employee, "elearning.completed"), action="elearning:completed",
-                   value=str(contract.id), style="primary"),
-            export_button(ctx, employee, contract.id)])]), ref=f"elearning:{contract.id}:completed")
+        approved = ctx.t(
+            leader, "elearning.approved_leader", name=employee.display_name, date=ctx.day(leader, contract.followup_at)
+        )
+        ctx.post(
+            leader,
+            Message(
+                text=approved,
+                blocks=[Paragraph(text=approved), Buttons(buttons=[export_button(ctx, leader, contract.id)])],
+            ),
+        )
+        text = ctx.t(
+            employee,
+            "elearning.approved_employee",
+            leader=leader.display_name,
+            title=contract.title,
+            date=ctx.day(employee, contract.followup_at),
+        )
+        ctx.post(
+            employee,
+            Message(
+                text=text,
+                blocks=[
+                    Paragraph(text=text),
+                    Buttons(
+                        buttons=[
+                            Button(
+                                label=ctx.t(employee, "elearning.completed"),
+                                action="elearning:completed",
+                                value=str(contract.id),
+                                style="primary",
+                            ),
+                            export_button(ctx, employee, contract.id),
+                        ]
+                    ),
+                ],
+            ),
+            ref=f"elearning:{contract.id}:completed",
+        )
 
     async def _changes_requested(self, ctx: Context, session: DialogSession, leader: Person, comment: str) -> None:
         contract = (await self.contracts(ctx, session.contract_ids))[0]
@@ -334,21 +493,38 @@ class ElearningFlow(ContractFlow):
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, comment=comment)
-        await ctx.close_buttons(ctx.t(leader, "elearning.changes_note", name=leader.display_name,
-                                      date=ctx.day(leader, ctx.now)),
-                                ref=f"elearning:{contract.id}:round:{contract.round}")
-        for row in (await ctx.db.exec(select(Submission).where(
-                Submission.contract_id == contract.id, Submission.role == EMPLOYEE,
-                Submission.phase == "before"))).all():
+        await ctx.close_buttons(
+            ctx.t(leader, "elearning.changes_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ref=f"elearning:{contract.id}:round:{contract.round}",
+        )
+        for row in (
+            await ctx.db.exec(
+                select(Submission).where(
+                    Submission.contract_id == contract.id, Submission.role == EMPLOYEE, Submission.phase == "before"
+                )
+            )
+        ).all():
             await ctx.db.delete(row)
         ctx.post(leader, paragraph(ctx.t(leader, "elearning.changes_leader", name=employee.display_name)))
         text = ctx.t(employee, "elearning.changes_employee", leader=leader.display_name, title=contract.title)
-        intro = Message(text=text, blocks=[
-            Paragraph(text=text), Quote(label=leader.display_name, text=comment),
-            Paragraph(text=ctx.t(employee, "elearning.changes_employee_next"))])
+        intro = Message(
+            text=text,
+            blocks=[
+                Paragraph(text=text),
+                Quote(label=leader.display_name, text=comment),
+                Paragraph(text=ctx.t(employee, "elearning.changes_employee_next")),
+            ],
+        )
         await self.conversations.open(
-            ctx, employee, flow=FLOW, phase="before", role=EMPLOYEE, contract_ids=[contract.id],
-            intro=intro, answers=await given_answers(ctx.db, contract, EMPLOYEE, "before"))
+            ctx,
+            employee,
+            flow=FLOW,
+            phase="before",
+            role=EMPLOYEE,
+            contract_ids=[contract.id],
+            intro=intro,
+            answers=await given_answers(ctx.db, contract, EMPLOYEE, "before"),
+        )
 
     async def start_after(self, ctx: Context, contract: Contract) -> None:
         """The after-course phase: on the employee's word or at the follow-up date."""
@@ -358,27 +534,55 @@ class ElearningFlow(ContractFlow):
         contract.status, contract.updated_at = Status.AFTER, ctx.now
         ctx.db.add(contract)
         await ctx.db.flush()
-        await ctx.close_buttons(ctx.t(employee, "elearning.completed_note", date=ctx.day(employee, ctx.now)),
-                                ref=f"elearning:{contract.id}:completed")
+        await ctx.close_buttons(
+            ctx.t(employee, "elearning.completed_note", date=ctx.day(employee, ctx.now)),
+            ref=f"elearning:{contract.id}:completed",
+        )
         await self.conversations.open(
-            ctx, employee, flow=FLOW, phase="after", role=EMPLOYEE, contract_ids=[contract.id],
-            intro=paragraph(ctx.t(employee, "elearning.intro_after_employee", title=contract.title,
-                                  count=len(dialog.script("after", EMPLOYEE)))))
+            ctx,
+            employee,
+            flow=FLOW,
+            phase="after",
+            role=EMPLOYEE,
+            contract_ids=[contract.id],
+            intro=paragraph(
+                ctx.t(
+                    employee,
+                    "elearning.intro_after_employee",
+                    title=contract.title,
+                    count=len(dialog.script("after", EMPLOYEE)),
+                )
+            ),
+        )
         if await submitted(ctx.db, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
             return
         # One leader session for every contract of the group that is ready for it.
-        siblings = [c for c in await self.group(ctx, contract) if c.status in (Status.APPROVED, Status.AFTER)
-                    and not await submitted(ctx.db, c, LEADER, "after")]
+        siblings = [
+            c
+            for c in await self.group(ctx, contract)
+            if c.status in (Status.APPROVED, Status.AFTER) and not await submitted(ctx.db, c, LEADER, "after")
+        ]
         employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
         await self.conversations.open(
-            ctx, leader, flow=FLOW, phase="after", role=LEADER, contract_ids=_ids(siblings),
-            intro=paragraph(ctx.t(leader, "elearning.intro_after_leader", title=contract.title,
-                                  names=ctx.names(leader, employees),
-                                  count=len(dialog.script("after", LEADER)))))
+            ctx,
+            leader,
+            flow=FLOW,
+            phase="after",
+            role=LEADER,
+            contract_ids=_ids(siblings),
+            intro=paragraph(
+                ctx.t(
+                    leader,
+                    "elearning.intro_after_leader",
+                    title=contract.title,
+                    names=ctx.names(leader, employees),
+                    count=len(dialog.script("after", LEADER)),
+                )
+            ),
+        )
 
     async def _leader_asked_after(self, ctx: Context, leader: Person, contract: Contract) -> bool:
-        return bool(await self.conversations.open_sessions(ctx, leader, FLOW, contract_id=contract.id,
-                                                           phase="after"))
+        return bool(await self.conversations.open_sessions(ctx, leader, FLOW, contract_id=contract.id, phase="after"))
 
     async def _close(self, ctx: Context, pressed: Pressed) -> None:
         contract, leader, employee = pressed.contract, pressed.who[LEADER], pressed.who[EMPLOYEE]
@@ -386,27 +590,38 @@ class ElearningFlow(ContractFlow):
         ctx.db.add(contract)
         decide(ctx.db, contract, leader, "closed", ctx.now)
         ctx.audit("contract.closed", leader, contract.id)
-        await ctx.close_buttons(ctx.t(leader, "elearning.closed_note", name=leader.display_name,
-                                      date=ctx.day(leader, ctx.now)),
-                                ref=f"elearning:{contract.id}:round:{contract.round}")
-        for person, text in ((leader, ctx.t(leader, "elearning.closed_leader", name=employee.display_name,
-                                            title=contract.title)),
-                             (employee, ctx.t(employee, "elearning.closed_employee", leader=leader.display_name,
-                                              title=contract.title))):
-            ctx.post(person, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[
-                export_button(ctx, person, contract.id)])]))
+        await ctx.close_buttons(
+            ctx.t(leader, "elearning.closed_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ref=f"elearning:{contract.id}:round:{contract.round}",
+        )
+        for person, text in (
+            (leader, ctx.t(leader, "elearning.closed_leader", name=employee.display_name, title=contract.title)),
+            (employee, ctx.t(employee, "elearning.closed_employee", leader=leader.display_name, title=contract.title)),
+        ):
+            ctx.post(
+                person,
+                Message(
+                    text=text, blocks=[Paragraph(text=text), Buttons(buttons=[export_button(ctx, person, contract.id)])]
+                ),
+            )
 
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:
-        result = await ctx.db.exec(select(Contract.followup_at).where(
-            Contract.flow == FLOW, Contract.status == Status.APPROVED).order_by(col(Contract.followup_at)).limit(1))
+        result = await ctx.db.exec(
+            select(Contract.followup_at)
+            .where(Contract.flow == FLOW, Contract.status == Status.APPROVED)
+            .order_by(col(Contract.followup_at))
+            .limit(1)
+        )
         return result.first()
 
     async def due(self, ctx: Context) -> None:
         """Start the follow-up of approved contracts whose date has come."""
-        result = await ctx.db.exec(select(Contract).where(
-            Contract.flow == FLOW, Contract.status == Status.APPROVED, col(Contract.followup_at) <= ctx.now)
-            .limit(200))
+        result = await ctx.db.exec(
+            select(Contract)
+            .where(Contract.flow == FLOW, Contract.status == Status.APPROVED, col(Contract.followup_at) <= ctx.now)
+            .limit(200)
+        )
         for contract in result.all():
             for role in (LEADER, EMPLOYEE):
                 person = await self.party(ctx, contract, role)

@@ -17,7 +17,10 @@ from bot.storage.models import Contract, Party, Person, Submission
 # The states where each party answers questions, and the phase they answer.
 ANSWERING: dict[str, str] = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
 # The states where one party decides: the step shown to them, and to the other.
-DECIDING: dict[str, tuple[str, str]] = {Status.REVIEW: ("approve", "waiting_approval"), Status.AFTER_REVIEW: ("close", "waiting_close")}
+DECIDING: dict[str, tuple[str, str]] = {
+    Status.REVIEW: ("approve", "waiting_approval"),
+    Status.AFTER_REVIEW: ("close", "waiting_close"),
+}
 
 
 class ElearningOverview:
@@ -36,11 +39,20 @@ class ElearningOverview:
             return []
         # The person's own submissions (in a role they hold), the only ones looked up: not an
         # `in_` over thousands of ids, and not the other parties' rows.
-        submitted = {(cid, role, phase): at for cid, role, phase, at in (await ctx.db.exec(
-            select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
-            .join(Party, and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role))
-            .join(Contract, col(Contract.id) == col(Submission.contract_id))
-            .where(*_live(person, "elearning", LIVE)))).all()}
+        submitted = {
+            (cid, role, phase): at
+            for cid, role, phase, at in (
+                await ctx.db.exec(
+                    select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
+                    .join(
+                        Party,
+                        and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role),
+                    )
+                    .join(Contract, col(Contract.id) == col(Submission.contract_id))
+                    .where(*_live(person, "elearning", LIVE))
+                )
+            ).all()
+        }
         sessions = await _sessions(ctx, person, "elearning")
         entries: list[Entry] = []
         for cid, (contract, roles) in mine.items():
@@ -52,8 +64,9 @@ class ElearningOverview:
         return entries
 
     @staticmethod
-    def _step(contract: _Contract, role: str, submitted: dict[tuple[int, str, str], datetime],
-              sessions: Collection[str]) -> tuple[Group, str, datetime | None, str | None] | None:
+    def _step(
+        contract: _Contract, role: str, submitted: dict[tuple[int, str, str], datetime], sessions: Collection[str]
+    ) -> tuple[Group, str, datetime | None, str | None] | None:
         """Group, step, date and whose name the step names (a role), or None: nothing to show.
         Whose turn it is comes from the lifecycle's table (`states.TURNS`)."""
         status, since = contract.status, contract.updated_at
@@ -86,19 +99,38 @@ class ElearningOverview:
             values = {"name": parties[cid][named].display_name} if named else {}
             buttons: list[Button] = []
             if key == "approve":
-                buttons = [Button(label=ctx.t(person, "elearning.approve"), action="elearning:approve", value=value,
-                                  style="primary"),
-                           Button(label=ctx.t(person, "elearning.request_changes"),
-                                  action="elearning:request_changes", value=value)]
+                buttons = [
+                    Button(
+                        label=ctx.t(person, "elearning.approve"),
+                        action="elearning:approve",
+                        value=value,
+                        style="primary",
+                    ),
+                    Button(
+                        label=ctx.t(person, "elearning.request_changes"),
+                        action="elearning:request_changes",
+                        value=value,
+                    ),
+                ]
             elif key == "followup" and role != LEADER:
-                buttons = [Button(label=ctx.t(person, "elearning.completed"), action="elearning:completed",
-                                  value=str(cid))]
+                buttons = [
+                    Button(label=ctx.t(person, "elearning.completed"), action="elearning:completed", value=str(cid))
+                ]
             elif key == "close":
-                buttons = [Button(label=ctx.t(person, "elearning.close"), action="elearning:close", value=value,
-                                  style="primary")]
-            items.append(Item(group=e.group, flow="elearning", key=e.key,
-                              title=ctx.t(person, "overview.elearning.title", title=contract.title,
-                                          name=other.display_name),
-                              step=ctx.t(person, f"overview.elearning.{key}", **values), at=e.at,
-                              buttons=tuple(buttons)))
+                buttons = [
+                    Button(
+                        label=ctx.t(person, "elearning.close"), action="elearning:close", value=value, style="primary"
+                    )
+                ]
+            items.append(
+                Item(
+                    group=e.group,
+                    flow="elearning",
+                    key=e.key,
+                    title=ctx.t(person, "overview.elearning.title", title=contract.title, name=other.display_name),
+                    step=ctx.t(person, f"overview.elearning.{key}", **values),
+                    at=e.at,
+                    buttons=tuple(buttons),
+                )
+            )
         return items

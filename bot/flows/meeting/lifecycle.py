@@ -48,7 +48,6 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _OVER = 6  # the step after the last: the summary is out
 
 
-
 class MeetingFlow(Quiet):
     name = "meeting"
     copy = None
@@ -82,7 +81,8 @@ class MeetingFlow(Quiet):
             weekdays=tuple(frozenset(catalog.words(f"meeting.words.weekdays.{d}")) for d in _WEEKDAYS),
             every=frozenset(catalog.words("meeting.words.every")),
             weeks=frozenset(catalog.words("meeting.words.weeks")),
-            minutes=frozenset(catalog.words("meeting.words.minutes")))
+            minutes=frozenset(catalog.words("meeting.words.minutes")),
+        )
 
     @staticmethod
     def agenda(ctx: Context) -> Agenda:
@@ -102,9 +102,15 @@ class MeetingFlow(Quiet):
     def rule(self, ctx: Context, series: MeetingSeries) -> str:
         lang = series.language
         key = str(series.interval_weeks) if series.interval_weeks in (1, 2) else "other"
-        return self.tl(ctx, lang, "rule", interval=self.tl(ctx, lang, f"interval.{key}", n=series.interval_weeks),
-                       weekday=self.tl(ctx, lang, f"weekday_names.{series.weekday}"),
-                       time=f"{series.hour:02d}:{series.minute:02d}", minutes=series.length_minutes)
+        return self.tl(
+            ctx,
+            lang,
+            "rule",
+            interval=self.tl(ctx, lang, f"interval.{key}", n=series.interval_weeks),
+            weekday=self.tl(ctx, lang, f"weekday_names.{series.weekday}"),
+            time=f"{series.hour:02d}:{series.minute:02d}",
+            minutes=series.length_minutes,
+        )
 
     async def names(self, ctx: Context, ids: list[int]) -> str:
         people = [(await ctx.person(i)).display_name for i in ids]
@@ -114,13 +120,22 @@ class MeetingFlow(Quiet):
         return (await ctx.person(person_id)).display_name if person_id else fallback
 
     # ---- posting in the channel ----------------------------------------
-    def post(self, ctx: Context, series: MeetingSeries, message: Message, key: str,
-             thread: int | None = None) -> OutboxMessage:
+    def post(
+        self, ctx: Context, series: MeetingSeries, message: Message, key: str, thread: int | None = None
+    ) -> OutboxMessage:
         """A post in the series' channel (or its thread), once: `key` is its ref and dedupe key."""
         row = OutboxMessage(
-            platform=series.platform, kind="reply" if thread else "post", channel=series.channel,
-            update_ref=f"outbox:{thread}" if thread else None, ref=key, dedupe_key=key,
-            language=series.language, payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now)
+            platform=series.platform,
+            kind="reply" if thread else "post",
+            channel=series.channel,
+            update_ref=f"outbox:{thread}" if thread else None,
+            ref=key,
+            dedupe_key=key,
+            language=series.language,
+            payload=message.model_dump(),
+            next_attempt_at=ctx.now,
+            created_at=ctx.now,
+        )
         ctx.db.add(row)
         return row
 
@@ -131,10 +146,18 @@ class MeetingFlow(Quiet):
             return
         original.payload = message.model_dump()
         ctx.db.add(original)
-        ctx.db.add(OutboxMessage(
-            platform=original.platform, kind="update", channel=original.channel,
-            update_ref=f"outbox:{original.id}", language=original.language,
-            payload=message.model_dump(), next_attempt_at=ctx.now, created_at=ctx.now))
+        ctx.db.add(
+            OutboxMessage(
+                platform=original.platform,
+                kind="update",
+                channel=original.channel,
+                update_ref=f"outbox:{original.id}",
+                language=original.language,
+                payload=message.model_dump(),
+                next_attempt_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
 
     async def close(self, ctx: Context, ref: str, note: str) -> None:
         original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
@@ -148,8 +171,9 @@ class MeetingFlow(Quiet):
         await self.replace(ctx, ref, Message(text=message.text, blocks=blocks))
 
     # ---- the command ------------------------------------------------------
-    async def command(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                      words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         catalog = ctx.texts.catalog
         sub = words[0].casefold() if words else ""
         series = await self.series_in(ctx, cmd.platform, cmd.channel) if cmd.channel else None
@@ -162,8 +186,9 @@ class MeetingFlow(Quiet):
         else:
             await self.create(ctx, cmd, person, people, words, series)
 
-    def refuse(self, ctx: Context, cmd: CommandIn, person: Person, key: str, usage: bool = True,
-               **values: object) -> None:
+    def refuse(
+        self, ctx: Context, cmd: CommandIn, person: Person, key: str, usage: bool = True, **values: object
+    ) -> None:
         text = ctx.t(person, f"meeting.{key}", **values)
         blocks: list[Block] = [Paragraph(text=text)]
         if usage and key != "usage":
@@ -171,12 +196,25 @@ class MeetingFlow(Quiet):
         ctx.respond(person, cmd.response_url, Message(text=text, blocks=blocks))
 
     async def series_in(self, ctx: Context, platform: str, channel: str) -> MeetingSeries | None:
-        return (await ctx.db.exec(select(MeetingSeries).where(
-            MeetingSeries.platform == platform, MeetingSeries.channel == channel,
-            MeetingSeries.status == "active"))).first()
+        return (
+            await ctx.db.exec(
+                select(MeetingSeries).where(
+                    MeetingSeries.platform == platform,
+                    MeetingSeries.channel == channel,
+                    MeetingSeries.status == "active",
+                )
+            )
+        ).first()
 
-    async def create(self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person],
-                     words: list[str], existing: MeetingSeries | None) -> None:
+    async def create(
+        self,
+        ctx: Context,
+        cmd: CommandIn,
+        person: Person,
+        people: dict[str, Person],
+        words: list[str],
+        existing: MeetingSeries | None,
+    ) -> None:
         try:
             request = rules.parse_series(words, self.vocabulary(ctx))
         except rules.MeetingUsageError as exc:
@@ -192,27 +230,51 @@ class MeetingFlow(Quiet):
         for external_id in dict.fromkeys(cmd.mentions):
             mentioned = people.get(external_id)
             if mentioned is None or mentioned.is_bot:
-                self.refuse(ctx, cmd, person, "bad_facilitator", usage=False,
-                            name=mentioned.display_name if mentioned else external_id)
+                self.refuse(
+                    ctx,
+                    cmd,
+                    person,
+                    "bad_facilitator",
+                    usage=False,
+                    name=mentioned.display_name if mentioned else external_id,
+                )
                 return
             assert mentioned.id is not None  # a person the bot has met is in the database
             facilitators.append(mentioned.id)
         assert person.id is not None  # in the database
         tz = ctx.settings.bot_timezone
         series = MeetingSeries(
-            platform=cmd.platform, channel=cmd.channel, creator_id=person.id, facilitator_ids=facilitators or [person.id],
-            weekday=request.weekday, hour=request.hour, minute=request.minute, timezone=tz,
-            interval_weeks=request.interval_weeks, length_minutes=request.length_minutes,
+            platform=cmd.platform,
+            channel=cmd.channel,
+            creator_id=person.id,
+            facilitator_ids=facilitators or [person.id],
+            weekday=request.weekday,
+            hour=request.hour,
+            minute=request.minute,
+            timezone=tz,
+            interval_weeks=request.interval_weeks,
+            length_minutes=request.length_minutes,
             first_date=rules.first_date(ctx.now, request.weekday, request.hour, request.minute, tz),
-            language=ctx.language(person), created_at=ctx.now)
+            language=ctx.language(person),
+            created_at=ctx.now,
+        )
         ctx.db.add(series)
         await ctx.db.flush()
         upcoming = await self.ensure_ahead(ctx, series)
         lang = series.language
-        text = self.tl(ctx, lang, "created", name=person.display_name, rule=self.rule(ctx, series),
-                       facilitators=await self.names(ctx, series.facilitator_ids))
-        blocks: list[Block] = [Heading(text=self.tl(ctx, lang, "created_title")), Paragraph(text=text),
-                  Paragraph(text=self.dates(ctx, series, upcoming[:3]))]
+        text = self.tl(
+            ctx,
+            lang,
+            "created",
+            name=person.display_name,
+            rule=self.rule(ctx, series),
+            facilitators=await self.names(ctx, series.facilitator_ids),
+        )
+        blocks: list[Block] = [
+            Heading(text=self.tl(ctx, lang, "created_title")),
+            Paragraph(text=text),
+            Paragraph(text=self.dates(ctx, series, upcoming[:3])),
+        ]
         self.post(ctx, series, Message(text=text, blocks=blocks), f"meeting:series:{series.id}:created")
         ctx.audit("meeting_series_created", person, series=series.id, channel=series.channel)
 
@@ -234,11 +296,28 @@ class MeetingFlow(Quiet):
 
         return format_moment(occ.starts_at, series.language, series.timezone)
 
-    async def upcoming(self, ctx: Context, series: MeetingSeries, *, statuses: tuple[str, ...] = ("planned", "holiday", "cancelled"),
-                       limit: int = 3) -> list[MeetingOccurrence]:
-        return list((await ctx.db.exec(select(MeetingOccurrence).where(
-            MeetingOccurrence.series_id == series.id, col(MeetingOccurrence.status).in_(statuses),
-            col(MeetingOccurrence.starts_at) > ctx.now).order_by(col(MeetingOccurrence.seq)).limit(limit))).all())
+    async def upcoming(
+        self,
+        ctx: Context,
+        series: MeetingSeries,
+        *,
+        statuses: tuple[str, ...] = ("planned", "holiday", "cancelled"),
+        limit: int = 3,
+    ) -> list[MeetingOccurrence]:
+        return list(
+            (
+                await ctx.db.exec(
+                    select(MeetingOccurrence)
+                    .where(
+                        MeetingOccurrence.series_id == series.id,
+                        col(MeetingOccurrence.status).in_(statuses),
+                        col(MeetingOccurrence.starts_at) > ctx.now,
+                    )
+                    .order_by(col(MeetingOccurrence.seq))
+                    .limit(limit)
+                )
+            ).all()
+        )
 
     async def ensure_ahead(self, ctx: Context, series: MeetingSeries) -> list[MeetingOccurrence]:
         """Keep the next few dates of an active series stored; returns the coming ones."""
@@ -246,19 +325,33 @@ class MeetingFlow(Quiet):
         coming = await self.upcoming(ctx, series, limit=rules.AHEAD)
         if series.status != "active":
             return coming
-        last = (await ctx.db.exec(select(MeetingOccurrence.seq).where(
-            MeetingOccurrence.series_id == series.id).order_by(col(MeetingOccurrence.seq).desc()).limit(1))).first()
+        last = (
+            await ctx.db.exec(
+                select(MeetingOccurrence.seq)
+                .where(MeetingOccurrence.series_id == series.id)
+                .order_by(col(MeetingOccurrence.seq).desc())
+                .limit(1)
+            )
+        ).first()
         seq = -1 if last is None else last
         while len([o for o in coming if o.status != "cancelled"]) < rules.AHEAD:
             seq += 1
-            o = rules.occurrence(seq, series.first_date, series.interval_weeks, series.hour, series.minute,
-                                 series.timezone)
+            o = rules.occurrence(
+                seq, series.first_date, series.interval_weeks, series.hour, series.minute, series.timezone
+            )
             if o.starts_at <= ctx.now:
                 continue
             facilitator = series.facilitator_ids[seq % len(series.facilitator_ids)]
-            row = MeetingOccurrence(series_id=series.id, seq=seq, local_date=o.local_date, starts_at=o.starts_at,
-                                    remind_at=o.remind_at, status="holiday" if o.holiday else "planned",
-                                    due_at=o.remind_at, facilitator_id=facilitator)
+            row = MeetingOccurrence(
+                series_id=series.id,
+                seq=seq,
+                local_date=o.local_date,
+                starts_at=o.starts_at,
+                remind_at=o.remind_at,
+                status="holiday" if o.holiday else "planned",
+                due_at=o.remind_at,
+                facilitator_id=facilitator,
+            )
             ctx.db.add(row)
             coming.append(row)
         await ctx.db.flush()
@@ -269,16 +362,29 @@ class MeetingFlow(Quiet):
             self.refuse(ctx, cmd, person, "none", usage=False)
             return
         lang = ctx.language(person)
-        text = ctx.t(person, "meeting.show", rule=self.rule(ctx, series),
-                     facilitators=await self.names(ctx, series.facilitator_ids))
+        text = ctx.t(
+            person,
+            "meeting.show",
+            rule=self.rule(ctx, series),
+            facilitators=await self.names(ctx, series.facilitator_ids),
+        )
         coming = await self.upcoming(ctx, series)
-        blocks: list[Block] = [Heading(text=ctx.t(person, "meeting.show_title")), Paragraph(text=text),
-                  Paragraph(text=self.dates(ctx, series, coming))]
+        blocks: list[Block] = [
+            Heading(text=ctx.t(person, "meeting.show_title")),
+            Paragraph(text=text),
+            Paragraph(text=self.dates(ctx, series, coming)),
+        ]
         following = next((o for o in coming if o.status == "planned"), None)
         if following is not None:
-            blocks.append(Paragraph(text=ctx.t(person, "meeting.show_case", name=(await ctx.person(
-                following.case_person_id)).display_name) if following.case_person_id else ctx.t(
-                person, "meeting.show_no_case")))
+            blocks.append(
+                Paragraph(
+                    text=ctx.t(
+                        person, "meeting.show_case", name=(await ctx.person(following.case_person_id)).display_name
+                    )
+                    if following.case_person_id
+                    else ctx.t(person, "meeting.show_no_case")
+                )
+            )
         actions = await self.open_actions(ctx, series)
         if actions:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions)))
@@ -292,8 +398,7 @@ class MeetingFlow(Quiet):
             self.refuse(ctx, cmd, person, "none", usage=False)
             return
         if not self.may_change(series, person):
-            self.refuse(ctx, cmd, person, "not_allowed", usage=False,
-                        names=await self.names(ctx, [series.creator_id]))
+            self.refuse(ctx, cmd, person, "not_allowed", usage=False, names=await self.names(ctx, [series.creator_id]))
             return
         coming = await self.upcoming(ctx, series, statuses=("planned",), limit=1)
         if not coming:
@@ -305,8 +410,11 @@ class MeetingFlow(Quiet):
         await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "cancelled_note"))
         following = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned" and o.id != occ.id]
         values = {"date": self.when(series, occ), "name": person.display_name}
-        text = (self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
-                if following else self.tl(ctx, series.language, "cancelled_no_next", **values))
+        text = (
+            self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
+            if following
+            else self.tl(ctx, series.language, "cancelled_no_next", **values)
+        )
         self.post(ctx, series, paragraph(text), f"meeting:{occ.id}:cancelled")
         ctx.audit("meeting_cancelled", person, series=series.id, occurrence=occ.id)
 
@@ -315,8 +423,7 @@ class MeetingFlow(Quiet):
             self.refuse(ctx, cmd, person, "none", usage=False)
             return
         if not self.may_change(series, person):
-            self.refuse(ctx, cmd, person, "not_allowed", usage=False,
-                        names=await self.names(ctx, [series.creator_id]))
+            self.refuse(ctx, cmd, person, "not_allowed", usage=False, names=await self.names(ctx, [series.creator_id]))
             return
         series.status, series.stopped_at = "stopped", ctx.now
         ctx.db.add(series)
@@ -324,19 +431,29 @@ class MeetingFlow(Quiet):
             occ.status, occ.due_at = "cancelled", None
             ctx.db.add(occ)
             await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "stopped_note"))
-        self.post(ctx, series, paragraph(self.tl(ctx, series.language, "stopped", name=person.display_name)),
-                  f"meeting:series:{series.id}:stopped")
+        self.post(
+            ctx,
+            series,
+            paragraph(self.tl(ctx, series.language, "stopped", name=person.display_name)),
+            f"meeting:series:{series.id}:stopped",
+        )
         ctx.audit("meeting_series_stopped", person, series=series.id)
 
     # ---- the clock ------------------------------------------------------------
     async def due(self, ctx: Context) -> None:
         """Claim what has come due and do it, once (the claim and the posts in one transaction)."""
-        rows = list((await ctx.db.exec(
-            select(MeetingOccurrence, MeetingSeries)
-            .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
-            .where(col(MeetingOccurrence.due_at) <= ctx.now)
-            .order_by(col(MeetingOccurrence.due_at)).limit(DUE_BATCH)
-            .with_for_update(skip_locked=True, of=MeetingOccurrence))).all())
+        rows = list(
+            (
+                await ctx.db.exec(
+                    select(MeetingOccurrence, MeetingSeries)
+                    .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
+                    .where(col(MeetingOccurrence.due_at) <= ctx.now)
+                    .order_by(col(MeetingOccurrence.due_at))
+                    .limit(DUE_BATCH)
+                    .with_for_update(skip_locked=True, of=MeetingOccurrence)
+                )
+            ).all()
+        )
         for occ, series in rows:
             try:
                 async with ctx.db.begin_nested():
@@ -374,25 +491,44 @@ class MeetingFlow(Quiet):
         ctx.db.add(occ)
 
     async def next_due(self, ctx: Context) -> datetime | None:
-        return (await ctx.db.exec(select(MeetingOccurrence.due_at).where(col(MeetingOccurrence.due_at).is_not(None))
-                                  .order_by(col(MeetingOccurrence.due_at)).limit(1))).first()
+        return (
+            await ctx.db.exec(
+                select(MeetingOccurrence.due_at)
+                .where(col(MeetingOccurrence.due_at).is_not(None))
+                .order_by(col(MeetingOccurrence.due_at))
+                .limit(1)
+            )
+        ).first()
 
     # ---- the reminder ------------------------------------------------------------
     async def holiday_notice(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         lang = series.language
         coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned"]
         date, holiday = self.day(series, occ.starts_at), self.holiday(series, occ)
-        text = (self.tl(ctx, lang, "holiday", date=date, holiday=holiday, next=self.when(series, coming[0])) if coming
-                else self.tl(ctx, lang, "holiday_no_next", date=date, holiday=holiday))
-        self.post(ctx, series, Message(text=text, blocks=[Heading(text=self.tl(ctx, lang, "holiday_title", date=date)),
-                                                          Paragraph(text=text)]), f"meeting:{occ.id}:holiday")
+        text = (
+            self.tl(ctx, lang, "holiday", date=date, holiday=holiday, next=self.when(series, coming[0]))
+            if coming
+            else self.tl(ctx, lang, "holiday_no_next", date=date, holiday=holiday)
+        )
+        self.post(
+            ctx,
+            series,
+            Message(
+                text=text, blocks=[Heading(text=self.tl(ctx, lang, "holiday_title", date=date)), Paragraph(text=text)]
+            ),
+            f"meeting:{occ.id}:holiday",
+        )
 
     async def reminder_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
         lang = series.language
-        title = self.tl(ctx, lang, "reminder_title", date=self.day(series, occ.starts_at),
-                        time=self.clock(series, occ.starts_at))
+        title = self.tl(
+            ctx, lang, "reminder_title", date=self.day(series, occ.starts_at), time=self.clock(series, occ.starts_at)
+        )
         facilitator = await self.name_of(ctx, occ.facilitator_id, "")
-        blocks: list[Block] = [Heading(text=title), Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator))]
+        blocks: list[Block] = [
+            Heading(text=title),
+            Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator)),
+        ]
         if occ.case_person_id:
             blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
         blocks += await self.topics(ctx, series, occ)
@@ -400,32 +536,73 @@ class MeetingFlow(Quiet):
         if actions:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
         if done := await self.done_since_reminder(ctx, series, occ):
-            blocks.append(Note(text="\n".join([self.tl(ctx, lang, "actions_done_title")] + [
-                self.tl(ctx, lang, "action_done_line", text=a.text, name=await self.name_of(ctx, a.done_by_id, ""))
-                for a in done])))
-        buttons = [Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
-                          value=str(occ.id), style="primary")]
-        buttons += [Button(label=self.tl(ctx, lang, "action_done_button", number=n), action="meeting:done",
-                           value=f"{occ.id}:{a.id}") for n, a in enumerate(actions, 1)]
+            blocks.append(
+                Note(
+                    text="\n".join(
+                        [self.tl(ctx, lang, "actions_done_title")]
+                        + [
+                            self.tl(
+                                ctx,
+                                lang,
+                                "action_done_line",
+                                text=a.text,
+                                name=await self.name_of(ctx, a.done_by_id, ""),
+                            )
+                            for a in done
+                        ]
+                    )
+                )
+            )
+        buttons = [
+            Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id), style="primary")
+        ]
+        buttons += [
+            Button(
+                label=self.tl(ctx, lang, "action_done_button", number=n),
+                action="meeting:done",
+                value=f"{occ.id}:{a.id}",
+            )
+            for n, a in enumerate(actions, 1)
+        ]
         blocks.append(Buttons(buttons=buttons))
         return Message(text=title, blocks=blocks)
 
-    async def done_since_reminder(self, ctx: Context, series: MeetingSeries,
-                                  occ: MeetingOccurrence) -> list[MeetingAction]:
+    async def done_since_reminder(
+        self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> list[MeetingAction]:
         """Actions marked done from this reminder: shown on it, so the channel sees who did what."""
         if occ.reminded_at is None:
             return []
-        return list((await ctx.db.exec(select(MeetingAction).where(
-            MeetingAction.series_id == series.id, MeetingAction.status == "done",
-            col(MeetingAction.done_at) >= occ.reminded_at).order_by(col(MeetingAction.id)).limit(20))).all())
+        return list(
+            (
+                await ctx.db.exec(
+                    select(MeetingAction)
+                    .where(
+                        MeetingAction.series_id == series.id,
+                        MeetingAction.status == "done",
+                        col(MeetingAction.done_at) >= occ.reminded_at,
+                    )
+                    .order_by(col(MeetingAction.id))
+                    .limit(20)
+                )
+            ).all()
+        )
 
     async def topics(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> list[Quote]:
         """What other flows bring to this meeting (a visit's learning points): a heading from
         the bringing flow's catalogue key `<kind>.meeting_topic` over the numbered lines."""
-        rows = (await ctx.db.exec(select(MeetingTopic).where(MeetingTopic.occurrence_id == occ.id)
-                                  .order_by(col(MeetingTopic.id)))).all()
-        return [Quote(label=ctx.texts.catalog.text(series.language, f"{t.kind}.meeting_topic", **t.values),
-                      text="\n".join(f"{n}. {line}" for n, line in enumerate(t.lines, 1))) for t in rows]
+        rows = (
+            await ctx.db.exec(
+                select(MeetingTopic).where(MeetingTopic.occurrence_id == occ.id).order_by(col(MeetingTopic.id))
+            )
+        ).all()
+        return [
+            Quote(
+                label=ctx.texts.catalog.text(series.language, f"{t.kind}.meeting_topic", **t.values),
+                text="\n".join(f"{n}. {line}" for n, line in enumerate(t.lines, 1)),
+            )
+            for t in rows
+        ]
 
     async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
         name = await self.name_of(ctx, occ.case_person_id, "")
@@ -437,16 +614,32 @@ class MeetingFlow(Quiet):
         self.post(ctx, series, await self.reminder_message(ctx, series, occ), f"meeting:{occ.id}:reminder")
 
     async def open_actions(self, ctx: Context, series: MeetingSeries) -> list[MeetingAction]:
-        return list((await ctx.db.exec(select(MeetingAction).where(
-            MeetingAction.series_id == series.id, MeetingAction.status == "open")
-            .order_by(col(MeetingAction.id)).limit(20))).all())
+        return list(
+            (
+                await ctx.db.exec(
+                    select(MeetingAction)
+                    .where(MeetingAction.series_id == series.id, MeetingAction.status == "open")
+                    .order_by(col(MeetingAction.id))
+                    .limit(20)
+                )
+            ).all()
+        )
 
-    async def action_lines(self, ctx: Context, lang: str, actions: list[MeetingAction], *,
-                           numbered: bool = False) -> str:
+    async def action_lines(
+        self, ctx: Context, lang: str, actions: list[MeetingAction], *, numbered: bool = False
+    ) -> str:
         lines = [self.tl(ctx, lang, "open_actions")]
         for number, action in enumerate(actions, 1):
-            lines.append(self.tl(ctx, lang, "action_line_numbered" if numbered else "action_line",
-                                 number=number, text=action.text, owner=await self.name_of(ctx, action.owner_id, "")))
+            lines.append(
+                self.tl(
+                    ctx,
+                    lang,
+                    "action_line_numbered" if numbered else "action_line",
+                    number=number,
+                    text=action.text,
+                    owner=await self.name_of(ctx, action.owner_id, ""),
+                )
+            )
         return "\n".join(lines)
 
     # ---- the meeting's run -----------------------------------------------------------
@@ -460,13 +653,22 @@ class MeetingFlow(Quiet):
         lines = [self.tl(ctx, lang, "agenda_heading")]
         for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series), strict=False), start=1):
             lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
-        blocks: list[Block] = [Heading(text=title),
-                        Paragraph(text=self.tl(ctx, lang, "agenda_people", case=case,
-                                               facilitator=await self.name_of(ctx, occ.facilitator_id, ""))),
-                        Paragraph(text="\n".join(lines)), *await self.topics(ctx, series, occ)]
+        blocks: list[Block] = [
+            Heading(text=title),
+            Paragraph(
+                text=self.tl(
+                    ctx, lang, "agenda_people", case=case, facilitator=await self.name_of(ctx, occ.facilitator_id, "")
+                )
+            ),
+            Paragraph(text="\n".join(lines)),
+            *await self.topics(ctx, series, occ),
+        ]
         if not occ.case_person_id and occ.status == "running":
-            blocks.append(Buttons(buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case",
-                                                  value=str(occ.id))]))
+            blocks.append(
+                Buttons(
+                    buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id))]
+                )
+            )
         return Message(text=title, blocks=blocks)
 
     async def start(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
@@ -486,8 +688,13 @@ class MeetingFlow(Quiet):
             return
         assert occ.step_started_at is not None
         occ.due_at = occ.step_started_at + timedelta(minutes=minutes[occ.step - 1])
-        self.post(ctx, series, await self.step_message(ctx, series, occ), f"meeting:{occ.id}:step:{occ.step}",
-                  thread=occ.thread_outbox_id)
+        self.post(
+            ctx,
+            series,
+            await self.step_message(ctx, series, occ),
+            f"meeting:{occ.id}:step:{occ.step}",
+            thread=occ.thread_outbox_id,
+        )
 
     async def step_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
         lang = series.language
@@ -501,12 +708,20 @@ class MeetingFlow(Quiet):
         assert occ.due_at is not None
         buttons = [Button(label=self.tl(ctx, lang, "next"), action="meeting:next", value=f"{occ.id}:{occ.step}")]
         if step.key == "actions":
-            buttons.append(Button(label=self.tl(ctx, lang, "add_action"), action="meeting:action",
-                                  value=str(occ.id), style="primary"))
-        return Message(text=title, blocks=[
-            Heading(text=title), Paragraph(text=body),
-            Note(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
-            Buttons(buttons=buttons)])
+            buttons.append(
+                Button(
+                    label=self.tl(ctx, lang, "add_action"), action="meeting:action", value=str(occ.id), style="primary"
+                )
+            )
+        return Message(
+            text=title,
+            blocks=[
+                Heading(text=title),
+                Paragraph(text=body),
+                Note(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
+                Buttons(buttons=buttons),
+            ],
+        )
 
     async def move_on(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, *, pressed: bool) -> None:
         """The running step is over (its time, or a press): close it and enter where the clock says."""
@@ -515,40 +730,58 @@ class MeetingFlow(Quiet):
             occ.step, occ.step_started_at = before + 1, ctx.now
         else:
             assert occ.step_started_at is not None
-            occ.step, occ.step_started_at = rules.current_step(before, occ.step_started_at,
-                                                               self.minutes(ctx, series), ctx.now)
-        await self.close(ctx, f"meeting:{occ.id}:step:{before}",
-                         self.tl(ctx, series.language, "step_done", time=self.clock(series, ctx.now)))
+            occ.step, occ.step_started_at = rules.current_step(
+                before, occ.step_started_at, self.minutes(ctx, series), ctx.now
+            )
+        await self.close(
+            ctx,
+            f"meeting:{occ.id}:step:{before}",
+            self.tl(ctx, series.language, "step_done", time=self.clock(series, ctx.now)),
+        )
         await self.enter_step(ctx, series, occ)
         ctx.db.add(occ)
 
     async def finish(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         occ.status, occ.step, occ.due_at, occ.ended_at = "done", _OVER, None, ctx.now
         await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
-        self.post(ctx, series, await self.summary(ctx, series, occ), f"meeting:{occ.id}:summary",
-                  thread=occ.thread_outbox_id)
+        self.post(
+            ctx, series, await self.summary(ctx, series, occ), f"meeting:{occ.id}:summary", thread=occ.thread_outbox_id
+        )
         await self.ensure_ahead(ctx, series)
 
     async def summary(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
         lang = series.language
         title = self.tl(ctx, lang, "summary_title", date=self.day(series, occ.starts_at))
         blocks: list[Block] = [Heading(text=title)]
-        blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "summary_case") if occ.case_person_id
-                                else self.tl(ctx, lang, "summary_no_case")))
-        notes = (await ctx.db.exec(select(MeetingNote).where(MeetingNote.occurrence_id == occ.id)
-                                   .order_by(col(MeetingNote.id)))).all()
+        blocks.append(
+            Paragraph(
+                text=await self.case_line(ctx, lang, occ, "summary_case")
+                if occ.case_person_id
+                else self.tl(ctx, lang, "summary_no_case")
+            )
+        )
+        notes = (
+            await ctx.db.exec(
+                select(MeetingNote).where(MeetingNote.occurrence_id == occ.id).order_by(col(MeetingNote.id))
+            )
+        ).all()
         for note in notes:
             key = "summary_learning" if note.kind == "learning" else "summary_reflection"
-            blocks.append(Quote(label=self.tl(ctx, lang, key, name=await self.name_of(ctx, note.person_id, "")),
-                                text=note.text))
+            blocks.append(
+                Quote(label=self.tl(ctx, lang, key, name=await self.name_of(ctx, note.person_id, "")), text=note.text)
+            )
         if not notes:
             blocks.append(Paragraph(text=self.tl(ctx, lang, "summary_no_notes")))
-        actions = (await ctx.db.exec(select(MeetingAction).where(MeetingAction.occurrence_id == occ.id)
-                                     .order_by(col(MeetingAction.id)))).all()
+        actions = (
+            await ctx.db.exec(
+                select(MeetingAction).where(MeetingAction.occurrence_id == occ.id).order_by(col(MeetingAction.id))
+            )
+        ).all()
         lines = [self.tl(ctx, lang, "summary_actions")]
         for action in actions:
-            lines.append(self.tl(ctx, lang, "action_line", text=action.text,
-                                 owner=await self.name_of(ctx, action.owner_id, "")))
+            lines.append(
+                self.tl(ctx, lang, "action_line", text=action.text, owner=await self.name_of(ctx, action.owner_id, ""))
+            )
         blocks.append(Paragraph(text="\n".join(lines) if actions else self.tl(ctx, lang, "summary_no_actions")))
         return Message(text=title, blocks=blocks)
 
@@ -557,8 +790,9 @@ class MeetingFlow(Quiet):
         occ_id = record_id(value.partition(":")[0])
         if occ_id is None:
             return None
-        occ = (await ctx.db.exec(select(MeetingOccurrence).where(MeetingOccurrence.id == occ_id)
-                                 .with_for_update())).first()
+        occ = (
+            await ctx.db.exec(select(MeetingOccurrence).where(MeetingOccurrence.id == occ_id).with_for_update())
+        ).first()
         if occ is None:
             return None
         series = await ctx.db.get(MeetingSeries, occ.series_id)
@@ -581,20 +815,26 @@ class MeetingFlow(Quiet):
         else:
             await self.ask_action(ctx, action, person, series, occ)
 
-    async def take_case(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
-                        occ: MeetingOccurrence) -> None:
+    async def take_case(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
         if occ.status not in ("planned", "running"):
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_closed")))
             return
         # First press wins, also across instances: the row changes only while it has no case person.
-        won = await ctx.db.exec(update(MeetingOccurrence).where(
-            col(MeetingOccurrence.id) == occ.id, col(MeetingOccurrence.case_person_id).is_(None))
-            .values(case_person_id=person.id))
+        won = await ctx.db.exec(
+            update(MeetingOccurrence)
+            .where(col(MeetingOccurrence.id) == occ.id, col(MeetingOccurrence.case_person_id).is_(None))
+            .values(case_person_id=person.id)
+        )
         if won.rowcount != 1:
             await ctx.db.refresh(occ)
             key = "meeting.case_yours" if occ.case_person_id == person.id else "meeting.case_other"
-            ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, key, name=await self.name_of(ctx, occ.case_person_id, ""))))
+            ctx.respond(
+                person,
+                action.response_url,
+                paragraph(ctx.t(person, key, name=await self.name_of(ctx, occ.case_person_id, ""))),
+            )
             return
         await ctx.db.refresh(occ)
         await self.show_case(ctx, series, occ)
@@ -603,8 +843,9 @@ class MeetingFlow(Quiet):
         await self.prompt(ctx, person, occ, "case", ctx.t(person, "meeting.case_prompt", date=date))
         ctx.audit("meeting_case_taken", person, occurrence=occ.id)
 
-    async def mark_done(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
-                        occ: MeetingOccurrence) -> None:
+    async def mark_done(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
         """An open action from an earlier meeting is done: its owner, whoever logged it, or a facilitator says so."""
         action_id = action.value.partition(":")[2]
         item = await ctx.db.get(MeetingAction, found) if (found := record_id(action_id)) else None
@@ -612,17 +853,32 @@ class MeetingFlow(Quiet):
             ctx.stale(person, action.response_url)
             return
         if person.id not in (item.owner_id, item.created_by_id) and not self.may_change(series, person):
-            ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.done_not_allowed", owner=await self.name_of(ctx, item.owner_id, ""))))
+            ctx.respond(
+                person,
+                action.response_url,
+                paragraph(ctx.t(person, "meeting.done_not_allowed", owner=await self.name_of(ctx, item.owner_id, ""))),
+            )
             return
         # Once, also when two presses (or two instances) race: only an open row changes.
-        won = await ctx.db.exec(update(MeetingAction).where(
-            col(MeetingAction.id) == item.id, col(MeetingAction.status) == "open")
-            .values(status="done", done_at=ctx.now, done_by_id=person.id))
+        won = await ctx.db.exec(
+            update(MeetingAction)
+            .where(col(MeetingAction.id) == item.id, col(MeetingAction.status) == "open")
+            .values(status="done", done_at=ctx.now, done_by_id=person.id)
+        )
         await ctx.db.refresh(item)
         if won.rowcount != 1:
-            ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.done_already", text=item.text, name=await self.name_of(ctx, item.done_by_id, ""))))
+            ctx.respond(
+                person,
+                action.response_url,
+                paragraph(
+                    ctx.t(
+                        person,
+                        "meeting.done_already",
+                        text=item.text,
+                        name=await self.name_of(ctx, item.done_by_id, ""),
+                    )
+                ),
+            )
             return
         ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.done_marked", text=item.text)))
         await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
@@ -634,21 +890,32 @@ class MeetingFlow(Quiet):
         if occ.thread_outbox_id:
             await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
 
-    async def press_next(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
-                         occ: MeetingOccurrence) -> None:
+    async def press_next(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
         pressed_step = action.value.partition(":")[2]
         if occ.status != "running" or str(occ.step) != pressed_step:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.next_stale")))
             return
         if person.id not in (occ.facilitator_id, occ.case_person_id):
-            ctx.respond(person, action.response_url, paragraph(ctx.t(
-                person, "meeting.next_not_allowed", facilitator=await self.name_of(ctx, occ.facilitator_id, ""),
-                case=await self.name_of(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")))))
+            ctx.respond(
+                person,
+                action.response_url,
+                paragraph(
+                    ctx.t(
+                        person,
+                        "meeting.next_not_allowed",
+                        facilitator=await self.name_of(ctx, occ.facilitator_id, ""),
+                        case=await self.name_of(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")),
+                    )
+                ),
+            )
             return
         await self.move_on(ctx, series, occ, pressed=True)
 
-    async def ask_action(self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries,
-                         occ: MeetingOccurrence) -> None:
+    async def ask_action(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
         if occ.status not in ("running", "done"):
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.action_closed")))
             return
@@ -700,15 +967,34 @@ class MeetingFlow(Quiet):
                 text = re.sub(rf"@{re.escape(spelling)}\b", " ", text, flags=re.IGNORECASE)
         text = " ".join(text.split())[:1000] or said[:1000]
         assert series.id is not None and occ.id is not None and person.id is not None  # all in the database
-        row = MeetingAction(series_id=series.id, occurrence_id=occ.id, text=text, owner_id=owner.id,
-                            created_by_id=person.id, created_at=ctx.now)
+        row = MeetingAction(
+            series_id=series.id,
+            occurrence_id=occ.id,
+            text=text,
+            owner_id=owner.id,
+            created_by_id=person.id,
+            created_at=ctx.now,
+        )
         ctx.db.add(row)
         await ctx.db.flush()
         ctx.post(person, paragraph(ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)))
         if occ.thread_outbox_id:
-            self.post(ctx, series, paragraph(self.tl(ctx, series.language, "action_posted", text=text,
-                                                 owner=owner.display_name, name=person.display_name)),
-                      f"meeting:{occ.id}:action:{row.id}", thread=occ.thread_outbox_id)
+            self.post(
+                ctx,
+                series,
+                paragraph(
+                    self.tl(
+                        ctx,
+                        series.language,
+                        "action_posted",
+                        text=text,
+                        owner=owner.display_name,
+                        name=person.display_name,
+                    )
+                ),
+                f"meeting:{occ.id}:action:{row.id}",
+                thread=occ.thread_outbox_id,
+            )
         ctx.audit("meeting_action_added", person, occurrence=occ.id, meeting_action=row.id)
         return True
 
@@ -716,12 +1002,19 @@ class MeetingFlow(Quiet):
         """A reply in a meeting's thread: the case person's learning (step 3), a reflection (step 4 on)."""
         if not msg.channel or not msg.thread or not msg.text.strip():
             return
-        occ = (await ctx.db.exec(
-            select(MeetingOccurrence)
-            .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
-            .join(OutboxMessage, col(OutboxMessage.id) == col(MeetingOccurrence.thread_outbox_id))
-            .where(MeetingSeries.platform == msg.platform, MeetingSeries.channel == msg.channel,
-                   MeetingOccurrence.status == "running", OutboxMessage.sent_ts == msg.thread))).first()
+        occ = (
+            await ctx.db.exec(
+                select(MeetingOccurrence)
+                .join(MeetingSeries, col(MeetingSeries.id) == col(MeetingOccurrence.series_id))
+                .join(OutboxMessage, col(OutboxMessage.id) == col(MeetingOccurrence.thread_outbox_id))
+                .where(
+                    MeetingSeries.platform == msg.platform,
+                    MeetingSeries.channel == msg.channel,
+                    MeetingOccurrence.status == "running",
+                    OutboxMessage.sent_ts == msg.thread,
+                )
+            )
+        ).first()
         if occ is None:
             return
         text = msg.text.strip()[:MAX_ANSWER]

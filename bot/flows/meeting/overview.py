@@ -18,31 +18,68 @@ class MeetingOverview:
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         items: list[Item] = []
-        occurrences = (await ctx.db.exec(
-            select(MeetingOccurrence, MeetingSeries)
-            .join(MeetingSeries, col(MeetingOccurrence.series_id) == col(MeetingSeries.id))
-            .where(or_(MeetingOccurrence.facilitator_id == person.id, MeetingOccurrence.case_person_id == person.id),
-                   col(MeetingOccurrence.status).in_(("planned", "running")), MeetingSeries.status == "active",
-                   col(MeetingOccurrence.starts_at) >= ctx.now - timedelta(days=1))
-            .order_by(col(MeetingOccurrence.starts_at)).limit(MEETINGS_AHEAD))).all()
+        occurrences = (
+            await ctx.db.exec(
+                select(MeetingOccurrence, MeetingSeries)
+                .join(MeetingSeries, col(MeetingOccurrence.series_id) == col(MeetingSeries.id))
+                .where(
+                    or_(MeetingOccurrence.facilitator_id == person.id, MeetingOccurrence.case_person_id == person.id),
+                    col(MeetingOccurrence.status).in_(("planned", "running")),
+                    MeetingSeries.status == "active",
+                    col(MeetingOccurrence.starts_at) >= ctx.now - timedelta(days=1),
+                )
+                .order_by(col(MeetingOccurrence.starts_at))
+                .limit(MEETINGS_AHEAD)
+            )
+        ).all()
         for occ, _series in occurrences:
             roles = [ctx.t(person, "overview.meeting.facilitator")] if occ.facilitator_id == person.id else []
             if occ.case_person_id == person.id:
                 roles.append(ctx.t(person, "overview.meeting.case"))
-            title = (ctx.t(person, "overview.meeting.title_case", case=occ.case_title) if occ.case_title
-                     else ctx.t(person, "overview.meeting.title"))
+            title = (
+                ctx.t(person, "overview.meeting.title_case", case=occ.case_title)
+                if occ.case_title
+                else ctx.t(person, "overview.meeting.title")
+            )
             if occ.status == "running":
-                items.append(Item(group="you", flow="meeting", key=f"meeting:{occ.id}", title=title,
-                                  step=ctx.t(person, "overview.meeting.running", roles=", ".join(roles)),
-                                  at=occ.started_at or occ.starts_at))
+                items.append(
+                    Item(
+                        group="you",
+                        flow="meeting",
+                        key=f"meeting:{occ.id}",
+                        title=title,
+                        step=ctx.t(person, "overview.meeting.running", roles=", ".join(roles)),
+                        at=occ.started_at or occ.starts_at,
+                    )
+                )
             elif occ.starts_at >= ctx.now:
-                items.append(Item(group="coming", flow="meeting", key=f"meeting:{occ.id}", title=title,
-                                  step=", ".join(roles), at=occ.starts_at))
-        actions = (await ctx.db.exec(select(MeetingAction).where(
-            MeetingAction.owner_id == person.id, MeetingAction.status == "open")
-            .order_by(col(MeetingAction.created_at)).limit(MEETINGS_AHEAD))).all()
+                items.append(
+                    Item(
+                        group="coming",
+                        flow="meeting",
+                        key=f"meeting:{occ.id}",
+                        title=title,
+                        step=", ".join(roles),
+                        at=occ.starts_at,
+                    )
+                )
+        actions = (
+            await ctx.db.exec(
+                select(MeetingAction)
+                .where(MeetingAction.owner_id == person.id, MeetingAction.status == "open")
+                .order_by(col(MeetingAction.created_at))
+                .limit(MEETINGS_AHEAD)
+            )
+        ).all()
         for action in actions:
-            items.append(Item(group="you", flow="meeting", key=f"meeting-action:{action.id}",
-                              title=ctx.t(person, "overview.meeting.action_title", text=action.text),
-                              step=ctx.t(person, "overview.meeting.action"), at=action.created_at))
+            items.append(
+                Item(
+                    group="you",
+                    flow="meeting",
+                    key=f"meeting-action:{action.id}",
+                    title=ctx.t(person, "overview.meeting.action_title", text=action.text),
+                    step=ctx.t(person, "overview.meeting.action"),
+                    at=action.created_at,
+                )
+            )
         return items

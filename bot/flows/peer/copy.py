@@ -52,8 +52,9 @@ async def profile(ctx: Context, person: Person) -> PersonProfile | None:
 
 
 async def drafts(ctx: Context, contract: Contract) -> list[JointDraft]:
-    result = await ctx.db.exec(select(JointDraft).where(JointDraft.contract_id == contract.id)
-                               .order_by(col(JointDraft.number)))
+    result = await ctx.db.exec(
+        select(JointDraft).where(JointDraft.contract_id == contract.id).order_by(col(JointDraft.number))
+    )
     return list(result.all())
 
 
@@ -77,13 +78,21 @@ def joint_people(draft: JointDraft | None) -> dict[str, str]:
     return dict((draft.fields if draft else {}).get("people", {}))
 
 
-async def answers(ctx: Context, contract: Contract, role: str, phase: str,
-                  version: int | None = None) -> dict[str, str | None]:
+async def answers(
+    ctx: Context, contract: Contract, role: str, phase: str, version: int | None = None
+) -> dict[str, str | None]:
     """A role's answers in a phase as they stood at `version`: per question the newest row up to it."""
     version = contract.version if version is None else version
-    result = await ctx.db.exec(select(Answer).where(
-        Answer.contract_id == contract.id, Answer.role == role, Answer.phase == phase,
-        col(Answer.version) <= version).order_by(col(Answer.version)))
+    result = await ctx.db.exec(
+        select(Answer)
+        .where(
+            Answer.contract_id == contract.id,
+            Answer.role == role,
+            Answer.phase == phase,
+            col(Answer.version) <= version,
+        )
+        .order_by(col(Answer.version))
+    )
     return {a.question_key: a.text for a in result.all()}
 
 
@@ -120,8 +129,9 @@ def _name(person: Person | None) -> str:
 async def party_line(ctx: Context, viewer: Person, role: str, person: Person) -> Quote:
     facts = await profile(ctx, person)
     details = ", ".join(x for x in ((facts.department, facts.position) if facts else ()) if x)
-    return Quote(label=ctx.t(viewer, f"peer.copy.{role}"),
-                 text=f"{person.display_name}{' – ' + details if details else ''}")
+    return Quote(
+        label=ctx.t(viewer, f"peer.copy.{role}"), text=f"{person.display_name}{' – ' + details if details else ''}"
+    )
 
 
 async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: JointDraft) -> list[Block]:
@@ -133,20 +143,30 @@ async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: 
     for key, text in joint_answers(draft).items():
         if key not in dialog.questions:
             continue
-        label = ctx.t(viewer, "peer.copy.written_by", field=dialog.questions[key].title(lang),
-                      name=_name(people.get(written.get(key, draft.author_id))))
+        label = ctx.t(
+            viewer,
+            "peer.copy.written_by",
+            field=dialog.questions[key].title(lang),
+            name=_name(people.get(written.get(key, draft.author_id))),
+        )
         blocks.append(Quote(label=label, text=text if text is not None else ctx.t(viewer, "dialog.skipped")))
     return blocks
 
 
-async def own_blocks(ctx: Context, viewer: Person, contract: Contract, role: str, phase: str,
-                     version: int | None = None) -> list[Block]:
+async def own_blocks(
+    ctx: Context, viewer: Person, contract: Contract, role: str, phase: str, version: int | None = None
+) -> list[Block]:
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     given = await answers(ctx, contract, role, phase, version)
-    return [Quote(label=dialog.questions[key].title(lang),
-                  text=answer if (answer := given[key]) is not None else ctx.t(viewer, "dialog.skipped"))
-            for key in dialog.phases[phase].questions if key in given]
+    return [
+        Quote(
+            label=dialog.questions[key].title(lang),
+            text=answer if (answer := given[key]) is not None else ctx.t(viewer, "dialog.skipped"),
+        )
+        for key in dialog.phases[phase].questions
+        if key in given
+    ]
 
 
 async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | None = None) -> Message | None:
@@ -162,9 +182,14 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     readable = [r for r in PARTS if r in mine] or [r for r in PARTS if LEADER_OF[r] in mine]
     title = ctx.t(viewer, "peer.copy.title", a=_name(who.get(PART_A)), b=_name(who.get(PART_B)))
     status = ctx.t(viewer, f"peer.status.{contract.status}")
-    blocks: list[Block] = [Heading(text=title),
-                    Note(text=ctx.t(viewer, "peer.copy.version", version=version, latest=contract.version,
-                                     status=status, id=contract.id))]
+    blocks: list[Block] = [
+        Heading(text=title),
+        Note(
+            text=ctx.t(
+                viewer, "peer.copy.version", version=version, latest=contract.version, status=status, id=contract.id
+            )
+        ),
+    ]
     for role in PARTS:
         if role in who:
             blocks.append(await party_line(ctx, viewer, role, who[role]))
@@ -174,10 +199,17 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
         blocks += [Divider(), Paragraph(text=f"*{dialog.phases[JOINT].name(lang)}*")]
         blocks += await joint_blocks(ctx, viewer, contract, draft)
         decided = next((p for p in who.values() if p.id == draft.decided_by_id), None)
-        blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_agreed", number=draft.number,
-                                       author=_name(next((p for p in who.values() if p.id == draft.author_id),
-                                                         None)),
-                                       accepted=_name(decided))))
+        blocks.append(
+            Note(
+                text=ctx.t(
+                    viewer,
+                    "peer.copy.joint_agreed",
+                    number=draft.number,
+                    author=_name(next((p for p in who.values() if p.id == draft.author_id), None)),
+                    accepted=_name(decided),
+                )
+            )
+        )
     elif pending is None:
         blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_missing")))
     if pending is not None and version == contract.version:
@@ -185,19 +217,27 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     for role in readable:
         blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.own_title', name=_name(who[role]))}*")]
         blocks += await own_blocks(ctx, viewer, contract, role, OWN, version) or [
-            Note(text=ctx.t(viewer, "peer.copy.own_missing"))]
+            Note(text=ctx.t(viewer, "peer.copy.own_missing"))
+        ]
     blocks += await _approvals(ctx, viewer, contract, version)
     if PART_A in mine or PART_B in mine:
         blocks += await evaluation_blocks(ctx, viewer, contract)
     for role in readable:
         notes = await own_blocks(ctx, viewer, contract, role, "leader_evaluation")
         if notes:
-            blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.leader_eval_title', name=_name(who[role]))}*")]
+            blocks += [
+                Divider(),
+                Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.leader_eval_title', name=_name(who[role]))}*"),
+            ]
             blocks += notes
     if PART_A in mine or PART_B in mine:
-        logs = (await ctx.db.exec(select(ActivityLog).where(
-            ActivityLog.contract_id == contract.id, ActivityLog.person_id == viewer.id)
-            .order_by(col(ActivityLog.id)))).all()
+        logs = (
+            await ctx.db.exec(
+                select(ActivityLog)
+                .where(ActivityLog.contract_id == contract.id, ActivityLog.person_id == viewer.id)
+                .order_by(col(ActivityLog.id))
+            )
+        ).all()
         if logs:
             blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.log_title')}*")]
             blocks += [Quote(label=ctx.day(viewer, entry.logged_at), text=entry.text) for entry in logs]
@@ -207,19 +247,24 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
 
 
 async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: int) -> list[Block]:
-    result = await ctx.db.exec(select(Approval, Person).join(Person, col(Approval.approver_id) == col(Person.id))
-                               .where(Approval.contract_id == contract.id, Approval.version == version,
-                                      Approval.decision == "approved").order_by(col(Approval.id)))
+    result = await ctx.db.exec(
+        select(Approval, Person)
+        .join(Person, col(Approval.approver_id) == col(Person.id))
+        .where(Approval.contract_id == contract.id, Approval.version == version, Approval.decision == "approved")
+        .order_by(col(Approval.id))
+    )
     rows = result.all()
     if not rows:
         return []
-    text = ", ".join(ctx.t(viewer, "peer.copy.approved_by", name=p.display_name, date=ctx.day(viewer, a.decided_at))
-                     for a, p in rows)
+    text = ", ".join(
+        ctx.t(viewer, "peer.copy.approved_by", name=p.display_name, date=ctx.day(viewer, a.decided_at)) for a, p in rows
+    )
     return [Note(text=text)]
 
 
-async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
-                            keys: list[str] | None = None) -> list[Block]:
+async def evaluation_blocks(
+    ctx: Context, viewer: Person, contract: Contract, keys: list[str] | None = None
+) -> list[Block]:
     """The evaluation between the parties, side by side (both parties see both)."""
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
@@ -230,6 +275,10 @@ async def evaluation_blocks(ctx: Context, viewer: Person, contract: Contract,
     skipped = ctx.t(viewer, "dialog.skipped")
     blocks: list[Block] = [Divider(), Paragraph(text=f"*{dialog.phases['evaluation'].name(lang)}*")]
     for key in keys or dialog.phases["evaluation"].questions:
-        blocks.append(Columns(title=dialog.questions[key].title(lang), columns=[
-            Column(label=who[role].display_name, text=given[role].get(key) or skipped) for role in PARTS]))
+        blocks.append(
+            Columns(
+                title=dialog.questions[key].title(lang),
+                columns=[Column(label=who[role].display_name, text=given[role].get(key) or skipped) for role in PARTS],
+            )
+        )
     return blocks

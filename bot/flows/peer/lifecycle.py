@@ -1,21 +1,21 @@
 """Lær af en kollega (PRODUCT.md §2.3): two colleagues, their leaders, a supervisor.
 
-    invited ──Nej tak──▶ declined
-       │ Ja tak
-       ▼
-    drafting: A drafts the joint fields ⇄ the other party accepts or edits (JointDraft rows);
-              each party writes its own fields and names its leader (a mention)
-       │ joint fields accepted and both own fields sent
-       ▼
-    approval ──Bed om ændringer──▶ changes ──the parties edit──▶ approval (next round)
-       │ every named leader: Godkend
-       ▼
-    active ──a change (own fields, or joint fields accepted)──▶ approval (version + 1)
-       │ reminders at the agreed frequency (log notes); the end date:
-       ▼
-    evaluation (both parties, side by side; the supervisor gets the answers about supervision)
-       ▼
-    leader_evaluation (each party with its own leader; the leader presses Afslut) ──▶ closed
+invited ──Nej tak──▶ declined
+   │ Ja tak
+   ▼
+drafting: A drafts the joint fields ⇄ the other party accepts or edits (JointDraft rows);
+          each party writes its own fields and names its leader (a mention)
+   │ joint fields accepted and both own fields sent
+   ▼
+approval ──Bed om ændringer──▶ changes ──the parties edit──▶ approval (next round)
+   │ every named leader: Godkend
+   ▼
+active ──a change (own fields, or joint fields accepted)──▶ approval (version + 1)
+   │ reminders at the agreed frequency (log notes); the end date:
+   ▼
+evaluation (both parties, side by side; the supervisor gets the answers about supervision)
+   ▼
+leader_evaluation (each party with its own leader; the leader presses Afslut) ──▶ closed
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ PARTY, LEADER = "party", "leader"
 DRAFTING = (Status.DRAFTING, Status.CHANGES)
 
 
-
 class PeerFlow(ContractFlow):
     name = FLOW
 
@@ -59,13 +58,19 @@ class PeerFlow(ContractFlow):
     def commands(self) -> tuple[Command, ...]:
         return (
             # `kollega @kollega` (start), `kollega` (the list), `kollega 12 [2]` (a copy).
-            Command("peer.commands.peer", self.command, shape=lambda words, named: named or len(words) == 1 or (
-                all(w.isdigit() for w in words[1:3]) and len(words) <= 3)),
+            Command(
+                "peer.commands.peer",
+                self.command,
+                shape=lambda words, named: (
+                    named or len(words) == 1 or (all(w.isdigit() for w in words[1:3]) and len(words) <= 3)
+                ),
+            ),
             Command("peer.commands.profile", self.profile_command),
         )
 
-    async def command(self, ctx: Context, cmd: CommandIn, starter: Person,
-                      people: dict[str, Person], words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering kollega @kollega` starts; without a mention it lists or shows (`kollega 12 [version]`)."""
         if not cmd.mentions:
             if all(w.isdigit() for w in words[:2]) and len(words) <= 2:
@@ -78,8 +83,9 @@ class PeerFlow(ContractFlow):
             return
         await self.start(ctx, starter, colleague, cmd.response_url)
 
-    async def profile_command(self, ctx: Context, cmd: CommandIn, person: Person,
-                              people: dict[str, Person], words: list[str]) -> None:
+    async def profile_command(
+        self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         """`/laering profil`: the person's department and position, asked in the DM."""
         await self.edit_profile(ctx, person)
         ctx.respond(person, cmd.response_url, paragraph(ctx.t(person, "peer.profile_in_dm")))
@@ -110,22 +116,34 @@ class PeerFlow(ContractFlow):
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, starter: Person, colleague: Person, response_url: str | None) -> None:
         assert starter.id is not None and colleague.id is not None  # both are in the database
-        contract = Contract(flow=FLOW, title=f"{starter.display_name} & {colleague.display_name}"[:300],
-                            status=Status.INVITED, starter_id=starter.id, created_at=ctx.now, updated_at=ctx.now)
+        contract = Contract(
+            flow=FLOW,
+            title=f"{starter.display_name} & {colleague.display_name}"[:300],
+            status=Status.INVITED,
+            starter_id=starter.id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
         ctx.db.add(contract)
         await ctx.db.flush()
         assert contract.id is not None  # flushed
         ctx.db.add(Party(contract_id=contract.id, person_id=starter.id, role=PART_A))
         ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=PART_B))
         ctx.audit("contract.created", starter, contract.id, flow=FLOW, colleague=colleague.id)
-        ctx.respond(starter, response_url, paragraph(ctx.t(starter, "peer.invited_starter",
-                                                           name=colleague.display_name)))
+        ctx.respond(
+            starter, response_url, paragraph(ctx.t(starter, "peer.invited_starter", name=colleague.display_name))
+        )
         text = ctx.t(colleague, "peer.invitation", name=starter.display_name)
         value = str(contract.id)
-        ctx.post(colleague, with_buttons(
-            text, Button(label=ctx.t(colleague, "peer.accept"), action="peer:accept", value=value, style="primary"),
-            Button(label=ctx.t(colleague, "peer.decline"), action="peer:decline", value=value)),
-            ref=f"peer:{contract.id}:invitation")
+        ctx.post(
+            colleague,
+            with_buttons(
+                text,
+                Button(label=ctx.t(colleague, "peer.accept"), action="peer:accept", value=value, style="primary"),
+                Button(label=ctx.t(colleague, "peer.decline"), action="peer:decline", value=value),
+            ),
+            ref=f"peer:{contract.id}:invitation",
+        )
 
     async def _accepted(self, ctx: Context, contract: Contract, a: Person, b: Person) -> None:
         contract.status, contract.updated_at = "drafting", ctx.now
@@ -146,8 +164,15 @@ class PeerFlow(ContractFlow):
         if contract is not None:
             assert contract.id is not None  # read from the table
             ids.append(contract.id)
-        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY, contract_ids=ids,
-                                      intro=paragraph(ctx.t(person, "peer.intro_profile")))
+        await self.conversations.open(
+            ctx,
+            person,
+            flow=FLOW,
+            phase="profile",
+            role=PARTY,
+            contract_ids=ids,
+            intro=paragraph(ctx.t(person, "peer.intro_profile")),
+        )
 
     async def edit_profile(self, ctx: Context, person: Person) -> None:
         facts = await cp.profile(ctx, person)
@@ -155,29 +180,59 @@ class PeerFlow(ContractFlow):
             ctx.post(person, paragraph(ctx.t(person, "peer.profile_open")))
             return
         answers: dict[str, str | None] | None = (
-            {"department": facts.department, "position": facts.position} if facts else None)
-        await self.conversations.open(ctx, person, flow=FLOW, phase="profile", role=PARTY, contract_ids=[],
-                                      intro=paragraph(ctx.t(person, "peer.intro_profile_edit")), answers=answers)
+            {"department": facts.department, "position": facts.position} if facts else None
+        )
+        await self.conversations.open(
+            ctx,
+            person,
+            flow=FLOW,
+            phase="profile",
+            role=PARTY,
+            contract_ids=[],
+            intro=paragraph(ctx.t(person, "peer.intro_profile_edit")),
+            answers=answers,
+        )
 
-    async def _open_session(self, ctx: Context, person: Person, contract: Contract | None,
-                            phase: str) -> DialogSession | None:
+    async def _open_session(
+        self, ctx: Context, person: Person, contract: Contract | None, phase: str
+    ) -> DialogSession | None:
         sessions = await self.conversations.open_sessions(
-            ctx, person, FLOW, phase=phase, contract_id=contract.id if contract is not None else None)
+            ctx, person, FLOW, phase=phase, contract_id=contract.id if contract is not None else None
+        )
         return sessions[0] if sessions else None
 
-    async def _open(self, ctx: Context, person: Person, contract: Contract, phase: str, *, intro: str,
-                    role: str = PARTY, answers: dict[str, str | None] | None = None,
-                    people: dict[str, str] | None = None) -> None:
+    async def _open(
+        self,
+        ctx: Context,
+        person: Person,
+        contract: Contract,
+        phase: str,
+        *,
+        intro: str,
+        role: str = PARTY,
+        answers: dict[str, str | None] | None = None,
+        people: dict[str, str] | None = None,
+    ) -> None:
         assert contract.id is not None  # read from the table
         if await self._open_session(ctx, person, contract, phase):
             ctx.post(person, paragraph(ctx.t(person, "peer.already_open")))
             return
-        await self.conversations.open(ctx, person, flow=FLOW, phase=phase, role=role, contract_ids=[contract.id],
-                                      intro=paragraph(intro), answers=answers, people=people)
+        await self.conversations.open(
+            ctx,
+            person,
+            flow=FLOW,
+            phase=phase,
+            role=role,
+            contract_ids=[contract.id],
+            intro=paragraph(intro),
+            answers=answers,
+            people=people,
+        )
 
     # ---- sessions end -------------------------------------------------
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None:
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None:
         people = dict(session.state.get("people") or {})
         if session.phase == "profile":
             await self._store_profile(ctx, person, answers)
@@ -194,8 +249,9 @@ class PeerFlow(ContractFlow):
             await self._own_sent(ctx, contract, who, role, answers, people)
         elif session.phase == "log" and role:
             assert contract.id is not None and person.id is not None  # both are in the database
-            ctx.db.add(ActivityLog(contract_id=contract.id, person_id=person.id, text=answers["log"] or "",
-                                   logged_at=ctx.now))
+            ctx.db.add(
+                ActivityLog(contract_id=contract.id, person_id=person.id, text=answers["log"] or "", logged_at=ctx.now)
+            )
             ctx.post(person, paragraph(ctx.t(person, "peer.logged")))
         elif session.phase == "change_request":
             await self._changes_requested(ctx, contract, who, person, answers["comment"] or "")
@@ -221,8 +277,15 @@ class PeerFlow(ContractFlow):
             ctx.audit("contract.new_version", person, contract.id, version=contract.version)
 
     # ---- joint fields -------------------------------------------------
-    async def _joint_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
-                          answers: dict[str, str | None], people: dict[str, str]) -> None:
+    async def _joint_sent(
+        self,
+        ctx: Context,
+        contract: Contract,
+        who: dict[str, Person],
+        role: str,
+        answers: dict[str, str | None],
+        people: dict[str, str],
+    ) -> None:
         author = who[role]
         assert contract.id is not None and author.id is not None  # both are in the database
         all_drafts = await cp.drafts(ctx, contract)
@@ -233,9 +296,14 @@ class PeerFlow(ContractFlow):
                 return
             previous.status = "replaced"
             ctx.db.add(previous)
-        draft = JointDraft(contract_id=contract.id, number=(previous.number + 1) if previous else 1,
-                           contract_version=contract.version, author_id=author.id,
-                           fields={"answers": answers, "people": people}, created_at=ctx.now)
+        draft = JointDraft(
+            contract_id=contract.id,
+            number=(previous.number + 1) if previous else 1,
+            contract_version=contract.version,
+            author_id=author.id,
+            fields={"answers": answers, "people": people},
+            created_at=ctx.now,
+        )
         ctx.db.add(draft)
         await ctx.db.flush()
         ctx.audit("joint.proposed", author, contract.id, draft=draft.number)
@@ -243,28 +311,42 @@ class PeerFlow(ContractFlow):
         ctx.post(author, paragraph(ctx.t(author, "peer.joint_sent", name=other.display_name)))
         await self._ask_to_review(ctx, contract, other, author, draft)
 
-    async def _ask_to_review(self, ctx: Context, contract: Contract, reviewer: Person, author: Person,
-                             draft: JointDraft) -> None:
+    async def _ask_to_review(
+        self, ctx: Context, contract: Contract, reviewer: Person, author: Person, draft: JointDraft
+    ) -> None:
         text = ctx.t(reviewer, "peer.joint_review", name=author.display_name)
-        blocks = [Heading(text=ctx.t(reviewer, "peer.joint_review_title", number=draft.number)),
-                  Paragraph(text=text), *await cp.joint_blocks(ctx, reviewer, contract, draft)]
+        blocks = [
+            Heading(text=ctx.t(reviewer, "peer.joint_review_title", number=draft.number)),
+            Paragraph(text=text),
+            *await cp.joint_blocks(ctx, reviewer, contract, draft),
+        ]
         value = f"{contract.id}:{draft.number}"
-        ctx.post(reviewer, with_buttons(
-            text, Button(label=ctx.t(reviewer, "peer.joint_accept"), action="peer:joint_accept", value=value,
-                         style="primary"),
-            Button(label=ctx.t(reviewer, "peer.joint_edit"), action="peer:joint_edit", value=value),
-            blocks=blocks), ref=f"peer:{contract.id}:draft:{draft.number}")
+        ctx.post(
+            reviewer,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(reviewer, "peer.joint_accept"), action="peer:joint_accept", value=value, style="primary"
+                ),
+                Button(label=ctx.t(reviewer, "peer.joint_edit"), action="peer:joint_edit", value=value),
+                blocks=blocks,
+            ),
+            ref=f"peer:{contract.id}:draft:{draft.number}",
+        )
 
-    async def _accept(self, ctx: Context, contract: Contract, who: dict[str, Person], draft: JointDraft,
-                      person: Person) -> None:
+    async def _accept(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], draft: JointDraft, person: Person
+    ) -> None:
         self._new_version_if_active(ctx, contract, person)
         draft.status, draft.decided_by_id, draft.decided_at = "accepted", person.id, ctx.now
         draft.contract_version = contract.version
         ctx.db.add(draft)
         ctx.audit("joint.accepted", person, contract.id, draft=draft.number, version=contract.version)
         author = next(p for p in who.values() if p.id == draft.author_id)
-        await ctx.close_buttons(ctx.t(person, "peer.joint_accepted_note", name=person.display_name,
-                                      date=ctx.day(person, ctx.now)), ref=f"peer:{contract.id}:draft:{draft.number}")
+        await ctx.close_buttons(
+            ctx.t(person, "peer.joint_accepted_note", name=person.display_name, date=ctx.day(person, ctx.now)),
+            ref=f"peer:{contract.id}:draft:{draft.number}",
+        )
         ctx.post(author, paragraph(ctx.t(author, "peer.joint_accepted_author", name=person.display_name)))
         ctx.post(person, paragraph(ctx.t(person, "peer.joint_accepted_you", name=author.display_name)))
         supervisor_id = cp.joint_people(draft).get("supervisor")
@@ -274,8 +356,7 @@ class PeerFlow(ContractFlow):
 
     async def _set_party(self, ctx: Context, contract: Contract, role: str, person_id: int | None) -> None:
         assert contract.id is not None  # read from the table
-        for row in (await ctx.db.exec(select(Party).where(Party.contract_id == contract.id,
-                                                          Party.role == role))).all():
+        for row in (await ctx.db.exec(select(Party).where(Party.contract_id == contract.id, Party.role == role))).all():
             if row.person_id == person_id:
                 return
             await ctx.db.delete(row)
@@ -284,8 +365,15 @@ class PeerFlow(ContractFlow):
             ctx.db.add(Party(contract_id=contract.id, person_id=person_id, role=role))
 
     # ---- own fields ---------------------------------------------------
-    async def _own_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
-                        answers: dict[str, str | None], people: dict[str, str]) -> None:
+    async def _own_sent(
+        self,
+        ctx: Context,
+        contract: Contract,
+        who: dict[str, Person],
+        role: str,
+        answers: dict[str, str | None],
+        people: dict[str, str],
+    ) -> None:
         person = who[role]
         self._new_version_if_active(ctx, contract, person)
         await store_answers(ctx.db, contract, person, role, OWN, answers, ctx.now)
@@ -313,20 +401,40 @@ class PeerFlow(ContractFlow):
         for leader in leaders.values():
             message = await cp.copy(ctx, leader, contract)
             assert message is not None
-            intro = ctx.t(leader, "peer.approval_ask", a=who[PART_A].display_name, b=who[PART_B].display_name,
-                          version=contract.version)
+            intro = ctx.t(
+                leader,
+                "peer.approval_ask",
+                a=who[PART_A].display_name,
+                b=who[PART_B].display_name,
+                version=contract.version,
+            )
             value = f"{contract.id}:{contract.round}"
             message.text = intro
             message.blocks.insert(1, Paragraph(text=intro))
-            message.blocks.append(Buttons(buttons=[
-                Button(label=ctx.t(leader, "peer.approve"), action="peer:approve", value=value, style="primary"),
-                Button(label=ctx.t(leader, "peer.request_changes"), action="peer:request_changes", value=value)]))
+            message.blocks.append(
+                Buttons(
+                    buttons=[
+                        Button(
+                            label=ctx.t(leader, "peer.approve"), action="peer:approve", value=value, style="primary"
+                        ),
+                        Button(label=ctx.t(leader, "peer.request_changes"), action="peer:request_changes", value=value),
+                    ]
+                )
+            )
             ctx.post(leader, message, ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}")
         for role in PARTS:
             person = who[role]
-            ctx.post(person, paragraph(ctx.t(person, "peer.sent_for_approval",
-                                             names=ctx.names(person, list(leaders.values())),
-                                             version=contract.version)))
+            ctx.post(
+                person,
+                paragraph(
+                    ctx.t(
+                        person,
+                        "peer.sent_for_approval",
+                        names=ctx.names(person, list(leaders.values())),
+                        version=contract.version,
+                    )
+                ),
+            )
 
     async def _leaders(self, ctx: Context, contract: Contract) -> dict[int, Person]:
         who = await parties(ctx.db, contract)
@@ -339,13 +447,23 @@ class PeerFlow(ContractFlow):
     async def _approve(self, ctx: Context, contract: Contract, leader: Person) -> None:
         decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
-        await ctx.close_buttons(ctx.t(leader, "peer.approved_note", name=leader.display_name,
-                                      date=ctx.day(leader, ctx.now)),
-                                ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}")
+        await ctx.close_buttons(
+            ctx.t(leader, "peer.approved_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}",
+        )
         await ctx.db.flush()
-        approved = {a.approver_id for a in (await ctx.db.exec(select(Approval).where(
-            Approval.contract_id == contract.id, Approval.round == contract.round,
-            Approval.decision == "approved"))).all()}
+        approved = {
+            a.approver_id
+            for a in (
+                await ctx.db.exec(
+                    select(Approval).where(
+                        Approval.contract_id == contract.id,
+                        Approval.round == contract.round,
+                        Approval.decision == "approved",
+                    )
+                )
+            ).all()
+        }
         leaders = await self._leaders(ctx, contract)
         missing = [p for i, p in leaders.items() if i not in approved]
         if missing:
@@ -365,18 +483,43 @@ class PeerFlow(ContractFlow):
         ctx.audit("contract.active", None, contract.id, version=contract.version)
         for person in {p.id: p for p in who.values()}.values():
             roles = {r for r, p in who.items() if p.id == person.id}
-            text = ctx.t(person, "peer.active", a=who[PART_A].display_name, b=who[PART_B].display_name,
-                         version=contract.version, ends=ctx.day(person, ends), frequency=joint.get("frequency") or "")
+            text = ctx.t(
+                person,
+                "peer.active",
+                a=who[PART_A].display_name,
+                b=who[PART_B].display_name,
+                version=contract.version,
+                ends=ctx.day(person, ends),
+                frequency=joint.get("frequency") or "",
+            )
             if roles & set(PARTS):
-                ctx.post(person, with_buttons(
-                    text, Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own",
-                                 value=str(contract.id)),
-                    Button(label=ctx.t(person, "peer.change_joint"), action="peer:change_joint",
-                           value=str(contract.id)), export_button(ctx, person, contract.id)))
+                ctx.post(
+                    person,
+                    with_buttons(
+                        text,
+                        Button(
+                            label=ctx.t(person, "peer.change_own"), action="peer:change_own", value=str(contract.id)
+                        ),
+                        Button(
+                            label=ctx.t(person, "peer.change_joint"), action="peer:change_joint", value=str(contract.id)
+                        ),
+                        export_button(ctx, person, contract.id),
+                    ),
+                )
             elif SUPERVISOR in roles:
-                ctx.post(person, with_buttons(ctx.t(person, "peer.active_supervisor", a=who[PART_A].display_name,
-                                                    b=who[PART_B].display_name, ends=ctx.day(person, ends)),
-                                              export_button(ctx, person, contract.id)))
+                ctx.post(
+                    person,
+                    with_buttons(
+                        ctx.t(
+                            person,
+                            "peer.active_supervisor",
+                            a=who[PART_A].display_name,
+                            b=who[PART_B].display_name,
+                            ends=ctx.day(person, ends),
+                        ),
+                        export_button(ctx, person, contract.id),
+                    ),
+                )
             else:
                 ctx.post(person, with_buttons(text, export_button(ctx, person, contract.id)))
 
@@ -388,31 +531,46 @@ class PeerFlow(ContractFlow):
             slot += timedelta(days=every)
         return min(slot, ends)
 
-    async def _changes_requested(self, ctx: Context, contract: Contract, who: dict[str, Person],
-                                 leader: Person, comment: str) -> None:
+    async def _changes_requested(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], leader: Person, comment: str
+    ) -> None:
         if contract.status != Status.APPROVAL:
-            ctx.post(leader, paragraph(ctx.t(leader, "peer.already_decided",
-                                             status=ctx.t(leader, f"peer.status.{contract.status}"))))
+            ctx.post(
+                leader,
+                paragraph(
+                    ctx.t(leader, "peer.already_decided", status=ctx.t(leader, f"peer.status.{contract.status}"))
+                ),
+            )
             return
         decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, version=contract.version)
         contract.status, contract.updated_at = Status.CHANGES, ctx.now
         ctx.db.add(contract)
         for other in (await self._leaders(ctx, contract)).values():
-            await ctx.close_buttons(ctx.t(other, "peer.changes_note", name=leader.display_name,
-                                          date=ctx.day(other, ctx.now)),
-                                    ref=f"peer:{contract.id}:round:{contract.round}:{other.id}")
+            await ctx.close_buttons(
+                ctx.t(other, "peer.changes_note", name=leader.display_name, date=ctx.day(other, ctx.now)),
+                ref=f"peer:{contract.id}:round:{contract.round}:{other.id}",
+            )
             if other.id != leader.id:
                 ctx.post(other, paragraph(ctx.t(other, "peer.changes_other_leader", name=leader.display_name)))
         ctx.post(leader, paragraph(ctx.t(leader, "peer.changes_sent")))
         for role in PARTS:
             person = who[role]
             text = ctx.t(person, "peer.changes_party", name=leader.display_name)
-            ctx.post(person, with_buttons(
-                text, Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own", value=str(contract.id)),
-                Button(label=ctx.t(person, "peer.change_joint"), action="peer:change_joint", value=str(contract.id)),
-                blocks=[Paragraph(text=text), Quote(label=ctx.t(person, "peer.comment_label", name=leader.display_name),
-                                                    text=comment)]))
+            ctx.post(
+                person,
+                with_buttons(
+                    text,
+                    Button(label=ctx.t(person, "peer.change_own"), action="peer:change_own", value=str(contract.id)),
+                    Button(
+                        label=ctx.t(person, "peer.change_joint"), action="peer:change_joint", value=str(contract.id)
+                    ),
+                    blocks=[
+                        Paragraph(text=text),
+                        Quote(label=ctx.t(person, "peer.comment_label", name=leader.display_name), text=comment),
+                    ],
+                ),
+            )
 
     # ---- evaluation ---------------------------------------------------
     async def _evaluate(self, ctx: Context, contract: Contract) -> None:
@@ -422,11 +580,17 @@ class PeerFlow(ContractFlow):
         ctx.audit("contract.ended", None, contract.id)
         for role in PARTS:
             person = who[role]
-            await self._open(ctx, person, contract, "evaluation",
-                             intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)].display_name))
+            await self._open(
+                ctx,
+                person,
+                contract,
+                "evaluation",
+                intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)].display_name),
+            )
 
-    async def _evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
-                               answers: dict[str, str | None]) -> None:
+    async def _evaluation_sent(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, answers: dict[str, str | None]
+    ) -> None:
         person = who[role]
         await store_answers(ctx.db, contract, person, role, "evaluation", answers, ctx.now)
         other = who[other_part(role)]
@@ -438,52 +602,98 @@ class PeerFlow(ContractFlow):
         for r in PARTS:
             viewer = who[r]
             intro = ctx.t(viewer, "peer.evaluation_both")
-            blocks = [Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name,
-                                         b=who[PART_B].display_name)), Paragraph(text=intro),
-                      *await cp.evaluation_blocks(ctx, viewer, contract)]
+            blocks = [
+                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+                Paragraph(text=intro),
+                *await cp.evaluation_blocks(ctx, viewer, contract),
+            ]
             ctx.post(viewer, Message(text=intro, blocks=blocks))
         supervisor = who.get(SUPERVISOR)
         if supervisor is not None:
-            intro = ctx.t(supervisor, "peer.evaluation_supervisor", a=who[PART_A].display_name,
-                          b=who[PART_B].display_name)
-            ctx.post(supervisor, Message(text=intro, blocks=[Paragraph(text=intro), *await cp.evaluation_blocks(
-                ctx, supervisor, contract, keys=["eval_supervisor"])]))
+            intro = ctx.t(
+                supervisor, "peer.evaluation_supervisor", a=who[PART_A].display_name, b=who[PART_B].display_name
+            )
+            ctx.post(
+                supervisor,
+                Message(
+                    text=intro,
+                    blocks=[
+                        Paragraph(text=intro),
+                        *await cp.evaluation_blocks(ctx, supervisor, contract, keys=["eval_supervisor"]),
+                    ],
+                ),
+            )
         for r in PARTS:
             viewer = who[r]
-            await self._open(ctx, viewer, contract, "leader_evaluation",
-                             intro=ctx.t(viewer, "peer.intro_leader_evaluation",
-                                         leader=who[LEADER_OF[r]].display_name))
+            await self._open(
+                ctx,
+                viewer,
+                contract,
+                "leader_evaluation",
+                intro=ctx.t(viewer, "peer.intro_leader_evaluation", leader=who[LEADER_OF[r]].display_name),
+            )
 
-    async def _leader_evaluation_sent(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
-                                      answers: dict[str, str | None]) -> None:
+    async def _leader_evaluation_sent(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, answers: dict[str, str | None]
+    ) -> None:
         person, leader = who[role], who[LEADER_OF[role]]
         await store_answers(ctx.db, contract, person, role, "leader_evaluation", answers, ctx.now)
         ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
         intro = ctx.t(leader, "peer.leader_evaluation_for_leader", name=person.display_name)
-        blocks = [Heading(text=ctx.t(leader, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
-                  Paragraph(text=intro), *await cp.own_blocks(ctx, leader, contract, role, "leader_evaluation")]
-        ctx.post(leader, with_buttons(intro, Button(label=ctx.t(leader, "peer.close"), action="peer:close",
-                                                    value=f"{contract.id}:{role}", style="primary"), blocks=blocks),
-                 ref=f"peer:{contract.id}:close:{role}")
+        blocks = [
+            Heading(text=ctx.t(leader, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+            Paragraph(text=intro),
+            *await cp.own_blocks(ctx, leader, contract, role, "leader_evaluation"),
+        ]
+        ctx.post(
+            leader,
+            with_buttons(
+                intro,
+                Button(
+                    label=ctx.t(leader, "peer.close"),
+                    action="peer:close",
+                    value=f"{contract.id}:{role}",
+                    style="primary",
+                ),
+                blocks=blocks,
+            ),
+            ref=f"peer:{contract.id}:close:{role}",
+        )
 
-    async def _close_part(self, ctx: Context, contract: Contract, who: dict[str, Person], role: str,
-                          leader: Person) -> None:
+    async def _close_part(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, leader: Person
+    ) -> None:
         decide(ctx.db, contract, leader, f"closed:{role}", ctx.now)
         ctx.audit("evaluation.closed", leader, contract.id, part=role)
-        await ctx.close_buttons(ctx.t(leader, "peer.closed_note", name=leader.display_name,
-                                      date=ctx.day(leader, ctx.now)), ref=f"peer:{contract.id}:close:{role}")
+        await ctx.close_buttons(
+            ctx.t(leader, "peer.closed_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ref=f"peer:{contract.id}:close:{role}",
+        )
         person = who[role]
         ctx.post(person, paragraph(ctx.t(person, "peer.closed_party", leader=leader.display_name)))
         await ctx.db.flush()
-        closed = {a.decision for a in (await ctx.db.exec(select(Approval).where(
-            Approval.contract_id == contract.id, col(Approval.decision).startswith("closed:")))).all()}
+        closed = {
+            a.decision
+            for a in (
+                await ctx.db.exec(
+                    select(Approval).where(
+                        Approval.contract_id == contract.id, col(Approval.decision).startswith("closed:")
+                    )
+                )
+            ).all()
+        }
         if closed >= {f"closed:{r}" for r in PARTS}:
             contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
             ctx.db.add(contract)
             ctx.audit("contract.closed", leader, contract.id)
             for r in PARTS:
-                ctx.post(who[r], with_buttons(ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name,
-                                                    id=contract.id), export_button(ctx, who[r], contract.id)))
+                ctx.post(
+                    who[r],
+                    with_buttons(
+                        ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name, id=contract.id),
+                        export_button(ctx, who[r], contract.id),
+                    ),
+                )
 
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
@@ -509,29 +719,104 @@ class PeerFlow(ContractFlow):
     def lifecycle(self) -> Lifecycle:
         drafting = states(Status.DRAFTING, Status.CHANGES)
         return Lifecycle(
-            flow=FLOW, states=Status, start=Status.INVITED, final=FINAL, moves=MOVES, turns=TURNS, presses=(
-                Press("accept", roles(PART_B), states(Status.INVITED), self._accept_invitation, to=Status.DRAFTING,
-                      refuse="peer.only_colleague", whom=named(PART_B)),
-                Press("decline", roles(PART_B), states(Status.INVITED), self._decline, to=Status.DECLINED,
-                      refuse="peer.only_colleague", whom=named(PART_B)),
-                Press("joint_accept", PARTIES, drafting | states(Status.ACTIVE), self._joint_pressed, to=None,
-                      refuse="peer.only_parties", guard=self._draft_proposed, check=self._not_the_author),
-                Press("joint_edit", PARTIES, drafting | states(Status.ACTIVE), self._joint_pressed, to=None,
-                      refuse="peer.only_parties", guard=self._draft_proposed, check=self._not_the_author),
-                Press("change_own", PARTIES, states(Status.CHANGES, Status.ACTIVE), self._change_own, to=None,
-                      refuse="peer.only_parties"),
-                Press("change_joint", PARTIES, states(Status.CHANGES, Status.ACTIVE), self._change_joint, to=None,
-                      refuse="peer.only_parties"),
-                Press("approve", LEADERS, states(Status.APPROVAL), self._approve_pressed, to=None,
-                      refuse="peer.only_leaders", whom=self._leader_names, round=True, guard=self._undecided),
+            flow=FLOW,
+            states=Status,
+            start=Status.INVITED,
+            final=FINAL,
+            moves=MOVES,
+            turns=TURNS,
+            presses=(
+                Press(
+                    "accept",
+                    roles(PART_B),
+                    states(Status.INVITED),
+                    self._accept_invitation,
+                    to=Status.DRAFTING,
+                    refuse="peer.only_colleague",
+                    whom=named(PART_B),
+                ),
+                Press(
+                    "decline",
+                    roles(PART_B),
+                    states(Status.INVITED),
+                    self._decline,
+                    to=Status.DECLINED,
+                    refuse="peer.only_colleague",
+                    whom=named(PART_B),
+                ),
+                Press(
+                    "joint_accept",
+                    PARTIES,
+                    drafting | states(Status.ACTIVE),
+                    self._joint_pressed,
+                    to=None,
+                    refuse="peer.only_parties",
+                    guard=self._draft_proposed,
+                    check=self._not_the_author,
+                ),
+                Press(
+                    "joint_edit",
+                    PARTIES,
+                    drafting | states(Status.ACTIVE),
+                    self._joint_pressed,
+                    to=None,
+                    refuse="peer.only_parties",
+                    guard=self._draft_proposed,
+                    check=self._not_the_author,
+                ),
+                Press(
+                    "change_own",
+                    PARTIES,
+                    states(Status.CHANGES, Status.ACTIVE),
+                    self._change_own,
+                    to=None,
+                    refuse="peer.only_parties",
+                ),
+                Press(
+                    "change_joint",
+                    PARTIES,
+                    states(Status.CHANGES, Status.ACTIVE),
+                    self._change_joint,
+                    to=None,
+                    refuse="peer.only_parties",
+                ),
+                Press(
+                    "approve",
+                    LEADERS,
+                    states(Status.APPROVAL),
+                    self._approve_pressed,
+                    to=None,
+                    refuse="peer.only_leaders",
+                    whom=self._leader_names,
+                    round=True,
+                    guard=self._undecided,
+                ),
                 # The comment is asked first; sending it moves the contract to `changes`.
-                Press("request_changes", LEADERS, states(Status.APPROVAL), self._ask_changes, to=None,
-                      refuse="peer.only_leaders", whom=self._leader_names, round=True, guard=self._undecided),
+                Press(
+                    "request_changes",
+                    LEADERS,
+                    states(Status.APPROVAL),
+                    self._ask_changes,
+                    to=None,
+                    refuse="peer.only_leaders",
+                    whom=self._leader_names,
+                    round=True,
+                    guard=self._undecided,
+                ),
                 Press("log", PARTIES, states(Status.ACTIVE), self._log, to=None, refuse="peer.only_parties"),
                 # Each party's own leader closes that party's evaluation; the last one closes the contract.
-                Press("close", LEADERS, states(Status.LEADER_EVALUATION), self._close_pressed, to=Status.CLOSED,
-                      refuse="peer.only_own_leader", guard=self._part_open, check=self._own_leader),
-            ))
+                Press(
+                    "close",
+                    LEADERS,
+                    states(Status.LEADER_EVALUATION),
+                    self._close_pressed,
+                    to=Status.CLOSED,
+                    refuse="peer.only_own_leader",
+                    guard=self._part_open,
+                    check=self._own_leader,
+                ),
+            ),
+        )
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)
@@ -551,17 +836,27 @@ class PeerFlow(ContractFlow):
     async def _undecided(self, ctx: Context, pressed: Pressed) -> bool:
         """The leader has not decided in this round yet."""
         contract = pressed.contract
-        return (await ctx.db.exec(select(Approval.id).where(
-            Approval.contract_id == contract.id, Approval.round == contract.round,
-            Approval.approver_id == pressed.person.id))).first() is None
+        return (
+            await ctx.db.exec(
+                select(Approval.id).where(
+                    Approval.contract_id == contract.id,
+                    Approval.round == contract.round,
+                    Approval.approver_id == pressed.person.id,
+                )
+            )
+        ).first() is None
 
     async def _part_open(self, ctx: Context, pressed: Pressed) -> bool:
         """The part named by the button (`rest`) is not closed yet (the leader check is the handler's)."""
         if pressed.rest not in PARTS:
             return True
-        return (await ctx.db.exec(select(Approval.id).where(
-            Approval.contract_id == pressed.contract.id,
-            Approval.decision == f"closed:{pressed.rest}"))).first() is None
+        return (
+            await ctx.db.exec(
+                select(Approval.id).where(
+                    Approval.contract_id == pressed.contract.id, Approval.decision == f"closed:{pressed.rest}"
+                )
+            )
+        ).first() is None
 
     async def _not_the_author(self, ctx: Context, pressed: Pressed) -> str | None:
         """The other party accepts or edits a proposal, not its author."""
@@ -604,26 +899,48 @@ class PeerFlow(ContractFlow):
         if pressed.action.action.endswith(":joint_accept"):
             await self._accept(ctx, contract, who, draft, person)
         else:
-            await ctx.close_buttons(ctx.t(person, "peer.joint_editing_note"),
-                                    ref=f"peer:{contract.id}:draft:{draft.number}")
-            await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
-                             answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+            await ctx.close_buttons(
+                ctx.t(person, "peer.joint_editing_note"), ref=f"peer:{contract.id}:draft:{draft.number}"
+            )
+            await self._open(
+                ctx,
+                person,
+                contract,
+                JOINT,
+                intro=ctx.t(person, "peer.intro_joint_edit"),
+                answers=cp.joint_answers(draft),
+                people=cp.joint_people(draft),
+            )
 
     async def _change_own(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
         role = next(r for r in PARTS if r in pressed.roles)
         own = await cp.answers(ctx, contract, role, OWN)
         leader = pressed.who.get(LEADER_OF[role])
-        await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own_edit"),
-                         answers=own, people={"leader": str(leader.id)} if leader else None)
+        await self._open(
+            ctx,
+            person,
+            contract,
+            OWN,
+            intro=ctx.t(person, "peer.intro_own_edit"),
+            answers=own,
+            people={"leader": str(leader.id)} if leader else None,
+        )
 
     async def _change_joint(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
         if await cp.proposed_draft(ctx, contract) is not None:
             return self._refuse(ctx, pressed, "peer.joint_pending")
         draft = await cp.accepted_draft(ctx, contract)
-        await self._open(ctx, person, contract, JOINT, intro=ctx.t(person, "peer.intro_joint_edit"),
-                         answers=cp.joint_answers(draft), people=cp.joint_people(draft))
+        await self._open(
+            ctx,
+            person,
+            contract,
+            JOINT,
+            intro=ctx.t(person, "peer.intro_joint_edit"),
+            answers=cp.joint_answers(draft),
+            people=cp.joint_people(draft),
+        )
 
     async def _approve_pressed(self, ctx: Context, pressed: Pressed) -> None:
         await self._approve(ctx, pressed.contract, pressed.person)
@@ -631,12 +948,12 @@ class PeerFlow(ContractFlow):
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
         assert pressed.contract.id is not None  # read from the table
         if not await self._open_session(ctx, pressed.person, pressed.contract, "change_request"):
-            await self.conversations.open(ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER,
-                                          contract_ids=[pressed.contract.id])
+            await self.conversations.open(
+                ctx, pressed.person, flow=FLOW, phase="change_request", role=LEADER, contract_ids=[pressed.contract.id]
+            )
 
     async def _log(self, ctx: Context, pressed: Pressed) -> None:
-        await self._open(ctx, pressed.person, pressed.contract, "log",
-                         intro=ctx.t(pressed.person, "peer.intro_log"))
+        await self._open(ctx, pressed.person, pressed.contract, "log", intro=ctx.t(pressed.person, "peer.intro_log"))
 
     async def _close_pressed(self, ctx: Context, pressed: Pressed) -> None:
         await self._close_part(ctx, pressed.contract, pressed.who, pressed.rest, pressed.person)
@@ -645,40 +962,62 @@ class PeerFlow(ContractFlow):
     async def show(self, ctx: Context, person: Person, words: list[str], response_url: str | None) -> None:
         """`/laering kollega` lists the person's contracts; `/laering kollega 12 [version]` shows one copy."""
         if not words:
-            result = await ctx.db.exec(select(Contract).join(Party, col(Party.contract_id) == col(Contract.id))
-                                       .where(Contract.flow == FLOW, Party.person_id == person.id)
-                                       .order_by(col(Contract.id)))
+            result = await ctx.db.exec(
+                select(Contract)
+                .join(Party, col(Party.contract_id) == col(Contract.id))
+                .where(Contract.flow == FLOW, Party.person_id == person.id)
+                .order_by(col(Contract.id))
+            )
             lines = []
             for contract in {c.id: c for c in result.all()}.values():
                 who = await parties(ctx.db, contract)
-                lines.append(ctx.t(person, "peer.list_line", id=contract.id, a=who[PART_A].display_name,
-                                   b=who[PART_B].display_name,
-                                   status=ctx.t(person, f"peer.status.{contract.status}")))
+                lines.append(
+                    ctx.t(
+                        person,
+                        "peer.list_line",
+                        id=contract.id,
+                        a=who[PART_A].display_name,
+                        b=who[PART_B].display_name,
+                        status=ctx.t(person, f"peer.status.{contract.status}"),
+                    )
+                )
             text = "\n".join(lines) if lines else ctx.t(person, "peer.list_empty")
-            ctx.respond(person, response_url, Message(text=text, blocks=[
-                Paragraph(text=ctx.t(person, "peer.list_title")), Paragraph(text=text)]))
+            ctx.respond(
+                person,
+                response_url,
+                Message(text=text, blocks=[Paragraph(text=ctx.t(person, "peer.list_title")), Paragraph(text=text)]),
+            )
             return
         # A number that names no contract (or no version) is answered as someone else's contract.
         contract_id = record_id(words[0])
         chosen = await ctx.db.get(Contract, contract_id) if contract_id is not None else None
         version = number(words[1], 1) if len(words) > 1 else None
         message = None
-        if chosen is not None and chosen.flow == FLOW and (len(words) == 1 or (
-                version is not None and version <= chosen.version)):
+        if (
+            chosen is not None
+            and chosen.flow == FLOW
+            and (len(words) == 1 or (version is not None and version <= chosen.version))
+        ):
             message = await cp.copy(ctx, person, chosen, version)
         ctx.respond(person, response_url, message or paragraph(ctx.t(person, "peer.not_yours")))
 
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:
-        result = await ctx.db.exec(select(Contract.followup_at).where(
-            Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at).is_not(None))
-            .order_by(col(Contract.followup_at)).limit(1))
+        result = await ctx.db.exec(
+            select(Contract.followup_at)
+            .where(Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at).is_not(None))
+            .order_by(col(Contract.followup_at))
+            .limit(1)
+        )
         return result.first()
 
     async def due(self, ctx: Context) -> None:
         """Reminders at the agreed frequency, and the evaluation at the end date."""
-        result = await ctx.db.exec(select(Contract).where(
-            Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at) <= ctx.now).limit(200))
+        result = await ctx.db.exec(
+            select(Contract)
+            .where(Contract.flow == FLOW, Contract.status == Status.ACTIVE, col(Contract.followup_at) <= ctx.now)
+            .limit(200)
+        )
         for contract in result.all():
             who = await parties(ctx.db, contract)
             joint = cp.joint_answers(await cp.accepted_draft(ctx, contract))
@@ -693,10 +1032,19 @@ class PeerFlow(ContractFlow):
             assert slot is not None
             for role in PARTS:
                 person = who[role]
-                text = ctx.t(person, "peer.reminder", name=who[other_part(role)].display_name,
-                             frequency=joint.get("frequency") or "", ends=ctx.day(person, ends))
-                ctx.post(person, with_buttons(text, Button(label=ctx.t(person, "peer.log"), action="peer:log",
-                                                           value=str(contract.id))),
-                         dedupe=f"peer:{contract.id}:reminder:{int(slot.timestamp())}:{role}")
+                text = ctx.t(
+                    person,
+                    "peer.reminder",
+                    name=who[other_part(role)].display_name,
+                    frequency=joint.get("frequency") or "",
+                    ends=ctx.day(person, ends),
+                )
+                ctx.post(
+                    person,
+                    with_buttons(
+                        text, Button(label=ctx.t(person, "peer.log"), action="peer:log", value=str(contract.id))
+                    ),
+                    dedupe=f"peer:{contract.id}:reminder:{int(slot.timestamp())}:{role}",
+                )
             contract.followup_at = self._next_slot(starts, ends, every, ctx.now)
             ctx.db.add(contract)

@@ -29,74 +29,107 @@ class PeerOverview:
         sessions = await _sessions(ctx, person, "peer")
         # Contract id -> its decisions: (approver, round, decision).
         decisions: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-        for contract_id, approver_id, round_, decision in (await ctx.db.exec(select(
-                Approval.contract_id, Approval.approver_id, Approval.round, Approval.decision)
-                .where(col(Approval.contract_id).in_(ids)))).all():
+        for contract_id, approver_id, round_, decision in (
+            await ctx.db.exec(
+                select(Approval.contract_id, Approval.approver_id, Approval.round, Approval.decision).where(
+                    col(Approval.contract_id).in_(ids)
+                )
+            )
+        ).all():
             decisions[contract_id].append((approver_id, round_, decision))
         drafts: dict[int, dict[str, JointDraft]] = defaultdict(dict)
-        for d in (await ctx.db.exec(select(JointDraft).where(
-                col(JointDraft.contract_id).in_(ids), col(JointDraft.status).in_(("proposed", "accepted")))
-                .order_by(col(JointDraft.number)))).all():
+        for d in (
+            await ctx.db.exec(
+                select(JointDraft)
+                .where(col(JointDraft.contract_id).in_(ids), col(JointDraft.status).in_(("proposed", "accepted")))
+                .order_by(col(JointDraft.number))
+            )
+        ).all():
             drafts[d.contract_id][d.status] = d  # the newest of each
         items: list[Item] = []
         for cid, (contract, roles) in mine.items():
-            items += _best(self._candidates(ctx, person, cid, contract, roles, parties[cid], decisions[cid],
-                                            drafts[cid], sessions, submitted))
+            items += _best(
+                self._candidates(
+                    ctx, person, cid, contract, roles, parties[cid], decisions[cid], drafts[cid], sessions, submitted
+                )
+            )
         return items
 
-    def _candidates(self, ctx: Context, person: Person, cid: int, contract: _Contract, roles: set[str],
-                    who: dict[str, _Who], decisions: list[tuple[int, int, str]], drafts: dict[str, JointDraft],
-                    sessions: dict[int, set[str]], submitted: dict[tuple[int, str, str], datetime]) -> list[Item]:
+    def _candidates(
+        self,
+        ctx: Context,
+        person: Person,
+        cid: int,
+        contract: _Contract,
+        roles: set[str],
+        who: dict[str, _Who],
+        decisions: list[tuple[int, int, str]],
+        drafts: dict[str, JointDraft],
+        sessions: dict[int, set[str]],
+        submitted: dict[tuple[int, str, str], datetime],
+    ) -> list[Item]:
         """What one contract may show the person; the overview keeps the best (`_best`)."""
         candidates: list[Item] = []
 
         def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> None:
-            candidates.append(Item(
-                group=group, flow="peer", key=f"peer:{cid}",
-                title=ctx.t(person, "overview.peer.title", a=who[PART_A].display_name,
-                            b=who[PART_B].display_name),
-                step=ctx.t(person, f"overview.peer.{key}", **values), at=at, buttons=buttons))
+            candidates.append(
+                Item(
+                    group=group,
+                    flow="peer",
+                    key=f"peer:{cid}",
+                    title=ctx.t(person, "overview.peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name),
+                    step=ctx.t(person, f"overview.peer.{key}", **values),
+                    at=at,
+                    buttons=buttons,
+                )
+            )
 
         status, since = contract.status, contract.updated_at
-        approved = {approver for approver, round_, decision in decisions
-                    if round_ == contract.round and decision == "approved"}
+        approved = {
+            approver for approver, round_, decision in decisions if round_ == contract.round and decision == "approved"
+        }
         closed = {decision.split(":", 1)[1] for _, _, decision in decisions if decision.startswith("closed:")}
         leaders = list({who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}.values())
         missing = ctx.names(person, [p for p in leaders if p.id not in approved])
         ends = None
-        if status == "active" and (found := cp.terms(cp.joint_answers(drafts.get("accepted")),
-                                                     ctx.tz(who[PART_A]))):
+        if status == "active" and (found := cp.terms(cp.joint_answers(drafts.get("accepted")), ctx.tz(who[PART_A]))):
             ends = found[1]
         for role in roles & set(PARTS):
             other = who[other_part(role)]
             proposed = drafts.get("proposed")
             if status == Status.INVITED and role == PART_B:
-                item("you", "answer_invitation", since, *self._buttons(ctx, person, cid, "accept", "decline"),
-                     name=other.display_name)
+                item(
+                    "you",
+                    "answer_invitation",
+                    since,
+                    *self._buttons(ctx, person, cid, "accept", "decline"),
+                    name=other.display_name,
+                )
             elif status == Status.INVITED:
                 item("others", "waiting_invitation", since, name=other.display_name)
             elif status in ("drafting", "changes"):
                 if proposed is not None and proposed.author_id != person.id:
-                    item("you", "review_joint", proposed.created_at, *self._buttons(
-                        ctx, person, f"{cid}:{proposed.number}", "joint_accept", "joint_edit"),
-                        name=other.display_name)
+                    item(
+                        "you",
+                        "review_joint",
+                        proposed.created_at,
+                        *self._buttons(ctx, person, f"{cid}:{proposed.number}", "joint_accept", "joint_edit"),
+                        name=other.display_name,
+                    )
                 elif sessions.get(cid, set()) & {"joint", "own", "profile"}:
                     item("you", "answer_questions", since)
                 elif status == Status.CHANGES and proposed is None:
-                    item("you", "make_changes", since, *self._buttons(ctx, person, cid, "change_own",
-                                                                      "change_joint"))
+                    item("you", "make_changes", since, *self._buttons(ctx, person, cid, "change_own", "change_joint"))
                 else:
                     item("others", "waiting_other", since, name=other.display_name)
             elif status == Status.APPROVAL:
                 item("others", "waiting_approval", since, names=missing)
             elif status == Status.ACTIVE:
-                item("coming", "next_meeting", contract.followup_at,
-                     ends=ctx.day(person, ends) if ends else "")
+                item("coming", "next_meeting", contract.followup_at, ends=ctx.day(person, ends) if ends else "")
             elif status == Status.EVALUATION and (cid, role, "evaluation") not in submitted:
                 item("you", "evaluate", since, name=other.display_name)
             elif status == Status.EVALUATION:
-                item("others", "waiting_evaluation", submitted[(cid, role, "evaluation")],
-                     name=other.display_name)
+                item("others", "waiting_evaluation", submitted[(cid, role, "evaluation")], name=other.display_name)
             elif status == Status.LEADER_EVALUATION and (cid, role, "leader_evaluation") not in submitted:
                 item("you", "evaluate_leader", since, name=who[LEADER_OF[role]].display_name)
             elif status == Status.LEADER_EVALUATION and role not in closed:
@@ -109,14 +142,26 @@ class PeerOverview:
                 if "change_request" in sessions.get(cid, ()):
                     item("you", "write_comment", since)
                 else:
-                    item("you", "approve", since, *self._buttons(
-                        ctx, person, f"{cid}:{contract.round}", "approve", "request_changes"))
+                    item(
+                        "you",
+                        "approve",
+                        since,
+                        *self._buttons(ctx, person, f"{cid}:{contract.round}", "approve", "request_changes"),
+                    )
             elif status == Status.APPROVAL:
                 item("others", "waiting_approval", since, names=missing)
-            elif status == Status.LEADER_EVALUATION and role not in closed and (
-                    cid, role, "leader_evaluation") in submitted:
-                item("you", "close", submitted[(cid, role, "leader_evaluation")],
-                     *self._buttons(ctx, person, f"{cid}:{role}", "close"), name=party.display_name)
+            elif (
+                status == Status.LEADER_EVALUATION
+                and role not in closed
+                and (cid, role, "leader_evaluation") in submitted
+            ):
+                item(
+                    "you",
+                    "close",
+                    submitted[(cid, role, "leader_evaluation")],
+                    *self._buttons(ctx, person, f"{cid}:{role}", "close"),
+                    name=party.display_name,
+                )
             elif status == Status.ACTIVE:
                 item("coming", "ends", ends or contract.followup_at)
             else:
@@ -131,5 +176,12 @@ class PeerOverview:
     @staticmethod
     def _buttons(ctx: Context, person: Person, value: object, *steps: str) -> list[Button]:
         primary = {"accept", "joint_accept", "approve", "close"}
-        return [Button(label=ctx.t(person, f"peer.{step}"), action=f"peer:{step}", value=str(value),
-                       style="primary" if step in primary else None) for step in steps]
+        return [
+            Button(
+                label=ctx.t(person, f"peer.{step}"),
+                action=f"peer:{step}",
+                value=str(value),
+                style="primary" if step in primary else None,
+            )
+            for step in steps
+        ]

@@ -86,8 +86,13 @@ class VisitFlow(Quiet):
     async def _load(self, ctx: Context, contract_id: int | None) -> tuple[Contract, Visit] | None:
         if contract_id is None:
             return None
-        row = (await ctx.db.exec(select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
-                                 .where(Contract.id == contract_id, Contract.flow == FLOW))).first()
+        row = (
+            await ctx.db.exec(
+                select(Contract, Visit)
+                .join(Visit, col(Visit.contract_id) == col(Contract.id))
+                .where(Contract.id == contract_id, Contract.flow == FLOW)
+            )
+        ).first()
         return (row[0], row[1]) if row else None
 
     async def _people(self, ctx: Context, visit: Visit) -> dict[str, Person]:
@@ -119,12 +124,18 @@ class VisitFlow(Quiet):
         if found is None:
             return ctx.t(viewer, "visit.name")
         who = await self._people(ctx, found[1])
-        return ctx.t(viewer, "visit.title", agent=who[AGENT].display_name, colleague=who[COLLEAGUE].display_name,
-                     date=self._date(ctx, viewer, found[1]))
+        return ctx.t(
+            viewer,
+            "visit.title",
+            agent=who[AGENT].display_name,
+            colleague=who[COLLEAGUE].display_name,
+            date=self._date(ctx, viewer, found[1]),
+        )
 
     # ---- /laering besøg @kollega <dato> [halv|hel] [HH:MM] ----------------
-    async def command(self, ctx: Context, cmd: CommandIn, agent: Person, people: dict[str, Person],
-                      words: list[str]) -> None:
+    async def command(
+        self, ctx: Context, cmd: CommandIn, agent: Person, people: dict[str, Person], words: list[str]
+    ) -> None:
         usage = ctx.t(agent, "visit.usage")
 
         def refuse(key: str | None, **values: object) -> None:
@@ -149,8 +160,11 @@ class VisitFlow(Quiet):
             return refuse("visit.unreachable", name=colleague.display_name)
         catalog = ctx.texts.catalog
         vocabulary = rules.Vocabulary(
-            half=frozenset(catalog.words("visit.words.half")), full=frozenset(catalog.words("visit.words.full")),
-            day=frozenset(catalog.words("visit.words.day")), filler=frozenset(catalog.words("visit.words.filler")))
+            half=frozenset(catalog.words("visit.words.half")),
+            full=frozenset(catalog.words("visit.words.full")),
+            day=frozenset(catalog.words("visit.words.day")),
+            filler=frozenset(catalog.words("visit.words.filler")),
+        )
         today = ctx.now.astimezone(ZoneInfo(ctx.tz(agent))).date()
         try:
             request = rules.parse_visit(words, vocabulary, today)
@@ -162,15 +176,36 @@ class VisitFlow(Quiet):
             return refuse("visit.past_date", date=format_day(when.ends_at, ctx.language(agent), ctx.tz(agent)))
         await self.start(ctx, agent, colleague, request, when, cmd.response_url)
 
-    async def start(self, ctx: Context, agent: Person, colleague: Person, request: rules.VisitRequest,
-                    when: rules.Moments, response_url: str | None) -> None:
+    async def start(
+        self,
+        ctx: Context,
+        agent: Person,
+        colleague: Person,
+        request: rules.VisitRequest,
+        when: rules.Moments,
+        response_url: str | None,
+    ) -> None:
         assert agent.id is not None and colleague.id is not None  # both are in the database
         ends_at = when.ends_at
-        visit = Visit(contract_id=0, agent_id=agent.id, colleague_id=colleague.id, day=request.day,
-                      length=request.length, checkin_at=when.checkin_at, morning_at=when.morning_at, ends_at=ends_at)
-        contract = Contract(flow=FLOW, title=f"{agent.display_name} → {colleague.display_name}"[:300],
-                            status=Status.INVITED, starter_id=agent.id, followup_at=ends_at,
-                            created_at=ctx.now, updated_at=ctx.now)
+        visit = Visit(
+            contract_id=0,
+            agent_id=agent.id,
+            colleague_id=colleague.id,
+            day=request.day,
+            length=request.length,
+            checkin_at=when.checkin_at,
+            morning_at=when.morning_at,
+            ends_at=ends_at,
+        )
+        contract = Contract(
+            flow=FLOW,
+            title=f"{agent.display_name} → {colleague.display_name}"[:300],
+            status=Status.INVITED,
+            starter_id=agent.id,
+            followup_at=ends_at,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
         ctx.db.add(contract)
         await ctx.db.flush()
         assert contract.id is not None  # flushed
@@ -178,32 +213,70 @@ class VisitFlow(Quiet):
         ctx.db.add(visit)
         ctx.db.add(Party(contract_id=contract.id, person_id=agent.id, role=AGENT))
         ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=COLLEAGUE))
-        ctx.audit("visit.created", agent, contract.id, colleague=colleague.id, day=request.day.isoformat(),
-                  length=request.length)
-        ctx.respond(agent, response_url, paragraph(ctx.t(
-            agent, "visit.invited_agent", name=colleague.display_name, date=self._date(ctx, agent, visit),
-            length=self._length(ctx, agent, visit), end=self._clock(ctx, agent, ends_at))))
-        text = ctx.t(colleague, "visit.invitation", name=agent.display_name, date=self._date(ctx, colleague, visit),
-                     length=self._length(ctx, colleague, visit), end=self._clock(ctx, colleague, ends_at))
+        ctx.audit(
+            "visit.created",
+            agent,
+            contract.id,
+            colleague=colleague.id,
+            day=request.day.isoformat(),
+            length=request.length,
+        )
+        ctx.respond(
+            agent,
+            response_url,
+            paragraph(
+                ctx.t(
+                    agent,
+                    "visit.invited_agent",
+                    name=colleague.display_name,
+                    date=self._date(ctx, agent, visit),
+                    length=self._length(ctx, agent, visit),
+                    end=self._clock(ctx, agent, ends_at),
+                )
+            ),
+        )
+        text = ctx.t(
+            colleague,
+            "visit.invitation",
+            name=agent.display_name,
+            date=self._date(ctx, colleague, visit),
+            length=self._length(ctx, colleague, visit),
+            end=self._clock(ctx, colleague, ends_at),
+        )
         value = str(contract.id)
-        ctx.post(colleague, with_buttons(
-            text, Button(label=ctx.t(colleague, "visit.accept"), action="visit:accept", value=value, style="primary"),
-            Button(label=ctx.t(colleague, "visit.decline"), action="visit:decline", value=value)),
-            ref=f"visit:{contract.id}:invitation")
+        ctx.post(
+            colleague,
+            with_buttons(
+                text,
+                Button(label=ctx.t(colleague, "visit.accept"), action="visit:accept", value=value, style="primary"),
+                Button(label=ctx.t(colleague, "visit.decline"), action="visit:decline", value=value),
+            ),
+            ref=f"visit:{contract.id}:invitation",
+        )
 
     # ---- the clock ----------------------------------------------------
     async def next_due(self, ctx: Context) -> datetime | None:
-        return (await ctx.db.exec(select(Contract.followup_at).where(
-            Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at).is_not(None))
-            .order_by(col(Contract.followup_at)).limit(1))).first()
+        return (
+            await ctx.db.exec(
+                select(Contract.followup_at)
+                .where(Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at).is_not(None))
+                .order_by(col(Contract.followup_at))
+                .limit(1)
+            )
+        ).first()
 
     async def due(self, ctx: Context) -> None:
         """Check-ins, morning reminders and ends of visits that have come due, each once."""
-        rows = (await ctx.db.exec(
-            select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
-            .where(Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at) <= ctx.now)
-            .order_by(col(Contract.followup_at)).limit(200)
-            .with_for_update(skip_locked=True, of=Contract))).all()
+        rows = (
+            await ctx.db.exec(
+                select(Contract, Visit)
+                .join(Visit, col(Visit.contract_id) == col(Contract.id))
+                .where(Contract.flow == FLOW, col(Contract.status).in_(LIVE), col(Contract.followup_at) <= ctx.now)
+                .order_by(col(Contract.followup_at))
+                .limit(200)
+                .with_for_update(skip_locked=True, of=Contract)
+            )
+        ).all()
         for contract, visit in rows:
             await self._advance(ctx, contract, visit)
 
@@ -225,9 +298,15 @@ class VisitFlow(Quiet):
         if visit.end_done_at is None and now >= visit.ends_at:
             await self._open_reflection(ctx, contract, visit, who)
             visit.end_done_at = now
-        pending = [at for at, done in ((visit.checkin_at, visit.checkin_done_at),
-                                       (visit.morning_at, visit.morning_done_at),
-                                       (visit.ends_at, visit.end_done_at)) if done is None]
+        pending = [
+            at
+            for at, done in (
+                (visit.checkin_at, visit.checkin_done_at),
+                (visit.morning_at, visit.morning_done_at),
+                (visit.ends_at, visit.end_done_at),
+            )
+            if done is None
+        ]
         contract.followup_at = min(pending, default=None)
         ctx.db.add(visit)
         ctx.db.add(contract)
@@ -238,8 +317,12 @@ class VisitFlow(Quiet):
         ctx.audit("visit.expired", None, contract.id)
         colleague, agent = who[COLLEAGUE], who[AGENT]
         await ctx.close_buttons(ctx.t(colleague, "visit.expired_note"), ref=f"visit:{contract.id}:invitation")
-        ctx.post(agent, paragraph(ctx.t(agent, "visit.expired_agent", name=colleague.display_name,
-                                        date=self._date(ctx, agent, visit))))
+        ctx.post(
+            agent,
+            paragraph(
+                ctx.t(agent, "visit.expired_agent", name=colleague.display_name, date=self._date(ctx, agent, visit))
+            ),
+        )
 
     async def _open_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         assert contract.id is not None  # read from the table
@@ -247,22 +330,30 @@ class VisitFlow(Quiet):
         dialog = ctx.texts.dialogs[FLOW]
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
-            intro = ctx.t(person, f"visit.intro_checkin_{role}", name=other.display_name,
-                          date=self._date(ctx, person, visit), count=len(dialog.script("checkin", role)))
-            await self.conversations.open(ctx, person, flow=FLOW, phase="checkin", role=role,
-                                          contract_ids=[contract.id], intro=paragraph(intro))
+            intro = ctx.t(
+                person,
+                f"visit.intro_checkin_{role}",
+                name=other.display_name,
+                date=self._date(ctx, person, visit),
+                count=len(dialog.script("checkin", role)),
+            )
+            await self.conversations.open(
+                ctx, person, flow=FLOW, phase="checkin", role=role, contract_ids=[contract.id], intro=paragraph(intro)
+            )
 
     def _morning(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
-            text = ctx.t(person, f"visit.morning_{role}", name=other.display_name,
-                         end=self._clock(ctx, person, visit.ends_at))
-            ctx.post(person, Message(text=text, blocks=[Heading(text=ctx.t(person, "visit.morning_title")),
-                                                        Paragraph(text=text)]),
-                     dedupe=f"visit:{contract.id}:morning:{role}")
+            text = ctx.t(
+                person, f"visit.morning_{role}", name=other.display_name, end=self._clock(ctx, person, visit.ends_at)
+            )
+            ctx.post(
+                person,
+                Message(text=text, blocks=[Heading(text=ctx.t(person, "visit.morning_title")), Paragraph(text=text)]),
+                dedupe=f"visit:{contract.id}:morning:{role}",
+            )
 
-    async def _open_reflection(self, ctx: Context, contract: Contract, visit: Visit,
-                               who: dict[str, Person]) -> None:
+    async def _open_reflection(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         assert contract.id is not None  # read from the table
         if contract.status not in (Status.PLANNED, Status.CHECKIN, Status.READY):
             return
@@ -270,44 +361,72 @@ class VisitFlow(Quiet):
         for role in ROLES:
             for session in await self.conversations.open_sessions(ctx, who[role], FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, session)
-            await ctx.close_buttons(ctx.t(who[role], "visit.checkin_over_note"),
-                                    ref=f"visit:{contract.id}:checkin:{who[role].id}")
+            await ctx.close_buttons(
+                ctx.t(who[role], "visit.checkin_over_note"), ref=f"visit:{contract.id}:checkin:{who[role].id}"
+            )
         contract.status, contract.updated_at = Status.REFLECTION, ctx.now
         dialog = ctx.texts.dialogs[FLOW]
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
-            intro = ctx.t(person, f"visit.intro_reflection_{role}", name=other.display_name,
-                          count=len(dialog.script("reflection", role)))
-            await self.conversations.open(ctx, person, flow=FLOW, phase="reflection", role=role,
-                                          contract_ids=[contract.id], intro=paragraph(intro))
+            intro = ctx.t(
+                person,
+                f"visit.intro_reflection_{role}",
+                name=other.display_name,
+                count=len(dialog.script("reflection", role)),
+            )
+            await self.conversations.open(
+                ctx,
+                person,
+                flow=FLOW,
+                phase="reflection",
+                role=role,
+                contract_ids=[contract.id],
+                intro=paragraph(intro),
+            )
 
     # ---- answers ------------------------------------------------------
 
     async def _answers(self, ctx: Context, contract: Contract, phase: str) -> dict[str, dict[str, str | None]]:
-        rows = (await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id, Answer.phase == phase)
-                                  .order_by(col(Answer.id)))).all()
+        rows = (
+            await ctx.db.exec(
+                select(Answer).where(Answer.contract_id == contract.id, Answer.phase == phase).order_by(col(Answer.id))
+            )
+        ).all()
         found: dict[str, dict[str, str | None]] = {role: {} for role in ROLES}
         for row in rows:
             found.setdefault(row.role, {})[row.question_key] = row.text
         return found
 
-    async def _both_blocks(self, ctx: Context, viewer: Person, contract: Contract, phase: str,
-                           who: dict[str, Person]) -> list[Block]:
+    async def _both_blocks(
+        self, ctx: Context, viewer: Person, contract: Contract, phase: str, who: dict[str, Person]
+    ) -> list[Block]:
         dialog, lang = ctx.texts.dialogs[FLOW], ctx.language(viewer)
         answers = await self._answers(ctx, contract, phase)
         blocks: list[Block] = []
         for role in ROLES:
             for key in dialog.script(phase, role):
-                blocks.append(Quote(label=ctx.t(viewer, "visit.answer_label", title=dialog.questions[key].title(lang),
-                                                name=who[role].display_name),
-                                    text=answers[role].get(key) or ctx.t(viewer, "dialog.skipped")))
+                blocks.append(
+                    Quote(
+                        label=ctx.t(
+                            viewer,
+                            "visit.answer_label",
+                            title=dialog.questions[key].title(lang),
+                            name=who[role].display_name,
+                        ),
+                        text=answers[role].get(key) or ctx.t(viewer, "dialog.skipped"),
+                    )
+                )
         return blocks
 
-    async def on_sent(self, ctx: Context, session: DialogSession, person: Person,
-                      answers: dict[str, str | None]) -> None:
+    async def on_sent(
+        self, ctx: Context, session: DialogSession, person: Person, answers: dict[str, str | None]
+    ) -> None:
         found = await self._load(ctx, session.contract_id)
-        wanted = {"checkin": ("checkin",), "reflection": ("reflection",),
-                  "points": ("points",) if session.role == AGENT else ("points_review",)}[session.phase]
+        wanted = {
+            "checkin": ("checkin",),
+            "reflection": ("reflection",),
+            "points": ("points",) if session.role == AGENT else ("points_review",),
+        }[session.phase]
         if found is None or found[0].status not in wanted:
             ctx.post(person, paragraph(ctx.t(person, "visit.too_late")))
             return
@@ -333,35 +452,64 @@ class VisitFlow(Quiet):
         for role in ROLES:
             viewer = who[role]
             intro = ctx.t(viewer, "visit.checkin_both", date=self._date(ctx, viewer, visit))
-            blocks = [Heading(text=ctx.t(viewer, "visit.checkin_title")), Paragraph(text=intro),
-                      *await self._both_blocks(ctx, viewer, contract, "checkin", who),
-                      Paragraph(text=ctx.t(viewer, "visit.confidentiality"))]
-            ctx.post(viewer, with_buttons(intro, Button(label=ctx.t(viewer, "visit.confirm"), action="visit:confirm",
-                                                        value=str(contract.id), style="primary"), blocks=blocks),
-                     ref=f"visit:{contract.id}:checkin:{viewer.id}")
+            blocks = [
+                Heading(text=ctx.t(viewer, "visit.checkin_title")),
+                Paragraph(text=intro),
+                *await self._both_blocks(ctx, viewer, contract, "checkin", who),
+                Paragraph(text=ctx.t(viewer, "visit.confidentiality")),
+            ]
+            ctx.post(
+                viewer,
+                with_buttons(
+                    intro,
+                    Button(
+                        label=ctx.t(viewer, "visit.confirm"),
+                        action="visit:confirm",
+                        value=str(contract.id),
+                        style="primary",
+                    ),
+                    blocks=blocks,
+                ),
+                ref=f"visit:{contract.id}:checkin:{viewer.id}",
+            )
 
-    async def _show_reflections(self, ctx: Context, contract: Contract, visit: Visit,
-                                who: dict[str, Person]) -> None:
+    async def _show_reflections(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         assert contract.id is not None  # read from the table
         contract.status, contract.updated_at = Status.POINTS, ctx.now
         ctx.db.add(contract)
         for role in ROLES:
             viewer = who[role]
             intro = ctx.t(viewer, "visit.reflection_both")
-            ctx.post(viewer, Message(text=intro, blocks=[
-                Heading(text=ctx.t(viewer, "visit.reflection_title")), Paragraph(text=intro),
-                *await self._both_blocks(ctx, viewer, contract, "reflection", who)]))
+            ctx.post(
+                viewer,
+                Message(
+                    text=intro,
+                    blocks=[
+                        Heading(text=ctx.t(viewer, "visit.reflection_title")),
+                        Paragraph(text=intro),
+                        *await self._both_blocks(ctx, viewer, contract, "reflection", who),
+                    ],
+                ),
+            )
         agent, colleague = who[AGENT], who[COLLEAGUE]
         ctx.post(colleague, paragraph(ctx.t(colleague, "visit.points_coming", name=agent.display_name)))
-        await self.conversations.open(ctx, agent, flow=FLOW, phase="points", role=AGENT, contract_ids=[contract.id],
-                                      intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague.display_name)))
+        await self.conversations.open(
+            ctx,
+            agent,
+            flow=FLOW,
+            phase="points",
+            role=AGENT,
+            contract_ids=[contract.id],
+            intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague.display_name)),
+        )
 
     # ---- the three learning points ------------------------------------
     def _point_blocks(self, ctx: Context, viewer: Person, points: list[str]) -> list[Block]:
         return [Quote(label=ctx.t(viewer, "visit.point_label", number=n), text=p) for n, p in enumerate(points, 1)]
 
-    async def _points_drafted(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
-                              answers: dict[str, str | None]) -> None:
+    async def _points_drafted(
+        self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person], answers: dict[str, str | None]
+    ) -> None:
         agent = who[AGENT]
         await store_answers(ctx.db, contract, agent, AGENT, "points", answers, ctx.now)
         visit.points = [answers[k] or "" for k in ("point1", "point2", "point3")]
@@ -375,16 +523,32 @@ class VisitFlow(Quiet):
         colleague = who[COLLEAGUE]
         text = ctx.t(colleague, "visit.points_review", name=who[AGENT].display_name)
         value = f"{contract.id}:{contract.round}"
-        ctx.post(colleague, with_buttons(
-            text, Button(label=ctx.t(colleague, "visit.points_ok"), action="visit:points_ok", value=value,
-                         style="primary"),
-            Button(label=ctx.t(colleague, "visit.points_edit"), action="visit:points_edit", value=value),
-            blocks=[Heading(text=ctx.t(colleague, "visit.points_title")), Paragraph(text=text),
-                    *self._point_blocks(ctx, colleague, visit.points)]),
-            ref=f"visit:{contract.id}:points:{contract.round}")
+        ctx.post(
+            colleague,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(colleague, "visit.points_ok"), action="visit:points_ok", value=value, style="primary"
+                ),
+                Button(label=ctx.t(colleague, "visit.points_edit"), action="visit:points_edit", value=value),
+                blocks=[
+                    Heading(text=ctx.t(colleague, "visit.points_title")),
+                    Paragraph(text=text),
+                    *self._point_blocks(ctx, colleague, visit.points),
+                ],
+            ),
+            ref=f"visit:{contract.id}:points:{contract.round}",
+        )
 
-    async def _points_agreed(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
-                             colleague: Person, answers: dict[str, str | None] | None) -> None:
+    async def _points_agreed(
+        self,
+        ctx: Context,
+        contract: Contract,
+        visit: Visit,
+        who: dict[str, Person],
+        colleague: Person,
+        answers: dict[str, str | None] | None,
+    ) -> None:
         """The colleague confirmed the draft (`answers` None) or sent an edit of it."""
         if answers is not None:
             await store_answers(ctx.db, contract, colleague, COLLEAGUE, "points", answers, ctx.now)
@@ -401,12 +565,26 @@ class VisitFlow(Quiet):
             viewer = who[role]
             other = colleague if role == AGENT else agent
             text = ctx.t(viewer, f"visit.points_{how}_{role}", name=other.display_name)
-            blocks = [Heading(text=ctx.t(viewer, "visit.points_final_title")), Paragraph(text=text),
-                      *self._point_blocks(ctx, viewer, visit.points)]
+            blocks = [
+                Heading(text=ctx.t(viewer, "visit.points_final_title")),
+                Paragraph(text=text),
+                *self._point_blocks(ctx, viewer, visit.points),
+            ]
             if role == AGENT:
-                ctx.post(viewer, with_buttons(text, Button(label=ctx.t(viewer, "visit.share"), action="visit:share",
-                                                           value=str(contract.id), style="primary"), blocks=blocks),
-                         ref=share_ref(contract))
+                ctx.post(
+                    viewer,
+                    with_buttons(
+                        text,
+                        Button(
+                            label=ctx.t(viewer, "visit.share"),
+                            action="visit:share",
+                            value=str(contract.id),
+                            style="primary",
+                        ),
+                        blocks=blocks,
+                    ),
+                    ref=share_ref(contract),
+                )
             else:
                 ctx.post(viewer, Message(text=text, blocks=blocks))
 
@@ -441,25 +619,84 @@ class VisitFlow(Quiet):
     def lifecycle(self) -> Lifecycle:
         both = named(AGENT, COLLEAGUE)
         return Lifecycle(
-            flow=FLOW, states=Status, start=Status.INVITED, final=FINAL, moves=MOVES, turns=TURNS, clock=CLOCK,
+            flow=FLOW,
+            states=Status,
+            start=Status.INVITED,
+            final=FINAL,
+            moves=MOVES,
+            turns=TURNS,
+            clock=CLOCK,
             presses=(
-                Press("accept", roles(COLLEAGUE), states(Status.INVITED), self._accept_pressed, to=Status.PLANNED,
-                      refuse="visit.only", whom=named(COLLEAGUE)),
-                Press("decline", roles(COLLEAGUE), states(Status.INVITED), self._decline_pressed,
-                      to=Status.DECLINED, refuse="visit.only", whom=named(COLLEAGUE)),
+                Press(
+                    "accept",
+                    roles(COLLEAGUE),
+                    states(Status.INVITED),
+                    self._accept_pressed,
+                    to=Status.PLANNED,
+                    refuse="visit.only",
+                    whom=named(COLLEAGUE),
+                ),
+                Press(
+                    "decline",
+                    roles(COLLEAGUE),
+                    states(Status.INVITED),
+                    self._decline_pressed,
+                    to=Status.DECLINED,
+                    refuse="visit.only",
+                    whom=named(COLLEAGUE),
+                ),
                 # Both confirm; the second makes the visit ready (a Move).
-                Press("confirm", roles(AGENT, COLLEAGUE), states(Status.CHECKIN), self._confirm_pressed, to=None,
-                      refuse="visit.only", whom=both, guard=self._unconfirmed),
-                Press("points_ok", roles(COLLEAGUE), states(Status.POINTS_REVIEW), self._points_ok,
-                      to=Status.DONE, refuse="visit.only", whom=named(COLLEAGUE), round=True),
-                Press("points_edit", roles(COLLEAGUE), states(Status.POINTS_REVIEW), self._points_edit, to=None,
-                      refuse="visit.only", whom=named(COLLEAGUE), round=True),
+                Press(
+                    "confirm",
+                    roles(AGENT, COLLEAGUE),
+                    states(Status.CHECKIN),
+                    self._confirm_pressed,
+                    to=None,
+                    refuse="visit.only",
+                    whom=both,
+                    guard=self._unconfirmed,
+                ),
+                Press(
+                    "points_ok",
+                    roles(COLLEAGUE),
+                    states(Status.POINTS_REVIEW),
+                    self._points_ok,
+                    to=Status.DONE,
+                    refuse="visit.only",
+                    whom=named(COLLEAGUE),
+                    round=True,
+                ),
+                Press(
+                    "points_edit",
+                    roles(COLLEAGUE),
+                    states(Status.POINTS_REVIEW),
+                    self._points_edit,
+                    to=None,
+                    refuse="visit.only",
+                    whom=named(COLLEAGUE),
+                    round=True,
+                ),
                 # After the visit: the agent brings the learning points to a learning meeting.
-                Press("share", roles(AGENT), states(Status.DONE), self._share_offer, to=None,
-                      refuse="visit.only", whom=named(AGENT)),
-                Press("share_to", roles(AGENT), states(Status.DONE), self._share_to, to=None,
-                      refuse="visit.only", whom=named(AGENT)),
-            ))
+                Press(
+                    "share",
+                    roles(AGENT),
+                    states(Status.DONE),
+                    self._share_offer,
+                    to=None,
+                    refuse="visit.only",
+                    whom=named(AGENT),
+                ),
+                Press(
+                    "share_to",
+                    roles(AGENT),
+                    states(Status.DONE),
+                    self._share_to,
+                    to=None,
+                    refuse="visit.only",
+                    whom=named(AGENT),
+                ),
+            ),
+        )
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)
@@ -471,9 +708,15 @@ class VisitFlow(Quiet):
 
     async def _unconfirmed(self, ctx: Context, pressed: Pressed) -> bool:
         """The presser has not confirmed the check-in yet."""
-        return (await ctx.db.exec(select(Approval.id).where(
-            Approval.contract_id == pressed.contract.id, Approval.decision == CONFIRMED,
-            Approval.approver_id == pressed.person.id))).first() is None
+        return (
+            await ctx.db.exec(
+                select(Approval.id).where(
+                    Approval.contract_id == pressed.contract.id,
+                    Approval.decision == CONFIRMED,
+                    Approval.approver_id == pressed.person.id,
+                )
+            )
+        ).first() is None
 
     async def _accept_pressed(self, ctx: Context, pressed: Pressed) -> None:
         await self._accept(ctx, pressed.contract, await self._visit(ctx, pressed), pressed.who)
@@ -486,7 +729,9 @@ class VisitFlow(Quiet):
 
     async def _points_ok(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
-        await ctx.close_buttons(ctx.t(person, "visit.points_ok_note"), ref=f"visit:{contract.id}:points:{contract.round}")
+        await ctx.close_buttons(
+            ctx.t(person, "visit.points_ok_note"), ref=f"visit:{contract.id}:points:{contract.round}"
+        )
         await self._points_agreed(ctx, contract, await self._visit(ctx, pressed), pressed.who, person, None)
 
     async def _points_edit(self, ctx: Context, pressed: Pressed) -> None:
@@ -495,20 +740,33 @@ class VisitFlow(Quiet):
         if await self.conversations.open_sessions(ctx, person, FLOW, contract_id=contract.id, phase="points"):
             return
         visit = await self._visit(ctx, pressed)
-        await ctx.close_buttons(ctx.t(person, "visit.points_editing_note"),
-                                ref=f"visit:{contract.id}:points:{contract.round}")
+        await ctx.close_buttons(
+            ctx.t(person, "visit.points_editing_note"), ref=f"visit:{contract.id}:points:{contract.round}"
+        )
         await self.conversations.open(
-            ctx, person, flow=FLOW, phase="points", role=COLLEAGUE, contract_ids=[contract.id],
+            ctx,
+            person,
+            flow=FLOW,
+            phase="points",
+            role=COLLEAGUE,
+            contract_ids=[contract.id],
             intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=pressed.who[AGENT].display_name)),
-            answers=dict(zip(("point1", "point2", "point3"), visit.points, strict=False)))
+            answers=dict(zip(("point1", "point2", "point3"), visit.points, strict=False)),
+        )
 
     async def _share_offer(self, ctx: Context, pressed: Pressed) -> None:
-        await self.sharing.offer(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed),
-                                 pressed.person)
+        await self.sharing.offer(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed), pressed.person)
 
     async def _share_to(self, ctx: Context, pressed: Pressed) -> None:
-        await self.sharing.share(ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed),
-                                 pressed.who, pressed.person, pressed.rest)
+        await self.sharing.share(
+            ctx,
+            pressed.action,
+            pressed.contract,
+            await self._visit(ctx, pressed),
+            pressed.who,
+            pressed.person,
+            pressed.rest,
+        )
 
     async def _accept(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         colleague = who[COLLEAGUE]
@@ -517,9 +775,18 @@ class VisitFlow(Quiet):
         ctx.audit("visit.accepted", colleague, contract.id)
         for role in ROLES:
             viewer, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
-            ctx.post(viewer, paragraph(ctx.t(viewer, f"visit.accepted_{role}", name=other.display_name,
-                                             date=self._date(ctx, viewer, visit),
-                                             checkin=ctx.day(viewer, max(visit.checkin_at, ctx.now)))))
+            ctx.post(
+                viewer,
+                paragraph(
+                    ctx.t(
+                        viewer,
+                        f"visit.accepted_{role}",
+                        name=other.display_name,
+                        date=self._date(ctx, viewer, visit),
+                        checkin=ctx.day(viewer, max(visit.checkin_at, ctx.now)),
+                    )
+                ),
+            )
         await self._advance(ctx, contract, visit)  # a visit booked late: the check-in may be due already
 
     async def _decline(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
@@ -528,18 +795,31 @@ class VisitFlow(Quiet):
         contract.status, contract.followup_at, contract.updated_at = Status.DECLINED, None, ctx.now
         ctx.db.add(contract)
         ctx.audit("visit.declined", colleague, contract.id)
-        ctx.post(agent, paragraph(ctx.t(agent, "visit.declined_agent", name=colleague.display_name,
-                                        date=self._date(ctx, agent, visit))))
+        ctx.post(
+            agent,
+            paragraph(
+                ctx.t(agent, "visit.declined_agent", name=colleague.display_name, date=self._date(ctx, agent, visit))
+            ),
+        )
         ctx.post(colleague, paragraph(ctx.t(colleague, "visit.declined_colleague", name=agent.display_name)))
 
-    async def _confirm(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person],
-                       person: Person) -> None:
-        confirmed = {a.approver_id for a in (await ctx.db.exec(select(Approval).where(
-            Approval.contract_id == contract.id, Approval.decision == CONFIRMED))).all()}
+    async def _confirm(
+        self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person], person: Person
+    ) -> None:
+        confirmed = {
+            a.approver_id
+            for a in (
+                await ctx.db.exec(
+                    select(Approval).where(Approval.contract_id == contract.id, Approval.decision == CONFIRMED)
+                )
+            ).all()
+        }
         decide(ctx.db, contract, person, CONFIRMED, ctx.now)
         ctx.audit("visit.checkin_confirmed", person, contract.id)
-        await ctx.close_buttons(ctx.t(person, "visit.confirmed_note", name=person.display_name,
-                                      date=ctx.day(person, ctx.now)), ref=f"visit:{contract.id}:checkin:{person.id}")
+        await ctx.close_buttons(
+            ctx.t(person, "visit.confirmed_note", name=person.display_name, date=ctx.day(person, ctx.now)),
+            ref=f"visit:{contract.id}:checkin:{person.id}",
+        )
         other = who[COLLEAGUE] if person.id == visit.agent_id else who[AGENT]
         if other.id not in confirmed:
             ctx.post(person, paragraph(ctx.t(person, "visit.confirmed_waiting", name=other.display_name)))
@@ -549,5 +829,14 @@ class VisitFlow(Quiet):
         ctx.db.add(contract)
         for role in ROLES:
             viewer = who[role]
-            ctx.post(viewer, paragraph(ctx.t(viewer, "visit.ready", date=self._date(ctx, viewer, visit),
-                                             time=self._clock(ctx, viewer, visit.morning_at))))
+            ctx.post(
+                viewer,
+                paragraph(
+                    ctx.t(
+                        viewer,
+                        "visit.ready",
+                        date=self._date(ctx, viewer, visit),
+                        time=self._clock(ctx, viewer, visit.morning_at),
+                    )
+                ),
+            )

@@ -26,24 +26,53 @@ class VisitOverview:
     """Læringsbesøg (PRODUCT.md §2.5): the agent and the colleague."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        rows = (await ctx.db.exec(
-            select(Contract, Visit).join(Visit, col(Visit.contract_id) == col(Contract.id))
-            .where(or_(Visit.agent_id == person.id, Visit.colleague_id == person.id),
-                   col(Contract.status).in_((*LIVE, Status.DONE)), Contract.flow == FLOW))).all()
+        rows = (
+            await ctx.db.exec(
+                select(Contract, Visit)
+                .join(Visit, col(Visit.contract_id) == col(Contract.id))
+                .where(
+                    or_(Visit.agent_id == person.id, Visit.colleague_id == person.id),
+                    col(Contract.status).in_((*LIVE, Status.DONE)),
+                    Contract.flow == FLOW,
+                )
+            )
+        ).all()
         rows = [(c, v) for c, v in rows if c.status != Status.DONE or (v.agent_id == person.id and v.shared_at is None)]
         if not rows:
             return []
         ids = [c.id for c, _ in rows]
-        others = {p.id: p for p in (await ctx.db.exec(select(Person).where(col(Person.id).in_(
-            [v.colleague_id if v.agent_id == person.id else v.agent_id for _, v in rows])))).all()}
-        submitted = {(s.contract_id, s.role, s.phase) for s in (await ctx.db.exec(
-            select(Submission).where(col(Submission.contract_id).in_(ids)))).all()}
-        confirmed = {(a.contract_id, a.approver_id) for a in (await ctx.db.exec(select(Approval).where(
-            col(Approval.contract_id).in_(ids), Approval.decision == CONFIRMED))).all()}
+        others = {
+            p.id: p
+            for p in (
+                await ctx.db.exec(
+                    select(Person).where(
+                        col(Person.id).in_([v.colleague_id if v.agent_id == person.id else v.agent_id for _, v in rows])
+                    )
+                )
+            ).all()
+        }
+        submitted = {
+            (s.contract_id, s.role, s.phase)
+            for s in (await ctx.db.exec(select(Submission).where(col(Submission.contract_id).in_(ids)))).all()
+        }
+        confirmed = {
+            (a.contract_id, a.approver_id)
+            for a in (
+                await ctx.db.exec(
+                    select(Approval).where(col(Approval.contract_id).in_(ids), Approval.decision == CONFIRMED)
+                )
+            ).all()
+        }
         sessions: dict[int, set[str]] = defaultdict(set)
-        for session in (await ctx.db.exec(select(DialogSession).where(
-                DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN),
-                DialogSession.flow == FLOW))).all():
+        for session in (
+            await ctx.db.exec(
+                select(DialogSession).where(
+                    DialogSession.person_id == person.id,
+                    col(DialogSession.status).in_(OPEN),
+                    DialogSession.flow == FLOW,
+                )
+            )
+        ).all():
             for contract_id in session.contract_ids:
                 sessions[contract_id].add(session.phase)
         items: list[Item] = []
@@ -55,31 +84,61 @@ class VisitOverview:
                 items.append(item)
         return items
 
-    def _item(self, ctx: Context, person: Person, contract: Contract, visit: Visit, role: str, other: Person,
-              submitted: set[tuple[int, str, str]], confirmed: set[tuple[int, int]],
-              sessions: dict[int, set[str]]) -> Item | None:
+    def _item(
+        self,
+        ctx: Context,
+        person: Person,
+        contract: Contract,
+        visit: Visit,
+        role: str,
+        other: Person,
+        submitted: set[tuple[int, str, str]],
+        confirmed: set[tuple[int, int]],
+        sessions: dict[int, set[str]],
+    ) -> Item | None:
         """What one visit shows the person (agent or colleague), if anything."""
         cid, status, since = contract.id, contract.status, contract.updated_at
         assert cid is not None  # read from the table
         agent, colleague = (person, other) if role == AGENT else (other, person)
 
         def item(group: Group, key: str, at: datetime | None, *buttons: Button) -> Item:
-            return Item(group=group, flow=FLOW, key=f"visit:{cid}",
-                        title=ctx.t(person, "visit.overview.title", agent=agent.display_name,
-                                    colleague=colleague.display_name, date=ctx.day(person, visit.morning_at)),
-                        step=ctx.t(person, f"visit.overview.{key}", name=other.display_name,
-                                   end=visit.ends_at.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")),
-                        at=at, buttons=buttons)
+            return Item(
+                group=group,
+                flow=FLOW,
+                key=f"visit:{cid}",
+                title=ctx.t(
+                    person,
+                    "visit.overview.title",
+                    agent=agent.display_name,
+                    colleague=colleague.display_name,
+                    date=ctx.day(person, visit.morning_at),
+                ),
+                step=ctx.t(
+                    person,
+                    f"visit.overview.{key}",
+                    name=other.display_name,
+                    end=visit.ends_at.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M"),
+                ),
+                at=at,
+                buttons=buttons,
+            )
 
         def button(step: str, value: object, primary: bool = False) -> Button:
-            return Button(label=ctx.t(person, f"visit.{step}"), action=f"visit:{step}", value=str(value),
-                          style="primary" if primary else None)
+            return Button(
+                label=ctx.t(person, f"visit.{step}"),
+                action=f"visit:{step}",
+                value=str(value),
+                style="primary" if primary else None,
+            )
 
         mine_sent = (cid, role, status) in submitted
         both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
         if status == Status.INVITED:
-            return (item("you", "answer_invitation", since, button("accept", cid, True), button("decline", cid))
-                    if role == COLLEAGUE else item("others", "waiting_invitation", since))
+            return (
+                item("you", "answer_invitation", since, button("accept", cid, True), button("decline", cid))
+                if role == COLLEAGUE
+                else item("others", "waiting_invitation", since)
+            )
         if status == Status.PLANNED:
             return item("coming", "checkin", visit.checkin_at)
         if status == Status.CHECKIN and not mine_sent:
@@ -98,9 +157,11 @@ class VisitOverview:
             return item("you", "write_points", since) if role == AGENT else item("others", "waiting_points", since)
         if status == Status.POINTS_REVIEW and role == COLLEAGUE:
             value = f"{cid}:{contract.round}"
-            return (item("you", "editing_points", since) if "points" in sessions.get(cid, set())
-                    else item("you", "review_points", since, button("points_ok", value, True),
-                              button("points_edit", value)))
+            return (
+                item("you", "editing_points", since)
+                if "points" in sessions.get(cid, set())
+                else item("you", "review_points", since, button("points_ok", value, True), button("points_edit", value))
+            )
         if status == Status.POINTS_REVIEW:
             return item("others", "waiting_review", since)
         if status == Status.DONE:

@@ -31,32 +31,63 @@ class VisitSharing:
         self.meetings = meetings
 
     # ---- Del på læringsmøde -------------------------------------------
-    async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
-                            agent: Person) -> None:
+    async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, agent: Person) -> None:
         if contract.status != "done":
-            return ctx.respond(agent, action.response_url, paragraph(ctx.t(
-                agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))))
+            return ctx.respond(
+                agent,
+                action.response_url,
+                paragraph(
+                    ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
+                ),
+            )
         if visit.shared_occurrence_id is not None:
             return await self._already_shared(ctx, action, visit, agent)
-        series = (await ctx.db.exec(select(MeetingSeries).where(
-            MeetingSeries.platform == agent.platform, MeetingSeries.status == "active")
-            .order_by(col(MeetingSeries.id)).limit(20))).all()
+        series = (
+            await ctx.db.exec(
+                select(MeetingSeries)
+                .where(MeetingSeries.platform == agent.platform, MeetingSeries.status == "active")
+                .order_by(col(MeetingSeries.id))
+                .limit(20)
+            )
+        ).all()
         if not series:
             # The button is offered again in a new post: a second press of one Slack button reads as a retry.
             await ctx.close_buttons(ctx.t(agent, "visit.no_series_note"), ref=share_ref(contract))
             contract.round += 1
             ctx.db.add(contract)
             text = ctx.t(agent, "visit.no_series")
-            ctx.post(agent, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=[Button(
-                label=ctx.t(agent, "visit.share"), action="visit:share", value=str(contract.id), style="primary")])]),
-                ref=share_ref(contract))
+            ctx.post(
+                agent,
+                Message(
+                    text=text,
+                    blocks=[
+                        Paragraph(text=text),
+                        Buttons(
+                            buttons=[
+                                Button(
+                                    label=ctx.t(agent, "visit.share"),
+                                    action="visit:share",
+                                    value=str(contract.id),
+                                    style="primary",
+                                )
+                            ]
+                        ),
+                    ],
+                ),
+                ref=share_ref(contract),
+            )
             return
         buttons = []
         for one in series:
             coming = [o for o in await self.meetings.ensure_ahead(ctx, one) if o.status == "planned"]
             when = self.meetings.when(one, coming[0]) if coming else "–"
-            buttons.append(Button(label=f"{self.meetings.rule(ctx, one)} · {when}"[:75], action="visit:share_to",
-                                  value=f"{contract.id}:{one.id}"))
+            buttons.append(
+                Button(
+                    label=f"{self.meetings.rule(ctx, one)} · {when}"[:75],
+                    action="visit:share_to",
+                    value=f"{contract.id}:{one.id}",
+                )
+            )
         text = ctx.t(agent, "visit.pick_series")
         ctx.post(agent, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=buttons)]))
 
@@ -65,11 +96,24 @@ class VisitSharing:
         when = self.meetings.when(found[1], found[0]) if found else ""
         ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_shared", date=when)))
 
-    async def share(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit,
-                     who: dict[str, Person], agent: Person, series_id: str) -> None:
+    async def share(
+        self,
+        ctx: Context,
+        action: ActionIn,
+        contract: Contract,
+        visit: Visit,
+        who: dict[str, Person],
+        agent: Person,
+        series_id: str,
+    ) -> None:
         if contract.status != "done":
-            return ctx.respond(agent, action.response_url, paragraph(ctx.t(
-                agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))))
+            return ctx.respond(
+                agent,
+                action.response_url,
+                paragraph(
+                    ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
+                ),
+            )
         if visit.shared_occurrence_id is not None:
             return await self._already_shared(ctx, action, visit, agent)
         series = await ctx.db.get(MeetingSeries, found) if (found := record_id(series_id)) else None
@@ -82,10 +126,21 @@ class VisitSharing:
         occ = locked[0]
         colleague = who[COLLEAGUE]
         assert occ.id is not None and contract.id is not None and agent.id is not None  # all in the database
-        ctx.db.add(MeetingTopic(occurrence_id=occ.id, kind=FLOW, source_id=contract.id, lines=list(visit.points),
-                                values={"agent": agent.display_name, "colleague": colleague.display_name,
-                                        "date": format_day(visit.morning_at, series.language, series.timezone)},
-                                created_by_id=agent.id, created_at=ctx.now))
+        ctx.db.add(
+            MeetingTopic(
+                occurrence_id=occ.id,
+                kind=FLOW,
+                source_id=contract.id,
+                lines=list(visit.points),
+                values={
+                    "agent": agent.display_name,
+                    "colleague": colleague.display_name,
+                    "date": format_day(visit.morning_at, series.language, series.timezone),
+                },
+                created_by_id=agent.id,
+                created_at=ctx.now,
+            )
+        )
         visit.shared_occurrence_id, visit.shared_at = occ.id, ctx.now
         ctx.db.add(visit)
         await ctx.db.flush()
