@@ -35,7 +35,7 @@ from bot.flows.clinical.scope import ScopeSteps
 from bot.flows.clinical.states import BOTH, FINAL, MOVES, TURN, TURNS, Status
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
-from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
+from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.parts import Command, ContractFlow, one_named
 from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
@@ -150,94 +150,38 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     # ---- buttons ------------------------------------------------------
     @property
     def lifecycle(self) -> Lifecycle:
-        scope = states(Status.SCOPE)
-        adding = states(Status.SUBGOALS_ADD, Status.LEARNING_ADD)
+        # The table, a row a button, as rows rather than as the formatter would wrap them.
+        # fmt: off
+        S, scope, adding = Status, states(Status.SCOPE), states(Status.SUBGOALS_ADD, Status.LEARNING_ADD)
         supervisor, trainee = named(SUPERVISOR), named(TRAINEE)
 
         def choosing(step: str) -> Press:
-            return Press(
-                step,
-                BOTH,
-                scope,
-                self._choose_pressed,
-                to=None,
-                refuse="clinical.only_parties",
-                already="clinical.scope.already_chosen",
-            )
+            return Press(step, BOTH, scope, self._choose_pressed, to=None, refuse="clinical.only_parties",
+                         already="clinical.scope.already_chosen")
 
-        return Lifecycle(
-            flow=FLOW,
-            states=Status,
-            start=Status.SCOPE,
-            final=FINAL,
-            moves=MOVES,
-            turns=TURNS,
-            already="clinical.already_done",
-            outsider=self._outsider,
-            presses=(
-                Press(
-                    "cancel_scope",
-                    BOTH,
-                    scope,
-                    self._cancel_pressed,
-                    to=Status.CANCELLED,
-                    refuse="clinical.only_parties",
-                ),
-                *(choosing(step) for step in ("plan", "period", "competency", "write_competency", "agree")),
-                # The supervisor adds to what the trainee wrote, or not; the button waits until then.
-                Press(
-                    "add",
-                    roles(SUPERVISOR),
-                    adding,
-                    self._add_pressed,
-                    to=None,
-                    refuse="clinical.only_supervisor",
-                    whom=supervisor,
-                    guard=self._this_phase,
-                    early=self._not_yet,
-                ),
-                Press(
-                    "no_add",
-                    roles(SUPERVISOR),
-                    adding,
-                    self._add_pressed,
-                    to=None,
-                    refuse="clinical.only_supervisor",
-                    whom=supervisor,
-                    guard=self._this_phase,
-                    early=self._not_yet,
-                ),
-                Press(
-                    "agree_terms",
-                    roles(TRAINEE),
-                    states(Status.AGREEMENT_REVIEW),
-                    self._agree_terms,
-                    to=Status.ACTIVE,
-                    refuse="clinical.only_trainee",
-                    whom=trainee,
-                    round=True,
-                ),
-                Press(
-                    "change_terms",
-                    roles(TRAINEE),
-                    states(Status.AGREEMENT_REVIEW),
-                    self._change_terms,
-                    to=None,
-                    refuse="clinical.only_trainee",
-                    whom=trainee,
-                    round=True,
-                ),
-                Press(
-                    "evaluated",
-                    roles(SUPERVISOR),
-                    states(Status.ACTIVE),
-                    self._evaluated_pressed,
-                    to=Status.CLOSED,
-                    refuse="clinical.only_supervisor",
-                    whom=supervisor,
-                ),
-            ),
+        def adding_to(step: str) -> Press:
+            return Press(step, roles(SUPERVISOR), adding, self._add_pressed, to=None,
+                         refuse="clinical.only_supervisor", whom=supervisor, guard=self._this_phase,
+                         early=self._not_yet)
+
+        def terms(step: str, handler: Handler, to: str | None) -> Press:
+            return Press(step, roles(TRAINEE), states(S.AGREEMENT_REVIEW), handler, to=to,
+                         refuse="clinical.only_trainee", whom=trainee, round=True)
+
+        presses = (
+            Press("cancel_scope", BOTH, scope, self._cancel_pressed, to=S.CANCELLED, refuse="clinical.only_parties"),
+            *(choosing(step) for step in ("plan", "period", "competency", "write_competency", "agree")),
+            # The supervisor adds to what the trainee wrote, or not; the button waits until then.
+            adding_to("add"),
+            adding_to("no_add"),
+            terms("agree_terms", self._agree_terms, S.ACTIVE),
+            terms("change_terms", self._change_terms, None),
+            Press("evaluated", roles(SUPERVISOR), states(S.ACTIVE), self._evaluated_pressed, to=S.CLOSED,
+                  refuse="clinical.only_supervisor", whom=supervisor),
         )
+        return Lifecycle(flow=FLOW, states=Status, start=S.SCOPE, final=FINAL, moves=MOVES, turns=TURNS,
+                         already="clinical.already_done", outsider=self._outsider, presses=presses)
+        # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)

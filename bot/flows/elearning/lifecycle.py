@@ -358,56 +358,23 @@ class ElearningFlow(ContractFlow):
     # ---- buttons ------------------------------------------------------
     @property
     def lifecycle(self) -> Lifecycle:
-        return Lifecycle(
-            flow=FLOW,
-            states=Status,
-            start=Status.BEFORE,
-            final=FINAL,
-            moves=MOVES,
-            turns=TURNS,
-            presses=(
-                Press(
-                    "completed",
-                    roles(EMPLOYEE),
-                    states(Status.APPROVED),
-                    self._completed,
-                    to=Status.AFTER,
-                    refuse="elearning.only_employee",
-                    whom=named(EMPLOYEE),
-                ),
-                Press(
-                    "approve",
-                    roles(LEADER),
-                    states(Status.REVIEW),
-                    self._approve,
-                    to=Status.APPROVED,
-                    refuse="elearning.only_leader",
-                    whom=self._leader,
-                    round=True,
-                ),
-                # The comment is asked first; sending it moves the contract to `changes`.
-                Press(
-                    "request_changes",
-                    roles(LEADER),
-                    states(Status.REVIEW),
-                    self._ask_changes,
-                    to=None,
-                    refuse="elearning.only_leader",
-                    whom=self._leader,
-                    round=True,
-                ),
-                Press(
-                    "close",
-                    roles(LEADER),
-                    states(Status.AFTER_REVIEW),
-                    self._close,
-                    to=Status.CLOSED,
-                    refuse="elearning.only_leader",
-                    whom=self._leader,
-                    round=True,
-                ),
-            ),
+        # The table, a row a button, as rows rather than as the formatter would wrap them.
+        # fmt: off
+        S, leader = Status, self._leader
+        presses = (
+            Press("completed", roles(EMPLOYEE), states(S.APPROVED), self._completed, to=S.AFTER,
+                  refuse="elearning.only_employee", whom=named(EMPLOYEE)),
+            Press("approve", roles(LEADER), states(S.REVIEW), self._approve, to=S.APPROVED,
+                  refuse="elearning.only_leader", whom=leader, round=True),
+            # The comment is asked first; sending it moves the contract to `changes`.
+            Press("request_changes", roles(LEADER), states(S.REVIEW), self._ask_changes, to=None,
+                  refuse="elearning.only_leader", whom=leader, round=True),
+            Press("close", roles(LEADER), states(S.AFTER_REVIEW), self._close, to=S.CLOSED,
+                  refuse="elearning.only_leader", whom=leader, round=True),
         )
+        return Lifecycle(flow=FLOW, states=Status, start=S.BEFORE, final=FINAL, moves=MOVES, turns=TURNS,
+                         presses=presses)
+        # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)

@@ -30,7 +30,7 @@ from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quot
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
 from bot.flows.export import button as export_button
-from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
+from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.parts import Command, ContractFlow, one_named
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
@@ -717,106 +717,44 @@ class PeerFlow(ContractFlow):
     # ---- buttons ------------------------------------------------------
     @property
     def lifecycle(self) -> Lifecycle:
-        drafting = states(Status.DRAFTING, Status.CHANGES)
-        return Lifecycle(
-            flow=FLOW,
-            states=Status,
-            start=Status.INVITED,
-            final=FINAL,
-            moves=MOVES,
-            turns=TURNS,
-            presses=(
-                Press(
-                    "accept",
-                    roles(PART_B),
-                    states(Status.INVITED),
-                    self._accept_invitation,
-                    to=Status.DRAFTING,
-                    refuse="peer.only_colleague",
-                    whom=named(PART_B),
-                ),
-                Press(
-                    "decline",
-                    roles(PART_B),
-                    states(Status.INVITED),
-                    self._decline,
-                    to=Status.DECLINED,
-                    refuse="peer.only_colleague",
-                    whom=named(PART_B),
-                ),
-                Press(
-                    "joint_accept",
-                    PARTIES,
-                    drafting | states(Status.ACTIVE),
-                    self._joint_pressed,
-                    to=None,
-                    refuse="peer.only_parties",
-                    guard=self._draft_proposed,
-                    check=self._not_the_author,
-                ),
-                Press(
-                    "joint_edit",
-                    PARTIES,
-                    drafting | states(Status.ACTIVE),
-                    self._joint_pressed,
-                    to=None,
-                    refuse="peer.only_parties",
-                    guard=self._draft_proposed,
-                    check=self._not_the_author,
-                ),
-                Press(
-                    "change_own",
-                    PARTIES,
-                    states(Status.CHANGES, Status.ACTIVE),
-                    self._change_own,
-                    to=None,
-                    refuse="peer.only_parties",
-                ),
-                Press(
-                    "change_joint",
-                    PARTIES,
-                    states(Status.CHANGES, Status.ACTIVE),
-                    self._change_joint,
-                    to=None,
-                    refuse="peer.only_parties",
-                ),
-                Press(
-                    "approve",
-                    LEADERS,
-                    states(Status.APPROVAL),
-                    self._approve_pressed,
-                    to=None,
-                    refuse="peer.only_leaders",
-                    whom=self._leader_names,
-                    round=True,
-                    guard=self._undecided,
-                ),
-                # The comment is asked first; sending it moves the contract to `changes`.
-                Press(
-                    "request_changes",
-                    LEADERS,
-                    states(Status.APPROVAL),
-                    self._ask_changes,
-                    to=None,
-                    refuse="peer.only_leaders",
-                    whom=self._leader_names,
-                    round=True,
-                    guard=self._undecided,
-                ),
-                Press("log", PARTIES, states(Status.ACTIVE), self._log, to=None, refuse="peer.only_parties"),
-                # Each party's own leader closes that party's evaluation; the last one closes the contract.
-                Press(
-                    "close",
-                    LEADERS,
-                    states(Status.LEADER_EVALUATION),
-                    self._close_pressed,
-                    to=Status.CLOSED,
-                    refuse="peer.only_own_leader",
-                    guard=self._part_open,
-                    check=self._own_leader,
-                ),
-            ),
+        # The table, a row a button, as rows rather than as the formatter would wrap them.
+        # fmt: off
+        S, drafting = Status, states(Status.DRAFTING, Status.CHANGES)
+        colleague, leaders = named(PART_B), self._leader_names
+
+        def invitation(step: str, handler: Handler, to: str) -> Press:
+            return Press(step, roles(PART_B), states(S.INVITED), handler, to=to, refuse="peer.only_colleague",
+                         whom=colleague)
+
+        def joint(step: str) -> Press:
+            return Press(step, PARTIES, drafting | states(S.ACTIVE), self._joint_pressed, to=None,
+                         refuse="peer.only_parties", guard=self._draft_proposed, check=self._not_the_author)
+
+        def deciding(step: str, handler: Handler) -> Press:
+            return Press(step, LEADERS, states(S.APPROVAL), handler, to=None, refuse="peer.only_leaders",
+                         whom=leaders, round=True, guard=self._undecided)
+
+        def changing(step: str, handler: Handler) -> Press:
+            return Press(step, PARTIES, states(S.CHANGES, S.ACTIVE), handler, to=None, refuse="peer.only_parties")
+
+        presses = (
+            invitation("accept", self._accept_invitation, S.DRAFTING),
+            invitation("decline", self._decline, S.DECLINED),
+            joint("joint_accept"),
+            joint("joint_edit"),
+            changing("change_own", self._change_own),
+            changing("change_joint", self._change_joint),
+            deciding("approve", self._approve_pressed),
+            # The comment is asked first; sending it moves the contract to `changes`.
+            deciding("request_changes", self._ask_changes),
+            Press("log", PARTIES, states(S.ACTIVE), self._log, to=None, refuse="peer.only_parties"),
+            # Each party's own leader closes that party's evaluation; the last one closes the contract.
+            Press("close", LEADERS, states(S.LEADER_EVALUATION), self._close_pressed, to=S.CLOSED,
+                  refuse="peer.only_own_leader", guard=self._part_open, check=self._own_leader),
         )
+        return Lifecycle(flow=FLOW, states=Status, start=S.INVITED, final=FINAL, moves=MOVES, turns=TURNS,
+                         presses=presses)
+        # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)

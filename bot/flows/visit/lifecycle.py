@@ -34,7 +34,7 @@ from bot.core.i18n import format_day
 from bot.core.messages import Block, Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
-from bot.flows.lifecycle import Lifecycle, Press, Pressed, named, press, roles, states
+from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet
@@ -617,86 +617,35 @@ class VisitFlow(Quiet):
     # ---- buttons ------------------------------------------------------
     @property
     def lifecycle(self) -> Lifecycle:
-        both = named(AGENT, COLLEAGUE)
-        return Lifecycle(
-            flow=FLOW,
-            states=Status,
-            start=Status.INVITED,
-            final=FINAL,
-            moves=MOVES,
-            turns=TURNS,
-            clock=CLOCK,
-            presses=(
-                Press(
-                    "accept",
-                    roles(COLLEAGUE),
-                    states(Status.INVITED),
-                    self._accept_pressed,
-                    to=Status.PLANNED,
-                    refuse="visit.only",
-                    whom=named(COLLEAGUE),
-                ),
-                Press(
-                    "decline",
-                    roles(COLLEAGUE),
-                    states(Status.INVITED),
-                    self._decline_pressed,
-                    to=Status.DECLINED,
-                    refuse="visit.only",
-                    whom=named(COLLEAGUE),
-                ),
-                # Both confirm; the second makes the visit ready (a Move).
-                Press(
-                    "confirm",
-                    roles(AGENT, COLLEAGUE),
-                    states(Status.CHECKIN),
-                    self._confirm_pressed,
-                    to=None,
-                    refuse="visit.only",
-                    whom=both,
-                    guard=self._unconfirmed,
-                ),
-                Press(
-                    "points_ok",
-                    roles(COLLEAGUE),
-                    states(Status.POINTS_REVIEW),
-                    self._points_ok,
-                    to=Status.DONE,
-                    refuse="visit.only",
-                    whom=named(COLLEAGUE),
-                    round=True,
-                ),
-                Press(
-                    "points_edit",
-                    roles(COLLEAGUE),
-                    states(Status.POINTS_REVIEW),
-                    self._points_edit,
-                    to=None,
-                    refuse="visit.only",
-                    whom=named(COLLEAGUE),
-                    round=True,
-                ),
-                # After the visit: the agent brings the learning points to a learning meeting.
-                Press(
-                    "share",
-                    roles(AGENT),
-                    states(Status.DONE),
-                    self._share_offer,
-                    to=None,
-                    refuse="visit.only",
-                    whom=named(AGENT),
-                ),
-                Press(
-                    "share_to",
-                    roles(AGENT),
-                    states(Status.DONE),
-                    self._share_to,
-                    to=None,
-                    refuse="visit.only",
-                    whom=named(AGENT),
-                ),
-            ),
+        # The table, a row a button, as rows rather than as the formatter would wrap them.
+        # fmt: off
+        S = Status
+
+        def colleague(step: str, handler: Handler, to: str | None, *, round: bool = False) -> Press:
+            return Press(step, roles(COLLEAGUE), states(step_states[step]), handler, to=to, refuse="visit.only",
+                         whom=named(COLLEAGUE), round=round)
+
+        def agent(step: str, handler: Handler) -> Press:
+            return Press(step, roles(AGENT), states(S.DONE), handler, to=None, refuse="visit.only",
+                         whom=named(AGENT))
+
+        step_states = {"accept": S.INVITED, "decline": S.INVITED, "points_ok": S.POINTS_REVIEW,
+                       "points_edit": S.POINTS_REVIEW}
+        presses = (
+            colleague("accept", self._accept_pressed, S.PLANNED),
+            colleague("decline", self._decline_pressed, S.DECLINED),
+            # Both confirm; the second makes the visit ready (a Move).
+            Press("confirm", roles(AGENT, COLLEAGUE), states(S.CHECKIN), self._confirm_pressed, to=None,
+                  refuse="visit.only", whom=named(AGENT, COLLEAGUE), guard=self._unconfirmed),
+            colleague("points_ok", self._points_ok, S.DONE, round=True),
+            colleague("points_edit", self._points_edit, None, round=True),
+            # After the visit: the agent brings the learning points to a learning meeting.
+            agent("share", self._share_offer),
+            agent("share_to", self._share_to),
         )
+        return Lifecycle(flow=FLOW, states=Status, start=S.INVITED, final=FINAL, moves=MOVES, turns=TURNS,
+                         clock=CLOCK, presses=presses)
+        # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         await press(ctx, self.lifecycle, action, person)
