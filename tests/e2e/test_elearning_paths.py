@@ -187,7 +187,8 @@ async def test_commands_that_cannot_work_get_a_clear_answer(slack_chat: Chat) ->
     await chat.command(LISE, "flyv")
     await chat.expect(LISE, "Den kommando kender jeg ikke: `flyv`", "/laering kontrakt")
     await chat.command(LISE, "kontrakt ABC Demens")
-    await chat.expect(LISE, "Nævn en eller flere medarbejdere med @")
+    shown = await chat.expect(LISE, "Nævn en eller flere medarbejdere med @")
+    assert shown.count("Nævn en eller flere medarbejdere med @") == 1, shown  # the usage once, not twice
     await chat.command(LISE, "kontrakt <@UGHOST|ghost> ABC")
     await chat.expect(LISE, "Jeg kan ikke finde brugeren")
     await chat.command(LISE, "kontrakt <@ULISE|lise> ABC")

@@ -48,11 +48,10 @@ class ElearningFlow(ContractFlow):
         self, ctx: Context, cmd: CommandIn, leader: Person, people: dict[str, Person], words: list[str]
     ) -> None:
         def refuse(key: str, **values: object) -> None:
+            """The reason, then how the command is written (once, when the reason is the usage)."""
             text = ctx.t(leader, key, **values)
-            usage = ctx.t(leader, "elearning.usage")
-            ctx.respond(
-                leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text), Paragraph(text=usage)])
-            )
+            usage = [] if key == "elearning.usage" else [Paragraph(text=ctx.t(leader, "elearning.usage"))]
+            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text), *usage]))
 
         if not cmd.mentions:
             refuse("elearning.usage")
