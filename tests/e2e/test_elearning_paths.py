@@ -5,6 +5,9 @@ All but the last run on Slack and on Teams through the same driver interface.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import pytest
 
 from tests.e2e.harness import Chat
@@ -101,11 +104,30 @@ async def test_follow_up_date_starts_the_after_course_phase(chat: Chat) -> None:
     assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1
 
 
+def example_after_today(chat: Chat, shown: str) -> None:
+    """The refusal's example date is a real date after the bot's today (not a fixed one)."""
+    found = re.search(r"fx (\d{2}-\d{2}-\d{4})", shown)
+    assert found, shown
+    assert datetime.strptime(found.group(1), "%d-%m-%Y").date() > chat.bot.clock().date(), shown
+
+
 async def test_follow_up_date_can_be_set_in_the_command(chat: Chat) -> None:
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens 15-01-2099")
     await chat.expect(LISE, "startet med Mads")
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens 01-01-2001")
-    await chat.expect(LISE, "Opfølgningsdatoen 01-01-2001 ligger i fortiden")
+    example_after_today(chat, await chat.expect(LISE, "Opfølgningsdatoen 01-01-2001 ligger i fortiden"))
+
+
+async def test_a_follow_up_date_that_does_not_exist_is_refused_and_starts_nothing(chat: Chat) -> None:
+    for written in ("31-02-2027", "2027-02-31", "15-13-2027"):
+        await chat.command(LISE, f"kontrakt <@UMADS|mads> Excel basics {written}")
+        example_after_today(chat, await chat.expect(LISE, f"Datoen {written} findes ikke"))
+    await chat.settle()
+    # No contract was started, so Mads was asked nothing (on Teams he was only greeted).
+    assert not [t for t in chat.texts(MADS) if "Spørgsmål" in t or "Excel" in t], chat.texts(MADS)
+    # A date written year first is the follow-up date too, not a part of the course's name.
+    await chat.command(LISE, "kontrakt <@UMADS|mads> Excel basics 2099-02-15")
+    assert "*Excel basics*" in await chat.expect(LISE, "startet med Mads")
 
 
 async def test_one_nudge_after_two_working_days_then_the_leader_hears(chat: Chat) -> None:

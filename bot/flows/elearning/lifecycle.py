@@ -10,13 +10,14 @@ the group, and their answers are stored on each.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.core.dates import numeric_date
+from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
 from bot.core.messages import Block, Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
 from bot.flows.context import Context
@@ -33,6 +34,11 @@ def _ids(contracts: list[Contract]) -> list[int]:
     ids = [c.id for c in contracts if c.id is not None]
     assert len(ids) == len(contracts)
     return ids
+
+
+# The last word of `/laering kontrakt` read as the follow-up date: numbers with - / or . between
+# them (15-01-2027, 15/1/27, 2027-01-15); one that is no real date is refused, not kept in the title.
+DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 
 class ElearningFlow(ContractFlow):
@@ -73,11 +79,17 @@ class ElearningFlow(ContractFlow):
                 return
             employees.append(employee)
         followup = None
-        if words and (date := numeric_date(words[-1])) is not None:
+        if words and DATE_LIKE.match(words[-1]):
             written, words = words[-1], words[:-1]
-            followup = datetime.combine(date, time(9), ZoneInfo(ctx.tz(leader)))
+            # An example a month ahead, in the leader's time zone: never itself in the past.
+            today = ctx.now.astimezone(ZoneInfo(ctx.tz(leader))).date()
+            example = (today + timedelta(days=30)).strftime("%d-%m-%Y")
+            if (day := parse_date(written)) is None:
+                refuse("elearning.unreadable_date", date=written, example=example)
+                return
+            followup = datetime.combine(day, time(9), ZoneInfo(ctx.tz(leader)))
             if followup <= ctx.now:
-                refuse("elearning.bad_date", date=written, example="15-01-2027")
+                refuse("elearning.bad_date", date=written, example=example)
                 return
         await self.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
 
