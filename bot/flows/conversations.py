@@ -19,7 +19,7 @@ from bot.core import engine
 from bot.core.dates import every_days, parse_date
 from bot.core.dialogs import Dialog
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
-from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote
+from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote, with_buttons
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person
@@ -232,36 +232,20 @@ class Conversations:
                 blocks=[Paragraph(text=ctx.t(person, "dialog.choose_edit")), Buttons(buttons=buttons)],
             )
         if isinstance(say, Paused):
-            return Message(
-                text=ctx.t(person, "dialog.paused"),
-                blocks=[
-                    Paragraph(text=ctx.t(person, "dialog.paused")),
-                    Buttons(
-                        buttons=[
-                            Button(
-                                label=ctx.t(person, "dialog.resume"), action="dialog:resume", value=sid, style="primary"
-                            )
-                        ]
-                    ),
-                ],
+            return with_buttons(
+                ctx.t(person, "dialog.paused"),
+                Button(label=ctx.t(person, "dialog.resume"), action="dialog:resume", value=sid, style="primary"),
             )
         if isinstance(say, ConfirmCancel):
-            return Message(
-                text=ctx.t(person, "dialog.confirm_cancel"),
-                blocks=[
-                    Paragraph(text=ctx.t(person, "dialog.confirm_cancel")),
-                    Buttons(
-                        buttons=[
-                            Button(
-                                label=ctx.t(person, "dialog.cancel_yes"),
-                                action="dialog:cancel_yes",
-                                value=sid,
-                                style="danger",
-                            ),
-                            Button(label=ctx.t(person, "dialog.cancel_no"), action="dialog:cancel_no", value=sid),
-                        ]
-                    ),
-                ],
+            return with_buttons(
+                ctx.t(person, "dialog.confirm_cancel"),
+                Button(
+                    label=ctx.t(person, "dialog.cancel_yes"),
+                    action="dialog:cancel_yes",
+                    value=sid,
+                    style="danger",
+                ),
+                Button(label=ctx.t(person, "dialog.cancel_no"), action="dialog:cancel_no", value=sid),
             )
         assert isinstance(say, Refused)
         text = ctx.t(person, say.message or f"dialog.refused.{say.reason}", **say.details)

@@ -29,7 +29,7 @@ from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph
+from bot.core.messages import Button, Message, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
 from bot.flows.parts import Command, Quiet
@@ -202,24 +202,15 @@ class PersonalFlow(Quiet):
         text = ctx.t(person, "personal.erase.confirm")
         ctx.post(
             person,
-            Message(
-                text=text,
-                blocks=[
-                    Paragraph(text=text),
-                    Buttons(
-                        buttons=[
-                            Button(
-                                label=ctx.t(person, "personal.erase.erase_button"),
-                                action="personal:erase",
-                                value=value,
-                                style="danger",
-                            ),
-                            Button(
-                                label=ctx.t(person, "personal.erase.keep_button"), action="personal:keep", value=value
-                            ),
-                        ]
-                    ),
-                ],
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(person, "personal.erase.erase_button"),
+                    action="personal:erase",
+                    value=value,
+                    style="danger",
+                ),
+                Button(label=ctx.t(person, "personal.erase.keep_button"), action="personal:keep", value=value),
             ),
             ref=f"{REF}:{nonce}",
         )

@@ -19,7 +19,19 @@ from sqlmodel import col, select
 
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
-from bot.core.messages import Block, Button, Buttons, Column, Columns, Heading, Message, Paragraph, Quote, paragraph
+from bot.core.messages import (
+    Block,
+    Button,
+    Buttons,
+    Column,
+    Columns,
+    Heading,
+    Message,
+    Paragraph,
+    Quote,
+    paragraph,
+    with_buttons,
+)
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
@@ -426,10 +438,7 @@ class ElearningFlow(ContractFlow):
         )
         ctx.post(
             leader,
-            Message(
-                text=approved,
-                blocks=[Paragraph(text=approved), Buttons(buttons=[export_button(ctx, leader, contract.id)])],
-            ),
+            with_buttons(approved, export_button(ctx, leader, contract.id)),
         )
         text = ctx.t(
             employee,
@@ -440,22 +449,15 @@ class ElearningFlow(ContractFlow):
         )
         ctx.post(
             employee,
-            Message(
-                text=text,
-                blocks=[
-                    Paragraph(text=text),
-                    Buttons(
-                        buttons=[
-                            Button(
-                                label=ctx.t(employee, "elearning.completed"),
-                                action="elearning:completed",
-                                value=str(contract.id),
-                                style="primary",
-                            ),
-                            export_button(ctx, employee, contract.id),
-                        ]
-                    ),
-                ],
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(employee, "elearning.completed"),
+                    action="elearning:completed",
+                    value=str(contract.id),
+                    style="primary",
+                ),
+                export_button(ctx, employee, contract.id),
             ),
             ref=f"elearning:{contract.id}:completed",
         )
@@ -578,9 +580,7 @@ class ElearningFlow(ContractFlow):
         ):
             ctx.post(
                 person,
-                Message(
-                    text=text, blocks=[Paragraph(text=text), Buttons(buttons=[export_button(ctx, person, contract.id)])]
-                ),
+                with_buttons(text, export_button(ctx, person, contract.id)),
             )
 
     # ---- the clock ----------------------------------------------------

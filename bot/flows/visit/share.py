@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph
+from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
@@ -58,21 +58,14 @@ class VisitSharing:
             text = ctx.t(agent, "visit.no_series")
             ctx.post(
                 agent,
-                Message(
-                    text=text,
-                    blocks=[
-                        Paragraph(text=text),
-                        Buttons(
-                            buttons=[
-                                Button(
-                                    label=ctx.t(agent, "visit.share"),
-                                    action="visit:share",
-                                    value=str(contract.id),
-                                    style="primary",
-                                )
-                            ]
-                        ),
-                    ],
+                with_buttons(
+                    text,
+                    Button(
+                        label=ctx.t(agent, "visit.share"),
+                        action="visit:share",
+                        value=str(contract.id),
+                        style="primary",
+                    ),
                 ),
                 ref=share_ref(contract),
             )
