@@ -211,25 +211,32 @@ class Context:
         blocks.append(Note(text=note))
         closed = Message(text=message.text, blocks=blocks)
         # Remember the closed body, so a second close finds no buttons.
-        original.payload = closed.model_dump()
+        self.rewrite(original, closed)
+        return True
+
+    def stale(self, person: Person, response_url: str | None) -> None:
+        """The answer to a button that no longer acts: its thing is gone, or was never theirs."""
+        self.respond(person, response_url, paragraph(self.t(person, "dialog.stale_button")))
+
+    def rewrite(self, original: OutboxMessage, message: Message) -> None:
+        """Show `message` in the place of a posted message: the post's row keeps the new body
+        (what a later close or replace reads), and an update goes out in the post's lane (the
+        person's, or for a channel's post the channel's)."""
+        original.payload = message.model_dump()
         self.db.add(original)
         self.db.add(
             OutboxMessage(
                 platform=original.platform,
                 kind="update",
                 person_id=original.person_id,
+                channel=original.channel if original.person_id is None else None,
                 update_ref=f"outbox:{original.id}",
                 language=original.language,
-                payload=closed.model_dump(),
+                payload=original.payload,
                 next_attempt_at=self.now,
                 created_at=self.now,
             )
         )
-        return True
-
-    def stale(self, person: Person, response_url: str | None) -> None:
-        """The answer to a button that no longer acts: its thing is gone, or was never theirs."""
-        self.respond(person, response_url, paragraph(self.t(person, "dialog.stale_button")))
 
     # ---- audit --------------------------------------------------------
     def audit(self, action: str, actor: Person | None, contract_id: int | None = None, **detail: Any) -> None:

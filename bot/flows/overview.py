@@ -346,20 +346,8 @@ class Overview(Quiet):
                 kind="replace" if action.response_url else "post",
             )
             return True
-        row.payload, row.ref = message.model_dump(), f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}"
-        ctx.db.add(row)
-        ctx.db.add(
-            OutboxMessage(
-                platform=row.platform,
-                kind="update",
-                person_id=row.person_id,
-                update_ref=f"outbox:{row.id}",
-                language=row.language,
-                payload=row.payload,
-                next_attempt_at=ctx.now,
-                created_at=ctx.now,
-            )
-        )
+        row.ref = f"{REF}:{person.id}:{page}:{uuid.uuid4().hex}"
+        ctx.rewrite(row, message)
         return True
 
     # ---- the Slack App Home --------------------------------------------

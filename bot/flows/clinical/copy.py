@@ -216,20 +216,7 @@ async def replace(ctx: Context, ref: str, message: Message) -> None:
     original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
     if original is None:
         return
-    original.payload = message.model_dump()
-    ctx.db.add(original)
-    ctx.db.add(
-        OutboxMessage(
-            platform=original.platform,
-            kind="update",
-            person_id=original.person_id,
-            update_ref=f"outbox:{original.id}",
-            language=original.language,
-            payload=message.model_dump(),
-            next_attempt_at=ctx.now,
-            created_at=ctx.now,
-        )
-    )
+    ctx.rewrite(original, message)
 
 
 # ---- copies ---------------------------------------------------------------------

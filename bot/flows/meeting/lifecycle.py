@@ -144,31 +144,7 @@ class MeetingFlow(Quiet):
         original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
         if original is None or original.payload == message.model_dump():
             return
-        original.payload = message.model_dump()
-        ctx.db.add(original)
-        ctx.db.add(
-            OutboxMessage(
-                platform=original.platform,
-                kind="update",
-                channel=original.channel,
-                update_ref=f"outbox:{original.id}",
-                language=original.language,
-                payload=message.model_dump(),
-                next_attempt_at=ctx.now,
-                created_at=ctx.now,
-            )
-        )
-
-    async def close(self, ctx: Context, ref: str, note: str) -> None:
-        original = (await ctx.db.exec(select(OutboxMessage).where(OutboxMessage.ref == ref))).first()
-        if original is None:
-            return
-        message = Message.model_validate(original.payload)
-        if not message.has_buttons:
-            return
-        blocks: list[Block] = [b for b in message.blocks if not isinstance(b, Buttons)]
-        blocks.append(Note(text=note))
-        await self.replace(ctx, ref, Message(text=message.text, blocks=blocks))
+        ctx.rewrite(original, message)
 
     # ---- the command ------------------------------------------------------
     async def command(
@@ -407,7 +383,7 @@ class MeetingFlow(Quiet):
         occ = coming[0]
         occ.status, occ.due_at = "cancelled", None
         ctx.db.add(occ)
-        await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "cancelled_note"))
+        await ctx.close_buttons(self.tl(ctx, series.language, "cancelled_note"), ref=f"meeting:{occ.id}:reminder")
         following = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned" and o.id != occ.id]
         values = {"date": self.when(series, occ), "name": person.display_name}
         text = (
@@ -430,7 +406,7 @@ class MeetingFlow(Quiet):
         for occ in await self.upcoming(ctx, series, statuses=("planned", "holiday"), limit=100):
             occ.status, occ.due_at = "cancelled", None
             ctx.db.add(occ)
-            await self.close(ctx, f"meeting:{occ.id}:reminder", self.tl(ctx, series.language, "stopped_note"))
+            await ctx.close_buttons(self.tl(ctx, series.language, "stopped_note"), ref=f"meeting:{occ.id}:reminder")
         self.post(
             ctx,
             series,
@@ -480,7 +456,7 @@ class MeetingFlow(Quiet):
         elif occ.status == "planned":
             if now >= occ.starts_at + timedelta(minutes=series.length_minutes):
                 occ.status, occ.due_at = "missed", None  # the whole meeting passed while we were away
-                await self.close(ctx, f"meeting:{occ.id}:reminder", self.day(series, occ.starts_at))
+                await ctx.close_buttons(self.day(series, occ.starts_at), ref=f"meeting:{occ.id}:reminder")
                 await self.ensure_ahead(ctx, series)
             else:
                 await self.start(ctx, series, occ)
@@ -673,7 +649,7 @@ class MeetingFlow(Quiet):
 
     async def start(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         occ.status, occ.started_at = "running", ctx.now
-        await self.close(ctx, f"meeting:{occ.id}:reminder", self.day(series, occ.starts_at))
+        await ctx.close_buttons(self.day(series, occ.starts_at), ref=f"meeting:{occ.id}:reminder")
         agenda_post = self.post(ctx, series, await self.agenda_message(ctx, series, occ), f"meeting:{occ.id}:agenda")
         await ctx.db.flush()
         occ.thread_outbox_id = agenda_post.id
@@ -733,10 +709,9 @@ class MeetingFlow(Quiet):
             occ.step, occ.step_started_at = rules.current_step(
                 before, occ.step_started_at, self.minutes(ctx, series), ctx.now
             )
-        await self.close(
-            ctx,
-            f"meeting:{occ.id}:step:{before}",
+        await ctx.close_buttons(
             self.tl(ctx, series.language, "step_done", time=self.clock(series, ctx.now)),
+            ref=f"meeting:{occ.id}:step:{before}",
         )
         await self.enter_step(ctx, series, occ)
         ctx.db.add(occ)
