@@ -840,15 +840,7 @@ class PeerFlow(ContractFlow):
             await ctx.close_buttons(
                 ctx.t(person, "peer.joint_editing_note"), ref=f"peer:{contract.id}:draft:{draft.number}"
             )
-            await self._open(
-                ctx,
-                person,
-                contract,
-                JOINT,
-                intro=ctx.t(person, "peer.intro_joint_edit"),
-                answers=cp.joint_answers(draft),
-                people=cp.joint_people(draft),
-            )
+            await self._edit_joint(ctx, person, contract, draft)
 
     async def _change_own(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
@@ -870,6 +862,10 @@ class PeerFlow(ContractFlow):
         if await cp.proposed_draft(ctx, contract) is not None:
             return self._refuse(ctx, pressed, "peer.joint_pending")
         draft = await cp.accepted_draft(ctx, contract)
+        await self._edit_joint(ctx, person, contract, draft)
+
+    async def _edit_joint(self, ctx: Context, person: Person, contract: Contract, draft: JointDraft | None) -> None:
+        """The joint fields asked again, with a draft's answers and people filled in."""
         await self._open(
             ctx,
             person,
