@@ -145,22 +145,28 @@ class ContractFlow(Quiet, ABC):
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
 
+def cannot_take_part(ctx: Context, starter: Person, named: Person | None, mention: str, flow: str) -> str | None:
+    """Why the person a start command names cannot be in the flow's contract, or None: not known,
+    a bot, the starter, or not reachable yet."""
+    if named is None:
+        return ctx.t(starter, "elearning.unknown_user", user=mention)
+    if named.is_bot:
+        return ctx.t(starter, "elearning.bot_user", name=named.display_name)
+    if named.id == starter.id:
+        return ctx.t(starter, f"{flow}.not_yourself")
+    if not named.reachable:
+        return ctx.t(starter, f"{flow}.unreachable", name=named.display_name)
+    return None
+
+
 def one_named(
     ctx: Context, cmd: CommandIn, starter: Person, people: dict[str, Person], flow: str, one: str
 ) -> Person | None:
     """The one person a start command names (`kollega @Anna`), or None once the starter is told
     what is wrong with the name, with the command's usage. `one` is the text for naming several."""
     named = people.get(cmd.mentions[0])
-    problem = None
-    if named is None:
-        problem = ctx.t(starter, "elearning.unknown_user", user=cmd.mentions[0])
-    elif named.is_bot:
-        problem = ctx.t(starter, "elearning.bot_user", name=named.display_name)
-    elif named.id == starter.id:
-        problem = ctx.t(starter, f"{flow}.not_yourself")
-    elif not named.reachable:
-        problem = ctx.t(starter, f"{flow}.unreachable", name=named.display_name)
-    elif len(dict.fromkeys(cmd.mentions)) > 1:
+    problem = cannot_take_part(ctx, starter, named, cmd.mentions[0], flow)
+    if problem is None and len(dict.fromkeys(cmd.mentions)) > 1:
         problem = ctx.t(starter, f"{flow}.{one}")
     if problem is None and named is not None:
         return named

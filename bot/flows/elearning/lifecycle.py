@@ -36,7 +36,7 @@ from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press, roles, states
-from bot.flows.parts import Command, ContractFlow
+from bot.flows.parts import Command, ContractFlow, cannot_take_part
 from bot.storage.contracts import decide, given_answers, store_answers, submitted
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
@@ -65,30 +65,22 @@ class ElearningFlow(ContractFlow):
     async def command(
         self, ctx: Context, cmd: CommandIn, leader: Person, people: dict[str, Person], words: list[str]
     ) -> None:
-        def refuse(key: str, **values: object) -> None:
+        def refuse(text: str) -> None:
             """The reason, then how the command is written (once, when the reason is the usage)."""
-            text = ctx.t(leader, key, **values)
-            usage = [] if key == "elearning.usage" else [Paragraph(text=ctx.t(leader, "elearning.usage"))]
-            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=[Paragraph(text=text), *usage]))
+            usage = ctx.t(leader, "elearning.usage")
+            blocks: list[Block] = [Paragraph(text=text), *([Paragraph(text=usage)] if text != usage else [])]
+            ctx.respond(leader, cmd.response_url, Message(text=text, blocks=blocks))
 
         if not cmd.mentions:
-            refuse("elearning.usage")
+            refuse(ctx.t(leader, "elearning.usage"))
             return
         employees: list[Person] = []
         for external_id in dict.fromkeys(cmd.mentions):
             employee = people.get(external_id)
-            if employee is None:
-                refuse("elearning.unknown_user", user=external_id)
+            if (problem := cannot_take_part(ctx, leader, employee, external_id, FLOW)) is not None:
+                refuse(problem)
                 return
-            if employee.is_bot:
-                refuse("elearning.bot_user", name=employee.display_name)
-                return
-            if employee.id == leader.id:
-                refuse("elearning.not_yourself")
-                return
-            if not employee.reachable:
-                refuse("elearning.unreachable", name=employee.display_name)
-                return
+            assert employee is not None  # cannot_take_part said so
             employees.append(employee)
         followup = None
         if words and DATE_LIKE.match(words[-1]):
@@ -97,11 +89,11 @@ class ElearningFlow(ContractFlow):
             today = ctx.now.astimezone(ZoneInfo(ctx.tz(leader))).date()
             example = (today + timedelta(days=30)).strftime("%d-%m-%Y")
             if (day := parse_date(written)) is None:
-                refuse("elearning.unreadable_date", date=written, example=example)
+                refuse(ctx.t(leader, "elearning.unreadable_date", date=written, example=example))
                 return
             followup = datetime.combine(day, time(9), ZoneInfo(ctx.tz(leader)))
             if followup <= ctx.now:
-                refuse("elearning.bad_date", date=written, example=example)
+                refuse(ctx.t(leader, "elearning.bad_date", date=written, example=example))
                 return
         await self.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
 
