@@ -20,6 +20,7 @@ agreement_review: the trainee agrees ──▶ active (both get the contract; re
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -148,7 +149,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             )
 
     # ---- buttons ------------------------------------------------------
-    @property
+    @cached_property  # built once: every press reads it
     def lifecycle(self) -> Lifecycle:
         # The table, a row a button, as rows rather than as the formatter would wrap them.
         # fmt: off

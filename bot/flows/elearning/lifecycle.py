@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -371,7 +372,7 @@ class ElearningFlow(ContractFlow):
             await self.conversations.end(ctx, session)
 
     # ---- buttons ------------------------------------------------------
-    @property
+    @cached_property  # built once: every press reads it
     def lifecycle(self) -> Lifecycle:
         # The table, a row a button, as rows rather than as the formatter would wrap them.
         # fmt: off

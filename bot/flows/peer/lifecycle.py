@@ -21,6 +21,7 @@ leader_evaluation (each party with its own leader; the leader presses Afslut) â”
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlmodel import col, select
 
@@ -715,7 +716,7 @@ class PeerFlow(ContractFlow):
         ctx.post(person, paragraph(ctx.t(person, "peer.cancelled_self")))
 
     # ---- buttons ------------------------------------------------------
-    @property
+    @cached_property  # built once: every press reads it
     def lifecycle(self) -> Lifecycle:
         # The table, a row a button, as rows rather than as the formatter would wrap them.
         # fmt: off

@@ -24,6 +24,7 @@ clock with `FOR UPDATE SKIP LOCKED`; each moment's `*_done_at` makes it happen o
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -615,7 +616,7 @@ class VisitFlow(Quiet):
         ctx.post(person, paragraph(ctx.t(person, "visit.cancelled_self")))
 
     # ---- buttons ------------------------------------------------------
-    @property
+    @cached_property  # built once: every press reads it
     def lifecycle(self) -> Lifecycle:
         # The table, a row a button, as rows rather than as the formatter would wrap them.
         # fmt: off
