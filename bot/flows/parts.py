@@ -20,6 +20,7 @@ from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person
+from bot.storage.personal_data import Policies
 
 if TYPE_CHECKING:
     from bot.flows.conversations import Conversations
@@ -92,6 +93,12 @@ class Flow(Part, Protocol):
     @property
     def copy(self) -> CopyOf | None: ...
 
+    @property
+    def personal_data(self) -> Policies:
+        """What erasing a person and the retention job do with the flow's own tables, and
+        which of its contracts' statuses are final."""
+        ...
+
 
 class Quiet:
     """The defaults of a part that has no commands, buttons, messages or due work of its own."""
@@ -123,12 +130,15 @@ class Quiet:
 
 class ContractFlow(Quiet, ABC):
     """A contract flow's start: its sessions' side registered with `Conversations`, its
-    overview source and its copy. A subclass brings the sessions' side (`conversations.Flow`)."""
+    overview source, its copy and its personal-data policies. A subclass brings the
+    sessions' side (`conversations.Flow`)."""
 
-    def __init__(self, conversations: Conversations, overview: OverviewSource, copy: CopyOf | None) -> None:
+    def __init__(
+        self, conversations: Conversations, overview: OverviewSource, copy: CopyOf | None, personal_data: Policies
+    ) -> None:
         self.conversations = conversations
         conversations.flows[self.name] = self
-        self.overview, self.copy = overview, copy
+        self.overview, self.copy, self.personal_data = overview, copy, personal_data
 
     @abstractmethod
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]: ...

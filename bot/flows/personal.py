@@ -43,8 +43,9 @@ REF = "personal:erase"
 class PersonalFlow(Quiet):
     name = "personal"
 
-    def __init__(self, conversations: Conversations) -> None:
-        self.conversations = conversations
+    def __init__(self, conversations: Conversations, policies: registry.Policies) -> None:
+        # What erasure and retention do with each table: the shared ones' and every flow's own.
+        self.conversations, self.policies = conversations, policies
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -78,7 +79,7 @@ class PersonalFlow(Quiet):
 
     # ---- mine-data ----------------------------------------------------
     async def export(self, ctx: Context, person: Person, response_url: str | None) -> None:
-        data = await registry.export(ctx.db, person)
+        data = await registry.export(ctx.db, person, self.policies)
         data = {"exported_at": ctx.now.isoformat(), **data}
         ctx.audit("personal.exported", person)
         ctx.send_file(
@@ -253,7 +254,7 @@ class PersonalFlow(Quiet):
             timezone=person.timezone,
         )
         await self._stop_live_contracts(ctx, person)
-        await registry.erase(ctx.db, person, ctx.now, self.labels(ctx))
+        await registry.erase(ctx.db, person, ctx.now, self.labels(ctx), self.policies)
         ctx.audit("person.deleted", person)
         await ctx.close_buttons(ctx.t(address, "personal.erase.done_note"), ref=ref)
         ctx.respond(address, action.response_url, paragraph(ctx.t(address, "personal.erase.done")))
@@ -263,7 +264,7 @@ class PersonalFlow(Quiet):
         result = await ctx.db.exec(
             select(Contract)
             .join(Party, col(Party.contract_id) == col(Contract.id))
-            .where(Party.person_id == person.id, col(Contract.status).not_in(registry.FINISHED))
+            .where(Party.person_id == person.id, ~self.policies.finished_clause(table_of(Contract)))
         )
         for contract in {c.id: c for c in result.all()}.values():
             contract.status, contract.updated_at = "cancelled", ctx.now
@@ -294,12 +295,12 @@ class PersonalFlow(Quiet):
                 continue
             others = (
                 await ctx.db.exec(
-                    select(Contract.status).where(
+                    select(Contract.flow, Contract.status).where(
                         col(Contract.id).in_([i for i in session.contract_ids if i != contract.id])
                     )
                 )
             ).all()
-            if any(status not in registry.FINISHED for status in others):
+            if any(not self.policies.is_finished(flow, status) for flow, status in others):
                 continue  # a leader's group session goes on for the rest of the group
             await self.conversations.end(ctx, session)
 
@@ -311,10 +312,10 @@ class PersonalFlow(Quiet):
         cutoff = registry.months_before(ctx.now, ctx.settings.retention_months)
         deleted = 0
         for _ in range(20):  # bounded per day; what is left goes tomorrow
-            ids = await registry.expired_contracts(ctx.db, cutoff)
+            ids = await registry.expired_contracts(ctx.db, self.policies, cutoff)
             if not ids:
                 break
-            await registry.delete_contracts(ctx.db, ids, cutoff)
+            await registry.delete_contracts(ctx.db, self.policies, ids, cutoff)
             deleted += len(ids)
         await registry.forget_tombstone_messages(ctx.db)
         if deleted:
@@ -341,7 +342,7 @@ class PersonalFlow(Quiet):
         return True
 
     async def next_due(self, ctx: Context) -> datetime | None:
-        oldest = await registry.oldest_finished(ctx.db)
+        oldest = await registry.oldest_finished(ctx.db, self.policies)
         if oldest is None:
             return None
         expires = registry.months_before(oldest, -ctx.settings.retention_months)

@@ -44,7 +44,7 @@ class Router:
         # What `/laering mine` and the Slack App Home show: one source per flow (bot/flows/overview.py).
         self.overview = Overview([f.overview for f in self.flows.values()])
         self.export = ExportFlow({f.name: f.copy for f in self.flows.values() if f.copy is not None})
-        self.personal = PersonalFlow(self.conversations)
+        self.personal = PersonalFlow(self.conversations, registry.personal_data(self.flows))
         # Everything that has commands, buttons, messages or due work, in the help's order.
         self.parts: tuple[Part, ...] = (
             *self.flows.values(),

@@ -4,7 +4,9 @@ The registry
 ------------
 Every column that refers to `person.id` is found by introspecting
 `SQLModel.metadata`, so a new table is noticed by itself, and must have a
-policy in `PERSON_POLICIES` ("table.column" -> policy):
+policy ("table.column" -> policy) in a `Policies`: `SHARED` here for the
+tables every flow uses, and each flow's own (`bot/flows/<flow>/personal_data.py`,
+declared by its registered object; the registry of flows adds them up):
 
 - `delete`: the row is the person's own (an answer, a draft in progress, a
   profile, a message to them): it goes with them.
@@ -18,22 +20,23 @@ policy in `PERSON_POLICIES` ("table.column" -> policy):
 
 A policy's `texts` names the columns that hold what the person wrote. Once
 the rows are dealt with, those texts and the person's name are chased out of
-`COPIES`: the columns where the bot keeps what it showed or was sent (outbox
+the `copies`: the columns where the bot keeps what it showed or was sent (outbox
 payloads, audit details, contract titles, other people's dialog state). The
 raw inbox events are handled apart (`_inbox`): a processed event that came
 from the person, names them or quotes them loses its payload (the row and its
 dedupe key stay, so a late redelivery is still recognised).
 
-Not every reference is a foreign key: `IDENTITIES` are rows keyed by the
+Not every reference is a foreign key: `identities` are rows keyed by the
 platform's user id (what Teams showed of a person, their conversation
-reference), `ID_LISTS` JSON lists of person ids.
+reference), `id_lists` JSON lists of person ids.
 
-Every column that refers to `contract.id` must have a policy in
-`CONTRACT_POLICIES`: what the retention job does with the row when a finished
-contract is deleted (`delete`, or `unlink` with `clear`).
+Every column that refers to `contract.id` must have a policy in `contract`:
+what the retention job does with the row when a finished contract is deleted
+(`delete`, or `unlink` with `clear`). A flow says which of its statuses are
+`finished`: retention counts from the last change of such a contract.
 
 `tests/unit/test_personal_registry.py` fails while a referencing column has
-no policy, so a new flow declares its tables here.
+no policy, so a new flow declares its tables' policies with the flow.
 
 The tombstone
 -------------
@@ -57,12 +60,12 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Table, Text, cast, delete, false, or_, select, update
+from sqlalchemy import JSON, Column, LargeBinary, String, Table, Text, and_, cast, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -75,10 +78,6 @@ MIN_QUOTED = 8
 # Outbox rows with a ref of this prefix are the erasure's own confirmation (no content of the person):
 # they stay, so the confirmation can be closed and answered after the erasure.
 OWN_REF_PREFIX = "personal:"
-# The contract statuses after which nothing more happens, in every flow (a visit ends "done" or
-# "expired"): retention counts from the last change of such a contract. A flow with another
-# final status adds it here.
-FINISHED = ("closed", "cancelled", "declined", "done", "expired")
 
 
 @dataclass(frozen=True)
@@ -102,89 +101,104 @@ def keep(why: str) -> Policy:
     return Policy("keep", why)
 
 
-PERSON_POLICIES: dict[str, Policy] = {
-    # Contracts and their parts.
-    "contract.starter_id": keep("who started a shared contract; the other parties keep the contract"),
-    "party.person_id": keep("their place in a shared contract, shown to the others as 'slettet bruger'"),
-    "answer.person_id": delete_("what they answered", texts=("text",)),
-    "submission.person_id": keep("that a role sent its answers (no text); the contract's state rests on it"),
-    "approval.approver_id": anonymise(
-        "a decision on a shared contract stays; their comment goes", clear=("comment",), texts=("comment",)
-    ),
-    "jointdraft.author_id": keep("joint fields of a shared contract, agreed by both parties"),
-    "jointdraft.decided_by_id": keep("who accepted joint fields (no text)"),
-    "activitylog.person_id": delete_("their log notes", texts=("text",)),
-    "personprofile.person_id": delete_("their department and position", texts=("department", "position")),
-    "dialogsession.person_id": delete_("their questions in progress, with draft answers", texts=("state.answers",)),
-    # Clinical contracts and learning visits (their contract holds the answers).
-    "clinicalreminder.person_id": delete_("reminders to them"),
-    "visit.agent_id": keep("their place in a shared visit"),
-    "visit.colleague_id": keep("their place in a shared visit"),
-    # Learning meetings: the team's series, meetings and actions stay.
-    "meetingseries.creator_id": keep("a channel's meeting series belongs to the team"),
-    "meetingoccurrence.facilitator_id": anonymise("the meeting stays, without its facilitator", unlink=True),
-    "meetingoccurrence.case_person_id": anonymise(
-        "the meeting stays; the case's title was theirs", clear=("case_title",), unlink=True, texts=("case_title",)
-    ),
-    "meetingnote.person_id": delete_("what they wrote in a meeting", texts=("text",)),
-    "meetingaction.owner_id": anonymise("the team's action stays, without its owner", unlink=True),
-    "meetingaction.created_by_id": keep("the team's action stays"),
-    "meetingaction.done_by_id": keep("who marked the team's action done (no text)"),
-    "meetingprompt.person_id": delete_("a question the bot asked them"),
-    "meetingtopic.created_by_id": keep("learning points brought to a meeting, agreed by both of a visit"),
-    # Messages, files, the audit.
-    "outboxmessage.person_id": delete_("messages to them: pending ones are not sent, sent ones are copies"),
-    "storedfile.person_id": delete_("files given to them (copies, exports)"),
-    "auditevent.actor_id": anonymise("that something happened stays; what it said goes", clear=("detail",)),
-}
+@dataclass(frozen=True)
+class Policies:
+    """What erasing a person and the retention job do with a set of tables.
 
-# Rows keyed by the platform's user id rather than by `person.id`: table -> (column, policy).
-IDENTITIES: dict[str, tuple[str, Policy]] = {
-    "teamsuser": ("user_id", delete_("what Teams showed of them: name, Entra id, locale, time zone")),
-    "teamsconversation": (
-        "user_id",
-        anonymise(
-            "their 1:1 chat's address stays, unlinked, so the confirmation of the erasure reaches them; "
-            "Teams links it again when they write",
-            unlink=True,
+    `SHARED` below covers the tables every flow uses; each flow declares its own tables'
+    policies (its `personal_data`), and the registry of flows adds them together.
+    """
+
+    # "table.column" referring to `person.id` -> what erasing the person does with the row.
+    person: Mapping[str, Policy] = field(default_factory=dict)
+    # "table.column" referring to `contract.id` -> what the retention job does with the row.
+    contract: Mapping[str, Policy] = field(default_factory=dict)
+    # Rows keyed by the platform's user id rather than by `person.id`: table -> (column, policy).
+    identities: Mapping[str, tuple[str, Policy]] = field(default_factory=dict)
+    # JSON lists of person ids: "table.column" -> what happens to the id ("remove").
+    id_lists: Mapping[str, str] = field(default_factory=dict)
+    # Where copies of what people wrote are kept: scrubbed of the erased person's texts and name.
+    copies: tuple[str, ...] = ()
+    # Flow -> its contracts' statuses after which nothing more happens: retention counts from
+    # the last change of such a contract.
+    finished: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __add__(self, other: Policies) -> Policies:
+        for mine, theirs in (
+            (self.person, other.person),
+            (self.contract, other.contract),
+            (self.identities, other.identities),
+            (self.id_lists, other.id_lists),
+            (self.finished, other.finished),
+        ):
+            twice = sorted(set(mine) & set(theirs))
+            assert not twice, f"declared twice: {twice}"
+        return Policies(
+            person={**self.person, **other.person},
+            contract={**self.contract, **other.contract},
+            identities={**self.identities, **other.identities},
+            id_lists={**self.id_lists, **other.id_lists},
+            copies=(*self.copies, *(c for c in other.copies if c not in self.copies)),
+            finished={**self.finished, **other.finished},
+        )
+
+    def is_finished(self, flow: str, status: str) -> bool:
+        return status in self.finished.get(flow, ())
+
+    def finished_clause(self, table: Table) -> ColumnElement[bool]:
+        """SQL: the contract row is finished in its own flow."""
+        clauses = [
+            and_(table.c.flow == flow, table.c.status.in_(sorted(statuses)))
+            for flow, statuses in sorted(self.finished.items())
+            if statuses
+        ]
+        return or_(*clauses) if clauses else false()
+
+
+# The tables every flow shares: contracts and their parts, profiles, dialogs, messages, files,
+# the audit, and what a platform showed of a person.
+SHARED = Policies(
+    person={
+        "contract.starter_id": keep("who started a shared contract; the other parties keep the contract"),
+        "party.person_id": keep("their place in a shared contract, shown to the others as 'slettet bruger'"),
+        "answer.person_id": delete_("what they answered", texts=("text",)),
+        "submission.person_id": keep("that a role sent its answers (no text); the contract's state rests on it"),
+        "approval.approver_id": anonymise(
+            "a decision on a shared contract stays; their comment goes", clear=("comment",), texts=("comment",)
         ),
+        "personprofile.person_id": delete_("their department and position", texts=("department", "position")),
+        "dialogsession.person_id": delete_("their questions in progress, with draft answers", texts=("state.answers",)),
+        "outboxmessage.person_id": delete_("messages to them: pending ones are not sent, sent ones are copies"),
+        "storedfile.person_id": delete_("files given to them (copies, exports)"),
+        "auditevent.actor_id": anonymise("that something happened stays; what it said goes", clear=("detail",)),
+    },
+    contract={
+        "party.contract_id": delete_("the contract's parties"),
+        "answer.contract_id": delete_("the answers"),
+        "submission.contract_id": delete_("who sent what"),
+        "approval.contract_id": delete_("the decisions"),
+        "auditevent.contract_id": Policy("unlink", "that it happened stays; what it said goes", clear=("detail",)),
+    },
+    identities={
+        "teamsuser": ("user_id", delete_("what Teams showed of them: name, Entra id, locale, time zone")),
+        "teamsconversation": (
+            "user_id",
+            anonymise(
+                "their 1:1 chat's address stays, unlinked, so the confirmation of the erasure reaches them; "
+                "Teams links it again when they write",
+                unlink=True,
+            ),
+        ),
+    },
+    copies=(
+        "outboxmessage.payload",
+        "outboxmessage.last_error",
+        "auditevent.detail",
+        "contract.title",
+        "dialogsession.state",
+        "inboxevent.error",
     ),
-}
-
-# JSON lists of person ids: "table.column" -> what happens to the id.
-ID_LISTS: dict[str, str] = {
-    "meetingseries.facilitator_ids": "remove",  # the rotation goes on without them
-    "clinicalscope.agreed_by": "remove",  # their agreement to the choice goes; the choice stays
-}
-
-# Where copies of what people wrote are kept: scrubbed of the erased person's texts and name.
-COPIES: tuple[str, ...] = (
-    "outboxmessage.payload",
-    "outboxmessage.last_error",
-    "auditevent.detail",
-    "contract.title",
-    "dialogsession.state",
-    "inboxevent.error",
-    "meetingtopic.values",
-    # Shared texts agreed by both parties (a visit's learning points, on a meeting too; a clinical
-    # contract's competencies written as free text): kept, but not with the erased person's name.
-    "visit.points",
-    "meetingtopic.lines",
-    "clinicalscope.competencies",
 )
-
-CONTRACT_POLICIES: dict[str, Policy] = {
-    "party.contract_id": delete_("the contract's parties"),
-    "answer.contract_id": delete_("the answers"),
-    "submission.contract_id": delete_("who sent what"),
-    "approval.contract_id": delete_("the decisions"),
-    "jointdraft.contract_id": delete_("the joint fields"),
-    "activitylog.contract_id": delete_("the log notes"),
-    "clinicalscope.contract_id": delete_("the clinical contract's competencies and dates"),
-    "clinicalreminder.contract_id": delete_("its reminders"),
-    "visit.contract_id": delete_("the visit"),
-    "auditevent.contract_id": Policy("unlink", "that it happened stays; what it said goes", clear=("detail",)),
-}
 
 
 # ---- the registry, checked ------------------------------------------------------
@@ -198,15 +212,15 @@ def references_to(target: str) -> list[str]:
     return found
 
 
-def undeclared() -> dict[str, list[str]]:
+def undeclared(policies: Policies) -> dict[str, list[str]]:
     """References without a policy (must be empty), and policies for columns that do not exist."""
     person, contract = references_to("person.id"), references_to("contract.id")
     return {
-        "person": [r for r in person if r not in PERSON_POLICIES],
-        "contract": [r for r in contract if r not in CONTRACT_POLICIES],
+        "person": [r for r in person if r not in policies.person],
+        "contract": [r for r in contract if r not in policies.contract],
         "unknown": [
             k
-            for k in [*PERSON_POLICIES, *CONTRACT_POLICIES, *ID_LISTS, *COPIES]
+            for k in [*policies.person, *policies.contract, *policies.id_lists, *policies.copies]
             if _column(k) is None and k.split(".")[0] in SQLModel.metadata.tables
         ],
     }
@@ -269,7 +283,7 @@ def _mentions(column: ColumnElement[Any], needles: Iterable[str], *, json_column
 
 
 # ---- export ---------------------------------------------------------------------
-async def export(db: AsyncSession, person: Person) -> dict[str, Any]:
+async def export(db: AsyncSession, person: Person, policies: Policies) -> dict[str, Any]:
     """Everything stored about the person, table by table, as plain JSON-able data."""
     await db.flush()
     # Statements on the tables themselves (not the models) run on the session's connection,
@@ -279,7 +293,7 @@ async def export(db: AsyncSession, person: Person) -> dict[str, Any]:
     person_table = _table("person")
     assert person_table is not None
     me = (await conn.execute(select(person_table).where(person_table.c.id == person.id))).first()
-    for key in sorted(PERSON_POLICIES):
+    for key in sorted(policies.person):
         column = _column(key)
         if column is None:
             continue
@@ -287,7 +301,7 @@ async def export(db: AsyncSession, person: Person) -> dict[str, Any]:
         for row in (await conn.execute(select(table).where(column == person.id))).all():
             data = _row(table, row)
             tables.setdefault(table.name, {})[_key(table, row)] = data
-    for name, (column_name, _policy) in IDENTITIES.items():
+    for name, (column_name, _policy) in policies.identities.items():
         identities = _table(name)
         if identities is None:
             continue
@@ -412,7 +426,7 @@ def _empty(column: Column[Any]) -> Any:
     return ""
 
 
-async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels) -> dict[str, int]:
+async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels, policies: Policies) -> dict[str, int]:
     """Erase the person as the registry says, in the caller's transaction; the row becomes a tombstone.
 
     Returns how many rows each policy touched (for the logs, never for the audit).
@@ -421,8 +435,8 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
     conn = await db.connection()
     counts: dict[str, int] = {}
     texts: list[str] = []
-    for key in PERSON_POLICIES:
-        policy, column = PERSON_POLICIES[key], _column(key)
+    for key, policy in policies.person.items():
+        column = _column(key)
         if column is None or not policy.texts:
             continue
         for row in (await conn.execute(select(column.table).where(column == person.id))).all():
@@ -439,8 +453,8 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
         ]
     scrubber = Scrubber(texts, names, labels)
 
-    for key, column in _ordered(PERSON_POLICIES):
-        policy = PERSON_POLICIES[key]
+    for key, column in _ordered(policies.person):
+        policy = policies.person[key]
         table = column.table
         where = column == person.id
         if policy.action == "delete":
@@ -459,7 +473,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
             continue
         counts[key] = result.rowcount or 0
 
-    for name, (column_name, policy) in IDENTITIES.items():
+    for name, (column_name, policy) in policies.identities.items():
         identities = _table(name)
         if identities is None:
             continue
@@ -470,7 +484,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
             result = await conn.execute(update(identities).where(where).values({column_name: None}))
         counts[name] = result.rowcount or 0
 
-    for key, what in ID_LISTS.items():
+    for key, what in policies.id_lists.items():
         column = _column(key)
         if column is None or what != "remove":
             continue
@@ -484,7 +498,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels)
                 )
 
     if not scrubber.empty:
-        for key in COPIES:
+        for key in policies.copies:
             column = _column(key)
             if column is not None:
                 counts[key] = await _scrub(db, column, scrubber)
@@ -577,39 +591,39 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, 28))
 
 
-async def expired_contracts(db: AsyncSession, cutoff: datetime, limit: int = 500) -> list[int]:
+async def expired_contracts(db: AsyncSession, policies: Policies, cutoff: datetime, limit: int = 500) -> list[int]:
     contract = _table("contract")
     assert contract is not None
     conn = await db.connection()
     result = await conn.execute(
         select(contract.c.id)
-        .where(contract.c.status.in_(FINISHED), contract.c.updated_at < cutoff)
+        .where(policies.finished_clause(contract), contract.c.updated_at < cutoff)
         .order_by(contract.c.id)
         .limit(limit)
     )
     return list(result.scalars().all())
 
 
-async def oldest_finished(db: AsyncSession) -> datetime | None:
+async def oldest_finished(db: AsyncSession, policies: Policies) -> datetime | None:
     contract = _table("contract")
     assert contract is not None
     conn = await db.connection()
     result = await conn.execute(
-        select(contract.c.updated_at).where(contract.c.status.in_(FINISHED)).order_by(contract.c.updated_at).limit(1)
+        select(contract.c.updated_at).where(policies.finished_clause(contract)).order_by(contract.c.updated_at).limit(1)
     )
     oldest: datetime | None = result.scalars().first()
     return oldest
 
 
-async def delete_contracts(db: AsyncSession, ids: list[int], cutoff: datetime) -> None:
-    """Delete contracts and what hangs on them as `CONTRACT_POLICIES` says; their finished
+async def delete_contracts(db: AsyncSession, policies: Policies, ids: list[int], cutoff: datetime) -> None:
+    """Delete contracts and what hangs on them as `policies.contract` says; their finished
     dialog sessions too (a session names its contracts in a JSON list)."""
     if not ids:
         return
     await db.flush()
     conn = await db.connection()
-    for key, column in _ordered(CONTRACT_POLICIES):
-        policy = CONTRACT_POLICIES[key]
+    for key, column in _ordered(policies.contract):
+        policy = policies.contract[key]
         table = column.table
         if policy.action == "delete":
             await conn.execute(delete(table).where(column.in_(ids)))

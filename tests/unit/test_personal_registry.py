@@ -1,4 +1,5 @@
-"""The personal-data registry (bot/storage/personal_data.py) covers every table.
+"""The personal-data registry covers every table: the shared tables' policies
+(bot/storage/personal_data.py) and each flow's own (bot/flows/<flow>/personal_data.py).
 
 A new table with a column that refers to a person or a contract fails here until
 its policy is declared: what `slet-mine-data` and the retention job do with it.
@@ -8,34 +9,61 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.flows import registry
+from bot.flows.conversations import Conversations
 from bot.storage import personal_data as pd
+
+FLOWS = registry.build(Conversations({}))
+POLICIES = registry.personal_data(FLOWS)
 
 
 def test_every_reference_to_a_person_has_a_policy() -> None:
-    missing = pd.undeclared()["person"]
+    missing = pd.undeclared(POLICIES)["person"]
     assert missing == [], (
-        f"declare what erasing a person does with {missing} in PERSON_POLICIES (bot/storage/personal_data.py)"
+        f"declare what erasing a person does with {missing} in the flow's personal_data.py (or SHARED)"
     )
 
 
 def test_every_reference_to_a_contract_has_a_retention_policy() -> None:
-    missing = pd.undeclared()["contract"]
+    missing = pd.undeclared(POLICIES)["contract"]
     assert missing == [], (
-        f"declare what the retention job does with {missing} in CONTRACT_POLICIES (bot/storage/personal_data.py)"
+        f"declare what the retention job does with {missing} in the flow's personal_data.py (or SHARED)"
     )
 
 
 def test_no_policy_names_a_column_that_does_not_exist() -> None:
-    assert pd.undeclared()["unknown"] == []
+    assert pd.undeclared(POLICIES)["unknown"] == []
 
 
 def test_every_policy_says_why_and_clears_only_its_own_columns() -> None:
-    for key, policy in {**pd.PERSON_POLICIES, **pd.CONTRACT_POLICIES}.items():
+    for key, policy in {**POLICIES.person, **POLICIES.contract}.items():
         assert policy.why, key
         assert policy.action in ("delete", "anonymise", "keep", "unlink"), key
         table = key.split(".")[0]
         for name in (*policy.clear, *(t.split(".")[0] for t in policy.texts)):
             assert pd._column(f"{table}.{name}") is not None, f"{key}: no column {name}"
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_every_contract_flow_says_which_statuses_are_final(name: str) -> None:
+    """Retention deletes a contract only once it is finished in its own flow: a flow's final
+    states are what its lifecycle table says they are."""
+    flow = FLOWS[name]
+    lifecycle = getattr(flow, "lifecycle", None)
+    if lifecycle is None:
+        assert name not in POLICIES.finished  # keeps no contracts (the meeting)
+        return
+    assert POLICIES.finished[name] == lifecycle.final
+    for status in lifecycle.states:
+        assert POLICIES.is_finished(name, str(status)) == (str(status) in lifecycle.final)
+    assert not POLICIES.is_finished("another flow", next(iter(lifecycle.final)))
+
+
+def test_a_table_declared_by_two_flows_is_refused() -> None:
+    with pytest.raises(AssertionError, match="declared twice"):
+        POLICIES + pd.Policies(person={"party.person_id": pd.keep("again")})
 
 
 def test_the_scrubber_removes_texts_quoted_or_whole_and_the_name_as_a_word() -> None:
@@ -65,7 +93,7 @@ def test_who_sent_a_stored_request() -> None:
 
 def test_no_row_a_policy_deletes_is_referenced_from_a_table_left_behind() -> None:
     """Deleting by the registry must never trip a foreign key (or leave a dangling row)."""
-    policies = {**pd.PERSON_POLICIES, **pd.CONTRACT_POLICIES}
+    policies = {**POLICIES.person, **POLICIES.contract}
     deleted = {key.split(".")[0] for key, policy in policies.items() if policy.action == "delete"}
     for table in sorted(deleted):
         referring = [r for r in pd.references_to(f"{table}.id") if r.split(".")[0] not in deleted]
@@ -84,9 +112,9 @@ def test_a_new_table_that_refers_to_a_person_is_reported_until_declared() -> Non
         Column("contract_id", Integer, ForeignKey("contract.id")),
     )
     try:
-        found = pd.undeclared()
+        found = pd.undeclared(POLICIES)
         assert "newflowthing.owner_id" in found["person"]
         assert "newflowthing.contract_id" in found["contract"]
     finally:
         SQLModel.metadata.remove(table)
-    assert pd.undeclared()["person"] == []
+    assert pd.undeclared(POLICIES)["person"] == []

@@ -41,6 +41,7 @@ from bot.storage.models import (
     OutboxMessage,
     Person,
 )
+from bot.storage.personal_data import Policies
 
 log = logging.getLogger(__name__)
 DUE_BATCH = 1000
@@ -52,8 +53,8 @@ class MeetingFlow(Quiet):
     name = "meeting"
     copy = None
 
-    def __init__(self, overview: OverviewSource) -> None:
-        self.overview = overview
+    def __init__(self, overview: OverviewSource, personal_data: Policies) -> None:
+        self.overview, self.personal_data = overview, personal_data
 
     @property
     def commands(self) -> tuple[Command, ...]:

@@ -63,17 +63,20 @@ from bot.storage.models import (
     Person,
     Visit,
 )
+from bot.storage.personal_data import Policies
 
 
 class VisitFlow(Quiet):
     name = FLOW
     copy = None
 
-    def __init__(self, conversations: Conversations, meetings: MeetingFlow, overview: OverviewSource) -> None:
+    def __init__(
+        self, conversations: Conversations, meetings: MeetingFlow, overview: OverviewSource, personal_data: Policies
+    ) -> None:
         self.conversations = conversations
         self.sharing = VisitSharing(meetings)
         conversations.flows[FLOW] = self
-        self.overview = overview
+        self.overview, self.personal_data = overview, personal_data
 
     @property
     def commands(self) -> tuple[Command, ...]:
