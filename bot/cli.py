@@ -1,4 +1,4 @@
-"""`laeringsbot serve | check-dialogs | teams-package`."""
+"""`laeringsbot serve | migrate | check-dialogs | teams-package`."""
 
 from __future__ import annotations
 
@@ -22,13 +22,37 @@ Læringsbot's playground: open {url} in your browser.
 """
 
 
+BEHIND = """\
+The database schema is {state}.
+  `laeringsbot serve` does not migrate: run `laeringsbot migrate` first, once per deploy
+  (it takes a lock, so instances started together never race). See README.md, "Deploying".
+"""
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
     from bot.app import create_app
-    from bot.storage.db import upgrade
+    from bot.storage import schema
+    from bot.storage.db import is_sqlite, upgrade
 
-    upgrade(settings.database_url)
+    # The playground on its own SQLite file is one local process: it migrates by itself, so the
+    # quick start stays one command. Everywhere else migrating is a deploy step of its own.
+    if settings.serves_playground and is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    else:
+        try:
+            state = schema.state(settings.database_url)
+        except Exception as exc:
+            print(f"The database cannot be reached: {exc}", file=sys.stderr)
+            return 3
+        if state.behind:
+            print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+            return 3
+        if state.verdict == schema.AHEAD:
+            logging.getLogger(__name__).warning(
+                "the database schema is %s: a newer release migrated it", state.describe()
+            )
     app = create_app(settings)
     url = f"http://{settings.bot_host}:{settings.port}/"
     if settings.serves_playground:
@@ -72,6 +96,24 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
                         captured.clear()
 
     return Server(config)
+
+
+def migrate(settings: Settings) -> int:
+    """Upgrade the database to this version's schema, under a lock (bot/storage/db.py `upgrade`)."""
+    from bot.storage import schema
+    from bot.storage.db import upgrade
+
+    try:
+        before = upgrade(settings.database_url)  # what it found once it held the lock
+        after = schema.state(settings.database_url)
+    except Exception as exc:
+        print(f"Migrating failed: {exc}", file=sys.stderr)
+        return 1
+    if before == after.current:
+        print(f"The database schema is {after.describe()}: nothing to do.")
+    else:
+        print(f"Migrated the database from {', '.join(sorted(before)) or 'empty'} to {after.describe()}.")
+    return 0 if after.verdict != schema.BEHIND else 1
 
 
 def check_dialogs(settings: Settings) -> int:
@@ -120,7 +162,8 @@ def teams_package(settings: Settings, output: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="laeringsbot", description="Læringsbot for Slack and Teams")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the bot (HTTP server)")
+    commands.add_parser("serve", help="run the bot (HTTP server); the database must be migrated")
+    commands.add_parser("migrate", help="upgrade the database schema (one instance at a time, under a lock)")
     commands.add_parser("check-dialogs", help="validate the dialogs/ folder")
     package = commands.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--output", "-o", default="laeringsbot-teams.zip", help="where to write the zip")
@@ -130,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         return serve(settings)
+    if args.command == "migrate":
+        return migrate(settings)
     if args.command == "check-dialogs":
         return check_dialogs(settings)
     return teams_package(settings, args.output)

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, event, text
+from alembic.migration import MigrationContext
+from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import inline_sqlite
@@ -30,6 +31,10 @@ from bot.storage import inline_sqlite
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The advisory lock that runs the flows' write transactions one at a time on PostgreSQL.
 FLOW_WRITES = 0x4C42_0001
+# The advisory lock `upgrade` holds on PostgreSQL, in the two-key form (a key space apart from the
+# one-key FLOW_WRITES): this key and a hash of the schema the URL's search_path names.
+MIGRATIONS_LOCK = 0x4C42
+_SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -186,11 +191,62 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str) -> None:
-    """Bring the database to the newest schema (run by `serve` at start)."""
+def upgrade(url: str) -> frozenset[str]:
+    """Bring the database to the newest schema (`laeringsbot migrate`), one migrator at a time;
+    returns the revisions it found under the lock (empty for an empty database).
+
+    Instances started together must not run the migrations side by side (both would create the
+    same tables). On PostgreSQL the upgrade runs under a session-level advisory lock, keyed by
+    the schema (so migrations of other schemas of the same database, the tests' for instance,
+    do not wait for each other); whoever comes second waits, then finds the schema at head and
+    does nothing. A migrator that dies loses its session and with it the lock. SQLite files
+    are locked with flock(2) instead (SQLite's own locks are fcntl's, which flock does not meet
+    on Linux), as Alembic's DDL on SQLite is not one transaction.
+    """
+    # "heads": flows built side by side may add migration branches before a merge revision joins them.
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # "heads": flows built side by side may add migration branches before a merge revision joins them.
+            with _file_lock(Path(path)):
+                return _upgrade(url)
+        return _upgrade(url)
+    engine = create_engine(_driver_url(url, asynchronous=False), poolclass=NullPool)
+    key = {"key": MIGRATIONS_LOCK}
+    try:
+        with engine.connect() as lock:
+            lock.execute(text(f"SELECT pg_advisory_lock(:key, {_SCHEMA_KEY})"), key)
+            lock.commit()
+            try:
+                return _upgrade(url)
+            finally:
+                lock.execute(text(f"SELECT pg_advisory_unlock(:key, {_SCHEMA_KEY})"), key)
+                lock.commit()
+    finally:
+        engine.dispose()
+
+
+def _upgrade(url: str) -> frozenset[str]:
+    engine = create_engine(_driver_url(url, asynchronous=False), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            found = frozenset(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
     command.upgrade(alembic_config(url), "heads")
+    return found
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: one process is all SQLite serves anyway
+        yield
+        return
+    with open(path, "ab") as handle:  # an empty file is an empty SQLite database
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
