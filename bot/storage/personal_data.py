@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Table, Text, and_, cast, delete, false, or_, select, update
+from sqlalchemy import JSON, Column, String, Table, Text, TypeDecorator, and_, cast, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -213,7 +213,8 @@ def references_to(target: str) -> list[str]:
 
 
 def undeclared(policies: Policies) -> dict[str, list[str]]:
-    """References without a policy (must be empty), and policies for columns that do not exist."""
+    """References without a policy (must be empty), policies for columns that do not exist, and
+    copies that are not text."""
     person, contract = references_to("person.id"), references_to("contract.id")
     return {
         "person": [r for r in person if r not in policies.person],
@@ -223,6 +224,8 @@ def undeclared(policies: Policies) -> dict[str, list[str]]:
             for k in [*policies.person, *policies.contract, *policies.id_lists, *policies.copies]
             if _column(k) is None and k.split(".")[0] in SQLModel.metadata.tables
         ],
+        # A copy the scrub would pass over: not a column of text or JSON.
+        "not_text": [k for k in policies.copies if (c := _column(k)) is not None and text_kind(c) is None],
     }
 
 
@@ -418,10 +421,24 @@ def _written(policy: Policy, row: Any) -> list[str]:
     return found
 
 
+def text_kind(column: Column[Any]) -> str | None:
+    """ "json" or "text" for a column that holds what people wrote, as the database stores
+    it; None for every other type. A wrapped type (SQLModel's `AutoString` for every `str`
+    field, another `TypeDecorator`) is what it wraps."""
+    type_: Any = column.type
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    if isinstance(type_, JSON):
+        return "json"
+    if isinstance(type_, String):  # Text, Unicode, VARCHAR… are Strings
+        return "text"
+    return None
+
+
 def _empty(column: Column[Any]) -> Any:
     if column.nullable:
         return None
-    if isinstance(column.type, JSON):
+    if text_kind(column) == "json":
         return {}
     return ""
 
@@ -521,9 +538,10 @@ def _own(table: Table) -> ColumnElement[bool]:
 async def _scrub(db: AsyncSession, column: Column[Any], scrubber: Scrubber) -> int:
     conn = await db.connection()
     table = column.table
-    json_column = isinstance(column.type, JSON)
-    if not (json_column or isinstance(column.type, (String, Text))) or isinstance(column.type, LargeBinary):
+    kind = text_kind(column)
+    if kind is None:
         return 0
+    json_column = kind == "json"
     pk = next(iter(table.primary_key.columns))
     changed = 0
     needles = scrubber.needles(json_column=json_column)

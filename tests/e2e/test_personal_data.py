@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import JSON, LargeBinary, String, Text, create_engine, select
+from sqlalchemy import JSON, String, TypeDecorator, create_engine, select
 from sqlmodel import SQLModel
 
 from bot.storage import models  # noqa: F401  (registers the tables)
@@ -48,6 +48,13 @@ def rows(chat: Chat, table: str, **where: Any) -> list[dict[str, Any]]:
         engine.dispose()
 
 
+def _inner(type_: Any) -> Any:
+    """A wrapped type (SQLModel's AutoString for every `str` field) as what it wraps."""
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    return type_
+
+
 def every_text(chat: Chat) -> list[tuple[str, str, str]]:
     """(table, column, text) for every text and JSON value stored anywhere."""
     found = []
@@ -55,11 +62,7 @@ def every_text(chat: Chat) -> list[tuple[str, str, str]]:
     try:
         with engine.connect() as connection:
             for table in SQLModel.metadata.sorted_tables:
-                columns = [
-                    c
-                    for c in table.columns
-                    if isinstance(c.type, (String, Text, JSON)) and not isinstance(c.type, LargeBinary)
-                ]
+                columns = [c for c in table.columns if isinstance(_inner(c.type), (String, JSON))]
                 for row in connection.execute(select(*columns)) if columns else []:
                     for column, value in zip(columns, row, strict=True):
                         if value is not None:
