@@ -21,7 +21,18 @@ from bot.storage.db import _driver_url
 from bot.storage.personal_data import months_before
 from tests.e2e.files import received
 from tests.e2e.harness import Chat
-from tests.e2e.peer_steps import ANNA, ANNA_OWN, LISE, MADS, MADS_OWN, SOFIE, approve_both, contract_id, until_approval
+from tests.e2e.peer_steps import (
+    ANNA,
+    ANNA_OWN,
+    LISE,
+    MADS,
+    MADS_OWN,
+    SOFIE,
+    answer,
+    approve_both,
+    contract_id,
+    until_approval,
+)
 from tests.e2e.teams_harness import TeamsChat, teams_id
 from tests.fakes import slack_signing as signing
 
@@ -333,3 +344,27 @@ async def test_a_case_person_who_deletes_their_data_leaves_the_meeting_to_the_te
     assert meeting["case_person_id"] is None and meeting["case_title"] is None and meeting["status"] == "done"
     series = rows(chat, "meetingseries")[0]
     assert series["status"] == "active" and series["facilitator_ids"] == [person_id(chat, MADS)]
+
+
+async def test_the_other_partys_copy_keeps_its_own_evaluation_after_an_erasure(chat: Chat) -> None:
+    await until_approval(chat)
+    await approve_both(chat)
+    number = await contract_id(chat, ANNA)
+    chat.bot.clock.advance(days=31)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, MADS, ["Målene blev nået", "Godt samarbejde", "Ole hjalp", "Faste tider", "Teammøder"])
+    await chat.expect(MADS, "Du ser begges svar, når Anna også har sendt")
+    await chat.expect(ANNA, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole gav plan", "Mødes oftere", "Huskeliste"])
+    await chat.expect(MADS, "Her er jeres svar side om side", "Delvist nået")
+
+    await chat.command(ANNA, "slet-mine-data")
+    await chat.click(ANNA, "Slet mine data")
+    await chat.expect(ANNA, "Dine data er slettet")
+    await chat.settle()
+
+    await chat.command(MADS, f"kollega {number}")
+    copy = await chat.expect(MADS, "Læringskontrakt: Mads og slettet bruger", "Målene blev nået", "Godt samarbejde")
+    assert "Delvist nået" not in copy and "Svært at finde tid" not in copy
+    assert "Ikke udfyldt endnu" in copy  # the erased party's column says it holds nothing

@@ -265,20 +265,30 @@ async def _approvals(ctx: Context, viewer: Person, contract: Contract, version: 
 async def evaluation_blocks(
     ctx: Context, viewer: Person, contract: Contract, keys: list[str] | None = None
 ) -> list[Block]:
-    """The evaluation between the parties, side by side (both parties see both)."""
+    """The evaluation between the parties, side by side: both parties see both once both have
+    answered; before that, a party sees their own. A party whose answers are gone (they
+    erased their data) leaves the other's in place."""
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     who = await parties(ctx.db, contract)
     given = {role: await answers(ctx, contract, role, "evaluation") for role in PARTS}
-    if not all(given.values()):
+    both = all(given.values())
+    shown = {role for role in PARTS if given[role] and (both or who[role].id == viewer.id)}
+    if not shown:
         return []
-    skipped = ctx.t(viewer, "dialog.skipped")
+    skipped, missing = ctx.t(viewer, "dialog.skipped"), ctx.t(viewer, "peer.copy.own_missing")
     blocks: list[Block] = [Divider(), Paragraph(text=f"*{dialog.phases['evaluation'].name(lang)}*")]
     for key in keys or dialog.phases["evaluation"].questions:
         blocks.append(
             Columns(
                 title=dialog.questions[key].title(lang),
-                columns=[Column(label=who[role].display_name, text=given[role].get(key) or skipped) for role in PARTS],
+                columns=[
+                    Column(
+                        label=who[role].display_name,
+                        text=(given[role].get(key) or skipped) if role in shown else missing,
+                    )
+                    for role in PARTS
+                ],
             )
         )
     return blocks
