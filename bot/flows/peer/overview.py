@@ -13,7 +13,7 @@ from bot.flows.overview import Group, Item
 from bot.flows.overview_reads import _best, _Contract, _mine, _parties, _sessions, _submitted, _Who
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
-from bot.flows.peer.states import LIVE, Status
+from bot.flows.peer.states import LIVE, TURNS, Status
 from bot.storage.models import Approval, JointDraft, Person
 
 
@@ -68,7 +68,9 @@ class PeerOverview:
         sessions: dict[int, set[str]],
         submitted: dict[tuple[int, str, str], datetime],
     ) -> list[Item]:
-        """What one contract may show the person; the overview keeps the best (`_best`)."""
+        """What one contract may show the person; the overview keeps the best (`_best`). Whose
+        turn it is comes from the lifecycle's table (`states.TURNS`); the drafts, submissions
+        and decisions say who of them has done their part."""
         candidates: list[Item] = []
 
         def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> None:
@@ -85,6 +87,7 @@ class PeerOverview:
             )
 
         status, since = contract.status, contract.updated_at
+        turn = TURNS.get(status, frozenset())
         approved = {
             approver for approver, round_, decision in decisions if round_ == contract.round and decision == "approved"
         }
@@ -97,7 +100,7 @@ class PeerOverview:
         for role in roles & set(PARTS):
             other = who[other_part(role)]
             proposed = drafts.get("proposed")
-            if status == Status.INVITED and role == PART_B:
+            if status == Status.INVITED and role in turn:
                 item(
                     "you",
                     "answer_invitation",
@@ -126,11 +129,15 @@ class PeerOverview:
                 item("others", "waiting_approval", since, names=missing)
             elif status == Status.ACTIVE:
                 item("coming", "next_meeting", contract.followup_at, ends=ctx.day(person, ends) if ends else "")
-            elif status == Status.EVALUATION and (cid, role, "evaluation") not in submitted:
+            elif status == Status.EVALUATION and role in turn and (cid, role, "evaluation") not in submitted:
                 item("you", "evaluate", since, name=other.display_name)
             elif status == Status.EVALUATION:
                 item("others", "waiting_evaluation", submitted[(cid, role, "evaluation")], name=other.display_name)
-            elif status == Status.LEADER_EVALUATION and (cid, role, "leader_evaluation") not in submitted:
+            elif (
+                status == Status.LEADER_EVALUATION
+                and role in turn
+                and (cid, role, "leader_evaluation") not in submitted
+            ):
                 item("you", "evaluate_leader", since, name=who[LEADER_OF[role]].display_name)
             elif status == Status.LEADER_EVALUATION and role not in closed:
                 item("others", "waiting_close", since, name=who[LEADER_OF[role]].display_name)
@@ -138,7 +145,7 @@ class PeerOverview:
                 item("others", "waiting_rest", since)
         for role in [r for r in PARTS if LEADER_OF[r] in roles]:
             party = who[role]
-            if status == Status.APPROVAL and person.id not in approved:
+            if status == Status.APPROVAL and LEADER_OF[role] in turn and person.id not in approved:
                 if "change_request" in sessions.get(cid, ()):
                     item("you", "write_comment", since)
                 else:
@@ -152,6 +159,7 @@ class PeerOverview:
                 item("others", "waiting_approval", since, names=missing)
             elif (
                 status == Status.LEADER_EVALUATION
+                and LEADER_OF[role] in turn
                 and role not in closed
                 and (cid, role, "leader_evaluation") in submitted
             ):

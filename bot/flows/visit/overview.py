@@ -18,7 +18,7 @@ from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.conversations import OPEN
 from bot.flows.overview import Group, Item
-from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE, Status
+from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE, TURNS, Status
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
 
@@ -96,7 +96,9 @@ class VisitOverview:
         confirmed: set[tuple[int, int]],
         sessions: dict[int, set[str]],
     ) -> Item | None:
-        """What one visit shows the person (agent or colleague), if anything."""
+        """What one visit shows the person (agent or colleague), if anything. Whose turn it is
+        comes from the lifecycle's table (`states.TURNS`); the rows submitted and confirmed say
+        who of them has done their part."""
         cid, status, since = contract.id, contract.status, contract.updated_at
         assert cid is not None  # read from the table
         agent, colleague = (person, other) if role == AGENT else (other, person)
@@ -131,17 +133,18 @@ class VisitOverview:
                 style="primary" if primary else None,
             )
 
+        turn = role in TURNS.get(status, frozenset())
         mine_sent = (cid, role, status) in submitted
         both_sent = all((cid, r, status) in submitted for r in (AGENT, COLLEAGUE))
         if status == Status.INVITED:
             return (
                 item("you", "answer_invitation", since, button("accept", cid, True), button("decline", cid))
-                if role == COLLEAGUE
+                if turn
                 else item("others", "waiting_invitation", since)
             )
         if status == Status.PLANNED:
             return item("coming", "checkin", visit.checkin_at)
-        if status == Status.CHECKIN and not mine_sent:
+        if status == Status.CHECKIN and turn and not mine_sent:
             return item("you", "answer_checkin", since)
         if status == Status.CHECKIN and not both_sent:
             return item("others", "waiting_answers", since)
@@ -152,10 +155,10 @@ class VisitOverview:
         if status == Status.READY:
             return item("coming", "the_day", visit.morning_at)
         if status == Status.REFLECTION:
-            return item("you", "reflect", since) if not mine_sent else item("others", "waiting_answers", since)
+            return item("you", "reflect", since) if turn and not mine_sent else item("others", "waiting_answers", since)
         if status == Status.POINTS:
-            return item("you", "write_points", since) if role == AGENT else item("others", "waiting_points", since)
-        if status == Status.POINTS_REVIEW and role == COLLEAGUE:
+            return item("you", "write_points", since) if turn else item("others", "waiting_points", since)
+        if status == Status.POINTS_REVIEW and turn:
             value = f"{cid}:{contract.round}"
             return (
                 item("you", "editing_points", since)
