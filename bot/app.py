@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -23,6 +24,10 @@ from bot.core.plans import load_plans
 from bot.files import FileLinks, link_secret, route as files_route
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
+from bot.ops import health
+from bot.ops.credentials import Credentials
+from bot.ops.logs import AccessLog
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.workers.clock import Clock
@@ -56,11 +61,24 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.router = Router()
         self.platforms: dict[str, Platform] = {}
+        self.metrics = Metrics()
+        # Whether the platforms accepted their credentials (/readyz); `create_app` says which to ask.
+        self.credentials = Credentials(settings, [], check=False)
         # One set of leases for the inbox's and the outbox's lanes, renewed while this instance lives.
         self.leases = Leases(self.db)
-        self.outbox = Outbox(self.db, self.platforms, now, self.leases, lanes=settings.outbox_lanes)
+        self.outbox = Outbox(
+            self.db, self.platforms, now, self.leases, lanes=settings.outbox_lanes, metrics=self.metrics
+        )
         self.inbox = Inbox(
-            self.db, settings, self.texts, self.router, self.platforms, now, outbox=self.outbox, leases=self.leases
+            self.db,
+            settings,
+            self.texts,
+            self.router,
+            self.platforms,
+            now,
+            outbox=self.outbox,
+            leases=self.leases,
+            metrics=self.metrics,
         )
         self.clock = Clock(self.due, settings.clock_interval_seconds)
         self._tasks: list[asyncio.Task[None]] = []
@@ -98,11 +116,13 @@ class Runtime:
             asyncio.create_task(self.outbox.run(), name="outbox"),
         ]
         self.clock.start()
+        self.credentials.start()
 
     async def stop(self) -> None:
         """A graceful stop: no new work; what is under way finishes (bounded), the lanes are
         handed back for another instance or the next start, then the connections close."""
         self.clock.stop()
+        await self.credentials.stop()
         await self.inbox.stop()
         await self.outbox.stop()
         for task in self._tasks:
@@ -116,14 +136,23 @@ class Runtime:
         await self.db.dispose()
 
 
-def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> Starlette:
+def create_app(
+    settings: Settings, now: Callable[[], datetime] = real_now, *, check_credentials: bool = False
+) -> Starlette:
+    """The app. `check_credentials`: ask each platform at start whether it accepts the credentials
+    (`serve` does; /readyz reports it). Without it /readyz says they were not checked."""
     playground_clock = None
     if settings.serves_playground:
         from bot.playground.clock import OffsetClock
 
         now = playground_clock = OffsetClock(now)
     runtime = Runtime(settings, now)
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), files_route(runtime)]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *health.routes(), files_route(runtime)]
+    runtime.credentials = Credentials(
+        settings,
+        [name for name, on in (("slack", settings.slack_bot_token), ("teams", settings.teams_configured)) if on],
+        check=check_credentials,
+    )
     socket_mode = None
     if settings.slack_bot_token:
         from bot.slack.listeners import build_bolt_app
@@ -171,7 +200,7 @@ def create_app(settings: Settings, now: Callable[[], datetime] = real_now) -> St
                 await socket_mode.close_async()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
             await runtime.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
     app.state.runtime = runtime
     return app
 

@@ -53,7 +53,7 @@ def serve(settings: Settings) -> int:
             logging.getLogger(__name__).warning(
                 "the database schema is %s: a newer release migrated it", state.describe()
             )
-    app = create_app(settings)
+    app = create_app(settings, check_credentials=True)
     url = f"http://{settings.bot_host}:{settings.port}/"
     if settings.serves_playground:
         print(PLAYGROUND.format(url=url, database=settings.database_url), flush=True)
@@ -65,11 +65,20 @@ def serve(settings: Settings) -> int:
         )
         if on
     ]
-    print(f"Læringsbot listens on {url} ({'; '.join([*platforms, 'health: GET /healthz'])})", flush=True)
+    probes = "health: GET /livez, /readyz, /metrics"
+    print(f"Læringsbot listens on {url} ({'; '.join([*platforms, probes])})", flush=True)
     # SIGTERM: stop accepting, give requests under way a few seconds, then the lifespan's
     # graceful stop (bot/app.py: sends under way finish, the lanes are handed back).
+    # uvicorn's own logging stays off (log_config=None): its lines go through ours (text or
+    # JSON), and the access log is bot/ops/logs.py's, which knows the request id and no bodies.
     config = uvicorn.Config(
-        app, host=settings.bot_host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+        app,
+        host=settings.bot_host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     _server(config).run()
     return 0
@@ -168,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     package = commands.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--output", "-o", default="laeringsbot-teams.zip", help="where to write the zip")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
+    from bot.ops.logs import configure
+
+    configure(settings.log_format, settings.log_level)
     if args.command == "serve":
         return serve(settings)
     if args.command == "migrate":

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # due together (meeting reminders), so the platform's rate limits, not this, set the pace.
     outbox_lanes: int = Field(default=32, ge=1, le=256)
 
+    # Logs: `text` (a line each) or `json` (an object a line, for a log collector); both carry the
+    # request or event a line belongs to. The level applies to the bot's own loggers and uvicorn's.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")
+
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))

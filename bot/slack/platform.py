@@ -69,6 +69,7 @@ def failure(exc: Exception) -> TemporaryFailure | PermanentFailure:
                 f"slack {status} {error}",
                 retry_after=_retry_after(exc),
                 uncertain=status >= 500 or error not in ("ratelimited",),
+                status=status,
             )
         return PermanentFailure(f"slack {error}")
     # Refused before anything was sent: it never got there. Otherwise (a timeout, a dropped
@@ -121,7 +122,9 @@ class SlackPlatform:
                 return None
             # Whatever else keeps Slack from answering, the request waits until it does.
             raise TemporaryFailure(
-                f"slack users.info: {exc.response.get('error')}", retry_after=_retry_after(exc)
+                f"slack users.info: {exc.response.get('error')}",
+                retry_after=_retry_after(exc),
+                status=exc.response.status_code,
             ) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TemporaryFailure(f"slack unreachable: {exc!r}") from exc
@@ -195,7 +198,10 @@ class SlackPlatform:
             # Cannot tell now: try later, still as a send that may have happened.
             cause = failure(exc)
             raise TemporaryFailure(
-                f"looking for outbox {row.id}: {cause}", uncertain=True, retry_after=getattr(cause, "retry_after", None)
+                f"looking for outbox {row.id}: {cause}",
+                uncertain=True,
+                retry_after=getattr(cause, "retry_after", None),
+                status=getattr(cause, "status", None),
             ) from exc
         if not found:
             return None

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 def failure(exc: ConnectorError) -> TemporaryFailure | PermanentFailure:
     """What a failed Bot Connector call means for the outbox."""
     if exc.temporary:
-        return TemporaryFailure(f"teams: {exc}", retry_after=exc.retry_after, uncertain=exc.uncertain)
+        return TemporaryFailure(
+            f"teams: {exc}", retry_after=exc.retry_after, uncertain=exc.uncertain, status=exc.status
+        )
     return PermanentFailure(f"teams: {exc}")
 
 

@@ -28,6 +28,8 @@ from bot.core.events import CommandIn, Incoming, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
+from bot.ops import logs
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import InboxEvent, Person, table_of
@@ -77,9 +79,11 @@ class Inbox(LaneWorker):
         outbox: Outbox,
         leases: Leases | None = None,
         max_lanes: int = LANES_AT_ONCE,
+        metrics: Metrics | None = None,
     ) -> None:
         super().__init__(db, leases or Leases(db), now, max_lanes)
         self.settings, self.texts, self.router = settings, texts, router
+        self.metrics = metrics or Metrics()
         self.platforms, self.outbox = platforms, outbox
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -161,6 +165,7 @@ class Inbox(LaneWorker):
                     await self._refresh(refresh.platform, refresh.user, refresh.ids)
                 except TemporaryFailure as exc:  # the platform is away: wait for it, however long
                     log.warning("inbox event %s waits for the platform: %s", refresh.row_id, exc)
+                    self.metrics.failure(refresh.platform.name, exc)
                     await self._later(refresh.row_id, exc, counts=False)
                     return
                 except Exception as exc:
@@ -204,6 +209,7 @@ class Inbox(LaneWorker):
                 await self.release_in(s, lane)
                 return _DRY
             assert row.id is not None  # read from the table
+            logs.EVENT.set(f"inbox:{row.id}")
             if row.next_attempt_at is not None and row.next_attempt_at > self.now():
                 self.retry_at(row.next_attempt_at)
                 return _WAIT
@@ -231,6 +237,7 @@ class Inbox(LaneWorker):
                 await self.release_in(s, lane)
             taken = await self.outbox.take(s, written) if written else []
         self.outbox.hint(taken)
+        self.metrics.event_done((row.processed_at - row.received_at).total_seconds())
         return _NEXT if more else _DRY
 
     async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *, refreshed: bool) -> dict[str, Person]:

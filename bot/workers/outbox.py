@@ -26,6 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.ids import record_id
 from bot.files import FileLinks
+from bot.ops import logs
+from bot.ops.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.models import OUTBOX_LANES_WRITTEN, OutboxMessage, Person, StoredFile, table_of
 from bot.workers.lanes import LaneWorker, Leases, backoff
@@ -49,9 +51,11 @@ class Outbox(LaneWorker):
         now: Callable[[], datetime],
         leases: Leases | None = None,
         lanes: int = LANES_AT_ONCE,
+        metrics: Metrics | None = None,
     ) -> None:
         super().__init__(db, leases or Leases(db), now, lanes)
         self.platforms = platforms
+        self.metrics = metrics or Metrics()
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
 
@@ -111,6 +115,7 @@ class Outbox(LaneWorker):
     async def _send(self, row: OutboxMessage, original: OutboxMessage | None, uncertain: bool) -> Delivered | None:
         """Send one row; what the platform said, or None when it must wait (the lane ends).
         A row that is given up is finished as failed and stands for Delivered(None)."""
+        logs.EVENT.set(f"outbox:{row.id}")
         platform = self.platforms.get(row.platform)
         if platform is None:
             await self._retry(row, f"platform {row.platform} is not configured", MAX_BACKOFF)
@@ -126,12 +131,15 @@ class Outbox(LaneWorker):
             delivered = await platform.delivered_before(row, original) if uncertain else None
             if delivered is not None:
                 log.info("outbox %s had reached %s before; not sent again", row.id, row.platform)
+                outcome = "found"
             elif row.kind == "file":
-                delivered = await self._deliver_file(platform, row)
+                delivered, outcome = await self._deliver_file(platform, row), "sent"
             else:
-                delivered = await platform.deliver(row, original)
+                delivered, outcome = await platform.deliver(row, original), "sent"
         except TemporaryFailure as exc:
             log.warning("outbox %s: %s; will try again", row.id, exc)
+            self.metrics.sent(row.platform, "retry")
+            self.metrics.failure(row.platform, exc)
             wait = (
                 timedelta(seconds=exc.retry_after)
                 if exc.retry_after is not None
@@ -141,8 +149,10 @@ class Outbox(LaneWorker):
             return None
         except PermanentFailure as exc:
             log.error("outbox %s refused: %s", row.id, exc)
+            self.metrics.sent(row.platform, "failed")
             await self._finish(row, "failed", error=str(exc))
             return Delivered()
+        self.metrics.sent(row.platform, outcome)
         return delivered
 
     async def _deliver_file(self, platform: Platform, row: OutboxMessage) -> Delivered:

@@ -18,11 +18,14 @@ class TemporaryFailure(Exception):
     `retry_after` is the wait the platform asked for (429 `Retry-After`), in seconds.
     `uncertain`: the request may have reached the platform and taken effect (a timeout, a
     dropped connection, a 5xx), so before a post is sent again it is looked for.
+    `status`: the platform's HTTP status, when it answered (429s are counted in /metrics).
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, uncertain: bool = False, status: int | None = None
+    ) -> None:
         super().__init__(message)
-        self.retry_after, self.uncertain = retry_after, uncertain
+        self.retry_after, self.uncertain, self.status = retry_after, uncertain, status
 
 
 def retry_after(value: object) -> float | None:

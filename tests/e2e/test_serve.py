@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -66,3 +67,42 @@ async def test_with_credentials_the_playground_is_not_served(chat: Chat) -> None
     assert chat.bot.server is not None
     response = await chat.bot.http.get(f"{chat.bot.server.url}/api/state?person=lise")
     assert response.status_code == 404
+
+
+def test_json_logs_carry_request_ids_and_the_clock_keeps_quiet(tmp_path) -> None:
+    """LOG_FORMAT=json: an object a line. At the default level APScheduler's two lines at every
+    tick of the clock are not heard (fontTools': tests/ops/test_logs.py)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "PLAYGROUND"))
+    }
+    port = free_port()
+    env |= {"PORT": str(port), "LOG_FORMAT": "json", "CLOCK_INTERVAL_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        said = httpx.post(f"{base}/api/say", json={"person": "lise", "text": "hjælp"}, headers={"X-Request-Id": "r-1"})
+        assert said.status_code == 200 and said.headers["x-request-id"] == "r-1"
+        time.sleep(1.0)  # five ticks of the clock
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "laeringsbot.access"]
+    assert {"method": "POST", "path": "/api/say", "status": 200, "request_id": "r-1"}.items() <= access[0].items()
+    assert all({"time", "level", "message"} <= r.keys() for r in records)
+    assert not [r for r in records if r["logger"].startswith("apscheduler")], records
+    assert "apscheduler" not in output
