@@ -162,6 +162,7 @@ def create_app(
         client = web_client(settings.slack_bot_token, settings.slack_api_url)
         reader = web_client(settings.slack_bot_token, settings.slack_api_url, retry_connection_errors=True)
         slack = runtime.platforms["slack"] = SlackPlatform(client, reader)
+        runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
         runtime.on_start.append(slack.open)
         runtime.on_stop.append(slack.close)
         bolt = build_bolt_app(token=settings.slack_bot_token, client=reader, store=runtime.inbox.store)

@@ -156,6 +156,9 @@ class Overview(Quiet):
 
     def __init__(self, sources: list[OverviewSource]) -> None:
         self.sources = sources
+        # The platforms with a home of the bot's own that shows the overview (Slack's App Home):
+        # the composition root names them as it wires each platform.
+        self.homes: set[str] = set()
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -220,11 +223,11 @@ class Overview(Quiet):
         title = ctx.t(person, "overview.title")
         blocks: list[Block] = [Heading(text=title)]
         if home:
-            blocks.append(Note(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(person))))
+            blocks.append(Note(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(ctx, person))))
         if pages > 1:
             blocks.append(Note(text=ctx.t(person, "overview.page", page=page, pages=pages)))
         if not any(counts.values()):
-            blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(person))))
+            blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(ctx, person))))
             return Message(text=title, blocks=blocks)
         for group in GROUPS:
             count, shown = counts[group], shown_by_group[group]
@@ -263,9 +266,10 @@ class Overview(Quiet):
         return text
 
     @staticmethod
-    def cmd(person: Person) -> str:
-        """How the person writes a command: Teams has no slash command."""
-        return "" if person.platform == "teams" else "/laering "
+    def cmd(ctx: Context, person: Person) -> str:
+        """How the person writes a command, by their platform's catalogue variant (Teams has no
+        slash command)."""
+        return ctx.t(person, "command_prefix")
 
     # ---- /laering mine [side] -----------------------------------------------
     async def command(
@@ -352,8 +356,8 @@ class Overview(Quiet):
 
     # ---- the Slack App Home --------------------------------------------
     async def publish_home(self, ctx: Context, person: Person, page: int = 1) -> None:
-        """Publish the person's App Home (Slack only), unless it already shows just that."""
-        if person.platform != "slack":
+        """Publish the person's App Home (where their platform has one), unless it already shows just that."""
+        if person.platform not in self.homes:
             return
         payload = (await self.message(ctx, person, page, home=True)).model_dump()
         last = (
@@ -391,6 +395,8 @@ class Overview(Quiet):
     async def refresh_homes(self, ctx: Context, since: int, actor: Person | None = None) -> None:
         """Refresh the App Home of everyone the bot wrote to since `since` (something changed
         for them), and of the actor; only homes that were opened before."""
+        if not self.homes:
+            return
         await ctx.db.flush()
         ids = set(
             (
@@ -398,7 +404,7 @@ class Overview(Quiet):
                     select(OutboxMessage.person_id)
                     .where(
                         col(OutboxMessage.id) > since,
-                        OutboxMessage.platform == "slack",
+                        col(OutboxMessage.platform).in_(sorted(self.homes)),
                         OutboxMessage.kind != "home",
                         col(OutboxMessage.person_id).is_not(None),
                     )
@@ -406,7 +412,7 @@ class Overview(Quiet):
                 )
             ).all()
         )
-        if actor is not None and actor.platform == "slack":
+        if actor is not None and actor.platform in self.homes:
             ids.add(actor.id)
         if not ids:
             return

@@ -109,7 +109,7 @@ class Router:
         blocks: list[Block] = [Paragraph(text=ctx.t(person, "help.unknown", word=unknown))] if unknown else []
         blocks.append(Paragraph(text=ctx.t(person, "help.body")))
         blocks += [
-            Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(person)))
+            Paragraph(text=ctx.t(person, key, cmd=self.overview.cmd(ctx, person)))
             for part in self.parts
             for key in part.help(ctx, person)
         ]

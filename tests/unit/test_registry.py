@@ -70,6 +70,22 @@ def test_no_platform_knows_a_flow() -> None:
             assert not re.search(r'"(?:\w+\.)?commands\.\w+"', text), path
 
 
+def test_no_flow_or_part_names_a_platform() -> None:
+    """What a platform can do (a slash command, an App Home) comes from the catalogue's platform
+    variants and from the composition root, not from a flow's or a part's own `if`."""
+    platforms = ("slack", "teams", "playground")
+    wrong = []
+    for path in (BOT / "flows").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in platforms:
+                wrong.append(f"{path.relative_to(BOT.parent)}:{node.lineno} {node.value!r}")
+        names = imports(path)
+        wrong += [
+            f"{path.relative_to(BOT.parent)} imports {m}" for m in names for p in platforms if m.startswith(f"bot.{p}")
+        ]
+    assert not wrong, wrong
+
+
 def test_every_command_word_reaches_its_part() -> None:
     router = Router()
     parts: list[Part] = list(router.parts)
