@@ -97,8 +97,11 @@ async def test_follow_up_date_starts_the_after_course_phase(chat: Chat) -> None:
     await chat.expect(MADS, "Opfølgningsdatoen for *ABC Demens* er nået")
     await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
     await chat.expect(LISE, "Spørgsmål 1 af 2", "Hvordan kan man se")
-    # The course button is gone, and a second tick starts nothing twice.
-    assert "[Jeg har gennemført kurset]" not in await chat.updated("Kurset er meldt gennemført")
+    # The course button is gone, saying the date came: Mads never reported the course completed.
+    closed = await chat.updated("Opfølgningsdatoen er nået")
+    assert "[Jeg har gennemført kurset]" not in closed and "meldt gennemført" not in closed
+    assert all("Kurset er meldt gennemført" not in text for text in chat.texts(MADS))
+    # A second tick starts nothing twice.
     await chat.bot.tick()
     await chat.settle()
     assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1

@@ -407,7 +407,7 @@ class ElearningFlow(ContractFlow):
             ref=f"elearning:{contract.id}:completed",
         )
         ctx.audit("course.completed", person, contract.id)
-        await self.start_after(ctx, contract)
+        await self.start_after(ctx, contract, reported=True)
 
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
         assert pressed.contract.id is not None  # read from the table
@@ -499,18 +499,20 @@ class ElearningFlow(ContractFlow):
             answers=await given_answers(ctx.db, contract, EMPLOYEE, "before"),
         )
 
-    async def start_after(self, ctx: Context, contract: Contract) -> None:
-        """The after-course phase: on the employee's word or at the follow-up date."""
+    async def start_after(self, ctx: Context, contract: Contract, reported: bool = False) -> None:
+        """The after-course phase: on the employee's word (`reported`: their press closed the
+        button and says so) or at the follow-up date (the button says the date came)."""
         assert contract.id is not None  # read from the table
         dialog = ctx.texts.dialogs[FLOW]
         leader, employee = await self.party(ctx, contract, LEADER), await self.party(ctx, contract, EMPLOYEE)
         contract.status, contract.updated_at = Status.AFTER, ctx.now
         ctx.db.add(contract)
         await ctx.db.flush()
-        await ctx.close_buttons(
-            ctx.t(employee, "elearning.completed_note", date=ctx.day(employee, ctx.now)),
-            ref=f"elearning:{contract.id}:completed",
-        )
+        if not reported:
+            await ctx.close_buttons(
+                ctx.t(employee, "elearning.followup_note", date=ctx.day(employee, ctx.now)),
+                ref=f"elearning:{contract.id}:completed",
+            )
         await self.conversations.open(
             ctx,
             employee,
