@@ -237,9 +237,15 @@ class Chat:
                         return message | {"channel": c}, element | {"block_id": block.get("block_id", "b")}
         return None
 
-    async def click_in_channel(self, user: str, channel: str, label: str) -> httpx.Response:
-        """`user` presses the newest live button of that label in the channel (or its threads)."""
-        message, element = await self.slack.wait_for(lambda _: self._channel_button(channel, label))
+    async def channel_button(self, channel: str, label: str) -> Any:
+        """The newest live button of that label in the channel, held to be pressed later (as
+        someone whose client still shows the message before it changed)."""
+        return await self.slack.wait_for(lambda _: self._channel_button(channel, label))
+
+    async def click_in_channel(self, user: str, channel: str, label: str, held: Any = None) -> httpx.Response:
+        """`user` presses the newest live button of that label in the channel (or its threads),
+        or the `held` one."""
+        message, element = held or await self.channel_button(channel, label)
         body = signing.block_actions_body(
             user,
             element["action_id"],

@@ -232,8 +232,11 @@ class TeamsChat:
                     return sent, action
         return None
 
-    async def click_in_channel(self, handle: str, channel: str, label: str) -> httpx.Response:
-        sent, action = await self.teams.wait_for(lambda _: self._channel_button(channel, label))
+    async def channel_button(self, channel: str, label: str) -> Any:
+        return await self.teams.wait_for(lambda _: self._channel_button(channel, label))
+
+    async def click_in_channel(self, handle: str, channel: str, label: str, held: Any = None) -> httpx.Response:
+        sent, action = held or await self.channel_button(channel, label)
         presser = teams_id(handle)
         press = self.teams.press(presser, sent.conversation_id, sent.id, action["verb"], action.get("data"))
         response = await self.bot.post(press)

@@ -43,15 +43,18 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await chat.expect_in_channel(
         TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "Facilitator: *Mads*", "[Jeg har en case]"
     )
+    held = await chat.channel_button(TEAM, "Jeg har en case")  # Sofie's client still shows it
     await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
     await chat.settle()
     await chat.expect("UANNA", "Du har casen til læringsmødet")
+    taken = await chat.updated("Case: *Anna*")
+    assert "[Jeg har en case]" not in taken  # the case is taken: the reminder no longer asks
     await chat.expect("UANNA", "Hvad handler den om?")
     await chat.say("UANNA", "En svær samtale med en pårørende")
     await chat.settle()
     await chat.expect("UANNA", "Casen hedder nu: En svær samtale med en pårørende")
-    await chat.updated("Case: *Anna* – En svær samtale med en pårørende")
-    await chat.click_in_channel("USOFIE", TEAM, "Jeg har en case")
+    assert "[Jeg har en case]" not in await chat.updated("Case: *Anna* – En svær samtale med en pårørende")
+    await chat.click_in_channel("USOFIE", TEAM, "Jeg har en case", held=held)
     await chat.settle()
     await chat.expect("USOFIE", "Anna has already offered a case")  # Sofie reads English
     assert chat.count("ULISE", "already") == 0 and chat.count("ULISE", "allerede meldt") == 0
@@ -163,6 +166,25 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await at(chat, local(2027, 2, 1, 9, 1))
     nxt = await chat.expect_in_channel(TEAM, "Læringsmøde 2. februar 2027")
     assert "Ny procedure" not in nxt and "Åbne tiltag" not in nxt
+
+
+async def test_a_case_taken_while_the_meeting_runs_asks_no_one_again(any_chat) -> None:
+    chat = any_chat
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()
+    await at(chat, local(2027, 1, 4, 9, 0, 30))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "[Jeg har en case]")
+    await at(chat, local(2027, 1, 5, 9, 0, 10))  # nobody offered one: the meeting starts without
+    await chat.expect_in_channel(TEAM, "Dagsorden", "Case: *ingen endnu*", "[Jeg har en case]")
+    await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
+    await chat.settle()
+    await chat.expect("UANNA", "Du har casen til læringsmødet")
+    agenda = await chat.updated("Dagsorden", "Case: *Anna*")
+    assert "[Jeg har en case]" not in agenda
+    # The day-before reminder was closed when the meeting began; it stays closed.
+    reminder = await chat.updated("Hvem tager en case med?")
+    assert "[Jeg har en case]" not in reminder and "Case: *Anna*" not in reminder
 
 
 async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:

@@ -530,9 +530,14 @@ class MeetingFlow(Quiet):
                     )
                 )
             )
-        buttons = [
-            Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id), style="primary")
-        ]
+        # Who brings a case, until someone does.
+        buttons = (
+            []
+            if occ.case_person_id
+            else [
+                Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id), style="primary")
+            ]
+        )
         buttons += [
             Button(
                 label=self.tl(ctx, lang, "action_done_button", number=n),
@@ -541,7 +546,8 @@ class MeetingFlow(Quiet):
             )
             for n, a in enumerate(actions, 1)
         ]
-        blocks.append(Buttons(buttons=buttons))
+        if buttons:
+            blocks.append(Buttons(buttons=buttons))
         return Message(text=title, blocks=blocks)
 
     async def done_since_reminder(
@@ -861,8 +867,10 @@ class MeetingFlow(Quiet):
         ctx.audit("meeting_action_done", person, series=series.id, meeting_action=item.id)
 
     async def show_case(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
-        """The case person (and title) on the reminder, and on the agenda once the meeting runs."""
-        await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
+        """The case person (and title) on the reminder before the meeting, and on the agenda once
+        it runs (the reminder was closed when it began, and stays so)."""
+        if occ.status == "planned":
+            await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
         if occ.thread_outbox_id:
             await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
 
