@@ -1,9 +1,17 @@
 """The playground as a Platform: requests come from the page, and a message is
-delivered the moment the outbox hands it over (the page reads delivered rows)."""
+delivered the moment the outbox hands it over (the page reads delivered rows).
+
+What a person does in the channel carries a place to answer (`response_url`), as on
+Slack: the bot's reply only that person sees (`respond`) shows in the channel, or in
+the thread the pressed message is in, marked as visible only to them; a reply that
+replaces the pressed message (`replace`) takes its place. In the direct message only
+the person sees anything anyway: there the reply is an ordinary post.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef, Profile
@@ -22,6 +30,33 @@ def dm(person: str) -> str:
 
 # The playground's one team channel, where learning meetings run.
 CHANNEL = "ch:laering"
+_PLACE = "playground:"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a reply only the person sees is shown: the channel, the thread (its root
+    post's id) and the message pressed (None for a command)."""
+
+    channel: str
+    thread: str | None = None
+    message: str | None = None
+
+    def url(self) -> str:
+        return _PLACE + "|".join((self.channel, self.thread or "", self.message or ""))
+
+    @staticmethod
+    def prefix(channel: str) -> str:
+        """What the url of every place in `channel` begins with."""
+        return f"{_PLACE}{channel}|"
+
+    @staticmethod
+    def of(url: str | None) -> Place | None:
+        if not url or not url.startswith(_PLACE):
+            return None
+        channel, _, rest = url.removeprefix(_PLACE).partition("|")
+        thread, _, message = rest.partition("|")
+        return Place(channel, thread or None, message or None)
 
 
 class PlaygroundPlatform:
@@ -43,6 +78,7 @@ class PlaygroundPlatform:
                 mentions=mentions,
                 channel=channel or dm(person),
                 in_channel=bool(channel),
+                response_url=Place(channel).url() if channel else None,
             )
         if kind == "message":
             mentions = tuple(m.lower() for m in _MENTION.findall(payload["text"]))
@@ -55,16 +91,20 @@ class PlaygroundPlatform:
                 thread=payload.get("thread"),
             )
         if kind == "action":
+            channel = payload.get("channel")
+            message_id = str(payload["message_id"])
+            thread = payload.get("thread")
             return ActionIn(
                 platform=PLATFORM,
                 user=person,
                 action=payload["action"],
                 value=payload["value"],
                 message=MessageRef(
-                    channel=payload.get("channel") or dm(person),
-                    message_id=str(payload["message_id"]),
-                    posted_id=int(payload["message_id"]) if str(payload["message_id"]).isdigit() else None,
+                    channel=channel or dm(person),
+                    message_id=message_id,
+                    posted_id=int(message_id) if message_id.isdigit() else None,
                 ),
+                response_url=Place(channel, str(thread) if thread else None, message_id).url() if channel else None,
             )
         return None
 
@@ -88,6 +128,8 @@ class PlaygroundPlatform:
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
         if row.kind == "update" and original is not None:
             return Delivered(original.sent_channel, original.sent_ts)
+        if (place := Place.of(row.response_url)) is not None:  # shown where the person acted
+            return Delivered(place.channel, str(row.id))
         if row.person_id is None:  # a post in the channel, or a reply in one of its threads
             return Delivered(row.channel, str(row.id))
         person = (row.channel or "").removeprefix("dm:")

@@ -1,6 +1,7 @@
 """The playground's web page and its small JSON API.
 
 GET  /                 the page (plain HTML/CSS/JS from page/)
+GET  /favicon.ico      the page's icon, for what asks for it there
 GET  /api/state        what one person sees: their DM, the people, the clock
 POST /api/say          a person writes (a `/laering …` line is a command)
 POST /api/click        a person presses a button
@@ -27,7 +28,7 @@ from bot.core.messages import Message
 from bot.flows.context import Context
 from bot.playground.cast import BY_ID, CAST
 from bot.playground.clock import OffsetClock
-from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, PlaygroundPlatform
+from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, Place, PlaygroundPlatform
 from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person, StoredFile
 from bot.workers.platform import file_message
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 PAGE = Path(__file__).resolve().parent / "page"
 MAX_TEXT = 20_000  # the bot itself refuses answers over 4,000 characters, with a message
+# A message as the page shows it, with what orders it: when, and the person's words first.
+Shown = tuple[datetime, int, dict[str, Any]]
 
 
 def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> list[Route | Mount]:
@@ -87,6 +90,10 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
     async def index(request: Request) -> Response:
         return FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-store"})
 
+    async def favicon(request: Request) -> Response:
+        """The page names its icon; this is for what asks the usual place without looking."""
+        return FileResponse(PAGE / "favicon.svg", media_type="image/svg+xml")
+
     async def state(request: Request) -> Response:
         who = request.query_params.get("person", CAST[0].id)
         if who not in BY_ID:
@@ -107,6 +114,8 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                         .order_by(col(OutboxMessage.id))
                     )
                 ).all():
+                    if Place.of(row.response_url) is not None:
+                        continue  # a reply to something done in the channel: shown there
                     payload = await file_payload(s, row) if row.kind == "file" else row.payload
                     messages.append(
                         (
@@ -129,11 +138,11 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                 text = said.payload["text"]
                 shown = f"{COMMAND} {text}" if said.kind == "command" else text
                 messages.append((said.received_at, 0, {"id": f"in{said.id}", "from": "me", "text": shown}))
-            waiting = set((await s.exec(select(DialogSession.person_id).where(DialogSession.status == "active"))).all())
             ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
+            waiting = await waited_for(ctx)
             next_due = await runtime.router.next_due(ctx)
             ids = {p.external_id: p.id for p in (await s.exec(select(Person).where(Person.platform == PLATFORM))).all()}
-            channel = await channel_view(s)
+            channel = await channel_view(s, pid)
         messages.sort(key=lambda m: (m[0], m[1]))
         return JSONResponse(
             {
@@ -150,6 +159,24 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
             }
         )
 
+    async def waited_for(ctx: Context) -> set[int]:
+        """Who the bot waits for (the red dot): a question open in their DM, or a decision
+        that is theirs to make, such as an approval (an item of the overview's "waiting
+        for you" with the flow's buttons)."""
+        answering = select(DialogSession.person_id).where(DialogSession.status == "active")
+        waiting = set((await ctx.db.exec(answering)).all())
+        cast = (
+            await ctx.db.exec(
+                select(Person).where(Person.platform == PLATFORM, col(Person.external_id).in_(list(BY_ID)))
+            )
+        ).all()
+        for person in cast:
+            if person.id is not None and person.id not in waiting:
+                mine = (await runtime.router.overview.items(ctx, person))["you"]
+                if any(item.buttons for item in mine):
+                    waiting.add(person.id)
+        return waiting
+
     async def file_payload(s: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
         """A file row as the page shows it: the caption and a signed link, while the file lasts."""
         stored = (await s.exec(select(StoredFile).where(StoredFile.key == row.payload.get("file")))).first()
@@ -159,11 +186,17 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         # The page is served by this server: a link relative to it works whatever PUBLIC_URL says.
         return file_message(row, "/files/" + links.token(stored.key, stored.expires_at)).model_dump()
 
-    async def channel_view(s: AsyncSession) -> list[dict[str, Any]]:
-        """The channel: the bot's posts with their threads, and what people wrote there."""
+    async def channel_view(s: AsyncSession, viewer: int | None) -> list[dict[str, Any]]:
+        """The channel: the bot's posts with their threads, what people wrote there, and the
+        bot's replies that only the viewer sees (Slack's ephemeral messages)."""
         names = {m.id: m.name for m in CAST}
         items: list[tuple[datetime, int, dict[str, Any]]] = []
         threads: dict[int, list[tuple[datetime, int, dict[str, Any]]]] = {}
+        for yours, in_thread in await only_yours(s, viewer):
+            if in_thread is not None and in_thread.isdigit():
+                threads.setdefault(int(in_thread), []).append(yours)
+            else:
+                items.append(yours)
         for row in (
             await s.exec(
                 select(OutboxMessage)
@@ -211,6 +244,41 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                 shown_item["replies"] = [r[2] for r in replies]
         return [i[2] for i in items]
 
+    async def only_yours(s: AsyncSession, viewer: int | None) -> list[tuple[Shown, str | None]]:
+        """The viewer's replies to what they did in the channel, each with its thread (or None).
+        A `replace` shows in the place of the reply it was pressed in, as Slack's does."""
+        if viewer is None:
+            return []
+        shown: dict[str, tuple[Shown, str | None]] = {}
+        for row in (
+            await s.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.platform == PLATFORM,
+                    OutboxMessage.person_id == viewer,
+                    col(OutboxMessage.kind).in_(("respond", "replace")),
+                    OutboxMessage.status == "sent",
+                    col(OutboxMessage.response_url).startswith(Place.prefix(CHANNEL)),
+                )
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all():
+            place = Place.of(row.response_url)
+            assert place is not None  # the query chose rows with a place
+            item: dict[str, Any] = {
+                "id": row.id,
+                "from": "bot",
+                "only_you": True,
+                "message": row.payload,
+                "replies": [],
+            }
+            if row.kind == "replace" and place.message in shown:  # in the place (and thread) of the pressed one
+                (created, order, _), thread = shown.pop(place.message)
+                shown[str(row.id)] = ((created, order, item), thread)
+            else:
+                shown[str(row.id)] = ((row.created_at, 1, item), place.thread)
+        return list(shown.values())
+
     async def say(request: Request) -> Response:
         body = await request.json()
         who, text = body.get("person"), str(body.get("text", ""))[:MAX_TEXT]
@@ -246,6 +314,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                 "value": str(body.get("value", "")),
                 "message_id": str(body.get("message_id", "")),
                 **({"channel": CHANNEL} if body.get("where") == "channel" else {}),
+                **({"thread": str(body["thread"])} if body.get("where") == "channel" and body.get("thread") else {}),
             },
         )
         return JSONResponse({"ok": True})
@@ -280,6 +349,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
 
     return [
         Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/api/state", state, methods=["GET"]),
         Route("/api/say", say, methods=["POST"]),
         Route("/api/click", click, methods=["POST"]),

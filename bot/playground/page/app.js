@@ -4,7 +4,8 @@
 "use strict";
 
 const params = new URLSearchParams(location.search);
-const state = { person: params.get("person") || "lise", view: params.get("view") || "dm", thread: null, data: null, shown: null };
+const state = { person: params.get("person") || "lise", view: params.get("view") || "dm", thread: null, data: null, shown: null,
+                place: null, count: 0, nearBottom: true };
 const $ = (id) => document.getElementById(id);
 
 function escapeHtml(text) {
@@ -23,7 +24,7 @@ function el(tag, className, html) {
   return node;
 }
 
-function renderBlock(block, messageId, where) {
+function renderBlock(block, messageId, where, thread) {
   switch (block.kind) {
     case "heading": return el("h3", "", escapeHtml(block.text));
     case "paragraph": return el("p", "", botText(block.text));
@@ -55,7 +56,7 @@ function renderBlock(block, messageId, where) {
       for (const button of block.buttons) {
         const b = el("button", button.style || "", escapeHtml(button.label));
         b.type = "button";
-        b.addEventListener("click", () => press(messageId, button, where));
+        b.addEventListener("click", () => press(messageId, button, where, thread));
         row.append(b);
       }
       return row;
@@ -66,7 +67,6 @@ function renderBlock(block, messageId, where) {
 
 function renderMessages(messages, texts) {
   const list = $("messages");
-  const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
   list.replaceChildren();
   for (const message of messages) {
     const item = el("li", message.from === "me" ? "me" : "bot");
@@ -80,14 +80,14 @@ function renderMessages(messages, texts) {
     }
     list.append(item);
   }
-  if (atBottom) window.scrollTo(0, document.body.scrollHeight);
 }
 
-function botMessage(message, texts, where) {
-  const item = el("li", "bot");
+// A bot message in the channel; one only the viewer sees (Slack's ephemeral) says so.
+function botMessage(message, texts, where, thread) {
+  const item = el("li", message.only_you ? "bot only-you" : "bot");
   item.dataset.id = message.id;
-  item.append(el("div", "who", escapeHtml(texts.bot)));
-  for (const block of message.message.blocks) item.append(renderBlock(block, message.id, where));
+  item.append(el("div", "who", escapeHtml(texts.bot + (message.only_you ? " · " + texts.only_you : ""))));
+  for (const block of message.message.blocks) item.append(renderBlock(block, message.id, where, thread));
   return item;
 }
 
@@ -106,7 +106,7 @@ function renderChannel(posts, texts) {
     const thread = el("ol", "thread");
     for (const reply of post.replies) {
       if (reply.from === "bot") {
-        const r = botMessage(reply, texts, "channel");
+        const r = botMessage(reply, texts, "channel", post.id);
         thread.append(r);
       } else {
         const r = el("li", "person");
@@ -115,6 +115,7 @@ function renderChannel(posts, texts) {
       }
     }
     if (post.replies.length) item.append(thread);
+    if (post.only_you) { list.append(item); continue; } // nobody else sees it: no thread to start
     const answer = el("button", "link", escapeHtml(texts.reply_in_thread));
     answer.type = "button";
     answer.addEventListener("click", () => { state.thread = post.id; render(state.data); $("text").focus(); });
@@ -131,7 +132,13 @@ function renderPeople(people, texts) {
     b.type = "button";
     b.dataset.person = member.id;
     b.setAttribute("aria-pressed", String(member.id === state.person));
-    if (member.waiting) { const dot = el("span", "dot"); dot.title = texts.waiting; b.append(dot); }
+    if (member.waiting) {
+      const dot = el("span", "dot");
+      dot.title = texts.waiting;
+      dot.setAttribute("role", "img");
+      dot.setAttribute("aria-label", texts.waiting);
+      b.append(dot);
+    }
     b.addEventListener("click", () => { state.person = member.id; history.replaceState(null, "", `?person=${member.id}&view=${state.view}`); refresh(); });
     const li = el("li");
     li.append(b);
@@ -167,8 +174,35 @@ function render(data) {
   $("replying-text").textContent = t.replying_to;
   $("stop-replying").textContent = t.stop_replying;
   renderPeople(data.people, t);
+  // Like a chat app: another person or view opens at its newest message, and a new
+  // message scrolls into view, unless the reader has scrolled up to read.
+  const place = [state.person, state.view].join("\u0000");
+  const count = messageCount(data);
+  const follow = place !== state.place || (count > state.count && state.nearBottom);
   if (state.view === "dm") renderMessages(data.messages, t);
   else renderChannel(data.channel, t);
+  state.place = place;
+  state.count = count;
+  if (follow) toNewest();
+}
+
+function messageCount(data) {
+  if (state.view === "dm") return data.messages.length;
+  return data.channel.reduce((n, post) => n + 1 + (post.replies ? post.replies.length : 0), 0);
+}
+
+function nearBottom() {
+  return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
+}
+
+function toNewest() {
+  window.scrollTo(0, document.documentElement.scrollHeight);
+  state.nearBottom = true;
+}
+
+// The header's height, for what sticks below it (the people's list).
+function measureHeader() {
+  document.documentElement.style.setProperty("--header", $("top").offsetHeight + "px");
 }
 
 async function refresh() {
@@ -189,9 +223,10 @@ async function post(path, body) {
   setTimeout(refresh, 150);
 }
 
-function press(messageId, button, where) {
+function press(messageId, button, where, thread) {
+  state.nearBottom = nearBottom();
   post("/api/click", { person: state.person, message_id: messageId, action: button.action, value: button.value,
-                       where: where || "dm" });
+                       where: where || "dm", thread: thread || null });
 }
 
 function show(view) {
@@ -206,6 +241,7 @@ $("composer").addEventListener("submit", (event) => {
   const text = $("text").value;
   if (!text.trim()) return;
   $("text").value = "";
+  state.nearBottom = true; // what one writes, and the answer to it, are read at the bottom
   post("/api/say", { person: state.person, text, where: state.view, thread: state.view === "channel" ? state.thread : null,
                      id: crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random()) });
 });
@@ -213,7 +249,8 @@ $("text").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
 });
 for (const button of document.querySelectorAll("[data-advance]")) {
-  button.addEventListener("click", () => post("/api/clock", { advance: button.dataset.advance }));
+  // Moving the clock is asked to show what it made happen: the newest message.
+  button.addEventListener("click", () => { state.nearBottom = true; post("/api/clock", { advance: button.dataset.advance }); });
 }
 $("tab-dm").addEventListener("click", () => show("dm"));
 $("tab-channel").addEventListener("click", () => show("channel"));
@@ -223,5 +260,8 @@ $("language").addEventListener("click", () => {
   post("/api/language", { language: state.data.language === "da" ? "en" : "da" });
 });
 
+window.addEventListener("scroll", () => { state.nearBottom = nearBottom(); }, { passive: true });
+new ResizeObserver(measureHeader).observe($("top"));
+measureHeader();
 refresh();
 setInterval(refresh, 1000);
