@@ -168,6 +168,20 @@ async def test_a_full_meeting_run(any_chat) -> None:
     assert "Ny procedure" not in nxt and "Åbne tiltag" not in nxt
 
 
+async def test_a_series_made_the_morning_of_its_first_meeting_reminds_at_once(any_chat) -> None:
+    chat = any_chat
+    chat.bot.clock.set(local(2027, 1, 5, 8, 50))  # Tuesday, ten minutes before
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()  # no tick of the clock: the reminder comes with the announcement
+    texts = chat.channel_texts(TEAM)
+    assert len(texts) == 2, texts
+    assert "Lise har oprettet en serie" in texts[0] and "5. januar 2027 kl. 09:00" in texts[0]
+    assert "Hvem tager en case med?" in texts[1] and "[Jeg har en case]" in texts[1]
+    await at(chat, local(2027, 1, 5, 9, 0, 10))
+    await chat.expect_in_channel(TEAM, "Dagsorden")
+    assert chat.channel_count(TEAM, "Hvem tager en case med?") == 1  # not again with the agenda
+
+
 async def test_a_case_taken_while_the_meeting_runs_asks_no_one_again(any_chat) -> None:
     chat = any_chat
     await at(chat, local(2027, 1, 1, 10, 0))

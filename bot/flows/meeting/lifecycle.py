@@ -254,6 +254,12 @@ class MeetingFlow(Quiet):
         ]
         self.post(ctx, series, Message(text=text, blocks=blocks), f"meeting:series:{series.id}:created")
         ctx.audit("meeting_series_created", person, series=series.id, channel=series.channel)
+        # A series made the day of (or the working day before) its first meeting: that meeting's
+        # reminder is due already, and goes out now, after the announcement, rather than on a
+        # later tick, however close to the start that is.
+        for occ in upcoming:
+            if occ.reminded_at is None and occ.due_at is not None and occ.due_at <= ctx.now:
+                await self.advance(ctx, series, occ)
 
     def dates(self, ctx: Context, series: MeetingSeries, upcoming: list[MeetingOccurrence]) -> str:
         lang = series.language
