@@ -4,7 +4,8 @@ The copy of a contract is built once, as a neutral `Message`, by the code that
 decides what its reader may see (`peer_copy.copy`, the e-learning copy); here
 it only changes form. A person's own words (`Quote`, `Columns`) are escaped in
 Markdown and written as plain text in the PDF, so they never become markup,
-links or live mentions. The PDF embeds DejaVu Sans (bot/assets/fonts), which
+hidden links or live mentions (an address written out stays as written; a
+viewer may make it clickable, showing the same address). The PDF embeds DejaVu Sans (bot/assets/fonts), which
 has every Danish letter.
 """
 
@@ -20,30 +21,60 @@ from bot.core.text import neutralise_broadcasts
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 _BOLD = re.compile(r"\*([^*\n]+)\*")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+# Markdown (CommonMark, and GitHub's tables and strikethrough) wherever it stands: emphasis,
+# code, links, HTML and autolinks, entities, table cells, strikethrough, and a backslash
+# that would escape what follows it or break the line.
+_MD_INLINE = re.compile(r"[`*_\[\]|~]|\\(?=[!-/:-@\[-`{-~]|$)|<(?=[A-Za-z/!?])|&(?=#?[0-9A-Za-z]+;)")
+# Markdown only at the start of a line: a heading, a quote, a list item, a thematic break or
+# a setext underline (`*` and `_` are escaped everywhere already).
+_MD_LINE_START = re.compile(r"^( {0,3})(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|-+\s*$|=+\s*$|\d{1,9}(?=[.)](?:\s|$)))")
+# A heading's closing hashes, which the heading would drop.
+_MD_CLOSING_HASHES = re.compile(r"(^|\s)(#+\s*)$")
 
 
 # ---- Markdown -------------------------------------------------------------------
+# Only what would change the Markdown's meaning is escaped, so the file reads as plain
+# text too: "Lise (leder)" and "i hverdagen." stay as they are.
 def _md_escape(text: str) -> str:
-    """A person's words as literal Markdown text."""
-    return _MD_SPECIAL.sub(r"\\\1", neutralise_broadcasts(text))
+    """Words (a person's or the bot's) as literal Markdown text inside a line."""
+    return _MD_INLINE.sub(lambda m: "\\" + m.group(0), neutralise_broadcasts(text))
+
+
+def _md_line(text: str) -> str:
+    """A line's words as literal Markdown, where they begin a line (a paragraph, a quote)."""
+    return _md_line_start(_md_escape(text))
+
+
+def _md_line_start(escaped: str) -> str:
+    found = _MD_LINE_START.match(escaped)
+    if found is None:
+        return escaped
+    indent, marker = found.group(1), found.group(2)
+    if marker[0].isdigit():  # "1." or "1)": the dot or the bracket makes the list item
+        return f"{indent}{marker}\\{escaped[found.end()]}{escaped[found.end() + 1 :]}"
+    return f"{indent}\\{escaped[len(indent) :]}"
+
+
+def _md_heading(text: str) -> str:
+    return _MD_CLOSING_HASHES.sub(lambda m: m.group(1) + "\\" + m.group(2), _md_escape(text))
 
 
 def _md_bot(text: str) -> str:
     """The bot's own text: its `*bold*` is Markdown's `**bold**`; nothing else is markup."""
     pieces = _BOLD.split(neutralise_broadcasts(text))
-    return "".join(f"**{_md_escape(p)}**" if i % 2 else _md_escape(p) for i, p in enumerate(pieces))
+    line = "".join(f"**{_md_escape(p)}**" if i % 2 else _md_escape(p) for i, p in enumerate(pieces))
+    return _md_line_start(line) if pieces[0] else line
 
 
 def _md_quoted(text: str) -> list[str]:
-    return [f"> {_md_escape(line)}" if line.strip() else ">" for line in text.split("\n")]
+    return [f"> {_md_line(line)}" if line.strip() else ">" for line in text.split("\n")]
 
 
 def markdown(message: Message) -> str:
     lines: list[str] = []
     for block in message.blocks:
         if isinstance(block, Heading):
-            lines += [f"# {_md_escape(block.text)}", ""]
+            lines += [f"# {_md_heading(block.text)}", ""]
         elif isinstance(block, Paragraph):
             lines += [_md_bot(line) + "  " for line in block.text.split("\n")] + [""]
         elif isinstance(block, Note):
@@ -51,7 +82,7 @@ def markdown(message: Message) -> str:
         elif isinstance(block, Quote):
             lines += [f"**{_md_escape(block.label)}**", "", *_md_quoted(block.text), ""]
         elif isinstance(block, Columns):
-            lines += [f"### {_md_escape(block.title)}", ""]
+            lines += [f"### {_md_heading(block.title)}", ""]
             for column in block.columns:
                 lines += [f"**{_md_escape(column.label)}**", "", *_md_quoted(column.text), ""]
         elif isinstance(block, Divider):

@@ -32,10 +32,53 @@ def test_markdown_keeps_a_persons_words_literal() -> None:
     text = markdown(COPY)
     assert text.startswith("# Læringskontrakt: Æble og Øl på Åen\n")
     assert "**Før kurset**" in text and "**godkendt**" in text
-    assert r"> \*\*ikke fed\*\* \[et link\]\(https://example\.org\)" in text
+    assert r"> \*\*ikke fed\*\* \[et link\](https://example.org)" in text
     assert "@\u2060here" in text and "@here" not in text
     assert r"> \# ikke en overskrift" in text
     assert "Godkend" not in text  # buttons act in the chat, not in a document
+
+
+def test_markdown_escapes_only_what_would_be_markup_so_it_reads_as_plain_text() -> None:
+    words = [
+        "Lise (leder) vil bruge det i hverdagen. Se fx www.example.org!",
+        "1. punkt",
+        "2) punkt",
+        "- punkt",
+        "+ punkt",
+        "> citat",
+        "---",
+        "===",
+        "## 3 mål",
+        "a | b ~~væk~~ <b>fed</b> &amp; snake_case `kode` C:\\sti\\",
+        "12.5 timer, -5 grader, #1 prioritet, 3 > 2 og 1 < 2 & så videre",
+    ]
+    text = markdown(
+        Message(
+            text="Kopi",
+            blocks=[
+                Heading(text="Kontrakt (Lise) #"),
+                Paragraph(text="Mads vil lære det i hverdagen. *Før kurset* (5 min)."),
+                Columns(title="MÅL (fælles)", columns=[Column(label="Lise (leder)", text="\n".join(words))]),
+            ],
+        )
+    )
+    assert text.startswith("# Kontrakt (Lise) \\#\n")
+    assert "Mads vil lære det i hverdagen. **Før kurset** (5 min).  " in text
+    assert "### MÅL (fælles)" in text and "**Lise (leder)**" in text
+    quoted = [line.removeprefix("> ") for line in text.split("\n") if line.startswith(">")]
+    assert quoted == [
+        "Lise (leder) vil bruge det i hverdagen. Se fx www.example.org!",
+        r"1\. punkt",
+        r"2\) punkt",
+        r"\- punkt",
+        r"\+ punkt",
+        r"\> citat",
+        r"\---",
+        r"\===",
+        r"\## 3 mål",
+        r"a \| b \~\~væk\~\~ \<b>fed\</b> \&amp; snake\_case \`kode\` C:\sti\\",
+        "12.5 timer, -5 grader, #1 prioritet, 3 > 2 og 1 < 2 & så videre",
+    ]
 
 
 def test_the_pdf_has_the_danish_letters_and_the_words_in_order() -> None:
