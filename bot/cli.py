@@ -1,4 +1,4 @@
-"""`laeringsbot serve | migrate | check-dialogs | teams-package`."""
+"""`laeringsbot serve | migrate | check-dialogs | slack-manifest | teams-package`."""
 
 from __future__ import annotations
 
@@ -146,7 +146,29 @@ def check_dialogs(settings: Settings) -> int:
     return 0
 
 
-def teams_package(settings: Settings, output: str) -> int:
+def slack_manifest(host: str, output: str) -> int:
+    from pathlib import Path
+
+    from bot.ops.manifests import ManifestError, slack_manifest as manifest
+
+    try:
+        text = manifest(host)
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if output == "-":
+        sys.stdout.write(text)
+        return 0
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(text, encoding="utf-8")
+    print(
+        f"Wrote {output}: at https://api.slack.com/apps choose Create New App -> From a manifest, pick the "
+        f"workspace and paste it (or, for an existing app, App Manifest -> paste and Save)."
+    )
+    return 0
+
+
+def teams_package(settings: Settings, output: str, host: str) -> int:
     from pathlib import Path
 
     from bot.teams.package import PackageError, write
@@ -157,7 +179,7 @@ def teams_package(settings: Settings, output: str) -> int:
         )
         return 2
     try:
-        path = write(settings.microsoft_app_id, Path(output))
+        path = write(settings.microsoft_app_id, Path(output), host=host)
     except PackageError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -174,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the bot (HTTP server); the database must be migrated")
     commands.add_parser("migrate", help="upgrade the database schema (one instance at a time, under a lock)")
     commands.add_parser("check-dialogs", help="validate the dialogs/ folder")
+    host_help = "the public host name people and the platform reach the bot at, e.g. laeringsbot.kommune.dk"
+    slack = commands.add_parser("slack-manifest", help="write the Slack app manifest with your host in it")
+    slack.add_argument("--host", required=True, help=host_help)
+    slack.add_argument("--output", "-o", default="laeringsbot-slack.yaml", help="where to write it (- for stdout)")
     package = commands.add_parser("teams-package", help="write the Teams app package (zip) to upload")
+    package.add_argument("--host", required=True, help=host_help)
     package.add_argument("--output", "-o", default="laeringsbot-teams.zip", help="where to write the zip")
     args = parser.parse_args(argv)
     settings = Settings()
@@ -187,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         return migrate(settings)
     if args.command == "check-dialogs":
         return check_dialogs(settings)
-    return teams_package(settings, args.output)
+    if args.command == "slack-manifest":
+        return slack_manifest(args.host, args.output)
+    return teams_package(settings, args.output, args.host)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +173,48 @@ def test_check_message_requires_fallback_text_and_limits_text() -> None:
     assert check_message({"channel": "D1", "text": "x" * 40_000}) == []
     with pytest.raises(AssertionError, match="3001 characters"):
         assert_valid_message({"text": "t", "blocks": [_section("x" * 3001)]})
+
+
+def slack_manifest_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "slack-manifest", *args],
+        cwd=cwd,
+        env=env | {"PYTHONPATH": str(MANIFEST_PATH.parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_slack_manifest_writes_the_manifest_with_the_operators_host(manifest: dict[str, Any], tmp_path: Path) -> None:
+    result = slack_manifest_cli("--host", "https://laeringsbot.aarhus.dk/", cwd=tmp_path)  # a URL is cut to its host
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "laeringsbot-slack.yaml").read_text(encoding="utf-8")
+    assert "laeringsbot-slack.yaml" in result.stdout and "example.org" not in written
+    assert written.startswith("# Slack app manifest for Læringsbot at laeringsbot.aarhus.dk")
+    ours = yaml.safe_load(written)
+    validate_slack_manifest(ours)
+    url = "https://laeringsbot.aarhus.dk/slack/events"
+    assert ours["features"]["slash_commands"][0]["url"] == url
+    assert ours["settings"]["event_subscriptions"]["request_url"] == url
+    assert ours["settings"]["interactivity"]["request_url"] == url
+    # Everything else as in manifest/slack.yaml.
+    expected = copy.deepcopy(manifest)
+    expected["features"]["slash_commands"][0]["url"] = url
+    expected["settings"]["event_subscriptions"]["request_url"] = url
+    expected["settings"]["interactivity"]["request_url"] = url
+    assert ours == expected
+    # To standard output, with a port.
+    result = slack_manifest_cli("--host", "bot.kommune.dk:8443", "-o", "-", cwd=tmp_path)
+    assert result.returncode == 0
+    assert yaml.safe_load(result.stdout)["settings"]["interactivity"]["request_url"] == (
+        "https://bot.kommune.dk:8443/slack/events"
+    )
+
+
+@pytest.mark.parametrize("host", ["http://laeringsbot.aarhus.dk", "laeringsbot aarhus", "laeringsbot.example.org"])
+def test_slack_manifest_refuses_what_is_no_https_host(host: str, tmp_path: Path) -> None:
+    result = slack_manifest_cli("--host", host, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.strip(), result
+    assert list(tmp_path.iterdir()) == []

@@ -66,7 +66,7 @@ def manifest() -> dict[str, Any]:
     return parsed
 
 
-def test_manifest_and_its_english_strings_validate_against_the_v1_17_schema(manifest: dict[str, Any]) -> None:
+def test_manifest_and_its_english_strings_validate_against_the_v1_29_schema(manifest: dict[str, Any]) -> None:
     validate_teams_manifest(manifest)
     validate_teams_localization(json.loads((MANIFEST_DIR / "en.json").read_text(encoding="utf-8")))
     # Draft7Validator, not Draft4Validator: the schema pins manifestVersion with `const`.
@@ -114,6 +114,9 @@ def test_the_icons_are_the_sizes_teams_requires_and_the_outline_is_white_on_tran
     assert all(p[:3] == (255, 255, 255) for p in pixels if p[3] > 0)
 
 
+HOST = "laeringsbot.aarhus.dk"
+
+
 def run_cli(*args: str, cwd: Path, app_id: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
     if app_id is not None:
@@ -129,7 +132,7 @@ def run_cli(*args: str, cwd: Path, app_id: str | None) -> subprocess.CompletedPr
 
 
 def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
-    result = run_cli(cwd=tmp_path, app_id=APP_ID)
+    result = run_cli("--host", HOST, cwd=tmp_path, app_id=APP_ID)
     assert result.returncode == 0, result.stderr
     package = tmp_path / "laeringsbot-teams.zip"
     assert str(package.name) in result.stdout
@@ -139,6 +142,15 @@ def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
         icon = archive.read("color.png")
     validate_teams_manifest(packaged)
     assert packaged["id"] == APP_ID and packaged["bots"][0]["botId"] == APP_ID
+    assert packaged["manifestVersion"] == "1.29"
+    # The operator's host, with no hand editing; nothing of the placeholder is left.
+    assert packaged["developer"] == {
+        "name": "Læringsbot",
+        "websiteUrl": f"https://{HOST}/",
+        "privacyUrl": f"https://{HOST}/privatliv",
+        "termsOfUseUrl": f"https://{HOST}/vilkaar",
+    }
+    assert "example.org" not in json.dumps(packaged)
     # Replies in a meeting's thread reach the bot without an @mention: resource-specific
     # consent for channel messages, granted to the bot's own app registration.
     assert packaged["webApplicationInfo"]["id"] == APP_ID
@@ -147,13 +159,18 @@ def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
     ]
     assert read_png(icon)[:2] == (192, 192)
     # Elsewhere, with --output.
-    result = run_cli("--output", str(tmp_path / "out" / "app.zip"), cwd=tmp_path, app_id=APP_ID)
+    result = run_cli("--host", HOST, "--output", str(tmp_path / "out" / "app.zip"), cwd=tmp_path, app_id=APP_ID)
     assert result.returncode == 0 and zipfile.is_zipfile(io.BytesIO((tmp_path / "out" / "app.zip").read_bytes()))
 
 
 def test_teams_package_says_what_is_missing(tmp_path: Path) -> None:
-    result = run_cli(cwd=tmp_path, app_id=None)
+    result = run_cli("--host", HOST, cwd=tmp_path, app_id=None)
     assert result.returncode == 2 and "MICROSOFT_APP_ID" in result.stderr
-    result = run_cli(cwd=tmp_path, app_id="not-a-guid")
+    result = run_cli("--host", HOST, cwd=tmp_path, app_id="not-a-guid")
     assert result.returncode == 2 and "GUID" in result.stderr
+    result = run_cli(cwd=tmp_path, app_id=APP_ID)
+    assert result.returncode == 2 and "--host" in result.stderr
+    for host in ("http://laeringsbot.aarhus.dk", "laeringsbot.aarhus.dk/bot", "laeringsbot.example.org"):
+        result = run_cli("--host", host, cwd=tmp_path, app_id=APP_ID)
+        assert result.returncode == 2 and host.removeprefix("http://") in result.stderr, (host, result.stderr)
     assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,8 @@
-"""The Teams app package an admin uploads: `manifest/teams/` with our app id in it, zipped.
+"""The Teams app package an admin uploads: `manifest/teams/` with our app id and host in it, zipped.
 
-The manifest in the repository carries a placeholder id, so it stays valid
+The manifest in the repository carries a placeholder id and host, so it stays valid
 against the schema; the package gets `MICROSOFT_APP_ID` (the Azure bot's app
-registration) as both the app's id and the bot's id.
+registration) as both the app's id and the bot's id, and the operator's host in its links.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+from bot.ops.manifests import ManifestError, manifest_dir, teams_urls
+
 FILES = ("manifest.json", "color.png", "outline.png", "en.json")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -22,7 +23,15 @@ class PackageError(Exception):
     pass
 
 
-def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict[str, Any]:
+def source_dir() -> Path:
+    try:
+        return manifest_dir() / "teams"
+    except ManifestError as exc:
+        raise PackageError(str(exc)) from exc
+
+
+def manifest_for(app_id: str, source: Path | None = None, host: str | None = None) -> dict[str, Any]:
+    source = source or source_dir()
     if not _GUID.match(app_id):
         raise PackageError(f"MICROSOFT_APP_ID must be the bot's app id, a GUID; got {app_id!r}")
     manifest: dict[str, Any] = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
@@ -33,12 +42,18 @@ def manifest_for(app_id: str, source: Path = MANIFEST_DIR) -> dict[str, Any]:
     # @mention) is granted to the app registration, which is the bot's.
     if "webApplicationInfo" in manifest:
         manifest["webApplicationInfo"]["id"] = app_id
+    if host is not None:
+        try:
+            teams_urls(manifest, host)
+        except ManifestError as exc:
+            raise PackageError(str(exc)) from exc
     return manifest
 
 
-def write(app_id: str, output: Path, source: Path = MANIFEST_DIR) -> Path:
+def write(app_id: str, output: Path, source: Path | None = None, host: str | None = None) -> Path:
     """Write the zip (files at its root, as Teams wants them) and return its path."""
-    manifest = manifest_for(app_id, source)
+    source = source or source_dir()
+    manifest = manifest_for(app_id, source, host)
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as package:
         for name in FILES:

@@ -94,3 +94,19 @@ def test_the_systemd_unit_verifies_against_the_install(tmp_path: Path) -> None:
     unit.write_text((ROOT / "deploy/laeringsbot.service").read_text().replace("/opt/laeringsbot", PREFIX))
     verified = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     assert verified.returncode == 0 and not verified.stderr.strip(), verified.stderr
+
+
+def test_the_installed_bot_writes_the_manifests_from_beside_it(tmp_path: Path) -> None:
+    """No source tree: the manifests come from PREFIX/manifest, where deploy/install.sh put them."""
+    slack = installed("slack-manifest", "--host", "laeringsbot.kommune.dk", "-o", "-", cwd=tmp_path)
+    assert slack.returncode == 0, slack.stderr
+    assert "request_url: https://laeringsbot.kommune.dk/slack/events" in slack.stdout
+    teams = installed(
+        "teams-package",
+        "--host",
+        "laeringsbot.kommune.dk",
+        cwd=tmp_path,
+        MICROSOFT_APP_ID="6f1f3c2a-9d4e-4b7a-8c1d-2e3f4a5b6c7d",
+    )
+    assert teams.returncode == 0, teams.stderr
+    assert (tmp_path / "laeringsbot-teams.zip").is_file()

@@ -4,7 +4,7 @@
   ``msteams`` is not in it, so it is taken off before validating (``tests/specs/README.md``).
 * Bot Framework: the ``definitions`` of the Bot Connector swagger
   (``botframework-channel.json``), checked with ``Draft4Validator``.
-* Teams app manifest: v1.17 schema with ``Draft7Validator`` (it says draft-04 but
+* Teams app manifest: v1.29 schema with ``Draft7Validator`` (it says draft-04 but
   uses ``const``), and its localization schema.
 """
 
@@ -21,7 +21,7 @@ from jsonschema.exceptions import best_match
 from tests.support.slack_specs import SPECS
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-MANIFEST_VERSION = "v1.17"
+MANIFEST_VERSION = "v1.29"
 
 
 def _load(path: Path) -> Any:
