@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from bot.core.text import plain_spellings
+
 _NUMERIC = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WORDED = re.compile(r"^(\d{1,2})\.?\s+([a-zæøå]+)\.?\s+(\d{4})$")
@@ -183,7 +185,15 @@ _WEEKDAYS = {
     "sun": 6,
 }
 # Words people put before a day that change nothing: "på tirsdag", "next tuesday", "den 12/3".
-_FILLER = ("på", "paa", "næste", "naeste", "next", "on", "den", "d.", "this", "på næste")
+# Each also as written without Danish letters: "lordag", "loerdag", "paa naeste".
+_FILLER = tuple(
+    {
+        spelling
+        for word in ("på", "næste", "next", "on", "den", "d.", "this", "på næste")
+        for spelling in plain_spellings(word)
+    }
+)
+_WEEKDAYS = {spelling: day for word, day in _WEEKDAYS.items() for spelling in plain_spellings(word)}
 
 
 def spoken_date(text: str, today: date) -> date | None:

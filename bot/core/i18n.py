@@ -16,6 +16,7 @@ import yaml
 from babel.dates import format_date, format_datetime
 
 from bot.core.dialogs import LANGUAGES, DialogError
+from bot.core.text import plain_spellings
 from bot.core.yamlfile import read_yaml
 
 _BABEL_LOCALE = {"da": "da_DK", "en": "en_GB"}
@@ -73,12 +74,15 @@ class Catalog:
         return isinstance(self._texts[language].get(key), str)
 
     def words(self, key: str) -> set[str]:
-        """A list of command words, in every language (people mix them)."""
+        """A list of words a person writes (a command, `tilbage`, a weekday), in every
+        language (people mix them), each also as written without æ, ø, å and é: `mode`
+        and `moede` are `møde`. The catalogue lists only the real spellings."""
         found: set[str] = set()
         for language in LANGUAGES:
             value = self._texts[language].get(key, [])
             assert isinstance(value, list), key
-            found.update(w.casefold() for w in value)
+            for word in value:
+                found |= plain_spellings(word.casefold())
         return found
 
 

@@ -305,6 +305,18 @@ async def test_commands_refuse_with_an_example_and_cancel_and_stop(chat) -> None
     await chat.expect_in_channel(TEAM, "hver anden mandag kl. 10:00")
 
 
+async def test_the_command_words_work_without_danish_letters(chat) -> None:
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "mode lordag 09:00")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "Lise har oprettet en serie", "hver anden lørdag kl. 09:00")
+    await chat.post_in_channel("ULISE", TEAM, "moede")
+    await chat.expect("ULISE", "hver anden lørdag kl. 09:00")
+    await chat.command("ULISE", "hjalp")
+    help_text = await chat.expect("ULISE", "/laering kontrakt @medarbejder")
+    assert "Den kommando kender jeg ikke" not in help_text
+
+
 async def test_two_instances_on_one_postgresql_post_each_reminder_and_step_once(chat, database_url) -> None:
     """Two bot processes on one PostgreSQL database tick at the same moments: every post goes out once."""
     import asyncio

@@ -107,3 +107,39 @@ def test_format_day_shows_the_local_date_just_after_midnight():
     assert format_day(summer, "da", CPH) == "1. juli 2026"
     assert format_day(summer, "en", CPH) == "1 July 2026"
     assert format_day(summer, "en", "UTC") == "30 June 2026"
+
+
+@pytest.mark.parametrize(
+    ("key", "spellings"),
+    [
+        ("meeting.commands.meeting", {"møde", "moede", "mode", "meeting"}),
+        ("commands.help", {"hjælp", "hjaelp", "hjalp", "help"}),
+        ("visit.commands.visit", {"besøg", "besoeg", "besog", "visit"}),
+        ("export.commands.export", {"eksportér", "eksporter", "eksport", "export"}),
+        ("words.resume", {"fortsæt", "fortsaet", "fortsat", "continue"}),
+        ("meeting.words.weekdays.saturday", {"lørdag", "loerdag", "lordag", "lør", "lor", "saturday"}),
+    ],
+)
+def test_a_word_with_danish_letters_is_taken_without_them_too(key: str, spellings: set[str]) -> None:
+    assert spellings <= Catalog.load(MESSAGES).words(key)
+
+
+def _word_lists() -> list[str]:
+    return sorted(k for k, v in _read("da").items() if isinstance(v, list))
+
+
+def test_no_spelling_of_a_word_is_a_word_of_its_neighbour() -> None:
+    """Words that are told apart (the commands, a meeting's subcommands, the weekdays, the words
+    instead of an answer) share no spelling, with or without Danish letters."""
+    from bot.flows.router import Router
+
+    catalog = Catalog.load(MESSAGES)
+    groups: dict[str, list[str]] = {}
+    for key in _word_lists():
+        groups.setdefault(key.rpartition(".")[0], []).append(key)
+    groups["the command words"] = [c.words for part in Router().parts for c in part.commands]
+    for name, keys in groups.items():
+        seen: dict[str, str] = {}
+        for key in keys:
+            for word in catalog.words(key):
+                assert seen.setdefault(word, key) == key, f"{name}: {word!r} is {seen[word]} and {key}"

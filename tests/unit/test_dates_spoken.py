@@ -36,6 +36,14 @@ TODAY = date(2027, 3, 10)  # a Wednesday
         ("onsdag", date(2027, 3, 17)),
         ("den 12/3", date(2027, 3, 12)),
         ("2027-04-01", date(2027, 4, 1)),
+        # Without Danish letters, as a keyboard without them writes it.
+        ("lørdag", date(2027, 3, 13)),
+        ("loerdag", date(2027, 3, 13)),
+        ("lordag", date(2027, 3, 13)),
+        ("son", date(2027, 3, 14)),
+        ("pa fredag", date(2027, 3, 12)),
+        ("paa naeste fredag", date(2027, 3, 12)),
+        ("pa naste fredag", date(2027, 3, 12)),
     ],
 )
 def test_a_day_in_the_ways_people_say_it(text: str, day: date) -> None:
