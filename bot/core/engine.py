@@ -148,6 +148,29 @@ def start(
     return state, [current(script, state)]
 
 
+# The modes a dialog button is shown in (`bot/flows/conversations.py`): pressed in another
+# mode, it is from an earlier message, and does nothing.
+BUTTON_MODES: dict[str, tuple[Mode, ...]] = {
+    "skip": ("asking", "editing"),
+    "send": ("summary",),
+    "edit": ("summary",),
+    "edit_pick": ("choose_edit",),
+    "resume": ("paused",),
+    "cancel_yes": ("confirm_cancel",),
+    "cancel_no": ("confirm_cancel",),
+}
+
+
+def button_is_current(script: Script, state: State, button: str, key: str = "") -> bool:
+    """Whether a press of a dialog button belongs to what the person is asked now: its mode,
+    and for a question's own button (skip) that question."""
+    if state.mode not in BUTTON_MODES.get(button, ()):
+        return False
+    if button == "skip" and key:
+        return script.keys[state.index] == key
+    return True
+
+
 def current(script: Script, state: State) -> Say:
     """What the person is being asked now (to repeat it after a refusal or a pause)."""
     if state.mode in ("asking", "editing"):

@@ -197,7 +197,11 @@ class Conversations:
             blocks.append(Note(text=" ".join([*hints, ctx.t(person, "dialog.words_hint")])))
             if say.optional:
                 blocks.append(
-                    Buttons(buttons=[Button(label=ctx.t(person, "dialog.skip"), action="dialog:skip", value=sid)])
+                    Buttons(
+                        buttons=[
+                            Button(label=ctx.t(person, "dialog.skip"), action="dialog:skip", value=f"{sid}:{say.key}")
+                        ]
+                    )
                 )
             return Message(text=question, blocks=blocks)
         if isinstance(say, Summary):

@@ -166,6 +166,11 @@ class Router:
         if session is None or session.person_id != person.id or session.status != "active":
             ctx.stale(person, action.response_url)
             return
+        state = engine.State.model_validate(session.state)
+        if not engine.button_is_current(self.conversations.script(ctx, session), state, step, key):
+            # From an earlier message (the person has moved on): it does not act again.
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_step")))
+            return
         if step == "edit_pick":
             reply: engine.Reply = engine.EditPick(key)
             dialog = ctx.texts.dialogs[session.flow]

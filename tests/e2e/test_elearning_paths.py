@@ -13,6 +13,7 @@ import pytest
 from tests.e2e.harness import Chat
 from tests.e2e.teams_harness import TeamsChat
 from tests.e2e.test_elearning_contract import answer_all
+from tests.e2e.test_personal_data import capture, press_again
 
 
 @pytest.fixture
@@ -190,6 +191,25 @@ async def test_pause_continue_and_cancel_tell_the_other_party(chat: Chat) -> Non
     # Lise is no longer asked anything for it.
     await chat.say(LISE, "svar")
     await chat.expect(LISE, "Jeg venter ikke på et svar fra dig lige nu")
+
+
+async def test_a_button_of_an_earlier_message_says_so_and_asks_nothing_again(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.say(MADS, "M1")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    await chat.say(MADS, "pause")
+    await chat.expect(MADS, "Samtalen er sat på pause", "[Fortsæt]")
+    held = capture(chat, MADS, "Fortsæt")
+    await chat.say(MADS, "fortsæt")  # written, not pressed: the button stays on the old message
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    asked = chat.count(MADS, "Spørgsmål 2 af 3")
+    await press_again(chat, MADS, held)
+    await chat.expect(MADS, "Den knap hører til en tidligere besked")
+    await chat.settle()
+    assert chat.count(MADS, "Spørgsmål 2 af 3") == asked  # not asked again
+    await chat.say(MADS, "M2")  # and the dialog goes on where it was
+    await chat.expect(MADS, "Spørgsmål 3 af 3")
 
 
 async def test_answers_never_carry_live_broadcast_mentions(chat: Chat) -> None:

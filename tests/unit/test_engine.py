@@ -234,3 +234,20 @@ def test_random_replies_never_break_the_engine():
                     assert all(say.answers[k] for k in required), (seed, say)
             if state.mode in ("sent", "cancelled"):
                 break
+
+
+def test_a_button_acts_only_in_the_step_it_was_shown_in():
+    from bot.core.engine import button_is_current
+
+    state, _ = walk([Answer("mål")])  # asked "practice", optional: it has a skip button
+    assert button_is_current(SCRIPT, state, "skip", "practice")
+    assert not button_is_current(SCRIPT, state, "skip", "support")  # a later question's
+    assert not button_is_current(SCRIPT, state, "resume")  # not paused
+    assert not button_is_current(SCRIPT, state, "send")  # no summary yet
+    paused, _ = step(SCRIPT, state, Word("pause"))
+    assert button_is_current(SCRIPT, paused, "resume") and not button_is_current(SCRIPT, paused, "skip", "practice")
+    resumed, _ = step(SCRIPT, paused, Word("resume"))
+    assert not button_is_current(SCRIPT, resumed, "resume")  # the pause's Fortsæt is of the past
+    summary, _ = walk([Word("skip"), Answer("støtte")], state=resumed)
+    assert button_is_current(SCRIPT, summary, "send") and button_is_current(SCRIPT, summary, "edit")
+    assert not button_is_current(SCRIPT, summary, "cancel_yes") and not button_is_current(SCRIPT, summary, "unknown")
