@@ -1,4 +1,4 @@
-"""`laeringsbot serve | migrate | check-dialogs | slack-manifest | teams-package`."""
+"""`laeringsbot serve | migrate | check-config | check-dialogs | outbox | slack-manifest | teams-package`."""
 
 from __future__ import annotations
 
@@ -190,12 +190,63 @@ def teams_package(settings: Settings, output: str, host: str) -> int:
     return 0
 
 
+def outbox(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.ops import admin
+    from bot.storage import schema
+
+    try:
+        state = schema.state(settings.database_url)
+    except Exception as exc:
+        print(f"The database cannot be reached: {exc}", file=sys.stderr)
+        return 3
+    if state.behind:
+        print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+        return 3
+    if args.action == "list":
+        lines = asyncio.run(admin.outbox_list(settings, everything=args.all, limit=args.limit))
+    elif args.action == "retry":
+        if not args.ids and not args.all_failed:
+            print("Name the messages to send again (ids from `laeringsbot outbox list`), or --all-failed.")
+            return 2
+        lines = asyncio.run(admin.outbox_retry(settings, args.ids, all_failed=args.all_failed))
+    else:
+        lines = asyncio.run(admin.outbox_drop(settings, args.ids))
+    print("\n".join(lines))
+    return 0
+
+
+def check_config(settings: Settings) -> int:
+    import asyncio
+
+    from bot.ops.admin import check_config as checks
+
+    results = asyncio.run(checks(settings))
+    for check in results:
+        print(check.line())
+    failed = [c.what for c in results if c.verdict == "FAIL"]
+    print(f"{len(failed)} problem{'s' if len(failed) != 1 else ''}" + (f": {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="laeringsbot", description="Læringsbot for Slack and Teams")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the bot (HTTP server); the database must be migrated")
     commands.add_parser("migrate", help="upgrade the database schema (one instance at a time, under a lock)")
     commands.add_parser("check-dialogs", help="validate the dialogs/ folder")
+    commands.add_parser("check-config", help="check the database, the dialogs and the platforms' credentials")
+    box = commands.add_parser("outbox", help="messages that could not be sent: list, send again, or give up")
+    actions = box.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="failed messages, and those waiting after a failure")
+    listing.add_argument("--all", action="store_true", help="every message not sent yet")
+    listing.add_argument("--limit", type=int, default=100)
+    retry = actions.add_parser("retry", help="send these again now")
+    retry.add_argument("ids", type=int, nargs="*")
+    retry.add_argument("--all-failed", action="store_true", help="every failed message not dropped")
+    drop = actions.add_parser("drop", help="give these up: they are never sent")
+    drop.add_argument("ids", type=int, nargs="+")
     host_help = "the public host name people and the platform reach the bot at, e.g. laeringsbot.kommune.dk"
     slack = commands.add_parser("slack-manifest", help="write the Slack app manifest with your host in it")
     slack.add_argument("--host", required=True, help=host_help)
@@ -214,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         return migrate(settings)
     if args.command == "check-dialogs":
         return check_dialogs(settings)
+    if args.command == "check-config":
+        return check_config(settings)
+    if args.command == "outbox":
+        return outbox(settings, args)
     if args.command == "slack-manifest":
         return slack_manifest(args.host, args.output)
     return teams_package(settings, args.output, args.host)
