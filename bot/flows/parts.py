@@ -80,7 +80,10 @@ class Part(Protocol):
 
     async def due(self, ctx: Context) -> None: ...
 
-    async def next_due(self, ctx: Context) -> datetime | None: ...
+    async def next_due(self, ctx: Context) -> datetime | None:
+        """When the part's due work next shows people something (a reminder, a question, a
+        meeting's step): the playground's "Til næste hændelse". Housekeeping is not an event."""
+        ...
 
 
 class Flow(Part, Protocol):

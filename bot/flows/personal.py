@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -342,15 +342,6 @@ class PersonalFlow(Quiet):
         return True
 
     async def next_due(self, ctx: Context) -> datetime | None:
-        oldest = await registry.oldest_finished(ctx.db, self.policies)
-        if oldest is None:
-            return None
-        expires = registry.months_before(oldest, -ctx.settings.retention_months)
-        if expires > ctx.now:
-            return expires
-        run = await ctx.db.get(MaintenanceRun, RETENTION)
-        zone = ZoneInfo(ctx.settings.bot_timezone)
-        today = ctx.now.astimezone(zone).date()
-        if run is not None and run.last_run_at is not None and run.last_run_at.astimezone(zone).date() >= today:
-            return datetime.combine(today + timedelta(days=1), time(0), zone)
-        return ctx.now
+        """None: retention is housekeeping that no one sees happen, not a next event (the
+        playground's clock would jump years ahead to it). It runs once a day regardless."""
+        return None
