@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,12 +36,22 @@ Spawn = Callable[..., BotProcess]
 @pytest.fixture
 def bot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The test's database (tests/conftest.py's `database_url`). With TEST_BOT_SOURCE, an empty one
-    that the first process migrates with its own migrations (`serve` upgrades), as a deploy does."""
-    if not os.environ.get(SOURCE_VARIABLE):
+    migrated with that version's own migrations, as a deploy does (`laeringsbot migrate`; a version
+    from before that command has `serve` migrate by itself, and the command fails harmlessly)."""
+    source = os.environ.get(SOURCE_VARIABLE)
+    if not source:
         url: str = request.getfixturevalue("database_url")
         return url
     base = os.environ.get("TEST_DATABASE_URL")
-    return _postgres_schema_url(base) if base else f"sqlite:///{tmp_path / 'bot.db'}"
+    url = _postgres_schema_url(base) if base else f"sqlite:///{tmp_path / 'bot.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        cwd=tmp_path,
+        env=os.environ | {"DATABASE_URL": url, "PYTHONPATH": source},
+        capture_output=True,
+        timeout=120,
+    )
+    return url
 
 
 @pytest.fixture
