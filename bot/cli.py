@@ -168,7 +168,7 @@ def slack_manifest(host: str, output: str) -> int:
     return 0
 
 
-def teams_package(settings: Settings, output: str, host: str) -> int:
+def teams_package(settings: Settings, output: str, host: str | None) -> int:
     from pathlib import Path
 
     from bot.teams.package import PackageError, write
@@ -187,6 +187,11 @@ def teams_package(settings: Settings, output: str, host: str) -> int:
         f"Wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app) "
         f"or in the Teams admin center (Teams apps → Manage apps → Upload new app)."
     )
+    if host is None:
+        print(
+            "Its website, privacy and terms links name laeringsbot.example.org: give --host for yours.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -252,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     slack.add_argument("--host", required=True, help=host_help)
     slack.add_argument("--output", "-o", default="laeringsbot-slack.yaml", help="where to write it (- for stdout)")
     package = commands.add_parser("teams-package", help="write the Teams app package (zip) to upload")
-    package.add_argument("--host", required=True, help=host_help)
+    package.add_argument("--host", help=host_help + " (in the package's links; without it they stay a placeholder)")
     package.add_argument("--output", "-o", default="laeringsbot-teams.zip", help="where to write the zip")
     args = parser.parse_args(argv)
     settings = Settings()

@@ -158,6 +158,13 @@ def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
         "resourceSpecific"
     ]
     assert read_png(icon)[:2] == (192, 192)
+    # Without --host the links stay the placeholder's (the bot's endpoint is the Azure Bot's), and it says so.
+    result = run_cli("--output", str(tmp_path / "placeholder.zip"), cwd=tmp_path, app_id=APP_ID)
+    assert result.returncode == 0 and "give --host" in result.stderr
+    with zipfile.ZipFile(tmp_path / "placeholder.zip") as archive:
+        assert (
+            json.loads(archive.read("manifest.json"))["developer"]["websiteUrl"] == "https://laeringsbot.example.org/"
+        )
     # Elsewhere, with --output.
     result = run_cli("--host", HOST, "--output", str(tmp_path / "out" / "app.zip"), cwd=tmp_path, app_id=APP_ID)
     assert result.returncode == 0 and zipfile.is_zipfile(io.BytesIO((tmp_path / "out" / "app.zip").read_bytes()))
@@ -168,8 +175,6 @@ def test_teams_package_says_what_is_missing(tmp_path: Path) -> None:
     assert result.returncode == 2 and "MICROSOFT_APP_ID" in result.stderr
     result = run_cli("--host", HOST, cwd=tmp_path, app_id="not-a-guid")
     assert result.returncode == 2 and "GUID" in result.stderr
-    result = run_cli(cwd=tmp_path, app_id=APP_ID)
-    assert result.returncode == 2 and "--host" in result.stderr
     for host in ("http://laeringsbot.aarhus.dk", "laeringsbot.aarhus.dk/bot", "laeringsbot.example.org"):
         result = run_cli("--host", host, cwd=tmp_path, app_id=APP_ID)
         assert result.returncode == 2 and host.removeprefix("http://") in result.stderr, (host, result.stderr)
