@@ -134,7 +134,8 @@ class MessagesEndpoint:
                 post = (
                     await s.exec(
                         select(OutboxMessage).where(
-                            OutboxMessage.kind == "post",
+                            # A channel post, or a reply in its thread (a meeting's step cards).
+                            col(OutboxMessage.kind).in_(("post", "reply")),
                             OutboxMessage.sent_channel == conversation.conversation_id,
                             OutboxMessage.sent_ts == str(pressed),
                         )
