@@ -27,3 +27,9 @@ def plain_spellings(word: str) -> set[str]:
         if letter in word:
             spellings |= {s.replace(letter, p) for s in spellings for p in plain}
     return spellings
+
+
+def capitalised(text: str) -> str:
+    """The text with a capital first letter, where a word written as in a sentence
+    ("leder") begins a label; the rest as it is ("leder/sponsor" → "Leder/sponsor")."""
+    return text[:1].upper() + text[1:]

@@ -103,8 +103,8 @@ async def until_approval(chat: Chat | TeamsChat) -> None:
 
 
 async def approve_both(chat: Chat | TeamsChat) -> None:
-    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]", "[Bed om ændringer]")
-    await chat.expect(SOFIE, "you are named as leader or sponsor", "[Approve]", "[Ask for changes]")
+    await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]", "[Bed om ændringer]")
+    await chat.expect(SOFIE, "you are named as leader/sponsor", "[Approve]", "[Ask for changes]")
     await chat.click(LISE, "Godkend")
     await chat.expect(LISE, "når Sofie også har godkendt")
     await chat.click(SOFIE, "Approve")

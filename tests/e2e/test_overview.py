@@ -196,7 +196,7 @@ async def test_someone_with_nothing_under_way_and_english(chat: Chat) -> None:
 
 async def test_peer_approvals_and_what_comes_next(chat: Chat) -> None:
     await until_approval(chat)
-    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]")
+    await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]")
     await chat.command(LISE, "mine")
     await chat.expect(LISE, "*Venter på dig* (1)", "Lær af en kollega: Mads og Anna", "[Godkend]")
     await chat.command(MADS, "mine")

@@ -70,7 +70,7 @@ async def test_an_edit_of_the_joint_fields_goes_back_to_the_author(chat: Chat) -
 
 async def test_one_of_two_leaders_asks_for_changes(chat: Chat) -> None:
     await until_approval(chat)
-    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]")
+    await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]")
     await chat.click(LISE, "Godkend", as_user=ANNA)
     await chat.expect(ANNA, "Kun Lise og Sofie kan godkende")
     await chat.click(SOFIE, "Ask for changes")
@@ -92,7 +92,7 @@ async def test_one_of_two_leaders_asks_for_changes(chat: Chat) -> None:
 async def test_a_leader_approves_only_with_the_button_sent_to_them(chat: Chat) -> None:
     """Both are the contract's leaders, but Sofie pressing the Godkend sent to Lise records nothing."""
     await until_approval(chat)
-    await chat.expect(LISE, "er nævnt som leder eller sponsor", "[Godkend]")
+    await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]")
     await chat.click(LISE, "Godkend", as_user=SOFIE)
     await chat.expect(SOFIE, "That button belongs to a conversation that has ended or is not yours.")
     # Lise's approval is still hers to give, and Sofie's still missing.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.core.messages import Block, Column, Columns, Divider, Heading, Message, Note, Paragraph, Quote
+from bot.core.text import capitalised
 from bot.flows.context import Context
 from bot.storage.models import Answer, Approval, Contract, Party, Person, Submission
 
@@ -38,7 +39,7 @@ async def elearning_copy(ctx: Context, viewer: Person, contract: Contract) -> Me
     ]
     for role in (LEADER, EMPLOYEE):
         if role in who:
-            blocks.append(Quote(label=dialog.roles[role](lang), text=who[role].display_name))
+            blocks.append(Quote(label=capitalised(dialog.roles[role](lang)), text=who[role].display_name))
     answers = (
         await ctx.db.exec(select(Answer).where(Answer.contract_id == contract.id, Answer.version == contract.version))
     ).all()
