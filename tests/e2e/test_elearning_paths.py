@@ -242,3 +242,37 @@ async def test_commands_that_cannot_work_get_a_clear_answer(slack_chat: Chat) ->
     await chat.expect(MADS, "Jeg venter ikke på et svar fra dig lige nu")
     await chat.command(MADS, "")
     await chat.expect(MADS, "*Kommandoer*")
+
+
+async def test_the_same_course_with_the_same_person_again_is_asked_first(chat: Chat) -> None:
+    from tests.e2e.test_personal_data import rows
+
+    await chat.command(LISE, "kontrakt <@UMADS|mads> Excel basics 15-02-2027")
+    await chat.expect(LISE, "Læringskontrakten om *Excel basics* er startet med Mads")
+    # A retry of the same start (a mistyped date corrected, say) asks before a second one.
+    await chat.command(LISE, "kontrakt <@UMADS|mads> excel basics")
+    asked = await chat.expect(LISE, "Du har allerede en åben læringskontrakt om *excel basics* med Mads (nr.")
+    assert "[Start en ny]" in asked and "[Nej, behold den]" in asked
+    await chat.click(LISE, "Nej, behold den")
+    closed = await chat.updated("Du har allerede", "Ingen ny kontrakt startet")  # the question, closed
+    assert "[Start en ny]" not in closed
+    await chat.settle()
+    assert len(rows(chat, "contract")) == 1
+
+    await chat.command(LISE, "kontrakt <@UMADS|mads> Excel basics 01-03-2027")
+    await chat.expect(LISE, "Du har allerede en åben læringskontrakt")
+    held = capture(chat, LISE, "Start en ny")
+    await chat.click(LISE, "Start en ny")
+    await chat.expect(LISE, "Læringskontrakten om *Excel basics* er startet med Mads")
+    await chat.settle()
+    contracts = rows(chat, "contract")
+    assert len(contracts) == 2 and contracts[1]["title"] == "Excel basics"
+    assert contracts[1]["followup_at"].day == 1 and contracts[1]["followup_at"].month == 3
+    await press_again(chat, LISE, held)  # pressed twice: one new contract, not two
+    await chat.settle()
+    assert len(rows(chat, "contract")) == 2
+
+    # Another course, or the same course with someone else, starts at once.
+    await chat.command(LISE, "kontrakt <@UANNA|anna> Excel basics")
+    await chat.expect(LISE, "Læringskontrakten om *Excel basics* er startet med Anna")
+    assert chat.count(LISE, "Du har allerede en åben") == 2

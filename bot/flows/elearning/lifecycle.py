@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
+from bot.core.ids import record_id
 from bot.core.messages import (
     Block,
     Button,
@@ -96,7 +97,104 @@ class ElearningFlow(ContractFlow):
             if followup <= ctx.now:
                 refuse(ctx.t(leader, "elearning.bad_date", date=written, example=example))
                 return
-        await self.start(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
+        title = " ".join(words).strip()
+        if not title and (default := ctx.texts.dialogs[FLOW].default_title):
+            title = default(ctx.language(leader))
+        if open_already := await self._open_on(ctx, leader, employees, title):
+            self._ask_again(ctx, leader, employees, title, followup, open_already)
+            return
+        await self.start(ctx, leader, employees, title, followup, cmd.response_url)
+
+    # ---- the same course again -----------------------------------------
+    async def _open_on(
+        self, ctx: Context, leader: Person, employees: list[Person], title: str
+    ) -> dict[int, list[Person]]:
+        """The leader's live contracts on this course with any of these employees: id -> with whom."""
+        by_id = {e.id: e for e in employees}
+        rows = (
+            await ctx.db.exec(
+                select(Contract, Party.person_id)
+                .join(Party, col(Party.contract_id) == col(Contract.id))
+                .where(
+                    Contract.flow == FLOW,
+                    col(Contract.status).not_in(sorted(FINAL)),
+                    col(Party.person_id).in_(list(by_id)),
+                    Party.role == EMPLOYEE,
+                    col(Contract.id).in_(
+                        select(Party.contract_id).where(Party.person_id == leader.id, Party.role == LEADER)
+                    ),
+                )
+                .order_by(col(Contract.id))
+            )
+        ).all()
+        found: dict[int, list[Person]] = {}
+        for contract, person_id in rows:
+            if contract.id is not None and contract.title.casefold().strip() == title.casefold():
+                found.setdefault(contract.id, []).append(by_id[person_id])
+        return found
+
+    def _ask_again(
+        self,
+        ctx: Context,
+        leader: Person,
+        employees: list[Person],
+        title: str,
+        followup: datetime | None,
+        open_already: dict[int, list[Person]],
+    ) -> None:
+        """Asked first, with the start in the buttons' value: who, the date, the course."""
+        nonce = uuid.uuid4().hex[:16]
+        people = ",".join(str(e.id) for e in employees)
+        # The follow-up as the date the leader wrote (it is at 09:00 their time): no colons.
+        day = followup.astimezone(ZoneInfo(ctx.tz(leader))).date().isoformat() if followup else ""
+        value = f"{leader.id}:{nonce}:{day}:{people}:{title}"
+        text = ctx.t(
+            leader,
+            "elearning.duplicate_ask",
+            title=title,
+            names=ctx.names(leader, list({p.id: p for ps in open_already.values() for p in ps}.values())),
+            numbers=", ".join(str(number) for number in open_already),
+        )
+        ctx.post(
+            leader,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(leader, "elearning.start_again"),
+                    action="elearning:start_again",
+                    value=value,
+                    style="primary",
+                ),
+                Button(label=ctx.t(leader, "elearning.keep_open"), action="elearning:keep_open", value=value),
+            ),
+            ref=f"elearning:again:{nonce}",
+        )
+
+    async def _answer_again(self, ctx: Context, action: ActionIn, leader: Person) -> None:
+        """Start en ny / Nej: once, by the leader who was asked."""
+        step = action.action.partition(":")[2]
+        parts = action.value.split(":", 4)  # the course's name, last, may hold colons
+        if len(parts) != 5 or record_id(parts[0]) != leader.id or not parts[1]:
+            ctx.stale(leader, action.response_url)
+            return
+        _, nonce, day, people, title = parts
+        key = "elearning.started_again_note" if step == "start_again" else "elearning.kept_note"
+        note = ctx.t(leader, key, date=ctx.day(leader, ctx.now))
+        if not await ctx.close_buttons(note, ref=f"elearning:again:{nonce}"):
+            ctx.stale(leader, action.response_url)  # answered already
+            return
+        if step != "start_again":
+            return
+        employees = [p for i in people.split(",") if (pid := record_id(i)) and (p := await ctx.db.get(Person, pid))]
+        if not employees or any(p.deleted_at is not None for p in employees):
+            ctx.stale(leader, action.response_url)
+            return
+        followup = None
+        if day:
+            followup = datetime.combine(date.fromisoformat(day), time(9), ZoneInfo(ctx.tz(leader)))
+            followup = followup if followup > ctx.now else None  # asked long ago: the default then
+        # Said in the DM, where the question was: a press's own answer is the closed question.
+        await self.start(ctx, leader, employees, title, followup, None)
 
     # ---- reading ------------------------------------------------------
     async def party(self, ctx: Context, contract: Contract, role: str) -> Person:
@@ -393,6 +491,9 @@ class ElearningFlow(ContractFlow):
         # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+        if action.action in ("elearning:start_again", "elearning:keep_open"):
+            await self._answer_again(ctx, action, person)
+            return
         await press(ctx, self.lifecycle, action, person)
 
     @staticmethod
