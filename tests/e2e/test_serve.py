@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -12,6 +13,8 @@ import time
 import httpx
 
 from tests.e2e.harness import Chat
+from tests.fakes.slack_api import FakeSlack
+from tests.support.process import BotProcess
 
 
 def free_port() -> int:
@@ -106,3 +109,23 @@ def test_json_logs_carry_request_ids_and_the_clock_keeps_quiet(tmp_path) -> None
     assert all({"time", "level", "message"} <= r.keys() for r in records)
     assert not [r for r in records if r["logger"].startswith("apscheduler")], records
     assert "apscheduler" not in output
+
+
+async def test_serve_asks_slack_for_its_token_at_start_and_says_ready(
+    database_url: str, slack: FakeSlack, tmp_path
+) -> None:
+    """The real process, as a load balancer's probe meets it: ready once auth.test said yes."""
+    process = BotProcess(database_url=database_url, slack=slack, workdir=tmp_path)
+    try:
+        await process.start()  # /healthz: the database answers
+        for _ in range(100):
+            ready = await process.http.get(f"{process.url}/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["platforms"]["slack"] == "accepted: workspace Testteam (T1), bot user laeringsbot"
+        assert len(slack.calls_of("auth.test")) == 1
+        assert (await process.http.get(f"{process.url}/livez")).json() == {"status": "alive"}
+    finally:
+        await process.close()
