@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.core.events import ActionIn, CommandIn, MessageIn
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
+from bot.flows.lifecycle import Lifecycle
 from bot.storage.models import Contract, DialogSession, Person
 from bot.storage.personal_data import Policies
 
@@ -95,6 +96,11 @@ class Flow(Part, Protocol):
 
     @property
     def copy(self) -> CopyOf | None: ...
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """Its states and what changes them, as a table (`bot/flows/lifecycle.py`)."""
+        ...
 
     @property
     def personal_data(self) -> Policies:

@@ -17,9 +17,6 @@ from bot.storage.db import Database
 from bot.storage.models import ClinicalScope, Contract, DialogSession, Party, Person, Submission, Visit
 
 ROUTER = Router()
-TABLES: dict[str, Lifecycle] = {
-    name: flow.lifecycle for name, flow in ROUTER.flows.items() if hasattr(flow, "lifecycle")
-}
 # The roles of each flow's contract (what its parties are called in `party.role`).
 ROLES = {
     "elearning": ("leader", "employee"),
@@ -27,6 +24,9 @@ ROLES = {
     "visit": ("agent", "colleague"),
     "clinical": ("supervisor", "trainee"),
 }
+# Every flow declares its table; the contract flows' have buttons and turns.
+ALL: dict[str, Lifecycle] = {name: flow.lifecycle for name, flow in ROUTER.flows.items()}
+TABLES = {name: table for name, table in ALL.items() if name in ROLES}
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Where a state is several people's turn one after the other, what has happened by the time it is
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
@@ -38,13 +38,14 @@ SENT = {
 }
 
 
-def test_the_contract_flows_have_tables() -> None:
-    assert set(TABLES) == {"elearning", "peer", "visit", "clinical"}  # the meetings are series, not contracts
+def test_every_flow_has_a_table() -> None:
+    assert set(ALL) == set(ROUTER.flows)
+    assert set(TABLES) == {"elearning", "peer", "visit", "clinical"}
 
 
-@pytest.mark.parametrize("flow", sorted(TABLES))
+@pytest.mark.parametrize("flow", sorted(ALL))
 def test_every_state_is_reachable_from_the_first(flow: str) -> None:
-    table = TABLES[flow]
+    table = ALL[flow]
     edges, seen, todo = table.edges(), {str(table.start)}, [str(table.start)]
     while todo:
         for target in edges[todo.pop()] - seen:
@@ -150,3 +151,17 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                     assert groups & {"you", "coming"}, (state, role, groups)
     finally:
         await db.dispose()
+
+
+def test_a_meeting_waits_on_the_clock_and_its_buttons_act_while_it_is_on() -> None:
+    """A learning meeting is no one's turn: the clock moves it (reminder, start, steps); its
+    buttons act while it is planned or running (a Tilføj tiltag also just after)."""
+    from bot.flows.meeting.states import BUTTONS, Status
+
+    table = ALL["meeting"]
+    live = {str(s) for s in table.states} - table.final
+    assert table.clock == live and not table.turns and not table.presses
+    assert set(BUTTONS) == {"case", "next", "action"}
+    for step, statuses in BUTTONS.items():
+        assert statuses and statuses <= live | {Status.DONE}, step
+    assert Status.DONE in BUTTONS["action"] and Status.DONE not in BUTTONS["next"]

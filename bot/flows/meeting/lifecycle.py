@@ -29,6 +29,7 @@ from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Pa
 from bot.core.text import MAX_ANSWER
 from bot.core.workdays import holiday_name
 from bot.flows.context import Context
+from bot.flows.meeting.states import BUTTONS, LIFECYCLE, S
 from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet, never
 from bot.storage.models import (
@@ -52,6 +53,9 @@ _OVER = 6  # the step after the last: the summary is out
 class MeetingFlow(Quiet):
     name = "meeting"
     copy = None
+
+    # The statuses of a meeting and what changes them (bot/flows/meeting/states.py).
+    lifecycle = LIFECYCLE
 
     def __init__(self, overview: OverviewSource, personal_data: Policies) -> None:
         self.overview, self.personal_data = overview, personal_data
@@ -265,7 +269,7 @@ class MeetingFlow(Quiet):
         lang = series.language
         lines = [self.tl(ctx, lang, "next_dates")]
         for occ in upcoming:
-            key = {"holiday": "date_holiday", "cancelled": "date_cancelled"}.get(occ.status, "date_line")
+            key = {str(S.HOLIDAY): "date_holiday", str(S.CANCELLED): "date_cancelled"}.get(occ.status, "date_line")
             lines.append(self.tl(ctx, lang, key, date=self.when(series, occ), holiday=self.holiday(series, occ)))
         return "\n".join(lines)
 
@@ -284,7 +288,7 @@ class MeetingFlow(Quiet):
         ctx: Context,
         series: MeetingSeries,
         *,
-        statuses: tuple[str, ...] = ("planned", "holiday", "cancelled"),
+        statuses: tuple[str, ...] = (S.PLANNED, S.HOLIDAY, S.CANCELLED),
         limit: int = 3,
     ) -> list[MeetingOccurrence]:
         return list(
@@ -317,7 +321,7 @@ class MeetingFlow(Quiet):
             )
         ).first()
         seq = -1 if last is None else last
-        while len([o for o in coming if o.status != "cancelled"]) < rules.AHEAD:
+        while len([o for o in coming if o.status != S.CANCELLED]) < rules.AHEAD:
             seq += 1
             o = rules.occurrence(
                 seq, series.first_date, series.interval_weeks, series.hour, series.minute, series.timezone
@@ -331,7 +335,7 @@ class MeetingFlow(Quiet):
                 local_date=o.local_date,
                 starts_at=o.starts_at,
                 remind_at=o.remind_at,
-                status="holiday" if o.holiday else "planned",
+                status=S.HOLIDAY if o.holiday else S.PLANNED,
                 due_at=o.remind_at,
                 facilitator_id=facilitator,
             )
@@ -357,7 +361,7 @@ class MeetingFlow(Quiet):
             Paragraph(text=text),
             Paragraph(text=self.dates(ctx, series, coming)),
         ]
-        following = next((o for o in coming if o.status == "planned"), None)
+        following = next((o for o in coming if o.status == S.PLANNED), None)
         if following is not None:
             blocks.append(
                 Paragraph(
@@ -383,15 +387,15 @@ class MeetingFlow(Quiet):
         if not self.may_change(series, person):
             self.refuse(ctx, cmd, person, "not_allowed", usage=False, names=await self.names(ctx, [series.creator_id]))
             return
-        coming = await self.upcoming(ctx, series, statuses=("planned",), limit=1)
+        coming = await self.upcoming(ctx, series, statuses=(S.PLANNED,), limit=1)
         if not coming:
             self.refuse(ctx, cmd, person, "nothing_to_cancel", usage=False)
             return
         occ = coming[0]
-        occ.status, occ.due_at = "cancelled", None
+        occ.status, occ.due_at = S.CANCELLED, None
         ctx.db.add(occ)
         await ctx.close_buttons(self.tl(ctx, series.language, "cancelled_note"), ref=f"meeting:{occ.id}:reminder")
-        following = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned" and o.id != occ.id]
+        following = [o for o in await self.ensure_ahead(ctx, series) if o.status == S.PLANNED and o.id != occ.id]
         values = {"date": self.when(series, occ), "name": person.display_name}
         text = (
             self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
@@ -410,8 +414,8 @@ class MeetingFlow(Quiet):
             return
         series.status, series.stopped_at = "stopped", ctx.now
         ctx.db.add(series)
-        for occ in await self.upcoming(ctx, series, statuses=("planned", "holiday"), limit=100):
-            occ.status, occ.due_at = "cancelled", None
+        for occ in await self.upcoming(ctx, series, statuses=(S.PLANNED, S.HOLIDAY), limit=100):
+            occ.status, occ.due_at = S.CANCELLED, None
             ctx.db.add(occ)
             await ctx.close_buttons(self.tl(ctx, series.language, "stopped_note"), ref=f"meeting:{occ.id}:reminder")
         self.post(
@@ -451,23 +455,23 @@ class MeetingFlow(Quiet):
 
     async def advance(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         now = ctx.now
-        if occ.status == "holiday":
+        if occ.status == S.HOLIDAY:
             if now < occ.starts_at:
                 await self.holiday_notice(ctx, series, occ)
             occ.reminded_at, occ.due_at = now, None
             await self.ensure_ahead(ctx, series)
-        elif occ.status == "planned" and occ.reminded_at is None:
+        elif occ.status == S.PLANNED and occ.reminded_at is None:
             if now < occ.starts_at:  # still useful: the meeting has not begun
                 await self.remind(ctx, series, occ)
             occ.reminded_at, occ.due_at = now, occ.starts_at
-        elif occ.status == "planned":
+        elif occ.status == S.PLANNED:
             if now >= occ.starts_at + timedelta(minutes=series.length_minutes):
-                occ.status, occ.due_at = "missed", None  # the whole meeting passed while we were away
+                occ.status, occ.due_at = S.MISSED, None  # the whole meeting passed while we were away
                 await ctx.close_buttons(self.day(series, occ.starts_at), ref=f"meeting:{occ.id}:reminder")
                 await self.ensure_ahead(ctx, series)
             else:
                 await self.start(ctx, series, occ)
-        elif occ.status == "running":
+        elif occ.status == S.RUNNING:
             await self.move_on(ctx, series, occ, pressed=False)
         else:
             occ.due_at = None
@@ -486,7 +490,7 @@ class MeetingFlow(Quiet):
     # ---- the reminder ------------------------------------------------------------
     async def holiday_notice(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         lang = series.language
-        coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == "planned"]
+        coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == S.PLANNED]
         date, holiday = self.day(series, occ.starts_at), self.holiday(series, occ)
         text = (
             self.tl(ctx, lang, "holiday", date=date, holiday=holiday, next=self.when(series, coming[0]))
@@ -652,7 +656,7 @@ class MeetingFlow(Quiet):
             Paragraph(text="\n".join(lines)),
             *await self.topics(ctx, series, occ),
         ]
-        if not occ.case_person_id and occ.status == "running":
+        if not occ.case_person_id and occ.status == S.RUNNING:
             blocks.append(
                 Buttons(
                     buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id))]
@@ -661,7 +665,7 @@ class MeetingFlow(Quiet):
         return Message(text=title, blocks=blocks)
 
     async def start(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
-        occ.status, occ.started_at = "running", ctx.now
+        occ.status, occ.started_at = S.RUNNING, ctx.now
         await ctx.close_buttons(self.day(series, occ.starts_at), ref=f"meeting:{occ.id}:reminder")
         agenda_post = self.post(ctx, series, await self.agenda_message(ctx, series, occ), f"meeting:{occ.id}:agenda")
         await ctx.db.flush()
@@ -730,7 +734,7 @@ class MeetingFlow(Quiet):
         ctx.db.add(occ)
 
     async def finish(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
-        occ.status, occ.step, occ.due_at, occ.ended_at = "done", _OVER, None, ctx.now
+        occ.status, occ.step, occ.due_at, occ.ended_at = S.DONE, _OVER, None, ctx.now
         await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
         self.post(
             ctx, series, await self.summary(ctx, series, occ), f"meeting:{occ.id}:summary", thread=occ.thread_outbox_id
@@ -790,7 +794,7 @@ class MeetingFlow(Quiet):
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.partition(":")[2]
         found = await self.locked(ctx, action.value)
-        if found is None or step not in ("case", "next", "action", "done"):
+        if found is None or step not in (*BUTTONS, "done"):  # done: an action of the team's, not the meeting's
             ctx.stale(person, action.response_url)
             return
         occ, series = found
@@ -806,7 +810,7 @@ class MeetingFlow(Quiet):
     async def take_case(
         self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
     ) -> None:
-        if occ.status not in ("planned", "running"):
+        if occ.status not in BUTTONS["case"]:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_closed")))
             return
         # First press wins, also across instances: the row changes only while it has no case person.
@@ -875,7 +879,7 @@ class MeetingFlow(Quiet):
     async def show_case(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         """The case person (and title) on the reminder before the meeting, and on the agenda once
         it runs (the reminder was closed when it began, and stays so)."""
-        if occ.status == "planned":
+        if occ.status == S.PLANNED:
             await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
         if occ.thread_outbox_id:
             await self.replace(ctx, f"meeting:{occ.id}:agenda", await self.agenda_message(ctx, series, occ))
@@ -884,7 +888,7 @@ class MeetingFlow(Quiet):
         self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
     ) -> None:
         pressed_step = action.value.partition(":")[2]
-        if occ.status != "running" or str(occ.step) != pressed_step:
+        if occ.status not in BUTTONS["next"] or str(occ.step) != pressed_step:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.next_stale")))
             return
         if person.id not in (occ.facilitator_id, occ.case_person_id):
@@ -906,7 +910,7 @@ class MeetingFlow(Quiet):
     async def ask_action(
         self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
     ) -> None:
-        if occ.status not in ("running", "done"):
+        if occ.status not in BUTTONS["action"]:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.action_closed")))
             return
         ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.action_asked")))
@@ -1000,7 +1004,7 @@ class MeetingFlow(Quiet):
                 .where(
                     MeetingSeries.platform == msg.platform,
                     MeetingSeries.channel == msg.channel,
-                    MeetingOccurrence.status == "running",
+                    MeetingOccurrence.status == S.RUNNING,
                     OutboxMessage.sent_ts == msg.thread,
                 )
             )

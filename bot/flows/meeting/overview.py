@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, or_, select
 
 from bot.flows.context import Context
+from bot.flows.meeting.states import COMING, Status
 from bot.flows.overview import Item
 from bot.flows.overview_reads import MEETINGS_AHEAD
 from bot.storage.models import MeetingAction, MeetingOccurrence, MeetingSeries, Person
@@ -24,7 +25,7 @@ class MeetingOverview:
                 .join(MeetingSeries, col(MeetingOccurrence.series_id) == col(MeetingSeries.id))
                 .where(
                     or_(MeetingOccurrence.facilitator_id == person.id, MeetingOccurrence.case_person_id == person.id),
-                    col(MeetingOccurrence.status).in_(("planned", "running")),
+                    col(MeetingOccurrence.status).in_(sorted(COMING)),
                     MeetingSeries.status == "active",
                     col(MeetingOccurrence.starts_at) >= ctx.now - timedelta(days=1),
                 )
@@ -41,7 +42,7 @@ class MeetingOverview:
                 if occ.case_title
                 else ctx.t(person, "overview.meeting.title")
             )
-            if occ.status == "running":
+            if occ.status == Status.RUNNING:
                 items.append(
                     Item(
                         group="you",

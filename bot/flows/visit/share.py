@@ -16,6 +16,8 @@ from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.meeting.lifecycle import MeetingFlow
+from bot.flows.meeting.states import Status as MeetingStatus
+from bot.flows.visit.states import Status
 from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
 
 FLOW, COLLEAGUE = "visit", "colleague"
@@ -32,7 +34,7 @@ class VisitSharing:
 
     # ---- Del på læringsmøde -------------------------------------------
     async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, agent: Person) -> None:
-        if contract.status != "done":
+        if contract.status != Status.DONE:
             return ctx.respond(
                 agent,
                 action.response_url,
@@ -72,7 +74,7 @@ class VisitSharing:
             return
         buttons = []
         for one in series:
-            coming = [o for o in await self.meetings.ensure_ahead(ctx, one) if o.status == "planned"]
+            coming = [o for o in await self.meetings.ensure_ahead(ctx, one) if o.status == MeetingStatus.PLANNED]
             when = self.meetings.when(one, coming[0]) if coming else "–"
             buttons.append(
                 Button(
@@ -99,7 +101,7 @@ class VisitSharing:
         agent: Person,
         series_id: str,
     ) -> None:
-        if contract.status != "done":
+        if contract.status != Status.DONE:
             return ctx.respond(
                 agent,
                 action.response_url,
@@ -112,7 +114,7 @@ class VisitSharing:
         series = await ctx.db.get(MeetingSeries, found) if (found := record_id(series_id)) else None
         if series is None or series.status != "active" or series.platform != agent.platform:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
-        coming = [o for o in await self.meetings.ensure_ahead(ctx, series) if o.status == "planned"]
+        coming = [o for o in await self.meetings.ensure_ahead(ctx, series) if o.status == MeetingStatus.PLANNED]
         locked = await self.meetings.locked(ctx, str(coming[0].id)) if coming else None
         if locked is None:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
