@@ -169,8 +169,10 @@ def cannot_take_part(ctx: Context, starter: Person, named: Person | None, mentio
     a bot, the starter, or not reachable yet."""
     if named is None:
         return ctx.t(starter, "elearning.unknown_user", user=mention)
-    if named.is_bot:
-        return ctx.t(starter, "elearning.bot_user", name=named.display_name)
+    if named.is_bot:  # a flow may say what a bot cannot be in it (a visit's host)
+        own = f"{flow}.bot_user"
+        key = own if ctx.texts.catalog.has(ctx.language(starter), own) else "elearning.bot_user"
+        return ctx.t(starter, key, name=named.display_name)
     if named.id == starter.id:
         return ctx.t(starter, f"{flow}.not_yourself")
     if not named.reachable:

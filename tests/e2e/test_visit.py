@@ -273,6 +273,9 @@ async def test_unreadable_and_past_dates_are_refused_with_an_example(chat: Chat)
     await chat.expect(MADS, "besøg @kollega 12/3 halv")
     await chat.command(MADS, "besøg <@UMADS|mads> 12/3")
     await chat.expect(MADS, "Du kan ikke være læringsagent hos dig selv")
+    await chat.command(MADS, "besøg <@UANNA|anna> <@USOFIE|sofie> 12/3")
+    refused = await chat.expect(MADS, "Et læringsbesøg er hos én kollega – nævn én.")
+    assert "besøg @kollega 12/3 halv" in refused  # with how it is written
     assert chat.count(ANNA, "vil gerne følge dig") == 0
     # English, with a weekday: Sofie reads English and her day is in London.
     await chat.command(SOFIE, "visit <@UANNA|anna> tuesday half")

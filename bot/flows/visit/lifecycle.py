@@ -38,7 +38,7 @@ from bot.flows.conversations import Conversations
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import OverviewSource
-from bot.flows.parts import Command, Quiet
+from bot.flows.parts import Command, Quiet, one_named
 from bot.flows.visit.share import VisitSharing, share_ref
 from bot.flows.visit.states import (
     AGENT,
@@ -151,17 +151,8 @@ class VisitFlow(Quiet):
 
         if not cmd.mentions:
             return refuse(None)
-        colleague = people.get(cmd.mentions[0])
-        if colleague is None:
-            return refuse("elearning.unknown_user", user=cmd.mentions[0])
-        if colleague.is_bot:
-            return refuse("visit.bot_user", name=colleague.display_name)
-        if colleague.id == agent.id:
-            return refuse("visit.not_yourself")
-        if len(dict.fromkeys(cmd.mentions)) > 1:
-            return refuse("visit.one_colleague")
-        if not colleague.reachable:
-            return refuse("visit.unreachable", name=colleague.display_name)
+        if (colleague := one_named(ctx, cmd, agent, people, FLOW, "one_colleague")) is None:
+            return None
         catalog = ctx.texts.catalog
         vocabulary = rules.Vocabulary(
             half=frozenset(catalog.words("visit.words.half")),
