@@ -24,8 +24,9 @@ ACCESS = logging.getLogger("laeringsbot.access")
 PLAIN = "%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s"
 # Loggers that are chatty at INFO without telling an operator anything (issue 16, point 22):
 # APScheduler says "Running job … executed successfully" at every tick of the clock, fontTools
-# one line per font table subset on every PDF copy.
-QUIET = ("apscheduler", "fontTools", "alembic")
+# one line per font table subset on every PDF copy, httpx one per request to Teams (with the
+# conversation's URL), Alembic one per migration step (`migrate` prints what it did).
+QUIET = ("apscheduler", "fontTools", "alembic", "httpx", "httpcore")
 # Probes and scrapes come every few seconds: their access lines are DEBUG.
 PROBES = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
 

@@ -123,6 +123,7 @@ async def test_check_config_says_ok_for_each_part_of_a_working_setup(
     assert "workspace" in out and "the schema is at head" in out and "requests: POST /slack/events" in out
     assert out.splitlines()[-1] == "0 problems"
     assert len(slack.calls_of("auth.test")) == 1 and len(teams.calls_of("token")) == 1
+    assert "HTTP Request" not in err  # httpx's line per request is quiet at the default level
 
 
 async def test_check_config_says_what_is_wrong_with_each(
