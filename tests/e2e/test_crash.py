@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import _postgres_schema_url
 from tests.e2e.test_elearning_contract import LEADER_ANSWERS, MADS_ANSWERS
 from tests.fakes.slack_api import FakeSlack
+from tests.support.balancer import HAProxy
 from tests.support.process import SOURCE_VARIABLE, Alternating, BotProcess, FaultedCalls, ProcessChat
 
 LISE, MADS = "ULISE", "UMADS"
@@ -77,7 +78,7 @@ def people(chat: ProcessChat) -> None:
 async def back_in_time(
     chat: ProcessChat,
     step: str,
-    bot: BotProcess | Alternating,
+    bot: BotProcess | Alternating | HAProxy,
     user: str,
     *fragments: str,
     timeout: float = TAKEOVER,

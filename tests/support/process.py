@@ -29,13 +29,16 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tests.e2e.harness import SECRET, TOKEN, Chat, message_text
 from tests.fakes import slack_signing as signing
 from tests.fakes.slack_api import Call, FakeSlack, dm_channel_id
+
+if TYPE_CHECKING:
+    from tests.support.balancer import HAProxy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # TEST_BOT_SOURCE=/some/checkout runs that checkout's bot/ (e.g. `git archive HEAD bot dialogs`
@@ -353,7 +356,7 @@ class PostLog:
 class ProcessChat(Chat):
     """harness.Chat over bot processes: no runtime to drain, so it reads what reached Slack."""
 
-    def __init__(self, bot: BotProcess | Alternating) -> None:
+    def __init__(self, bot: BotProcess | Alternating | HAProxy) -> None:
         super().__init__(bot)  # type: ignore[arg-type]  # a bot process has what Chat uses of harness.Bot
         self.post_log = PostLog(self.slack)
 
