@@ -152,6 +152,17 @@ async def test_a_press_in_the_channel_is_answered_there_and_a_refusal_in_its_thr
     await page.click("#tab-channel")
     await expect(page.locator("#messages .thread")).to_contain_text("1. Casen præsenteres")
     await expect(page.locator("#messages")).not_to_contain_text("Kun facilitatoren")
+    # Lise moves on to the last step; "Tilføj tiltag" is answered in the thread, the action asked for in her DM.
+    for number in range(2, 6):
+        await page.locator("#messages .thread button:has-text('Næste punkt')").last.click()
+        await expect(page.locator("#messages .thread h3")).to_have_count(number)  # step `number` is posted
+    await expect(page.locator("#messages .thread")).to_contain_text("5. Fælles refleksion og tiltag")
+    await page.locator("#messages .thread button:has-text('Tilføj tiltag')").last.click()
+    asked = page.locator("#messages .thread > li.only-you", has_text="skriv tiltaget der")
+    await expect(asked).to_contain_text("kun synlig for dig")
+    await page.click("#tab-dm")
+    await expect(page.locator("#messages")).to_contain_text("Hvilket tiltag vil I sætte i gang?")
+    await expect(page.locator("#messages")).not_to_contain_text("skriv tiltaget der")
 
 
 async def test_the_red_dot_marks_a_leader_with_an_approval_waiting(page: Page) -> None:
