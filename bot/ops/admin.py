@@ -11,6 +11,7 @@ was for and why it failed, never what it said.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
+from bot.flows.context import Texts
 from bot.ops import credentials
 from bot.settings import Settings
 from bot.storage import schema
@@ -164,8 +166,7 @@ async def _database(settings: Settings) -> Check:
     return Check("database", "ok", f"{name}: the schema is {state.describe()}")
 
 
-def _dialogs(settings: Settings) -> Check:
-    from bot.app import load_texts
+def _dialogs(settings: Settings, load_texts: Callable[[Settings], Texts]) -> Check:
     from bot.core.dialogs import DialogError
 
     try:
@@ -199,8 +200,9 @@ def _slack_requests(settings: Settings) -> Check:
     return Check("slack requests", "FAIL", "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)")
 
 
-async def check_config(settings: Settings) -> list[Check]:
-    checks = [await _database(settings), _dialogs(settings)]
+async def check_config(settings: Settings, load_texts: Callable[[Settings], Texts]) -> list[Check]:
+    """`load_texts`: bot.app's, as `serve` loads the dialogs (passed in: nothing here imports the app)."""
+    checks = [await _database(settings), _dialogs(settings, load_texts)]
     if settings.slack_bot_token:
         checks += [await _platform(settings, "slack"), _slack_requests(settings)]
     else:

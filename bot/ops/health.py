@@ -9,17 +9,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.ops.metrics import CONTENT_TYPE
+from bot.ops.credentials import Credentials
+from bot.ops.metrics import CONTENT_TYPE, Metrics
 from bot.storage import schema
+from bot.storage.db import Database
 
-if TYPE_CHECKING:
-    from bot.app import Runtime
+
+class Probed(Protocol):
+    """What the probes read of the running bot (bot.app.Runtime, which nothing here imports)."""
+
+    db: Database
+    metrics: Metrics
+    credentials: Credentials
+    now: Callable[[], datetime]
 
 
 async def livez(request: Request) -> JSONResponse:
@@ -27,7 +37,7 @@ async def livez(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Probed = request.app.state.runtime
     body: dict[str, Any] = {}
     ready = True
     try:
@@ -48,7 +58,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Probed = request.app.state.runtime
     try:
         text = await runtime.metrics.render(runtime.db, runtime.now())
     except Exception as exc:  # without the database there are no gauges: a scrape that fails says so
