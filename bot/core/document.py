@@ -66,6 +66,13 @@ def _md_bot(text: str) -> str:
     return _md_line_start(line) if pieces[0] else line
 
 
+def md_words(text: str, indent: str = "") -> str:
+    """A person's words as literal Markdown after a label on a line ("- **Mål**: …"): each of
+    their lines kept, the later ones indented by `indent` to stay in a list item."""
+    first, *rest = text.split("\n")
+    return ("  \n" + indent).join([_md_escape(first), *(_md_line(line) for line in rest)])
+
+
 def _md_quoted(text: str) -> list[str]:
     return [f"> {_md_line(line)}" if line.strip() else ">" for line in text.split("\n")]
 

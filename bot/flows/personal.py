@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from bot.core.document import md_words
 from bot.core.events import ActionIn, CommandIn
 from bot.core.ids import record_id
 from bot.core.messages import Button, Message, paragraph, with_buttons
@@ -122,8 +123,8 @@ class PersonalFlow(Quiet):
         ]
         for profile in tables.get("personprofile", []):
             lines += [
-                f"- **{t('department')}**: {profile.get('department', '')}",
-                f"- **{t('position')}**: {profile.get('position', '')}",
+                f"- **{t('department')}**: {md_words(profile.get('department') or '', '  ')}",
+                f"- **{t('position')}**: {md_words(profile.get('position') or '', '  ')}",
             ]
         roles: dict[int, list[str]] = {}
         for party in tables.get("party", []):
@@ -173,7 +174,8 @@ class PersonalFlow(Quiet):
                     lines += ["", f"*{t('phase', phase=name, version=answer['version'])}*", ""]
                 key = answer["question_key"]
                 title = dialog.questions[key].title(lang) if dialog and key in dialog.questions else key
-                lines.append(f"- **{title}**: {answer['text'] if answer['text'] is not None else t('skipped')}")
+                said = md_words(answer["text"], "  ") if answer["text"] is not None else t("skipped")
+                lines.append(f"- **{title}**: {said}")
         lines += ["", f"## {t('other')}", ""]
         for name, rows in tables.items():
             if name in ("party", "answer", "contract", "personprofile"):
@@ -183,7 +185,7 @@ class PersonalFlow(Quiet):
             for row in rows:
                 text = row.get("text") or row.get("comment")
                 if isinstance(text, str) and text:
-                    lines.append(f"    - {text}")
+                    lines.append(f"    - {md_words(text, '      ')}")
         return "\n".join(lines) + "\n"
 
     def _role(self, ctx: Context, viewer: Person, flow: str, role: str) -> str:

@@ -58,3 +58,21 @@ async def test_the_meeting_step_without_a_case_person_is_correct_danish(chat: Ch
         "Facilitatoren eller den, der har casen, går videre med *Næste punkt*.",
     )
     assert not any("han/hun" in text for text in chat.channel_texts(TEAM))
+
+
+async def test_my_data_in_markdown_keeps_my_words_as_written(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.say(MADS, "Demenstyper (fx Alzheimer).\n# ikke en overskrift\n1. ikke en liste")
+    for number, text in ((2, "I morgenplejen"), (3, "Sparring")):  # answers are kept once sent
+        await chat.expect(MADS, f"Spørgsmål {number} af 3")
+        await chat.say(MADS, text)
+    await chat.click(MADS, "Send")
+    await chat.expect(MADS, "Tak – dine svar er sendt")
+    await chat.command(MADS, "mine-data")
+    await chat.settle()
+    files = await received(chat, MADS, 2)
+    markdown = files["laeringsbot-mine-data.md"].decode()
+    # One list item, its lines kept; nothing of mine is a heading or a list of its own.
+    assert "**: Demenstyper (fx Alzheimer).  \n  \\# ikke en overskrift  \n  1\\. ikke en liste\n" in markdown
+    assert not any(line.startswith(("# ikke", "1. ikke")) for line in markdown.split("\n"))
