@@ -240,6 +240,12 @@ async def test_a_phone_shows_the_page_without_sideways_scrolling(page: Page, art
     widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], widths
     await page.screenshot(path=str(artifacts / "playground-phone.png"))
+    await page.click("#language")  # the English page's longer words fit too
+    await expect(page.locator("#advance-next")).to_have_text("To the next event")
+    await page.click("#tab-dm")
+    await expect(page.locator("#dm-title")).to_contain_text("you are Lise")
+    widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
 
 
 async def test_the_page_loads_without_a_missing_file(playground: str) -> None:
