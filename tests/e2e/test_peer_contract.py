@@ -74,25 +74,34 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     await chat.expect(MADS, "Læringskontrakten med Anna er afsluttet")
     await chat.expect(ANNA, "Læringskontrakten med Mads er afsluttet")
 
-    # Privacy, by trying: each copy holds the joint fields and its own fields only.
+    # Privacy, by trying: one document, with both parties' goals, leaders and the leaders' tasks,
+    # that both parties, both leaders and the supervisor read; each party's evaluation with its
+    # leader only in that party's and that leader's copy.
     number = await contract_id(chat, ANNA)
     await chat.command(ANNA, f"kollega {number}")
     anna = await chat.expect(ANNA, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
-    assert "Anna vil lære dosering" in anna and "Anna deler viden på stuegang" in anna
-    assert "Mads vil blive sikker i dokumentation" not in anna
+    assert "Anna vil lære dosering" in anna and "Mads vil blive sikker i dokumentation" in anna
+    assert "Anna deler viden på stuegang" in anna  # her evaluation with Sofie
     assert "Mads underviser teamet i marts" not in anna and "Lise gav tid" not in anna
     assert "Sygeplejen Syd" in anna and "Hjemmeplejen Nord" in anna  # the parties' profiles
+    assert "Vi gennemgik dosering på tre besøg" not in anna  # Mads's log is his
     await chat.command(MADS, f"kollega {number}")
     mads = await chat.expect(MADS, "Læringskontrakt: Mads og Anna", "Vi gennemgik dosering på tre besøg")
+    assert "Mads vil blive sikker i dokumentation" in mads and "Anna vil lære dosering" in mads
     assert "Mads underviser teamet i marts" in mads and "Anna deler viden på stuegang" not in mads
     await chat.command(LISE, f"kollega {number}")
     lise = await chat.expect(LISE, "Læringskontrakt: Mads og Anna")
-    assert "Mads underviser teamet i marts" in lise
-    assert "Anna deler viden på stuegang" not in lise and "Anna vil lære dosering" not in lise
+    assert "Mads underviser teamet i marts" in lise and "Anna vil lære dosering" in lise
+    assert "Anna deler viden på stuegang" not in lise
     await chat.command(SOFIE, f"kollega {number}")
     sofie = await chat.expect(SOFIE, "Learning contract: Mads and Anna")
-    assert "Anna deler viden på stuegang" in sofie and "Mads underviser teamet i marts" not in sofie
+    assert "Anna deler viden på stuegang" in sofie and "Mads vil blive sikker i dokumentation" in sofie
+    assert "Mads underviser teamet i marts" not in sofie
     await chat.command(OLE, f"kollega {number}")
     ole = await chat.expect(OLE, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
-    assert "Anna deler viden" not in ole and "Mads underviser" not in ole and "Mads vil blive" not in ole
+    assert "Mads vil blive sikker i dokumentation" in ole and "Anna vil lære dosering" in ole
+    assert "Anna deler viden" not in ole and "Mads underviser" not in ole  # no evaluation with a leader
+    # Each leader's tasks are in the one document too.
+    assert "Sofie frigiver to timer om ugen" in lise and "Lise giver tid i planen" in sofie
+    assert "Sofie frigiver to timer om ugen" in ole and "Lise giver tid i planen" in anna
     chat.check_payloads()

@@ -1,10 +1,12 @@
 """Lær af en kollega: reading a contract, and each person's copy of it.
 
-Who sees what (PRODUCT.md §2.3, the seed's "genpart"): a party's copy holds
-the joint fields and that party's own fields, its own log and its own
-evaluation with its leader; a leader's copy is the copy of the party (or
-parties) it leads; a supervisor sees the joint fields. Every view is built
-here, from the viewer, so no other place decides what a person may read.
+Who sees what (PRODUCT.md §2.3, the seed's "en gensidig læringskontrakt"): the
+contract is one document, the joint fields and both parties' own fields (goals,
+leader or sponsor, that leader's tasks), which both parties, both leaders and the
+supervisor read. Each party's copy (genpart) adds what is individual to it: its own
+log and its own evaluation with its leader, which only that party and that leader
+read. Every view is built here, from the viewer, so no other place decides what a
+person may read.
 """
 
 from __future__ import annotations
@@ -178,7 +180,9 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     version = contract.version if version is None else version
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
-    # The parties whose own fields this viewer may read: itself, or those it leads.
+    # Both parties' own fields are in the one document everyone on it reads; the evaluation with
+    # a leader only the party and that leader.
+    shared = [r for r in PARTS if r in who]
     readable = [r for r in PARTS if r in mine] or [r for r in PARTS if LEADER_OF[r] in mine]
     title = ctx.t(viewer, "peer.copy.title", a=_name(who.get(PART_A)), b=_name(who.get(PART_B)))
     status = ctx.t(viewer, f"peer.status.{contract.status}")
@@ -214,7 +218,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
         blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_missing")))
     if pending is not None and version == contract.version:
         blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_pending", number=pending.number)))
-    for role in readable:
+    for role in shared:
         blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.own_title', name=_name(who[role]))}*")]
         blocks += await own_blocks(ctx, viewer, contract, role, OWN, version) or [
             Note(text=ctx.t(viewer, "peer.copy.own_missing"))
