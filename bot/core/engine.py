@@ -49,6 +49,9 @@ class State(BaseModel):
     people: dict[str, str] = {}
     # Where `pause` or `afbryd` came from, to go back there.
     resume_mode: Mode | None = None
+    # Questions of the phase this session does not ask (one about a supervisor the contract
+    # does not have): the script is built without them.
+    left_out: list[str] = []
 
 
 # What the person wrote or pressed.

@@ -44,7 +44,8 @@ class Conversations:
 
     def script(self, ctx: Context, session: DialogSession) -> engine.Script:
         dialog = ctx.texts.dialogs[session.flow]
-        keys = dialog.script(session.phase, session.role)
+        left_out = set(session.state.get("left_out") or ())
+        keys = [k for k in dialog.script(session.phase, session.role) if k not in left_out]
         return engine.Script(
             keys=tuple(keys),
             optional=frozenset(k for k in keys if dialog.questions[k].optional),
@@ -87,8 +88,10 @@ class Conversations:
         intro: Message | None = None,
         answers: dict[str, str | None] | None = None,
         people: dict[str, str] | None = None,
+        left_out: tuple[str, ...] = (),
     ) -> DialogSession:
-        """Start a session for `person`, or queue it behind the one they are in."""
+        """Start a session for `person`, or queue it behind the one they are in; `left_out`:
+        questions of the phase it does not ask."""
         assert person.id is not None  # a person the bot has met is in the database
         session = DialogSession(
             person_id=person.id,
@@ -98,9 +101,11 @@ class Conversations:
             contract_ids=contract_ids,
             last_activity_at=ctx.now,
             created_at=ctx.now,
+            state={"left_out": list(left_out)},
         )
         busy = await self.current_session(ctx, person)
         state, says = engine.start(self.script(ctx, session), answers, people)
+        state.left_out = list(left_out)
         session.state = state.model_dump()
         session.status = "queued" if busy else "active"
         ctx.db.add(session)

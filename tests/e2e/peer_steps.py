@@ -80,14 +80,14 @@ async def profile(chat: Chat | TeamsChat, user: str, department: str, position: 
     await chat.expect(user, "din profil er gemt")
 
 
-async def until_approval(chat: Chat | TeamsChat) -> None:
+async def until_approval(chat: Chat | TeamsChat, joint: list[str] = JOINT) -> None:
     """From the invitation to both leaders holding the contract with Godkend / Bed om ændringer."""
     await invite(chat)
     await chat.click(ANNA, "Ja, gerne")
     await chat.expect(MADS, "Anna har sagt ja")
     await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
     await chat.expect(MADS, "Hvad er formålet og det overordnede fokus i læringen?")
-    await answer(chat, MADS, JOINT)
+    await answer(chat, MADS, joint)
     await chat.expect(MADS, "dit forslag er sendt til Anna")
     await chat.expect(MADS, "Hvilke målsætninger har du for læringen?")
     await answer(chat, MADS, MADS_OWN)

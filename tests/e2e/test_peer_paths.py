@@ -122,3 +122,18 @@ async def test_a_change_after_approval_is_a_new_version_to_approve(chat: Chat) -
     await chat.click(LISE, "Godkend")
     await chat.click(SOFIE, "Approve")
     await chat.expect(MADS, "(version 2) er godkendt af alle og er nu aktiv")
+
+
+async def test_without_a_supervisor_the_evaluation_does_not_ask_about_one(chat: Chat) -> None:
+    await until_approval(chat, joint=[*JOINT[:6], "spring over", "spring over"])
+    await approve_both(chat)
+    chat.bot.clock.advance(days=31)
+    await chat.bot.tick()
+    first = await chat.expect(MADS, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    assert "Spørgsmål 1 af 4" in first  # the seed's five, less the one about the supervisor
+    await answer(chat, MADS, ["Målene blev nået", "Godt samarbejde", "Faste tider", "Teammøder"])
+    await chat.expect(ANNA, "Spørgsmål 1 af 4")
+    await answer(chat, ANNA, ["Delvist nået", "Svært at finde tid", "Mødes oftere", "Huskeliste"])
+    both = await chat.expect(MADS, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
+    assert "BRUGEN AF SUPERVISOR" not in both and "(sprunget over)" not in both
+    assert all("brugen af supervisor" not in text for text in chat.texts(MADS) + chat.texts(ANNA))

@@ -283,6 +283,8 @@ async def evaluation_blocks(
     skipped, missing = ctx.t(viewer, "dialog.skipped"), ctx.t(viewer, "peer.copy.own_missing")
     blocks: list[Block] = [Divider(), Paragraph(text=f"*{dialog.phases['evaluation'].name(lang)}*")]
     for key in keys or dialog.phases["evaluation"].questions:
+        if key == "eval_supervisor" and SUPERVISOR not in who:
+            continue  # not asked: the contract has no supervisor
         blocks.append(
             Columns(
                 title=dialog.questions[key].title(lang),

@@ -213,6 +213,7 @@ class PeerFlow(ContractFlow):
         role: str = PARTY,
         answers: dict[str, str | None] | None = None,
         people: dict[str, str] | None = None,
+        left_out: tuple[str, ...] = (),
     ) -> None:
         assert contract.id is not None  # read from the table
         if await self._open_session(ctx, person, contract, phase):
@@ -228,6 +229,7 @@ class PeerFlow(ContractFlow):
             intro=paragraph(intro),
             answers=answers,
             people=people,
+            left_out=left_out,
         )
 
     # ---- sessions end -------------------------------------------------
@@ -587,6 +589,8 @@ class PeerFlow(ContractFlow):
                 contract,
                 "evaluation",
                 intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)].display_name),
+                # The question about the supervisor, only when there is one.
+                left_out=() if SUPERVISOR in who else ("eval_supervisor",),
             )
 
     async def _evaluation_sent(
