@@ -518,10 +518,13 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         scope.evaluation_on = parse_date(given.get("evaluation_when") or "")
         ctx.db.add(scope)
         reminders.schedule(ctx, contract, who, scope)
+        # How long it took, only when it was one sitting: a contract agreed the next day did not
+        # take 1440 minutes of anyone's time.
         minutes = max(1, round((ctx.now - contract.created_at).total_seconds() / 60))
+        key = "clinical.final_quick" if minutes <= 60 else "clinical.final"
         for person in who.values():
             message = await cc.copy(ctx, person, contract)
-            intro = ctx.t(person, "clinical.final", minutes=minutes)
+            intro = ctx.t(person, key, minutes=minutes)
             message.blocks.insert(1, Paragraph(text=intro))
             message.text = intro
             ctx.post(person, message, dedupe=f"clinical:{contract.id}:final:{person.id}:{contract.round}")
