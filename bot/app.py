@@ -172,9 +172,10 @@ def create_app(
                 Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle, methods=["POST"])
             )
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.slack.socket_mode import SocketMode
 
-            socket_mode = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+            # Connected in the lifespan, inside the running loop (bot/slack/socket_mode.py).
+            socket_mode = SocketMode(bolt, settings.slack_app_token)
 
     if settings.teams_configured:
         from bot.teams.adapter import mount
@@ -193,12 +194,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         if socket_mode is not None:
-            await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
+            await socket_mode.start()
         try:
             yield
         finally:
             if socket_mode is not None:
-                await socket_mode.close_async()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
+                await socket_mode.stop()
             await runtime.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
