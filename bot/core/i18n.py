@@ -1,7 +1,8 @@
 """Message catalogues (`dialogs/messages/<language>.yaml`) and localised dates.
 
 Texts are nested YAML; a key is its dotted path (`help.title`). Placeholders
-are `str.format` fields, and both catalogues must use the same ones.
+are `str.format` fields, and both catalogues must use the same ones; `{name:gen}`
+is a name's genitive in the text's language ("Mads'", "Annas").
 """
 
 from __future__ import annotations
@@ -37,6 +38,29 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def genitive(name: str, language: str) -> str:
+    """A name's genitive: Danish "Annas", but "Mads'", "Lars'", "Max'", "Liz'" after an s, x
+    or z; English "Anna's", "Mads's"."""
+    if language == "da":
+        return f"{name}'" if name[-1:].casefold() in ("s", "x", "z") else f"{name}s"
+    return f"{name}'s"
+
+
+class _Texts(string.Formatter):
+    """`str.format` with one spec of its own: `{name:gen}` is the name's genitive."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec == "gen":
+            return genitive(str(value), self.language)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTERS = {language: _Texts(language) for language in LANGUAGES}
+
+
 class Catalog:
     def __init__(self, texts: dict[str, dict[str, object]]) -> None:
         self._texts = texts
@@ -68,7 +92,7 @@ class Catalog:
     def text(self, language: str, key: str, **values: object) -> str:
         template = self._texts[language][key]
         assert isinstance(template, str), key
-        return template.format(**values) if values else template
+        return _FORMATTERS[language].format(template, **values) if values else template
 
     def has(self, language: str, key: str) -> bool:
         return isinstance(self._texts[language].get(key), str)

@@ -84,6 +84,7 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     assert "Anna deler viden på stuegang" in anna  # her evaluation with Sofie
     assert "Mads underviser teamet i marts" not in anna and "Lise gav tid" not in anna
     assert "Sygeplejen Syd" in anna and "Hjemmeplejen Nord" in anna  # the parties' profiles
+    assert "Mads' egne felter" in anna and "Annas egne felter" in anna  # the Danish genitive
     assert "Vi gennemgik dosering på tre besøg" not in anna  # Mads's log is his
     await chat.command(MADS, f"kollega {number}")
     mads = await chat.expect(MADS, "Læringskontrakt: Mads og Anna", "Vi gennemgik dosering på tre besøg")

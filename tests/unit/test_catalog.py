@@ -143,3 +143,32 @@ def test_no_spelling_of_a_word_is_a_word_of_its_neighbour() -> None:
         for key in keys:
             for word in catalog.words(key):
                 assert seen.setdefault(word, key) == key, f"{name}: {word!r} is {seen[word]} and {key}"
+
+
+# A name's genitive as Danish writes it: an apostrophe after s, x and z, else an s.
+GENITIVES = {"Mads": "Mads'", "Lars": "Lars'", "Max": "Max'", "Liz": "Liz'", "Anna": "Annas", "Ole": "Oles"}
+
+
+def test_a_name_takes_the_danish_genitive_in_every_text_that_gives_it_one():
+    catalog = Catalog.load(MESSAGES)
+    da = _read("da")
+    # No text glues an s to a placeholder ("{name}s" is "Madss"): it says {name:gen}.
+    glued = [
+        k
+        for k, text in da.items()
+        if isinstance(text, str)
+        and any(
+            text[end : end + 1] == "s" and not text[end + 1 : end + 2].isalpha()
+            for end in (i + 1 for i, ch in enumerate(text) if ch == "}")
+        )
+    ]
+    assert glued == []
+    genitive_keys = [k for k, text in da.items() if isinstance(text, str) and ":gen}" in text]
+    assert "peer.copy.own_title" in genitive_keys and "visit.intro_points_edit" in genitive_keys
+    for key in genitive_keys:
+        for name, written in GENITIVES.items():
+            values = {field: name for field in _placeholders(da[key])}
+            assert written in catalog.text("da", key, **values), key
+    assert catalog.text("da", "peer.copy.own_title", name="Mads") == "Mads' egne felter"
+    assert catalog.text("da", "peer.copy.own_title", name="Anna") == "Annas egne felter"
+    assert catalog.text("en", "peer.copy.own_title", name="Mads").startswith("Mads")
