@@ -21,6 +21,7 @@ from tests.support.slack_specs import (
 )
 
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "manifest" / "slack.yaml"
+SOCKET_MODE_PATH = MANIFEST_PATH.with_name("slack-socket-mode.yaml")
 EVENTS_URL = "https://laeringsbot.example.org/slack/events"
 
 
@@ -65,6 +66,43 @@ def test_manifest_content(manifest: dict[str, Any]) -> None:
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False
+
+
+def _urls(node: Any, at: str = "") -> list[str]:
+    """Where a manifest names a URL (a key `url` or `…_url`)."""
+    if isinstance(node, dict):
+        found = [f"{at}.{k}" for k in node if k == "url" or k.endswith("_url")]
+        return found + [u for k, v in node.items() for u in _urls(v, f"{at}.{k}")]
+    if isinstance(node, list):
+        return [u for i, v in enumerate(node) for u in _urls(v, f"{at}[{i}]")]
+    return []
+
+
+def test_socket_mode_manifest_validates_against_slack_schema() -> None:
+    socket_mode = yaml.safe_load(SOCKET_MODE_PATH.read_text(encoding="utf-8"))
+    validate_slack_manifest(socket_mode)
+
+
+def test_socket_mode_manifest_is_the_manifest_without_request_urls(manifest: dict[str, Any]) -> None:
+    """manifest/slack-socket-mode.yaml: Socket Mode on, no request URL anywhere (Slack sends
+    over the bot's WebSocket), and in all else manifest/slack.yaml: the same scopes, command,
+    events, App Home and interactivity."""
+    socket_mode = yaml.safe_load(SOCKET_MODE_PATH.read_text(encoding="utf-8"))
+    assert socket_mode["settings"]["socket_mode_enabled"] is True
+    assert _urls(socket_mode) == []
+    assert "example.org" not in SOCKET_MODE_PATH.read_text(encoding="utf-8")
+    assert _urls(manifest) == [
+        ".features.slash_commands[0].url",
+        ".settings.event_subscriptions.request_url",
+        ".settings.interactivity.request_url",
+    ]
+    expected = copy.deepcopy(manifest)
+    del expected["features"]["slash_commands"][0]["url"]
+    del expected["settings"]["event_subscriptions"]["request_url"]
+    del expected["settings"]["interactivity"]["request_url"]
+    expected["settings"]["socket_mode_enabled"] = True
+    assert socket_mode == expected
+    assert socket_mode["settings"]["interactivity"] == {"is_enabled": True}
 
 
 @pytest.mark.parametrize(
