@@ -102,7 +102,7 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await chat.reply_in_thread("UANNA", TEAM, "At lytte før jeg svarer", root="Dagsorden")
     await chat.settle()
     await at(chat, local(2027, 1, 5, 9, 13))
-    await chat.expect_in_channel(TEAM, "4. Runden – 8 min")
+    await chat.expect_in_channel(TEAM, "4. Runden – 8 min", "I reflekterer hver især over")
     await chat.reply_in_thread("USOFIE", TEAM, "I will ask relatives earlier", root="Dagsorden")
     await chat.reply_in_thread("UMADS", TEAM, "Jeg tager det med til teammødet", root="Dagsorden")
     await chat.settle()

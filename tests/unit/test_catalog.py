@@ -172,3 +172,26 @@ def test_a_name_takes_the_danish_genitive_in_every_text_that_gives_it_one():
     assert catalog.text("da", "peer.copy.own_title", name="Mads") == "Mads' egne felter"
     assert catalog.text("da", "peer.copy.own_title", name="Anna") == "Annas egne felter"
     assert catalog.text("en", "peer.copy.own_title", name="Mads").startswith("Mads")
+
+
+def test_english_reads_as_english_and_danish_as_danish():
+    """Course names are names ("ABC Demens" stays); "vejledende feedback" is formative feedback;
+    no agreeing to the agreement; the round is "hver især"."""
+    from bot.core.dialogs import load_dialogs
+
+    catalog = Catalog.load(MESSAGES)
+    en = _read("en")
+    assert "ABC Demens" in catalog.text("en", "elearning.usage") and "ABC Demens" in catalog.text(
+        "en", "playground.hint"
+    )
+    assert not [
+        k
+        for k, t in en.items()
+        if isinstance(t, str) and ("Dementia" in t or "agreeing to the agreement" in t or "Agree to the agreement" in t)
+    ]
+    assert catalog.text("en", "clinical.status.agreement_review") == "the trainee is reading the agreement"
+    dialogs = load_dialogs(MESSAGES.parent)
+    clinical = dialogs["clinical"].questions["feedback_when"]
+    assert clinical.title("en") == "FORMATIVE FEEDBACK" and clinical.title("da") == "VEJLEDENDE FEEDBACK"
+    agenda = (MESSAGES.parent / "meeting.yaml").read_text(encoding="utf-8")
+    assert "I reflekterer hver især over" in agenda and "hver reflekterer" not in agenda
