@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DIALOGS_DIR = Path(__file__).resolve().parent.parent / "dialogs"
@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # When a learning visit ends, local time (VISIT_HALF_DAY_END=12:00); a time in the command wins.
     visit_half_day_end: time = time(12, 0)
     visit_full_day_end: time = time(15, 0)
+    # Optional Danish days off the workplace keeps free, besides the public holidays: comma-
+    # separated of 1maj, grundlovsdag, juleaften, nytaarsaften. No meeting, reminder or
+    # check-in falls on them, and working days are counted without them.
+    optional_days_off: str = ""
     # How often the clock looks for due flow work (nudges, follow-ups, reminders). Requests and
     # messages do not wait for it: they are handled as they come and retried at their own time.
     clock_interval_seconds: float = 30.0
@@ -72,6 +76,14 @@ class Settings(BaseSettings):
     # request or event a line belongs to. The level applies to the bot's own loggers and uvicorn's.
     log_format: str = Field(default="text", pattern="^(text|json)$")
     log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")
+
+    @field_validator("optional_days_off")
+    @classmethod
+    def _known_days_off(cls, value: str) -> str:
+        from bot.core.workdays import optional_days
+
+        optional_days(value)  # refuses an unknown name at the start, not at the first meeting
+        return value
 
     @property
     def slack_configured(self) -> bool:

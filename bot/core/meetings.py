@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.workdays import is_holiday, previous_working_day
+from bot.core.workdays import PUBLIC, Workdays
 
 DEFAULT_INTERVAL_WEEKS = 2
 DEFAULT_LENGTH = 30
@@ -124,22 +124,31 @@ class Occurrence:
     holiday: bool
 
 
-def occurrence(seq: int, first: date, interval_weeks: int, hour: int, minute: int, tz: str) -> Occurrence:
+def occurrence(
+    seq: int, first: date, interval_weeks: int, hour: int, minute: int, tz: str, calendar: Workdays = PUBLIC
+) -> Occurrence:
     day = first + timedelta(weeks=interval_weeks * seq)
-    before = previous_working_day(day)
+    before = calendar.previous_working_day(day)
     return Occurrence(
         seq=seq,
         local_date=day,
         starts_at=local_start(day, hour, minute, tz),
         remind_at=local_start(before, REMINDER_HOUR, 0, tz),
-        holiday=is_holiday(day),
+        holiday=calendar.is_holiday(day),
     )
 
 
 def occurrences(
-    first: date, interval_weeks: int, hour: int, minute: int, tz: str, start: int, count: int
+    first: date,
+    interval_weeks: int,
+    hour: int,
+    minute: int,
+    tz: str,
+    start: int,
+    count: int,
+    calendar: Workdays = PUBLIC,
 ) -> list[Occurrence]:
-    return [occurrence(seq, first, interval_weeks, hour, minute, tz) for seq in range(start, start + count)]
+    return [occurrence(seq, first, interval_weeks, hour, minute, tz, calendar) for seq in range(start, start + count)]
 
 
 # ---- the agenda -------------------------------------------------------------

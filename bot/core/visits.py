@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.core.dates import spoken_date
-from bot.core.workdays import previous_working_day
+from bot.core.workdays import PUBLIC, Workdays
 
 CHECKIN_TIME = time(9, 0)  # on the working day before the visit
 MORNING_TIME = time(8, 0)  # on the day
@@ -76,12 +76,12 @@ def parse_visit(words: list[str], vocabulary: Vocabulary, today: date) -> VisitR
     return VisitRequest(day=day, length=length, end=end)
 
 
-def moments(request: VisitRequest, default_end: time, tz: str) -> Moments:
+def moments(request: VisitRequest, default_end: time, tz: str, calendar: Workdays = PUBLIC) -> Moments:
     """When the check-in opens, the morning reminder goes out, and the visit ends (aware datetimes)."""
     zone = ZoneInfo(tz)
     ends_at = datetime.combine(request.day, request.end or default_end, zone)
     return Moments(
-        checkin_at=datetime.combine(previous_working_day(request.day), CHECKIN_TIME, zone),
+        checkin_at=datetime.combine(calendar.previous_working_day(request.day), CHECKIN_TIME, zone),
         morning_at=min(datetime.combine(request.day, MORNING_TIME, zone), ends_at),
         ends_at=ends_at,
     )

@@ -17,6 +17,7 @@ from bot.core.events import MessageRef
 from bot.core.i18n import Catalog, format_day, format_moment
 from bot.core.messages import Block, Buttons, Message, Note, Paragraph, paragraph
 from bot.core.plans import Plan
+from bot.core.workdays import Workdays, workdays
 from bot.settings import Settings
 from bot.storage.models import AuditEvent, OutboxMessage, Person, StoredFile
 
@@ -62,6 +63,11 @@ class Context:
 
     def tz(self, person: Named) -> str:
         return person.timezone or self.settings.bot_timezone
+
+    @property
+    def workdays(self) -> Workdays:
+        """The working-day calendar: public holidays and the optional days off kept free."""
+        return workdays(self.settings.optional_days_off)
 
     def t(self, person: Person, key: str, **values: object) -> str:
         """A text in the person's language; `<platform>.<key>` overrides it where the platform reads differently."""

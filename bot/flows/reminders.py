@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.core.messages import paragraph
-from bot.core.workdays import add_working_days
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations, session_contract
 from bot.flows.parts import Quiet
@@ -46,14 +45,14 @@ async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
         since = session.last_activity_at
         stamp = int(since.timestamp())
         title = await conversations.flows[session.flow].title(ctx, session)
-        if session.nudged_at is None and ctx.now >= add_working_days(since, NUDGE_AFTER, tz):
+        if session.nudged_at is None and ctx.now >= ctx.workdays.add_working_days(since, NUDGE_AFTER, tz):
             ctx.post(
                 person,
                 paragraph(ctx.t(person, "dialog.nudge", name=person.display_name, title=title)),
                 dedupe=f"nudge:{session.id}:{stamp}",
             )
             session.nudged_at = ctx.now
-        if ctx.now >= add_working_days(since, STALLED_AFTER, tz):
+        if ctx.now >= ctx.workdays.add_working_days(since, STALLED_AFTER, tz):
             contract = await session_contract(ctx, session)
             if contract is not None and contract.starter_id != person.id:
                 starter = await ctx.person(contract.starter_id)
@@ -75,5 +74,5 @@ async def next_nudge(ctx: Context) -> datetime | None:
     for session in result.all():
         person = await ctx.person(session.person_id)
         after = STALLED_AFTER if session.nudged_at else NUDGE_AFTER
-        times.append(add_working_days(session.last_activity_at, after, ctx.tz(person)))
+        times.append(ctx.workdays.add_working_days(session.last_activity_at, after, ctx.tz(person)))
     return min(times, default=None)

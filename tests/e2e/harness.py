@@ -80,6 +80,8 @@ class Bot(RunningApp):
     clock: FakeClock
     server: LoopbackServer | None = None
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
+    # Settings a test gives the bot (read at the next start or restart), as an operator's .env does.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> Settings:
         return Settings(
@@ -89,6 +91,7 @@ class Bot(RunningApp):
             slack_signing_secret=SECRET,
             slack_api_url=self.slack.api_url,
             clock_interval_seconds=3600,
+            **self.overrides,
         )
 
     # ---- raw requests -------------------------------------------------

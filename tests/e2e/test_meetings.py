@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from bot.storage.models import MeetingNote, MeetingOccurrence, OutboxMessage
@@ -202,6 +203,34 @@ async def test_a_case_taken_while_the_meeting_runs_asks_no_one_again(any_chat) -
     # The day-before reminder was closed when the meeting began; it stays closed.
     reminder = await chat.updated("Hvem tager en case med?")
     assert "[Jeg har en case]" not in reminder and "Case: *Anna*" not in reminder
+
+
+async def test_a_workplace_that_keeps_christmas_eve_free_has_no_meeting_then(chat) -> None:
+    """OPTIONAL_DAYS_OFF=juleaften: Friday 24 December 2027 is a day off like a public holiday."""
+    await at(chat, local(2027, 12, 8, 12, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde fredag 09:00")
+    await chat.settle()
+    plain = await chat.expect_in_channel(TEAM, "hver anden fredag kl. 09:00")
+    assert "24. december 2027 kl. 09:00\n" in plain + "\n" and "Juleaftensdag" not in plain  # by default, a day
+    await chat.post_in_channel("ULISE", TEAM, "møde stop")
+    await chat.settle()
+
+    chat.bot.overrides["optional_days_off"] = "juleaften"
+    await chat.bot.restart()
+    await chat.post_in_channel("ULISE", TEAM, "møde fredag 09:00")
+    await chat.settle()
+    kept = await chat.expect_in_channel(TEAM, "hver anden fredag kl. 09:00")
+    assert "24. december 2027 kl. 09:00 – Juleaftensdag, intet møde" in kept
+
+
+async def test_an_unknown_optional_day_off_is_refused_at_the_start() -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    with pytest.raises(ValidationError, match="unknown optional days off"):
+        Settings(_env_file=None, optional_days_off="juleaften,sankthans")
+    assert Settings(_env_file=None, optional_days_off="Juleaften, nytaarsaften").optional_days_off
 
 
 async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:

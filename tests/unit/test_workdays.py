@@ -64,3 +64,20 @@ def test_holidays_are_named_in_the_persons_language():
     assert holiday_name(date(2027, 5, 17), "da") == "Anden pinsedag"
     assert holiday_name(date(2027, 5, 17), "en") == "Pentecost Monday"
     assert holiday_name(date(2027, 5, 18), "da") is None
+
+
+def test_the_optional_days_off_a_workplace_keeps_free():
+    from bot.core.workdays import PUBLIC, workdays
+
+    kept = workdays("juleaften,nytaarsaften,grundlovsdag")
+    christmas_eve, new_years_eve, constitution = date(2027, 12, 24), date(2027, 12, 31), date(2027, 6, 5)
+    assert PUBLIC.is_working_day(christmas_eve) and not kept.is_working_day(christmas_eve)
+    # The working day before Monday 27 December: Friday 24th, or Thursday 23rd where it is kept free.
+    assert PUBLIC.previous_working_day(date(2027, 12, 27)) == christmas_eve
+    assert kept.previous_working_day(date(2027, 12, 27)) == date(2027, 12, 23)
+    assert (
+        kept.holiday_name(christmas_eve, "da") == "Juleaftensdag" and PUBLIC.holiday_name(christmas_eve, "da") is None
+    )
+    assert kept.holiday_name(new_years_eve, "en") == "New Year's Eve" and kept.is_holiday(constitution)
+    assert PUBLIC.holiday_name(date(2027, 12, 25), "da") == "Juledag"  # public holidays either way
+    assert not workdays("1maj").is_working_day(date(2028, 5, 1)) and PUBLIC.is_working_day(date(2028, 5, 1))

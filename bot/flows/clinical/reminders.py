@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.core.messages import Block, Button, Buttons, Message, Paragraph
-from bot.core.workdays import previous_working_day
 from bot.flows.clinical import copy as cc
 from bot.flows.clinical.copy import SUPERVISOR, TRAINEE
 from bot.flows.clinical.states import Status
@@ -33,7 +32,7 @@ def schedule(ctx: Context, contract: Contract, who: dict[str, Person], scope: Cl
         for person in who.values():
             assert person.id is not None  # a party is in the database
             zone = ZoneInfo(ctx.tz(person))
-            due = datetime.combine(previous_working_day(day), time(HOUR), zone)
+            due = datetime.combine(ctx.workdays.previous_working_day(day), time(HOUR), zone)
             if due < ctx.now:  # agreed too late for the day before: remind now, unless it is over
                 if datetime.combine(day, time(23, 59), zone) < ctx.now:
                     continue

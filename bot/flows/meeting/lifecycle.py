@@ -27,7 +27,6 @@ from bot.core.i18n import format_day
 from bot.core.ids import record_id
 from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote, paragraph
 from bot.core.text import MAX_ANSWER
-from bot.core.workdays import holiday_name
 from bot.flows.context import Context
 from bot.flows.meeting.states import BUTTONS, LIFECYCLE, S
 from bot.flows.overview import OverviewSource
@@ -270,13 +269,13 @@ class MeetingFlow(Quiet):
         lines = [self.tl(ctx, lang, "next_dates")]
         for occ in upcoming:
             key = {str(S.HOLIDAY): "date_holiday", str(S.CANCELLED): "date_cancelled"}.get(occ.status, "date_line")
-            lines.append(self.tl(ctx, lang, key, date=self.when(series, occ), holiday=self.holiday(series, occ)))
+            lines.append(self.tl(ctx, lang, key, date=self.when(series, occ), holiday=self.holiday(ctx, series, occ)))
         return "\n".join(lines)
 
     @staticmethod
-    def holiday(series: MeetingSeries, occ: MeetingOccurrence) -> str:
+    def holiday(ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> str:
         day = occ.starts_at.astimezone(ZoneInfo(series.timezone)).date()
-        return holiday_name(day, series.language) or ""
+        return ctx.workdays.holiday_name(day, series.language) or ""
 
     def when(self, series: MeetingSeries, occ: MeetingOccurrence) -> str:
         from bot.core.i18n import format_moment
@@ -324,7 +323,13 @@ class MeetingFlow(Quiet):
         while len([o for o in coming if o.status != S.CANCELLED]) < rules.AHEAD:
             seq += 1
             o = rules.occurrence(
-                seq, series.first_date, series.interval_weeks, series.hour, series.minute, series.timezone
+                seq,
+                series.first_date,
+                series.interval_weeks,
+                series.hour,
+                series.minute,
+                series.timezone,
+                ctx.workdays,
             )
             if o.starts_at <= ctx.now:
                 continue
@@ -491,7 +496,7 @@ class MeetingFlow(Quiet):
     async def holiday_notice(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         lang = series.language
         coming = [o for o in await self.ensure_ahead(ctx, series) if o.status == S.PLANNED]
-        date, holiday = self.day(series, occ.starts_at), self.holiday(series, occ)
+        date, holiday = self.day(series, occ.starts_at), self.holiday(ctx, series, occ)
         text = (
             self.tl(ctx, lang, "holiday", date=date, holiday=holiday, next=self.when(series, coming[0]))
             if coming

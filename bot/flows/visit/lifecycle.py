@@ -166,7 +166,7 @@ class VisitFlow(Quiet):
         except rules.VisitUsageError as exc:
             return refuse(exc.key, **exc.values)
         default_end = ctx.settings.visit_half_day_end if request.length == "half" else ctx.settings.visit_full_day_end
-        when = rules.moments(request, default_end, ctx.tz(agent))
+        when = rules.moments(request, default_end, ctx.tz(agent), ctx.workdays)
         if request.day < today or when.ends_at <= ctx.now:
             return refuse("visit.past_date", date=format_day(when.ends_at, ctx.language(agent), ctx.tz(agent)))
         await self.start(ctx, agent, colleague, request, when, cmd.response_url)
