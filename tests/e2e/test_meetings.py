@@ -41,9 +41,12 @@ async def test_a_full_meeting_run(any_chat) -> None:
     await at(chat, local(2027, 1, 4, 8, 59))
     assert chat.channel_count(TEAM, "Hvem tager en case med?") == 0
     await at(chat, local(2027, 1, 4, 9, 0, 30))
-    await chat.expect_in_channel(
+    reminder = await chat.expect_in_channel(
         TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "Facilitator: *Mads*", "[Jeg har en case]"
     )
+    # The seed's purpose and form: half an hour every second week, preferably standing.
+    assert "læring og udvikling i den daglige opgaveløsning og praksis" in reminder
+    assert "hver anden tirsdag kl. 09:00, 30 min – og gerne stående" in reminder
     held = await chat.channel_button(TEAM, "Jeg har en case")  # Sofie's client still shows it
     await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
     await chat.settle()
@@ -62,7 +65,7 @@ async def test_a_full_meeting_run(any_chat) -> None:
 
     # The meeting: the agenda, then the steps in the thread.
     await at(chat, local(2027, 1, 5, 9, 0, 10))
-    agenda = await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027", "Dagsorden")
+    agenda = await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027", "Dagsorden", "og gerne stående")
     for line in (
         "1. Casen præsenteres (5 min)",
         "2. Læringsspørgsmål (10 min)",

@@ -519,6 +519,7 @@ class MeetingFlow(Quiet):
         facilitator = await self.name_of(ctx, occ.facilitator_id, "")
         blocks: list[Block] = [
             Heading(text=title),
+            Note(text=self.tl(ctx, lang, "purpose", rule=self.rule(ctx, series))),
             Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator)),
         ]
         if occ.case_person_id:
@@ -660,6 +661,7 @@ class MeetingFlow(Quiet):
             ),
             Paragraph(text="\n".join(lines)),
             *await self.topics(ctx, series, occ),
+            Note(text=self.tl(ctx, lang, "purpose", rule=self.rule(ctx, series))),
         ]
         if not occ.case_person_id and occ.status == S.RUNNING:
             blocks.append(
