@@ -31,8 +31,10 @@ async def answer_all(chat: Chat | TeamsChat, user: str, answers: list[str], tota
 async def test_whole_contract_from_start_to_close(chat: Chat) -> None:
     await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
     await chat.expect(LISE, "Læringskontrakten om *ABC Demens* er startet med Mads")
+    # What the contract is for, as the seed says it, under each intro.
+    await chat.expect(LISE, "Du har startet en læringskontrakt med Mads", "det lærte bliver brugt i praksis")
     await chat.expect(LISE, "Spørgsmål 1 af 3", "Hvilken viden og færdigheder er de vigtigste, at medarbejderen får?")
-    await chat.expect(MADS, "Lise har startet en læringskontrakt med dig om *ABC Demens*")
+    await chat.expect(MADS, "Lise har startet en læringskontrakt med dig om *ABC Demens*", "(High Impact Learning Map)")
     await chat.expect(
         MADS,
         "Spørgsmål 1 af 3",

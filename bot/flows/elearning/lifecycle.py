@@ -29,6 +29,7 @@ from bot.core.messages import (
     Columns,
     Heading,
     Message,
+    Note,
     Paragraph,
     Quote,
     paragraph,
@@ -104,6 +105,11 @@ class ElearningFlow(ContractFlow):
             self._ask_again(ctx, leader, employees, title, followup, open_already)
             return
         await self.start(ctx, leader, employees, title, followup, cmd.response_url)
+
+    @staticmethod
+    def _intro(ctx: Context, person: Person, text: str) -> Message:
+        """A start's intro, with what the contract is for (the seed's own purpose) beneath."""
+        return Message(text=text, blocks=[Paragraph(text=text), Note(text=ctx.t(person, "elearning.purpose"))])
 
     # ---- the same course again -----------------------------------------
     async def _open_on(
@@ -276,7 +282,9 @@ class ElearningFlow(ContractFlow):
             phase="before",
             role=LEADER,
             contract_ids=_ids(contracts),
-            intro=paragraph(ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)),
+            intro=self._intro(
+                ctx, leader, ctx.t(leader, key, names=ctx.names(leader, employees), title=title, count=count)
+            ),
         )
         for contract_id, employee in zip(_ids(contracts), employees, strict=True):
             intro = ctx.t(
@@ -293,7 +301,7 @@ class ElearningFlow(ContractFlow):
                 phase="before",
                 role=EMPLOYEE,
                 contract_ids=[contract_id],
-                intro=paragraph(intro),
+                intro=self._intro(ctx, employee, intro),
             )
 
     # ---- sessions end -------------------------------------------------
