@@ -248,9 +248,15 @@ $("composer").addEventListener("submit", (event) => {
 $("text").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
 });
+// Clock moves go one after the other: a second "Til næste hændelse" asks for the next event
+// only once the first one has happened (the server answers after its tick).
+let clockMoves = Promise.resolve();
 for (const button of document.querySelectorAll("[data-advance]")) {
   // Moving the clock is asked to show what it made happen: the newest message.
-  button.addEventListener("click", () => { state.nearBottom = true; post("/api/clock", { advance: button.dataset.advance }); });
+  button.addEventListener("click", () => {
+    state.nearBottom = true;
+    clockMoves = clockMoves.then(() => post("/api/clock", { advance: button.dataset.advance }));
+  });
 }
 $("tab-dm").addEventListener("click", () => show("dm"));
 $("tab-channel").addEventListener("click", () => show("channel"));
