@@ -1,4 +1,4 @@
-"""`laeringsbot serve | migrate | check-config | check-dialogs | outbox | slack-manifest | teams-package`."""
+"""`laeringsbot serve | migrate | check-config | check-dialogs | outbox | person | slack-manifest | teams-package`."""
 
 from __future__ import annotations
 
@@ -225,6 +225,41 @@ def outbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def person(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from bot.app import load_texts
+    from bot.ops import people
+    from bot.storage import schema
+
+    try:
+        state = schema.state(settings.database_url)
+    except Exception as exc:
+        print(f"The database cannot be reached: {exc}", file=sys.stderr)
+        return 3
+    if state.behind:
+        print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+        return 3
+    who = f"{args.platform} {args.user_id}"
+    try:
+        if args.action == "export":
+            paths = asyncio.run(
+                people.export(settings, load_texts(settings), args.platform, args.user_id, Path(args.out))
+            )
+            print(f"Exported everything stored about {who}: " + ", ".join(str(p) for p in paths))
+            return 0
+        if not args.yes:
+            print(f"This erases everything stored about {who} and stops their live contracts. Add --yes to do it.")
+            return 2
+        asyncio.run(people.erase(settings, load_texts(settings), args.platform, args.user_id))
+    except people.NoSuchPerson:
+        print(f"No one is stored as {who} (or they were erased already).", file=sys.stderr)
+        return 1
+    print(f"Erased {who}: their live contracts are stopped, and the other parties are told by a running bot.")
+    return 0
+
+
 def check_config(settings: Settings) -> int:
     import asyncio
 
@@ -257,6 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     drop = actions.add_parser("drop", help="give these up: they are never sent")
     drop.add_argument("ids", type=int, nargs="+")
     host_help = "the public host name people and the platform reach the bot at, e.g. laeringsbot.kommune.dk"
+    someone = commands.add_parser("person", help="export or erase what is stored about someone who has left")
+    person_actions = someone.add_subparsers(dest="action", required=True)
+    for name, what in (("export", "write their data (JSON and Markdown) to files"), ("erase", "erase their data")):
+        action = person_actions.add_parser(name, help=what)
+        action.add_argument("platform", choices=("slack", "teams"), help="the platform they used")
+        action.add_argument("user_id", help="their user id there (Slack U…, Teams 29:…)")
+        if name == "export":
+            action.add_argument("--out", default=".", help="the folder to write the two files to")
+        else:
+            action.add_argument("--yes", action="store_true", help="erase without asking")
     slack = commands.add_parser("slack-manifest", help="write the Slack app manifest with your host in it")
     slack.add_argument("--host", required=True, help=host_help)
     slack.add_argument("--output", "-o", default="laeringsbot-slack.yaml", help="where to write it (- for stdout)")
@@ -278,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(settings)
     if args.command == "outbox":
         return outbox(settings, args)
+    if args.command == "person":
+        return person(settings, args)
     if args.command == "slack-manifest":
         return slack_manifest(args.host, args.output)
     return teams_package(settings, args.output, args.host)

@@ -80,24 +80,21 @@ class PersonalFlow(Quiet):
 
     # ---- mine-data ----------------------------------------------------
     async def export(self, ctx: Context, person: Person, response_url: str | None) -> None:
+        data, markdown = await self.files(ctx, person)
+        json_title, markdown_title = (ctx.t(person, f"personal.export.{k}_title") for k in ("json", "markdown"))
+        ctx.send_file(person, "laeringsbot-mine-data.json", data, "application/json", title=json_title)
+        ctx.send_file(person, "laeringsbot-mine-data.md", markdown, "text/markdown", title=markdown_title)
+        ctx.respond(person, response_url, paragraph(ctx.t(person, "personal.export.sent")))
+
+    async def files(self, ctx: Context, person: Person) -> tuple[bytes, bytes]:
+        """Everything stored about the person (JSON) and the readable copy (Markdown); audited.
+        `mine-data` sends them to the person; `laeringsbot person export` writes them for an
+        operator, for someone who has left."""
         data = await registry.export(ctx.db, person, self.policies)
         data = {"exported_at": ctx.now.isoformat(), **data}
         ctx.audit("personal.exported", person)
-        ctx.send_file(
-            person,
-            "laeringsbot-mine-data.json",
-            json.dumps(data, ensure_ascii=False, indent=2).encode(),
-            "application/json",
-            title=ctx.t(person, "personal.export.json_title"),
-        )
-        ctx.send_file(
-            person,
-            "laeringsbot-mine-data.md",
-            (await self.markdown(ctx, person, data)).encode(),
-            "text/markdown",
-            title=ctx.t(person, "personal.export.markdown_title"),
-        )
-        ctx.respond(person, response_url, paragraph(ctx.t(person, "personal.export.sent")))
+        text = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        return text, (await self.markdown(ctx, person, data)).encode()
 
     async def markdown(self, ctx: Context, person: Person, data: dict[str, Any]) -> str:
         """The readable copy: who they are, their contracts with their own answers, the rest counted."""
@@ -255,11 +252,17 @@ class PersonalFlow(Quiet):
             language_override=person.language_override,
             timezone=person.timezone,
         )
+        await self.erase_now(ctx, person)
+        await ctx.close_buttons(ctx.t(address, "personal.erase.done_note"), ref=ref)
+        ctx.respond(address, action.response_url, paragraph(ctx.t(address, "personal.erase.done")))
+
+    async def erase_now(self, ctx: Context, person: Person) -> None:
+        """The erasure itself: live contracts stop (the others are told), the registry erases,
+        the audit keeps that it happened. `slet-mine-data`'s button, and `laeringsbot person
+        erase` for someone who has left."""
         await self._stop_live_contracts(ctx, person)
         await registry.erase(ctx.db, person, ctx.now, self.labels(ctx), self.policies)
         ctx.audit("person.deleted", person)
-        await ctx.close_buttons(ctx.t(address, "personal.erase.done_note"), ref=ref)
-        ctx.respond(address, action.response_url, paragraph(ctx.t(address, "personal.erase.done")))
 
     async def _stop_live_contracts(self, ctx: Context, person: Person) -> None:
         """A contract still under way cannot wait for someone who is gone: it stops, and the others hear why."""

@@ -158,3 +158,46 @@ async def test_check_config_says_what_is_wrong_with_each(
     assert "s3cret" not in out
     assert "FAIL  slack: no answer: Slack answered 503" in out
     assert "skip  teams: MICROSOFT_APP_ID is not set" in out
+
+
+async def test_an_operator_exports_and_erases_someone_who_has_left(chat: Chat, tmp_path: Path) -> None:
+    """`laeringsbot person export|erase`: the same files and erasure as mine-data and
+    slet-mine-data, for Mads, who can no longer use the chat; Lise, left in the contract, is told."""
+    from sqlmodel import select as select_
+
+    from bot.storage.models import Answer, Person
+
+    url = chat.bot.database_url
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.say(MADS, "Mads vil kende demenstyperne")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    await chat.say(MADS, "Bruge det i morgenplejen")
+    await chat.expect(MADS, "Spørgsmål 3 af 3")
+    await chat.say(MADS, "Sparring med Anna")
+    await chat.click(MADS, "Send")
+    await chat.settle()
+
+    code, out, err = await laeringsbot(
+        "person", "export", "slack", MADS, "--out", "files", cwd=tmp_path, DATABASE_URL=url
+    )
+    assert code == 0, err
+    data = (tmp_path / "files" / f"laeringsbot-slack-{MADS}.json").read_text(encoding="utf-8")
+    markdown = (tmp_path / "files" / f"laeringsbot-slack-{MADS}.md").read_text(encoding="utf-8")
+    assert '"display_name": "Mads"' in data and "Mads vil kende demenstyperne" in data
+    assert markdown.startswith("# Dine data i Læringsbot") and "ABC Demens" in markdown
+    code, _, err = await laeringsbot("person", "export", "slack", "UNOBODY", cwd=tmp_path, DATABASE_URL=url)
+    assert code == 1 and "No one is stored as slack UNOBODY" in err
+
+    code, out, _ = await laeringsbot("person", "erase", "slack", MADS, cwd=tmp_path, DATABASE_URL=url)
+    assert code == 2 and "--yes" in out  # asked first
+    code, out, err = await laeringsbot("person", "erase", "slack", MADS, "--yes", cwd=tmp_path, DATABASE_URL=url)
+    assert code == 0, err
+    await chat.settle()  # the running bot sends what the erasure wrote
+    await chat.expect(LISE, "har slettet sine data i Læringsbot, så kontrakten er stoppet")
+    async with chat.bot.runtime.db.transaction() as s:
+        mads = (await s.exec(select_(Person).where(Person.display_name == "slettet bruger"))).one()
+        assert mads.deleted_at is not None and mads.external_id.startswith("deleted:")
+        assert (await s.exec(select_(Answer).where(Answer.person_id == mads.id))).all() == []
+    code, _, err = await laeringsbot("person", "erase", "slack", MADS, "--yes", cwd=tmp_path, DATABASE_URL=url)
+    assert code == 1 and "erased already" in err  # once
