@@ -63,8 +63,15 @@ async def test_whole_contract_from_start_to_close(chat: Chat) -> None:
     update = await chat.updated("Godkendt af Lise")
     assert "[Godkend]" not in update and "[Bed om ændringer]" not in update
 
-    # After the course.
+    # After the course: first the learning is tried in practice, until the follow-up date,
+    # unless Mads would rather answer now.
     await chat.click(MADS, "Jeg har gennemført kurset")
+    practice = await chat.expect(MADS, "Nu skal det lærte prøves af i praksis", "[Svar nu]")
+    assert "Hvad gør du anderledes nu?" not in practice
+    await chat.expect(LISE, "Mads har gennemført *ABC Demens* og prøver nu det lærte af i praksis")
+    await chat.settle()
+    assert chat.count(MADS, "Hvad gør du anderledes nu?") == 0  # not the moment the course is done
+    await chat.click(MADS, "Svar nu")
     await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
     await chat.expect(LISE, "Spørgsmål 1 af 2", "Hvordan kan man se, at det er lykkedes medarbejderen")
     await answer_all(chat, MADS, ["Jeg validerer følelser", "Roligere beboerkonferencer"], 2)

@@ -276,3 +276,26 @@ async def test_the_same_course_with_the_same_person_again_is_asked_first(chat: C
     await chat.command(LISE, "kontrakt <@UANNA|anna> Excel basics")
     await chat.expect(LISE, "Læringskontrakten om *Excel basics* er startet med Anna")
     assert chat.count(LISE, "Du har allerede en åben") == 2
+
+
+async def test_the_course_done_the_follow_up_waits_for_the_date_of_practice(chat: Chat) -> None:
+    """Jeg har gennemført kurset: the questions after the course come at the follow-up date the
+    leader set at the start (the practice period), not the moment the course is done."""
+    await both_answer_before(chat)
+    await chat.click(LISE, "Godkend")
+    await chat.click(MADS, "Jeg har gennemført kurset")
+    await chat.expect(MADS, "prøves af i praksis", "[Svar nu]")
+    chat.bot.clock.advance(days=29)
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(MADS, "Hvad gør du anderledes nu?") == 0
+    chat.bot.clock.advance(days=2)  # past the follow-up date, 30 days after the start
+    await chat.bot.tick()
+    await chat.expect(MADS, "Opfølgningsdatoen for *ABC Demens* er nået")
+    await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
+    await chat.expect(LISE, "Spørgsmål 1 af 2")
+    closed = await chat.updated("Opfølgningsdatoen er nået", "prøves af i praksis")
+    assert "[Svar nu]" not in closed  # no live button is left
+    await chat.bot.tick()
+    await chat.settle()
+    assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1

@@ -119,6 +119,9 @@ async def test_the_app_home_shows_the_overview_and_follows_what_happens(slack_ch
     await open_home(chat, MADS)
     await home(chat, MADS, "*Det kommer* (1)", "[Jeg har gennemført kurset]")
     await click_home(chat, MADS, "Jeg har gennemført kurset")
+    await chat.expect(MADS, "Nu skal det lærte prøves af i praksis", "[Svar nu]")
+    await home(chat, MADS, "*Det kommer* (1)", "Det lærte prøves af i praksis", "[Svar nu]")
+    await click_home(chat, MADS, "Svar nu")
     await chat.expect(MADS, "Spørgsmål 1 af 2", "Hvad gør du anderledes nu?")
     await home(chat, MADS, "*Venter på dig* (1)", "Besvar opfølgningsspørgsmålene")
     # Lise did nothing, but her part changed too: her home follows.

@@ -36,7 +36,7 @@ from bot.core.messages import (
     with_buttons,
 )
 from bot.flows.context import Context
-from bot.flows.elearning.states import EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
+from bot.flows.elearning.states import AWAITING_FOLLOWUP, CLOCK, EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press, roles, states
 from bot.flows.parts import Command, ContractFlow, cannot_take_part
@@ -484,7 +484,10 @@ class ElearningFlow(ContractFlow):
         # fmt: off
         S, leader = Status, self._leader
         presses = (
-            Press("completed", roles(EMPLOYEE), states(S.APPROVED), self._completed, to=S.AFTER,
+            Press("completed", roles(EMPLOYEE), states(S.APPROVED), self._completed, to=S.PRACTICE,
+                  refuse="elearning.only_employee", whom=named(EMPLOYEE)),
+            # Rather answer the questions after the course now than at the follow-up date.
+            Press("answer_now", roles(EMPLOYEE), states(S.PRACTICE), self._answer_now, to=S.AFTER,
                   refuse="elearning.only_employee", whom=named(EMPLOYEE)),
             Press("approve", roles(LEADER), states(S.REVIEW), self._approve, to=S.APPROVED,
                   refuse="elearning.only_leader", whom=leader, round=True),
@@ -495,7 +498,7 @@ class ElearningFlow(ContractFlow):
                   refuse="elearning.only_leader", whom=leader, round=True),
         )
         return Lifecycle(flow=FLOW, states=Status, start=S.BEFORE, final=FINAL, moves=MOVES, turns=TURNS,
-                         presses=presses)
+                         presses=presses, clock=CLOCK)
         # fmt: on
 
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
@@ -516,6 +519,42 @@ class ElearningFlow(ContractFlow):
             ref=f"elearning:{contract.id}:completed",
         )
         ctx.audit("course.completed", person, contract.id)
+        contract.status, contract.updated_at = Status.PRACTICE, ctx.now
+        ctx.db.add(contract)
+        assert contract.followup_at is not None and contract.id is not None  # set at the start; read from the table
+        leader = pressed.who[LEADER]
+        date = ctx.day(person, contract.followup_at)
+        text = ctx.t(person, "elearning.practice_employee", title=contract.title, date=date)
+        ctx.post(
+            person,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(person, "elearning.answer_now"), action="elearning:answer_now", value=str(contract.id)
+                ),
+            ),
+            ref=f"elearning:{contract.id}:practice",
+        )
+        ctx.post(
+            leader,
+            paragraph(
+                ctx.t(
+                    leader,
+                    "elearning.practice_leader",
+                    name=person.display_name,
+                    title=contract.title,
+                    date=ctx.day(leader, contract.followup_at),
+                )
+            ),
+        )
+
+    async def _answer_now(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        await ctx.close_buttons(
+            ctx.t(person, "elearning.answer_now_note", date=ctx.day(person, ctx.now)),
+            where=pressed.action.message,
+            ref=f"elearning:{contract.id}:practice",
+        )
         await self.start_after(ctx, contract, reported=True)
 
     async def _ask_changes(self, ctx: Context, pressed: Pressed) -> None:
@@ -617,11 +656,11 @@ class ElearningFlow(ContractFlow):
         contract.status, contract.updated_at = Status.AFTER, ctx.now
         ctx.db.add(contract)
         await ctx.db.flush()
-        if not reported:
-            await ctx.close_buttons(
-                ctx.t(employee, "elearning.followup_note", date=ctx.day(employee, ctx.now)),
-                ref=f"elearning:{contract.id}:completed",
-            )
+        if not reported:  # the follow-up date came: no course button or Svar nu is left live
+            for ref in (f"elearning:{contract.id}:completed", f"elearning:{contract.id}:practice"):
+                await ctx.close_buttons(
+                    ctx.t(employee, "elearning.followup_note", date=ctx.day(employee, ctx.now)), ref=ref
+                )
         await self.conversations.open(
             ctx,
             employee,
@@ -691,7 +730,7 @@ class ElearningFlow(ContractFlow):
     async def next_due(self, ctx: Context) -> datetime | None:
         result = await ctx.db.exec(
             select(Contract.followup_at)
-            .where(Contract.flow == FLOW, Contract.status == Status.APPROVED)
+            .where(Contract.flow == FLOW, col(Contract.status).in_(AWAITING_FOLLOWUP))
             .order_by(col(Contract.followup_at))
             .limit(1)
         )
@@ -701,7 +740,11 @@ class ElearningFlow(ContractFlow):
         """Start the follow-up of approved contracts whose date has come."""
         result = await ctx.db.exec(
             select(Contract)
-            .where(Contract.flow == FLOW, Contract.status == Status.APPROVED, col(Contract.followup_at) <= ctx.now)
+            .where(
+                Contract.flow == FLOW,
+                col(Contract.status).in_(AWAITING_FOLLOWUP),
+                col(Contract.followup_at) <= ctx.now,
+            )
             .limit(200)
         )
         for contract in result.all():

@@ -73,6 +73,8 @@ class ElearningOverview:
         turn = TURNS.get(status, frozenset())
         if status == Status.APPROVED:
             return "coming", "followup", contract.followup_at, None
+        if status == Status.PRACTICE:
+            return "coming", "practice", contract.followup_at, None
         if (phase := ANSWERING.get(status)) is not None:
             # Each party's turn until it has sent its answers of the phase.
             mine_at = submitted.get((contract.id, role, phase))
@@ -111,6 +113,10 @@ class ElearningOverview:
                         action="elearning:request_changes",
                         value=value,
                     ),
+                ]
+            elif key == "practice" and role != LEADER:
+                buttons = [
+                    Button(label=ctx.t(person, "elearning.answer_now"), action="elearning:answer_now", value=str(cid))
                 ]
             elif key == "followup" and role != LEADER:
                 buttons = [
