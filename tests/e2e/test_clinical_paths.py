@@ -126,3 +126,36 @@ async def test_with_several_plans_the_plan_is_chosen_first(two_plans_chat: Chat)
     await chat.expect(
         MADS, "Trin 1 af 4", "uddannelsesplanen *Social- og sundhedsassistent", "[Forflytning og brug af hjælpemidler]"
     )
+
+
+@pytest.fixture(params=["slack", "teams"])
+def planned_chat(request: pytest.FixtureRequest) -> Chat:
+    chat: Chat = request.getfixturevalue(f"{request.param}_chat")  # the shipped plan, the only one
+    return chat
+
+
+async def test_beside_the_plan_a_competency_can_be_written_in_own_words(planned_chat: Chat) -> None:
+    """The seed's own example, a medical competency, is in no SSA plan: free text is always
+    possible beside the plan."""
+    chat = planned_chat
+    await chat.command(LISE, "klinisk <@UMADS|mads>")
+    picker = await chat.expect(MADS, "Trin 1 af 4", "uddannelsesplanen", "[Medicinhåndtering]")
+    assert "[Skriv en kompetence]" in picker and "Står en kompetence ikke i planen" in picker
+    await chat.click(MADS, "Skriv en kompetence")
+    await chat.expect(MADS, "Hvilken kompetence skal du lære i den kommende periode?")
+    await chat.say(MADS, "Modtage, påbegynde udredning og initial behandling af en akut indlagt patient")
+    await chat.expect(MADS, "kompetencen står nu i valget")
+    both = await chat.updated("✓ Modtage, påbegynde udredning")
+    assert "[Medicinhåndtering]" in both  # the plan's own are still there to choose
+    await chat.settle()
+    await chat.click(LISE, "Medicinhåndtering")
+    await chat.click(LISE, "En måned")
+    await chat.updated("✓ Medicinhåndtering", "✓ Modtage, påbegynde udredning", "✓ En måned")
+    await chat.settle()
+    await chat.click(MADS, "Vi er enige")
+    await chat.click(LISE, "Vi er enige")
+    question = await chat.expect(MADS, "Hvad mener du, indgår i kompetencen?")
+    assert (
+        "Modtage, påbegynde udredning og initial behandling af en akut indlagt patient" in question
+        and "Medicinhåndtering" in question
+    )

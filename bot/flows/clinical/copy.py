@@ -179,25 +179,28 @@ def scope_message(
     )
     chosen_ids = {c.get("id") for c in scope.competencies}
     if plan is not None:
-        buttons = [
-            Button(
-                label=("✓ " if c.id in chosen_ids else "") + c.name(lang),
-                action="clinical:competency",
-                value=f"{cid}:{c.id}",
-            )
-            for c in plan.competencies
-        ]
-    else:
-        buttons = [
-            Button(label=f"✓ {c.get('text', '')}"[:75], action="clinical:competency", value=f"{cid}:#{i}")
-            for i, c in enumerate(scope.competencies)
-        ]
-        buttons.append(
-            Button(
-                label=ctx.t(viewer, "clinical.scope.write_competency"), action="clinical:write_competency", value=cid
+        blocks.append(
+            Buttons(
+                buttons=[
+                    Button(
+                        label=("✓ " if c.id in chosen_ids else "") + c.name(lang),
+                        action="clinical:competency",
+                        value=f"{cid}:{c.id}",
+                    )
+                    for c in plan.competencies
+                ]
             )
         )
-    blocks.append(Buttons(buttons=buttons))
+    # Free text, always possible beside a plan: what the plan does not name (a pressed ✓ removes it).
+    written = [
+        Button(label=f"✓ {c.get('text', '')}"[:75], action="clinical:competency", value=f"{cid}:#{i}")
+        for i, c in enumerate(scope.competencies)
+        if "text" in c
+    ]
+    write = Button(
+        label=ctx.t(viewer, "clinical.scope.write_competency"), action="clinical:write_competency", value=cid
+    )
+    blocks.append(Buttons(buttons=[*written, write]))
     blocks.append(
         Buttons(
             buttons=[
