@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "export":
             action.add_argument("--out", default=".", help="the folder to write the two files to")
         else:
-            action.add_argument("--yes", action="store_true", help="erase without asking")
+            action.add_argument("--yes", action=FLAG, help="erase without asking")
     slack = commands.add_parser("slack-manifest", help="write the Slack app manifest with your host in it")
     slack.add_argument("--host", required=True, help=host_help)
     slack.add_argument("--output", "-o", default="laeringsbot-slack.yaml", help="where to write it (- for stdout)")
