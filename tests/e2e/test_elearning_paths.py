@@ -299,3 +299,33 @@ async def test_the_course_done_the_follow_up_waits_for_the_date_of_practice(chat
     await chat.bot.tick()
     await chat.settle()
     assert chat.count(MADS, "Hvad gør du anderledes nu?") == 1
+
+
+async def test_in_a_group_each_employee_s_follow_up_is_their_own(chat: Chat) -> None:
+    """The first employee to finish starts the leader's follow-up for that employee only;
+    the next one gets theirs when they have finished too."""
+    await chat.command(LISE, "kontrakt <@UMADS|mads> <@UANNA|anna> ABC Demens")
+    await chat.expect(LISE, "Spørgsmål 1 af 3")
+    await answer_all(chat, LISE, ["Fælles mål", "Fælles praksis", "Fælles støtte"], 3)
+    await chat.click(LISE, "Send")
+    for user in (MADS, ANNA):
+        await chat.expect(user, "Spørgsmål 1 af 3")
+        await answer_all(chat, user, [f"{user} mål", f"{user} praksis", f"{user} støtte"], 3)
+        await chat.click(user, "Send")
+    await chat.expect(LISE, "Gruppeoverblik – ABC Demens")
+    await chat.settle()
+    for _ in (MADS, ANNA):  # one approval each
+        await chat.click(LISE, "Godkend")
+        await chat.settle()
+    for user in (MADS, ANNA):
+        await chat.expect(user, "Lise har godkendt jeres læringskontrakt", "[Jeg har gennemført kurset]")
+
+    await chat.click(MADS, "Jeg har gennemført kurset")
+    await chat.click(MADS, "Svar nu")
+    await chat.expect(MADS, "Spørgsmål 1 af 2")
+    first = await chat.expect(LISE, "Nu er det tid til at følge op på *ABC Demens* med Mads:")
+    assert "Anna" not in first  # Anna has not finished her course
+    await chat.click(ANNA, "Jeg har gennemført kurset")
+    await chat.click(ANNA, "Svar nu")
+    await chat.expect(ANNA, "Spørgsmål 1 af 2")
+    await chat.expect(LISE, "Nu er det tid til at følge op på *ABC Demens* med Anna:")

@@ -679,11 +679,15 @@ class ElearningFlow(ContractFlow):
         )
         if await submitted(ctx.db, contract, LEADER, "after") or await self._leader_asked_after(ctx, leader, contract):
             return
-        # One leader session for every contract of the group that is ready for it.
+        # One leader session for the contracts of the group whose follow-up has begun and that
+        # the leader is not answering yet: each employee's follow-up is their own, and those who
+        # finish later get theirs when they do.
         siblings = [
             c
             for c in await self.group(ctx, contract)
-            if c.status in (Status.APPROVED, Status.AFTER) and not await submitted(ctx.db, c, LEADER, "after")
+            if c.status == Status.AFTER
+            and not await submitted(ctx.db, c, LEADER, "after")
+            and not await self._leader_asked_after(ctx, leader, c)
         ]
         employees = [await self.party(ctx, c, EMPLOYEE) for c in siblings]
         await self.conversations.open(
