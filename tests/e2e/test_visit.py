@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.storage.models import Contract, OutboxMessage
+from bot.storage.models import Contract, OutboxMessage, Visit
 from tests.e2e.harness import Chat
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -158,14 +158,23 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.say(ANNA, "Planlæg faste pauser sammen")
     await chat.expect(ANNA, SUMMARY, "Planlæg faste pauser sammen")
     await chat.click(ANNA, "Send")
-    final = await chat.expect(
+    await chat.expect(ANNA, "dine rettelser er sendt til Mads, der bekræfter dem eller retter videre")
+    # Either may edit; the other confirms the version edited: now Mads.
+    edited = await chat.expect(
         MADS,
-        "Anna har rettet og bekræftet jeres tre læringspointer",
+        "Anna har rettet jeres tre læringspointer. Bekræft dem, eller ret dem.",
         "Planlæg faste pauser sammen",
-        "[Del på læringsmøde]",
+        "[Bekræft læringspointerne]",
+    )
+    assert "Planlæg pauser\n" not in edited
+    await chat.click(MADS, "Bekræft læringspointerne", as_user=ANNA)
+    await chat.expect(ANNA, "Den knap er til Mads")
+    await chat.click(MADS, "Bekræft læringspointerne")
+    final = await chat.expect(
+        MADS, "Du har bekræftet jeres tre læringspointer", "Planlæg faste pauser sammen", "[Del på læringsmøde]"
     )
     assert "Planlæg pauser\n" not in final
-    await chat.expect(ANNA, "dine rettelser er sendt til Mads", "Planlæg faste pauser sammen")
+    await chat.expect(ANNA, "Mads har bekræftet jeres tre læringspointer og kan dele dem", "Planlæg faste pauser")
 
     # Del på læringsmøde: the series the bot knows, then the next reminder and the agenda show the points.
     await chat.click(MADS, "Del på læringsmøde")
@@ -303,3 +312,39 @@ async def test_the_overview_lists_the_visit_and_its_buttons_work(chat: Chat) -> 
     await check_in(chat)
     await chat.command(MADS, "mine")
     await chat.expect(MADS, "Læringsbesøget – til kl. 12:00")
+
+
+async def test_either_may_edit_the_points_until_the_other_confirms(chat: Chat) -> None:
+    """Anna edits Mads's draft, Mads edits hers back, and Anna confirms: agreed by both."""
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await book_and_accept(chat, "i morgen 13:30")
+    await check_in(chat)
+    await at(chat, local(2027, 3, 9, 13, 30, 5))
+    await reflect(chat)
+    await chat.expect(MADS, "Hvad er det første læringspoint?")
+    await answer(chat, MADS, ["Et", "To", "Tre"])
+
+    async def edit_second(user: str, text: str) -> None:
+        await chat.click(user, "Ret læringspointerne")
+        await chat.expect(user, SUMMARY)
+        await chat.click(user, "Ret et svar")
+        await chat.click(user, "2. LÆRINGSPOINT 2")
+        await chat.say(user, text)
+        await chat.expect(user, SUMMARY, text)
+        await chat.click(user, "Send")
+
+    await chat.expect(ANNA, "Mads har skrevet tre læringspointer", "[Ret læringspointerne]")
+    await edit_second(ANNA, "To, sagt af Anna")
+    await chat.expect(MADS, "Anna har rettet jeres tre læringspointer", "To, sagt af Anna", "[Ret læringspointerne]")
+    await edit_second(MADS, "To, som vi sagde det")
+    back = await chat.expect(ANNA, "Mads har rettet jeres tre læringspointer", "To, som vi sagde det")
+    assert "[Bekræft læringspointerne]" in back
+    await chat.click(ANNA, "Bekræft læringspointerne")
+    await chat.expect(
+        MADS, "Anna har bekræftet jeres tre læringspointer", "To, som vi sagde det", "[Del på læringsmøde]"
+    )
+    await chat.expect(ANNA, "Du har bekræftet jeres tre læringspointer")
+    await chat.settle()
+    async with chat.bot.runtime.db.transaction() as s:
+        visit = (await s.exec(select(Visit))).one()
+    assert visit.points == ["Et", "To, som vi sagde det", "Tre"] and visit.points_edited

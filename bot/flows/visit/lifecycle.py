@@ -10,7 +10,8 @@
     the end of the visit (12:00 half, 15:00 full, or the time in the command)
        ▼
     reflection: both answer, then both see both ──▶ points: the agent drafts three learning
-    points ──▶ points_review: the colleague confirms them or edits them ──▶ done
+    points ──▶ points_review: the colleague confirms them ──▶ done, or edits them ──▶
+    points_confirm: the agent confirms the edit ──▶ done, or edits it back ──▶ points_review
        ▼
     Del på læringsmøde: the points go on the next meeting of a series the agent picks
     (a `MeetingTopic`, shown on that meeting's reminder and agenda)
@@ -49,6 +50,7 @@ from bot.flows.visit.states import (
     FLOW,
     LIVE,
     MOVES,
+    REVIEWER,
     ROLES,
     TURNS,
     Status,
@@ -420,7 +422,7 @@ class VisitFlow(Quiet):
         wanted = {
             "checkin": ("checkin",),
             "reflection": ("reflection",),
-            "points": ("points",) if session.role == AGENT else ("points_review",),
+            "points": ("points", "points_confirm") if session.role == AGENT else ("points_review",),
         }[session.phase]
         if found is None or found[0].status not in wanted:
             ctx.post(person, paragraph(ctx.t(person, "visit.too_late")))
@@ -428,10 +430,10 @@ class VisitFlow(Quiet):
         contract, visit = found
         who = await self._people(ctx, visit)
         if session.phase == "points":
-            if session.role == AGENT:
+            if contract.status == Status.POINTS:
                 await self._points_drafted(ctx, contract, visit, who, answers)
             else:
-                await self._points_agreed(ctx, contract, visit, who, person, answers)
+                await self._points_revised(ctx, contract, visit, who, session.role, answers)
             return
         await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
         other = who[COLLEAGUE if session.role == AGENT else AGENT]
@@ -515,51 +517,74 @@ class VisitFlow(Quiet):
         self._ask_review(ctx, contract, visit, who)
 
     def _ask_review(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
-        colleague = who[COLLEAGUE]
-        text = ctx.t(colleague, "visit.points_review", name=who[AGENT].display_name)
+        """The points to the one who reviews them now (`REVIEWER`), with Bekræft and Ret."""
+        role = REVIEWER[Status(contract.status)]
+        reviewer, author = who[role], who[AGENT if role == COLLEAGUE else COLLEAGUE]
+        key = "visit.points_review" if contract.status == Status.POINTS_REVIEW and not visit.points_edited else None
+        text = ctx.t(reviewer, key or "visit.points_review_edited", name=author.display_name)
         value = f"{contract.id}:{contract.round}"
         ctx.post(
-            colleague,
+            reviewer,
             with_buttons(
                 text,
                 Button(
-                    label=ctx.t(colleague, "visit.points_ok"), action="visit:points_ok", value=value, style="primary"
+                    label=ctx.t(reviewer, "visit.points_ok"), action="visit:points_ok", value=value, style="primary"
                 ),
-                Button(label=ctx.t(colleague, "visit.points_edit"), action="visit:points_edit", value=value),
+                Button(label=ctx.t(reviewer, "visit.points_edit"), action="visit:points_edit", value=value),
                 blocks=[
-                    Heading(text=ctx.t(colleague, "visit.points_title")),
+                    Heading(text=ctx.t(reviewer, "visit.points_title")),
                     Paragraph(text=text),
-                    *self._point_blocks(ctx, colleague, visit.points),
+                    *self._point_blocks(ctx, reviewer, visit.points),
                 ],
             ),
             ref=f"visit:{contract.id}:points:{contract.round}",
         )
 
-    async def _points_agreed(
+    async def _points_revised(
         self,
         ctx: Context,
         contract: Contract,
         visit: Visit,
         who: dict[str, Person],
-        colleague: Person,
-        answers: dict[str, str | None] | None,
+        role: str,
+        answers: dict[str, str | None],
     ) -> None:
-        """The colleague confirmed the draft (`answers` None) or sent an edit of it."""
-        if answers is not None:
-            await store_answers(ctx.db, contract, colleague, COLLEAGUE, "points", answers, ctx.now)
-            edited = [answers[k] or "" for k in ("point1", "point2", "point3")]
-            visit.points_edited = edited != visit.points
-            visit.points = edited
+        """The reviewer sent the points from the edit dialog: unchanged, they are agreed; changed,
+        the other confirms the new version (either may edit, both confirm)."""
+        person = who[role]
+        await store_answers(ctx.db, contract, person, role, "points", answers, ctx.now)
+        edited = [answers[k] or "" for k in ("point1", "point2", "point3")]
+        if edited == visit.points:
+            await self._points_agreed(ctx, contract, visit, who, person)
+            return
+        visit.points, visit.points_edited = edited, True
+        ctx.db.add(visit)
+        contract.status = Status.POINTS_CONFIRM if role == COLLEAGUE else Status.POINTS_REVIEW
+        contract.round, contract.updated_at = contract.round + 1, ctx.now
+        ctx.db.add(contract)
+        other = who[AGENT if role == COLLEAGUE else COLLEAGUE]
+        ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_sent", name=other.display_name)))
+        self._ask_review(ctx, contract, visit, who)
+
+    async def _points_agreed(
+        self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person], confirmer: Person
+    ) -> None:
+        """The reviewer confirmed the version the other wrote: the points are agreed by both."""
         ctx.db.add(visit)
         contract.status, contract.updated_at, contract.closed_at = Status.DONE, ctx.now, ctx.now
         ctx.db.add(contract)
-        ctx.audit("visit.points_agreed", colleague, contract.id, edited=visit.points_edited)
+        ctx.audit("visit.points_agreed", confirmer, contract.id, edited=visit.points_edited)
         agent = who[AGENT]
-        how = "edited" if visit.points_edited else "confirmed"
+        # What each reads: who confirmed (the colleague, or the agent after the colleague's edit).
+        keys = (
+            {AGENT: "visit.points_confirmed_agent", COLLEAGUE: "visit.points_confirmed_colleague"}
+            if confirmer.id != agent.id
+            else {AGENT: "visit.points_confirmed_agent_self", COLLEAGUE: "visit.points_confirmed_colleague_other"}
+        )
         for role in ROLES:
             viewer = who[role]
-            other = colleague if role == AGENT else agent
-            text = ctx.t(viewer, f"visit.points_{how}_{role}", name=other.display_name)
+            other = who[COLLEAGUE] if role == AGENT else agent
+            text = ctx.t(viewer, keys[role], name=other.display_name)
             blocks = [
                 Heading(text=ctx.t(viewer, "visit.points_final_title")),
                 Paragraph(text=text),
@@ -590,7 +615,7 @@ class VisitFlow(Quiet):
             return
         contract, visit = found
         who = await self._people(ctx, visit)
-        if session.phase == "points" and session.role == COLLEAGUE and contract.status == "points_review":
+        if session.phase == "points" and REVIEWER.get(Status(contract.status)) == session.role:
             contract.round += 1  # the draft waits again, with fresh buttons
             ctx.db.add(contract)
             ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_dropped")))
@@ -624,16 +649,19 @@ class VisitFlow(Quiet):
             return Press(step, roles(AGENT), states(S.DONE), handler, to=None, refuse="visit.only",
                          whom=named(AGENT))
 
-        step_states = {"accept": S.INVITED, "decline": S.INVITED, "points_ok": S.POINTS_REVIEW,
-                       "points_edit": S.POINTS_REVIEW}
+        step_states = {"accept": S.INVITED, "decline": S.INVITED}
         presses = (
             colleague("accept", self._accept_pressed, S.PLANNED),
             colleague("decline", self._decline_pressed, S.DECLINED),
             # Both confirm; the second makes the visit ready (a Move).
             Press("confirm", roles(AGENT, COLLEAGUE), states(S.CHECKIN), self._confirm_pressed, to=None,
                   refuse="visit.only", whom=named(AGENT, COLLEAGUE), guard=self._unconfirmed),
-            colleague("points_ok", self._points_ok, S.DONE, round=True),
-            colleague("points_edit", self._points_edit, None, round=True),
+            # The version shown is confirmed, or edited, by the one who did not write it (`REVIEWER`).
+            Press("points_ok", roles(AGENT, COLLEAGUE), states(S.POINTS_REVIEW, S.POINTS_CONFIRM), self._points_ok,
+                  to=S.DONE, refuse="visit.only", whom=self._reviewer, round=True, check=self._not_reviewer),
+            Press("points_edit", roles(AGENT, COLLEAGUE), states(S.POINTS_REVIEW, S.POINTS_CONFIRM),
+                  self._points_edit, to=None, refuse="visit.only", whom=self._reviewer, round=True,
+                  check=self._not_reviewer),
             # After the visit: the agent brings the learning points to a learning meeting.
             agent("share", self._share_offer),
             agent("share_to", self._share_to),
@@ -671,12 +699,25 @@ class VisitFlow(Quiet):
     async def _confirm_pressed(self, ctx: Context, pressed: Pressed) -> None:
         await self._confirm(ctx, pressed.contract, await self._visit(ctx, pressed), pressed.who, pressed.person)
 
+    @staticmethod
+    async def _reviewer(ctx: Context, pressed: Pressed) -> dict[str, object]:
+        """The wrong-person answer's `{name}`: the one who reviews the points now."""
+        role = REVIEWER.get(Status(pressed.contract.status), COLLEAGUE)
+        return {"name": pressed.who[role].display_name}
+
+    async def _not_reviewer(self, ctx: Context, pressed: Pressed) -> str | None:
+        """A party who is not the reviewer now (the author of the version shown) is refused."""
+        role = REVIEWER.get(Status(pressed.contract.status))
+        if role is None or role in pressed.roles:
+            return None
+        return ctx.t(pressed.person, "visit.only", **await self._reviewer(ctx, pressed))
+
     async def _points_ok(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
         await ctx.close_buttons(
             ctx.t(person, "visit.points_ok_note"), ref=f"visit:{contract.id}:points:{contract.round}"
         )
-        await self._points_agreed(ctx, contract, await self._visit(ctx, pressed), pressed.who, person, None)
+        await self._points_agreed(ctx, contract, await self._visit(ctx, pressed), pressed.who, person)
 
     async def _points_edit(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
@@ -687,14 +728,16 @@ class VisitFlow(Quiet):
         await ctx.close_buttons(
             ctx.t(person, "visit.points_editing_note"), ref=f"visit:{contract.id}:points:{contract.round}"
         )
+        role = REVIEWER[Status(contract.status)]
+        author = pressed.who[AGENT if role == COLLEAGUE else COLLEAGUE]
         await self.conversations.open(
             ctx,
             person,
             flow=FLOW,
             phase="points",
-            role=COLLEAGUE,
+            role=role,
             contract_ids=[contract.id],
-            intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=pressed.who[AGENT].display_name)),
+            intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=author.display_name)),
             answers=dict(zip(("point1", "point2", "point3"), visit.points, strict=False)),
         )
 

@@ -158,14 +158,14 @@ class VisitOverview:
             return item("you", "reflect", since) if turn and not mine_sent else item("others", "waiting_answers", since)
         if status == Status.POINTS:
             return item("you", "write_points", since) if turn else item("others", "waiting_points", since)
-        if status == Status.POINTS_REVIEW and turn:
+        if status in (Status.POINTS_REVIEW, Status.POINTS_CONFIRM) and turn:
             value = f"{cid}:{contract.round}"
             return (
                 item("you", "editing_points", since)
                 if "points" in sessions.get(cid, set())
                 else item("you", "review_points", since, button("points_ok", value, True), button("points_edit", value))
             )
-        if status == Status.POINTS_REVIEW:
+        if status in (Status.POINTS_REVIEW, Status.POINTS_CONFIRM):
             return item("others", "waiting_review", since)
         if status == Status.DONE:
             return item("you", "share", since, button("share", cid, True))

@@ -27,6 +27,8 @@ class Status(StrEnum):
     REFLECTION = "reflection"
     POINTS = "points"
     POINTS_REVIEW = "points_review"
+    # The colleague edited the points: the agent confirms (or edits, and it goes back).
+    POINTS_CONFIRM = "points_confirm"
     DONE = "done"
     CANCELLED = "cancelled"
 
@@ -42,7 +44,10 @@ MOVES = (
     Move("the end of the visit", states(S.READY), S.REFLECTION),
     Move("both sent their reflections", states(S.REFLECTION), S.POINTS),
     Move("the agent sent the learning points", states(S.POINTS), S.POINTS_REVIEW),
-    Move("the colleague sent the edited points", states(S.POINTS_REVIEW), S.DONE),
+    Move("the colleague sent the points unchanged", states(S.POINTS_REVIEW), S.DONE),
+    Move("the colleague sent edited points: the agent confirms them", states(S.POINTS_REVIEW), S.POINTS_CONFIRM),
+    Move("the agent sent the points unchanged", states(S.POINTS_CONFIRM), S.DONE),
+    Move("the agent sent edited points: the colleague confirms them", states(S.POINTS_CONFIRM), S.POINTS_REVIEW),
     Move("a party cancelled", states(*LIVE), S.CANCELLED),
 )
 
@@ -52,6 +57,9 @@ TURNS: dict[str, frozenset[str]] = {
     S.REFLECTION: roles(AGENT, COLLEAGUE),
     S.POINTS: roles(AGENT),
     S.POINTS_REVIEW: roles(COLLEAGUE),
+    S.POINTS_CONFIRM: roles(AGENT),
 }
+# Who reviews the points in each state: the one who did not write the version shown.
+REVIEWER = {S.POINTS_REVIEW: COLLEAGUE, S.POINTS_CONFIRM: AGENT}
 # Waiting for the day: the morning reminder and the visit itself.
 CLOCK = states(S.PLANNED, S.READY)
