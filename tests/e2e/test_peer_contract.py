@@ -52,8 +52,24 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
         chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole hjalp med plan", "Mødes oftere", "Skrive huskeliste"]
     )
     both = await chat.expect(MADS, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
-    assert "Svært at finde tid" in both
+    assert "Svært at finde tid" in both and "[Vi er enige]" in both and "[Ret mine svar]" in both
     await chat.expect(ANNA, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
+    # Both agree before it is closed; Anna changes an answer first, and both see the new sets.
+    await chat.click(MADS, "Vi er enige")
+    await chat.expect(MADS, "Når Anna også er enig")
+    await chat.click(ANNA, "Ret mine svar")
+    await chat.expect(ANNA, "Her er dine svar til evalueringen med Mads")
+    await chat.expect(ANNA, "Intet sendes, før du trykker", "Svært at finde tid")
+    await chat.click(ANNA, "Ret et svar")
+    await chat.click(ANNA, "2. SAMARBEJDET OG PROCESSEN")
+    await chat.say(ANNA, "Svært at finde tid, men det lykkedes")
+    await chat.expect(ANNA, "Intet sendes, før du trykker", "Svært at finde tid, men det lykkedes")
+    await chat.click(ANNA, "Send")
+    again = await chat.expect(MADS, "Her er jeres svar side om side", "Svært at finde tid, men det lykkedes")
+    assert "[Vi er enige]" in again  # his agreement was to the sets before the change
+    assert chat.count(OLE, "brugen af supervisor") == 0  # nothing is passed on before both agree
+    await chat.click(MADS, "Vi er enige")
+    await chat.click(ANNA, "Vi er enige")
     to_ole = await chat.expect(OLE, "brugen af supervisor", "Ole var god at spørge", "Ole hjalp med plan")
     assert "Godt samarbejde" not in to_ole  # only the answer about the supervisor is passed on
 

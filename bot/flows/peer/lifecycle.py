@@ -36,7 +36,7 @@ from bot.flows.parts import Command, ContractFlow, one_named
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
-from bot.storage.contracts import decide, parties, store_answers, submitted
+from bot.storage.contracts import decide, given_answers, parties, store_answers, submitted
 from bot.storage.models import (
     ActivityLog,
     Approval,
@@ -50,6 +50,10 @@ from bot.storage.models import (
 
 PARTY, LEADER = "party", "leader"
 DRAFTING = (Status.DRAFTING, Status.CHANGES)
+
+
+# The decision row of a party who agreed to the evaluation between the parties, per round.
+EVALUATION_AGREED = "evaluation_agreed"
 
 
 class PeerFlow(ContractFlow):
@@ -596,14 +600,24 @@ class PeerFlow(ContractFlow):
     async def _evaluation_sent(
         self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, answers: dict[str, str | None]
     ) -> None:
+        """A party's evaluation: once both have sent, both see both sets and agree; a party who
+        edits theirs then shows both the new sets, to agree again."""
         person = who[role]
         await store_answers(ctx.db, contract, person, role, "evaluation", answers, ctx.now)
         other = who[other_part(role)]
         if not all([await submitted(ctx.db, contract, r, "evaluation") for r in PARTS]):
             ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other.display_name)))
             return
-        contract.status, contract.updated_at = Status.LEADER_EVALUATION, ctx.now
+        if contract.status == Status.EVALUATION_AGREE:
+            for r in PARTS:  # the sets shown before, and their buttons, are of the past
+                await ctx.close_buttons(
+                    ctx.t(who[r], "peer.evaluation_changed_note", name=person.display_name),
+                    ref=f"peer:{contract.id}:evaluation:{contract.round}:{r}",
+                )
+        contract.status, contract.updated_at = Status.EVALUATION_AGREE, ctx.now
+        contract.round += 1
         ctx.db.add(contract)
+        value = f"{contract.id}:{contract.round}"
         for r in PARTS:
             viewer = who[r]
             intro = ctx.t(viewer, "peer.evaluation_both")
@@ -611,8 +625,39 @@ class PeerFlow(ContractFlow):
                 Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
                 Paragraph(text=intro),
                 *await cp.evaluation_blocks(ctx, viewer, contract),
+                Paragraph(text=ctx.t(viewer, "peer.evaluation_agree")),
+                Buttons(
+                    buttons=[
+                        Button(
+                            label=ctx.t(viewer, "peer.agree_evaluation"),
+                            action="peer:agree_evaluation",
+                            value=value,
+                            style="primary",
+                        ),
+                        Button(label=ctx.t(viewer, "peer.edit_evaluation"), action="peer:edit_evaluation", value=value),
+                    ]
+                ),
             ]
-            ctx.post(viewer, Message(text=intro, blocks=blocks))
+            ctx.post(
+                viewer, Message(text=intro, blocks=blocks), ref=f"peer:{contract.id}:evaluation:{contract.round}:{r}"
+            )
+
+    async def _agree_evaluation(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person, who = pressed.contract, pressed.person, pressed.who
+        role = next(r for r in PARTS if r in pressed.roles)
+        decide(ctx.db, contract, person, EVALUATION_AGREED, ctx.now)
+        await ctx.close_buttons(
+            ctx.t(person, "peer.evaluation_agreed_note", date=ctx.day(person, ctx.now)),
+            ref=f"peer:{contract.id}:evaluation:{contract.round}:{role}",
+        )
+        await ctx.db.flush()
+        agreed = await self._evaluation_agreements(ctx, contract)
+        if not {who[r].id for r in PARTS} <= agreed:
+            other = who[other_part(role)]
+            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting_agree", name=other.display_name)))
+            return
+        contract.status, contract.updated_at = Status.LEADER_EVALUATION, ctx.now
+        ctx.db.add(contract)
         supervisor = who.get(SUPERVISOR)
         if supervisor is not None:
             intro = ctx.t(
@@ -637,6 +682,37 @@ class PeerFlow(ContractFlow):
                 "leader_evaluation",
                 intro=ctx.t(viewer, "peer.intro_leader_evaluation", leader=who[LEADER_OF[r]].display_name),
             )
+
+    async def _evaluation_agreements(self, ctx: Context, contract: Contract) -> set[int]:
+        """Who agreed to the evaluation as it stands (this round)."""
+        return set(
+            (
+                await ctx.db.exec(
+                    select(Approval.approver_id).where(
+                        Approval.contract_id == contract.id,
+                        Approval.round == contract.round,
+                        Approval.decision == EVALUATION_AGREED,
+                    )
+                )
+            ).all()
+        )
+
+    async def _not_agreed_yet(self, ctx: Context, pressed: Pressed) -> bool:
+        return pressed.person.id not in await self._evaluation_agreements(ctx, pressed.contract)
+
+    async def _edit_evaluation(self, ctx: Context, pressed: Pressed) -> None:
+        """Ret mine svar: the party's own evaluation, with their answers, to change and send again."""
+        contract, person, who = pressed.contract, pressed.person, pressed.who
+        role = next(r for r in PARTS if r in pressed.roles)
+        await self._open(
+            ctx,
+            person,
+            contract,
+            "evaluation",
+            intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[other_part(role)].display_name),
+            answers=await given_answers(ctx.db, contract, role, "evaluation"),
+            left_out=() if SUPERVISOR in who else ("eval_supervisor",),
+        )
 
     async def _leader_evaluation_sent(
         self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, answers: dict[str, str | None]
@@ -753,6 +829,11 @@ class PeerFlow(ContractFlow):
             # The comment is asked first; sending it moves the contract to `changes`.
             deciding("request_changes", self._ask_changes),
             Press("log", PARTIES, states(S.ACTIVE), self._log, to=None, refuse="peer.only_parties"),
+            # Both see both evaluations and agree (the second moves on, a Move), or edit their own.
+            Press("agree_evaluation", PARTIES, states(S.EVALUATION_AGREE), self._agree_evaluation, to=None,
+                  refuse="peer.only_parties", round=True, guard=self._not_agreed_yet),
+            Press("edit_evaluation", PARTIES, states(S.EVALUATION_AGREE), self._edit_evaluation, to=None,
+                  refuse="peer.only_parties", round=True, guard=self._not_agreed_yet),
             # Each party's own leader closes that party's evaluation; the last one closes the contract.
             Press("close", LEADERS, states(S.LEADER_EVALUATION), self._close_pressed, to=S.CLOSED,
                   refuse="peer.only_own_leader", guard=self._part_open, check=self._own_leader),

@@ -92,6 +92,9 @@ class PeerOverview:
             approver for approver, round_, decision in decisions if round_ == contract.round and decision == "approved"
         }
         closed = {decision.split(":", 1)[1] for _, _, decision in decisions if decision.startswith("closed:")}
+        agreed = {
+            a for a, round_, decision in decisions if round_ == contract.round and decision == "evaluation_agreed"
+        }
         leaders = list({who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}.values())
         missing = ctx.names(person, [p for p in leaders if p.id not in approved])
         ends = None
@@ -133,6 +136,16 @@ class PeerOverview:
                 item("you", "evaluate", since, name=other.display_name)
             elif status == Status.EVALUATION:
                 item("others", "waiting_evaluation", submitted[(cid, role, "evaluation")], name=other.display_name)
+            elif status == Status.EVALUATION_AGREE and role in turn and person.id not in agreed:
+                item(
+                    "you",
+                    "agree_evaluation",
+                    since,
+                    *self._buttons(ctx, person, f"{cid}:{contract.round}", "agree_evaluation", "edit_evaluation"),
+                    name=other.display_name,
+                )
+            elif status == Status.EVALUATION_AGREE:
+                item("others", "waiting_evaluation_agree", since, name=other.display_name)
             elif (
                 status == Status.LEADER_EVALUATION
                 and role in turn
@@ -183,7 +196,7 @@ class PeerOverview:
 
     @staticmethod
     def _buttons(ctx: Context, person: Person, value: object, *steps: str) -> list[Button]:
-        primary = {"accept", "joint_accept", "approve", "close"}
+        primary = {"accept", "joint_accept", "approve", "close", "agree_evaluation"}
         return [
             Button(
                 label=ctx.t(person, f"peer.{step}"),

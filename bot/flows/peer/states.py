@@ -23,6 +23,8 @@ class Status(StrEnum):
     CHANGES = "changes"
     ACTIVE = "active"
     EVALUATION = "evaluation"
+    # Both sent: both see both sets and agree (or edit their own) before it is closed.
+    EVALUATION_AGREE = "evaluation_agree"
     LEADER_EVALUATION = "leader_evaluation"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -38,7 +40,8 @@ MOVES = (
     Move("every named leader approved", states(S.APPROVAL), S.ACTIVE),
     Move("a party changed the approved contract (the next version)", states(S.ACTIVE), S.CHANGES),
     Move("the end date came", states(S.ACTIVE), S.EVALUATION),
-    Move("both parties sent their evaluation", states(S.EVALUATION), S.LEADER_EVALUATION),
+    Move("both parties sent their evaluation: both see both sets", states(S.EVALUATION), S.EVALUATION_AGREE),
+    Move("both parties agreed to the evaluation", states(S.EVALUATION_AGREE), S.LEADER_EVALUATION),
     Move("a party cancelled while drafting", states(S.DRAFTING), S.CANCELLED),
 )
 
@@ -49,5 +52,6 @@ TURNS: dict[str, frozenset[str]] = {
     S.CHANGES: PARTIES,
     S.ACTIVE: PARTIES,  # log notes at the agreed frequency
     S.EVALUATION: PARTIES,
+    S.EVALUATION_AGREE: PARTIES,
     S.LEADER_EVALUATION: PARTIES | LEADERS,  # each party answers, then its own leader closes
 }
