@@ -329,3 +329,18 @@ async def test_in_a_group_each_employee_s_follow_up_is_their_own(chat: Chat) -> 
     await chat.click(ANNA, "Svar nu")
     await chat.expect(ANNA, "Spørgsmål 1 af 2")
     await chat.expect(LISE, "Nu er det tid til at følge op på *ABC Demens* med Anna:")
+
+    # Everyone answers the follow-up (Lise for each in turn): then the group view after the course.
+    for user in (MADS, ANNA):
+        await answer_all(chat, user, [f"{user} gør nu", f"{user} effekt"], 2)
+        await chat.click(user, "Send")
+    for name in ("Mads", "Anna"):  # Mads's session is open already; Anna's comes after it
+        if name == "Anna":
+            await chat.expect(LISE, "Spørgsmål 1 af 2")
+        await answer_all(chat, LISE, [f"Lise om {name}", f"Effekt hos {name}"], 2)
+        await chat.click(LISE, "Send")
+    group = await chat.expect(LISE, "Gruppeoverblik efter kurset – ABC Demens", "Alle 2 medarbejdere og du")
+    for fragment in ("UMADS gør nu", "UANNA gør nu", "Lise om Mads", "Lise om Anna", "UANNA effekt"):
+        assert fragment in group, fragment
+    await chat.settle()
+    assert chat.count(LISE, "Gruppeoverblik efter kurset") == 1

@@ -373,8 +373,8 @@ class ElearningFlow(ContractFlow):
         )
         message.blocks.append(Buttons(buttons=buttons))
         ctx.post(leader, message, ref=f"elearning:{contract.id}:round:{contract.round}")
-        if phase == "before" and contract.group_key:
-            await self._maybe_group_overview(ctx, contract, leader)
+        if contract.group_key:
+            await self._maybe_group_overview(ctx, contract, leader, phase)
 
     async def comparison(self, ctx: Context, viewer: Person, contract: Contract, phase: str, intro: str) -> Message:
         dialog = ctx.texts.dialogs[FLOW]
@@ -411,39 +411,51 @@ class ElearningFlow(ContractFlow):
             )
         return Message(text=intro, blocks=blocks)
 
-    async def _maybe_group_overview(self, ctx: Context, contract: Contract, leader: Person) -> None:
+    async def _maybe_group_overview(self, ctx: Context, contract: Contract, leader: Person, phase: str) -> None:
+        """The leader's view of the whole group's answers of a phase, side by side, once every
+        employee (and the leader) has sent them: before the course, and after it."""
         group = await self.group(ctx, contract)
         live = [c for c in group if c.status != Status.CANCELLED]
-        if any(c.status in (Status.BEFORE, Status.CHANGES) for c in live):
+        waiting = (
+            (Status.BEFORE, Status.CHANGES)
+            if phase == "before"
+            else (Status.BEFORE, Status.CHANGES, Status.REVIEW, Status.APPROVED, Status.PRACTICE, Status.AFTER)
+        )
+        if any(c.status in waiting for c in live):
             return
         dialog = ctx.texts.dialogs[FLOW]
         lang = ctx.language(leader)
         skipped = ctx.t(leader, "dialog.skipped")
         employees = [await self.party(ctx, c, EMPLOYEE) for c in live]
-        leader_answers = await given_answers(ctx.db, live[0], LEADER, "before")
+        leader_sets = [await given_answers(ctx.db, c, LEADER, phase) for c in live]
+        # The leader answers once for those who are ready together: one column when all agree.
+        once = all(answers == leader_sets[0] for answers in leader_sets)
+        suffix = "" if phase == "before" else "_after"
+        title = ctx.t(leader, f"elearning.group_title{suffix}", title=contract.title)
         blocks: list[Block] = [
-            Heading(text=ctx.t(leader, "elearning.group_title", title=contract.title)),
-            Paragraph(text=ctx.t(leader, "elearning.group_intro", count=len(live))),
+            Heading(text=title),
+            Paragraph(text=ctx.t(leader, f"elearning.group_intro{suffix}", count=len(live))),
         ]
-        for key in dialog.phases["before"].questions:
-            columns = [
-                Column(
-                    label=f"{leader.display_name} ({dialog.roles[LEADER](lang)})",
-                    text=leader_answers.get(key) or skipped,
-                )
-            ]
-            for c, employee in zip(live, employees, strict=True):
+        role = dialog.roles[LEADER](lang)
+        for key in dialog.phases[phase].questions:
+            columns = [Column(label=f"{leader.display_name} ({role})", text=leader_sets[0].get(key) or skipped)]
+            if not once:
+                columns = []
+            for c, employee, mine in zip(live, employees, leader_sets, strict=True):
+                if not once:
+                    label = f"{leader.display_name} ({role}) · {employee.display_name}"
+                    columns.append(Column(label=label, text=mine.get(key) or skipped))
                 columns.append(
                     Column(
                         label=employee.display_name,
-                        text=(await given_answers(ctx.db, c, EMPLOYEE, "before")).get(key) or skipped,
+                        text=(await given_answers(ctx.db, c, EMPLOYEE, phase)).get(key) or skipped,
                     )
                 )
             blocks.append(Columns(title=dialog.questions[key].title(lang), columns=columns))
         ctx.post(
             leader,
-            Message(text=ctx.t(leader, "elearning.group_title", title=contract.title), blocks=blocks),
-            dedupe=f"elearning:group:{contract.group_key}:{sum(c.round for c in live)}",
+            Message(text=title, blocks=blocks),
+            dedupe=f"elearning:group:{contract.group_key}:{phase}:{sum(c.round for c in live)}",
         )
 
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
