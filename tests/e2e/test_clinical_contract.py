@@ -176,22 +176,33 @@ async def test_the_whole_clinical_contract(chat: Chat) -> None:
     assert chat.count(MADS, "Påmindelse") == 0
     await at(chat, datetime(2027, 3, 18, 9, 0, tzinfo=CPH))
     await chat.expect(MADS, "Påmindelse: du får vejledende feedback", "19. marts 2027", "Lise og aftenvagten Ole")
-    await chat.expect(LISE, "Påmindelse: den vejledende feedback til Mads", "er 19. marts 2027")
+    await chat.expect(
+        LISE, "Påmindelse: den vejledende feedback til Mads", "er 19. marts 2027", "[Feedbacken er givet]"
+    )
     await at(chat, datetime(2027, 3, 18, 15, 0, tzinfo=CPH))
     assert chat.count(MADS, "Påmindelse") == 1  # once, not once per tick
+    # On the day the supervisor records that the feedback was given: the folder says when, and by whom.
+    await at(chat, datetime(2027, 3, 19, 14, 0, tzinfo=CPH))
+    await chat.click(LISE, "Feedbacken er givet", as_user=MADS)
+    await chat.expect(MADS, "Den knap er til vejlederen, Lise")
+    await chat.click(LISE, "Feedbacken er givet")
+    await chat.expect(MADS, "Lise har noteret, at du har fået den vejledende feedback")
+    assert "[Feedbacken er givet]" not in await chat.updated("✓ Feedback givet 19. marts 2027")
     # The evaluation on Tuesday after Easter: the working day before is Wednesday of Holy Week.
     await at(chat, datetime(2027, 3, 24, 9, 0, tzinfo=CPH))
     await chat.expect(MADS, "Påmindelse: den summative bedømmelse af dig", "er 30. marts 2027")
-    await chat.expect(LISE, "den summative bedømmelse af Mads", "[Bedømmelsen er gennemført]")
-    await chat.click(LISE, "Bedømmelsen er gennemført", as_user=MADS)
+    await chat.expect(LISE, "den summative bedømmelse af Mads", "[Bestået]", "[Ikke bestået]")
+    await at(chat, datetime(2027, 3, 30, 11, 0, tzinfo=CPH))  # the day itself
+    await chat.click(LISE, "Bestået", as_user=MADS)
     await chat.expect(MADS, "Den knap er til vejlederen, Lise")
-    await chat.click(LISE, "Bedømmelsen er gennemført")
-    await chat.expect(MADS, "Læringskontrakten for Mads er bedømt og afsluttet af Lise")
+    await chat.click(LISE, "Bestået")
+    await chat.expect(MADS, "Læringskontrakten for Mads er bedømt (Bestået) og afsluttet af Lise")
 
-    # The folder: for the trainee and the supervisor, not for anyone else.
+    # The folder: for the trainee and the supervisor, not for anyone else; it says what happened.
     await chat.command(MADS, "mappe")
     folder = await chat.expect(MADS, "Mappe: uddannelsesforløbet for Mads", "Medicinhåndtering")
-    assert "bedømt" in folder and "vejleder Lise" in folder and "1. marts 2027 – 1. april 2027" in folder
+    assert "vejleder Lise" in folder and "1. marts 2027 – 1. april 2027" in folder
+    assert "feedback givet 19. marts 2027 (Lise)" in folder and "bedømt 30. marts 2027: Bestået" in folder
     await chat.command(LISE, "mappe <@UMADS|mads>")
     await chat.expect(LISE, "Mappe: uddannelsesforløbet for Mads", "Observation og vurdering")
     await chat.command(ANNA, "mappe <@UMADS|mads>")

@@ -18,11 +18,15 @@ from bot.core.messages import Block, Button, Buttons, Divider, Heading, Message,
 from bot.core.plans import Plan
 from bot.flows.context import Context
 from bot.storage.contracts import parties
-from bot.storage.models import Answer, ClinicalScope, Contract, OutboxMessage, Party, Person
+from bot.storage.models import Answer, Approval, ClinicalScope, Contract, OutboxMessage, Party, Person
 
 FLOW = "clinical"
 SUPERVISOR, TRAINEE = "supervisor", "trainee"
 PERIODS = ("week", "month", "half_year", "dates")
+# What the supervisor records on the day (decision rows): the feedback given, and the summative
+# evaluation with its outcome (`evaluated:passed`, …; `held` from a button that had no outcome).
+FEEDBACK_HELD, EVALUATED = "feedback_held", "evaluated"
+OUTCOMES = ("passed", "not_passed")
 # Contract status -> the step of the four the seed names (1 choose, 2 sub-goals, 3 where/how, 4 feedback).
 STEPS = {
     "scope": 1,
@@ -276,6 +280,28 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
 
 
 # ---- the folder ---------------------------------------------------------------------
+async def feedback_held(ctx: Context, contract: Contract) -> Approval | None:
+    """When (and by whom) the feedback was recorded as given, if it was."""
+    found: Approval | None = (
+        await ctx.db.exec(
+            select(Approval).where(Approval.contract_id == contract.id, Approval.decision == FEEDBACK_HELD)
+        )
+    ).first()
+    return found
+
+
+async def records(ctx: Context, ids: list[int]) -> dict[int, dict[str, tuple[str, Approval]]]:
+    """Contract id -> what was recorded on the day: "feedback" and "evaluation" -> (outcome, row)."""
+    found: dict[int, dict[str, tuple[str, Approval]]] = {}
+    rows = (await ctx.db.exec(select(Approval).where(col(Approval.contract_id).in_(ids)))).all()
+    for row in rows:
+        if row.decision == FEEDBACK_HELD:
+            found.setdefault(row.contract_id, {})["feedback"] = ("", row)
+        elif row.decision.startswith(f"{EVALUATED}:"):
+            found.setdefault(row.contract_id, {})["evaluation"] = (row.decision.split(":", 1)[1], row)
+    return found
+
+
 async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
     """Every clinical contract of the trainee's education: competencies, period, status."""
     result = await ctx.db.exec(
@@ -301,6 +327,8 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
     ).all():
         supervisors[party.contract_id] = person
     blocks.append(Note(text=ctx.t(viewer, "clinical.folder.intro", count=len(rows))))
+    recorded = await records(ctx, [c.id for c, _ in rows if c.id is not None])
+    names_of = {p.id: p.display_name for p in supervisors.values()}
     for contract, scope in rows:
         names = competency_names(ctx, viewer, scope)
         details = [
@@ -313,9 +341,30 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
                 period=period_text(ctx, viewer, scope),
             )
         ]
-        if scope.feedback_on:
+        done = recorded.get(contract.id or 0, {})
+        if "feedback" in done:  # what happened: when, and by whom
+            row = done["feedback"][1]
+            details.append(
+                ctx.t(
+                    viewer,
+                    "clinical.folder.feedback_held",
+                    date=ctx.day(viewer, row.decided_at),
+                    name=names_of.get(row.approver_id, ""),
+                )
+            )
+        elif scope.feedback_on:
             details.append(ctx.t(viewer, "clinical.folder.feedback", date=local_day(ctx, viewer, scope.feedback_on)))
-        if scope.evaluation_on:
+        if "evaluation" in done:
+            outcome, row = done["evaluation"]
+            details.append(
+                ctx.t(
+                    viewer,
+                    "clinical.folder.evaluated",
+                    date=ctx.day(viewer, row.decided_at),
+                    outcome=ctx.t(viewer, f"clinical.outcome.{outcome}"),
+                )
+            )
+        elif scope.evaluation_on:
             details.append(
                 ctx.t(viewer, "clinical.folder.evaluation", date=local_day(ctx, viewer, scope.evaluation_on))
             )

@@ -177,6 +177,9 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             adding_to("no_add"),
             terms("agree_terms", self._agree_terms, S.ACTIVE),
             terms("change_terms", self._change_terms, None),
+            # On the day: the feedback is recorded as given, and the evaluation with its outcome.
+            Press("feedback_held", roles(SUPERVISOR), states(S.ACTIVE), self._feedback_held, to=None,
+                  refuse="clinical.only_supervisor", whom=supervisor, guard=self._feedback_not_recorded),
             Press("evaluated", roles(SUPERVISOR), states(S.ACTIVE), self._evaluated_pressed, to=S.CLOSED,
                   refuse="clinical.only_supervisor", whom=supervisor),
         )
@@ -256,7 +259,25 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             )
 
     async def _evaluated_pressed(self, ctx: Context, pressed: Pressed) -> None:
-        await self._evaluated(ctx, pressed.contract, pressed.who, pressed.person)
+        outcome = pressed.rest if pressed.rest in cc.OUTCOMES else None  # an older button carries none
+        await self._evaluated(ctx, pressed.contract, pressed.who, pressed.person, outcome)
+
+    async def _feedback_not_recorded(self, ctx: Context, pressed: Pressed) -> bool:
+        return await cc.feedback_held(ctx, pressed.contract) is None
+
+    async def _feedback_held(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person = pressed.contract, pressed.person
+        decide(ctx.db, contract, person, cc.FEEDBACK_HELD, ctx.now)
+        ctx.audit("feedback.held", person, contract.id)
+        await ctx.close_buttons(
+            ctx.t(person, "clinical.feedback_held_note", date=ctx.day(person, ctx.now)),
+            ref=f"clinical:{contract.id}:feedback",
+        )
+        trainee = pressed.who[TRAINEE]
+        ctx.post(
+            trainee,
+            paragraph(ctx.t(trainee, "clinical.feedback_held_trainee", name=person.display_name)),
+        )
 
     def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person, phase: str) -> None:
         """The supervisor waits while the trainee writes; the button says what comes, and refuses until then."""
@@ -529,10 +550,13 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             message.text = intro
             ctx.post(person, message, dedupe=f"clinical:{contract.id}:final:{person.id}:{contract.round}")
 
-    async def _evaluated(self, ctx: Context, contract: Contract, who: dict[str, Person], supervisor: Person) -> None:
+    async def _evaluated(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], supervisor: Person, outcome: str | None
+    ) -> None:
         contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
         ctx.db.add(contract)
-        ctx.audit("contract.evaluated", supervisor, contract.id)
+        decide(ctx.db, contract, supervisor, f"{cc.EVALUATED}:{outcome or 'held'}", ctx.now)
+        ctx.audit("contract.evaluated", supervisor, contract.id, outcome=outcome)
         await ctx.close_buttons(
             ctx.t(supervisor, "clinical.evaluated_note", date=ctx.day(supervisor, ctx.now)),
             ref=f"clinical:{contract.id}:evaluated",
@@ -546,6 +570,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                         "clinical.evaluated",
                         trainee=who[TRAINEE].display_name,
                         supervisor=who[SUPERVISOR].display_name,
+                        outcome=ctx.t(person, f"clinical.outcome.{outcome or 'held'}"),
                     )
                 ),
             )

@@ -106,7 +106,11 @@ class ClinicalOverview:
                 return item("coming", f"coming_{kind}", datetime.combine(day, time(9), tz))
             if role == SUPERVISOR:
                 return item(
-                    "you", "mark_evaluated", since, button("clinical.evaluated_button", "evaluated", str(cid), True)
+                    "you",
+                    "mark_evaluated",
+                    since,
+                    button("clinical.outcome.passed", "evaluated", f"{cid}:passed", True),
+                    button("clinical.outcome.not_passed", "evaluated", f"{cid}:not_passed"),
                 )
             return None
         if TURN[status] != role:

@@ -82,14 +82,32 @@ async def due(ctx: Context) -> None:
             competencies="; ".join(cc.competency_names(ctx, person, scope)),
         )
         blocks: list[Block] = [Paragraph(text=text)]
+        ref = None
         if reminder.kind == "evaluation" and role == SUPERVISOR:
-            # The supervisor closes the contract once the evaluation is done.
+            # On the day the supervisor records the outcome, which closes the contract.
+            ref = f"clinical:{contract.id}:evaluated"
             blocks.append(
                 Buttons(
                     buttons=[
                         Button(
-                            label=ctx.t(person, "clinical.evaluated_button"),
+                            label=ctx.t(person, f"clinical.outcome.{outcome}"),
                             action="clinical:evaluated",
+                            value=f"{contract.id}:{outcome}",
+                            style="primary" if outcome == "passed" else None,
+                        )
+                        for outcome in cc.OUTCOMES
+                    ]
+                )
+            )
+        elif reminder.kind == "feedback" and role == SUPERVISOR:
+            # On the day the supervisor records that the feedback was given: the folder shows it.
+            ref = f"clinical:{contract.id}:feedback"
+            blocks.append(
+                Buttons(
+                    buttons=[
+                        Button(
+                            label=ctx.t(person, "clinical.feedback_held_button"),
+                            action="clinical:feedback_held",
                             value=str(contract.id),
                         )
                     ]
@@ -99,5 +117,5 @@ async def due(ctx: Context) -> None:
             person,
             Message(text=text, blocks=blocks),
             dedupe=f"clinical:{contract.id}:reminder:{reminder.kind}:{person.id}",
-            ref=f"clinical:{contract.id}:evaluated" if len(blocks) > 1 else None,
+            ref=ref,
         )
