@@ -210,8 +210,11 @@ async def test_the_whole_clinical_contract(chat: Chat) -> None:
     assert "Medicinhåndtering" not in refused
     await chat.command(ANNA, f"klinisk {number}")
     await chat.expect(ANNA, "Den kontrakt kan jeg ikke vise dig")
-    await chat.command(LISE, "mappe")
-    await chat.expect(LISE, "Du er vejleder for Mads")
+    await chat.command(LISE, "mappe")  # a supervisor's folder: each trainee's contracts
+    mine = await chat.expect(LISE, "Mappe: dine uddannelsessøgende", "Mappe: uddannelsesforløbet for Mads")
+    assert (
+        "Medicinhåndtering" in mine and "bedømt 30. marts 2027: Bestået" in mine and "Du er vejleder for Mads" in mine
+    )
     # Each party can take their copy along as a file.
     await chat.command(MADS, f"eksport {number}")
     await chat.expect(MADS, f"Din kopi af kontrakt {number}")

@@ -304,6 +304,14 @@ async def records(ctx: Context, ids: list[int]) -> dict[int, dict[str, tuple[str
 
 async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
     """Every clinical contract of the trainee's education: competencies, period, status."""
+    heading = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
+    body = await folder_body(ctx, viewer, trainee)
+    hint = [Note(text=ctx.t(viewer, "clinical.folder.show_hint"))] if len(body) > 1 else []
+    return Message(text=heading, blocks=[Heading(text=heading), *body, *hint])
+
+
+async def folder_body(ctx: Context, viewer: Person, trainee: Person) -> list[Block]:
+    """The trainee's contracts as the folder shows them (or that there are none)."""
     result = await ctx.db.exec(
         select(Contract, ClinicalScope)
         .join(Party, col(Party.contract_id) == col(Contract.id))
@@ -312,11 +320,9 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
         .order_by(col(Contract.id))
     )
     rows = result.all()
-    heading = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
-    blocks: list[Block] = [Heading(text=heading)]
     if not rows:
-        blocks.append(Paragraph(text=ctx.t(viewer, "clinical.folder.empty", name=trainee.display_name)))
-        return Message(text=heading, blocks=blocks)
+        return [Paragraph(text=ctx.t(viewer, "clinical.folder.empty", name=trainee.display_name))]
+    blocks: list[Block] = []
     supervisors = {}
     for party, person in (
         await ctx.db.exec(
@@ -373,5 +379,21 @@ async def folder(ctx: Context, viewer: Person, trainee: Person) -> Message:
             Quote(label=ctx.t(viewer, "clinical.folder.competencies"), text="\n".join(f"• {n}" for n in names) or "–"),
             Note(text=" · ".join(details)),
         ]
+    return blocks
+
+
+# A supervisor's folder shows this many trainees' folders at once; `mappe @navn` shows any.
+FOLDER_TRAINEES = 8
+
+
+async def supervisor_folder(ctx: Context, viewer: Person, trainees: list[Person]) -> Message:
+    """`mappe` for a supervisor: each of their trainees' contracts, trainee by trainee."""
+    heading = ctx.t(viewer, "clinical.folder.supervisor_title")
+    blocks: list[Block] = [Heading(text=heading)]
+    for trainee in trainees[:FOLDER_TRAINEES]:
+        title = ctx.t(viewer, "clinical.folder.title", name=trainee.display_name)
+        blocks += [Divider(), Paragraph(text=f"*{title}*"), *await folder_body(ctx, viewer, trainee)]
+    names = ", ".join(t.display_name for t in trainees)
     blocks.append(Note(text=ctx.t(viewer, "clinical.folder.show_hint")))
+    blocks.append(Note(text=ctx.t(viewer, "clinical.folder.choose_trainee", names=names)))
     return Message(text=heading, blocks=blocks)

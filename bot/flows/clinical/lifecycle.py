@@ -640,13 +640,10 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                 )
                 .order_by(col(Person.display_name))
             )
-            names = list(dict.fromkeys(p.display_name for p in supervised.all()))
-            if names:
-                ctx.respond(
-                    viewer,
-                    response_url,
-                    paragraph(ctx.t(viewer, "clinical.folder.choose_trainee", names=", ".join(names))),
-                )
+            trainees = list({p.id: p for p in supervised.all()}.values())
+            if trainees:
+                # A supervisor's folder: each of their trainees' contracts, then how to see one.
+                ctx.respond(viewer, response_url, await cc.supervisor_folder(ctx, viewer, trainees))
                 return
         if target.id != viewer.id:
             allowed = (
