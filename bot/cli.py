@@ -13,6 +13,8 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     import uvicorn
 
+    from bot.storage.schema import SchemaState
+
 PLAYGROUND = """\
 Læringsbot's playground: open {url} in your browser.
   No Slack or Teams credentials are set, so the bot runs as a local web page
@@ -44,13 +46,8 @@ def serve(settings: Settings) -> int:
     if settings.serves_playground and is_sqlite(settings.database_url):
         upgrade(settings.database_url)
     else:
-        try:
-            state = schema.state(settings.database_url)
-        except Exception as exc:
-            print(f"The database cannot be reached: {exc}", file=sys.stderr)
-            return 3
-        if state.behind:
-            print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+        state = usable_schema(settings)
+        if state is None:
             return 3
         if state.verdict == schema.AHEAD:
             logging.getLogger(__name__).warning(
@@ -198,19 +195,28 @@ def teams_package(settings: Settings, output: str, host: str | None) -> int:
     return 0
 
 
-def outbox(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncio
-
-    from bot.ops import admin
+def usable_schema(settings: Settings) -> SchemaState | None:
+    """The database's schema, when it can be used; else None, once the operator is told why
+    (it cannot be reached, or it is behind this version: `laeringsbot migrate`)."""
     from bot.storage import schema
 
     try:
         state = schema.state(settings.database_url)
     except Exception as exc:
         print(f"The database cannot be reached: {exc}", file=sys.stderr)
-        return 3
+        return None
     if state.behind:
         print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+        return None
+    return state
+
+
+def outbox(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.ops import admin
+
+    if usable_schema(settings) is None:
         return 3
     if args.action == "list":
         lines = asyncio.run(admin.outbox_list(settings, everything=args.all, limit=args.limit))
@@ -231,15 +237,8 @@ def person(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import load_texts
     from bot.ops import people
-    from bot.storage import schema
 
-    try:
-        state = schema.state(settings.database_url)
-    except Exception as exc:
-        print(f"The database cannot be reached: {exc}", file=sys.stderr)
-        return 3
-    if state.behind:
-        print(BEHIND.format(state=state.describe()), file=sys.stderr, end="")
+    if usable_schema(settings) is None:
         return 3
     who = f"{args.platform} {args.user_id}"
     try:
