@@ -91,23 +91,3 @@ PUBLIC = Workdays()
 def workdays(names: str) -> Workdays:
     """The calendar of OPTIONAL_DAYS_OFF, built once."""
     return Workdays(optional_days(names))
-
-
-def is_working_day(day: date) -> bool:
-    return PUBLIC.is_working_day(day)
-
-
-def add_working_days(moment: datetime, days: int, tz: str) -> datetime:
-    return PUBLIC.add_working_days(moment, days, tz)
-
-
-def is_holiday(day: date) -> bool:
-    return PUBLIC.is_holiday(day)
-
-
-def holiday_name(day: date, language: str) -> str | None:
-    return PUBLIC.holiday_name(day, language)
-
-
-def previous_working_day(day: date) -> date:
-    return PUBLIC.previous_working_day(day)

@@ -622,17 +622,6 @@ async def expired_contracts(db: AsyncSession, policies: Policies, cutoff: dateti
     return list(result.scalars().all())
 
 
-async def oldest_finished(db: AsyncSession, policies: Policies) -> datetime | None:
-    contract = _table("contract")
-    assert contract is not None
-    conn = await db.connection()
-    result = await conn.execute(
-        select(contract.c.updated_at).where(policies.finished_clause(contract)).order_by(contract.c.updated_at).limit(1)
-    )
-    oldest: datetime | None = result.scalars().first()
-    return oldest
-
-
 async def delete_contracts(db: AsyncSession, policies: Policies, ids: list[int], cutoff: datetime) -> None:
     """Delete contracts and what hangs on them as `policies.contract` says; their finished
     dialog sessions too (a session names its contracts in a JSON list)."""
