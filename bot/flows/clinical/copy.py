@@ -280,16 +280,6 @@ async def copy(ctx: Context, viewer: Person, contract: Contract) -> Message:
 
 
 # ---- the folder ---------------------------------------------------------------------
-async def feedback_held(ctx: Context, contract: Contract) -> Approval | None:
-    """When (and by whom) the feedback was recorded as given, if it was."""
-    found: Approval | None = (
-        await ctx.db.exec(
-            select(Approval).where(Approval.contract_id == contract.id, Approval.decision == FEEDBACK_HELD)
-        )
-    ).first()
-    return found
-
-
 async def records(ctx: Context, ids: list[int]) -> dict[int, dict[str, tuple[str, Approval]]]:
     """Contract id -> what was recorded on the day: "feedback" and "evaluation" -> (outcome, row)."""
     found: dict[int, dict[str, tuple[str, Approval]]] = {}
