@@ -520,8 +520,9 @@ class VisitFlow(Quiet):
         """The points to the one who reviews them now (`REVIEWER`), with Bekræft and Ret."""
         role = REVIEWER[Status(contract.status)]
         reviewer, author = who[role], who[AGENT if role == COLLEAGUE else COLLEAGUE]
-        key = "visit.points_review" if contract.status == Status.POINTS_REVIEW and not visit.points_edited else None
-        text = ctx.t(reviewer, key or "visit.points_review_edited", name=author.display_name)
+        # The agent's first draft, or a version one of them edited (which is every later one).
+        key = "visit.points_review_edited" if visit.points_edited else "visit.points_review"
+        text = ctx.t(reviewer, key, name=author.display_name)
         value = f"{contract.id}:{contract.round}"
         ctx.post(
             reviewer,
