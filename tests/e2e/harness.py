@@ -105,10 +105,9 @@ class Bot(RunningApp):
         timestamp: int | None = None,
     ) -> httpx.Response:
         assert self.server is not None
-        all_headers = {"Content-Type": content_type}
-        if signed:
-            all_headers |= signing.sign(body, SECRET, timestamp)
-        all_headers |= headers or {}
+        all_headers = signing.request_headers(
+            body, SECRET, content_type, extra=headers, signed=signed, timestamp=timestamp
+        )
         return await self.http.post(f"{self.server.url}/slack/events", content=body, headers=all_headers)
 
 

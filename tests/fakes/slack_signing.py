@@ -56,6 +56,17 @@ def sign(
     return headers
 
 
+def request_headers(
+    body: str, secret: str, content_type: str, *, extra: dict[str, str] | None, signed: bool, timestamp: int | None
+) -> dict[str, str]:
+    """The headers of a request as Slack sends it to the bot: the content type, the signature
+    (unless `signed` is False: a forged request), then any the test adds or overrides."""
+    headers = {"Content-Type": content_type}
+    if signed:
+        headers |= sign(body, secret, timestamp)
+    return headers | (extra or {})
+
+
 def slash_command_body(
     command: str = "/laering",
     text: str = "",

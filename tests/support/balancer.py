@@ -116,10 +116,9 @@ class HAProxy:
         signed: bool = True,
         timestamp: int | None = None,
     ) -> httpx.Response:
-        all_headers = {"Content-Type": content_type}
-        if signed:
-            all_headers |= signing.sign(body, SECRET, timestamp)
-        all_headers |= headers or {}
+        all_headers = signing.request_headers(
+            body, SECRET, content_type, extra=headers, signed=signed, timestamp=timestamp
+        )
         started = time.monotonic()
         response = await self.http.post(f"{self.url}/slack/events", content=body, headers=all_headers)
         self.answers.append((response.status_code, time.monotonic() - started))

@@ -257,10 +257,9 @@ class BotProcess:
         timestamp: int | None = None,
     ) -> httpx.Response:
         assert self.ready, f"{self.name} is not running"
-        all_headers = {"Content-Type": content_type}
-        if signed:
-            all_headers |= signing.sign(body, SECRET, timestamp)
-        all_headers |= headers or {}
+        all_headers = signing.request_headers(
+            body, SECRET, content_type, extra=headers, signed=signed, timestamp=timestamp
+        )
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=all_headers)
 
 
