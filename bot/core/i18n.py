@@ -92,7 +92,10 @@ class Catalog:
     def text(self, language: str, key: str, **values: object) -> str:
         template = self._texts[language][key]
         assert isinstance(template, str), key
-        return _FORMATTERS[language].format(template, **values) if values else template
+        if not values:
+            return template
+        # str.format is the fast path of every message; the formatter only where a genitive is asked.
+        return _FORMATTERS[language].format(template, **values) if ":gen}" in template else template.format(**values)
 
     def has(self, language: str, key: str) -> bool:
         return isinstance(self._texts[language].get(key), str)
