@@ -67,6 +67,7 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     await chat.click(ANNA, "Send")
     again = await chat.expect(MADS, "Her er jeres svar side om side", "Svært at finde tid, men det lykkedes")
     assert "[Vi er enige]" in again  # his agreement was to the sets before the change
+    await chat.expect(ANNA, "Her er jeres svar side om side", "Svært at finde tid, men det lykkedes")
     assert chat.count(OLE, "brugen af supervisor") == 0  # nothing is passed on before both agree
     await chat.click(MADS, "Vi er enige")
     await chat.click(ANNA, "Vi er enige")
