@@ -93,7 +93,7 @@ class Runtime:
             with collect_outbox_lanes(await s.connection()) as written:
                 await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
                 await s.flush()
-            taken = await self.outbox.take(s, written) if written else []
+            taken = await self.outbox.take(s, written.lanes) if written.lanes else []
         self.outbox.hint(taken)
 
     async def tick(self) -> None:

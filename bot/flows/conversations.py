@@ -13,6 +13,7 @@ from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core import engine
@@ -38,6 +39,16 @@ class Flow(Protocol):
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
 
+# Read at every answer; built once, its parameter bound at each use (bench/e2e.py: building
+# and keying a statement costs more than running it).
+_CURRENT_SESSION = (
+    select(DialogSession)
+    .where(DialogSession.person_id == bindparam("person"), DialogSession.status == "active")
+    .order_by(col(DialogSession.id))
+    .limit(1)
+)
+
+
 class Conversations:
     def __init__(self, flows: dict[str, Flow]) -> None:
         self.flows = flows
@@ -56,12 +67,7 @@ class Conversations:
         )
 
     async def current_session(self, ctx: Context, person: Person) -> DialogSession | None:
-        result = await ctx.db.exec(
-            select(DialogSession)
-            .where(DialogSession.person_id == person.id, DialogSession.status == "active")
-            .order_by(col(DialogSession.id))
-        )
-        return result.first()
+        return (await ctx.db.exec(_CURRENT_SESSION, params={"person": person.id})).first()
 
     async def open_sessions(
         self, ctx: Context, person: Person, flow: str, *, contract_id: int | None = None, phase: str | None = None

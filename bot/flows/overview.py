@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from sqlalchemy import func
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn, Incoming
@@ -71,7 +71,7 @@ from bot.core.ids import number
 from bot.core.messages import Block, Button, Buttons, Divider, Heading, Message, Note, Paragraph
 from bot.flows.context import Context
 from bot.flows.parts import Command, Quiet
-from bot.storage.models import OutboxMessage, Person
+from bot.storage.models import OutboxMessage, Person, outbox_written
 
 Group = Literal["you", "others", "coming"]
 GROUPS: tuple[Group, ...] = ("you", "others", "coming")
@@ -321,7 +321,7 @@ class Overview(Quiet):
         elif not await self.refresh_pressed(ctx, action, person, page):
             self.send(ctx, person, await self.message(ctx, person, page), page, response_url=action.response_url)
 
-    async def after(self, ctx: Context, event: Incoming, person: Person, since: int) -> None:
+    async def after(self, ctx: Context, event: Incoming, person: Person) -> None:
         """After the router handled an event: a flow's button pressed in an overview shows
         that overview as it is now, and App Homes follow what changed (`refresh_homes`)."""
         if isinstance(event, ActionIn):
@@ -329,7 +329,7 @@ class Overview(Quiet):
                 return  # the overview itself was asked for: nothing else changed
             if event.extra.get("surface") != "home":
                 await self.refresh_pressed(ctx, event, person)
-        await self.refresh_homes(ctx, since, person)
+        await self.refresh_homes(ctx, person)
 
     async def refresh_pressed(self, ctx: Context, action: ActionIn, person: Person, page: int | None = None) -> bool:
         """Replace the overview the press came from; False when it did not come from one."""
@@ -388,43 +388,31 @@ class Overview(Quiet):
             )
         )
 
-    async def mark(self, ctx: Context) -> int:
-        """Where the outbox stands before an event is handled (see `refresh_homes`)."""
-        return (await ctx.db.exec(select(func.max(OutboxMessage.id)))).first() or 0
-
-    async def refresh_homes(self, ctx: Context, since: int, actor: Person | None = None) -> None:
-        """Refresh the App Home of everyone the bot wrote to since `since` (something changed
-        for them), and of the actor; only homes that were opened before."""
+    async def refresh_homes(self, ctx: Context, actor: Person | None = None) -> None:
+        """Refresh the App Home of everyone the bot wrote to in this transaction (something
+        changed for them), and of the actor; only homes that were opened before."""
         if not self.homes:
             return
-        await ctx.db.flush()
-        ids = set(
-            (
-                await ctx.db.exec(
-                    select(OutboxMessage.person_id)
-                    .where(
-                        col(OutboxMessage.id) > since,
-                        col(OutboxMessage.platform).in_(sorted(self.homes)),
-                        OutboxMessage.kind != "home",
-                        col(OutboxMessage.person_id).is_not(None),
-                    )
-                    .distinct()
-                )
-            ).all()
-        )
-        if actor is not None and actor.platform in self.homes:
+        await ctx.db.flush()  # the rows written so far are collected as they are inserted
+        written = outbox_written(await ctx.db.connection())
+        # Only people on a platform with homes can have opened one: no need to look theirs up.
+        ids = set(written.people) if written is not None else set()
+        if actor is not None and actor.id is not None and actor.platform in self.homes:
             ids.add(actor.id)
         if not ids:
             return
-        opened = (
-            await ctx.db.exec(
-                select(OutboxMessage.person_id)
-                .where(OutboxMessage.kind == "home", col(OutboxMessage.person_id).in_(ids))
-                .distinct()
-            )
-        ).all()
+        opened = (await ctx.db.exec(_OPENED_HOMES, params={"ids": sorted(ids)})).all()
         for person_id in sorted(i for i in opened if i is not None):
             await self.publish_home(ctx, await ctx.person(person_id))
+
+
+# Which of some people have opened their App Home. Built once, with its parameter bound at
+# each use: building and keying a statement costs more than running it (bench/e2e.py).
+_OPENED_HOMES = (
+    select(OutboxMessage.person_id)
+    .where(OutboxMessage.kind == "home", col(OutboxMessage.person_id).in_(bindparam("ids", expanding=True)))
+    .distinct()
+)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -59,21 +59,19 @@ class Router:
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
         person = people[event.user]
-        since = await self.overview.mark(ctx)
         if isinstance(event, CommandIn):
             await self.command(ctx, event, person, people)
         elif isinstance(event, MessageIn):
             await self.message(ctx, event, person, people)
         else:
             await self.action(ctx, event, person)
-        await self.overview.after(ctx, event, person, since)
+        await self.overview.after(ctx, event, person)
 
     async def due(self, ctx: Context) -> None:
         """Whatever the clock has made due: follow-up dates, reminders, nudges, retention."""
-        since = await self.overview.mark(ctx)
         for part in self.parts:
             await part.due(ctx)
-        await self.overview.refresh_homes(ctx, since)
+        await self.overview.refresh_homes(ctx)
 
     async def next_due(self, ctx: Context) -> datetime | None:
         """The next moment the clock will have something to do (for the playground's clock)."""

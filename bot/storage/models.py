@@ -6,6 +6,7 @@ ones), so time zones are only a question of display.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
     from sqlalchemy.orm import Mapper
 
 
@@ -587,15 +589,31 @@ def outbox_lane(
     return f"ref:{update_ref}"
 
 
-# Where the lanes of the outbox rows a transaction writes are collected, while someone asks
-# (bot/workers/outbox.py, collect_outbox_lanes): the connection's info dict.
-OUTBOX_LANES_WRITTEN = "laeringsbot.outbox_lanes"
+@dataclass
+class OutboxWritten:
+    """What the outbox rows a transaction wrote are about: their lanes, to send, and the
+    people they were written to (other than their App Home), whose homes may follow."""
+
+    lanes: set[str] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)
+
+
+# Where the rows a transaction writes are collected, while someone asks (bot/workers/outbox.py,
+# collect_outbox_lanes): the connection's info dict.
+OUTBOX_WRITTEN = "laeringsbot.outbox_written"
+
+
+def outbox_written(connection: Connection | AsyncConnection) -> OutboxWritten | None:
+    """What was collected on `connection` so far, if anyone asked."""
+    return connection.info.get(OUTBOX_WRITTEN)
 
 
 @event.listens_for(OutboxMessage, "before_insert")
 def _set_outbox_lane(_mapper: Mapper[OutboxMessage], connection: Connection, row: OutboxMessage) -> None:
     if not row.lane:
         row.lane = outbox_lane(row.person_id, row.channel, row.response_url, row.update_ref)[:300]
-    written = connection.info.get(OUTBOX_LANES_WRITTEN)
+    written = outbox_written(connection)
     if written is not None:
-        written.add(row.lane)
+        written.lanes.add(row.lane)
+        if row.person_id and row.kind != "home":
+            written.people.add(row.person_id)

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core.dates import parse_date
@@ -54,6 +55,22 @@ def _ids(contracts: list[Contract]) -> list[int]:
 # The last word of `/laering kontrakt` read as the follow-up date: numbers with - / or . between
 # them (15-01-2027, 15/1/27, 2027-01-15); one that is no real date is refused, not kept in the title.
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+# The reads made at every answer, built once with their parameters bound at each use:
+# building and keying a statement costs more than running it (bench/e2e.py).
+_PARTY = (
+    select(Person)
+    .join(Party, col(Party.person_id) == col(Person.id))
+    .where(Party.contract_id == bindparam("contract"), Party.role == bindparam("role"))
+)
+_CONTRACTS = select(Contract).where(col(Contract.id).in_(bindparam("ids", expanding=True))).order_by(col(Contract.id))
+_TITLES_AND_EMPLOYEES = (
+    select(Contract.title, Person)
+    .join(Party, col(Party.contract_id) == col(Contract.id))
+    .join(Person, col(Person.id) == col(Party.person_id))
+    .where(col(Contract.id).in_(bindparam("ids", expanding=True)), Party.role == EMPLOYEE)
+    .order_by(col(Contract.id))
+)
 
 
 class ElearningFlow(ContractFlow):
@@ -204,15 +221,11 @@ class ElearningFlow(ContractFlow):
 
     # ---- reading ------------------------------------------------------
     async def party(self, ctx: Context, contract: Contract, role: str) -> Person:
-        result = await ctx.db.exec(
-            select(Person)
-            .join(Party, col(Party.person_id) == col(Person.id))
-            .where(Party.contract_id == contract.id, Party.role == role)
-        )
+        result = await ctx.db.exec(_PARTY, params={"contract": contract.id, "role": role})
         return result.one()
 
     async def contracts(self, ctx: Context, ids: list[int]) -> list[Contract]:
-        result = await ctx.db.exec(select(Contract).where(col(Contract.id).in_(ids)).order_by(col(Contract.id)))
+        result = await ctx.db.exec(_CONTRACTS, params={"ids": ids})
         return list(result.all())
 
     async def group(self, ctx: Context, contract: Contract) -> list[Contract]:
@@ -224,10 +237,10 @@ class ElearningFlow(ContractFlow):
         return list(result.all())
 
     async def placeholders(self, ctx: Context, session: DialogSession) -> dict[str, str]:
-        contracts = await self.contracts(ctx, session.contract_ids)
-        employees = [await self.party(ctx, c, EMPLOYEE) for c in contracts]
+        """The course's title and the employees' names, read at every question: one statement."""
+        rows = (await ctx.db.exec(_TITLES_AND_EMPLOYEES, params={"ids": session.contract_ids})).all()
         viewer = await ctx.person(session.person_id)
-        return {"other": ctx.names(viewer, employees), "title": contracts[0].title if contracts else ""}
+        return {"other": ctx.names(viewer, [p for _, p in rows]), "title": rows[0][0] if rows else ""}
 
     async def title(self, ctx: Context, session: DialogSession) -> str:
         contracts = await self.contracts(ctx, session.contract_ids)
