@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Many workspaces: the app's client id and secret, without a bot token. Each workspace installs
+    # it through GET /slack/install ("Add to Slack"); its bot token is kept in the database.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
 
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None
@@ -87,7 +91,17 @@ class Settings(BaseSettings):
 
     @property
     def slack_configured(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        return (
+            bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token)) or self.slack_workspaces
+        )
+
+    @property
+    def slack_workspaces(self) -> bool:
+        """Many workspaces, each installed through OAuth. With SLACK_BOT_TOKEN set it is one
+        workspace, as ever, whatever else is set."""
+        return bool(
+            not self.slack_bot_token and self.slack_client_id and self.slack_client_secret and self.slack_signing_secret
+        )
 
     @property
     def teams_configured(self) -> bool:

@@ -62,10 +62,24 @@ def test_manifest_content(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS_URL,
-        "bot_events": ["message.im", "message.channels", "message.groups", "app_home_opened"],
+        "bot_events": [
+            "message.im",
+            "message.channels",
+            "message.groups",
+            "app_home_opened",
+            "app_uninstalled",
+            "tokens_revoked",
+        ],
     }
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://laeringsbot.example.org/slack/oauth_redirect"]
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False
+
+
+def test_add_to_slack_asks_for_the_manifests_scopes(manifest: dict[str, Any]) -> None:
+    from bot.slack.workspaces import SCOPES
+
+    assert list(SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
 
 
 def _urls(node: Any, at: str = "") -> list[str]:
@@ -100,6 +114,7 @@ def test_socket_mode_manifest_is_the_manifest_without_request_urls(manifest: dic
     del expected["features"]["slash_commands"][0]["url"]
     del expected["settings"]["event_subscriptions"]["request_url"]
     del expected["settings"]["interactivity"]["request_url"]
+    del expected["oauth_config"]["redirect_urls"]  # Socket Mode is one workspace: nothing to install from
     expected["settings"]["socket_mode_enabled"] = True
     assert socket_mode == expected
     assert socket_mode["settings"]["interactivity"] == {"is_enabled": True}
@@ -242,6 +257,7 @@ def test_slack_manifest_writes_the_manifest_with_the_operators_host(manifest: di
     expected["features"]["slash_commands"][0]["url"] = url
     expected["settings"]["event_subscriptions"]["request_url"] = url
     expected["settings"]["interactivity"]["request_url"] = url
+    expected["oauth_config"]["redirect_urls"] = ["https://laeringsbot.aarhus.dk/slack/oauth_redirect"]
     assert ours == expected
     # To standard output, with a port.
     result = slack_manifest_cli("--host", "bot.kommune.dk:8443", "-o", "-", cwd=tmp_path)

@@ -14,6 +14,7 @@ import yaml
 
 PLACEHOLDER = "laeringsbot.example.org"
 EVENTS_PATH = "/slack/events"
+REDIRECT_PATH = "/slack/oauth_redirect"
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$")
 
 
@@ -50,6 +51,8 @@ def slack_manifest(host: str, source: Path | None = None) -> str:
     url = f"https://{host}{EVENTS_PATH}"
     for command in manifest["features"].get("slash_commands", []):
         command["url"] = url
+    if "redirect_urls" in manifest.get("oauth_config", {}):  # "Add to Slack" comes back here
+        manifest["oauth_config"]["redirect_urls"] = [f"https://{host}{REDIRECT_PATH}"]
     settings = manifest["settings"]
     if "event_subscriptions" in settings:
         settings["event_subscriptions"]["request_url"] = url

@@ -14,9 +14,10 @@ The manifest (`manifest/slack.yaml`) must list exactly what is declared here.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -24,13 +25,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import inbound
 
+if TYPE_CHECKING:
+    from bot.slack.workspaces import Install
+
 SLASH_COMMANDS = ("/laering",)
 # message.channels / message.groups: replies in a learning meeting's thread (public, private channels).
 # app_home_opened: the App Home tab shows the person's overview (bot/flows/overview.py).
-BOT_EVENTS = ("message.im", "message.channels", "message.groups", "app_home_opened")
+# app_uninstalled / tokens_revoked: a workspace took the app away (bot/slack/workspaces.py).
+BOT_EVENTS = (
+    "message.im",
+    "message.channels",
+    "message.groups",
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+)
 # Every button's action_id is "<flow>:<step>" (plus "#n" when a block repeats one).
 ACTION_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+(#\d+)?$")
 
+log = logging.getLogger(__name__)
 Store = Callable[[str, str, str, dict[str, Any]], Awaitable[bool]]
 
 
@@ -48,15 +61,31 @@ def authorize_from(token: str) -> Callable[..., Awaitable[AuthorizeResult]]:
     return authorize
 
 
-def build_bolt_app(*, token: str, client: AsyncWebClient, store: Store) -> AsyncApp:
+async def _uninstalled(event: dict[str, Any]) -> None:
+    log.error("slack: %s: SLACK_BOT_TOKEN no longer works; install the app again, set the new one", event.get("type"))
+
+
+def build_bolt_app(
+    *,
+    token: str | None,
+    client: AsyncWebClient,
+    store: Store,
+    install: Install | None = None,
+) -> AsyncApp:
+    """One workspace's `token`, or (`install`) many workspaces, each installed through OAuth."""
     app = AsyncApp(
         # Requests arrive verified (bot/slack/verify.py) or over Socket Mode: no second check.
         signing_secret="verified-before-bolt",
         request_verification_enabled=False,
         client=client,
-        authorize=authorize_from(token),
         process_before_response=True,
+        **(install.bolt_options() if install is not None else {"authorize": authorize_from(token or "")}),
     )
+    if install is not None:
+        app.enable_token_revocation_listeners()  # Bolt's own: the workspace's tokens are deleted
+    else:
+        app.event("app_uninstalled")(_uninstalled)
+        app.event("tokens_revoked")(_uninstalled)
 
     async def keep(kind: str, body: dict[str, Any]) -> None:
         key = inbound.dedupe_key(kind, body)

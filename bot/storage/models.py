@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table, UniqueConstraint, event, inspect, true
 from sqlmodel import Field, SQLModel
 
@@ -233,6 +234,8 @@ class OutboxMessage(SQLModel, table=True):
     platform: str = Field(max_length=16)
     kind: str = Field(max_length=16)  # post | update | respond | reply (into a post's thread)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    # The Slack workspace whose bot token sends it (the person's or the channel's team).
+    team_id: str | None = Field(default=None, max_length=64)
     channel: str | None = Field(default=None, max_length=255)
     ref: str | None = Field(default=None, max_length=128, unique=True)
     update_ref: str | None = Field(default=None, max_length=128)
@@ -420,6 +423,8 @@ class MeetingSeries(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     channel: str = Field(max_length=255)
+    # The Slack workspace of the channel (its posts go with that workspace's bot token).
+    team_id: str | None = Field(default=None, max_length=64)
     creator_id: int = Field(foreign_key="person.id")
     # Person ids; the facilitator rotates through them, one meeting each.
     facilitator_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -563,6 +568,24 @@ class Visit(SQLModel, table=True):
     points_edited: bool = False
     shared_occurrence_id: int | None = Field(default=None, foreign_key="meetingoccurrence.id")
     shared_at: datetime | None = None
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """An "Add to Slack" begun on /slack/install, until its redirect comes back or it expires
+    (bot/storage/workspaces.py)."""
+
+    __tablename__ = "slack_oauth_state"
+
+    state: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+
+
+# The Slack workspaces the app is installed in: slack_sdk's installation store's own tables
+# (bot/storage/workspaces.py), declared on this metadata as slack_sdk builds them, so the
+# migrations create them and the schema test compares them.
+SLACK_INSTALLATIONS, SLACK_BOTS = "slack_installations", "slack_bots"
+AsyncSQLAlchemyInstallationStore.build_installations_table(SQLModel.metadata, SLACK_INSTALLATIONS)
+AsyncSQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, SLACK_BOTS)
 
 
 class Lease(SQLModel, table=True):

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.events import CommandIn, Incoming, MessageIn
+from bot.core.events import CommandIn, Incoming, MessageIn, Profile
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
@@ -51,9 +51,28 @@ _NEXT, _DRY, _WAIT = "next", "dry", "wait"
 class _Refresh(Exception):
     """Rolls the processing transaction back: some people's profiles must be read first."""
 
-    def __init__(self, row_id: int, platform: Platform, user: str, ids: list[str]) -> None:
+    def __init__(
+        self, row_id: int, platform: Platform, user: str, ids: list[str], workspace: str | None = None
+    ) -> None:
         super().__init__(ids)
         self.row_id, self.platform, self.user, self.ids = row_id, platform, user, ids
+        self.workspace = workspace
+
+
+def _workspace(platform: Platform, row: InboxEvent) -> str | None:
+    """Slack in many workspaces (bot/slack/workspaces.py): the workspace a request is from,
+    whose people alone it may name. None where a platform has one (Teams, one Slack token)."""
+    workspace_of = getattr(platform, "workspace_of", None)
+    return workspace_of(row.kind, row.payload) if workspace_of is not None else None
+
+
+async def _profile(platform: Platform, external_id: str, workspace: str | None) -> Profile | None:
+    """The person as the request's workspace shows them (bot/slack/workspaces.py `profile_in`)."""
+    if workspace is not None:
+        profile_in = getattr(platform, "profile_in")  # noqa: B009 (only a platform of many workspaces has it)
+        profile: Profile | None = await profile_in(workspace, external_id)
+        return profile
+    return await platform.profile(external_id)
 
 
 class _Failed(Exception):
@@ -177,7 +196,7 @@ class Inbox(LaneWorker):
             except _Refresh as refresh:
                 # Profiles to read first, outside any transaction; then the same row again.
                 try:
-                    await self._refresh(refresh.platform, refresh.user, refresh.ids)
+                    await self._refresh(refresh.platform, refresh.user, refresh.ids, refresh.workspace)
                 except TemporaryFailure as exc:  # the platform is away: wait for it, however long
                     log.warning("inbox event %s waits for the platform: %s", refresh.row_id, exc)
                     self.metrics.failure(refresh.platform.name, exc)
@@ -251,6 +270,8 @@ class Inbox(LaneWorker):
         ids = list(dict.fromkeys([event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn)) else ())]))
         found = {p.external_id: p for p in (await s.exec(_PEOPLE, params={"platform": row.platform, "ids": ids})).all()}
         platform = self.platforms[row.platform]
+        if (workspace := _workspace(platform, row)) is not None:  # someone of another workspace is no one here
+            found = {i: p for i, p in found.items() if p.team_id == workspace}
         # A platform whose profiles cost nothing to read (Teams: what its own activities said) asks every time.
         max_age: timedelta = getattr(platform, "profile_max_age", PROFILE_MAX_AGE)
         now = self.now()
@@ -263,12 +284,12 @@ class Inbox(LaneWorker):
         ]
         if stale and not refreshed:
             assert row.id is not None  # read from the table
-            raise _Refresh(row.id, platform, event.user, stale)
+            raise _Refresh(row.id, platform, event.user, stale, workspace)
         return found
 
-    async def _refresh(self, platform: Platform, user: str, ids: list[str]) -> None:
+    async def _refresh(self, platform: Platform, user: str, ids: list[str], workspace: str | None = None) -> None:
         """Read the profiles outside any transaction (platform calls), then write them in one."""
-        profiles = {external_id: await platform.profile(external_id) for external_id in ids}
+        profiles = {external_id: await _profile(platform, external_id, workspace) for external_id in ids}
         now = self.now()
         async with self.db.transaction() as s:
             known = {

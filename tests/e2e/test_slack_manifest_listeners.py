@@ -68,6 +68,8 @@ async def test_each_subscription_in_the_manifest_reaches_the_inbox(chat: Chat) -
         "message.channels",
         "message.groups",
         "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
     ]
     event = signing.event_body(signing.dm_message_event("UMADS", "hej"), event_id="Ev-M")
     assert (await chat.bot.post(event, content_type="application/json")).status_code == 200

@@ -15,9 +15,11 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,13 +120,14 @@ class _User:
     display_name: str
     is_bot: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    team: str = TEAM_ID  # the workspace they are in
 
     def as_slack(self, *, include_locale: bool) -> dict[str, Any]:
         now = datetime.now(ZoneInfo(self.tz))
         offset = now.utcoffset()
         user: dict[str, Any] = {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": self.team,
             "name": self.name,
             "deleted": False,
             "real_name": self.real_name,
@@ -136,7 +139,7 @@ class _User:
                 "real_name_normalized": self.real_name,
                 "display_name": self.display_name,
                 "display_name_normalized": self.display_name,
-                "team": TEAM_ID,
+                "team": self.team,
             },
             "is_admin": False,
             "is_owner": False,
@@ -168,6 +171,14 @@ class FakeSlack:
         # The App Home each user sees now (views.publish), keyed by user id.
         self.homes: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        # Many workspaces (add_workspace): each bot token's workspace, the codes Slack gives a
+        # browser back after "Allow", the app's credentials, and the workspace of the call answered.
+        self.workspaces: dict[str, str] = {}
+        self.team_names: dict[str, str] = {TEAM_ID: TEAM_NAME}
+        self.revoked: set[str] = set()
+        self._codes: dict[str, str] = {}
+        self.client_id, self.client_secret = "1111.2222", "test-client-secret"
+        self._team = TEAM_ID
         self._response_url_users: dict[str, str] = {}
         self._ts_counter = itertools.count(1)
         self._token_counter = itertools.count(1)
@@ -200,6 +211,7 @@ class FakeSlack:
         real_name: str | None = None,
         display_name: str | None = None,
         is_bot: bool = False,
+        team: str = TEAM_ID,
         **extra: Any,
     ) -> None:
         """Register a user for ``users.info``; ``extra`` is merged into the returned user object."""
@@ -212,7 +224,55 @@ class FakeSlack:
             display_name=display_name if display_name is not None else name,
             is_bot=is_bot,
             extra=extra,
+            team=team,
         )
+
+    # ---- many workspaces -----------------------------------------------------------------
+
+    def add_workspace(self, team_id: str, name: str) -> str:
+        """A workspace the app can be installed in; returns the bot token an install there gets."""
+        token = f"xoxb-{team_id}-{secrets.token_hex(6)}"
+        self.team_names[team_id] = name
+        self.workspaces[token] = team_id
+        return token
+
+    def authorization_code(self, team_id: str, installer: str = "UADMIN") -> str:
+        """What Slack hands the browser back on the redirect after someone pressed "Allow"."""
+        code = f"code-{secrets.token_hex(8)}"
+        self._codes[code] = f"{team_id}:{installer}"
+        return code
+
+    def uninstall(self, team_id: str) -> None:
+        """The workspace removed the app: its tokens stop working."""
+        self.revoked |= {token for token, team in self.workspaces.items() if team == team_id}
+
+    def tokens_of(self, team_id: str) -> set[str]:
+        return {token for token, team in self.workspaces.items() if team == team_id}
+
+    def _oauth_v2_access(self, call: Call) -> dict[str, Any]:
+        """The code exchanged for the workspace's bot token, once, by the app's id and secret."""
+        scheme, _, encoded = call.headers.get("authorization", "").partition(" ")
+        given = base64.b64decode(encoded).decode() if scheme.lower() == "basic" else ""
+        given = given or f"{call.args.get('client_id')}:{call.args.get('client_secret')}"
+        if given != f"{self.client_id}:{self.client_secret}":
+            return {"ok": False, "error": "invalid_client_id"}
+        grant = self._codes.pop(str(call.args.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, installer = grant.split(":")
+        token = next(t for t, team in self.workspaces.items() if team == team_id and t not in self.revoked)
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": installer},
+            "scope": "chat:write,commands,im:history,channels:history,groups:history,users:read,files:write,im:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team_id, "name": self.team_names[team_id]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def response_url(self, token: str | None = None, *, user: str | None = None) -> str:
         """A response_url pointing at this fake; ``user`` ties its messages to ``messages_to(user)``."""
@@ -334,6 +394,10 @@ class FakeSlack:
         if fault_response is not None:
             return fault_response
 
+        if call.method == "oauth.v2.access":  # the app's credentials, not a bot token
+            body = self._oauth_v2_access(call)
+            self._record(call, failed=not body["ok"], status=200, response=body)
+            return JSONResponse(body)
         auth_error = self._check_auth(call.headers.get("authorization", ""))
         body = {"ok": False, "error": auth_error} if auth_error else self._dispatch(call.method, call.args)
         self._record(call, failed=not body["ok"], status=200, response=body)
@@ -425,8 +489,14 @@ class FakeSlack:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return "not_authed"
-        if not token.startswith("xoxb-") or (self.token is not None and token != self.token):
+        if token in self.revoked:
+            return "token_revoked"
+        if token in self.workspaces:
+            self._team = self.workspaces[token]
+            return None
+        if not token.startswith("xoxb-") or (self.token is not None and token != self.token) or self.workspaces:
             return "invalid_auth"
+        self._team = TEAM_ID
         return None
 
     def _require_base_url(self) -> str:
@@ -466,9 +536,9 @@ class FakeSlack:
         return {
             "ok": True,
             "url": TEAM_URL,
-            "team": TEAM_NAME,
+            "team": self.team_names.get(self._team, TEAM_NAME),
             "user": BOT_NAME,
-            "team_id": TEAM_ID,
+            "team_id": self._team,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
@@ -603,7 +673,7 @@ class FakeSlack:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))
-        if user is None:
+        if user is None or (user.team != self._team and not user.is_bot):  # a workspace knows its own
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack(include_locale=_truthy(args.get("include_locale")))}
 
