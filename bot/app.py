@@ -176,6 +176,8 @@ def create_app(
 
             # Connected in the lifespan, inside the running loop (bot/slack/socket_mode.py).
             socket_mode = SocketMode(bolt, settings.slack_app_token)
+    elif settings.slack_workspaces:
+        mount_slack_workspaces(runtime, settings, routes)
 
     if settings.teams_configured:
         from bot.teams.adapter import mount
@@ -205,6 +207,24 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
     app.state.runtime = runtime
     return app
+
+
+def mount_slack_workspaces(runtime: Runtime, settings: Settings, routes: list[BaseRoute]) -> None:
+    """Slack in many workspaces (bot/slack/workspaces.py): POST /slack/events for all of them,
+    GET /slack/install and /slack/oauth_redirect to install the app in one more."""
+    from bot.slack.listeners import build_bolt_app
+    from bot.slack.verify import SlackEvents
+    from bot.slack.workspaces import SlackWorkspaces, install
+
+    assert settings.slack_signing_secret
+    kit = install(settings, runtime.db, runtime.texts.catalog, runtime.now)
+    slack = runtime.platforms["slack"] = SlackWorkspaces(kit.workspaces, runtime.db, settings.slack_api_url)
+    runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
+    runtime.on_start.append(slack.open)
+    runtime.on_stop.append(slack.close)
+    bolt = build_bolt_app(token=None, client=slack.client, store=runtime.inbox.store, install=kit)
+    routes.append(Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle, methods=["POST"]))
+    routes += kit.routes()
 
 
 async def healthz(request: Request) -> JSONResponse:

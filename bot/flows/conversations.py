@@ -38,6 +38,7 @@ class Flow(Protocol):
     ) -> None: ...
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None: ...
 
+
 # Read at every answer; built once, its parameter bound at each use (bench/e2e.py: building
 # and keying a statement costs more than running it).
 _CURRENT_SESSION = (

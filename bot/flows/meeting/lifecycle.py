@@ -136,6 +136,7 @@ class MeetingFlow(Quiet):
             platform=series.platform,
             kind="reply" if thread else "post",
             channel=series.channel,
+            team_id=series.team_id,
             update_ref=f"outbox:{thread}" if thread else None,
             ref=key,
             dedupe_key=key,
@@ -230,6 +231,7 @@ class MeetingFlow(Quiet):
         series = MeetingSeries(
             platform=cmd.platform,
             channel=cmd.channel,
+            team_id=person.team_id,  # the channel is in the workspace of whoever set the meeting up
             creator_id=person.id,
             facilitator_ids=facilitators or [person.id],
             weekday=request.weekday,
