@@ -94,7 +94,8 @@ class Runtime:
                 await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
                 await s.flush()
             taken = await self.outbox.take(s, written.lanes) if written.lanes else []
-        self.outbox.hint(taken)
+            claims = await self.outbox.claim(s, taken)
+        self.outbox.hint(taken, claims)
 
     async def tick(self) -> None:
         """The clock's work and then everything it caused, to the end (the tests' and the

@@ -260,7 +260,8 @@ class Inbox(LaneWorker):
             if not more:
                 await self.release_in(s, lane)
             taken = await self.outbox.take(s, written.lanes) if written.lanes else []
-        self.outbox.hint(taken)
+            claims = await self.outbox.claim(s, taken)
+        self.outbox.hint(taken, claims)
         self.metrics.event_done((row.processed_at - row.received_at).total_seconds())
         return _NEXT if more else _DRY
 

@@ -72,6 +72,7 @@ class Outbox(LaneWorker):
         self.metrics = metrics or Metrics()
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
+        self._claimed: dict[str, Claim] = {}  # lanes' first rows, marked `sending` as they were taken
 
     # ---- lanes ----------------------------------------------------------------
     def unfinished(self, table: Any) -> Any:
@@ -81,12 +82,29 @@ class Outbox(LaneWorker):
         return table.next_attempt_at <= self.now()
 
     async def run_lane(self, lane: str) -> None:
-        row, original, uncertain = await self._first(lane)
+        row, original, uncertain = self._claimed.pop(lane, None) or await self._first(lane)
         while row is not None and not self.stopping:
             delivered = await self._send(row, original, uncertain)
             if delivered is None:
                 return  # it waits for its retry, and the lane with it
             row, original, uncertain = await self._finish_and_next(row, lane, delivered)
+
+    async def claim(self, s: AsyncSession, lanes: list[str]) -> dict[str, Claim]:
+        """In transaction `s`, the one that wrote the rows and took `lanes`: each lane's first
+        row, marked as being sent. Handed to `hint` once `s` has committed, a lane sends it
+        without a transaction of its own first (one turn on the database fewer per message)."""
+        claims: dict[str, Claim] = {}
+        for lane in lanes:
+            row, original, uncertain = await self._next(s, lane)
+            if row is not None:
+                claims[lane] = (row, original, uncertain)
+        return claims
+
+    def hint(self, lanes: list[str], claims: dict[str, Claim] | None = None) -> None:
+        """Lanes this instance now holds, with the rows `claim` marked in the transaction that
+        took them (call this only after it committed)."""
+        self._claimed.update(claims or {})
+        super().hint(lanes)
 
     async def send_due(self) -> None:
         """Send every row that is due, until none is (tests and the clock)."""
