@@ -2,7 +2,8 @@
 
 Administrators are named by platform user id in `ADMIN_USER_IDS`. They get
 counts and a CSV file of the contracts (id, flow, parties, dates, status),
-never what anyone answered.
+never what anyone answered. With Slack in many workspaces, a Slack administrator sees
+their own workspace's contracts only (those its people started).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import csv
 import io
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlmodel import col, select
 
 from bot.core.events import CommandIn
@@ -37,6 +39,15 @@ CSV_COLUMNS = [
 
 def is_admin(ctx: Context, person: Person) -> bool:
     return person.external_id in ctx.settings.admins
+
+
+def _seen_by(ctx: Context, viewer: Person) -> Any:
+    """The contracts an administrator may see: all of them, or with Slack in many workspaces
+    those started by someone of the viewer's workspace."""
+    if not (ctx.settings.slack_workspaces and viewer.platform == "slack"):
+        return true()
+    own = select(Person.id).where(Person.platform == viewer.platform, Person.team_id == viewer.team_id)
+    return col(Contract.starter_id).in_(own)
 
 
 def _cell(value: object) -> str:
@@ -74,7 +85,7 @@ class AdminFlow(Quiet):
         ctx.send_file(
             person,
             ctx.t(person, "admin.csv_name", date=ctx.now.date().isoformat()),
-            await self.contracts_csv(ctx),
+            await self.contracts_csv(ctx, person),
             "text/csv; charset=utf-8",
             title=ctx.t(person, "admin.csv_title"),
         )
@@ -84,6 +95,7 @@ class AdminFlow(Quiet):
         rows = (
             await ctx.db.exec(
                 select(Contract.flow, Contract.status, func.count())
+                .where(_seen_by(ctx, viewer))
                 .group_by(col(Contract.flow), col(Contract.status))
                 .order_by(col(Contract.flow), col(Contract.status))
             )
@@ -119,7 +131,7 @@ class AdminFlow(Quiet):
         key = f"{flow}.status.{status}"
         return ctx.t(viewer, key) if ctx.texts.catalog.has(ctx.language(viewer), key) else status
 
-    async def contracts_csv(self, ctx: Context) -> bytes:
+    async def contracts_csv(self, ctx: Context, viewer: Person) -> bytes:
         parties: dict[int, list[str]] = defaultdict(list)
         for party, person in (
             await ctx.db.exec(
@@ -132,7 +144,7 @@ class AdminFlow(Quiet):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for c in (await ctx.db.exec(select(Contract).order_by(col(Contract.id)))).all():
+        for c in (await ctx.db.exec(select(Contract).where(_seen_by(ctx, viewer)).order_by(col(Contract.id)))).all():
             assert c.id is not None
             writer.writerow(
                 [

@@ -200,13 +200,53 @@ def _slack_requests(settings: Settings) -> Check:
     return Check("slack requests", "FAIL", "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)")
 
 
+async def _slack_workspaces(settings: Settings) -> Check:
+    """Many workspaces: each installed workspace's bot token asked with auth.test."""
+    from bot.storage.workspaces import InstallationStore
+
+    assert settings.slack_client_id
+    db = Database(settings.database_url)
+    try:
+        store = InstallationStore(settings.slack_client_id, db.engine)
+        bots = store.bots
+        query = select(bots.c.team_id, bots.c.team_name, bots.c.bot_token).where(
+            bots.c.client_id == settings.slack_client_id, bots.c.bot_token.is_not(None)
+        )
+        async with db.engine.connect() as conn:
+            installed = {team: (name, token) for team, name, token in (await conn.execute(query)).all()}
+    except Exception as exc:
+        return Check("slack", "FAIL", f"the installed workspaces cannot be read: {str(exc).splitlines()[0][:200]}")
+    finally:
+        await db.dispose()
+    install = f"install at {settings.link_base}/slack/install"
+    if not installed:
+        return Check(
+            "slack", "ok", f"many workspaces (client id {settings.slack_client_id}), none installed yet; {install}"
+        )
+    refused = []
+    for team, (name, token) in sorted(installed.items()):
+        verdict = await credentials.slack(token, settings.slack_api_url)
+        if not verdict.ok:
+            refused.append(f"{name} ({team}): {verdict.detail}")
+    if refused:
+        return Check("slack", "FAIL", f"{len(refused)} of {len(installed)} workspaces: " + "; ".join(refused))
+    names = ", ".join(f"{name} ({team})" for team, (name, _) in sorted(installed.items()))
+    return Check("slack", "ok", f"many workspaces, {len(installed)} installed: {names}; {install}")
+
+
 async def check_config(settings: Settings, load_texts: Callable[[Settings], Texts]) -> list[Check]:
     """`load_texts`: bot.app's, as `serve` loads the dialogs (passed in: nothing here imports the app)."""
     checks = [await _database(settings), _dialogs(settings, load_texts)]
     if settings.slack_bot_token:
         checks += [await _platform(settings, "slack"), _slack_requests(settings)]
+    elif settings.slack_workspaces:
+        checks.append(await _slack_workspaces(settings))
+    elif settings.slack_client_id or settings.slack_client_secret:
+        checks.append(
+            Check("slack", "FAIL", "many workspaces need SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET")
+        )
     else:
-        checks.append(Check("slack", "skip", "SLACK_BOT_TOKEN is not set"))
+        checks.append(Check("slack", "skip", "neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID is set"))
     if settings.teams_configured:
         checks.append(await _platform(settings, "teams"))
     elif settings.microsoft_app_id or settings.microsoft_app_password:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -323,3 +324,46 @@ async def test_an_uninstall_stops_the_sends_there_and_keeps_the_rows(
     inbox_before = len(rows(chat.bot, "inboxevent"))
     await chat.say(BO, "Sikre forflytninger")
     assert len(rows(chat.bot, "inboxevent")) == inbox_before
+
+
+# ---- at the server --------------------------------------------------------------------------
+async def test_check_config_asks_each_installed_workspace(
+    chat: WorkspacesChat, slack: FakeSlack, tmp_path: Path
+) -> None:
+    from tests.e2e.test_ops_admin import laeringsbot
+
+    env = {
+        "DATABASE_URL": chat.bot.database_url,
+        "SLACK_CLIENT_ID": slack.client_id,
+        "SLACK_CLIENT_SECRET": slack.client_secret,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PUBLIC_URL": "https://laeringsbot.kommune.dk",
+    }
+    code, out, err = await laeringsbot("check-config", cwd=tmp_path, **env)
+    assert code == 0, out + err
+    assert "ok    slack: many workspaces, 2 installed: Aarhus Kommune (T0AARHUS), Odense Kommune (T0ODENSE)" in out
+    assert "install at https://laeringsbot.kommune.dk/slack/install" in out
+    slack.uninstall(T2)  # its token revoked without the bot hearing of it
+    code, out, _ = await laeringsbot("check-config", cwd=tmp_path, **env)
+    assert code == 1
+    assert (
+        "FAIL  slack: 1 of 2 workspaces: Odense Kommune (T0ODENSE): Slack refused the bot token: token_revoked" in out
+    )
+    del env["SLACK_CLIENT_SECRET"]
+    code, out, _ = await laeringsbot("check-config", cwd=tmp_path, **env)
+    assert "FAIL  slack: many workspaces need SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET" in out
+
+
+async def test_an_administrator_sees_the_contracts_of_their_own_workspace(
+    chat: WorkspacesChat, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADMIN_USER_IDS", f"{LISE},{KIRA}")
+    await chat.bot.restart()
+    await start_contracts(chat)
+    await chat.command(KIRA, "admin status")
+    status = await chat.expect(KIRA, "Status for læringskontrakter")
+    assert "I alt 1 kontrakter" in status
+    (csv_file,) = await slack.wait_for(lambda s: s.files_to(KIRA))
+    text = (csv_file.data or b"").decode("utf-8-sig")
+    assert "Forflytning" in text and "ABC Demens" not in text and "Mads" not in text
