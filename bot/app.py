@@ -166,7 +166,12 @@ def create_app(
         runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
         runtime.on_start.append(slack.open)
         runtime.on_stop.append(slack.close)
-        bolt = build_bolt_app(token=settings.slack_bot_token, client=reader, store=runtime.inbox.store)
+        bolt = build_bolt_app(
+            token=settings.slack_bot_token,
+            client=reader,
+            store=runtime.inbox.store,
+            check=runtime.router.forms.checker(runtime.texts.catalog, "slack"),
+        )
         if settings.slack_signing_secret:
             # The signature is checked on the raw bytes before anything parses them.
             routes.append(

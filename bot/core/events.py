@@ -42,6 +42,8 @@ class CommandIn:
     response_url: str | None = None
     # Written in a channel or group conversation (not the DM): where learning meetings live.
     in_channel: bool = False
+    # Where the platform can open a form in answer, for a few seconds (Slack's trigger_id).
+    trigger: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ class ActionIn:
     message: MessageRef | None = None
     response_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Where the platform can open a form in answer, for a few seconds (Slack's trigger_id).
+    trigger: str | None = None
+    # A form's submission (bot/core/forms.py): what was filled in, by field, and the people
+    # picked in it (platform ids), whom the inbox reads like mentions.
+    fields: dict[str, str] = field(default_factory=dict)
+    mentions: tuple[str, ...] = ()
 
 
 Incoming = CommandIn | MessageIn | ActionIn

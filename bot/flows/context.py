@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.agenda import Agenda
 from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
+from bot.core.forms import FormView
 from bot.core.i18n import Catalog, format_day, format_moment
 from bot.core.messages import Block, Buttons, Message, Note, Paragraph, paragraph
 from bot.core.plans import Plan
@@ -143,6 +144,42 @@ class Context:
                 response_url=response_url,
                 language=self.language(person),
                 payload=message.model_dump(),
+                next_attempt_at=self.now,
+                created_at=self.now,
+            )
+        )
+
+    def show_form(
+        self,
+        person: Person,
+        form: FormView,
+        *,
+        at: str | None = None,
+        where: MessageRef | None = None,
+        fallback: Message | None = None,
+        ref: str | None = None,
+    ) -> None:
+        """A form for the person to fill in (bot/core/forms.py), or the same form again.
+
+        `at` is where the platform shows it in answer: Slack's trigger_id (a modal opens), the
+        Teams press it answers (the refreshed card). `where` is the card or message it replaces.
+        `fallback` is said in the DM where a platform cannot show it there (Slack, once the
+        modal is closed or its trigger ran out).
+        """
+        self.db.add(
+            OutboxMessage(
+                platform=person.platform,
+                kind="form",
+                person_id=person.id,
+                channel=person.dm_channel or person.external_id,
+                ref=ref,
+                response_url=at,
+                language=self.language(person),
+                payload={
+                    "form": form.model_dump(),
+                    "fallback": fallback.model_dump() if fallback is not None else None,
+                    "where": {"channel": where.channel, "message_id": where.message_id} if where else None,
+                },
                 next_attempt_at=self.now,
                 created_at=self.now,
             )

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -159,6 +160,8 @@ class Overview(Quiet):
         # The platforms with a home of the bot's own that shows the overview (Slack's App Home):
         # the composition root names them as it wires each platform.
         self.homes: set[str] = set()
+        # The **Ny …** buttons of the flows' start forms (the router's `Forms.buttons`).
+        self.starts: Callable[[Context, Person], list[Button]] = lambda ctx, person: []
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -226,6 +229,8 @@ class Overview(Quiet):
             blocks.append(Note(text=ctx.t(person, "overview.home_intro", cmd=self.cmd(ctx, person))))
         if pages > 1:
             blocks.append(Note(text=ctx.t(person, "overview.page", page=page, pages=pages)))
+        if starts := self.starts(ctx, person):  # Ny kontrakt, …: a form each
+            blocks.append(Buttons(buttons=starts))
         if not any(counts.values()):
             blocks.append(Paragraph(text=ctx.t(person, "overview.empty", cmd=self.cmd(ctx, person))))
             return Message(text=title, blocks=blocks)

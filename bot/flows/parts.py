@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.events import ActionIn, CommandIn, MessageIn
+from bot.core.forms import Form
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context
 from bot.flows.lifecycle import Lifecycle
@@ -46,12 +47,30 @@ def never(words: list[str], named: bool) -> bool:
     return False
 
 
+# A start form's submission, once `forms.check` found nothing wrong: the starter, what was
+# filled in (by field), and the people picked in it as the bot knows them (platform id ->
+# person; someone it cannot find is missing). The problems by field, as texts to show at the
+# field; none once the flow has started.
+Submit = Callable[[Context, Person, dict[str, str], dict[str, Person]], Awaitable[dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Start:
+    """A command's form (bot/core/forms.py): the command word alone opens it, and a **Ny …**
+    button in the help and the overview does too; its texts are `forms.<form.name>.…`."""
+
+    form: Form
+    submit: Submit
+
+
 @dataclass(frozen=True)
 class Command:
     # The catalogue key of the command's words (every language): "commands.contract".
     words: str
     run: Run
     shape: Shape = alone
+    # The form the command word alone opens; the typed words still go to `run`.
+    start: Start | None = None
 
 
 class Part(Protocol):

@@ -10,12 +10,13 @@ from bot.core.dialogs import LANGUAGES
 from bot.core.engine import Word
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
 from bot.core.ids import record_id
-from bot.core.messages import Block, Message, Paragraph, paragraph
+from bot.core.messages import Block, Buttons, Message, Paragraph, paragraph
 from bot.flows import registry
 from bot.flows.admin import AdminFlow
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.export import ExportFlow
+from bot.flows.forms import Forms
 from bot.flows.overview import Overview
 from bot.flows.parts import Command, Part, Quiet, Shape
 from bot.flows.personal import PersonalFlow
@@ -45,6 +46,9 @@ class Router:
         self.overview = Overview([f.overview for f in self.flows.values()])
         self.export = ExportFlow({f.name: f.copy for f in self.flows.values() if f.copy is not None})
         self.personal = PersonalFlow(self.conversations, registry.personal_data(self.flows))
+        # The flows' start forms: the command word alone, or a **Ny …** button, opens one.
+        self.forms = Forms(self.flows.values())
+        self.overview.starts = self.forms.buttons
         # Everything that has commands, buttons, messages or due work, in the help's order.
         self.parts: tuple[Part, ...] = (
             *self.flows.values(),
@@ -52,6 +56,7 @@ class Router:
             self.export,
             Nudges(self.conversations),
             self.personal,
+            self.forms,
             AdminFlow(),
             Basics(self),
         )
@@ -97,7 +102,10 @@ class Router:
         for part in self.parts:
             for command in part.commands:
                 if verb in catalog.words(command.words):
-                    await command.run(ctx, cmd, person, people, words[1:])
+                    if command.start is not None and len(words) == 1 and not cmd.mentions:
+                        self.forms.open(ctx, person, command.start, cmd.trigger)  # the word alone: its form
+                    else:
+                        await command.run(ctx, cmd, person, people, words[1:])
                     return
         ctx.respond(person, cmd.response_url, self.help(ctx, person, words[0] if verb else None))
 
@@ -112,6 +120,8 @@ class Router:
             for key in part.help(ctx, person)
         ]
         blocks.append(Paragraph(text=ctx.t(person, "help.footer")))
+        if starts := self.forms.buttons(ctx, person):
+            blocks.append(Buttons(buttons=starts))
         return Message(text=ctx.t(person, "help.text"), blocks=blocks)
 
     # ---- the direct message -----------------------------------------

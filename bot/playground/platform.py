@@ -94,11 +94,15 @@ class PlaygroundPlatform:
             channel = payload.get("channel")
             message_id = str(payload["message_id"])
             thread = payload.get("thread")
+            fields: dict[str, Any] = payload["fields"] if isinstance(payload.get("fields"), dict) else {}
+            picked = [v for k in payload.get("people") or [] for v in str(fields.get(k, "")).split(",") if v.strip()]
             return ActionIn(
                 platform=PLATFORM,
                 user=person,
                 action=payload["action"],
                 value=payload["value"],
+                fields={str(k): str(v) for k, v in fields.items()},
+                mentions=tuple(dict.fromkeys(v.strip() for v in picked)),
                 message=MessageRef(
                     channel=channel or dm(person),
                     message_id=message_id,

@@ -5,6 +5,7 @@ GET  /favicon.ico      the page's icon, for what asks for it there
 GET  /api/state        what one person sees: their DM, the people, the clock
 POST /api/say          a person writes (a `/laering …` line is a command)
 POST /api/click        a person presses a button
+POST /api/submit       a person sends a form
 POST /api/clock        move time forward (hour, day, next) and let the clock tick
 POST /api/language     the page's and the people's language (da, en)
 """
@@ -23,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.core.forms import SUBMIT, FormView
 from bot.core.i18n import format_moment
 from bot.core.messages import Message
 from bot.flows.context import Context
@@ -108,7 +110,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                         select(OutboxMessage)
                         .where(
                             OutboxMessage.person_id == pid,
-                            col(OutboxMessage.kind).in_(("post", "respond", "file")),
+                            col(OutboxMessage.kind).in_(("post", "respond", "file", "form")),
                             OutboxMessage.status == "sent",
                         )
                         .order_by(col(OutboxMessage.id))
@@ -116,6 +118,9 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                 ).all():
                     if Place.of(row.response_url) is not None:
                         continue  # a reply to something done in the channel: shown there
+                    if row.kind == "form":
+                        shown_form(messages, row)
+                        continue
                     payload = await file_payload(s, row) if row.kind == "file" else row.payload
                     messages.append(
                         (
@@ -158,6 +163,25 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
                 "channel": channel,
             }
         )
+
+    def shown_form(messages: list[Shown], row: OutboxMessage) -> None:
+        """A form in the DM (bot/core/forms.py). One shown again (its problems at the fields, or
+        sent) takes the place of the one the person sent."""
+        view = FormView.model_validate(row.payload["form"])
+        if sent := row.payload.get("sent"):
+            view = view.model_copy(update={"done": sent})
+        item = {
+            "id": row.id,
+            "from": "bot",
+            "form": view.model_dump(),
+            "people": [{"id": m.id, "name": m.name} for m in CAST],
+        }
+        where = row.payload.get("where") or {}
+        for index, (created, order, shown) in enumerate(messages):
+            if shown.get("form") is not None and str(shown["id"]) == str(where.get("message_id")):
+                messages[index] = (created, order, item | {"id": shown["id"]})
+                return
+        messages.append((row.created_at, 1, item))
 
     async def waited_for(ctx: Context) -> set[int]:
         """Who the bot waits for (the red dot): a question open in their DM, or a decision
@@ -319,6 +343,27 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         )
         return JSONResponse({"ok": True})
 
+    async def submit(request: Request) -> Response:
+        """A form sent: what was filled in, by field, and which fields name people."""
+        body = await request.json()
+        who, fields = body.get("person"), body.get("fields")
+        if who not in BY_ID or not isinstance(fields, dict) or not isinstance(body.get("value"), str):
+            return JSONResponse({"error": "person, value and fields are required"}, status_code=400)
+        await runtime.inbox.store(
+            PLATFORM,
+            f"pgform:{who}:{uuid.uuid4().hex}",
+            "action",
+            {
+                "person": who,
+                "action": SUBMIT,
+                "value": body["value"],
+                "message_id": str(body.get("message_id", "")),
+                "fields": {str(k): str(v)[:MAX_TEXT] for k, v in fields.items() if isinstance(v, str)},
+                "people": [str(k) for k in body.get("people") or [] if isinstance(k, str)],
+            },
+        )
+        return JSONResponse({"ok": True})
+
     async def move_clock(request: Request) -> Response:
         step = (await request.json()).get("advance")
         if step == "hour":
@@ -353,6 +398,7 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         Route("/api/state", state, methods=["GET"]),
         Route("/api/say", say, methods=["POST"]),
         Route("/api/click", click, methods=["POST"]),
+        Route("/api/submit", submit, methods=["POST"]),
         Route("/api/clock", move_clock, methods=["POST"]),
         Route("/api/language", set_language, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=PAGE), name="static"),

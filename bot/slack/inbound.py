@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
 from bot.core.ids import record_id
+from bot.slack import forms
 from bot.untrusted import as_dict, as_id, as_list, as_text
 
 PLATFORM = "slack"
@@ -47,6 +48,8 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
         return f"slack:command:{body.get('trigger_id') or body.get('response_url')}"
     if kind == "event":
         return f"slack:event:{body.get('event_id')}"
+    if kind == "view":  # a form's modal submitted (bot/slack/forms.py)
+        return forms.dedupe_key(body)
     if kind == "action":
         # Each press has its own trigger_id; a retry of the request carries the same one. A
         # second press is a new request, and the flow's state says what it still may do.
@@ -85,6 +88,7 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             channel=channel,
             response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
             in_channel=(channel or "").startswith(("C", "G")),
+            trigger=as_id(body.get("trigger_id")),
         )
     if kind == "event":
         event = as_dict(body.get("event"))
@@ -107,6 +111,8 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             mentions=tuple(_MENTION.findall(text)),
             thread=thread,
         )
+    if kind == "view":
+        return forms.translate(body)
     if kind == "action":
         user = as_id(as_dict(body.get("user")).get("id"))
         action = _first_action(body)
@@ -130,5 +136,6 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             message=ref,
             response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
             extra={"surface": "home"} if home else {},
+            trigger=as_id(body.get("trigger_id")),
         )
     return None

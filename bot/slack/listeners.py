@@ -23,7 +23,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import inbound
+from bot.slack import forms, inbound
 
 if TYPE_CHECKING:
     from bot.slack.workspaces import Install
@@ -70,6 +70,7 @@ def build_bolt_app(
     token: str | None,
     client: AsyncWebClient,
     store: Store,
+    check: forms.Check | None = None,
     install: Install | None = None,
 ) -> AsyncApp:
     """One workspace's `token`, or (`install`) many workspaces, each installed through OAuth."""
@@ -118,6 +119,18 @@ def build_bolt_app(
     @app.action(ACTION_PATTERN)
     async def action(ack: AsyncAck, body: dict[str, Any]) -> None:
         await keep("action", body)
+        await ack()
+
+    @app.view(forms.CALLBACK)
+    async def view_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+        # A form's modal (bot/slack/forms.py): what is wrong is answered at the fields while the
+        # modal stays open; a good submission is stored, and the empty answer closes it.
+        found = forms.problems(body, check) if check is not None else {}
+        if found:
+            await ack(response_action=forms.ERRORS, errors=found)
+            return
+        if found is not None:
+            await keep("view", body)
         await ack()
 
     return app

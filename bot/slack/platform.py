@@ -18,8 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.events import Incoming, Profile
+from bot.core.forms import FormView
 from bot.core.messages import Message
-from bot.slack import inbound
+from bot.slack import forms, inbound
 from bot.slack.render import escape, home_view, render
 from bot.storage.models import OutboxMessage
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, retry_after
@@ -34,6 +35,8 @@ TEMPORARY_ERRORS = {
     "team_added_to_org",
 }
 
+# views.open's answers when the trigger_id is too old or used: the form cannot open any more.
+STALE_TRIGGER = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
 
 # The metadata every post carries: which outbox row (and which part of it) it is.
 METADATA_EVENT = "laeringsbot_outbox"
@@ -141,6 +144,11 @@ class SlackPlatform:
         )
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
+        if row.kind == "form":  # a form: a modal opened with the trigger_id (bot/slack/forms.py)
+            try:
+                return await self._form(row)
+            except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+                raise failure(exc) from exc
         posted = original.id if original is not None else row.id
         parts = render(Message.model_validate(row.payload), posted)
         done = self._posted_parts.pop(row.id or 0, set())
@@ -171,6 +179,30 @@ class SlackPlatform:
             return Delivered(last.get("channel") or where["channel"], last.get("ts"))
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise failure(exc) from exc
+
+    async def _form(self, row: OutboxMessage) -> Delivered:
+        """Open the modal while its trigger_id lasts; otherwise, or for a form already closed
+        (a submission the inbox refused), say the row's fallback in the DM."""
+        shown = FormView.model_validate(row.payload["form"])
+        if shown.done:
+            return Delivered()  # sent: the modal closed with the acknowledgement
+        if row.response_url and not any(f.error for f in shown.fields):
+            try:
+                await self.client.views_open(trigger_id=row.response_url, view=forms.modal(shown))
+                return Delivered()
+            except SlackApiError as exc:
+                if exc.response.get("error") not in STALE_TRIGGER:
+                    raise
+                log.info("outbox %s: the trigger ran out (%s); said in the DM", row.id, exc.response.get("error"))
+        if not row.payload.get("fallback"):
+            return Delivered()
+        last: dict[str, Any] = {}
+        for index, part in enumerate(render(Message.model_validate(row.payload["fallback"]), row.id)):
+            response = await self.client.chat_postMessage(
+                channel=row.channel or "", metadata=metadata(row.id, index), **part
+            )
+            last = response.data if isinstance(response.data, dict) else {}
+        return Delivered(last.get("channel") or row.channel, last.get("ts"))
 
     async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
         """Look for the row's posts in the conversation (their metadata names the row).

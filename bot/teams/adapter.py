@@ -57,5 +57,6 @@ def mount(runtime: Host, settings: Settings) -> Route:
         db=runtime.db,
         catalog=catalog,
         language=settings.bot_language,
+        connector=connector,
     )
     return Route("/api/messages", endpoint.handle, methods=["POST"])

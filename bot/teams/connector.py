@@ -133,7 +133,13 @@ class Connector:
             raise ConnectorError("no conversation id in the answer", status=200)
         return str(answer["id"])
 
-    async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def member(self, service_url: str, conversation_id: str, member_id: str) -> dict[str, Any]:
+        """A member of a conversation or team, by their Teams user id or Azure AD object id:
+        the account the bot can address (`id` "29:…", `name`, `aadObjectId`). Someone who is
+        not a member there is a ConnectorError (404, not temporary)."""
+        return await self._call("GET", self.url(service_url, conversation_id, "members", member_id), None)
+
+    async def _call(self, method: str, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
         for renewed in (False, True):
             try:
                 headers = {"Authorization": f"Bearer {await self.token.get()}"}

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
+from bot.core.forms import SUBMIT
 from bot.core.ids import record_id
+from bot.teams import forms
 from bot.untrusted import as_dict as _dict, as_id, as_list, as_text
 
 PLATFORM = "teams"
@@ -266,13 +268,42 @@ def _action(activity: dict[str, Any], user: str, conversation: str | None) -> Ac
     if not isinstance(carried, str):  # our cards carry text; a list or a number is no press of ours
         return None
     posted = data.get("posted") if isinstance(data, dict) else None
+    fields, picked = _form_fields(activity, verb, data)
     ref = None
     if conversation and (pressed := as_id(activity.get("replyToId"))) is not None:
         # Our id of the post; one that cannot be an id (a huge number, true) is no post of ours.
         ref = MessageRef(
             channel=conversation, message_id=pressed, posted_id=record_id(posted) if isinstance(posted, int) else None
         )
-    return ActionIn(platform=PLATFORM, user=user, action=verb, value=carried, message=ref, response_url=response_url)
+    return ActionIn(
+        platform=PLATFORM,
+        user=user,
+        action=verb,
+        value=carried,
+        message=ref,
+        response_url=response_url,
+        fields=fields,
+        mentions=picked,
+    )
+
+
+def _form_fields(activity: dict[str, Any], verb: str, data: Any) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A form's submission (bot/teams/forms.py): its inputs by field, the people fields as the
+    Teams users the picks were found to be, and those users."""
+    if verb != SUBMIT or not isinstance(data, dict):
+        return {}, ()
+    people = {k.strip() for k in data.get("people", "").split(",")} if isinstance(data.get("people"), str) else set()
+    fields: dict[str, str] = {}
+    picked: list[str] = []
+    for key, raw in data.items():
+        if key in ("value", "posted", "people") or not isinstance(key, str) or not isinstance(raw, str):
+            continue
+        if key in people:
+            fields[key], ids = forms.resolved(activity, raw)
+            picked += ids
+        else:
+            fields[key] = raw
+    return fields, tuple(dict.fromkeys(picked))
 
 
 # ---- what an activity tells about conversations and people -------------------

@@ -20,12 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import untrusted
+from bot.core.forms import FormView
 from bot.core.i18n import Catalog
 from bot.core.messages import Message
 from bot.storage.db import Database
 from bot.storage.models import InboxEvent, OutboxMessage
-from bot.teams import inbound, render
+from bot.teams import forms, inbound, picks, render
 from bot.teams.auth import KeysUnavailable, TokenVerifier, Unauthorized
+from bot.teams.connector import Connector
 from bot.teams.invokes import OpenInvokes, card_response, message_response
 from bot.teams.references import References
 
@@ -50,9 +52,12 @@ class MessagesEndpoint:
         catalog: Catalog,
         language: str,
         press_wait: float = PRESS_WAIT,
+        connector: Connector | None = None,
     ) -> None:
         self.verifier, self.references, self.store, self.invokes = verifier, references, store, invokes
         self.db, self.catalog, self.language, self.press_wait = db, catalog, language, press_wait
+        # Finds who the people picked in a form are (bot/teams/picks.py).
+        self.connector = connector
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -87,6 +92,8 @@ class MessagesEndpoint:
         if kind is None:
             return Response(status_code=200)
         key = inbound.dedupe_key(activity)
+        if self.connector is not None and activity.get("type") == "invoke":
+            await picks.pick(activity, self.db, self.connector)  # a form's people picked: who they are
         await self.store(inbound.PLATFORM, key, kind, activity)
         if activity.get("type") == "invoke":
             return JSONResponse(await self._answer_press(activity, key))
@@ -135,12 +142,17 @@ class MessagesEndpoint:
                     await s.exec(
                         select(OutboxMessage).where(
                             # A channel post, or a reply in its thread (a meeting's step cards).
-                            col(OutboxMessage.kind).in_(("post", "reply")),
+                            col(OutboxMessage.kind).in_(("post", "reply", "form")),
                             OutboxMessage.sent_channel == conversation.conversation_id,
                             OutboxMessage.sent_ts == str(pressed),
                         )
                     )
                 ).first()
+            if post is not None and post.kind == "form":  # a form's card: as it stands, sent or not
+                shown = FormView.model_validate(post.payload["form"])
+                if sent := post.payload.get("sent"):
+                    shown = shown.model_copy(update={"done": sent})
+                return card_response(forms.form_card(shown))
             if post is not None:
                 return card_response(render.cards(Message.model_validate(post.payload), post.id)[-1])
         return message_response(self.catalog.text(self.language, "dialog.stale_button"))

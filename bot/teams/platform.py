@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.core.events import Incoming, Profile
+from bot.core.forms import FormView
 from bot.core.messages import Message
 from bot.storage.models import OutboxMessage, TeamsConversation, TeamsUser
-from bot.teams import inbound, render
+from bot.teams import forms, inbound, render
 from bot.teams.connector import Connector, ConnectorError
-from bot.teams.invokes import OpenInvokes, message_response
+from bot.teams.invokes import OpenInvokes, card_response, message_response
 from bot.teams.references import References
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, file_message
 
@@ -105,6 +106,11 @@ class TeamsPlatform:
         return await self.references.save_personal(user, conversation_id, self.bot_id)
 
     async def deliver(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered:
+        if row.kind == "form":
+            try:
+                return await self._form(row)
+            except ConnectorError as exc:
+                raise failure(exc) from exc
         message = Message.model_validate(row.payload)
         try:
             if (
@@ -120,6 +126,29 @@ class TeamsPlatform:
             return await self._post(row.channel, message, row.id)
         except ConnectorError as exc:
             raise failure(exc) from exc
+
+    async def _form(self, row: OutboxMessage) -> Delivered:
+        """A form's card (bot/teams/forms.py): the answer to the press that sent it (refreshed,
+        with its problems or as sent), or, when nobody waits for that answer any more, an update
+        of the pressed card; a new form is a card in the person's chat."""
+        shown = FormView.model_validate(row.payload["form"])
+        activity = forms.activity(shown)
+        if self.invokes.answer(row.response_url, card_response(activity["attachments"][0]["content"])):
+            return Delivered()
+        where = row.payload.get("where")
+        if row.response_url and isinstance(where, dict):
+            conversation = await self.references.conversation(str(where.get("channel")))
+            if conversation is None:
+                raise PermanentFailure(f"teams: conversation {where.get('channel')!r} is unknown")
+            await self.connector.update(
+                conversation.service_url, conversation.conversation_id, str(where.get("message_id")), activity
+            )
+            return Delivered(conversation.conversation_id, str(where.get("message_id")))
+        found = await self._conversation(row.channel or "")
+        if found is None:
+            raise PermanentFailure(f"teams: no conversation with {row.channel!r}; the app is not installed for them")
+        sent = await self.connector.send(found.service_url, found.conversation_id, activity)
+        return Delivered(found.conversation_id, sent)
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """Teams gets a signed download link served by the bot (no upload without Graph)."""

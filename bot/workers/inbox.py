@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.events import CommandIn, Incoming, MessageIn, Profile
+from bot.core.events import Incoming, Profile
 from bot.core.messages import Message, Paragraph
 from bot.flows.context import Context, Texts
 from bot.flows.router import Router
@@ -268,7 +268,7 @@ class Inbox(LaneWorker):
     async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *, refreshed: bool) -> dict[str, Person]:
         """The people an event names, known and fresh, as rows of this transaction; raises
         _Refresh when some must be read from the platform first. Unknown mentions are left out."""
-        ids = list(dict.fromkeys([event.user, *(event.mentions if isinstance(event, (CommandIn, MessageIn)) else ())]))
+        ids = list(dict.fromkeys([event.user, *event.mentions]))  # a form's picks are read like mentions
         found = {p.external_id: p for p in (await s.exec(_PEOPLE, params={"platform": row.platform, "ids": ids})).all()}
         platform = self.platforms[row.platform]
         if (workspace := _workspace(platform, row)) is not None:  # someone of another workspace is no one here

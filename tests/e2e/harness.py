@@ -15,7 +15,7 @@ from bot.settings import Settings
 from tests.fakes import slack_signing as signing
 from tests.fakes.slack_api import FakeSlack, dm_channel_id
 from tests.support.server import LoopbackServer
-from tests.support.slack_specs import assert_valid_message, check_blocks
+from tests.support.slack_specs import assert_valid_message, check_blocks, check_modal
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -313,6 +313,8 @@ class Chat:
                 assert not check_blocks(call.args["view"]["blocks"], "home"), check_blocks(
                     call.args["view"]["blocks"], "home"
                 )
+            elif call.method == "views.open":  # a form's modal
+                assert not check_modal(call.args["view"]), check_modal(call.args["view"])
 
 
 def message_text(args: dict[str, Any]) -> str:

@@ -170,6 +170,11 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         # The App Home each user sees now (views.publish), keyed by user id.
         self.homes: dict[str, dict[str, Any]] = {}
+        # Modals opened (views.open), in order, as Slack holds them (with their view id).
+        self.views: list[dict[str, Any]] = []
+        # A trigger_id opens one modal, within about 3 s: name one here to have it run out.
+        self.expired_triggers: set[str] = set()
+        self._used_triggers: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
         # Many workspaces (add_workspace): each bot token's workspace, the codes Slack gives a
         # browser back after "Allow", the app's credentials, and the workspace of the call answered.
@@ -520,6 +525,7 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload_external,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
+            "views.open": self._views_open,
         }
 
     def _dispatch(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -708,6 +714,41 @@ class FakeSlack:
         }
         self.homes[user_id] = published
         return {"ok": True, "view": published}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A modal: opened once per trigger_id, while the trigger lasts; at most 100 blocks."""
+        trigger, view = str(args.get("trigger_id") or ""), args.get("view")
+        missing = [name for name, value in (("trigger_id", trigger), ("view", view)) if not value]
+        if missing:
+            return _invalid_arguments(missing)
+        if trigger in self.expired_triggers:
+            return {"ok": False, "error": "expired_trigger_id"}
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks")
+        if (
+            not isinstance(blocks, list)
+            or len(blocks) > _MAX_HOME_BLOCKS
+            or not all(isinstance(b, dict) and b.get("type") for b in blocks)
+        ):
+            return {"ok": False, "error": "invalid_blocks"}
+        self._used_triggers.add(trigger)
+        view_id = f"VM{len(self.views) + 1:04d}"
+        opened = {
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "hash": f"{1700000000 + next(self._ts_counter)}.{next(self._token_counter)}",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+        }
+        self.views.append(opened)
+        return {"ok": True, "view": opened}
 
     def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {

@@ -185,3 +185,24 @@ def block_actions_body(
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    user_id: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, team_id: str = "T1"
+) -> str:
+    """Form body ``payload=<json>`` of a modal submitted: the view as Slack holds it, with what
+    was filled in as its ``state.values`` (block id -> action id -> the element's value)."""
+    name = user_id.lower()
+    payload: dict[str, Any] = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": name, "name": name, "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": _trigger_id(),
+        "view": {**view, "state": {"values": values}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -148,6 +148,8 @@ class FakeTeams:
         self.shown: list[Shown] = []
         # Channel conversations of a team that has the app ("19:…@thread.tacv2").
         self.channels: set[str] = set()
+        # Who is in each team (by its team id, which is its General channel's id): user ids.
+        self.team_members: dict[str, set[str]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._tokens: dict[str, float] = {}
         self._seq = itertools.count(1)
@@ -159,6 +161,7 @@ class FakeTeams:
                 Route("/emea/v3/conversations", self._create_conversation, methods=["POST"]),
                 Route("/emea/v3/conversations/{conversation}/activities", self._send, methods=["POST"]),
                 Route("/emea/v3/conversations/{conversation}/activities/{activity}", self._update, methods=["PUT"]),
+                Route("/emea/v3/conversations/{conversation}/members/{member}", self._member, methods=["GET"]),
             ]
         )
 
@@ -561,6 +564,40 @@ class FakeTeams:
         if owner is not None:  # a channel's posts are read with channel_activities
             self.shown.append(Shown(sent.seq, owner, "post", call.body))
         return self._answer(call, 201, {"id": activity_id})
+
+    async def _member(self, request: Request) -> Response:
+        """GET a member of a conversation or team, by Teams user id or Azure AD object id: the
+        personal chat's one person, or anyone in the team (`team_members`)."""
+        call, fault = await self._start("member", request)
+        if fault:
+            return fault
+        if not self._authorised(call):
+            return self._error(call, 401, "Unauthorized", "Authorization has been denied for this request.")
+        conversation_id, wanted = request.path_params["conversation"], request.path_params["member"]
+        team = conversation_id.split(";messageid=")[0]
+        if team in self.team_members:
+            members = [self.users[u] for u in self.team_members[team] if u in self.users]
+        else:
+            owner = next((u for u in self.users.values() if u.conversation_id == conversation_id), None)
+            if owner is None:
+                return self._error(call, 404, "ConversationNotFound", "Conversation not found.")
+            members = [owner]
+        found = next((u for u in members if wanted in (u.id, u.aad_object_id)), None)
+        if found is None:
+            return self._error(
+                call, 404, "MemberNotFoundInConversation", "The member was not found in the conversation."
+            )
+        return self._answer(
+            call,
+            200,
+            {
+                "id": found.id,
+                "name": found.name,
+                "aadObjectId": found.aad_object_id,
+                "tenantId": TENANT_ID,
+                "userRole": "user",
+            },
+        )
 
     async def _update(self, request: Request) -> Response:
         call, fault = await self._start("update", request)

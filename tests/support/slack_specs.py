@@ -28,6 +28,7 @@ __all__ = [
     "block_kit_limits",
     "check_blocks",
     "check_message",
+    "check_modal",
     "validate_slack_manifest",
 ]
 
@@ -401,3 +402,23 @@ def assert_valid_message(args: Mapping[str, Any]) -> None:
     violations = check_message(args)
     if violations:
         raise AssertionError("Slack message violates Block Kit limits:\n  - " + "\n  - ".join(violations))
+
+
+def check_modal(view: Mapping[str, Any]) -> list[str]:
+    """Return violations for a modal (``views.open``): its blocks on the modal surface, its title,
+    submit and close texts, its private_metadata and callback_id."""
+    lim = block_kit_limits()["surfaces"]["modal"]
+    checker = _Checker()
+    if view.get("type") != "modal":
+        checker.add("type", f"{view.get('type')!r} is not 'modal'")
+    checker.text("title", view.get("title"), limit=lim["title_max"], plain_only=True)
+    for key in ("submit", "close"):
+        if key in view:
+            checker.text(key, view[key], limit=lim[f"{key}_max"], plain_only=True)
+    inputs = any(b.get("type") == "input" for b in view.get("blocks") or [] if isinstance(b, Mapping))
+    if inputs and "submit" not in view:
+        checker.add("submit", "a modal with inputs needs a submit button")
+    checker.max_len("private_metadata", view.get("private_metadata"), lim["private_metadata_max"])
+    checker.max_len("callback_id", view.get("callback_id"), lim["callback_id_max"])
+    blocks = view.get("blocks")
+    return checker.violations + check_blocks(blocks if isinstance(blocks, list) else [], "modal")

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
+from bot.core.forms import Field, Form, date_value
 from bot.core.ids import record_id
 from bot.core.messages import (
     Block,
@@ -40,7 +41,7 @@ from bot.flows.context import Context
 from bot.flows.elearning.states import AWAITING_FOLLOWUP, CLOCK, EMPLOYEE, FINAL, FLOW, LEADER, MOVES, TURNS, Status
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Lifecycle, Press, Pressed, already, named, press, roles, states
-from bot.flows.parts import Command, ContractFlow, cannot_take_part
+from bot.flows.parts import Command, ContractFlow, Start, cannot_take_part
 from bot.storage.contracts import decide, given_answers, store_answers, submitted
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
@@ -55,6 +56,19 @@ def _ids(contracts: list[Contract]) -> list[int]:
 # The last word of `/laering kontrakt` read as the follow-up date: numbers with - / or . between
 # them (15-01-2027, 15/1/27, 2027-01-15); one that is no real date is refused, not kept in the title.
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+COURSE_MAX = 150  # a course's name as the overview shows it whole
+
+# `/laering kontrakt` alone, and **Ny kontrakt**: one employee, the course, maybe the follow-up
+# date (its texts: `forms.elearning.…` in the catalogue).
+FORM = Form(
+    name="elearning",
+    fields=(
+        Field("employee", "person", not_self=True),
+        Field("course", "text", max_length=COURSE_MAX),
+        Field("followup", "date", required=False, not_past=True),
+    ),
+)
+
 
 # The reads made at every answer, built once with their parameters bound at each use:
 # building and keying a statement costs more than running it (bench/e2e.py).
@@ -78,8 +92,16 @@ class ElearningFlow(ContractFlow):
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        # `kontrakt @medarbejder …`: in Teams' personal chat only with someone named.
-        return (Command("commands.contract", self.command, shape=lambda words, named: named),)
+        # `kontrakt @medarbejder …`; in Teams' personal chat only with someone named, or alone
+        # (the word alone opens the form).
+        return (
+            Command(
+                "commands.contract",
+                self.command,
+                shape=lambda words, named: named or len(words) == 1,
+                start=Start(FORM, self.submit_form),
+            ),
+        )
 
     # ---- /laering kontrakt @medarbejder [@…] <kursus> [DD-MM-ÅÅÅÅ] ----------
     async def command(
@@ -111,17 +133,50 @@ class ElearningFlow(ContractFlow):
             if (day := parse_date(written)) is None:
                 refuse(ctx.t(leader, "elearning.unreadable_date", date=written, example=example))
                 return
-            followup = datetime.combine(day, time(9), ZoneInfo(ctx.tz(leader)))
-            if followup <= ctx.now:
+            if (followup := self._followup_at(ctx, leader, day)) is None:
                 refuse(ctx.t(leader, "elearning.bad_date", date=written, example=example))
                 return
-        title = " ".join(words).strip()
+        await self._begin(ctx, leader, employees, " ".join(words).strip(), followup, cmd.response_url)
+
+    # ---- the form: the same start, the fields filled in instead of typed ----------
+    async def submit_form(
+        self, ctx: Context, leader: Person, values: dict[str, str], picked: dict[str, Person]
+    ) -> dict[str, str]:
+        """`/laering kontrakt` alone, or **Ny kontrakt**: the employee, the course, maybe the
+        follow-up date, checked as the typed command checks them."""
+        employee = picked.get(values["employee"])
+        if (problem := cannot_take_part(ctx, leader, employee, values["employee"], FLOW)) is not None:
+            return {"employee": problem}
+        assert employee is not None  # cannot_take_part said so
+        day = date_value(values.get("followup"))
+        followup = self._followup_at(ctx, leader, day) if day is not None else None
+        if day is not None and followup is None:
+            return {"followup": ctx.t(leader, "forms.elearning.followup.past_date")}
+        await self._begin(ctx, leader, [employee], values["course"], followup, None)
+        return {}
+
+    @staticmethod
+    def _followup_at(ctx: Context, leader: Person, day: date) -> datetime | None:
+        """The follow-up on that day (09:00, the leader's time); None when that has passed."""
+        followup = datetime.combine(day, time(9), ZoneInfo(ctx.tz(leader)))
+        return followup if followup > ctx.now else None
+
+    async def _begin(
+        self,
+        ctx: Context,
+        leader: Person,
+        employees: list[Person],
+        title: str,
+        followup: datetime | None,
+        response_url: str | None,
+    ) -> None:
+        """Start the contracts, or first ask when the leader has this course open with them."""
         if not title and (default := ctx.texts.dialogs[FLOW].default_title):
             title = default(ctx.language(leader))
         if open_already := await self._open_on(ctx, leader, employees, title):
             self._ask_again(ctx, leader, employees, title, followup, open_already)
             return
-        await self.start(ctx, leader, employees, title, followup, cmd.response_url)
+        await self.start(ctx, leader, employees, title, followup, response_url)
 
     @staticmethod
     def _intro(ctx: Context, person: Person, text: str) -> Message:

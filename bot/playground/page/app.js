@@ -65,6 +65,69 @@ function renderBlock(block, messageId, where, thread) {
   }
 }
 
+// A form (bot/core/forms.py), as Slack shows a modal and Teams a card: an input a field, the
+// problems under their fields, one button that sends it. A person is one of the cast.
+function renderForm(message) {
+  const form = message.form;
+  const box = el("form", "form");
+  box.append(el("h3", "", escapeHtml(form.title)));
+  if (form.done) {
+    box.append(el("p", "context", botText(form.done)));
+    return box;
+  }
+  const inputs = {};
+  for (const field of form.fields) {
+    const row = el("div", "field");
+    const id = `f${message.id}-${field.key}`;
+    const label = el("label", "", escapeHtml(field.label));
+    label.htmlFor = id;
+    row.append(label);
+    let input;
+    if (field.kind === "person" || field.kind === "people" || field.kind === "choice") {
+      input = el("select");
+      input.multiple = field.kind === "people";
+      const options = field.kind === "choice" ? field.choices.map((c) => [c.value, c.label])
+                                               : message.people.map((p) => [p.id, p.name]);
+      if (!input.multiple) input.append(new Option("", ""));
+      for (const [value, text] of options) input.append(new Option(text, value, false, (field.value || "").split(",").includes(value)));
+    } else if (field.kind === "text" && field.multiline) {
+      input = el("textarea");
+      input.value = field.value || "";
+    } else {
+      input = el("input");
+      input.type = { date: "date", time: "time" }[field.kind] || "text";
+      input.value = field.value || "";
+      if (field.min_date) input.min = field.min_date;
+    }
+    if (field.kind === "text" && field.max_length) input.maxLength = field.max_length;
+    input.id = id;
+    input.name = field.key;
+    inputs[field.key] = input;
+    row.append(input);
+    if (field.hint) row.append(el("p", "context", escapeHtml(field.hint)));
+    if (field.error) {
+      const error = el("p", "error", escapeHtml(field.error));
+      error.setAttribute("role", "alert");
+      row.append(error);
+    }
+    box.append(row);
+  }
+  const send = el("button", "primary", escapeHtml(form.submit));
+  send.type = "submit";
+  box.append(el("div", "buttons").appendChild(send).parentNode);
+  box.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const fields = {};
+    for (const [key, input] of Object.entries(inputs)) {
+      fields[key] = input.multiple ? Array.from(input.selectedOptions).map((o) => o.value).join(",") : input.value;
+    }
+    const people = form.fields.filter((f) => f.kind === "person" || f.kind === "people").map((f) => f.key);
+    state.nearBottom = nearBottom();
+    post("/api/submit", { person: state.person, message_id: message.id, value: `${form.name}:${form.nonce}`, fields, people });
+  });
+  return box;
+}
+
 function renderMessages(messages, texts) {
   const list = $("messages");
   list.replaceChildren();
@@ -75,6 +138,8 @@ function renderMessages(messages, texts) {
     item.append(el("div", "who", escapeHtml(who)));
     if (message.from === "me") {
       item.append(document.createTextNode(message.text));
+    } else if (message.form) {
+      item.append(renderForm(message));
     } else {
       for (const block of message.message.blocks) item.append(renderBlock(block, message.id));
     }
