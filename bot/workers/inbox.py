@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam, column, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,6 +94,11 @@ _HEAD = (
     .limit(2)
     .with_for_update()
 )
+_DONE = (
+    update(table_of(InboxEvent))
+    .where(column("id") == bindparam("row"))
+    .values(status="done", processed_at=bindparam("processed_at"))
+)
 _PEOPLE = select(Person).where(
     Person.platform == bindparam("platform"), col(Person.external_id).in_(bindparam("ids", expanding=True))
 )
@@ -158,17 +164,17 @@ class Inbox(LaneWorker):
 
     async def _write_waiting(self) -> None:
         table = table_of(InboxEvent)
+        statement = (
+            self.db.insert(table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.dedupe_key, table.c.lane)
+        )  # built once: the rows are its parameters
         while self._waiting:
             batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
             try:
                 async with self.db.transaction(urgent=True) as s:
-                    statement = (
-                        self.db.insert(table)
-                        .values([row for row, _ in batch])
-                        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                        .returning(table.c.dedupe_key, table.c.lane)
-                    )
-                    result = (await (await s.connection()).execute(statement)).all()
+                    rows = [row for row, _ in batch]
+                    result = (await (await s.connection()).execute(statement, rows)).all()
                     inserted = {key for key, _ in result}
                     won = await self.take(s, {lane for _, lane in result}) if result else []
             except Exception as exc:
@@ -255,14 +261,17 @@ class Inbox(LaneWorker):
                             await s.flush()
                     except Exception as exc:  # all of it is rolled back; the row is tried again
                         raise _Failed(row.id, exc, event.user, getattr(event, "response_url", None)) from exc
-            row.status, row.processed_at = "done", self.now()
-            s.add(row)
+            # Written around the unit of work (one flush fewer); the row reads as it was written.
+            processed_at = self.now()
+            await (await s.connection()).execute(_DONE, {"row": row.id, "processed_at": processed_at})
+            set_committed_value(row, "status", "done")
+            set_committed_value(row, "processed_at", processed_at)
             if not more:
                 await self.release_in(s, lane)
             taken = await self.outbox.take(s, written.lanes) if written.lanes else []
             claims = await self.outbox.claim(s, taken)
         self.outbox.hint(taken, claims)
-        self.metrics.event_done((row.processed_at - row.received_at).total_seconds())
+        self.metrics.event_done((processed_at - row.received_at).total_seconds())
         return _NEXT if more else _DRY
 
     async def _people(self, s: AsyncSession, row: InboxEvent, event: Incoming, *, refreshed: bool) -> dict[str, Person]:
