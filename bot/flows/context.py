@@ -104,11 +104,13 @@ class Context:
         assert person is not None, person_id
         return person
 
-    async def find_person(self, platform: str, external_id: str) -> Person | None:
-        result = await self.db.exec(
-            select(Person).where(Person.platform == platform, Person.external_id == external_id)
-        )
-        return result.first()
+    async def find_person(self, platform: str, external_id: str, *, near: Person | None = None) -> Person | None:
+        """Someone by their platform id; `near`: someone `near` can name (with Slack in many
+        workspaces, only people of their own workspace)."""
+        query = select(Person).where(Person.platform == platform, Person.external_id == external_id)
+        if near is not None and self.settings.slack_workspaces and near.platform == "slack":
+            query = query.where(Person.team_id == near.team_id)
+        return (await self.db.exec(query)).first()
 
     # ---- outbox -------------------------------------------------------
     def post(self, person: Person, message: Message, *, ref: str | None = None, dedupe: str | None = None) -> None:

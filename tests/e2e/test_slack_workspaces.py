@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,6 +31,7 @@ LISE, MADS = "ULISE", "UMADS"  # Aarhus: a leader and her employee
 KIRA, BO = "UKIRA", "UBO"  # Odense: the same
 TEAM_OF = {LISE: T1, MADS: T1, KIRA: T2, BO: T2}
 STATE_COOKIE = "slack-app-oauth-state"
+CPH = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass
@@ -136,6 +139,34 @@ class WorkspacesChat(Chat):
             team_id=TEAM_OF[presser],
         )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def post_in_channel(self, user: str, channel: str, text: str) -> httpx.Response:
+        body = signing.slash_command_body(
+            text=text,
+            user_id=user,
+            channel_id=channel,
+            team_id=TEAM_OF[user],
+            response_url=self.slack.response_url(user=user),
+        )
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        return response
+
+    async def click_in_channel(self, user: str, channel: str, label: str, held: Any = None) -> httpx.Response:
+        message, element = held or await self.channel_button(channel, label)
+        body = signing.block_actions_body(
+            user,
+            element["action_id"],
+            element.get("value", ""),
+            message_ts=message["ts"],
+            channel_id=channel,
+            response_url=self.slack.response_url(user=user),
+            block_id=element["block_id"],
+            team_id=TEAM_OF[user],
+        )
+        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
         return response
 
@@ -367,3 +398,42 @@ async def test_an_administrator_sees_the_contracts_of_their_own_workspace(
     (csv_file,) = await slack.wait_for(lambda s: s.files_to(KIRA))
     text = (csv_file.data or b"").decode("utf-8-sig")
     assert "Forflytning" in text and "ABC Demens" not in text and "Mads" not in text
+
+
+async def test_a_learning_meeting_runs_in_its_workspaces_channel_with_its_token(
+    chat: WorkspacesChat, slack: FakeSlack, tokens: dict[str, str]
+) -> None:
+    """Odense's meeting: its channel's posts with Odense's token, and an action that names
+    Mads of Aarhus is Kira's own (he is no one there)."""
+    channel = "C0ODENSETEAM"
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")  # Mads is someone in Aarhus
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+
+    async def at(moment: datetime) -> None:
+        chat.bot.clock.set(moment)
+        await chat.bot.tick()
+        await chat.settle()
+
+    await at(datetime(2027, 1, 1, 10, 0, tzinfo=CPH))
+    await chat.post_in_channel(KIRA, channel, "møde tirsdag 09:00 <@UBO|bo>")
+    await chat.expect_in_channel(channel, "Kira har oprettet en serie")
+    await at(datetime(2027, 1, 4, 9, 0, 30, tzinfo=CPH))
+    await chat.expect_in_channel(channel, "Læringsmøde 5. januar 2027 kl. 09:00", "[Jeg har en case]")
+    await chat.click_in_channel(BO, channel, "Jeg har en case")
+    await chat.settle()
+    await chat.expect(BO, "Hvad handler den om?")
+    await chat.say(BO, "En svær forflytning")
+    await at(datetime(2027, 1, 5, 9, 0, 10, tzinfo=CPH))
+    await chat.expect_in_channel(channel, "1. Casen præsenteres – 5 min")
+    for moment in ((9, 6), (9, 16), (9, 18), (9, 26)):  # each step runs out on the clock
+        await at(datetime(2027, 1, 5, *moment, tzinfo=CPH))
+    await chat.expect_in_channel(channel, "5. Fælles refleksion og tiltag – 5 min", "[Tilføj tiltag]")
+    await chat.click_in_channel(KIRA, channel, "Tilføj tiltag")
+    await chat.settle()
+    await chat.expect(KIRA, "Hvilket tiltag vil I sætte i gang?")
+    await chat.say(KIRA, "Ny plan for forflytninger <@UMADS|mads>")
+    await chat.settle()
+    await chat.expect(KIRA, "Tiltaget er noteret: Ny plan for forflytninger", "(ansvarlig: Kira)")
+    posts = [c for c in slack.calls_of("chat.postMessage", include_failed=True) if c.args.get("channel") == channel]
+    assert posts and {c.headers["authorization"] for c in posts} == {f"Bearer {tokens[T2]}"}
+    assert [r["team_id"] for r in rows(chat.bot, "meetingseries")] == [T2]

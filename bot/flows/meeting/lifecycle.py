@@ -964,12 +964,12 @@ class MeetingFlow(Quiet):
         owner = person
         text = msg.text
         for external_id in msg.mentions:
-            found = await ctx.find_person(msg.platform, external_id)
+            found = await ctx.find_person(msg.platform, external_id, near=person)
             if found is not None and not found.is_bot:
                 owner = found
                 break
         for external_id in msg.mentions:
-            found = await ctx.find_person(msg.platform, external_id)
+            found = await ctx.find_person(msg.platform, external_id, near=person)
             for spelling in {external_id, found.display_name if found else external_id}:
                 text = re.sub(rf"@{re.escape(spelling)}\b", " ", text, flags=re.IGNORECASE)
         text = " ".join(text.split())[:1000] or said[:1000]
