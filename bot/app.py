@@ -228,7 +228,13 @@ def mount_slack_workspaces(runtime: Runtime, settings: Settings, routes: list[Ba
     runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
     runtime.on_start.append(slack.open)
     runtime.on_stop.append(slack.close)
-    bolt = build_bolt_app(token=None, client=slack.client, store=runtime.inbox.store, install=kit)
+    bolt = build_bolt_app(
+        token=None,
+        client=slack.client,
+        store=runtime.inbox.store,
+        check=runtime.router.forms.checker(runtime.texts.catalog, "slack"),
+        install=kit,
+    )
     routes.append(Route("/slack/events", SlackEvents(bolt, settings.slack_signing_secret).handle, methods=["POST"]))
     routes += kit.routes()
 

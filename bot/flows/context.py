@@ -173,6 +173,7 @@ class Context:
                 platform=person.platform,
                 kind="form",
                 person_id=person.id,
+                team_id=person.team_id,
                 channel=person.dm_channel or person.external_id,
                 ref=ref,
                 response_url=at,

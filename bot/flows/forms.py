@@ -112,7 +112,7 @@ class Forms(Quiet):
             for f in start.form.fields:
                 if f.kind in ("person", "people"):
                     for external_id in forms.people(values[f.key]):
-                        if (found := await ctx.find_person(person.platform, external_id)) is not None:
+                        if (found := await ctx.find_person(person.platform, external_id, near=person)) is not None:
                             picked[external_id] = found
             errors = await start.submit(ctx, person, values, picked)
         if errors:

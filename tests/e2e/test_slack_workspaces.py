@@ -437,3 +437,44 @@ async def test_a_learning_meeting_runs_in_its_workspaces_channel_with_its_token(
     posts = [c for c in slack.calls_of("chat.postMessage", include_failed=True) if c.args.get("channel") == channel]
     assert posts and {c.headers["authorization"] for c in posts} == {f"Bearer {tokens[T2]}"}
     assert [r["team_id"] for r in rows(chat.bot, "meetingseries")] == [T2]
+
+
+async def test_the_contract_form_opens_and_starts_with_the_workspaces_token(
+    chat: WorkspacesChat, slack: FakeSlack, tokens: dict[str, str]
+) -> None:
+    """`/laering kontrakt` alone opens the modal with Kira's workspace's token; picking Mads of
+    the other workspace in it starts nothing; picking Bo starts the contract."""
+    from tests.e2e.test_elearning_form_slack import fill
+
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")  # Mads is someone in Aarhus
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+
+    async def open_form(trigger: str) -> dict[str, Any]:
+        body = signing.slash_command_body(
+            text="kontrakt",
+            user_id=KIRA,
+            channel_id="DKIRA",
+            team_id=T2,
+            response_url=slack.response_url(user=KIRA),
+            trigger_id=trigger,
+        )
+        before = len(slack.views)
+        assert (await chat.bot.post(body, content_type="application/x-www-form-urlencoded")).status_code == 200
+        await slack.wait_for(lambda fake: len(fake.views) > before)
+        assert slack.calls_of("views.open")[-1].headers["authorization"] == f"Bearer {tokens[T2]}"
+        return slack.views[-1]
+
+    async def submit(employee: str) -> None:
+        view = await open_form(f"trigger-{employee}")
+        values = fill(view, employee=employee, course="Hygiejne")
+        submission = signing.view_submission_body(KIRA, view, values, team_id=T2)
+        response = await chat.bot.post(submission, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+
+    await submit(MADS)
+    await chat.expect(KIRA, "Jeg kan ikke finde brugeren UMADS")
+    assert not [r for r in rows(chat.bot, "contract") if r["title"] == "Hygiejne"]
+    assert not any("Hygiejne" in t for t in chat.texts(MADS))
+    await submit(BO)
+    await chat.expect(BO, "Kira har startet en læringskontrakt med dig om *Hygiejne*")
+    assert chat.tokens_to(BO) == {tokens[T2]}
