@@ -2,9 +2,10 @@
 
 Over HTTP the request is verified and parsed before Bolt sees it
 (bot/slack/verify.py), so Bolt's own check is off; Socket Mode has no
-signatures. Bolt's authorization answers from the settings: without an
-`authorize` function Bolt calls `auth.test` on its first request, and when the
-Web API is down that request failed with 500 and was never stored
+signatures. Bolt's authorization answers from the settings (one workspace's
+token) or from the database (many workspaces, bot/slack/workspaces.py): without
+an `authorize` function Bolt calls `auth.test` on its first request, and when
+the Web API is down that request failed with 500 and was never stored
 (ENGINEERING.md, "Bolt's first request").
 
 `process_before_response=True` makes the 200 wait for the inbox row, so an
