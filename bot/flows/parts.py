@@ -56,11 +56,14 @@ Submit = Callable[[Context, Person, dict[str, str], dict[str, Person]], Awaitabl
 
 @dataclass(frozen=True)
 class Start:
-    """A command's form (bot/core/forms.py): the command word alone opens it, and a **Ny …**
-    button in the help and the overview does too; its texts are `forms.<form.name>.…`."""
+    """A command's form (bot/core/forms.py): a **Ny …** button in the help and the overview
+    opens it, and so does the command word alone (`alone`); its texts are `forms.<form.name>.…`."""
 
     form: Form
     submit: Submit
+    # Whether the command word alone opens it; False where the word alone already shows
+    # something (`kollega` lists the contracts, `møde` the series): then only the button does.
+    alone: bool = True
 
 
 @dataclass(frozen=True)

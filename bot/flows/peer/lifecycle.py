@@ -26,13 +26,14 @@ from functools import cached_property
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn, CommandIn
+from bot.core.forms import Field, Form
 from bot.core.ids import number, record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
-from bot.flows.parts import Command, ContractFlow, one_named
+from bot.flows.parts import Command, ContractFlow, Start, cannot_take_part, one_named
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
@@ -50,6 +51,8 @@ from bot.storage.models import (
 
 PARTY, LEADER = "party", "leader"
 DRAFTING = (Status.DRAFTING, Status.CHANGES)
+# **Ny kollegakontrakt**: the colleague (its texts: `forms.peer.…` in the catalogue).
+FORM = Form(name="peer", fields=(Field("colleague", "person", not_self=True),))
 
 
 # The decision row of a party who agreed to the evaluation between the parties, per round.
@@ -69,6 +72,8 @@ class PeerFlow(ContractFlow):
                 shape=lambda words, named: (
                     named or len(words) == 1 or (all(w.isdigit() for w in words[1:3]) and len(words) <= 3)
                 ),
+                # `kollega` alone lists the contracts: the form opens from **Ny kollegakontrakt**.
+                start=Start(FORM, self.submit_form, alone=False),
             ),
             Command("peer.commands.profile", self.profile_command),
         )
@@ -87,6 +92,17 @@ class PeerFlow(ContractFlow):
         if colleague is None:
             return
         await self.start(ctx, starter, colleague, cmd.response_url)
+
+    async def submit_form(
+        self, ctx: Context, starter: Person, values: dict[str, str], picked: dict[str, Person]
+    ) -> dict[str, str]:
+        """**Ny kollegakontrakt**: the colleague picked, checked as `kollega @kollega` checks them."""
+        colleague = picked.get(values["colleague"])
+        if (problem := cannot_take_part(ctx, starter, colleague, values["colleague"], FLOW)) is not None:
+            return {"colleague": problem}
+        assert colleague is not None  # cannot_take_part said so
+        await self.start(ctx, starter, colleague, None)
+        return {}
 
     async def profile_command(
         self, ctx: Context, cmd: CommandIn, person: Person, people: dict[str, Person], words: list[str]
