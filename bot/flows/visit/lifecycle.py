@@ -24,7 +24,7 @@ clock with `FOR UPDATE SKIP LOCKED`; each moment's `*_done_at` makes it happen o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from sqlmodel import col, select
 
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
+from bot.core.forms import Field, Form, date_value
 from bot.core.i18n import format_day
 from bot.core.messages import Block, Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.context import Context
@@ -39,7 +40,7 @@ from bot.flows.conversations import Conversations
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.overview import OverviewSource
-from bot.flows.parts import Command, Quiet, one_named
+from bot.flows.parts import Command, Quiet, Start, cannot_take_part, one_named
 from bot.flows.visit.share import VisitSharing, share_ref
 from bot.flows.visit.states import (
     AGENT,
@@ -67,6 +68,18 @@ from bot.storage.models import (
 )
 from bot.storage.personal_data import Policies
 
+# `besøg` alone, and **Nyt besøg**: the colleague, the day, half or whole (a whole day when
+# not chosen), maybe the time it ends (its texts: `forms.visit.…` in the catalogue).
+FORM = Form(
+    name="visit",
+    fields=(
+        Field("colleague", "person", not_self=True),
+        Field("day", "date", not_past=True),
+        Field("length", "choice", required=False, choices=("full", "half")),
+        Field("end", "time", required=False),
+    ),
+)
+
 
 class VisitFlow(Quiet):
     name = FLOW
@@ -82,8 +95,15 @@ class VisitFlow(Quiet):
 
     @property
     def commands(self) -> tuple[Command, ...]:
-        # `besøg @kollega <dato> …`, or `besøg` alone for the usage.
-        return (Command("visit.commands.visit", self.command, shape=lambda words, named: named or len(words) == 1),)
+        # `besøg @kollega <dato> …`; `besøg` alone (and **Nyt besøg**) opens the form.
+        return (
+            Command(
+                "visit.commands.visit",
+                self.command,
+                shape=lambda words, named: named or len(words) == 1,
+                start=Start(FORM, self.submit_form),
+            ),
+        )
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("visit.help",)
@@ -167,11 +187,41 @@ class VisitFlow(Quiet):
             request = rules.parse_visit(words, vocabulary, today)
         except rules.VisitUsageError as exc:
             return refuse(exc.key, **exc.values)
-        default_end = ctx.settings.visit_half_day_end if request.length == "half" else ctx.settings.visit_full_day_end
-        when = rules.moments(request, default_end, ctx.tz(agent), ctx.workdays)
-        if request.day < today or when.ends_at <= ctx.now:
+        when, passed = self._when(ctx, agent, request)
+        if passed:
             return refuse("visit.past_date", date=format_day(when.ends_at, ctx.language(agent), ctx.tz(agent)))
         await self.start(ctx, agent, colleague, request, when, cmd.response_url)
+
+    def _when(self, ctx: Context, agent: Person, request: rules.VisitRequest) -> tuple[rules.Moments, bool]:
+        """The visit's moments, and whether it would be over already."""
+        today = ctx.now.astimezone(ZoneInfo(ctx.tz(agent))).date()
+        default_end = ctx.settings.visit_half_day_end if request.length == "half" else ctx.settings.visit_full_day_end
+        when = rules.moments(request, default_end, ctx.tz(agent), ctx.workdays)
+        return when, request.day < today or when.ends_at <= ctx.now
+
+    # ---- the form: the same visit, the fields filled in instead of typed -------------
+    async def submit_form(
+        self, ctx: Context, agent: Person, values: dict[str, str], picked: dict[str, Person]
+    ) -> dict[str, str]:
+        """`besøg` alone, or **Nyt besøg**: the colleague, the day, half or whole, maybe when it
+        ends; checked as the typed command checks them."""
+        colleague = picked.get(values["colleague"])
+        if (problem := cannot_take_part(ctx, agent, colleague, values["colleague"], FLOW)) is not None:
+            return {"colleague": problem}
+        assert colleague is not None  # cannot_take_part said so
+        day = date_value(values["day"])
+        assert day is not None  # forms.check said so
+        end = None
+        if values.get("end"):
+            hours, minutes = values["end"].split(":")
+            end = time(int(hours), int(minutes))
+        request = rules.VisitRequest(day=day, length=values.get("length") or "full", end=end)
+        when, passed = self._when(ctx, agent, request)
+        if passed:
+            said = format_day(when.ends_at, ctx.language(agent), ctx.tz(agent))
+            return {"end" if end else "day": ctx.t(agent, "forms.visit.day.past", date=said)}
+        await self.start(ctx, agent, colleague, request, when, None)
+        return {}
 
     async def start(
         self,
