@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from bot.core import engine
 from bot.core.dates import parse_date
 from bot.core.events import ActionIn, CommandIn
+from bot.core.forms import Field, Form
 from bot.core.ids import record_id
 from bot.core.messages import Block, Button, Message, Paragraph, Quote, paragraph, with_buttons
 from bot.flows.clinical import copy as cc, reminders
@@ -37,7 +38,7 @@ from bot.flows.clinical.states import BOTH, FINAL, MOVES, TURN, TURNS, Status
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
-from bot.flows.parts import Command, ContractFlow, one_named
+from bot.flows.parts import Command, ContractFlow, Start, cannot_take_part, one_named
 from bot.storage.contracts import decide, parties, store_answers
 from bot.storage.models import (
     ClinicalScope,
@@ -47,6 +48,9 @@ from bot.storage.models import (
     Person,
 )
 
+# `klinisk` alone, and **Ny klinisk kontrakt**: the trainee (its texts: `forms.clinical.…`).
+FORM = Form(name="clinical", fields=(Field("trainee", "person", not_self=True),))
+
 
 class ClinicalFlow(ScopeSteps, ContractFlow):
     name = FLOW
@@ -54,11 +58,12 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
     @property
     def commands(self) -> tuple[Command, ...]:
         return (
-            # `klinisk @elev` (start) or `klinisk 12` (one contract).
+            # `klinisk @elev` (start), `klinisk 12` (one contract), `klinisk` alone (the form).
             Command(
                 "clinical.commands.clinical",
                 self.command,
-                shape=lambda words, named: named or (len(words) == 2 and words[1].isdigit()),
+                shape=lambda words, named: named or len(words) == 1 or (len(words) == 2 and words[1].isdigit()),
+                start=Start(FORM, self.submit_form),
             ),
             # `mappe`, `mappe @elev` (the mention is not among the words).
             Command("clinical.commands.folder", self.folder_command),
@@ -81,6 +86,18 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         if trainee is None:
             return
         await self.start(ctx, supervisor, trainee, cmd.response_url)
+
+    async def submit_form(
+        self, ctx: Context, supervisor: Person, values: dict[str, str], picked: dict[str, Person]
+    ) -> dict[str, str]:
+        """`klinisk` alone, or **Ny klinisk kontrakt**: the trainee picked, checked as
+        `klinisk @uddannelsessøgende` checks them."""
+        trainee = picked.get(values["trainee"])
+        if (problem := cannot_take_part(ctx, supervisor, trainee, values["trainee"], FLOW)) is not None:
+            return {"trainee": problem}
+        assert trainee is not None  # cannot_take_part said so
+        await self.start(ctx, supervisor, trainee, None)
+        return {}
 
     async def folder_command(
         self, ctx: Context, cmd: CommandIn, viewer: Person, people: dict[str, Person], words: list[str]
