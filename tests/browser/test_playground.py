@@ -269,3 +269,31 @@ async def test_the_page_loads_without_a_missing_file(playground: str) -> None:
         await browser.close()
     assert failed == []
     assert icon == 200 and fallback == [200, "image/svg+xml"]
+
+
+async def test_the_contract_form_on_the_page_answers_at_the_field_and_starts_the_contract(page: Page) -> None:
+    await write(page, "/laering kontrakt")
+    form = page.locator("#messages li.bot form.form")
+    await expect(form.locator("h3")).to_have_text("Ny læringskontrakt")
+    await expect(form.locator("label")).to_have_text(["Medarbejder", "Kursus", "Opfølgningsdato"])
+    await form.locator("select").select_option("lise")
+    await form.locator("input[name=course]").fill("ABC Demens")
+    # The page draws itself again when something changes (here the clock): what is being
+    # filled in stays.
+    now = await page.locator("#now").text_content()
+    await page.click("#advance-hour")
+    await expect(page.locator("#now")).not_to_have_text(now or "")
+    await expect(form.locator("input[name=course]")).to_have_value("ABC Demens")
+    await expect(form.locator("select")).to_have_value("lise")
+    await form.locator("button:has-text('Start kontrakten')").click()
+    # Answered at the field, in the same form, with what was written kept.
+    error = page.locator("#messages li.bot form.form .error")
+    await expect(error).to_have_text("Du kan ikke lave en læringskontrakt med dig selv – vælg medarbejderen.")
+    await expect(page.locator("#messages li.bot form.form input[name=course]")).to_have_value("ABC Demens")
+    form = page.locator("#messages li.bot form.form")
+    await form.locator("select").select_option("mads")
+    await form.locator("button:has-text('Start kontrakten')").click()
+    await expect(page.locator("#messages li.bot form.form")).to_contain_text("✓ Sendt")
+    await expect(page.locator("#messages")).to_contain_text("Læringskontrakten om ABC Demens er startet med Mads")
+    await play_as(page, "Mads")
+    await expect(page.locator("#messages")).to_contain_text("Lise har startet en læringskontrakt med dig")

@@ -128,8 +128,27 @@ function renderForm(message) {
   return box;
 }
 
+// What is being filled in on a form survives a redraw (the clock, a new message).
+function keptInputs() {
+  const kept = new Map();
+  for (const input of document.querySelectorAll("#messages form.form [name]")) {
+    kept.set(input.id, input.multiple ? Array.from(input.selectedOptions).map((o) => o.value) : input.value);
+  }
+  return kept;
+}
+
+function restoreInputs(kept) {
+  for (const input of document.querySelectorAll("#messages form.form [name]")) {
+    if (!kept.has(input.id)) continue;
+    const value = kept.get(input.id);
+    if (input.multiple) for (const option of input.options) option.selected = value.includes(option.value);
+    else input.value = value;
+  }
+}
+
 function renderMessages(messages, texts) {
   const list = $("messages");
+  const kept = keptInputs();
   list.replaceChildren();
   for (const message of messages) {
     const item = el("li", message.from === "me" ? "me" : "bot");
@@ -145,6 +164,7 @@ function renderMessages(messages, texts) {
     }
     list.append(item);
   }
+  restoreInputs(kept);
 }
 
 // A bot message in the channel; one only the viewer sees (Slack's ephemeral) says so.
