@@ -34,7 +34,7 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": neutralise_broadcasts(text), "wrap": True, **style}
 
 
-def _input(field: FieldView) -> dict[str, Any]:
+def _input(field: FieldView, picked: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"id": field.key, "label": field.label, "isRequired": field.required}
     if field.error:
         element["errorMessage"] = field.error
@@ -43,6 +43,9 @@ def _input(field: FieldView) -> dict[str, Any]:
         element |= {"type": "Input.ChoiceSet", "choices": [], "choices.data": dict(PEOPLE)}
         if field.kind == "people":
             element["isMultiSelect"] = True
+        if picked:  # shown again as picked: the picker knows them by their AAD object id
+            element["choices"] = [{"title": name, "value": aad} for aad, name in picked]
+            element["value"] = ",".join(aad for aad, _ in picked)
     elif field.kind == "date":
         element["type"] = "Input.Date"
         if field.min_date:
@@ -70,15 +73,15 @@ def _input(field: FieldView) -> dict[str, Any]:
     return element
 
 
-def form_card(view: FormView) -> dict[str, Any]:
-    """The form as a card (a refreshed one keeps what was filled in, but not the people
-    picked: the picker shows only what it searched itself)."""
+def form_card(view: FormView, picked: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, Any]:
+    """The form as a card. A refreshed one keeps what was filled in; the people picked are
+    `picked` (field -> their AAD object ids and names), as the picker hands them back."""
     body: list[dict[str, Any]] = [_text(view.title, size="Medium", weight="Bolder")]
     if view.done:
         body.append(_text(view.done, isSubtle=True))
         return card(body, view.title)
     for field in view.fields:
-        body.append(_input(field))
+        body.append(_input(field, (picked or {}).get(field.key)))
         if field.hint:
             body.append(_text(field.hint, isSubtle=True, size="Small", spacing="None"))
         if field.error:
@@ -93,8 +96,8 @@ def form_card(view: FormView) -> dict[str, Any]:
     return result
 
 
-def activity(view: FormView) -> dict[str, Any]:
-    content = form_card(view)
+def activity(view: FormView, picked: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, Any]:
+    content = form_card(view, picked)
     return {
         "type": "message",
         "summary": neutralise_broadcasts(view.title),

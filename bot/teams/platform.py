@@ -132,7 +132,7 @@ class TeamsPlatform:
         with its problems or as sent), or, when nobody waits for that answer any more, an update
         of the pressed card; a new form is a card in the person's chat."""
         shown = FormView.model_validate(row.payload["form"])
-        activity = forms.activity(shown)
+        activity = forms.activity(shown, await self._picked(shown))
         if self.invokes.answer(row.response_url, card_response(activity["attachments"][0]["content"])):
             return Delivered()
         where = row.payload.get("where")
@@ -149,6 +149,18 @@ class TeamsPlatform:
             raise PermanentFailure(f"teams: no conversation with {row.channel!r}; the app is not installed for them")
         sent = await self.connector.send(found.service_url, found.conversation_id, activity)
         return Delivered(found.conversation_id, sent)
+
+    async def _picked(self, shown: FormView) -> dict[str, list[tuple[str, str]]]:
+        """The people a refreshed form shows picked again: their AAD object ids and names."""
+        picked: dict[str, list[tuple[str, str]]] = {}
+        for field in shown.fields if not shown.done else []:
+            if field.kind not in ("person", "people") or not field.value:
+                continue
+            for user_id in field.value.split(","):
+                user = await self.references.user(user_id)
+                if user is not None and user.aad_object_id:
+                    picked.setdefault(field.key, []).append((user.aad_object_id, user.name or user_id))
+        return picked
 
     async def deliver_file(self, row: OutboxMessage, file: OutgoingFile) -> Delivered:
         """Teams gets a signed download link served by the bot (no upload without Graph)."""

@@ -149,6 +149,10 @@ async def test_bad_values_are_answered_in_the_refreshed_card(teams_chat: TeamsCh
         assert all(error_at(answered, other) is None for other in inputs(answered) if other != key)
         if key != "course":
             assert inputs(answered)["course"].get("value") == filled["course"]
+        if key == "followup":  # the person picked is shown picked again, by name
+            picker = inputs(answered)["employee"]
+            assert picker["value"] == aad(chat, MADS)
+            assert picker["choices"] == [{"title": "Mads", "value": aad(chat, MADS)}]
     assert await contracts(chat) == []
     answered = await submit(chat, card_id, card, employee=aad(chat, MADS), course="ABC Demens")
     assert "✓ Sendt" in card_text(answered)
