@@ -5,8 +5,10 @@ command starts; the same submission twice starts it once."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -219,5 +221,31 @@ async def test_the_app_home_offers_ny_kontrakt(chat: Chat) -> None:
     )
     assert (await chat.bot.post(home, content_type="application/json")).status_code == 200
     shown = await chat.slack.wait_for(lambda fake: fake.homes.get(LISE))
-    labels = [e["text"]["text"] for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert "Ny kontrakt" in labels
+    buttons = {e["text"]["text"]: (b, e) for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert "Ny kontrakt" in buttons
+    # Pressed on the App Home (a press in a view, not a message): the modal opens with its trigger.
+    block, element = buttons["Ny kontrakt"]
+    press = {
+        "type": "block_actions",
+        "user": {"id": LISE, "username": "lise", "name": "lise", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "verification-token",
+        "container": {"type": "view", "view_id": shown["id"]},
+        "trigger_id": "trigger-home-ULISE",
+        "team": {"id": "T1", "domain": "testteam"},
+        "view": {"id": shown["id"], "type": "home", "blocks": shown["blocks"]},
+        "actions": [
+            {
+                "action_id": element["action_id"],
+                "block_id": block.get("block_id", "b"),
+                "value": element.get("value", ""),
+                "type": "button",
+                "action_ts": "1700000000.000001",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(press)})
+    assert (await chat.bot.post(body, content_type="application/x-www-form-urlencoded")).status_code == 200
+    view = await chat.slack.wait_for(lambda fake: fake.views[-1] if fake.views else None)
+    assert chat.slack.calls_of("views.open")[-1].args["trigger_id"] == "trigger-home-ULISE"
+    assert view["title"]["text"] == "Ny læringskontrakt"
