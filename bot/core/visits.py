@@ -2,8 +2,9 @@
 
 Pure functions: no database, no platform. `/laering besøg @kollega <dato> [halv|hel] [HH:MM]`
 names a day as people say it (`bot.core.dates.spoken_date`), its length, and
-perhaps the time the visit ends; the check-in is at 09:00 on the working day
-before, the morning reminder at 08:00 on the day.
+perhaps the time the visit ends; a reminder goes at 09:00 on the working day
+before, and the day starts at 08:00 with the morning reminder and the joint
+check-in (seed 004: "Fælles tjek-ind" is the programme's first point, on the day).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from zoneinfo import ZoneInfo
 from bot.core.dates import spoken_date
 from bot.core.workdays import PUBLIC, Workdays
 
-CHECKIN_TIME = time(9, 0)  # on the working day before the visit
-MORNING_TIME = time(8, 0)  # on the day
+CHECKIN_TIME = time(9, 0)  # on the working day before the visit: the reminder that it is coming
+MORNING_TIME = time(8, 0)  # on the day: its start, the morning reminder and the check-in
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -48,6 +49,8 @@ class VisitRequest:
 
 @dataclass(frozen=True)
 class Moments:
+    # The reminder the working day before (named for the check-in it announces, as the
+    # `visit.checkin_at` column is); the check-in itself opens at `morning_at`.
     checkin_at: datetime
     morning_at: datetime
     ends_at: datetime
@@ -77,7 +80,8 @@ def parse_visit(words: list[str], vocabulary: Vocabulary, today: date) -> VisitR
 
 
 def moments(request: VisitRequest, default_end: time, tz: str, calendar: Workdays = PUBLIC) -> Moments:
-    """When the check-in opens, the morning reminder goes out, and the visit ends (aware datetimes)."""
+    """When the reminder goes out, the day starts (the morning reminder and the check-in), and the
+    visit ends (aware datetimes)."""
     zone = ZoneInfo(tz)
     ends_at = datetime.combine(request.day, request.end or default_end, zone)
     return Moments(

@@ -1,6 +1,7 @@
 """Læringsbesøg (PRODUCT.md §2.5) as the learning agent and the colleague meet it, on Slack and on
-Teams, with the clock moved by the test: booking, check-in, the morning, reflections, three
-learning points, and sharing them on a learning meeting."""
+Teams, with the clock moved by the test: booking, the reminder the working day before, the
+morning and its joint check-in, reflections, three learning points, and sharing them on a
+learning meeting."""
 
 from __future__ import annotations
 
@@ -90,14 +91,27 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.expect(LISE, "Den knap er til Anna")
     assert chat.count(MADS, "har sagt ja") == 0
     await chat.click(ANNA, "Ja, gerne")
-    await chat.expect(MADS, "Anna har sagt ja til dit læringsbesøg 10. marts 2027", "tjek-ind 9. marts 2027")
-    await chat.expect(ANNA, "Mads følger dig 10. marts 2027")
+    await chat.expect(
+        MADS, "Anna har sagt ja til dit læringsbesøg 10. marts 2027", "fælles tjek-ind", "10. marts 2027 kl. 08:00"
+    )
+    await chat.expect(ANNA, "Mads følger dig 10. marts 2027", "spørgsmålene 10. marts 2027 kl. 08:00")
 
-    # The working day before, 09:00: the check-in, each answering their own questions.
-    await at(chat, local(2027, 3, 9, 8, 59))
-    assert chat.count(MADS, "Tjek-ind før læringsbesøget") == 0
+    # The working day before, 09:00: a reminder that the visit and its check-in are coming; no questions yet.
     await at(chat, local(2027, 3, 9, 9, 0, 30))
-    await chat.expect(MADS, "Tjek-ind før læringsbesøget hos Anna 10. marts 2027")
+    await chat.expect(
+        MADS, "Husk: 10. marts 2027 følger du Anna som læringsagent", "kl. 08:00 med jeres fælles tjek-ind"
+    )
+    await chat.expect(ANNA, "Husk: 10. marts 2027 har du Mads med på arbejde", "kl. 08:00 med jeres fælles tjek-ind")
+    await at(chat, local(2027, 3, 10, 7, 59))
+    for user in (MADS, ANNA):
+        assert chat.count(user, "Fælles tjek-ind på læringsbesøget") == 0 and chat.count(user, "God morgen") == 0
+
+    # The day starts, 08:00: the morning reminder and the joint check-in, each answering their own questions.
+    await at(chat, local(2027, 3, 10, 8, 0, 30))
+    await chat.expect(MADS, "I dag følger du Anna som læringsagent", "fælles tjek-ind", "kl. 12:00")
+    await chat.expect(ANNA, "I dag har du Mads med på arbejde", "fælles tjek-ind")
+    await chat.expect(MADS, "Fælles tjek-ind på læringsbesøget hos Anna 10. marts 2027", "side om side på samme tid")
+    await chat.expect(ANNA, "Fælles tjek-ind på læringsbesøget, hvor Mads følger dig 10. marts 2027")
     await chat.expect(MADS, "Hvad vil du selv gerne have ud af læringsbesøget hos Anna?")
     await chat.say(MADS, "Blive bedre til at observere")
     await chat.expect(MADS, "Spørgsmål 2 af 2", "Hvilke spilleregler foreslår du for dagen?")
@@ -105,29 +119,41 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.say(MADS, "Fortrolighed, og jeg blander mig ikke")
     await chat.expect(MADS, SUMMARY, "Blive bedre til at observere")
     await chat.click(MADS, "Send")
-    await chat.expect(MADS, "Når Anna også har svaret")
+    await chat.expect(MADS, "Når Anna også har sendt sine, ser I begges svar på samme tid")
     await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på i løbet af dagen?")
-    await answer(chat, ANNA, ["Samtalen med de pårørende", "Fortrolighed om borgerne"])
-    for user in (MADS, ANNA):  # both see both answers and the ground rules, and confirm
+    await chat.say(ANNA, "Samtalen med de pårørende")
+    await chat.expect(ANNA, "Spørgsmål 2 af 2", "Hvilke spilleregler vil du have for dagen?")
+    # Neither sees the other's answers before both have sent: Anna has not seen Mads' yet.
+    assert chat.count(ANNA, "Blive bedre til at observere") == 0 and chat.count(MADS, "Her er jeres svar") == 0
+    await chat.command(MADS, "mine")
+    await chat.expect(MADS, "Dine svar er sendt. Du ser Annas svar, når Anna også har sendt.")
+    await chat.say(ANNA, "Fortrolighed om borgerne")
+    await chat.expect(ANNA, SUMMARY, "Fortrolighed om borgerne")
+    assert chat.count(MADS, "Her er jeres svar") == 0
+    await chat.click(ANNA, "Send")
+    await chat.settle()
+    for user in (MADS, ANNA):  # at the same moment, both see both answers side by side, and confirm
         shown = await chat.expect(
-            user, "Her er jeres svar", "Blive bedre til at observere", "Samtalen med de pårørende", "[Bekræft]"
+            user,
+            "Her er jeres svar side om side",
+            "Blive bedre til at observere",
+            "Samtalen med de pårørende",
+            "[Bekræft]",
         )
-        assert "Fortrolighed om borgerne" in shown and "Fortrolighed gælder altid" in shown
+        assert "Fortrolighed, og jeg blander mig ikke" in shown and "Fortrolighed om borgerne" in shown
+        assert "Fortrolighed gælder altid" in shown
+        assert chat.count(user, "Her er jeres svar side om side") == 1
     await chat.click(MADS, "Bekræft", as_user=LISE)
     await chat.expect(LISE, "Den knap er til Mads og Anna")
     await chat.click(MADS, "Bekræft")
     await chat.expect(MADS, "Jeg venter på, at Anna også bekræfter")
     await chat.expect(ANNA, "Mads har bekræftet jeres tjek-ind")
     await chat.click(ANNA, "Bekræft")
-    await chat.expect(MADS, "I har begge bekræftet tjek-ind", "10. marts 2027 kl. 08:00")
+    await chat.expect(MADS, "I har begge bekræftet tjek-ind", "kl. 12:00")
     await chat.expect(ANNA, "I har begge bekræftet tjek-ind")
-
-    # The morning of the day, once.
-    await at(chat, local(2027, 3, 10, 8, 0, 30))
-    await chat.expect(MADS, "I dag følger du Anna som læringsagent", "kl. 12:00")
-    await chat.expect(ANNA, "I dag har du Mads med på arbejde")
     await at(chat, local(2027, 3, 10, 8, 30))
     assert chat.count(MADS, "I dag følger du Anna") == 1
+    assert chat.count(MADS, "Hvad vil du selv gerne have ud af læringsbesøget") == 1
 
     # The end of the half day: reflections, then three learning points.
     await at(chat, local(2027, 3, 10, 11, 59))
@@ -204,12 +230,15 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
 
 
 async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirmed(chat: Chat) -> None:
-    await at(chat, local(2027, 3, 8, 10, 0))  # Monday; the check-in time (Friday 09:00) has passed
+    await at(chat, local(2027, 3, 8, 10, 0))  # Monday; the reminder's time (Friday 09:00) has passed
     await book_and_accept(chat, "i morgen 13:30")
-    await chat.expect(MADS, "Tjek-ind før læringsbesøget hos Anna 9. marts 2027")
-    await check_in(chat)
+    await chat.settle()
+    # The acceptance said when the check-in comes: no reminder besides it, no questions yet.
+    assert chat.count(MADS, "Husk:") == 0 and chat.count(MADS, "Fælles tjek-ind på") == 0
     await at(chat, local(2027, 3, 9, 8, 0, 30))
     await chat.expect(MADS, "I dag følger du Anna som læringsagent", "kl. 13:30")
+    await chat.expect(MADS, "Fælles tjek-ind på læringsbesøget hos Anna 9. marts 2027")
+    await check_in(chat)
     await at(chat, local(2027, 3, 9, 13, 30, 5))  # the time in the command ends the day
     await chat.expect(MADS, "Læringsbesøget hos Anna er slut")
     assert chat.count(MADS, "I dag følger du Anna") == 1
@@ -241,6 +270,7 @@ async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirme
 async def test_cancelling_the_check_in_cancels_the_visit_for_both(chat: Chat) -> None:
     await at(chat, local(2027, 3, 8, 10, 0))
     await book_and_accept(chat, "i morgen")
+    await at(chat, local(2027, 3, 9, 8, 0, 30))
     await chat.expect(ANNA, "Hvad mener du, at Mads som læringsagent især bør have fokus på")
     await chat.say(ANNA, "afbryd")
     await chat.click(ANNA, "Ja, afbryd")
@@ -248,9 +278,8 @@ async def test_cancelling_the_check_in_cancels_the_visit_for_both(chat: Chat) ->
     await chat.expect(MADS, "Anna har aflyst jeres læringsbesøg")
     await chat.say(MADS, "Blive bedre til at observere")  # Mads' check-in ended with the visit
     await chat.expect(MADS, "Jeg venter ikke på et svar fra dig lige nu")
-    await at(chat, local(2027, 3, 9, 8, 0, 30))
     await at(chat, local(2027, 3, 9, 15, 0, 30))
-    assert chat.count(MADS, "I dag følger du") == 0 and chat.count(MADS, "er slut") == 0
+    assert chat.count(MADS, "I dag følger du") == 1 and chat.count(MADS, "er slut") == 0
 
 
 async def test_a_declined_visit_ends_cleanly(chat: Chat) -> None:
@@ -264,7 +293,8 @@ async def test_a_declined_visit_ends_cleanly(chat: Chat) -> None:
     # Nothing more happens: no check-in, no morning, no reflections.
     for moment in (local(2027, 3, 11, 9, 0, 30), local(2027, 3, 12, 8, 0, 30), local(2027, 3, 12, 15, 0, 30)):
         await at(chat, moment)
-    assert chat.count(MADS, "Tjek-ind") == 0 and chat.count(ANNA, "Tjek-ind") == 0
+    assert chat.count(MADS, "tjek-ind på") == 0 and chat.count(ANNA, "tjek-ind på") == 0
+    assert chat.count(MADS, "Husk:") == 0 and chat.count(ANNA, "Husk:") == 0
     assert chat.count(MADS, "I dag følger du") == 0 and chat.count(MADS, "er slut") == 0
 
 
@@ -306,8 +336,8 @@ async def test_the_overview_lists_the_visit_and_its_buttons_work(chat: Chat) -> 
     await click_overview(chat, ANNA, "Ja, gerne")
     await chat.expect(MADS, "Anna har sagt ja til dit læringsbesøg")
     await chat.command(ANNA, "mine")
-    await chat.expect(ANNA, "Det kommer", "Tjek-ind dagen før besøget")
-    await at(chat, local(2027, 3, 9, 9, 0, 30))
+    await chat.expect(ANNA, "Det kommer", "Fælles tjek-ind, når dagen begynder")
+    await at(chat, local(2027, 3, 10, 8, 0, 30))
     await check_in(chat)
     await chat.command(MADS, "mine")
     await chat.expect(MADS, "Læringsbesøget – til kl. 12:00")
@@ -317,6 +347,7 @@ async def test_either_may_edit_the_points_until_the_other_confirms(chat: Chat) -
     """Anna edits Mads's draft, Mads edits hers back, and Anna confirms: agreed by both."""
     await at(chat, local(2027, 3, 8, 10, 0))
     await book_and_accept(chat, "i morgen 13:30")
+    await at(chat, local(2027, 3, 9, 8, 0, 30))
     await check_in(chat)
     await at(chat, local(2027, 3, 9, 13, 30, 5))
     await reflect(chat)

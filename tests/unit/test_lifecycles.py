@@ -35,6 +35,9 @@ ASKED = {("peer", "drafting", "part_a"): "own", ("peer", "drafting", "part_b"): 
 SENT = {
     ("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
     ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation"),
+    # The visit's check-in: the other has sent theirs, and it is still this one's turn.
+    ("visit", "checkin", "agent"): ("colleague", "checkin"),
+    ("visit", "checkin", "colleague"): ("agent", "checkin"),
 }
 
 
@@ -124,8 +127,8 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                                 colleague_id=colleague,
                                 day=day.date(),
                                 length="half",
-                                checkin_at=day - timedelta(days=1),
-                                morning_at=day - timedelta(hours=1),
+                                checkin_at=day - timedelta(days=1),  # the reminder the working day before
+                                morning_at=day - timedelta(hours=1),  # the day starts: the check-in
                                 ends_at=day + timedelta(hours=3),
                             )
                         )
@@ -149,6 +152,9 @@ async def test_whose_turn_it_is_shows_in_that_person_s_overview(flow: str, datab
                     groups = {item.group for item in items if item.key == f"{flow}:{contract.id}"}
                     # Waiting for them, or coming up for them (a date they act by).
                     assert groups & {"you", "coming"}, (state, role, groups)
+                    if flow == "visit" and sent is not None:  # the one who sent waits on the other
+                        theirs = await source.overview(ctx, people[sent[0]])
+                        assert {i.group for i in theirs if i.key == f"visit:{contract.id}"} == {"others"}, state
     finally:
         await db.dispose()
 

@@ -44,10 +44,10 @@ def test_what_is_refused_and_why(text: str, key: str) -> None:
     assert refused.value.key == key
 
 
-def test_the_moments_skip_the_weekend_and_holidays_for_the_check_in() -> None:
+def test_the_reminder_skips_the_weekend_and_holidays_and_the_check_in_starts_the_day() -> None:
     monday = moments(VisitRequest(date(2027, 3, 15), "half", None), time(12), "Europe/Copenhagen")
-    assert monday.checkin_at == datetime(2027, 3, 12, 9, 0, tzinfo=CPH)  # the Friday before
-    assert monday.morning_at == datetime(2027, 3, 15, 8, 0, tzinfo=CPH)
+    assert monday.checkin_at == datetime(2027, 3, 12, 9, 0, tzinfo=CPH)  # the reminder, the Friday before
+    assert monday.morning_at == datetime(2027, 3, 15, 8, 0, tzinfo=CPH)  # the day starts: the check-in
     assert monday.ends_at == datetime(2027, 3, 15, 12, 0, tzinfo=CPH)
     after_easter = moments(VisitRequest(date(2027, 3, 30), "full", time(15, 30)), time(15), "Europe/Copenhagen")
     assert after_easter.checkin_at == datetime(2027, 3, 24, 9, 0, tzinfo=CPH)  # Easter holidays 25–29 March

@@ -3,9 +3,12 @@
     invited ──Nej tak──▶ declined            (the day ends unanswered ──▶ expired)
        │ Ja tak
        ▼
-    planned ──the working day before, 09:00──▶ checkin: both answer, both see both answers,
-       │                                        both press Bekræft ──▶ ready
-       │ the day, 08:00: a morning reminder to both
+    planned ──the working day before, 09:00: a reminder that the visit is coming
+       │
+       │ the day starts, 08:00: a morning reminder to both, and the joint check-in
+       ▼
+    checkin: both answer; once both have sent, both see both answers at once (neither
+       │     sees the other's before), and both press Bekræft ──▶ ready
        ▼
     the end of the visit (12:00 half, 15:00 full, or the time in the command)
        ▼
@@ -17,7 +20,9 @@
     (a `MeetingTopic`, shown on that meeting's reminder and agenda)
 
 The visit is a `Contract` (flow "visit") with its parties, answers, confirmations
-(`Approval`) and audit; the `Visit` row holds the day and its three moments.
+(`Approval`) and audit; the `Visit` row holds the day and its three moments (`checkin_at`
+is the reminder the working day before, named for the check-in it announces; the check-in
+opens at `morning_at`).
 `Contract.followup_at` is the next of those moments still to come, claimed by the
 clock with `FOR UPDATE SKIP LOCKED`; each moment's `*_done_at` makes it happen once.
 """
@@ -33,8 +38,19 @@ from sqlmodel import col, select
 from bot.core import visits as rules
 from bot.core.events import ActionIn, CommandIn
 from bot.core.forms import Field, Form, date_value
-from bot.core.i18n import format_day
-from bot.core.messages import Block, Button, Heading, Message, Paragraph, Quote, paragraph, with_buttons
+from bot.core.i18n import format_day, format_moment
+from bot.core.messages import (
+    Block,
+    Button,
+    Column,
+    Columns,
+    Heading,
+    Message,
+    Paragraph,
+    Quote,
+    paragraph,
+    with_buttons,
+)
 from bot.flows.context import Context
 from bot.flows.conversations import Conversations
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
@@ -130,6 +146,9 @@ class VisitFlow(Quiet):
 
     def _date(self, ctx: Context, person: Person, visit: Visit) -> str:
         return ctx.day(person, visit.morning_at)
+
+    def _moment(self, ctx: Context, person: Person, moment: datetime) -> str:
+        return format_moment(moment, ctx.language(person), ctx.tz(person))
 
     def _clock(self, ctx: Context, person: Person, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(ctx.tz(person))).strftime("%H:%M")
@@ -334,13 +353,18 @@ class VisitFlow(Quiet):
             if now >= visit.ends_at:
                 await self._expire(ctx, contract, visit, who)
             return
+        # The working day before: a reminder that the visit, and its check-in, are coming.
         if visit.checkin_done_at is None and now >= visit.checkin_at:
-            if now < visit.ends_at and contract.status == Status.PLANNED:
-                await self._open_checkin(ctx, contract, visit, who)
+            if now < visit.morning_at and contract.status == Status.PLANNED:
+                self._coming(ctx, contract, visit, who)
             visit.checkin_done_at = now
+        # The day starts: the morning reminder, and the joint check-in (a visit whose check-in
+        # opened the working day before, as it once did, keeps it).
         if visit.morning_done_at is None and now >= visit.morning_at:
             if now < visit.ends_at:
                 self._morning(ctx, contract, visit, who)
+                if contract.status == Status.PLANNED:
+                    await self._open_checkin(ctx, contract, visit, who)
             visit.morning_done_at = now
         if visit.end_done_at is None and now >= visit.ends_at:
             await self._open_reflection(ctx, contract, visit, who)
@@ -386,6 +410,30 @@ class VisitFlow(Quiet):
             )
             await self.conversations.open(
                 ctx, person, flow=FLOW, phase="checkin", role=role, contract_ids=[contract.id], intro=paragraph(intro)
+            )
+
+    def _coming(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
+        for role in ROLES:
+            person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
+            text = ctx.t(
+                person,
+                f"visit.coming_{role}",
+                name=other.display_name,
+                date=self._date(ctx, person, visit),
+                length=self._length(ctx, person, visit),
+                start=self._clock(ctx, person, visit.morning_at),
+                end=self._clock(ctx, person, visit.ends_at),
+            )
+            ctx.post(
+                person,
+                Message(
+                    text=text,
+                    blocks=[
+                        Heading(text=ctx.t(person, "visit.coming_title", date=self._date(ctx, person, visit))),
+                        Paragraph(text=text),
+                    ],
+                ),
+                dedupe=f"visit:{contract.id}:coming:{role}",
             )
 
     def _morning(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
@@ -447,20 +495,23 @@ class VisitFlow(Quiet):
     async def _both_blocks(
         self, ctx: Context, viewer: Person, contract: Contract, phase: str, who: dict[str, Person]
     ) -> list[Block]:
+        """Both parties' answers, a question at a time: one asked of both shows them side by side."""
         dialog, lang = ctx.texts.dialogs[FLOW], ctx.language(viewer)
         answers = await self._answers(ctx, contract, phase)
+        skipped = ctx.t(viewer, "dialog.skipped")
         blocks: list[Block] = []
-        for role in ROLES:
-            for key in dialog.script(phase, role):
+        for key in dialog.phases[phase].questions:
+            title = dialog.questions[key].title(lang)
+            asked = [role for role in ROLES if key in dialog.script(phase, role)]
+            if len(asked) > 1:
+                columns = [Column(label=who[r].display_name, text=answers[r].get(key) or skipped) for r in asked]
+                blocks.append(Columns(title=title, columns=columns))
+                continue
+            for role in asked:
                 blocks.append(
                     Quote(
-                        label=ctx.t(
-                            viewer,
-                            "visit.answer_label",
-                            title=dialog.questions[key].title(lang),
-                            name=who[role].display_name,
-                        ),
-                        text=answers[role].get(key) or ctx.t(viewer, "dialog.skipped"),
+                        label=ctx.t(viewer, "visit.answer_label", title=title, name=who[role].display_name),
+                        text=answers[role].get(key) or skipped,
                     )
                 )
         return blocks
@@ -485,6 +536,9 @@ class VisitFlow(Quiet):
             else:
                 await self._points_revised(ctx, contract, visit, who, session.role, answers)
             return
+        # Both may send at the same moment (on two instances): the second waits for the first's
+        # commit and then sees its answers, so both are shown both sets, once.
+        await ctx.db.exec(select(Contract.id).where(Contract.id == contract.id).with_for_update())
         await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
         other = who[COLLEAGUE if session.role == AGENT else AGENT]
         if not all([await submitted(ctx.db, contract, r, session.phase) for r in ROLES]):
@@ -821,11 +875,13 @@ class VisitFlow(Quiet):
                         f"visit.accepted_{role}",
                         name=other.display_name,
                         date=self._date(ctx, viewer, visit),
-                        checkin=ctx.day(viewer, max(visit.checkin_at, ctx.now)),
+                        checkin=self._moment(ctx, viewer, max(visit.morning_at, ctx.now)),
                     )
                 ),
             )
-        await self._advance(ctx, contract, visit)  # a visit booked late: the check-in may be due already
+        if ctx.now >= visit.checkin_at:  # accepted after the reminder's moment: this says it all
+            visit.checkin_done_at = ctx.now
+        await self._advance(ctx, contract, visit)  # a visit booked for today: the check-in may be due already
 
     async def _decline(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         agent, colleague = who[AGENT], who[COLLEAGUE]
@@ -873,8 +929,7 @@ class VisitFlow(Quiet):
                     ctx.t(
                         viewer,
                         "visit.ready",
-                        date=self._date(ctx, viewer, visit),
-                        time=self._clock(ctx, viewer, visit.morning_at),
+                        time=self._clock(ctx, viewer, visit.ends_at),
                     )
                 ),
             )

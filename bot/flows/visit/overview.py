@@ -142,18 +142,18 @@ class VisitOverview:
                 if turn
                 else item("others", "waiting_invitation", since)
             )
-        if status == Status.PLANNED:
-            return item("coming", "checkin", visit.checkin_at)
+        if status == Status.PLANNED:  # the check-in opens as the day starts
+            return item("coming", "checkin", visit.morning_at)
         if status == Status.CHECKIN and turn and not mine_sent:
             return item("you", "answer_checkin", since)
-        if status == Status.CHECKIN and not both_sent:
-            return item("others", "waiting_answers", since)
+        if status == Status.CHECKIN and not both_sent:  # neither sees the other's answers before both sent
+            return item("others", "waiting_checkin", since)
         if status == Status.CHECKIN and (cid, person.id) not in confirmed:
             return item("you", "confirm_checkin", since, button("confirm", cid, True))
         if status == Status.CHECKIN:
             return item("others", "waiting_confirm", since)
-        if status == Status.READY:
-            return item("coming", "the_day", visit.morning_at)
+        if status == Status.READY:  # checked in, the day under way: the reflections come at its end
+            return item("coming", "the_day", visit.ends_at)
         if status == Status.REFLECTION:
             return item("you", "reflect", since) if turn and not mine_sent else item("others", "waiting_answers", since)
         if status == Status.POINTS:

@@ -39,7 +39,7 @@ LIVE = tuple(str(s) for s in S if str(s) not in FINAL)
 
 MOVES = (
     Move("the day of the visit ended unanswered", states(S.INVITED), S.EXPIRED),
-    Move("the working day before, 09:00", states(S.PLANNED), S.CHECKIN),
+    Move("the visit day starts, 08:00: both are asked the check-in questions", states(S.PLANNED), S.CHECKIN),
     Move("both confirmed the check-in", states(S.CHECKIN), S.READY),
     Move("the end of the visit", states(S.READY), S.REFLECTION),
     Move("both sent their reflections", states(S.REFLECTION), S.POINTS),
@@ -61,5 +61,5 @@ TURNS: dict[str, frozenset[str]] = {
 }
 # Who reviews the points in each state: the one who did not write the version shown.
 REVIEWER = {S.POINTS_REVIEW: COLLEAGUE, S.POINTS_CONFIRM: AGENT}
-# Waiting for the day: the morning reminder and the visit itself.
+# Waiting for the clock: the visit's day to start (a reminder the working day before), and its end.
 CLOCK = states(S.PLANNED, S.READY)
