@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 SCOPE = "https://api.botframework.com/.default"
 TOKEN_EARLY = 300.0  # renew this many seconds before the token expires
 RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
+# A member look-up is made while Teams waits for the answer to a press (bot/teams/picks.py).
+MEMBER_TIMEOUT = 3.0
 # Answers after which the call may still have been carried out.
 UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -137,13 +139,17 @@ class Connector:
         """A member of a conversation or team, by their Teams user id or Azure AD object id:
         the account the bot can address (`id` "29:…", `name`, `aadObjectId`). Someone who is
         not a member there is a ConnectorError (404, not temporary)."""
-        return await self._call("GET", self.url(service_url, conversation_id, "members", member_id), None)
+        url = self.url(service_url, conversation_id, "members", member_id)
+        return await self._call("GET", url, None, timeout=MEMBER_TIMEOUT)
 
-    async def _call(self, method: str, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def _call(
+        self, method: str, url: str, body: dict[str, Any] | None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
         for renewed in (False, True):
             try:
                 headers = {"Authorization": f"Bearer {await self.token.get()}"}
-                response = await self.http.request(method, url, json=body, headers=headers)
+                extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+                response = await self.http.request(method, url, json=body, headers=headers, **extra)
             except httpx.ConnectError as exc:  # it never got there
                 raise ConnectorError(f"{method} {url}: {exc!r}", temporary=True) from exc
             except httpx.TransportError as exc:  # timeouts included: it may have got there

@@ -24,6 +24,7 @@ from bot.teams.forms import GUID, MAX_PICKS, PICKED
 from bot.untrusted import as_dict
 
 log = logging.getLogger(__name__)
+MAX_PLACES = 5  # the press's own conversation and the teams the bot knows of, at most
 
 
 def picked_ids(activity: dict[str, Any]) -> list[str]:
@@ -67,8 +68,10 @@ async def pick(activity: dict[str, Any], db: Database, connector: Connector) -> 
             )
         ).all()
         places += [(url, team) for url, team in teams if team]
+    # Teams waits for the answer to the press: a few places to ask, each call bounded.
+    places = list(dict.fromkeys(places))[:MAX_PLACES]
     for aad in [i for i in ids if i not in found]:
-        for service_url, conversation in dict.fromkeys(places):
+        for service_url, conversation in places:
             try:
                 member = await connector.member(service_url, conversation, aad)
             except ConnectorError as exc:
