@@ -482,12 +482,13 @@ class MeetingOccurrence(SQLModel, table=True):
 
 
 class MeetingNote(SQLModel, table=True):
-    """What a person wrote in the meeting's thread: the case person's learning, a reflection."""
+    """What a person wrote in the meeting's thread: the case person's learning, a reflection;
+    and the round's turns (`turn`: a place taken, `spoke`: the word passed on, with no text)."""
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="meetingoccurrence.id", index=True)
     person_id: int = Field(foreign_key="person.id")
-    kind: str = Field(max_length=16)  # learning | reflection
+    kind: str = Field(max_length=16)  # learning | reflection | turn | spoke
     text: str = Field(max_length=4000)
     created_at: datetime = Field(default_factory=utcnow)
 

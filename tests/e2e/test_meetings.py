@@ -277,6 +277,65 @@ async def test_a_series_across_daylight_saving_and_a_holiday(any_chat) -> None:
     assert len(texts) == len(set(texts))
 
 
+async def test_the_round_passes_the_word_in_turn_and_shows_who_has_spoken(any_chat) -> None:
+    """Seed 004, step 4: "Ordet går på omgang" – the round's post shows who has the word, who
+    comes next and who has spoken; Giv ordet videre passes it on, once."""
+    chat = any_chat
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 0, 5))
+    await at(chat, local(2027, 1, 5, 9, 17, 5))
+    opened = await chat.expect_in_channel(TEAM, "4. Runden – 8 min", "Tryk på *Jeg er med*", "[Jeg er med]")
+    assert "[Giv ordet videre]" not in opened  # no one has the word yet
+    joined = await chat.channel_button(TEAM, "Jeg er med")
+    for user in ("USOFIE", "UANNA", "ULISE"):
+        await chat.click_in_channel(user, TEAM, "Jeg er med")
+        await chat.settle()
+    await chat.expect("USOFIE", "You are in the round as number 1")  # Sofie reads English
+    await chat.expect("UANNA", "Du er med i runden som nummer 2")
+    await chat.updated("Ordet har: *Sofie*", "Derefter: Anna og Lise", "[Giv ordet videre]")
+    # Pressed again (or the press redelivered): the place is kept, nothing changes.
+    await chat.click_in_channel("UANNA", TEAM, "Jeg er med", held=joined)
+    await chat.settle()
+    await chat.expect("UANNA", "Du er allerede med i runden")
+    assert chat.count("UANNA", "Du er med i runden som nummer") == 1
+
+    # Sofie writes her reflection in the thread: she has spoken, and Anna has the word.
+    await chat.reply_in_thread("USOFIE", TEAM, "I will ask relatives earlier", root="Dagsorden")
+    await chat.settle()
+    shown = await chat.updated("Ordet har: *Anna*", "Derefter: Lise", "Har talt: Sofie")
+    assert "Derefter: Anna" not in shown
+    annas = await chat.channel_button(TEAM, "Giv ordet videre")
+    # Only the one with the word, the facilitator or the case person passes it on.
+    await chat.click_in_channel("ULISE", TEAM, "Giv ordet videre")
+    await chat.settle()
+    await chat.expect("ULISE", "Det er Anna, der har ordet. Kun Anna, facilitatoren (Mads)")
+    await chat.click_in_channel("UANNA", TEAM, "Giv ordet videre")
+    await chat.settle()
+    await chat.updated("Ordet har: *Lise*", "Har talt: Sofie og Anna")
+    # Anna's press again, from the post as it was: the word is not passed on twice.
+    await chat.click_in_channel("UANNA", TEAM, "Giv ordet videre", held=annas)
+    await chat.settle()
+    await chat.expect("UANNA", "Ordet er allerede givet videre")
+    await chat.bot.restart()  # the round is in the database
+    await chat.click_in_channel("UMADS", TEAM, "Giv ordet videre")  # the facilitator, for Lise
+    await chat.settle()
+    done = await chat.updated("Alle i runden har talt", "Har talt: Sofie, Anna og Lise")
+    assert "[Giv ordet videre]" not in done and "[Jeg er med]" in done
+
+    # The round is over: its buttons are closed, and a held one says so.
+    await at(chat, local(2027, 1, 5, 9, 25, 5))
+    await chat.expect_in_channel(TEAM, "5. Fælles refleksion og tiltag – 5 min")
+    await chat.click_in_channel("UMADS", TEAM, "Jeg er med", held=joined)
+    await chat.settle()
+    await chat.expect("UMADS", "Runden er slut")
+    await at(chat, local(2027, 1, 5, 9, 30, 10))
+    summary = await chat.expect_in_channel(TEAM, "Opsummering – læringsmøde 5. januar 2027")
+    # Passing the word leaves no note: the summary has what was written.
+    assert "Refleksion – Sofie" in summary and "Refleksion – Anna" not in summary
+
+
 async def test_a_restart_mid_meeting_resumes_without_repeating(any_chat) -> None:
     chat = any_chat
     await at(chat, local(2027, 1, 1, 10, 0))

@@ -167,7 +167,7 @@ def test_a_meeting_waits_on_the_clock_and_its_buttons_act_while_it_is_on() -> No
     table = ALL["meeting"]
     live = {str(s) for s in table.states} - table.final
     assert table.clock == live and not table.turns and not table.presses
-    assert set(BUTTONS) == {"case", "next", "action"}
+    assert set(BUTTONS) == {"case", "next", "action", "join", "pass"}
     for step, statuses in BUTTONS.items():
         assert statuses and statuses <= live | {Status.DONE}, step
     assert Status.DONE in BUTTONS["action"] and Status.DONE not in BUTTONS["next"]

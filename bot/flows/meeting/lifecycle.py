@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 DUE_BATCH = 1000
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OVER = 6  # the step after the last: the summary is out
+# The round's notes (`meetingnote.kind`): a place taken with Jeg er med, the word passed on by
+# (or for) the one who had it; a reflection written in the thread counts as both.
+_TURN, _SPOKE, _REFLECTION = "turn", "spoke", "reflection"
 
 # Looked for at every message a person writes to the bot; built once, its parameter bound
 # at each use (bench/e2e.py: building and keying a statement costs more than running it).
@@ -719,15 +722,121 @@ class MeetingFlow(Quiet):
                     label=self.tl(ctx, lang, "add_action"), action="meeting:action", value=str(occ.id), style="primary"
                 )
             )
-        return Message(
-            text=title,
-            blocks=[
-                Heading(text=title),
-                Paragraph(text=body),
-                Note(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
-                Buttons(buttons=buttons),
-            ],
+        blocks: list[Block] = [Heading(text=title), Paragraph(text=body)]
+        if step.key == "round":
+            order, spoken = await self.round_order(ctx, occ)
+            blocks.append(Paragraph(text=await self.round_text(ctx, series, order, spoken)))
+            buttons.append(Button(label=self.tl(ctx, lang, "round_join"), action="meeting:join", value=str(occ.id)))
+            if waiting := [p for p in order if p not in spoken]:
+                buttons.append(
+                    Button(
+                        label=self.tl(ctx, lang, "round_pass"),
+                        action="meeting:pass",
+                        value=f"{occ.id}:{waiting[0]}",
+                        style="primary",
+                    )
+                )
+        blocks += [
+            Note(text=self.tl(ctx, lang, "step_until", time=self.clock(series, occ.due_at))),
+            Buttons(buttons=buttons),
+        ]
+        return Message(text=title, blocks=blocks)
+
+    # ---- the round: the word goes round ------------------------------------------------
+    def in_round(self, ctx: Context, occ: MeetingOccurrence) -> bool:
+        keys = [step.key for step in self.agenda(ctx).steps]
+        return occ.status in BUTTONS["join"] and "round" in keys and occ.step == keys.index("round") + 1
+
+    async def round_order(self, ctx: Context, occ: MeetingOccurrence) -> tuple[list[int], set[int]]:
+        """The round's people in the order they came in (Jeg er med, or a reflection written
+        in the thread), and those of them who have spoken (passed the word on, or written)."""
+        notes = (
+            await ctx.db.exec(
+                select(MeetingNote)
+                .where(MeetingNote.occurrence_id == occ.id, col(MeetingNote.kind).in_((_TURN, _SPOKE, _REFLECTION)))
+                .order_by(col(MeetingNote.id))
+            )
+        ).all()
+        order = list(dict.fromkeys(n.person_id for n in notes if n.kind in (_TURN, _REFLECTION)))
+        return order, {n.person_id for n in notes if n.kind in (_SPOKE, _REFLECTION)}
+
+    async def round_text(self, ctx: Context, series: MeetingSeries, order: list[int], spoken: set[int]) -> str:
+        """Who has the word now, who comes next, who has spoken."""
+        lang = series.language
+
+        async def listed(ids: list[int]) -> str:
+            names = [(await ctx.person(i)).display_name for i in ids]
+            if len(names) <= 1:
+                return "".join(names)
+            return ", ".join(names[:-1]) + f" {ctx.texts.catalog.text(lang, 'common.and')} {names[-1]}"
+
+        waiting, done = [p for p in order if p not in spoken], [p for p in order if p in spoken]
+        lines = [] if order else [self.tl(ctx, lang, "round_empty")]
+        if waiting:
+            lines.append(self.tl(ctx, lang, "round_now", name=await listed(waiting[:1])))
+            if waiting[1:]:
+                lines.append(self.tl(ctx, lang, "round_next", names=await listed(waiting[1:])))
+        elif order:
+            lines.append(self.tl(ctx, lang, "round_all_spoken"))
+        if done:
+            lines.append(self.tl(ctx, lang, "round_spoken", names=await listed(done)))
+        return "\n".join(lines)
+
+    async def show_round(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+        await ctx.db.flush()
+        await self.replace(ctx, f"meeting:{occ.id}:step:{occ.step}", await self.step_message(ctx, series, occ))
+
+    async def join_round(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
+        """Jeg er med: a place at the end of the round's order (once: the occurrence is locked)."""
+        if not self.in_round(ctx, occ):
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.round_over")))
+            return
+        order, _ = await self.round_order(ctx, occ)
+        if person.id in order:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.round_already_in")))
+            return
+        assert occ.id is not None and person.id is not None  # both are in the database
+        ctx.db.add(MeetingNote(occurrence_id=occ.id, person_id=person.id, kind=_TURN, text="", created_at=ctx.now))
+        ctx.respond(
+            person, action.response_url, paragraph(ctx.t(person, "meeting.round_joined", number=len(order) + 1))
         )
+        await self.show_round(ctx, series, occ)
+        ctx.audit("meeting_round_joined", person, occurrence=occ.id)
+
+    async def pass_word(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
+        """Giv ordet videre: the one who has the word has spoken, the next has it. The button names
+        whom it passes from, so a second press (or a redelivered one) passes nothing more."""
+        holder = record_id(action.value.partition(":")[2])
+        if not self.in_round(ctx, occ):
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.round_over")))
+            return
+        order, spoken = await self.round_order(ctx, occ)
+        waiting = [p for p in order if p not in spoken]
+        if holder is None or not waiting or waiting[0] != holder:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.round_passed_already")))
+            return
+        if person.id not in (holder, occ.facilitator_id, occ.case_person_id):
+            ctx.respond(
+                person,
+                action.response_url,
+                paragraph(
+                    ctx.t(
+                        person,
+                        "meeting.round_pass_not_allowed",
+                        name=await self.name_of(ctx, holder, ""),
+                        facilitator=await self.name_of(ctx, occ.facilitator_id, ""),
+                    )
+                ),
+            )
+            return
+        assert occ.id is not None  # in the database
+        ctx.db.add(MeetingNote(occurrence_id=occ.id, person_id=holder, kind=_SPOKE, text="", created_at=ctx.now))
+        await self.show_round(ctx, series, occ)
+        ctx.audit("meeting_word_passed", person, occurrence=occ.id, holder=holder)
 
     async def move_on(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, *, pressed: bool) -> None:
         """The running step is over (its time, or a press): close it and enter where the clock says."""
@@ -767,7 +876,9 @@ class MeetingFlow(Quiet):
         )
         notes = (
             await ctx.db.exec(
-                select(MeetingNote).where(MeetingNote.occurrence_id == occ.id).order_by(col(MeetingNote.id))
+                select(MeetingNote)
+                .where(MeetingNote.occurrence_id == occ.id, col(MeetingNote.kind).in_(("learning", _REFLECTION)))
+                .order_by(col(MeetingNote.id))
             )
         ).all()
         for note in notes:
@@ -817,6 +928,10 @@ class MeetingFlow(Quiet):
             await self.mark_done(ctx, action, person, series, occ)
         elif step == "next":
             await self.press_next(ctx, action, person, series, occ)
+        elif step == "join":
+            await self.join_round(ctx, action, person, series, occ)
+        elif step == "pass":
+            await self.pass_word(ctx, action, person, series, occ)
         else:
             await self.ask_action(ctx, action, person, series, occ)
 
@@ -1028,8 +1143,12 @@ class MeetingFlow(Quiet):
         if occ.step == 3 and person.id == occ.case_person_id:
             kind = "learning"
         elif occ.step >= 4:
-            kind = "reflection"
+            kind = _REFLECTION
         else:
             return
         assert occ.id is not None and person.id is not None  # both are in the database
         ctx.db.add(MeetingNote(occurrence_id=occ.id, person_id=person.id, kind=kind, text=text, created_at=ctx.now))
+        if self.in_round(ctx, occ):  # a reflection written in the round: the writer has spoken
+            series = await ctx.db.get(MeetingSeries, occ.series_id)
+            assert series is not None  # the occurrence's own
+            await self.show_round(ctx, series, occ)

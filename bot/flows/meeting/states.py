@@ -39,6 +39,9 @@ CLOCK = states(S.PLANNED, S.HOLIDAY, S.RUNNING)
 BUTTONS: dict[str, frozenset[str]] = {
     "case": states(S.PLANNED, S.RUNNING),  # Jeg har en case
     "next": states(S.RUNNING),  # Næste punkt
+    # The round (step 4): Jeg er med, Giv ordet videre.
+    "join": states(S.RUNNING),
+    "pass": states(S.RUNNING),
     "action": states(S.RUNNING, S.DONE),  # Tilføj tiltag, in the last step and after it
 }
 # The meetings the overview and the visit's learning points look ahead to.
