@@ -13,6 +13,7 @@ conversation's history) and it is sent again only if it is not there.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
@@ -54,6 +55,11 @@ _NEXT = (
     .with_for_update()
 )
 _SENDING = update(table_of(OutboxMessage)).where(column("id") == bindparam("row")).values(status="sending")
+_SENT = (
+    update(table_of(OutboxMessage))
+    .where(column("id") == bindparam("row"))
+    .values(status="sent", sent_at=bindparam("at"), sent_channel=bindparam("in_channel"), sent_ts=bindparam("ts"))
+)
 
 
 class Outbox(LaneWorker):
@@ -75,6 +81,9 @@ class Outbox(LaneWorker):
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
         self._claimed: dict[str, Claim] = {}  # lanes' first rows, marked `sending` as they were taken
+        # Rows sent, waiting to be written down (`_finish_and_next`), and who writes them.
+        self._sent: list[tuple[OutboxMessage, str, Delivered, asyncio.Future[Claim | tuple[None, None, bool]]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # ---- lanes ----------------------------------------------------------------
     def unfinished(self, table: Any) -> Any:
@@ -233,30 +242,51 @@ class Outbox(LaneWorker):
     async def _finish_and_next(
         self, row: OutboxMessage, lane: str, delivered: Delivered
     ) -> Claim | tuple[None, None, bool]:
-        """Write down that the row was sent and take the lane's next row, in one transaction.
+        """Write down that the row was sent and take the lane's next row.
 
         Until this commits, a crash would send the row again where the platform cannot be
-        asked (Teams, a response_url): so it goes before queued background work."""
-        async with self.db.transaction(urgent=True) as s:
-            if row.status != "failed":
-                table = table_of(OutboxMessage)
-                await (await s.connection()).execute(
-                    update(table)
-                    .where(table.c.id == row.id)
-                    .values(
-                        status="sent", sent_at=self.now(), sent_channel=delivered.channel, sent_ts=delivered.message_id
-                    )
-                )
-                # The first post to a person tells where their DM is; later ones already go there.
-                if row.kind == "post" and row.person_id and delivered.channel and row.channel != delivered.channel:
-                    person = await s.get(Person, row.person_id)
-                    if person is not None and person.dm_channel != delivered.channel:
-                        person.dm_channel = delivered.channel
-                        s.add(person)
-                        await s.flush()
-            if self.stopping:
-                return None, None, False
-            return await self._next(s, lane)
+        asked (Teams, a response_url): so it goes before queued background work. The rows
+        of every lane that were sent while such a transaction ran are written down together,
+        in the next one (as the inbox writes requests down): one turn on the database for
+        all of them."""
+        done: asyncio.Future[Claim | tuple[None, None, bool]] = asyncio.get_running_loop().create_future()
+        self._sent.append((row, lane, delivered, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_sent())
+        return await done
+
+    async def _record_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                async with self.db.transaction(urgent=True) as s:
+                    nexts = [await self._finish_in(s, row, lane, delivered) for row, lane, delivered, _ in batch]
+            except Exception as exc:  # the database is away: each lane stops, its row stays `sending`
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (*_, done), next_ in zip(batch, nexts, strict=True):
+                if not done.done():
+                    done.set_result(next_)
+
+    async def _finish_in(
+        self, s: AsyncSession, row: OutboxMessage, lane: str, delivered: Delivered
+    ) -> Claim | tuple[None, None, bool]:
+        """In transaction `s`: the row was sent; the lane's next row."""
+        if row.status != "failed":
+            sent = {"row": row.id, "at": self.now(), "in_channel": delivered.channel, "ts": delivered.message_id}
+            await (await s.connection()).execute(_SENT, sent)
+            # The first post to a person tells where their DM is; later ones already go there.
+            if row.kind == "post" and row.person_id and delivered.channel and row.channel != delivered.channel:
+                person = await s.get(Person, row.person_id)
+                if person is not None and person.dm_channel != delivered.channel:
+                    person.dm_channel = delivered.channel
+                    s.add(person)
+                    await s.flush()
+        if self.stopping:
+            return None, None, False
+        return await self._next(s, lane)
 
 
 @contextlib.contextmanager
