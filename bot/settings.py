@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         )
 
     @property
+    def many_workspaces(self) -> frozenset[str]:
+        """The platforms whose people are seen only by those of their own workspace (their
+        `team_id`): Slack in many workspaces. The flows ask this, never a platform's name."""
+        return frozenset({"slack"}) if self.slack_workspaces else frozenset()
+
+    @property
     def teams_configured(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password)
 

@@ -44,7 +44,7 @@ def is_admin(ctx: Context, person: Person) -> bool:
 def _seen_by(ctx: Context, viewer: Person) -> Any:
     """The contracts an administrator may see: all of them, or with Slack in many workspaces
     those started by someone of the viewer's workspace."""
-    if not (ctx.settings.slack_workspaces and viewer.platform == "slack"):
+    if viewer.platform not in ctx.settings.many_workspaces:
         return true()
     own = select(Person.id).where(Person.platform == viewer.platform, Person.team_id == viewer.team_id)
     return col(Contract.starter_id).in_(own)

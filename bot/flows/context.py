@@ -108,7 +108,7 @@ class Context:
         """Someone by their platform id; `near`: someone `near` can name (with Slack in many
         workspaces, only people of their own workspace)."""
         query = select(Person).where(Person.platform == platform, Person.external_id == external_id)
-        if near is not None and self.settings.slack_workspaces and near.platform == "slack":
+        if near is not None and near.platform in self.settings.many_workspaces:
             query = query.where(Person.team_id == near.team_id)
         return (await self.db.exec(query)).first()
 
