@@ -423,6 +423,9 @@ class MeetingSeries(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     channel: str = Field(max_length=255)
+    # The channel's name as its platform last told it ("sygeplejen"), which tells two series
+    # apart; None for a series made before it was kept, until a command or post there gives it.
+    channel_name: str | None = Field(default=None, max_length=255)
     # The Slack workspace of the channel (its posts go with that workspace's bot token).
     team_id: str | None = Field(default=None, max_length=64)
     creator_id: int = Field(foreign_key="person.id")
@@ -569,6 +572,8 @@ class Visit(SQLModel, table=True):
     points_edited: bool = False
     shared_occurrence_id: int | None = Field(default=None, foreign_key="meetingoccurrence.id")
     shared_at: datetime | None = None
+    # The agent chose to bring the points to a later staff meeting (personalemøde) instead.
+    staff_meeting_at: datetime | None = None
 
 
 class SlackOAuthState(SQLModel, table=True):
