@@ -44,6 +44,8 @@ class CommandIn:
     in_channel: bool = False
     # Where the platform can open a form in answer, for a few seconds (Slack's trigger_id).
     trigger: str | None = None
+    # The channel's name, when the platform tells it ("sygeplejen"): it names a meeting series.
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class MessageIn:
     # A reply in a channel thread: the thread's root message id (Slack `thread_ts`, Teams root
     # activity id). None for the DM.
     thread: str | None = None
+    # The channel's name, when the platform tells it (Teams' channelData.channel.name).
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def dm(person: str) -> str:
 
 # The playground's one team channel, where learning meetings run.
 CHANNEL = "ch:laering"
+CHANNEL_NAME = "læring"  # shown as "#læring", as the page names it
 _PLACE = "playground:"
 
 
@@ -79,6 +80,7 @@ class PlaygroundPlatform:
                 channel=channel or dm(person),
                 in_channel=bool(channel),
                 response_url=Place(channel).url() if channel else None,
+                channel_name=CHANNEL_NAME if channel == CHANNEL else None,
             )
         if kind == "message":
             mentions = tuple(m.lower() for m in _MENTION.findall(payload["text"]))

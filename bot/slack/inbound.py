@@ -70,6 +70,14 @@ def dedupe_key(kind: str, body: dict[str, Any]) -> str | None:
     return None
 
 
+def channel_name(body: dict[str, Any], channel: str | None) -> str | None:
+    """A slash command's `channel_name` in a channel; not Slack's words for a DM or a group DM."""
+    name = as_id(body.get("channel_name"), 255)
+    if not (channel or "").startswith(("C", "G")) or name is None or name in ("directmessage", "privategroup"):
+        return None
+    return None if name.startswith("mpdm-") else name
+
+
 def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
     """The neutral event; None for what the bot ignores, and for a payload without a
     person or with values of the wrong type (signed by Slack, but nothing to act on)."""
@@ -89,6 +97,7 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
             response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
             in_channel=(channel or "").startswith(("C", "G")),
             trigger=as_id(body.get("trigger_id")),
+            channel_name=channel_name(body, channel),
         )
     if kind == "event":
         event = as_dict(body.get("event"))

@@ -142,6 +142,14 @@ class Connector:
         url = self.url(service_url, conversation_id, "members", member_id)
         return await self._call("GET", url, None, timeout=MEMBER_TIMEOUT)
 
+    async def channels(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
+        """A team's channels (`GET v3/teams/{teamId}/conversations`): each `id` and `name`; the
+        General channel, whose id is the team's, has no name."""
+        url = service_url.rstrip("/") + "/v3/teams/" + _path(team_id) + "/conversations"
+        body = await self._call("GET", url, None, timeout=MEMBER_TIMEOUT)
+        found = body.get("conversations")
+        return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
     async def _call(
         self, method: str, url: str, body: dict[str, Any] | None, *, timeout: float | None = None
     ) -> dict[str, Any]:

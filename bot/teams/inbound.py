@@ -202,6 +202,13 @@ def _without_mentions(text: str, found: list[Mention]) -> str:
     return readable(_AT.sub(" ", text))
 
 
+def channel_name(activity: dict[str, Any]) -> str | None:
+    """A team channel's name, when Teams puts it in `channelData.channel.name`."""
+    if conversation_kind(activity) != "channel":
+        return None
+    return _short(_dict(_dict(activity.get("channelData")).get("channel")).get("name"), 255)
+
+
 # ---- translation -----------------------------------------------------------
 def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incoming | None:
     user = sender(activity)
@@ -227,14 +234,26 @@ def translate(kind_: str, activity: dict[str, Any], commands: Commands) -> Incom
                 as_text(activity.get("text")),
             )
             return MessageIn(
-                platform=PLATFORM, user=user, text=readable(text), channel=conversation, mentions=others, thread=root
+                platform=PLATFORM,
+                user=user,
+                text=readable(text),
+                channel=conversation,
+                mentions=others,
+                thread=root,
+                channel_name=channel_name(activity),
             )
     words = _without_mentions(as_text(activity.get("text")), found).split()
     prefixed = bool(words) and words[0].casefold() in _PREFIXES
     if prefixed:
         words = words[1:]
     command = CommandIn(
-        platform=PLATFORM, user=user, text=" ".join(words), mentions=others, channel=conversation, in_channel=in_channel
+        platform=PLATFORM,
+        user=user,
+        text=" ".join(words),
+        mentions=others,
+        channel=conversation,
+        in_channel=in_channel,
+        channel_name=channel_name(activity),
     )
     if conversation_kind(activity) != "personal" or prefixed or _looks_like_command(words, others, commands):
         return command

@@ -25,7 +25,7 @@ from bot.core.i18n import Catalog
 from bot.core.messages import Message
 from bot.storage.db import Database
 from bot.storage.models import InboxEvent, OutboxMessage
-from bot.teams import forms, inbound, picks, render
+from bot.teams import channels, forms, inbound, picks, render
 from bot.teams.auth import KeysUnavailable, TokenVerifier, Unauthorized
 from bot.teams.connector import Connector
 from bot.teams.invokes import OpenInvokes, card_response, message_response
@@ -94,6 +94,8 @@ class MessagesEndpoint:
         key = inbound.dedupe_key(activity)
         if self.connector is not None and activity.get("type") == "invoke":
             await picks.pick(activity, self.db, self.connector)  # a form's people picked: who they are
+        if self.connector is not None and activity.get("type") == "message":
+            await channels.name_channel(activity, self.connector)  # a channel post: the channel's name
         await self.store(inbound.PLATFORM, key, kind, activity)
         if activity.get("type") == "invoke":
             return JSONResponse(await self._answer_press(activity, key))

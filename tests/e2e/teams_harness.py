@@ -166,7 +166,7 @@ class TeamsChat:
 
     # ---- channels (learning meetings) ------------------------------------------------------
     def _mentioning(self, handle: str, channel: str, text: str, *, bot: bool, reply_to: str | None = None):
-        self.teams.add_channel(channel_id(channel))
+        self.teams.add_channel(channel_id(channel), name=channel[1:].lower())  # as Slack's: "CTEAM" is "team"
         mentions: list[tuple[str, str]] = [(BOT_ID, BOT_NAME)] if bot else []
 
         def mention(match: re.Match[str]) -> str:

@@ -34,7 +34,8 @@ def _trigger_id() -> str:
 
 
 def _channel_name(channel_id: str) -> str:
-    return "directmessage" if channel_id.startswith("D") else "general"
+    """What Slack calls the channel: the DM's word, else the id's letters ("CSYGEPLEJEN" is #sygeplejen)."""
+    return "directmessage" if channel_id.startswith("D") else channel_id[1:].lower()
 
 
 def default_response_url(team_id: str = "T1") -> str:

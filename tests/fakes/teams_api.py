@@ -148,6 +148,8 @@ class FakeTeams:
         self.shown: list[Shown] = []
         # Channel conversations of a team that has the app ("19:…@thread.tacv2").
         self.channels: set[str] = set()
+        # A channel's name, as `GET v3/teams/{id}/conversations` tells it (none: the General channel).
+        self.channel_names: dict[str, str] = {}
         # Who is in each team (by its team id, which is its General channel's id): user ids.
         self.team_members: dict[str, set[str]] = {}
         self._faults: dict[str, list[_Fault]] = {}
@@ -162,6 +164,7 @@ class FakeTeams:
                 Route("/emea/v3/conversations/{conversation}/activities", self._send, methods=["POST"]),
                 Route("/emea/v3/conversations/{conversation}/activities/{activity}", self._update, methods=["PUT"]),
                 Route("/emea/v3/conversations/{conversation}/members/{member}", self._member, methods=["GET"]),
+                Route("/emea/v3/teams/{team}/conversations", self._team_channels, methods=["GET"]),
             ]
         )
 
@@ -332,9 +335,12 @@ class FakeTeams:
         )
 
     # ---- channels ----------------------------------------------------------------------------
-    def add_channel(self, conversation_id: str) -> None:
-        """A channel of a team that has the app installed."""
+    def add_channel(self, conversation_id: str, name: str | None = None) -> None:
+        """A channel of a team that has the app installed; in this fake each channel is its own
+        team (its id the team's). Teams sends no channel name with a post: the bot asks for it."""
         self.channels.add(conversation_id)
+        if name is not None:
+            self.channel_names[conversation_id] = name
 
     def channel_message(
         self,
@@ -598,6 +604,21 @@ class FakeTeams:
                 "userRole": "user",
             },
         )
+
+    async def _team_channels(self, request: Request) -> Response:
+        """GET a team's channels (ConversationList): id and name, no name for the General channel."""
+        call, fault = await self._start("team_channels", request)
+        if fault:
+            return fault
+        if not self._authorised(call):
+            return self._error(call, 401, "Unauthorized", "Authorization has been denied for this request.")
+        team = request.path_params["team"]
+        if team not in self.channels:
+            return self._error(call, 404, "NotFound", "Team not found.")
+        conversation: dict[str, Any] = {"id": team}
+        if team in self.channel_names:
+            conversation["name"] = self.channel_names[team]
+        return self._answer(call, 200, {"conversations": [conversation]})
 
     async def _update(self, request: Request) -> Response:
         call, fault = await self._start("update", request)

@@ -17,7 +17,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import col, select
 
 from bot.core import meetings as rules
@@ -76,6 +76,8 @@ class MeetingFlow(Quiet):
 
     async def hears(self, ctx: Context, msg: MessageIn, person: Person) -> bool:
         """A reply in a meeting's thread, or to the bot's question about a meeting."""
+        if msg.channel and msg.channel_name:
+            await self.learn_channel_name(ctx, msg.platform, msg.channel, msg.channel_name)
         if msg.thread is not None:
             await self.on_thread_reply(ctx, msg, person)
             return True
@@ -165,6 +167,8 @@ class MeetingFlow(Quiet):
         catalog = ctx.texts.catalog
         sub = words[0].casefold() if words else ""
         series = await self.series_in(ctx, cmd.platform, cmd.channel) if cmd.channel else None
+        if series is not None and cmd.channel_name:
+            await self.learn_channel_name(ctx, cmd.platform, series.channel, cmd.channel_name)
         if not sub or sub in catalog.words("meeting.commands.show"):
             await self.show(ctx, cmd, person, series)
         elif sub in catalog.words("meeting.commands.cancel") and len(words) == 1:
@@ -193,6 +197,23 @@ class MeetingFlow(Quiet):
                 )
             )
         ).first()
+
+    async def learn_channel_name(self, ctx: Context, platform: str, channel: str, name: str) -> None:
+        """The channel's name as the platform just told it, on the channel's series: one made
+        before names were kept gets it, a renamed channel its new name."""
+        found = (
+            await ctx.db.exec(
+                select(MeetingSeries).where(
+                    MeetingSeries.platform == platform,
+                    MeetingSeries.channel == channel,
+                    MeetingSeries.status == "active",
+                    or_(col(MeetingSeries.channel_name).is_(None), col(MeetingSeries.channel_name) != name),
+                )
+            )
+        ).all()
+        for series in found:
+            series.channel_name = name
+            ctx.db.add(series)
 
     async def create(
         self,
@@ -234,6 +255,7 @@ class MeetingFlow(Quiet):
         series = MeetingSeries(
             platform=cmd.platform,
             channel=cmd.channel,
+            channel_name=cmd.channel_name,
             team_id=person.team_id,  # the channel is in the workspace of whoever set the meeting up
             creator_id=person.id,
             facilitator_ids=facilitators or [person.id],
