@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.storage.models import Contract, OutboxMessage, Visit
+from bot.storage.models import Contract, MeetingSeries, OutboxMessage, Visit
 from tests.e2e.harness import Chat
+from tests.e2e.test_personal_data import capture, press_again
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TEAM = "CTEAM"
@@ -207,9 +208,10 @@ async def test_the_whole_visit_shared_on_a_learning_meeting(chat: Chat) -> None:
     await chat.expect(
         MADS,
         "Hvilket læringsmøde skal have jeres tre læringspointer?",
-        "[hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00]",
+        "[#team · fredag kl. 09:00 · næste gang 12. marts 2027]",
+        "[Personalemøde]",
     )
-    await chat.click(MADS, "hver anden fredag kl. 09:00, 30 min · 12. marts 2027 kl. 09:00")
+    await chat.click(MADS, "#team · fredag kl. 09:00 · næste gang 12. marts 2027")
     await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 12. marts 2027 kl. 09:00")
     await chat.expect(ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 12. marts 2027")
     assert chat._button_or_none(MADS, "Del på læringsmøde") is None  # no live share button is left
@@ -251,8 +253,7 @@ async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirme
     assert chat._button_or_none(ANNA, "Bekræft læringspointerne") is None
     # No learning meeting exists yet: the agent is told so, and the button stays for later.
     await chat.click(MADS, "Del på læringsmøde")
-    await chat.expect(MADS, "Jeg kender ingen læringsmøder endnu")
-    assert chat._button_or_none(MADS, "Del på læringsmøde") is not None
+    await chat.expect(MADS, "Jeg kender ingen læringsmøder endnu", "[Del på læringsmøde]", "[Personalemøde]")
 
     # A series set up afterwards: its reminder for tomorrow is out already, and shows the points once shared.
     await chat.post_in_channel(LISE, TEAM, "møde onsdag 10:00")
@@ -260,7 +261,7 @@ async def test_a_visit_booked_for_tomorrow_checks_in_at_once_and_points_confirme
     await at(chat, local(2027, 3, 9, 13, 40))
     await chat.expect_in_channel(TEAM, "Læringsmøde 10. marts 2027 kl. 10:00", "[Jeg har en case]")
     await chat.click(MADS, "Del på læringsmøde")
-    await chat.click(MADS, "hver anden onsdag kl. 10:00, 30 min · 10. marts 2027 kl. 10:00")
+    await chat.click(MADS, "#team · onsdag kl. 10:00 · næste gang 10. marts 2027")
     await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 10. marts 2027 kl. 10:00")
     await chat.updated(
         "Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)", "1. Et", "3. Tre", "[Jeg har en case]"
@@ -378,3 +379,113 @@ async def test_either_may_edit_the_points_until_the_other_confirms(chat: Chat) -
     async with chat.bot.runtime.db.transaction() as s:
         visit = (await s.exec(select(Visit))).one()
     assert visit.points == ["Et", "To, som vi sagde det", "Tre"] and visit.points_edited
+
+
+# ---- where the points go: a learning meeting named by its channel, or a staff meeting -----------
+NURSES, THERAPISTS = "CSYGEPLEJEN", "CTERAPIEN"
+
+
+async def points_agreed(chat: Chat) -> None:
+    """A visit tomorrow, checked in, reflected on, and its three points confirmed by Anna."""
+    await book_and_accept(chat, "i morgen 13:30")
+    await at(chat, local(2027, 3, 9, 8, 0, 30))
+    await check_in(chat)
+    await at(chat, local(2027, 3, 9, 13, 30, 5))
+    await reflect(chat)
+    await chat.expect(MADS, "Hvad er det første læringspoint?")
+    await answer(chat, MADS, ["Ro skaber tillid", "Planlæg faste pauser", "Spørg de pårørende først"])
+    await chat.click(ANNA, "Bekræft læringspointerne")
+    await chat.expect(MADS, "Anna har bekræftet jeres tre læringspointer", "[Del på læringsmøde]")
+
+
+async def test_two_series_at_the_same_time_are_told_apart_by_their_channel(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))  # a Monday
+    await chat.post_in_channel(LISE, NURSES, "møde torsdag 09:00")
+    await chat.post_in_channel(LISE, THERAPISTS, "møde torsdag 09:00")
+    await chat.settle()
+    await points_agreed(chat)
+
+    await chat.click(MADS, "Del på læringsmøde")
+    choice = await chat.expect(
+        MADS,
+        "Hvilket læringsmøde skal have jeres tre læringspointer?",
+        "[#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027]",
+        "[#terapien · torsdag kl. 09:00 · næste gang 11. marts 2027]",
+        "[Personalemøde]",
+    )
+    assert "hver anden torsdag" not in choice
+    old = capture(chat, MADS, "#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027")
+    await chat.click(MADS, "#terapien · torsdag kl. 09:00 · næste gang 11. marts 2027")
+    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 11. marts 2027 kl. 09:00")
+    await chat.expect(ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 11. marts 2027")
+
+    # The other channel's button, pressed afterwards, shares nothing a second time.
+    await press_again(chat, MADS, old)
+    await chat.expect(MADS, "Læringspointerne er allerede delt på læringsmødet 11. marts 2027")
+    await chat.settle()
+    assert chat.count(ANNA, "har delt jeres tre læringspointer") == 1
+
+    await at(chat, local(2027, 3, 10, 9, 0, 30))  # the working day before: the reminders
+    theirs = await chat.expect_in_channel(THERAPISTS, "Læringsmøde 11. marts 2027 kl. 09:00", "[Jeg har en case]")
+    assert "Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)" in theirs
+    nurses = await chat.expect_in_channel(NURSES, "Læringsmøde 11. marts 2027 kl. 09:00", "[Jeg har en case]")
+    assert "Læringspointer fra læringsbesøg" not in nurses and "Ro skaber tillid" not in nurses
+
+
+async def test_the_points_kept_for_a_staff_meeting_reach_both_and_nowhere_else(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await chat.post_in_channel(LISE, NURSES, "møde torsdag 09:00")
+    await chat.settle()
+    await points_agreed(chat)
+
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde", "[#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027]")
+    series_button = capture(chat, MADS, "#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027")
+    staff_button = capture(chat, MADS, "Personalemøde")
+    await chat.click(MADS, "Personalemøde", as_user=ANNA)  # the agent's choice
+    await chat.expect(ANNA, "Den knap er til Mads")
+    await chat.click(MADS, "Personalemøde")
+    mine = await chat.expect(
+        MADS,
+        "jeres tre læringspointer skal med på et senere personalemøde",
+        "klar til at fremlægge",
+        "Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)",
+        "1. Ro skaber tillid",
+    )
+    assert "2. Planlæg faste pauser" in mine and "3. Spørg de pårørende først" in mine
+    theirs = await chat.expect(ANNA, "Mads tager jeres tre læringspointer med på et senere personalemøde")
+    assert "1. Ro skaber tillid" in theirs and "3. Spørg de pårørende først" in theirs
+    assert chat._button_or_none(MADS, "Del på læringsmøde") is None
+
+    # The old buttons of the choice change nothing: no meeting gets the points, nobody is told twice.
+    await press_again(chat, MADS, series_button)
+    await chat.expect(MADS, "Læringspointerne skal allerede med på et senere personalemøde")
+    await press_again(chat, MADS, staff_button)
+    await chat.settle()
+    assert chat.count(ANNA, "tager jeres tre læringspointer med") == 1
+    assert chat.count(MADS, "skal med på et senere personalemøde. Her er de samlet") == 1
+    await at(chat, local(2027, 3, 10, 9, 0, 30))
+    reminder = await chat.expect_in_channel(NURSES, "Læringsmøde 11. marts 2027 kl. 09:00", "[Jeg har en case]")
+    assert "Ro skaber tillid" not in reminder
+    # Decided: the overview no longer asks Mads to share them.
+    await chat.command(MADS, "mine")
+    overview = await chat.expect(MADS, "Dit overblik")
+    assert "Del læringspointerne på et læringsmøde" not in overview and "[Del på læringsmøde]" not in overview
+
+
+async def test_a_series_from_before_channel_names_shows_its_schedule_until_its_channel_speaks(chat: Chat) -> None:
+    await at(chat, local(2027, 3, 8, 10, 0))
+    await chat.post_in_channel(LISE, NURSES, "møde torsdag 09:00")
+    await chat.settle()
+    async with chat.bot.runtime.db.transaction() as s:  # as migration 0009 leaves a series made before it
+        for series in (await s.exec(select(MeetingSeries))).all():
+            series.channel_name = None
+            s.add(series)
+    await points_agreed(chat)
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde", "[torsdag kl. 09:00 · næste gang 11. marts 2027]")
+
+    await chat.post_in_channel(LISE, NURSES, "møde")  # the next command in the channel names it
+    await chat.settle()
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde", "[#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027]")

@@ -16,8 +16,9 @@
     points ──▶ points_review: the colleague confirms them ──▶ done, or edits them ──▶
     points_confirm: the agent confirms the edit ──▶ done, or edits it back ──▶ points_review
        ▼
-    Del på læringsmøde: the points go on the next meeting of a series the agent picks
-    (a `MeetingTopic`, shown on that meeting's reminder and agenda)
+    Del på læringsmøde: the points go on the next meeting of a series the agent picks, named
+    by its channel (a `MeetingTopic`, shown on that meeting's reminder and agenda), or, with
+    Personalemøde, to a later staff meeting (both get them laid out to present); one of the two
 
 The visit is a `Contract` (flow "visit") with its parties, answers, confirmations
 (`Approval`) and audit; the `Visit` row holds the day and its three moments (`checkin_at`
@@ -770,6 +771,8 @@ class VisitFlow(Quiet):
             # After the visit: the agent brings the learning points to a learning meeting.
             agent("share", self._share_offer),
             agent("share_to", self._share_to),
+            # Or to a later staff meeting: both get the points laid out to present.
+            agent("staff", self._staff_meeting),
         )
         return Lifecycle(flow=FLOW, states=Status, start=S.INVITED, final=FINAL, moves=MOVES, turns=TURNS,
                          clock=CLOCK, presses=presses)
@@ -858,6 +861,11 @@ class VisitFlow(Quiet):
             pressed.who,
             pressed.person,
             pressed.rest,
+        )
+
+    async def _staff_meeting(self, ctx: Context, pressed: Pressed) -> None:
+        await self.sharing.to_staff_meeting(
+            ctx, pressed.action, pressed.contract, await self._visit(ctx, pressed), pressed.who, pressed.person
         )
 
     async def _accept(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:

@@ -37,7 +37,12 @@ class VisitOverview:
                 )
             )
         ).all()
-        rows = [(c, v) for c, v in rows if c.status != Status.DONE or (v.agent_id == person.id and v.shared_at is None)]
+        rows = [
+            (c, v)
+            for c, v in rows
+            if c.status != Status.DONE
+            or (v.agent_id == person.id and v.shared_at is None and v.staff_meeting_at is None)
+        ]
         if not rows:
             return []
         ids = [c.id for c, _ in rows]

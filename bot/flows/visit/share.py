@@ -1,9 +1,14 @@
-"""Del på læringsmøde: a visit's three learning points go on the next meeting of a series.
+"""Del på læringsmøde: a visit's three learning points go on the next meeting of a series,
+or to a later staff meeting (personalemøde).
 
-The agent picks the series among those the bot knows on the agent's platform; the
-points become a `MeetingTopic` of that series' next planned meeting, which the
-meeting shows on its reminder (updated in place if it is out already) and on its
-agenda. One topic per visit (a unique constraint), so a second press shares nothing twice.
+The agent picks the series among those the bot knows on the agent's platform, each named
+by its channel; the points become a `MeetingTopic` of that series' next planned meeting,
+which the meeting shows on its reminder (updated in place if it is out already) and on
+its agenda. One topic per visit (a unique constraint), so a second press shares nothing twice.
+
+The seed's points "evt. kan præsenteres på et senere personalemøde": the bot runs no staff
+meetings and a visit names no leader, so **Personalemøde** gives both of the visit the
+three points laid out to present, and the visit counts as shared: one destination a visit.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Button, Buttons, Message, Paragraph, paragraph, with_buttons
+from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, paragraph, with_buttons
 from bot.flows.context import Context
 from bot.flows.meeting.lifecycle import MeetingFlow
 from bot.flows.meeting.states import Status as MeetingStatus
 from bot.flows.visit.states import Status
-from bot.storage.models import Contract, MeetingSeries, MeetingTopic, Person, Visit
+from bot.storage.models import Contract, MeetingOccurrence, MeetingSeries, MeetingTopic, Person, Visit
 
 FLOW, COLLEAGUE = "visit", "colleague"
 
@@ -42,7 +47,7 @@ class VisitSharing:
                     ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
                 ),
             )
-        if visit.shared_occurrence_id is not None:
+        if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
             return await self._already_shared(ctx, action, visit, agent)
         series = (
             await ctx.db.exec(
@@ -68,6 +73,7 @@ class VisitSharing:
                         value=str(contract.id),
                         style="primary",
                     ),
+                    self._staff_button(ctx, agent, contract),
                 ),
                 ref=share_ref(contract),
             )
@@ -75,18 +81,40 @@ class VisitSharing:
         buttons = []
         for one in series:
             coming = [o for o in await self.meetings.ensure_ahead(ctx, one) if o.status == MeetingStatus.PLANNED]
-            when = self.meetings.when(one, coming[0]) if coming else "–"
             buttons.append(
                 Button(
-                    label=f"{self.meetings.rule(ctx, one)} · {when}"[:75],
+                    label=self.series_label(ctx, agent, one, coming[0] if coming else None),
                     action="visit:share_to",
                     value=f"{contract.id}:{one.id}",
                 )
             )
+        buttons.append(self._staff_button(ctx, agent, contract))
         text = ctx.t(agent, "visit.pick_series")
         ctx.post(agent, Message(text=text, blocks=[Paragraph(text=text), Buttons(buttons=buttons)]))
 
+    @staticmethod
+    def series_label(ctx: Context, agent: Person, series: MeetingSeries, next_one: MeetingOccurrence | None) -> str:
+        """ "#sygeplejen · tirsdag kl. 09:00 · næste gang 16. marts 2027": the channel tells two
+        series of the same weekday and time apart; a series whose channel name the bot has not
+        heard yet shows its schedule alone."""
+        values = {
+            "weekday": ctx.t(agent, f"meeting.weekday_names.{series.weekday}"),
+            "time": f"{series.hour:02d}:{series.minute:02d}",
+            "date": ctx.day(agent, next_one.starts_at) if next_one is not None else "–",
+        }
+        if series.channel_name:
+            label = ctx.t(agent, "visit.series_button", channel=series.channel_name[:30], **values)
+        else:
+            label = ctx.t(agent, "visit.series_button_unnamed", **values)
+        return label[:75]
+
+    @staticmethod
+    def _staff_button(ctx: Context, agent: Person, contract: Contract) -> Button:
+        return Button(label=ctx.t(agent, "visit.staff_meeting"), action="visit:staff", value=str(contract.id))
+
     async def _already_shared(self, ctx: Context, action: ActionIn, visit: Visit, agent: Person) -> None:
+        if visit.staff_meeting_at is not None:
+            return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_staff")))
         found = await self.meetings.locked(ctx, str(visit.shared_occurrence_id))
         when = self.meetings.when(found[1], found[0]) if found else ""
         ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_shared", date=when)))
@@ -109,7 +137,7 @@ class VisitSharing:
                     ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
                 ),
             )
-        if visit.shared_occurrence_id is not None:
+        if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
             return await self._already_shared(ctx, action, visit, agent)
         series = await ctx.db.get(MeetingSeries, found) if (found := record_id(series_id)) else None
         if series is None or series.status != "active" or series.platform != agent.platform:
@@ -147,3 +175,42 @@ class VisitSharing:
         ctx.audit("visit.shared", agent, contract.id, series=series.id, occurrence=occ.id)
         ctx.post(agent, paragraph(ctx.t(agent, "visit.shared_agent", date=when)))
         ctx.post(colleague, paragraph(ctx.t(colleague, "visit.shared_colleague", name=agent.display_name, date=when)))
+
+    # ---- Personalemøde --------------------------------------------------
+    async def to_staff_meeting(
+        self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, who: dict[str, Person], agent: Person
+    ) -> None:
+        """The points go to a later staff meeting: both get them laid out to present there."""
+        if contract.status != Status.DONE:
+            return ctx.respond(
+                agent,
+                action.response_url,
+                paragraph(
+                    ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
+                ),
+            )
+        if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
+            return await self._already_shared(ctx, action, visit, agent)
+        visit.staff_meeting_at = ctx.now
+        ctx.db.add(visit)
+        note = ctx.t(agent, "visit.staff_note")
+        await ctx.close_buttons(note, ref=share_ref(contract))
+        await ctx.close_buttons(note, where=action.message)
+        ctx.audit("visit.staff_meeting", agent, contract.id)
+        colleague = who[COLLEAGUE]
+        for viewer, key in ((agent, "visit.staff_agent"), (colleague, "visit.staff_colleague")):
+            other = colleague if viewer is agent else agent
+            text = ctx.t(viewer, key, name=other.display_name)
+            points = "\n".join(f"{n}. {point}" for n, point in enumerate(visit.points, 1))
+            title = ctx.t(
+                viewer,
+                "visit.meeting_topic",
+                agent=agent.display_name,
+                colleague=colleague.display_name,
+                date=ctx.day(viewer, visit.morning_at),
+            )
+            ctx.post(
+                viewer,
+                Message(text=text, blocks=[Paragraph(text=text), Heading(text=title), Paragraph(text=points)]),
+                ref=f"visit:{contract.id}:staff:{viewer.id}",
+            )
