@@ -60,6 +60,9 @@ class Answer:
     text: str
     # A person the answer names (a platform mention): (id, name). Only `Script.people` questions use it.
     mention: tuple[str, str] | None = None
+    # Why the answer cannot be used, as its sender found (the person answering named
+    # themselves, a picker sent back nothing): the catalogue key of what to tell them.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def start(
 # mode, it is from an earlier message, and does nothing.
 BUTTON_MODES: dict[str, tuple[Mode, ...]] = {
     "skip": ("asking", "editing"),
+    "pick": ("asking", "editing"),
     "send": ("summary",),
     "edit": ("summary",),
     "edit_pick": ("choose_edit",),
@@ -166,10 +170,10 @@ BUTTON_MODES: dict[str, tuple[Mode, ...]] = {
 
 def button_is_current(script: Script, state: State, button: str, key: str = "") -> bool:
     """Whether a press of a dialog button belongs to what the person is asked now: its mode,
-    and for a question's own button (skip) that question."""
+    and for a question's own button (skip, a picker) that question."""
     if state.mode not in BUTTON_MODES.get(button, ()):
         return False
-    if button == "skip" and key:
+    if button in ("skip", "pick") and key:
         return script.keys[state.index] == key
     return True
 
@@ -245,6 +249,8 @@ def _while_asking(script: Script, s: State, reply: Reply) -> tuple[State, list[S
     key = script.keys[s.index]
     if isinstance(reply, Answer):
         text = reply.text.strip()
+        if reply.problem is not None:
+            return s, [Refused("invalid", message=reply.problem), current(script, s)]
         if not text:
             return s, [Refused("empty"), current(script, s)]
         if len(text) > script.max_length:

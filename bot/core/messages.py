@@ -75,7 +75,29 @@ class Link(BaseModel):
     url: str
 
 
-Block = Annotated[Heading | Paragraph | Note | Quote | Columns | Divider | Buttons | Link, Field(discriminator="kind")]
+# The action every dialog picker is sent back as (bot/flows/router.py).
+PICK = "dialog:pick"
+
+
+class Picker(BaseModel):
+    """A picker beside typing, for a question that asks for a person or a date: a people
+    picker or a calendar. What is picked comes back like a press of a button: `action` with
+    `value`, and the pick (a person's platform id, a date as YYYY-MM-DD) in the event's
+    `fields["pick"]`."""
+
+    kind: Literal["picker"] = "picker"
+    picks: Literal["person", "date"]
+    # The picker's placeholder ("Vælg en person"), and the button that sends the pick where
+    # the platform needs one (Teams).
+    label: str
+    submit: str
+    action: str = PICK
+    value: str = ""
+
+
+Block = Annotated[
+    Heading | Paragraph | Note | Quote | Columns | Divider | Buttons | Link | Picker, Field(discriminator="kind")
+]
 
 
 class Message(BaseModel):
@@ -86,7 +108,7 @@ class Message(BaseModel):
 
     @property
     def has_buttons(self) -> bool:
-        return any(isinstance(b, Buttons) for b in self.blocks)
+        return any(isinstance(b, (Buttons, Picker)) for b in self.blocks)
 
 
 def paragraph(text: str) -> Message:

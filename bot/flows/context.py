@@ -16,7 +16,7 @@ from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.forms import FormView
 from bot.core.i18n import Catalog, format_day, format_moment
-from bot.core.messages import Block, Buttons, Message, Note, Paragraph, paragraph
+from bot.core.messages import Block, Buttons, Message, Note, Paragraph, Picker, paragraph
 from bot.core.plans import Plan
 from bot.core.workdays import Workdays, workdays
 from bot.settings import Settings
@@ -256,7 +256,7 @@ class Context:
         message = Message.model_validate(original.payload)
         if not message.has_buttons:
             return False
-        blocks: list[Block] = [b for b in message.blocks if not isinstance(b, Buttons)]
+        blocks: list[Block] = [b for b in message.blocks if not isinstance(b, (Buttons, Picker))]
         blocks.append(Note(text=note))
         closed = Message(text=message.text, blocks=blocks)
         # Remember the closed body, so a second close finds no buttons.

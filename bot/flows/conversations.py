@@ -20,7 +20,18 @@ from bot.core import engine
 from bot.core.dates import every_days, parse_date
 from bot.core.dialogs import Dialog
 from bot.core.engine import Ask, Cancelled, ChooseEdit, ConfirmCancel, Paused, Refused, Sent, Summary
-from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote, with_buttons
+from bot.core.messages import (
+    Block,
+    Button,
+    Buttons,
+    Heading,
+    Message,
+    Note,
+    Paragraph,
+    Picker,
+    Quote,
+    with_buttons,
+)
 from bot.core.text import neutralise_broadcasts
 from bot.flows.context import Context
 from bot.storage.models import Contract, DialogSession, Person
@@ -204,6 +215,17 @@ class Conversations:
                 blocks.insert(0, Note(text=f"{where} · {question_title(say.key)}"))
             if say.previous:
                 blocks.append(Quote(label=ctx.t(person, "dialog.previous"), text=say.previous))
+            kind = dialog.questions[say.key].kind
+            if kind in ("person", "date"):
+                # The picker beside typing: a pick is answered like the typed answer (bot/flows/router.py).
+                blocks.append(
+                    Picker(
+                        picks="person" if kind == "person" else "date",
+                        label=ctx.t(person, f"dialog.pick_{kind}"),
+                        submit=ctx.t(person, "dialog.pick_submit"),
+                        value=f"{sid}:{say.key}",
+                    )
+                )
             hints = [ctx.t(person, "dialog.optional_hint")] if say.optional else []
             blocks.append(Note(text=" ".join([*hints, ctx.t(person, "dialog.words_hint")])))
             if say.optional:

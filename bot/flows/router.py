@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from bot.core import engine
+from bot.core.dates import parse_date
 from bot.core.dialogs import LANGUAGES
 from bot.core.engine import Word
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn
+from bot.core.forms import UNREACHED
 from bot.core.ids import record_id
 from bot.core.messages import Block, Buttons, Message, Paragraph, paragraph
 from bot.flows import registry
@@ -69,7 +71,7 @@ class Router:
         elif isinstance(event, MessageIn):
             await self.message(ctx, event, person, people)
         else:
-            await self.action(ctx, event, person)
+            await self.action(ctx, event, person, people)
         await self.overview.after(ctx, event, person)
 
     async def due(self, ctx: Context) -> None:
@@ -145,7 +147,38 @@ class Router:
         named = [p for m in msg.mentions if (p := (people or {}).get(m)) and p.id != person.id and not p.is_bot]
         if isinstance(reply, engine.Answer) and named:
             reply = engine.Answer(reply.text, mention=(str(named[0].id), named[0].display_name))
+        elif (
+            isinstance(reply, engine.Answer) and person.external_id in msg.mentions and self._asks_person(ctx, session)
+        ):
+            reply = engine.Answer(reply.text, problem="dialog.not_yourself")  # named only themselves
         await self.conversations.reply(ctx, person, reply, session)
+
+    def _asks_person(self, ctx: Context, session: DialogSession) -> bool:
+        """Whether the session's question now asks for a person."""
+        script = self.conversations.script(ctx, session)
+        state = engine.State.model_validate(session.state)
+        return state.mode in ("asking", "editing") and script.keys[state.index] in script.people
+
+    def _picked(
+        self, ctx: Context, action: ActionIn, person: Person, people: dict[str, Person], kind: str
+    ) -> tuple[engine.Answer, str]:
+        """A dialog picker's pick as the answer typing it would be, and how to show it."""
+        picked = action.fields.get("pick", "").strip()
+        if not picked:
+            return engine.Answer("", problem="dialog.pick_nothing"), ""
+        if kind == "date":
+            day = parse_date(picked)  # YYYY-MM-DD; the question's check reads it like a typed date
+            text = f"{day:%d-%m-%Y}" if day is not None else picked
+            return engine.Answer(text), text
+        found = people.get(picked) if picked != UNREACHED else None
+        if found is None:  # a pick nobody can be written to (Teams: not found in the organisation)
+            return engine.Answer("", problem="forms.unreached"), ""
+        if found.id == person.id:
+            return engine.Answer("", problem="dialog.not_yourself"), ""
+        if found.is_bot:
+            return engine.Answer("", problem="peer.checks.person"), ""
+        name = found.display_name
+        return engine.Answer(name, mention=(str(found.id), name)), name
 
     def reply_for(self, ctx: Context, text: str, session: DialogSession) -> engine.Reply:
         said = " ".join(text.split()).casefold()
@@ -160,7 +193,9 @@ class Router:
         return engine.Answer(text)
 
     # ---- buttons ------------------------------------------------------
-    async def action(self, ctx: Context, action: ActionIn, person: Person) -> None:
+    async def action(
+        self, ctx: Context, action: ActionIn, person: Person, people: dict[str, Person] | None = None
+    ) -> None:
         flow, _, step = action.action.partition(":")
         part = self.by_action.get(flow)
         if part is not None:
@@ -178,6 +213,17 @@ class Router:
         if not engine.button_is_current(self.conversations.script(ctx, session), state, step, key):
             # From an earlier message (the person has moved on): it does not act again.
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "dialog.stale_step")))
+            return
+        if step == "pick":
+            # A picker beside a question: the pick is the answer, checked like a typed one; its
+            # picker closes once the question is answered.
+            dialog = ctx.texts.dialogs[session.flow]
+            kind = dialog.questions[key].kind if key in dialog.questions else "text"
+            answer, shown = self._picked(ctx, action, person, people or {}, kind)
+            await self.conversations.reply(ctx, person, answer, session)
+            after = engine.State.model_validate(session.state)
+            if not engine.button_is_current(self.conversations.script(ctx, session), after, step, key):
+                await ctx.close_buttons(ctx.t(person, "dialog.closed_chosen", choice=shown), where=action.message)
             return
         if step == "edit_pick":
             reply: engine.Reply = engine.EditPick(key)

@@ -328,11 +328,17 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         if who not in BY_ID or not body.get("action"):
             return JSONResponse({"error": "person and action are required"}, status_code=400)
         key = f"pgclick:{who}:{body.get('message_id')}:{body['action']}:{body.get('value', '')}"
+        # A dialog picker's pick (bot/core/messages.py `Picker`): a person of the cast, or a date.
+        pick = {}
+        if isinstance(body.get("pick"), str):
+            key += f":{body['pick'][:40]}"
+            pick = {"fields": {"pick": body["pick"][:40]}, "people": ["pick"] if body.get("picks") == "person" else []}
         await runtime.inbox.store(
             PLATFORM,
             key,
             "action",
             {
+                **pick,
                 "person": who,
                 "action": body["action"],
                 "value": str(body.get("value", "")),

@@ -131,20 +131,31 @@ def translate(kind: str, body: dict[str, Any]) -> Incoming | None:
         container = as_dict(body.get("container"))
         ref = None
         channel, message_ts = as_id(container.get("channel_id")), as_id(container.get("message_ts"))
+        # A dialog picker's block id carries what a button's value would (bot/slack/render.py).
+        block, _, carried = as_text(action.get("block_id")).partition("|")
         if channel and message_ts:
-            block = as_text(action.get("block_id"))
             # Our id of the post; one that cannot be an id (30 digits) is no post of ours.
             posted = record_id(block.removeprefix("posted:").split(":", 1)[0]) if block.startswith("posted:") else None
             ref = MessageRef(channel=channel, message_id=message_ts, posted_id=posted)
         home = container.get("type") == "view" and as_dict(body.get("view")).get("type") == "home"
+        fields: dict[str, str] = {}
+        picked: tuple[str, ...] = ()
+        if action.get("type") == "users_select":  # a person picked: read like a mention
+            person = as_id(action.get("selected_user"))
+            fields["pick"] = person or ""
+            picked = (person,) if person else ()
+        elif action.get("type") == "datepicker":
+            fields["pick"] = as_text(action.get("selected_date"))[:10]
         return ActionIn(
             platform=PLATFORM,
             user=user,
             action=action_id,
-            value=as_text(action.get("value")),
+            value=as_text(action.get("value")) or carried,
             message=ref,
             response_url=as_id(body.get("response_url"), MAX_URL_LENGTH),
             extra={"surface": "home"} if home else {},
             trigger=as_id(body.get("trigger_id")),
+            fields=fields,
+            mentions=picked,
         )
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Picker, Quote
 from bot.core.text import neutralise_broadcasts
 
 SECTION_MAX = 3000
@@ -17,6 +17,8 @@ FIELD_MAX = 2000
 CONTEXT_MAX = 2000
 HEADER_MAX = 150
 BUTTON_MAX = 75
+PLACEHOLDER_MAX = 150
+BLOCK_ID_MAX = 255
 FIELDS_MAX = 10
 BLOCKS_MAX = 50
 TEXT_MAX = 3000  # the notification text; Slack truncates far later, people read far less
@@ -104,6 +106,19 @@ def _buttons(block: Buttons, posted: int | None = None, row: int = 0) -> dict[st
     return actions
 
 
+def _picker(block: Picker, posted: int | None = None, row: int = 0) -> dict[str, Any]:
+    """A people picker or a calendar in an `actions` block. Neither element carries a value: the
+    block id does, after "|" (`posted:<id>[:<row>]|<value>`), and Slack sends it with the pick."""
+    text = " ".join(block.label.split())[:PLACEHOLDER_MAX] or " "
+    element: dict[str, Any] = {
+        "type": "users_select" if block.picks == "person" else "datepicker",
+        "action_id": block.action,
+        "placeholder": {"type": "plain_text", "text": text, "emoji": True},
+    }
+    where = f"posted:{posted}" + (f":{row}" if row else "") if posted is not None else "pick"
+    return {"type": "actions", "block_id": f"{where}|{block.value}"[:BLOCK_ID_MAX], "elements": [element]}
+
+
 def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     rows = 0
@@ -134,6 +149,9 @@ def blocks_for(message: Message, posted: int | None = None) -> list[dict[str, An
             blocks.append({"type": "divider"})
         elif isinstance(block, Buttons):
             blocks.append(_buttons(block, posted, rows))
+            rows += 1
+        elif isinstance(block, Picker):
+            blocks.append(_picker(block, posted, rows))
             rows += 1
         elif isinstance(block, Link):
             blocks.append(_section(f"<{block.url}|{escape(block.label)}>"))

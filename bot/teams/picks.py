@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.core.forms import SUBMIT
+from bot.core.messages import PICK
 from bot.storage.db import Database
 from bot.storage.models import TeamsConversation, TeamsUser
 from bot.teams import inbound
@@ -28,11 +29,11 @@ MAX_PLACES = 5  # the press's own conversation and the teams the bot knows of, a
 
 
 def picked_ids(activity: dict[str, Any]) -> list[str]:
-    """The AAD object ids a form's submission picked, in its people fields."""
+    """The AAD object ids a form's submission (or a dialog picker's pick) picked, in its people fields."""
     action = as_dict(as_dict(activity.get("value")).get("action"))
     data = as_dict(action.get("data"))
     people = data.get("people")
-    if action.get("verb") != SUBMIT or not isinstance(people, str):
+    if action.get("verb") not in (SUBMIT, PICK) or not isinstance(people, str):
         return []
     ids: list[str] = []
     for key in people.split(",")[:MAX_PICKS]:

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Quote
+from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Picker, Quote
 from bot.core.text import neutralise_broadcasts
 
 CARD_VERSION = "1.5"
@@ -28,6 +28,9 @@ SIDE_BY_SIDE_MAX = 3  # more columns than this are too narrow to read: stacked i
 SUMMARY_MAX = 200
 _MARKUP = re.compile(r"(\*[^*\n]+\*|`[^`\n]+`)")
 _STYLES = {"primary": "positive", "danger": "destructive"}
+# Teams' people picker: the client searches the organisation's directory (as bot/teams/forms.py).
+PEOPLE_QUERY = {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+PICK_INPUT = "pick"  # the input's id: the pick arrives as `data.pick`
 
 
 def _size(element: dict[str, Any]) -> int:
@@ -106,6 +109,22 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
     return {"type": "ActionSet", "actions": actions}
 
 
+def _picker(block: Picker, posted: int | None = None) -> list[dict[str, Any]]:
+    """The people picker (its pick an AAD object id, bot/teams/picks.py) or `Input.Date`, and
+    the button that sends it as a press of `block.action`."""
+    field: dict[str, Any] = {"id": PICK_INPUT, "placeholder": block.label}
+    data: dict[str, Any] = {"value": block.value}
+    if block.picks == "person":
+        field |= {"type": "Input.ChoiceSet", "choices": [], "choices.data": dict(PEOPLE_QUERY)}
+        data["people"] = PICK_INPUT
+    else:
+        field["type"] = "Input.Date"
+    if posted is not None:
+        data["posted"] = posted
+    send = {"type": "Action.Execute", "title": block.submit, "verb": block.action, "data": data}
+    return [field, {"type": "ActionSet", "actions": [send]}]
+
+
 def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """The card body for a message, element by element."""
     body: list[dict[str, Any]] = []
@@ -127,6 +146,8 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
             new = _columns(block)
         elif isinstance(block, Buttons):
             new = [_actions(block, posted)]
+        elif isinstance(block, Picker):
+            new = _picker(block, posted)
         elif isinstance(block, Link):
             new = [
                 {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": block.label, "url": block.url}]}

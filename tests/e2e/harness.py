@@ -153,7 +153,8 @@ class Chat:
                 continue
             for block in message.get("blocks") or []:
                 for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                    if element["text"]["text"] == label:
+                    # A picker beside a question (users_select, datepicker) has no label.
+                    if element.get("text", {}).get("text") == label:
                         # Slack sends the block's id with the press, as it was posted.
                         return message | {"channel": channel}, element | {"block_id": block.get("block_id", "b")}
         raise AssertionError(f"no live button {label!r} for {user}:\n{self.slack.dump()}")

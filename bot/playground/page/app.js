@@ -61,6 +61,25 @@ function renderBlock(block, messageId, where, thread) {
       }
       return row;
     }
+    case "picker": {
+      // A dialog question's picker beside typing (bot/core/messages.py): one of the cast, or a date.
+      const row = el("div", "buttons");
+      let input;
+      if (block.picks === "person") {
+        input = el("select");
+        input.append(new Option(block.label, ""));
+        for (const p of state.data.people) input.append(new Option(p.name, p.id));
+      } else {
+        input = el("input");
+        input.type = "date";
+      }
+      input.setAttribute("aria-label", block.label);
+      const b = el("button", "", escapeHtml(block.submit));
+      b.type = "button";
+      b.addEventListener("click", () => press(messageId, block, where, thread, input.value));
+      row.append(input, b);
+      return row;
+    }
     default: return el("p", "", escapeHtml(block.text || ""));
   }
 }
@@ -308,10 +327,11 @@ async function post(path, body) {
   setTimeout(refresh, 150);
 }
 
-function press(messageId, button, where, thread) {
+function press(messageId, button, where, thread, pick) {
   state.nearBottom = nearBottom();
+  const picked = pick === undefined ? {} : { pick, picks: button.picks };
   post("/api/click", { person: state.person, message_id: messageId, action: button.action, value: button.value,
-                       where: where || "dm", thread: thread || null });
+                       where: where || "dm", thread: thread || null, ...picked });
 }
 
 function show(view) {
