@@ -23,7 +23,6 @@ from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
 from bot.core.forms import SUBMIT
 from bot.core.ids import record_id
 from bot.core.messages import PICK
-from bot.core.messages import PICK
 from bot.teams import forms
 from bot.untrusted import as_dict as _dict, as_id, as_list, as_text
 
