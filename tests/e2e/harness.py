@@ -126,8 +126,14 @@ class Chat:
     def person(self, user_id: str, name: str, locale: str = "da-DK", tz: str = "Europe/Copenhagen") -> None:
         self.slack.add_user(user_id, name, locale=locale, tz=tz)
 
+    def team(self, user: str) -> str:
+        """The workspace a person's requests come from: one, unless a test has several."""
+        return "T1"
+
     async def command(self, user: str, text: str, **headers: str) -> httpx.Response:
-        body = signing.slash_command_body(text=text, user_id=user, response_url=self.slack.response_url(user=user))
+        body = signing.slash_command_body(
+            text=text, user_id=user, team_id=self.team(user), response_url=self.slack.response_url(user=user)
+        )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
         return response
@@ -135,7 +141,8 @@ class Chat:
     async def say(
         self, user: str, text: str, *, event_id: str | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        body = signing.event_body(signing.dm_message_event(user, text, channel=dm_channel_id(user)), event_id=event_id)
+        event = signing.dm_message_event(user, text, channel=dm_channel_id(user))
+        body = signing.event_body(event, event_id=event_id, team_id=self.team(user))
         response = await self.bot.post(body, content_type="application/json", headers=headers)
         assert response.status_code == 200, response.text
         return response
@@ -172,6 +179,7 @@ class Chat:
             channel_id=message["channel"],
             response_url=self.slack.response_url(user=presser),
             block_id=element["block_id"],
+            team_id=self.team(presser),
         )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
         assert response.status_code == 200, response.text
@@ -186,7 +194,11 @@ class Chat:
     async def post_in_channel(self, user: str, channel: str, text: str) -> httpx.Response:
         """`/laering <text>` written in a channel."""
         body = signing.slash_command_body(
-            text=text, user_id=user, channel_id=channel, response_url=self.slack.response_url(user=user)
+            text=text,
+            user_id=user,
+            channel_id=channel,
+            team_id=self.team(user),
+            response_url=self.slack.response_url(user=user),
         )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
@@ -226,7 +238,9 @@ class Chat:
         assert roots, f"no post holding {root!r} in {channel}:\n{self.slack.dump()}"
         event = signing.dm_message_event(user, text, channel=channel)
         event |= {"channel_type": "channel", "thread_ts": roots[-1][0]}
-        response = await self.bot.post(signing.event_body(event), content_type="application/json")
+        response = await self.bot.post(
+            signing.event_body(event, team_id=self.team(user)), content_type="application/json"
+        )
         assert response.status_code == 200, response.text
         return response
 
@@ -257,6 +271,7 @@ class Chat:
             channel_id=channel,
             response_url=self.slack.response_url(user=user),
             block_id=element["block_id"],
+            team_id=self.team(user),
         )
         response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text

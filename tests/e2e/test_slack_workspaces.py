@@ -106,69 +106,8 @@ class WorkspacesChat(Chat):
 
     bot: WorkspacesBot  # type: ignore[assignment]
 
-    async def command(self, user: str, text: str, **headers: str) -> httpx.Response:
-        body = signing.slash_command_body(
-            text=text, user_id=user, team_id=TEAM_OF[user], response_url=self.slack.response_url(user=user)
-        )
-        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
-        assert response.status_code == 200, response.text
-        return response
-
-    async def say(
-        self, user: str, text: str, *, event_id: str | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
-        event = signing.dm_message_event(user, text, channel=dm_channel_id(user))
-        body = signing.event_body(event, event_id=event_id, team_id=TEAM_OF[user])
-        response = await self.bot.post(body, content_type="application/json", headers=headers)
-        assert response.status_code == 200, response.text
-        return response
-
-    async def click(
-        self, user: str, label: str, *, as_user: str | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
-        message, element = await self.slack.wait_for(lambda _: self._button_or_none(user, label))
-        presser = as_user or user
-        body = signing.block_actions_body(
-            presser,
-            element["action_id"],
-            element.get("value", ""),
-            message_ts=message["ts"],
-            channel_id=message["channel"],
-            response_url=self.slack.response_url(user=presser),
-            block_id=element["block_id"],
-            team_id=TEAM_OF[presser],
-        )
-        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
-        assert response.status_code == 200, response.text
-        return response
-
-    async def post_in_channel(self, user: str, channel: str, text: str) -> httpx.Response:
-        body = signing.slash_command_body(
-            text=text,
-            user_id=user,
-            channel_id=channel,
-            team_id=TEAM_OF[user],
-            response_url=self.slack.response_url(user=user),
-        )
-        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
-        assert response.status_code == 200, response.text
-        return response
-
-    async def click_in_channel(self, user: str, channel: str, label: str, held: Any = None) -> httpx.Response:
-        message, element = held or await self.channel_button(channel, label)
-        body = signing.block_actions_body(
-            user,
-            element["action_id"],
-            element.get("value", ""),
-            message_ts=message["ts"],
-            channel_id=channel,
-            response_url=self.slack.response_url(user=user),
-            block_id=element["block_id"],
-            team_id=TEAM_OF[user],
-        )
-        response = await self.bot.post(body, content_type="application/x-www-form-urlencoded")
-        assert response.status_code == 200, response.text
-        return response
+    def team(self, user: str) -> str:
+        return TEAM_OF[user]
 
     def tokens_to(self, user: str) -> set[str]:
         """The bot tokens of every post into the user's DM."""
