@@ -401,7 +401,7 @@ async def points_agreed(chat: Chat) -> None:
 async def test_two_series_at_the_same_time_are_told_apart_by_their_channel(chat: Chat) -> None:
     await at(chat, local(2027, 3, 8, 10, 0))  # a Monday
     await chat.post_in_channel(LISE, NURSES, "møde torsdag 09:00")
-    await chat.post_in_channel(LISE, THERAPISTS, "møde torsdag 09:00")
+    await chat.post_in_channel(SOFIE, THERAPISTS, "meeting thursday 09:00")  # Sofie reads English
     await chat.settle()
     await points_agreed(chat)
 
@@ -416,18 +416,21 @@ async def test_two_series_at_the_same_time_are_told_apart_by_their_channel(chat:
     assert "hver anden torsdag" not in choice
     old = capture(chat, MADS, "#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027")
     await chat.click(MADS, "#terapien · torsdag kl. 09:00 · næste gang 11. marts 2027")
-    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 11. marts 2027 kl. 09:00")
-    await chat.expect(ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 11. marts 2027")
+    # Each reads the meeting in their own language, with its channel.
+    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 11. marts 2027 kl. 09:00 i #terapien")
+    await chat.expect(
+        ANNA, "Mads har delt jeres tre læringspointer på læringsmødet 11. marts 2027 kl. 09:00 i #terapien"
+    )
 
     # The other channel's button, pressed afterwards, shares nothing a second time.
     await press_again(chat, MADS, old)
-    await chat.expect(MADS, "Læringspointerne er allerede delt på læringsmødet 11. marts 2027")
+    await chat.expect(MADS, "Læringspointerne er allerede delt på læringsmødet 11. marts 2027 kl. 09:00 i #terapien")
     await chat.settle()
     assert chat.count(ANNA, "har delt jeres tre læringspointer") == 1
 
     await at(chat, local(2027, 3, 10, 9, 0, 30))  # the working day before: the reminders
-    theirs = await chat.expect_in_channel(THERAPISTS, "Læringsmøde 11. marts 2027 kl. 09:00", "[Jeg har en case]")
-    assert "Læringspointer fra læringsbesøg: Mads hos Anna (9. marts 2027)" in theirs
+    theirs = await chat.expect_in_channel(THERAPISTS, "Learning meeting 11 March 2027 at 09:00", "[I have a case]")
+    assert "Learning points from a learning visit: Mads with Anna (9 March 2027)" in theirs, theirs
     nurses = await chat.expect_in_channel(NURSES, "Læringsmøde 11. marts 2027 kl. 09:00", "[Jeg har en case]")
     assert "Læringspointer fra læringsbesøg" not in nurses and "Ro skaber tillid" not in nurses
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.core.events import ActionIn
-from bot.core.i18n import format_day
+from bot.core.i18n import format_day, format_moment
 from bot.core.ids import record_id
 from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, paragraph, with_buttons
 from bot.flows.context import Context
@@ -109,6 +109,14 @@ class VisitSharing:
         return label[:75]
 
     @staticmethod
+    def when(ctx: Context, person: Person, series: MeetingSeries, occ: MeetingOccurrence) -> str:
+        """The meeting's date and time in the reader's language, and its channel when known."""
+        moment = format_moment(occ.starts_at, ctx.language(person), series.timezone)
+        if not series.channel_name:
+            return moment
+        return ctx.t(person, "visit.meeting_in_channel", date=moment, channel=series.channel_name)
+
+    @staticmethod
     def _staff_button(ctx: Context, agent: Person, contract: Contract) -> Button:
         return Button(label=ctx.t(agent, "visit.staff_meeting"), action="visit:staff", value=str(contract.id))
 
@@ -116,7 +124,7 @@ class VisitSharing:
         if visit.staff_meeting_at is not None:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_staff")))
         found = await self.meetings.locked(ctx, str(visit.shared_occurrence_id))
-        when = self.meetings.when(found[1], found[0]) if found else ""
+        when = self.when(ctx, agent, found[1], found[0]) if found else ""
         ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.already_shared", date=when)))
 
     async def share(
@@ -169,12 +177,22 @@ class VisitSharing:
         await ctx.db.flush()
         if occ.reminded_at is not None:  # the reminder is out already: it shows the points from now on
             await self.meetings.show_case(ctx, series, occ)
-        when = self.meetings.when(series, occ)
+        when = self.when(ctx, agent, series, occ)
         await ctx.close_buttons(ctx.t(agent, "visit.shared_note", date=when), ref=share_ref(contract))
         await ctx.close_buttons(ctx.t(agent, "visit.shared_note", date=when), where=action.message)
         ctx.audit("visit.shared", agent, contract.id, series=series.id, occurrence=occ.id)
         ctx.post(agent, paragraph(ctx.t(agent, "visit.shared_agent", date=when)))
-        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.shared_colleague", name=agent.display_name, date=when)))
+        ctx.post(
+            colleague,
+            paragraph(
+                ctx.t(
+                    colleague,
+                    "visit.shared_colleague",
+                    name=agent.display_name,
+                    date=self.when(ctx, colleague, series, occ),
+                )
+            ),
+        )
 
     # ---- Personalemøde --------------------------------------------------
     async def to_staff_meeting(
