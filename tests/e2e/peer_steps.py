@@ -16,18 +16,45 @@ from tests.e2e.teams_harness import TeamsChat
 MADS, ANNA, LISE, SOFIE, OLE = "UMADS", "UANNA", "ULISE", "USOFIE", "UOLE"
 STARTS = date.today() + timedelta(days=2)
 ENDS = date.today() + timedelta(days=30)
-JOINT = [
-    "Vi vil lære af hinandens faglighed om medicinhåndtering",
+PURPOSE = "Vi vil lære af hinandens faglighed om medicinhåndtering"
+MADS_OWN = ["Mads vil blive sikker i dokumentation", "<@ULISE|lise>", "Lise giver tid i planen"]
+ANNA_OWN = ["Anna vil lære dosering", "<@USOFIE|sofie>", "Sofie frigiver to timer om ugen"]
+SUPERVISION = ["<@UOLE|ole>", "Ole giver sparring hver anden uge"]
+PLAN = [
+    "Tre fælles vagter og en tjekliste, vi udfylder sammen",
     "Vi følges på arbejde og sparrer",
     "Mads viser dosering, Anna viser dokumentation",
     f"{STARTS:%d-%m-%Y}",
     f"{ENDS:%d-%m-%Y}",
     "hver uge",
-    "<@UOLE|ole>",
-    "Ole giver sparring hver anden uge",
+    "Vi ser på målene hver fjerde uge",
 ]
-MADS_OWN = ["Mads vil blive sikker i dokumentation", "<@ULISE|lise>", "Lise giver tid i planen"]
-ANNA_OWN = ["Anna vil lære dosering", "<@USOFIE|sofie>", "Sofie frigiver to timer om ugen"]
+# The joint fields in the template's order, as a party editing them is asked them.
+JOINT = [PURPOSE, *SUPERVISION, *PLAN]
+# The questions of the contract as Part A is asked them, the template's order, each with the
+# start of its prompt: the joint purpose, A's goals and leader/sponsor, supervisor, the plan.
+CONTRACT_QUESTIONS = [
+    "Hvad er formålet og det overordnede fokus i læringen?",
+    "Hvilke målsætninger har du for læringen?",
+    "Hvem er din leder/sponsor?",
+    "Hvad er din leders/sponsors ansvar og opgaver i forhold til læringen?",
+    "Har I en supervisor (videnforvalter)?",
+    "Hvad er supervisorens ansvar og opgaver i forhold til lærerelationen?",
+    "Lav en plan for de aktiviteter, der skal gennemføres, for at målsætningerne kan realiseres.",
+    "Hvordan skal læringen ske?",
+    "Hvem gør hvad?",
+    "Hvornår starter forløbet?",
+    "Hvornår slutter forløbet?",
+    "Hvor ofte mødes I?",
+    "Hvordan evaluerer I løbende undervejs?",
+]
+
+
+def contract_answers(supervision: list[str] = SUPERVISION) -> list[str]:
+    """Mads's answers to the contract, in the order he is asked."""
+    return [PURPOSE, *MADS_OWN, *supervision, *PLAN]
+
+
 SUMMARY = {"da": "Intet sendes, før du trykker", "en": "Nothing is sent until you press"}
 
 
@@ -80,20 +107,19 @@ async def profile(chat: Chat | TeamsChat, user: str, department: str, position: 
     await chat.expect(user, "din profil er gemt")
 
 
-async def until_approval(chat: Chat | TeamsChat, joint: list[str] = JOINT) -> None:
+async def until_approval(chat: Chat | TeamsChat, supervision: list[str] = SUPERVISION) -> None:
     """From the invitation to both leaders holding the contract with Godkend / Bed om ændringer."""
     await invite(chat)
     await chat.click(ANNA, "Ja, gerne")
     await chat.expect(MADS, "Anna har sagt ja")
     await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
-    await chat.expect(MADS, "Hvad er formålet og det overordnede fokus i læringen?")
-    await answer(chat, MADS, joint)
+    await chat.expect(MADS, CONTRACT_QUESTIONS[0])
+    await answer(chat, MADS, contract_answers(supervision))
     await chat.expect(MADS, "dit forslag er sendt til Anna")
-    await chat.expect(MADS, "Hvilke målsætninger har du for læringen?")
-    await answer(chat, MADS, MADS_OWN)
     await chat.expect(MADS, "Lise får kontrakten til godkendelse")
 
     await profile(chat, ANNA, "Sygeplejen Syd", "Sygeplejerske")
+    await chat.expect(ANNA, "Hvilke målsætninger har du for læringen?")
     await answer(chat, ANNA, ANNA_OWN)
     await chat.expect(ANNA, "Sofie får kontrakten til godkendelse")
     review = await seen(chat, ANNA, "Mads har skrevet et forslag", "[Godkend forslaget]", "[Ret i forslaget]")

@@ -17,7 +17,10 @@ from tests.e2e.peer_steps import (
     MADS,
     MADS_OWN,
     OLE,
+    PLAN,
+    PURPOSE,
     SOFIE,
+    SUPERVISION,
     add_person,
     approve_both,
     contract_id,
@@ -135,6 +138,11 @@ async def test_everyone_on_a_peer_contract_gets_the_one_document_and_a_stranger_
         await chat.command(user, f"eksport {number}")
         markdown, pdf = copy_texts(await received(chat, user, 2))
         assert plain(markdown).count("Vi følges på arbejde og sparrer") == 1
+        # In the template's order: the purpose, the goals and leaders, then the plan and activities
+        # (its own prompt's answer first, the continuous evaluation last).
+        text = plain(markdown)
+        at = [text.index(t) for t in (PURPOSE, MADS_OWN[0], ANNA_OWN[2], SUPERVISION[1], PLAN[0], PLAN[1], PLAN[6])]
+        assert at == sorted(at), user
         copies[user] = pdf
         assert "Vi følges på arbejde og sparrer" in pdf  # the joint fields: everyone
     # A mutual contract: both parties' goals and their leaders' tasks, for both parties, both

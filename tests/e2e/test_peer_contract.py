@@ -5,7 +5,27 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import Chat
-from tests.e2e.peer_steps import ANNA, LISE, MADS, OLE, SOFIE, answer, approve_both, contract_id, until_approval
+from tests.e2e.peer_steps import (
+    ANNA,
+    ANNA_OWN,
+    CONTRACT_QUESTIONS,
+    LISE,
+    MADS,
+    MADS_OWN,
+    OLE,
+    PLAN,
+    PURPOSE,
+    SOFIE,
+    SUPERVISION,
+    answer,
+    approve_both,
+    contract_answers,
+    contract_id,
+    invite,
+    profile,
+    seen,
+    until_approval,
+)
 
 
 @pytest.fixture
@@ -21,8 +41,15 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     # During: a reminder at the agreed frequency, with a place for a short log.
     chat.bot.clock.advance(days=3)
     await chat.bot.tick()
-    await chat.expect(MADS, "Påmindelse: du og Anna har aftalt at mødes (hver uge)", "[Skriv i logbogen]")
-    await chat.expect(ANNA, "Påmindelse: du og Mads", "[Skriv i logbogen]")
+    # It carries the continuous evaluation ("løbende evaluering") their plan holds.
+    await chat.expect(
+        MADS,
+        "Påmindelse: du og Anna har aftalt at mødes (hver uge)",
+        "Jeres aftale om løbende evaluering",
+        "Vi ser på målene hver fjerde uge",
+        "[Skriv i logbogen]",
+    )
+    await chat.expect(ANNA, "Påmindelse: du og Mads", "Vi ser på målene hver fjerde uge", "[Skriv i logbogen]")
     await chat.click(MADS, "Skriv i logbogen")
     await chat.expect(MADS, "Hvad har du lavet i forløbet siden sidst?")
     await chat.say(MADS, "Vi gennemgik dosering på tre besøg")
@@ -122,4 +149,72 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     # Each leader's tasks are in the one document too.
     assert "Sofie frigiver to timer om ugen" in lise and "Lise giver tid i planen" in sofie
     assert "Sofie frigiver to timer om ugen" in ole and "Lise giver tid i planen" in anna
+    chat.check_payloads()
+
+
+def in_order(text: str, *fragments: str) -> bool:
+    """Every fragment is in `text`, each after the one before it."""
+    at = -1
+    for fragment in fragments:
+        found = text.find(fragment, at + 1)
+        if found <= at:
+            return False
+        at = found
+    return True
+
+
+async def test_the_contract_holds_the_templates_fields_in_its_order(chat: Chat) -> None:
+    """The seed's "Skabelon til læringskontrakt": the purpose and the goals, the sponsor/leader,
+    the supervisor, then the plan and activities with the template's own prompt and the time
+    frame's continuous evaluation. Part A is asked them in that order; everyone reads them so."""
+    await invite(chat)
+    await chat.click(ANNA, "Ja, gerne")
+    await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
+    assert chat.count(MADS, "Nu skriver du læringskontrakten i skabelonens rækkefølge") == 1
+    total = len(CONTRACT_QUESTIONS)
+    for number, (question, reply) in enumerate(zip(CONTRACT_QUESTIONS, contract_answers(), strict=True), 1):
+        await chat.expect(MADS, f"Spørgsmål {number} af {total}", question)
+        await chat.say(MADS, reply)
+    summary = await chat.expect(MADS, "Intet sendes, før du trykker")
+    assert in_order(summary, PURPOSE, MADS_OWN[0], MADS_OWN[2], SUPERVISION[1], *PLAN)
+    await chat.click(MADS, "Send")
+
+    # Anna writes her own goals and leader meanwhile; the proposal she reviews is the joint fields.
+    await profile(chat, ANNA, "Sygeplejen Syd", "Sygeplejerske")
+    await chat.expect(ANNA, "Spørgsmål 1 af 3", "Hvilke målsætninger har du for læringen?")
+    await answer(chat, ANNA, ANNA_OWN)
+    review = await seen(chat, ANNA, "Mads har skrevet et forslag", "[Godkend forslaget]")
+    assert in_order(
+        review,
+        "FORMÅL OG OVERORDNET FOKUS",
+        "SUPERVISORS ANSVAR OG OPGAVER",
+        "PLAN FOR AKTIVITETERNE · skrevet af Mads",
+        PLAN[0],
+        "HVORDAN SKAL LÆRINGEN SKE?",
+        "HVEM GØR HVAD?",
+        "STARTDATO",
+        "SLUTDATO",
+        "HYPPIGHED AF MØDER",
+        "LØBENDE EVALUERING",
+        PLAN[6],
+    )
+    assert MADS_OWN[0] not in review  # his goals are his own fields, not the proposal
+    await chat.click(ANNA, "Godkend forslaget")
+
+    # The document: the purpose, each party's goals and leader/sponsor, then supervisor and plan;
+    # in English for Sofie, with the template's prompt's English title.
+    lise = await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]")
+    order = (PURPOSE, MADS_OWN[0], MADS_OWN[2], ANNA_OWN[0], ANNA_OWN[2], SUPERVISION[1], *PLAN)
+    assert in_order(lise, "Fælles formål", PURPOSE, "Mads' egne felter", "Annas egne felter")
+    assert in_order(lise, *order) and in_order(lise, "Supervisor, plan og aktiviteter (fælles)", PLAN[0])
+    sofie = await chat.expect(SOFIE, "you are named as leader/sponsor", "[Approve]")
+    assert in_order(sofie, *order)
+    assert in_order(sofie, "PLAN FOR THE ACTIVITIES", "HOW WILL THE LEARNING HAPPEN?", "CONTINUOUS EVALUATION")
+    await chat.click(LISE, "Godkend")
+    await chat.click(SOFIE, "Approve")
+    await chat.expect(ANNA, "er godkendt af alle og er nu aktiv")
+    shown = await contract_id(chat, ANNA)
+    for user in (MADS, ANNA, OLE):
+        await chat.command(user, f"kollega {shown}")
+        assert in_order(await chat.expect(user, "Læringskontrakt: Mads og Anna"), *order), user
     chat.check_payloads()

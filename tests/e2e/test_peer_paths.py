@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import col, select
 
+from bot.storage.models import DialogSession
 from tests.e2e.harness import Chat
 from tests.e2e.peer_steps import (
     ANNA,
     ANNA_OWN,
-    JOINT,
     LISE,
     MADS,
     MADS_OWN,
+    PLAN,
+    PURPOSE,
     SOFIE,
+    SUPERVISION,
     answer,
     approve_both,
+    contract_answers,
     contract_id,
     invite,
     profile,
@@ -43,7 +48,7 @@ async def test_an_edit_of_the_joint_fields_goes_back_to_the_author(chat: Chat) -
     await chat.click(ANNA, "Ja, gerne")
     await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
     await chat.expect(MADS, "Hvad er formålet")
-    await answer(chat, MADS, JOINT)
+    await answer(chat, MADS, contract_answers())
     await chat.click(ANNA, "Godkend forslaget", as_user=MADS)
     await chat.expect(MADS, "Det er dit eget forslag – det er Anna, der skal godkende det")
     await chat.click(ANNA, "Ret i forslaget")
@@ -52,9 +57,11 @@ async def test_an_edit_of_the_joint_fields_goes_back_to_the_author(chat: Chat) -
     await answer(chat, ANNA, ["Sygeplejen Syd", "Sygeplejerske"])
     await chat.expect(ANNA, "Hvilke målsætninger har du for læringen?")
     await answer(chat, ANNA, ANNA_OWN)
-    await chat.expect(ANNA, "Intet sendes, før du trykker", "Vi følges på arbejde og sparrer")
+    # The joint fields alone, in the template's order: purpose, supervisor, plan and activities.
+    summary = await chat.expect(ANNA, "Intet sendes, før du trykker", "Vi følges på arbejde og sparrer")
+    assert "Hvilke målsætninger" not in summary and ANNA_OWN[0] not in summary and MADS_OWN[0] not in summary
     await chat.click(ANNA, "Ret et svar")
-    await chat.click(ANNA, "3. HVEM GØR HVAD?")
+    await chat.click(ANNA, "6. HVEM GØR HVAD?")
     await chat.say(ANNA, "Anna viser dokumentation, Mads viser dosering, begge skriver log")
     await chat.expect(ANNA, "Intet sendes, før du trykker")
     await chat.click(ANNA, "Send")
@@ -125,7 +132,7 @@ async def test_a_change_after_approval_is_a_new_version_to_approve(chat: Chat) -
 
 
 async def test_without_a_supervisor_the_evaluation_does_not_ask_about_one(chat: Chat) -> None:
-    await until_approval(chat, joint=[*JOINT[:6], "spring over", "spring over"])
+    await until_approval(chat, supervision=["spring over", "spring over"])
     await approve_both(chat)
     chat.bot.clock.advance(days=31)
     await chat.bot.tick()
@@ -137,3 +144,58 @@ async def test_without_a_supervisor_the_evaluation_does_not_ask_about_one(chat: 
     both = await chat.expect(MADS, "Her er jeres svar side om side", "Målene blev nået", "Delvist nået")
     assert "BRUGEN AF SUPERVISOR" not in both and "(sprunget over)" not in both
     assert all("brugen af supervisor" not in text for text in chat.texts(MADS) + chat.texts(ANNA))
+
+
+async def test_a_contract_begun_in_the_earlier_order_finishes_with_the_questions_it_began_with(chat: Chat) -> None:
+    """Mads was three answers into the joint fields as they were asked before the template's
+    order (purpose, how, who, …, supervisor last), with his own fields waiting behind them, when
+    the bot was updated: his session goes on where it was, and the contract reaches approval."""
+    await invite(chat)
+    await chat.click(ANNA, "Ja, gerne")
+    await profile(chat, MADS, "Hjemmeplejen Nord", "Social- og sundhedsassistent")
+    await chat.expect(MADS, "Spørgsmål 1 af 13")
+    async with chat.bot.runtime.db.transaction() as s:
+        session = (
+            await s.exec(
+                select(DialogSession).where(DialogSession.phase == "contract", DialogSession.status == "active")
+            )
+        ).one()
+        earlier = {"purpose": PURPOSE, "how": PLAN[1], "who": PLAN[2]}
+        session.phase, session.state = "joint", {"mode": "asking", "index": 3, "answers": earlier, "left_out": []}
+        s.add(session)
+        s.add(
+            DialogSession(
+                person_id=session.person_id,
+                flow="peer",
+                phase="own",
+                role="party",
+                contract_ids=session.contract_ids,
+                state={"mode": "asking", "index": 0, "answers": {}, "left_out": []},
+                status="queued",
+            )
+        )
+    await chat.say(MADS, PLAN[3])  # the start date: the question he was at
+    await chat.expect(MADS, "Spørgsmål 5 af 8", "Hvornår slutter forløbet?")
+    await chat.say(MADS, PLAN[4])
+    await chat.expect(MADS, "Spørgsmål 6 af 8", "Hvor ofte mødes I?")
+    await chat.say(MADS, PLAN[5])
+    await chat.expect(MADS, "Spørgsmål 7 af 8", "Har I en supervisor")
+    await chat.say(MADS, SUPERVISION[0])
+    await chat.expect(MADS, "Spørgsmål 8 af 8", "Hvad er supervisorens ansvar")
+    await chat.say(MADS, SUPERVISION[1])
+    summary = await chat.expect(MADS, "Intet sendes, før du trykker", PURPOSE, PLAN[2])
+    assert "LØBENDE EVALUERING" not in summary  # not a question of the session he began
+    await chat.click(MADS, "Send")
+    await chat.expect(MADS, "dit forslag er sendt til Anna")
+    await chat.expect(MADS, "Hvilke målsætninger har du for læringen?")
+    await answer(chat, MADS, MADS_OWN)
+    await profile(chat, ANNA, "Sygeplejen Syd", "Sygeplejerske")
+    await answer(chat, ANNA, ANNA_OWN)
+    review = await seen(chat, ANNA, "Mads har skrevet et forslag", "[Godkend forslaget]")
+    assert PURPOSE in review and "Ole giver sparring" in review
+    await chat.click(ANNA, "Godkend forslaget")
+    await approve_both(chat)
+    async with chat.bot.runtime.db.transaction() as s:
+        assert not (
+            await s.exec(select(DialogSession.id).where(col(DialogSession.status).in_(("active", "queued"))))
+        ).all()

@@ -74,6 +74,37 @@ def test_before_and_after_the_course_ask_the_sections_in_order(elearning, role):
     assert elearning.script("after", role) == ["results", "effect"]
 
 
+def test_the_peer_contract_asks_the_templates_fields_in_its_order():
+    """Skabelon til læringskontrakt (seed 002): Formål og målsætninger, Sponsor/leder, Supervisor,
+    Plan og aktiviteter, whose time frame holds the continuous evaluation ("løbende evaluering")."""
+    peer = load_dialogs(DIALOGS)["peer"]
+    assert peer.script("contract", "party") == [
+        *("purpose", "goals"),
+        *("leader", "leader_tasks"),
+        *("supervisor", "supervisor_tasks"),
+        *("plan", "how", "who", "starts", "ends", "frequency", "continuous_evaluation"),
+    ]
+    # Editing the joint fields asks them in the same order; a party's own fields are as before.
+    assert peer.script("together", "party") == [k for k in peer.script("contract", "party") if k in JOINT_FIELDS]
+    assert peer.script("own", "party") == ["goals", "leader", "leader_tasks"]
+    # The template's own prompt for the plan, and the time frame's continuous evaluation.
+    plan = peer.questions["plan"].ask["party"]
+    assert plan("da") == "Lav en plan for de aktiviteter, der skal gennemføres, for at målsætningerne kan realiseres."
+    assert plan("en").startswith("Make a plan for the activities")
+    assert peer.questions["continuous_evaluation"].title("da") == "LØBENDE EVALUERING"
+    assert "løbende" in peer.questions["continuous_evaluation"].ask["party"]("da")
+    # A session begun in the earlier order finishes with the questions it began with.
+    assert peer.script("joint", "party") == [
+        *("purpose", "how", "who", "starts", "ends", "frequency", "supervisor", "supervisor_tasks")
+    ]
+
+
+JOINT_FIELDS = {
+    *("purpose", "supervisor", "supervisor_tasks", "plan", "how", "who"),
+    *("starts", "ends", "frequency", "continuous_evaluation"),
+}
+
+
 def test_every_role_is_named_as_in_a_sentence_in_both_languages():
     """ "Lise (leder)", "Din rolle: vejleder": the bot capitalises a role only where it begins a label."""
     for dialog in load_dialogs(DIALOGS).values():

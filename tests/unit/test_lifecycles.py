@@ -31,7 +31,8 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Where a state is several people's turn one after the other, what has happened by the time it is
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
 # (role, phase) the moment has.
-ASKED = {("peer", "drafting", "part_a"): "own", ("peer", "drafting", "part_b"): "own"}
+# Part A writes the whole contract in the template's order; Part B its own fields meanwhile.
+ASKED = {("peer", "drafting", "part_a"): "contract", ("peer", "drafting", "part_b"): "own"}
 SENT = {
     ("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
     ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation"),

@@ -35,7 +35,15 @@ PART_A, PART_B = "part_a", "part_b"
 PARTS = (PART_A, PART_B)
 LEADER_OF = {PART_A: "leader_a", PART_B: "leader_b"}
 SUPERVISOR = "supervisor"
-JOINT, OWN = "joint", "own"
+# The phases (dialogs/peer.yaml): Part A's contract in the template's order (`CONTRACT`: the
+# joint fields and A's own), the joint fields alone (`JOINT`, when a party edits them), each
+# party's own fields (`OWN`). `OLD_JOINT` is the joint fields' earlier order, for a session
+# begun before the template's order; `JOINT_PHASES` are the two.
+CONTRACT, JOINT, OWN, OLD_JOINT = "contract", "together", "own", "joint"
+JOINT_PHASES = (JOINT, OLD_JOINT)
+# The joint field the document shows before the parties' own fields, as the template does
+# ("Formål og målsætninger"); the others (supervisor, plan and activities) come after them.
+PURPOSE = "purpose"
 
 
 def other_part(role: str) -> str:
@@ -136,15 +144,25 @@ async def party_line(ctx: Context, viewer: Person, role: str, person: Person) ->
     )
 
 
-async def joint_blocks(ctx: Context, viewer: Person, contract: Contract, draft: JointDraft) -> list[Block]:
+def joint_keys(ctx: Context) -> list[str]:
+    """The joint fields in the template's order (the `together` phase)."""
+    return list(ctx.texts.dialogs[FLOW].phases[JOINT].questions)
+
+
+async def joint_blocks(
+    ctx: Context, viewer: Person, contract: Contract, draft: JointDraft, keys: list[str] | None = None
+) -> list[Block]:
+    """The draft's joint fields (those of `keys`, default all) in the template's order."""
     dialog = ctx.texts.dialogs[FLOW]
     lang = ctx.language(viewer)
     written = await authors(ctx, contract, draft)
     people = {p.id: p for p in (await parties(ctx.db, contract)).values()}
+    given = joint_answers(draft)
     blocks: list[Block] = []
-    for key, text in joint_answers(draft).items():
-        if key not in dialog.questions:
+    for key in keys if keys is not None else joint_keys(ctx):
+        if key not in given or key not in dialog.questions:
             continue
+        text = given[key]
         label = ctx.t(
             viewer,
             "peer.copy.written_by",
@@ -178,8 +196,6 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     if not mine:
         return None
     version = contract.version if version is None else version
-    dialog = ctx.texts.dialogs[FLOW]
-    lang = ctx.language(viewer)
     # Both parties' own fields are in the one document everyone on it reads; the evaluation with
     # a leader only the party and that leader.
     shared = [r for r in PARTS if r in who]
@@ -197,11 +213,21 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     for role in PARTS:
         if role in who:
             blocks.append(await party_line(ctx, viewer, role, who[role]))
+    # The template's order: the purpose, each party's goals and leader/sponsor, then the
+    # supervisor and the plan and activities.
     draft = await accepted_draft(ctx, contract, version)
     pending = await proposed_draft(ctx, contract)
     if draft is not None:
-        blocks += [Divider(), Paragraph(text=f"*{dialog.phases[JOINT].name(lang)}*")]
-        blocks += await joint_blocks(ctx, viewer, contract, draft)
+        blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.purpose_title')}*")]
+        blocks += await joint_blocks(ctx, viewer, contract, draft, [PURPOSE])
+    for role in shared:
+        blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.own_title', name=_name(who[role]))}*")]
+        blocks += await own_blocks(ctx, viewer, contract, role, OWN, version) or [
+            Note(text=ctx.t(viewer, "peer.copy.own_missing"))
+        ]
+    if draft is not None:
+        blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.plan_title')}*")]
+        blocks += await joint_blocks(ctx, viewer, contract, draft, [k for k in joint_keys(ctx) if k != PURPOSE])
         decided = next((p for p in who.values() if p.id == draft.decided_by_id), None)
         blocks.append(
             Note(
@@ -218,11 +244,6 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
         blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_missing")))
     if pending is not None and version == contract.version:
         blocks.append(Note(text=ctx.t(viewer, "peer.copy.joint_pending", number=pending.number)))
-    for role in shared:
-        blocks += [Divider(), Paragraph(text=f"*{ctx.t(viewer, 'peer.copy.own_title', name=_name(who[role]))}*")]
-        blocks += await own_blocks(ctx, viewer, contract, role, OWN, version) or [
-            Note(text=ctx.t(viewer, "peer.copy.own_missing"))
-        ]
     blocks += await _approvals(ctx, viewer, contract, version)
     if PART_A in mine or PART_B in mine:
         blocks += await evaluation_blocks(ctx, viewer, contract)

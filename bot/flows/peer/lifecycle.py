@@ -3,8 +3,9 @@
 invited ──Nej tak──▶ declined
    │ Ja tak
    ▼
-drafting: A drafts the joint fields ⇄ the other party accepts or edits (JointDraft rows);
-          each party writes its own fields and names its leader (a mention)
+drafting: A writes the contract in the template's order (purpose, own goals and leader,
+          supervisor, plan and activities); its joint fields are a proposal the other party
+          accepts or edits (JointDraft rows); B writes its own fields and names its leader
    │ joint fields accepted and both own fields sent
    ▼
 approval ──Bed om ændringer──▶ changes ──the parties edit──▶ approval (next round)
@@ -28,14 +29,37 @@ from sqlmodel import col, select
 from bot.core.events import ActionIn, CommandIn
 from bot.core.forms import Field, Form
 from bot.core.ids import number, record_id
-from bot.core.messages import Button, Buttons, Heading, Message, Paragraph, Quote, paragraph, with_buttons
+from bot.core.messages import (
+    Block,
+    Button,
+    Buttons,
+    Heading,
+    Message,
+    Paragraph,
+    Quote,
+    paragraph,
+    with_buttons,
+)
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
 from bot.flows.export import button as export_button
 from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
 from bot.flows.parts import Command, ContractFlow, Start, cannot_take_part, one_named
 from bot.flows.peer import copy as cp
-from bot.flows.peer.copy import FLOW, JOINT, LEADER_OF, OWN, PART_A, PART_B, PARTS, SUPERVISOR, other_part
+from bot.flows.peer.copy import (
+    CONTRACT,
+    FLOW,
+    JOINT,
+    JOINT_PHASES,
+    LEADER_OF,
+    OLD_JOINT,
+    OWN,
+    PART_A,
+    PART_B,
+    PARTS,
+    SUPERVISOR,
+    other_part,
+)
 from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
 from bot.storage.contracts import decide, given_answers, parties, store_answers, submitted
 from bot.storage.models import (
@@ -174,9 +198,9 @@ class PeerFlow(ContractFlow):
         ctx.post(b, paragraph(ctx.t(b, "peer.accepted_colleague", name=a.display_name)))
         for person in (a, b):
             await self._ask_profile(ctx, person, contract)
-        await self._open(ctx, a, contract, JOINT, intro=ctx.t(a, "peer.intro_joint", name=b.display_name))
-        for person in (a, b):
-            await self._open(ctx, person, contract, OWN, intro=ctx.t(person, "peer.intro_own"))
+        # A writes the contract in the template's order; B its own fields meanwhile.
+        await self._open(ctx, a, contract, CONTRACT, intro=ctx.t(a, "peer.intro_contract", name=b.display_name))
+        await self._open(ctx, b, contract, OWN, intro=ctx.t(b, "peer.intro_own"))
 
     async def _ask_profile(self, ctx: Context, person: Person, contract: Contract | None) -> None:
         if await cp.profile(ctx, person) is not None or await self._open_session(ctx, person, None, "profile"):
@@ -266,7 +290,26 @@ class PeerFlow(ContractFlow):
             return
         who = await parties(ctx.db, contract)
         role = next((r for r in PARTS if who[r].id == person.id), None)
-        if session.phase == JOINT and role:
+        if session.phase == CONTRACT and role:
+            # The joint fields go to the other party as a proposal, the own ones are stored.
+            own = set(ctx.texts.dialogs[FLOW].phases[OWN].questions)
+            await self._joint_sent(
+                ctx,
+                contract,
+                who,
+                role,
+                {k: v for k, v in answers.items() if k not in own},
+                {k: v for k, v in people.items() if k not in own},
+            )
+            await self._own_sent(
+                ctx,
+                contract,
+                who,
+                role,
+                {k: v for k, v in answers.items() if k in own},
+                {k: v for k, v in people.items() if k in own},
+            )
+        elif session.phase in JOINT_PHASES and role:
             await self._joint_sent(ctx, contract, who, role, answers, people)
         elif session.phase == OWN and role:
             await self._own_sent(ctx, contract, who, role, answers, people)
@@ -415,7 +458,7 @@ class PeerFlow(ContractFlow):
         if not all(LEADER_OF[r] in who for r in PARTS):
             return
         for role in PARTS:
-            for phase in (JOINT, OWN):
+            for phase in (CONTRACT, JOINT, OLD_JOINT, OWN):
                 if await self._open_session(ctx, who[role], contract, phase):
                     return
         contract.status, contract.round, contract.updated_at = Status.APPROVAL, contract.round + 1, ctx.now
@@ -795,7 +838,11 @@ class PeerFlow(ContractFlow):
     # ---- cancelled ----------------------------------------------------
     async def on_cancelled(self, ctx: Context, session: DialogSession, person: Person) -> None:
         contract = await session_contract(ctx, session)
-        ending = session.phase in ("profile", JOINT, OWN) and contract is not None and contract.status == "drafting"
+        ending = (
+            session.phase in ("profile", CONTRACT, *JOINT_PHASES, OWN)
+            and contract is not None
+            and contract.status == "drafting"
+        )
         if not ending:
             ctx.post(person, paragraph(ctx.t(person, "peer.dropped")))
             return
@@ -1075,10 +1122,16 @@ class PeerFlow(ContractFlow):
                     frequency=joint.get("frequency") or "",
                     ends=ctx.day(person, ends),
                 )
+                # The continuous evaluation the plan holds is recalled at each agreed meeting.
+                blocks: list[Block] = [Paragraph(text=text)]
+                if agreed := joint.get("continuous_evaluation"):
+                    blocks.append(Quote(label=ctx.t(person, "peer.reminder_evaluation"), text=agreed))
                 ctx.post(
                     person,
                     with_buttons(
-                        text, Button(label=ctx.t(person, "peer.log"), action="peer:log", value=str(contract.id))
+                        text,
+                        Button(label=ctx.t(person, "peer.log"), action="peer:log", value=str(contract.id)),
+                        blocks=blocks,
                     ),
                     dedupe=f"peer:{contract.id}:reminder:{int(slot.timestamp())}:{role}",
                 )

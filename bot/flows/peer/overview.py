@@ -122,7 +122,7 @@ class PeerOverview:
                         *self._buttons(ctx, person, f"{cid}:{proposed.number}", "joint_accept", "joint_edit"),
                         name=other.display_name,
                     )
-                elif sessions.get(cid, set()) & {"joint", "own", "profile"}:
+                elif sessions.get(cid, set()) & {cp.CONTRACT, *cp.JOINT_PHASES, cp.OWN, "profile"}:
                     item("you", "answer_questions", since)
                 elif status == Status.CHANGES and proposed is None:
                     item("you", "make_changes", since, *self._buttons(ctx, person, cid, "change_own", "change_joint"))
