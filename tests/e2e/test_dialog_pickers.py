@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -96,6 +97,12 @@ def answered(summary: str, title: str) -> str:
 
 
 # ---- picking, as each platform's client sends it -------------------------------------------
+@dataclass(frozen=True)
+class Picked:
+    held: Any  # the picker picked in, to pick in it again
+    sent: Any  # the request as sent, to send again
+
+
 def _slack_picker(chat: Chat, user: str, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The newest message in the DM with a picker of that element type, and its block."""
     for (channel, ts), message in reversed(list(chat.slack.messages.items())):
@@ -107,7 +114,7 @@ def _slack_picker(chat: Chat, user: str, kind: str) -> tuple[dict[str, Any], dic
     raise AssertionError(f"no {kind} for {user}:\n{chat.slack.dump()}")
 
 
-async def _slack_pick(chat: Chat, user: str, kind: str, picked: dict[str, Any], held: Any = None) -> Any:
+async def _slack_pick(chat: Chat, user: str, kind: str, picked: dict[str, Any], held: Any = None) -> Picked:
     message, block = held or _slack_picker(chat, user, kind)
     element = next(e for e in block["elements"] if e["type"] == kind)
     body = signing.block_actions_body(
@@ -130,11 +137,10 @@ async def _slack_pick(chat: Chat, user: str, kind: str, picked: dict[str, Any], 
             **picked,
         }
     ]
-    response = await chat.bot.post(
-        urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded"
-    )
+    sent = urlencode({"payload": json.dumps(payload)})
+    response = await chat.bot.post(sent, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200, response.text
-    return message, block
+    return Picked((message, block), sent)
 
 
 def _teams_picker(chat: TeamsChat, user: str, kind: str) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
@@ -148,19 +154,20 @@ def _teams_picker(chat: TeamsChat, user: str, kind: str) -> tuple[str, str, dict
     raise AssertionError(f"no {kind} for {user}:\n{chat.teams.dump()}")
 
 
-async def _teams_pick(chat: TeamsChat, user: str, kind: str, value: str, held: Any = None) -> Any:
+async def _teams_pick(chat: TeamsChat, user: str, kind: str, value: str, held: Any = None) -> Picked:
     conversation, card_id, field, button = held or _teams_picker(chat, user, kind)
     # Action.Execute sends the button's data with the card's inputs by id: the picked person's
     # AAD object id, or the date as YYYY-MM-DD.
     data = {**button["data"], field["id"]: value}
     presser = teams_id(user)
-    response = await chat.bot.post(chat.teams.press(presser, conversation, card_id, button["verb"], data))
+    press = chat.teams.press(presser, conversation, card_id, button["verb"], data)
+    response = await chat.bot.post(press)
     assert response.status_code == 200, response.text
     chat.teams.record_answer(presser, response.json())
-    return conversation, card_id, field, button
+    return Picked((conversation, card_id, field, button), press)
 
 
-async def pick_person(chat: Chat | TeamsChat, user: str, picked: str | None, held: Any = None) -> Any:
+async def pick_person(chat: Chat | TeamsChat, user: str, picked: str | None, held: Any = None) -> Picked:
     """`user` picks `picked` (a handle; None: nobody) in the newest people picker (or `held`)."""
     if isinstance(chat, TeamsChat):
         aad = chat.teams.users[teams_id(picked)].aad_object_id if picked else ""
@@ -168,10 +175,20 @@ async def pick_person(chat: Chat | TeamsChat, user: str, picked: str | None, hel
     return await _slack_pick(chat, user, "users_select", {"selected_user": picked} if picked else {}, held)
 
 
-async def pick_date(chat: Chat | TeamsChat, user: str, day: date) -> Any:
+async def pick_date(chat: Chat | TeamsChat, user: str, day: date) -> Picked:
     if isinstance(chat, TeamsChat):
         return await _teams_pick(chat, user, "Input.Date", day.isoformat())
     return await _slack_pick(chat, user, "datepicker", {"selected_date": day.isoformat()})
+
+
+async def redeliver(chat: Chat | TeamsChat, picked: Picked) -> None:
+    """The platform sends a pick again, as it does when the bot was slow to answer."""
+    sent = picked.sent
+    if isinstance(chat, TeamsChat):
+        response = await chat.bot.post(sent)
+    else:
+        response = await chat.bot.post(sent, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.text
 
 
 # ---- the scenarios ----------------------------------------------------------------------------
@@ -183,8 +200,14 @@ async def test_the_leader_is_picked_and_a_second_pick_on_the_old_question_is_sta
     assert LEADER not in after  # the pick answered the question: the flow moved on
     await chat.updated("✓ Lise")  # the picker is closed, the pick shown in its place
 
+    # The same pick delivered again changes nothing: no new message, the flow where it was.
+    before = len(chat.texts(MADS))
+    await redeliver(chat, held)
+    await chat.settle()
+    assert len(chat.texts(MADS)) == before
+
     # The same picker again (the old message, as a client that still shows it sends it): stale.
-    await pick_person(chat, MADS, ANNA, held)
+    await pick_person(chat, MADS, ANNA, held.held)
     await chat.expect(MADS, STALE)
     shown = await until(chat, MADS, SUMMARY, after)
     assert answered(shown, "DIN LEDER/SPONSOR") == "Lise"
