@@ -6,6 +6,7 @@ learning meeting."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from sqlmodel import select
 
 from bot.storage.models import Contract, MeetingSeries, OutboxMessage, Visit
 from tests.e2e.harness import Chat
+from tests.e2e.teams_harness import TeamsChat
 from tests.e2e.test_personal_data import capture, press_again
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -492,3 +494,35 @@ async def test_a_series_from_before_channel_names_shows_its_schedule_until_its_c
     await chat.settle()
     await chat.click(MADS, "Del på læringsmøde")
     await chat.expect(MADS, "Hvilket læringsmøde", "[#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027]")
+
+
+async def test_teams_names_a_channel_by_the_bot_connector_or_by_the_post_itself(teams_chat: TeamsChat) -> None:
+    """Teams sends a channel post with the channel's id only: the bot asks the Bot Connector for the
+    team's channels. When that fails the series is made without a name, and a later post names it;
+    a post that carries the name (channelData.channel.name) needs no call."""
+    chat = teams_chat
+    driver = cast(Chat, chat)  # the same driver interface as Slack's
+    await at(driver, local(2027, 3, 8, 10, 0))
+    chat.teams.fail_next("team_channels", 503)
+    await chat.post_in_channel(LISE, NURSES, "møde torsdag 09:00")
+    await chat.expect_in_channel(NURSES, "Lise har oprettet en serie")
+    await points_agreed(driver)
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde", "[torsdag kl. 09:00 · næste gang 11. marts 2027]")
+
+    await chat.post_in_channel(LISE, NURSES, "møde")  # this time the Bot Connector answers
+    await chat.expect(LISE, "hver anden torsdag")
+    assert [c.status for c in chat.teams.calls_of("team_channels", include_failed=True)] == [503, 200]
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.expect(MADS, "Hvilket læringsmøde", "[#sygeplejen · torsdag kl. 09:00 · næste gang 11. marts 2027]")
+
+    # Renamed, and the post says so itself: no call, and the series reads its new name.
+    post = chat._mentioning(LISE, NURSES, "møde", bot=True)
+    post["channelData"]["channel"]["name"] = "Sygeplejen Nord"
+    response = await chat.bot.post(post)
+    assert response.status_code == 200, response.text
+    await chat.expect(LISE, "hver anden torsdag")
+    assert len(chat.teams.calls_of("team_channels", include_failed=True)) == 2
+    await chat.click(MADS, "Del på læringsmøde")
+    await chat.click(MADS, "#Sygeplejen Nord · torsdag kl. 09:00 · næste gang 11. marts 2027")
+    await chat.expect(MADS, "Læringspointerne er sat på læringsmødet 11. marts 2027 kl. 09:00 i #Sygeplejen Nord")
