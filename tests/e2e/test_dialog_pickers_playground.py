@@ -24,7 +24,7 @@ TYPED = {
     "Hvornår slutter": f"{date.today() + timedelta(days=30):%d-%m-%Y}",
     "Hvor ofte mødes": "hver uge",
     "supervisorens ansvar": "Ole giver sparring",
-    "supervisor (videnforvalter)? Nævn": "spring over",
+    "supervisor (videnforvalter)?": "spring over",
 }
 
 
