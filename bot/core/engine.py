@@ -52,6 +52,9 @@ class State(BaseModel):
     # Questions of the phase this session does not ask (one about a supervisor the contract
     # does not have): the script is built without them.
     left_out: list[str] = []
+    # What the session is about within its contract, where the role does not say it: the
+    # party a leader evaluates with (a leader may lead both parties).
+    about: str | None = None
 
 
 # What the person wrote or pressed.

@@ -106,9 +106,11 @@ class Conversations:
         answers: dict[str, str | None] | None = None,
         people: dict[str, str] | None = None,
         left_out: tuple[str, ...] = (),
+        about: str | None = None,
     ) -> DialogSession:
         """Start a session for `person`, or queue it behind the one they are in; `left_out`:
-        questions of the phase it does not ask."""
+        questions of the phase it does not ask; `about`: what in the contract it is about
+        (`State.about`)."""
         assert person.id is not None  # a person the bot has met is in the database
         session = DialogSession(
             person_id=person.id,
@@ -118,11 +120,11 @@ class Conversations:
             contract_ids=contract_ids,
             last_activity_at=ctx.now,
             created_at=ctx.now,
-            state={"left_out": list(left_out)},
+            state={"left_out": list(left_out), "about": about},
         )
         busy = await self.current_session(ctx, person)
         state, says = engine.start(self.script(ctx, session), answers, people)
-        state.left_out = list(left_out)
+        state.left_out, state.about = list(left_out), about
         session.state = state.model_dump()
         session.status = "queued" if busy else "active"
         ctx.db.add(session)

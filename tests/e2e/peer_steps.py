@@ -107,7 +107,9 @@ async def profile(chat: Chat | TeamsChat, user: str, department: str, position: 
     await chat.expect(user, "din profil er gemt")
 
 
-async def until_approval(chat: Chat | TeamsChat, supervision: list[str] = SUPERVISION) -> None:
+async def until_approval(
+    chat: Chat | TeamsChat, supervision: list[str] = SUPERVISION, anna_own: list[str] = ANNA_OWN
+) -> None:
     """From the invitation to both leaders holding the contract with Godkend / Bed om ændringer."""
     await invite(chat)
     await chat.click(ANNA, "Ja, gerne")
@@ -120,8 +122,8 @@ async def until_approval(chat: Chat | TeamsChat, supervision: list[str] = SUPERV
 
     await profile(chat, ANNA, "Sygeplejen Syd", "Sygeplejerske")
     await chat.expect(ANNA, "Hvilke målsætninger har du for læringen?")
-    await answer(chat, ANNA, ANNA_OWN)
-    await chat.expect(ANNA, "Sofie får kontrakten til godkendelse")
+    await answer(chat, ANNA, anna_own)
+    await chat.expect(ANNA, "får kontrakten til godkendelse")
     review = await seen(chat, ANNA, "Mads har skrevet et forslag", "[Godkend forslaget]", "[Ret i forslaget]")
     assert "hver uge" in review and "skrevet af Mads" in review
     await chat.click(ANNA, "Godkend forslaget")

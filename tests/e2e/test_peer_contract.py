@@ -101,20 +101,69 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     to_ole = await chat.expect(OLE, "brugen af supervisor", "Ole var god at spørge", "Ole hjalp med plan")
     assert "Godt samarbejde" not in to_ole  # only the answer about the supervisor is passed on
 
-    # Then each party with its own leader.
-    await chat.expect(MADS, "Til sidst evaluerer du forløbet med Lise")
+    # Then each party with its own leader, as a conversation of the two: both write their own
+    # assessment, both see both side by side, the leader may ask for changes, and both agree.
+    await chat.expect(MADS, "Til sidst evaluerer du forløbet med Lise", "Lise skriver sin")
+    await chat.expect(LISE, "Læringsforløbet mellem Mads og Anna er slut", "Mads skriver sin")
+    await chat.expect(LISE, "Hvilke resultater nåede Mads i forhold til sine målsætninger?")
+    await chat.expect(SOFIE, "The learning between Mads and Anna has ended", "Anna writes theirs")
     await answer(
         chat, MADS, ["Mads nåede sine mål", "Lise gav tid", "Mads var engageret", "Mads underviser teamet i marts"]
     )
-    notes = await chat.expect(LISE, "Mads har skrevet noterne", "Mads underviser teamet i marts", "[Afslut]")
-    assert "Anna" not in notes.split("noterne", 1)[1]
-    await chat.click(LISE, "Afslut")
-    await chat.expect(MADS, "Lise har afsluttet din evaluering")
+    await chat.expect(MADS, "Du ser den side om side med Lises, når Lise også har sendt")
+    assert chat.count(LISE, "Mads underviser teamet i marts") == 0  # nothing is shown before both have sent
+    await answer(
+        chat,
+        LISE,
+        ["To af tre mål er nået", "Jeg kunne have fulgt op oftere", "Mads tog ansvar", "Mads underviser i marts"],
+    )
+    side = await chat.expect(
+        MADS, "Her er den side om side", "Mads underviser teamet i marts", "Mads underviser i marts", "[Vi er enige]"
+    )
+    assert "[Ret mine svar]" in side and "Bed om ændringer" not in side
+    assert "Anna" not in side.split("side om side", 1)[1]  # between Mads and Lise only
+    lise = await chat.expect(LISE, "Her er den side om side", "To af tre mål er nået", "Mads nåede sine mål")
+    assert "[Vi er enige]" in lise and "[Bed om ændringer]" in lise and "[Ret mine svar]" in lise
+    # Lise asks Mads to look at his plan again; the side by side is of the past.
+    await chat.click(LISE, "Bed om ændringer")
+    await chat.expect(LISE, "Hvad vil du gerne have, at Mads ser på igen i sin evaluering?")
+    await chat.say(LISE, "Skriv gerne, hvornår i marts")
+    await chat.expect(LISE, "din kommentar er sendt til Mads")
+    await chat.expect(MADS, "Lise vil gerne have, at du ser på dine svar igen", "Skriv gerne, hvornår i marts")
+    await chat.updated("Lise har bedt om ændringer")
+    await chat.click(MADS, "Ret mine svar")
+    await chat.expect(MADS, "Her er dine svar til evalueringen med Lise")
+    await chat.expect(MADS, "Intet sendes, før du trykker", "Mads underviser teamet i marts")
+    await chat.click(MADS, "Ret et svar")
+    await chat.click(MADS, "4. PLAN FOR AT NYTTIGGØRE OG VEDLIGEHOLDE DET LÆRTE")
+    await chat.say(MADS, "Mads underviser teamet den 10. marts")
+    await chat.expect(MADS, "Intet sendes, før du trykker", "Mads underviser teamet den 10. marts")
+    await chat.click(MADS, "Send")
+    await chat.expect(MADS, "Her er den side om side", "Mads underviser teamet den 10. marts")
+    await chat.expect(LISE, "Her er den side om side", "Mads underviser teamet den 10. marts", "[Bed om ændringer]")
+    await chat.click(MADS, "Vi er enige")
+    await chat.expect(MADS, "Når Lise også er enig, er evalueringen afsluttet")
+    assert chat.count(MADS, "din evaluering er afsluttet") == 0
+    await chat.click(LISE, "Vi er enige")
+    await chat.expect(MADS, "Du og Lise er enige – din evaluering er afsluttet")
+    await chat.expect(LISE, "Du og Mads er enige – evalueringen er afsluttet")
+    assert chat.count(MADS, "Læringskontrakten med Anna er afsluttet") == 0  # Anna's is still open
+    # Anna and Sofie (who reads English) agree at once.
     await answer(
         chat, ANNA, ["Anna lærte dosering", "Sofie frigav tid", "Anna var vedholdende", "Anna deler viden på stuegang"]
     )
-    await chat.expect(SOFIE, "Anna has written the notes", "Anna deler viden på stuegang", "[Close]")
-    await chat.click(SOFIE, "Close")
+    await chat.expect(SOFIE, "What results did Anna reach against their goals?")
+    await answer(
+        chat,
+        SOFIE,
+        ["Anna reached her goals", "I gave time", "Anna kept at it", "Anna teaches on the ward round"],
+        language="en",
+    )
+    await chat.expect(SOFIE, "Here they are side by side", "Anna deler viden på stuegang", "[We agree]")
+    await chat.expect(ANNA, "Her er den side om side", "Anna teaches on the ward round")
+    await chat.click(SOFIE, "We agree")
+    await chat.click(ANNA, "Vi er enige")
+    await chat.expect(SOFIE, "You and Anna agree – the evaluation is closed")
     await chat.expect(MADS, "Læringskontrakten med Anna er afsluttet")
     await chat.expect(ANNA, "Læringskontrakten med Mads er afsluttet")
 
@@ -126,26 +175,32 @@ async def test_the_whole_peer_contract(chat: Chat) -> None:
     anna = await chat.expect(ANNA, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
     assert "Anna vil lære dosering" in anna and "Mads vil blive sikker i dokumentation" in anna
     assert "Anna deler viden på stuegang" in anna  # her evaluation with Sofie
-    assert "Mads underviser teamet i marts" not in anna and "Lise gav tid" not in anna
+    assert "Anna teaches on the ward round" in anna  # Sofie's assessment beside hers
+    assert "Mads underviser teamet" not in anna and "Lise gav tid" not in anna
+    assert "To af tre mål er nået" not in anna  # Lise's assessment of Mads
     assert "Sygeplejen Syd" in anna and "Hjemmeplejen Nord" in anna  # the parties' profiles
     assert "Mads' egne felter" in anna and "Annas egne felter" in anna  # the Danish genitive
     assert "Vi gennemgik dosering på tre besøg" not in anna  # Mads's log is his
     await chat.command(MADS, f"kollega {number}")
     mads = await chat.expect(MADS, "Læringskontrakt: Mads og Anna", "Vi gennemgik dosering på tre besøg")
     assert "Mads vil blive sikker i dokumentation" in mads and "Anna vil lære dosering" in mads
-    assert "Mads underviser teamet i marts" in mads and "Anna deler viden på stuegang" not in mads
+    assert "Mads underviser teamet den 10. marts" in mads and "Anna deler viden på stuegang" not in mads
+    assert "To af tre mål er nået" in mads and "Anna teaches on the ward round" not in mads
     await chat.command(LISE, f"kollega {number}")
     lise = await chat.expect(LISE, "Læringskontrakt: Mads og Anna")
-    assert "Mads underviser teamet i marts" in lise and "Anna vil lære dosering" in lise
-    assert "Anna deler viden på stuegang" not in lise
+    assert "Mads underviser teamet den 10. marts" in lise and "Anna vil lære dosering" in lise
+    assert "To af tre mål er nået" in lise and "Mads underviser i marts" in lise
+    assert "Anna deler viden på stuegang" not in lise and "Anna teaches on the ward round" not in lise
     await chat.command(SOFIE, f"kollega {number}")
     sofie = await chat.expect(SOFIE, "Learning contract: Mads and Anna")
     assert "Anna deler viden på stuegang" in sofie and "Mads vil blive sikker i dokumentation" in sofie
-    assert "Mads underviser teamet i marts" not in sofie
+    assert "Anna teaches on the ward round" in sofie
+    assert "Mads underviser teamet" not in sofie and "To af tre mål er nået" not in sofie
     await chat.command(OLE, f"kollega {number}")
     ole = await chat.expect(OLE, "Læringskontrakt: Mads og Anna", "Vi følges på arbejde og sparrer")
     assert "Mads vil blive sikker i dokumentation" in ole and "Anna vil lære dosering" in ole
     assert "Anna deler viden" not in ole and "Mads underviser" not in ole  # no evaluation with a leader
+    assert "To af tre mål" not in ole and "Anna teaches" not in ole
     # Each leader's tasks are in the one document too.
     assert "Sofie frigiver to timer om ugen" in lise and "Lise giver tid i planen" in sofie
     assert "Sofie frigiver to timer om ugen" in ole and "Lise giver tid i planen" in anna

@@ -199,3 +199,51 @@ async def test_a_contract_begun_in_the_earlier_order_finishes_with_the_questions
         assert not (
             await s.exec(select(DialogSession.id).where(col(DialogSession.status).in_(("active", "queued"))))
         ).all()
+
+
+async def test_one_leader_evaluates_with_each_of_the_two_parties_on_their_own(chat: Chat) -> None:
+    """Lise leads both Mads and Anna: she writes an assessment of each, each beside that party's
+    own, and closes each evaluation with that party alone; the other party's button is not hers."""
+    await until_approval(chat, anna_own=["Anna vil lære dosering", "<@ULISE|lise>", "Lise frigiver tid"])
+    await chat.expect(LISE, "er nævnt som leder/sponsor", "[Godkend]")
+    await chat.click(LISE, "Godkend")
+    await chat.expect(MADS, "er godkendt af alle og er nu aktiv")
+    chat.bot.clock.advance(days=31)
+    await chat.bot.tick()
+    await chat.expect(MADS, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, MADS, ["Målene blev nået", "Godt samarbejde", "Ole hjalp", "Faste tider", "Teammøder"])
+    await chat.expect(ANNA, "Hvad gik godt og mindre godt i forhold til de opstillede mål?")
+    await answer(chat, ANNA, ["Delvist nået", "Svært at finde tid", "Ole hjalp", "Mødes oftere", "Huskeliste"])
+    await chat.click(MADS, "Vi er enige")
+    await chat.click(ANNA, "Vi er enige")
+
+    # One assessment about each party, the second after the first.
+    await chat.expect(LISE, "nu evaluerer du det med Mads")
+    await chat.expect(LISE, "Hvilke resultater nåede Mads i forhold til sine målsætninger?")
+    await chat.expect(LISE, "mellem Mads og Anna er slut, og nu evaluerer du det med Anna", "Denne begynder")
+    await answer(chat, LISE, ["Mads nåede målene", "Jeg gav tid", "Mads tog ansvar", "Mads viser teamet det"])
+    await chat.expect(LISE, "Hvilke resultater nåede Anna i forhold til sine målsætninger?")
+    await answer(chat, LISE, ["Anna nåede halvdelen", "Jeg gav for lidt tid", "Anna kæmpede", "Anna får en ny plan"])
+    await chat.expect(MADS, "Til sidst evaluerer du forløbet med Lise")
+    await answer(chat, MADS, ["Jeg nåede målene", "Lise gav tid", "Jeg var engageret", "Jeg viser teamet det"])
+    to_mads = await chat.expect(MADS, "Her er den side om side", "Mads nåede målene", "Jeg nåede målene")
+    assert "Anna nåede halvdelen" not in to_mads
+    await chat.expect(LISE, "Her er den side om side", "Mads nåede målene", "Jeg nåede målene")
+    # Anna cannot agree to Mads's evaluation with Lise.
+    await chat.click(MADS, "Vi er enige", as_user=ANNA)
+    await chat.expect(ANNA, "Den knap er til Mads og Lise, som evaluerer forløbet sammen")
+    await chat.click(MADS, "Vi er enige")
+    await chat.click(LISE, "Vi er enige")
+    await chat.expect(MADS, "Du og Lise er enige – din evaluering er afsluttet")
+    assert chat.count(MADS, "Læringskontrakten med Anna er afsluttet") == 0
+
+    await answer(chat, ANNA, ["Jeg nåede halvdelen", "Lise var travl", "Jeg kæmpede", "Ny plan i maj"])
+    to_anna = await chat.expect(ANNA, "Her er den side om side", "Anna nåede halvdelen", "Jeg nåede halvdelen")
+    assert "Mads nåede målene" not in to_anna
+    await chat.click(LISE, "Vi er enige")
+    await chat.expect(LISE, "Når Anna også er enig")
+    await chat.click(ANNA, "Vi er enige")
+    await chat.expect(LISE, "Du og Anna er enige – evalueringen er afsluttet")
+    await chat.expect(MADS, "Læringskontrakten med Anna er afsluttet")
+    await chat.expect(ANNA, "Læringskontrakten med Mads er afsluttet")
+    chat.check_payloads()

@@ -32,9 +32,14 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # this role's: (flow, state, role) -> the open question (a dialog phase) or the sent answers
 # (role, phase) the moment has.
 # Part A writes the whole contract in the template's order; Part B its own fields meanwhile.
-ASKED = {("peer", "drafting", "part_a"): "contract", ("peer", "drafting", "part_b"): "own"}
+# In the evaluation with a leader, leader A writes their own assessment; leader B holds the
+# Afslut of a contract that came to it before leaders wrote their own (the party's notes sent).
+ASKED = {
+    ("peer", "drafting", "part_a"): "contract",
+    ("peer", "drafting", "part_b"): "own",
+    ("peer", "leader_evaluation", "leader_a"): "leader_evaluation",
+}
 SENT = {
-    ("peer", "leader_evaluation", "leader_a"): ("part_a", "leader_evaluation"),
     ("peer", "leader_evaluation", "leader_b"): ("part_b", "leader_evaluation"),
     # The visit's check-in: the other has sent theirs, and it is still this one's turn.
     ("visit", "checkin", "agent"): ("colleague", "checkin"),

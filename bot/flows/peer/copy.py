@@ -41,6 +41,9 @@ SUPERVISOR = "supervisor"
 # begun before the template's order; `JOINT_PHASES` are the two.
 CONTRACT, JOINT, OWN, OLD_JOINT = "contract", "together", "own", "joint"
 JOINT_PHASES = (JOINT, OLD_JOINT)
+# Each party's evaluation with its own leader: both write their assessment in this phase (the
+# party under its role, the leader under `LEADER_OF[part]`), then both see both and agree.
+LEADER_EVALUATION = "leader_evaluation"
 # The joint field the document shows before the parties' own fields, as the template does
 # ("Formål og målsætninger"); the others (supervisor, plan and activities) come after them.
 PURPOSE = "purpose"
@@ -248,7 +251,7 @@ async def copy(ctx: Context, viewer: Person, contract: Contract, version: int | 
     if PART_A in mine or PART_B in mine:
         blocks += await evaluation_blocks(ctx, viewer, contract)
     for role in readable:
-        notes = await own_blocks(ctx, viewer, contract, role, "leader_evaluation")
+        notes = await talk_blocks(ctx, viewer, contract, role)
         if notes:
             blocks += [
                 Divider(),
@@ -319,3 +322,38 @@ async def evaluation_blocks(
             )
         )
     return blocks
+
+
+async def talk_blocks(ctx: Context, viewer: Person, contract: Contract, part: str) -> list[Block]:
+    """A party's evaluation with its own leader: the party's and the leader's assessments side
+    by side once both have sent; before that, each sees their own. The party's notes of a
+    contract closed before leaders wrote their own are shown alone."""
+    dialog = ctx.texts.dialogs[FLOW]
+    lang = ctx.language(viewer)
+    who = await parties(ctx.db, contract)
+    sides = [role for role in (part, LEADER_OF[part]) if role in who]
+    given = {role: await answers(ctx, contract, role, LEADER_EVALUATION) for role in sides}
+    closed = (
+        await ctx.db.exec(
+            select(Approval.id).where(Approval.contract_id == contract.id, Approval.decision == f"closed:{part}")
+        )
+    ).first() is not None
+    revealed = all(given.values()) or closed
+    shown = [role for role in sides if given[role] and (revealed or who[role].id == viewer.id)]
+    if not shown:
+        return []
+    skipped = ctx.t(viewer, "dialog.skipped")
+    keys = dialog.phases[LEADER_EVALUATION].questions
+    if len(shown) == 1:
+        return [
+            Quote(label=dialog.questions[key].title(lang), text=given[shown[0]].get(key) or skipped)
+            for key in keys
+            if key in given[shown[0]]
+        ]
+    return [
+        Columns(
+            title=dialog.questions[key].title(lang),
+            columns=[Column(label=who[role].display_name, text=given[role].get(key) or skipped) for role in shown],
+        )
+        for key in keys
+    ]

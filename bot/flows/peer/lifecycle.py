@@ -16,7 +16,10 @@ active ──a change (own fields, or joint fields accepted)──▶ approval (
    ▼
 evaluation (both parties, side by side; the supervisor gets the answers about supervision)
    ▼
-leader_evaluation (each party with its own leader; the leader presses Afslut) ──▶ closed
+leader_evaluation: each party with its own leader, a conversation of the two. Both write their
+          assessment, then both see both side by side (a showing, `shown:<part>`); either edits
+          theirs (a new showing), the leader may ask for changes, and both agreeing closes
+          that party's evaluation ──both parties' closed──▶ closed
 """
 
 from __future__ import annotations
@@ -43,7 +46,18 @@ from bot.core.messages import (
 from bot.flows.context import Context
 from bot.flows.conversations import session_contract
 from bot.flows.export import button as export_button
-from bot.flows.lifecycle import Handler, Lifecycle, Press, Pressed, named, press, roles, states
+from bot.flows.lifecycle import (
+    Guard,
+    Handler,
+    Lifecycle,
+    Press,
+    Pressed,
+    Refusal,
+    named,
+    press,
+    roles,
+    states,
+)
 from bot.flows.parts import Command, ContractFlow, Start, cannot_take_part, one_named
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import (
@@ -51,6 +65,7 @@ from bot.flows.peer.copy import (
     FLOW,
     JOINT,
     JOINT_PHASES,
+    LEADER_EVALUATION,
     LEADER_OF,
     OLD_JOINT,
     OWN,
@@ -60,7 +75,20 @@ from bot.flows.peer.copy import (
     SUPERVISOR,
     other_part,
 )
-from bot.flows.peer.states import FINAL, LEADERS, LIVE, MOVES, PARTIES, TURNS, Status
+from bot.flows.peer.states import (
+    AGREED,
+    CHANGES_ASKED,
+    FINAL,
+    LEADERS,
+    LIVE,
+    MOVES,
+    PARTIES,
+    SHOWN,
+    TURNS,
+    Status,
+    Talk,
+    talk,
+)
 from bot.storage.contracts import decide, given_answers, parties, store_answers, submitted
 from bot.storage.models import (
     ActivityLog,
@@ -144,6 +172,8 @@ class PeerFlow(ContractFlow):
         who = await parties(ctx.db, contract)
         mine = {r for r, p in who.items() if p.id == viewer.id}
         if session.role == LEADER:
+            if (about := session.state.get("about")) in PARTS:  # the party the leader evaluates with
+                return {"other": who[about].display_name, "leader": viewer.display_name}
             led = [who[r] for r in PARTS if LEADER_OF[r] in mine]
             return {"other": ctx.names(viewer, led), "leader": viewer.display_name}
         role = PART_A if PART_A in mine else PART_B
@@ -239,12 +269,12 @@ class PeerFlow(ContractFlow):
         )
 
     async def _open_session(
-        self, ctx: Context, person: Person, contract: Contract | None, phase: str
+        self, ctx: Context, person: Person, contract: Contract | None, phase: str, about: str | None = None
     ) -> DialogSession | None:
         sessions = await self.conversations.open_sessions(
             ctx, person, FLOW, phase=phase, contract_id=contract.id if contract is not None else None
         )
-        return sessions[0] if sessions else None
+        return next((s for s in sessions if about is None or s.state.get("about") == about), None)
 
     async def _open(
         self,
@@ -258,9 +288,10 @@ class PeerFlow(ContractFlow):
         answers: dict[str, str | None] | None = None,
         people: dict[str, str] | None = None,
         left_out: tuple[str, ...] = (),
+        about: str | None = None,
     ) -> None:
         assert contract.id is not None  # read from the table
-        if await self._open_session(ctx, person, contract, phase):
+        if await self._open_session(ctx, person, contract, phase, about):
             ctx.post(person, paragraph(ctx.t(person, "peer.already_open")))
             return
         await self.conversations.open(
@@ -274,6 +305,7 @@ class PeerFlow(ContractFlow):
             answers=answers,
             people=people,
             left_out=left_out,
+            about=about,
         )
 
     # ---- sessions end -------------------------------------------------
@@ -323,8 +355,8 @@ class PeerFlow(ContractFlow):
             await self._changes_requested(ctx, contract, who, person, answers["comment"] or "")
         elif session.phase == "evaluation" and role:
             await self._evaluation_sent(ctx, contract, who, role, answers)
-        elif session.phase == "leader_evaluation" and role:
-            await self._leader_evaluation_sent(ctx, contract, who, role, answers)
+        elif session.phase in (LEADER_EVALUATION, "leader_evaluation_changes"):
+            await self._talk_sent(ctx, session, contract, who, person, role, answers)
 
     async def _store_profile(self, ctx: Context, person: Person, answers: dict[str, str | None]) -> None:
         assert person.id is not None  # in the database
@@ -738,9 +770,10 @@ class PeerFlow(ContractFlow):
                 ctx,
                 viewer,
                 contract,
-                "leader_evaluation",
+                LEADER_EVALUATION,
                 intro=ctx.t(viewer, "peer.intro_leader_evaluation", leader=who[LEADER_OF[r]].display_name),
             )
+            await self._open_assessment(ctx, contract, who, r)
 
     async def _evaluation_agreements(self, ctx: Context, contract: Contract) -> set[int]:
         """Who agreed to the evaluation as it stands (this round)."""
@@ -773,31 +806,246 @@ class PeerFlow(ContractFlow):
             left_out=() if SUPERVISOR in who else ("eval_supervisor",),
         )
 
-    async def _leader_evaluation_sent(
-        self, ctx: Context, contract: Contract, who: dict[str, Person], role: str, answers: dict[str, str | None]
+    # ---- the evaluation with a leader -----------------------------------
+    async def _open_assessment(
+        self,
+        ctx: Context,
+        contract: Contract,
+        who: dict[str, Person],
+        part: str,
+        *,
+        intro: str | None = None,
+        answers: dict[str, str | None] | None = None,
     ) -> None:
-        person, leader = who[role], who[LEADER_OF[role]]
-        await store_answers(ctx.db, contract, person, role, "leader_evaluation", answers, ctx.now)
-        ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
-        intro = ctx.t(leader, "peer.leader_evaluation_for_leader", name=person.display_name)
-        blocks = [
-            Heading(text=ctx.t(leader, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
-            Paragraph(text=intro),
-            *await cp.own_blocks(ctx, leader, contract, role, "leader_evaluation"),
-        ]
-        ctx.post(
+        """The leader's side of the evaluation with `part`: the leader's own assessment."""
+        leader, party = who[LEADER_OF[part]], who[part]
+        await self._open(
+            ctx,
             leader,
-            with_buttons(
-                intro,
-                Button(
-                    label=ctx.t(leader, "peer.close"),
-                    action="peer:close",
-                    value=f"{contract.id}:{role}",
-                    style="primary",
-                ),
-                blocks=blocks,
+            contract,
+            LEADER_EVALUATION,
+            role=LEADER,
+            about=part,
+            answers=answers,
+            intro=intro
+            or ctx.t(
+                leader,
+                "peer.intro_leader_assessment",
+                name=party.display_name,
+                a=who[PART_A].display_name,
+                b=who[PART_B].display_name,
             ),
-            ref=f"peer:{contract.id}:close:{role}",
+        )
+
+    async def _talk(self, ctx: Context, contract: Contract, part: str) -> Talk:
+        rows = (
+            await ctx.db.exec(
+                select(Approval.approver_id, Approval.round, Approval.decision).where(
+                    Approval.contract_id == contract.id,
+                    col(Approval.decision).in_([f"{d}:{part}" for d in (SHOWN, AGREED, CHANGES_ASKED)]),
+                )
+            )
+        ).all()
+        return talk(rows, part)
+
+    def _mark(
+        self, ctx: Context, contract: Contract, person: Person, what: str, part: str, round_: int, **kw: str
+    ) -> None:
+        """A decision of the evaluation with a leader, in the round of its showing."""
+        decide(ctx.db, contract, person, f"{what}:{part}", ctx.now, **kw).round = round_
+
+    async def _part_closed(self, ctx: Context, contract: Contract, part: str) -> bool:
+        return (
+            await ctx.db.exec(
+                select(Approval.id).where(Approval.contract_id == contract.id, Approval.decision == f"closed:{part}")
+            )
+        ).first() is not None
+
+    async def _talk_sent(
+        self,
+        ctx: Context,
+        session: DialogSession,
+        contract: Contract,
+        who: dict[str, Person],
+        person: Person,
+        role: str | None,
+        answers: dict[str, str | None],
+    ) -> None:
+        """A side of the evaluation with a leader sent (the party's, the leader's), or the
+        leader's comment asking for changes."""
+        about = session.state.get("about")
+        part = about if session.role == LEADER and about in PARTS else role
+        if (
+            part is None
+            or contract.status != Status.LEADER_EVALUATION
+            or await self._part_closed(ctx, contract, part)
+            or person.id not in (who[part].id, who[LEADER_OF[part]].id)
+        ):
+            ctx.post(person, paragraph(ctx.t(person, "peer.too_late")))
+            return
+        if session.phase == "leader_evaluation_changes":
+            await self._changes_asked(ctx, contract, who, part, answers["evaluation_changes"] or "")
+            return
+        side = LEADER_OF[part] if session.role == LEADER else part
+        party, leader = who[part], who[LEADER_OF[part]]
+        await store_answers(ctx.db, contract, person, side, LEADER_EVALUATION, answers, ctx.now)
+        sent = {r: await submitted(ctx.db, contract, r, LEADER_EVALUATION) for r in (part, LEADER_OF[part])}
+        if (
+            not sent[LEADER_OF[part]]
+            and side == part
+            and not await self._open_session(ctx, leader, contract, LEADER_EVALUATION, about=part)
+        ):
+            # A contract that came to its leader evaluation before leaders wrote their own.
+            await self._open_assessment(ctx, contract, who, part)
+        if not all(sent.values()):
+            if side == part:
+                ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
+            else:
+                ctx.post(person, paragraph(ctx.t(person, "peer.leader_assessment_sent", name=party.display_name)))
+            return
+        talk = await self._talk(ctx, contract, part)
+        if talk.shown and not talk.asked:  # the sets shown before, and their buttons, are of the past
+            for r in (part, LEADER_OF[part]):
+                await ctx.close_buttons(
+                    ctx.t(who[r], "peer.evaluation_changed_note", name=person.display_name),
+                    ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:{r}",
+                )
+        shown = talk.shown + 1
+        self._mark(ctx, contract, person, SHOWN, part, shown)
+        contract.updated_at = ctx.now
+        ctx.db.add(contract)
+        value = f"{contract.id}:{part}:{shown}"
+        for r in (part, LEADER_OF[part]):
+            viewer = who[r]
+            intro = ctx.t(viewer, "peer.leader_evaluation_both")
+            buttons = [
+                Button(
+                    label=ctx.t(viewer, "peer.agree_leader_evaluation"),
+                    action="peer:agree_leader_evaluation",
+                    value=value,
+                    style="primary",
+                )
+            ]
+            if r == part:
+                ask = ctx.t(viewer, "peer.leader_evaluation_agree")
+            else:
+                ask = ctx.t(viewer, "peer.leader_evaluation_agree_leader", name=party.display_name)
+                buttons.append(
+                    Button(
+                        label=ctx.t(viewer, "peer.leader_evaluation_changes"),
+                        action="peer:leader_evaluation_changes",
+                        value=value,
+                    )
+                )
+            buttons.append(
+                Button(
+                    label=ctx.t(viewer, "peer.edit_leader_evaluation"),
+                    action="peer:edit_leader_evaluation",
+                    value=value,
+                )
+            )
+            blocks = [
+                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+                Paragraph(text=intro),
+                *await cp.talk_blocks(ctx, viewer, contract, part),
+                Paragraph(text=ask),
+                Buttons(buttons=buttons),
+            ]
+            ctx.post(viewer, Message(text=intro, blocks=blocks), ref=f"peer:{contract.id}:talk:{part}:{shown}:{r}")
+
+    async def _changes_asked(
+        self, ctx: Context, contract: Contract, who: dict[str, Person], part: str, comment: str
+    ) -> None:
+        """The leader's comment: the showing's buttons close, and the party is asked to look again."""
+        party, leader = who[part], who[LEADER_OF[part]]
+        talk = await self._talk(ctx, contract, part)
+        if not talk.asked:
+            self._mark(ctx, contract, leader, CHANGES_ASKED, part, talk.shown, comment=comment)
+            for r in (part, LEADER_OF[part]):
+                await ctx.close_buttons(
+                    ctx.t(
+                        who[r],
+                        "peer.leader_evaluation_changes_note",
+                        name=leader.display_name,
+                        date=ctx.day(who[r], ctx.now),
+                    ),
+                    ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:{r}",
+                )
+        ctx.audit("evaluation.changes_requested", leader, contract.id, part=part)
+        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_changes_sent", name=party.display_name)))
+        text = ctx.t(party, "peer.leader_evaluation_changes_party", leader=leader.display_name)
+        ctx.post(
+            party,
+            with_buttons(
+                text,
+                Button(
+                    label=ctx.t(party, "peer.edit_leader_evaluation"),
+                    action="peer:edit_leader_evaluation",
+                    value=f"{contract.id}:{part}:{talk.shown}",
+                ),
+                blocks=[
+                    Paragraph(text=text),
+                    Quote(label=ctx.t(party, "peer.comment_label", name=leader.display_name), text=comment),
+                ],
+            ),
+            ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:changes",
+        )
+
+    async def _agree_talk(self, ctx: Context, pressed: Pressed) -> None:
+        contract, person, who = pressed.contract, pressed.person, pressed.who
+        part, shown = self._talk_of(pressed)
+        side = part if who[part].id == person.id else LEADER_OF[part]
+        self._mark(ctx, contract, person, AGREED, part, shown)
+        await ctx.close_buttons(
+            ctx.t(person, "peer.evaluation_agreed_note", date=ctx.day(person, ctx.now)),
+            ref=f"peer:{contract.id}:talk:{part}:{shown}:{side}",
+        )
+        await ctx.db.flush()
+        party, leader = who[part], who[LEADER_OF[part]]
+        if not {party.id, leader.id} <= (await self._talk(ctx, contract, part)).agreed:
+            other = leader if side == part else party
+            ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_waiting_agree", name=other.display_name)))
+            return
+        decide(ctx.db, contract, leader, f"closed:{part}", ctx.now)
+        ctx.audit("evaluation.closed", person, contract.id, part=part)
+        ctx.post(party, paragraph(ctx.t(party, "peer.leader_evaluation_agreed_party", leader=leader.display_name)))
+        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_agreed_leader", name=party.display_name)))
+        await self._maybe_closed(ctx, contract, who, person)
+
+    async def _edit_talk(self, ctx: Context, pressed: Pressed) -> None:
+        """Ret mine svar: the presser's own side, with their answers, to change and send again."""
+        contract, person, who = pressed.contract, pressed.person, pressed.who
+        part, _ = self._talk_of(pressed)
+        if who[part].id == person.id:
+            await self._open(
+                ctx,
+                person,
+                contract,
+                LEADER_EVALUATION,
+                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[LEADER_OF[part]].display_name),
+                answers=await given_answers(ctx.db, contract, part, LEADER_EVALUATION),
+            )
+        else:
+            await self._open_assessment(
+                ctx,
+                contract,
+                who,
+                part,
+                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[part].display_name),
+                answers=await given_answers(ctx.db, contract, LEADER_OF[part], LEADER_EVALUATION),
+            )
+
+    async def _ask_talk_changes(self, ctx: Context, pressed: Pressed) -> None:
+        """Bed om ændringer: the comment is asked first; sending it reaches the party."""
+        part, _ = self._talk_of(pressed)
+        await self._open(
+            ctx,
+            pressed.person,
+            pressed.contract,
+            "leader_evaluation_changes",
+            intro=ctx.t(pressed.person, "peer.intro_leader_evaluation_changes", name=pressed.who[part].display_name),
+            role=LEADER,
+            about=part,
         )
 
     async def _close_part(
@@ -811,6 +1059,10 @@ class PeerFlow(ContractFlow):
         )
         person = who[role]
         ctx.post(person, paragraph(ctx.t(person, "peer.closed_party", leader=leader.display_name)))
+        await self._maybe_closed(ctx, contract, who, leader)
+
+    async def _maybe_closed(self, ctx: Context, contract: Contract, who: dict[str, Person], by: Person) -> None:
+        """Both parties' evaluations with their leaders closed: the contract is."""
         await ctx.db.flush()
         closed = {
             a.decision
@@ -825,7 +1077,7 @@ class PeerFlow(ContractFlow):
         if closed >= {f"closed:{r}" for r in PARTS}:
             contract.status, contract.closed_at, contract.updated_at = Status.CLOSED, ctx.now, ctx.now
             ctx.db.add(contract)
-            ctx.audit("contract.closed", leader, contract.id)
+            ctx.audit("contract.closed", by, contract.id)
             for r in PARTS:
                 ctx.post(
                     who[r],
@@ -878,6 +1130,11 @@ class PeerFlow(ContractFlow):
             return Press(step, LEADERS, states(S.APPROVAL), handler, to=None, refuse="peer.only_leaders",
                          whom=leaders, round=True, guard=self._undecided)
 
+        def talking(step: str, handler: Handler, guard: Guard, check: Refusal | None = None) -> Press:
+            return Press(step, PARTIES | LEADERS, states(S.LEADER_EVALUATION), handler, to=None,
+                         refuse="peer.only_talk", whom=self._talk_names, guard=guard,
+                         check=check or self._in_talk)
+
         def changing(step: str, handler: Handler) -> Press:
             return Press(step, PARTIES, states(S.CHANGES, S.ACTIVE), handler, to=None, refuse="peer.only_parties")
 
@@ -897,7 +1154,15 @@ class PeerFlow(ContractFlow):
                   refuse="peer.only_parties", round=True, guard=self._not_agreed_yet),
             Press("edit_evaluation", PARTIES, states(S.EVALUATION_AGREE), self._edit_evaluation, to=None,
                   refuse="peer.only_parties", round=True, guard=self._not_agreed_yet),
-            # Each party's own leader closes that party's evaluation; the last one closes the contract.
+            # Each party and its own leader: both agree to the two assessments side by side (the
+            # second closes that party's evaluation, the last the contract), or one edits theirs,
+            # or the leader asks for changes.
+            talking("agree_leader_evaluation", self._agree_talk, guard=self._talk_undecided),
+            talking("edit_leader_evaluation", self._edit_talk, guard=self._talk_current),
+            talking("leader_evaluation_changes", self._ask_talk_changes, guard=self._talk_undecided,
+                    check=self._talk_leader),
+            # The button of a contract that came to its leader evaluation before leaders wrote
+            # their own: that party's own leader closes it.
             Press("close", LEADERS, states(S.LEADER_EVALUATION), self._close_pressed, to=S.CLOSED,
                   refuse="peer.only_own_leader", guard=self._part_open, check=self._own_leader),
         )
@@ -944,6 +1209,46 @@ class PeerFlow(ContractFlow):
                 )
             )
         ).first() is None
+
+    @staticmethod
+    def _talk_of(pressed: Pressed) -> tuple[str, int]:
+        """The party and the showing a button of the evaluation with a leader is for (`part:n`)."""
+        part, _, shown = pressed.rest.partition(":")
+        return (part, int(shown)) if part in PARTS and shown.isdigit() else ("", -1)
+
+    async def _talk_current(self, ctx: Context, pressed: Pressed) -> bool:
+        """The button is of the newest showing of a party's evaluation that is still open."""
+        part, shown = self._talk_of(pressed)
+        return (
+            part in PARTS
+            and not await self._part_closed(ctx, pressed.contract, part)
+            and (await self._talk(ctx, pressed.contract, part)).shown == shown
+        )
+
+    async def _talk_undecided(self, ctx: Context, pressed: Pressed) -> bool:
+        """As `_talk_current`, and no one asked for changes to it and the presser has not agreed."""
+        if not await self._talk_current(ctx, pressed):
+            return False
+        talk = await self._talk(ctx, pressed.contract, self._talk_of(pressed)[0])
+        return not talk.asked and pressed.person.id not in talk.agreed
+
+    async def _talk_names(self, ctx: Context, pressed: Pressed) -> dict[str, object]:
+        part = self._talk_of(pressed)[0] or PART_A
+        leader = pressed.who.get(LEADER_OF[part])
+        return {"name": pressed.who[part].display_name, "leader": leader.display_name if leader else ""}
+
+    async def _in_talk(self, ctx: Context, pressed: Pressed) -> str | None:
+        """The party and its own leader evaluate together; the other party and leader do not."""
+        part = self._talk_of(pressed)[0]
+        if part in pressed.roles or LEADER_OF[part] in pressed.roles:
+            return None
+        return ctx.t(pressed.person, "peer.only_talk", **await self._talk_names(ctx, pressed))
+
+    async def _talk_leader(self, ctx: Context, pressed: Pressed) -> str | None:
+        """Only the party's own leader asks for changes."""
+        if LEADER_OF[self._talk_of(pressed)[0]] in pressed.roles:
+            return None
+        return ctx.t(pressed.person, "peer.only_own_leader_changes")
 
     async def _not_the_author(self, ctx: Context, pressed: Pressed) -> str | None:
         """The other party accepts or edits a proposal, not its author."""

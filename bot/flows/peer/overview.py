@@ -13,7 +13,7 @@ from bot.flows.overview import Group, Item
 from bot.flows.overview_reads import _best, _Contract, _mine, _parties, _sessions, _submitted, _Who
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
-from bot.flows.peer.states import LIVE, TURNS, Status
+from bot.flows.peer.states import LIVE, TURNS, Status, talk
 from bot.storage.models import Approval, JointDraft, Person
 
 
@@ -146,14 +146,30 @@ class PeerOverview:
                 )
             elif status == Status.EVALUATION_AGREE:
                 item("others", "waiting_evaluation_agree", since, name=other.display_name)
-            elif (
-                status == Status.LEADER_EVALUATION
-                and role in turn
-                and (cid, role, "leader_evaluation") not in submitted
-            ):
-                item("you", "evaluate_leader", since, name=who[LEADER_OF[role]].display_name)
             elif status == Status.LEADER_EVALUATION and role not in closed:
-                item("others", "waiting_close", since, name=who[LEADER_OF[role]].display_name)
+                leader, now = who[LEADER_OF[role]], talk(decisions, role)
+                if (cid, role, "leader_evaluation") not in submitted:
+                    item("you", "evaluate_leader", since, name=leader.display_name)
+                elif now.shown and now.asked:
+                    value = f"{cid}:{role}:{now.shown}"
+                    item(
+                        "you",
+                        "change_leader_evaluation",
+                        since,
+                        *self._buttons(ctx, person, value, "edit_leader_evaluation"),
+                        name=leader.display_name,
+                    )
+                elif now.shown and person.id not in now.agreed:
+                    value = f"{cid}:{role}:{now.shown}"
+                    item(
+                        "you",
+                        "agree_leader_evaluation",
+                        since,
+                        *self._buttons(ctx, person, value, "agree_leader_evaluation", "edit_leader_evaluation"),
+                        name=leader.display_name,
+                    )
+                else:
+                    item("others", "waiting_close", since, name=leader.display_name)
             else:
                 item("others", "waiting_rest", since)
         for role in [r for r in PARTS if LEADER_OF[r] in roles]:
@@ -170,19 +186,33 @@ class PeerOverview:
                     )
             elif status == Status.APPROVAL:
                 item("others", "waiting_approval", since, names=missing)
-            elif (
-                status == Status.LEADER_EVALUATION
-                and LEADER_OF[role] in turn
-                and role not in closed
-                and (cid, role, "leader_evaluation") in submitted
-            ):
-                item(
-                    "you",
-                    "close",
-                    submitted[(cid, role, "leader_evaluation")],
-                    *self._buttons(ctx, person, f"{cid}:{role}", "close"),
-                    name=party.display_name,
-                )
+            elif status == Status.LEADER_EVALUATION and role not in closed:
+                now = talk(decisions, role)
+                if (cid, LEADER_OF[role], "leader_evaluation") in submitted:
+                    if now.shown and not now.asked and person.id not in now.agreed:
+                        steps = ("agree_leader_evaluation", "leader_evaluation_changes", "edit_leader_evaluation")
+                        item(
+                            "you",
+                            "agree_leader_evaluation",
+                            since,
+                            *self._buttons(ctx, person, f"{cid}:{role}:{now.shown}", *steps),
+                            name=party.display_name,
+                        )
+                    else:
+                        item("others", "waiting_other", since, name=party.display_name)
+                elif "leader_evaluation" in sessions.get(cid, ()):
+                    item("you", "assess", since, name=party.display_name)
+                elif (cid, role, "leader_evaluation") in submitted:
+                    # A contract that came to its leader evaluation before leaders wrote their own.
+                    item(
+                        "you",
+                        "close",
+                        submitted[(cid, role, "leader_evaluation")],
+                        *self._buttons(ctx, person, f"{cid}:{role}", "close"),
+                        name=party.display_name,
+                    )
+                else:
+                    item("others", "waiting_other", since, name=party.display_name)
             elif status == Status.ACTIVE:
                 item("coming", "ends", ends or contract.followup_at)
             else:
@@ -196,7 +226,7 @@ class PeerOverview:
 
     @staticmethod
     def _buttons(ctx: Context, person: Person, value: object, *steps: str) -> list[Button]:
-        primary = {"accept", "joint_accept", "approve", "close", "agree_evaluation"}
+        primary = {"accept", "joint_accept", "approve", "close", "agree_evaluation", "agree_leader_evaluation"}
         return [
             Button(
                 label=ctx.t(person, f"peer.{step}"),
