@@ -4,23 +4,66 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import col, select
 
 from bot.core.messages import Button
 from bot.flows.context import Context
-from bot.flows.overview import Group, Item
-from bot.flows.overview_reads import _best, _Contract, _mine, _parties, _sessions, _submitted, _Who
+from bot.flows.overview import GROUPS, Entry, Group, Item
+from bot.flows.overview_reads import _Contract, _mine, _parties, _sessions, _submitted, _Who
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.flows.peer.states import LIVE, TURNS, Status, talk
 from bot.storage.models import Approval, JointDraft, Person
+
+# The buttons an item shows, the same as the flow posts (`peer:<step>`, one value), labelled
+# when the page is written.
+PRIMARY = {"accept", "joint_accept", "approve", "close", "agree_evaluation", "agree_leader_evaluation"}
+
+
+class _Press(NamedTuple):
+    value: str
+    steps: tuple[str, ...]
+
+    @classmethod
+    def of(cls, value: object, *steps: str) -> _Press:
+        return cls(str(value), steps)
+
+
+class _Status(NamedTuple):
+    """A contract's status, named in the person's language when the page is written."""
+
+    status: str
+
+    @property
+    def key(self) -> str:
+        return f"peer.status.{self.status}"
+
+
+class _Step(NamedTuple):
+    """An item before its texts: the overview counts, sorts and pages these (a `PagedSource`);
+    only the page's get their words. Values that are lists of people are named then too."""
+
+    group: Group
+    key: str
+    at: datetime | None
+    press: _Press | None
+    values: dict[str, object]
+    a: str
+    b: str
 
 
 class PeerOverview:
     """Lær af en kollega (PRODUCT.md §2.3): the parties, their leaders, the supervisor."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
+        return await self.render(ctx, person, await self.entries(ctx, person))
+
+    async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
+        return [self._item(ctx, person, entry) for entry in entries]
+
+    async def entries(self, ctx: Context, person: Person) -> list[Entry]:
         mine = await _mine(ctx, person, "peer", LIVE)
         if not mine:
             return []
@@ -46,14 +89,15 @@ class PeerOverview:
             )
         ).all():
             drafts[d.contract_id][d.status] = d  # the newest of each
-        items: list[Item] = []
+        entries: list[Entry] = []
         for cid, (contract, roles) in mine.items():
-            items += _best(
-                self._candidates(
-                    ctx, person, cid, contract, roles, parties[cid], decisions[cid], drafts[cid], sessions, submitted
-                )
+            steps = self._candidates(
+                ctx, person, cid, contract, roles, parties[cid], decisions[cid], drafts[cid], sessions, submitted
             )
-        return items
+            if steps:  # what waits for the person first, then what waits for others
+                best = min(steps, key=lambda step: GROUPS.index(step.group))
+                entries.append(Entry(group=best.group, key=f"peer:{cid}", at=best.at, data=best))
+        return entries
 
     def _candidates(
         self,
@@ -67,24 +111,14 @@ class PeerOverview:
         drafts: dict[str, JointDraft],
         sessions: dict[int, set[str]],
         submitted: dict[tuple[int, str, str], datetime],
-    ) -> list[Item]:
-        """What one contract may show the person; the overview keeps the best (`_best`). Whose
+    ) -> list[_Step]:
+        """What one contract may show the person; the overview keeps the best. Whose
         turn it is comes from the lifecycle's table (`states.TURNS`); the drafts, submissions
         and decisions say who of them has done their part."""
-        candidates: list[Item] = []
+        candidates: list[_Step] = []
 
-        def item(group: Group, key: str, at: datetime | None, *buttons: Button, **values: object) -> None:
-            candidates.append(
-                Item(
-                    group=group,
-                    flow="peer",
-                    key=f"peer:{cid}",
-                    title=ctx.t(person, "overview.peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name),
-                    step=ctx.t(person, f"overview.peer.{key}", **values),
-                    at=at,
-                    buttons=buttons,
-                )
-            )
+        def item(group: Group, key: str, at: datetime | None, press: _Press | None = None, **values: object) -> None:
+            candidates.append(_Step(group, key, at, press, values, who[PART_A].display_name, who[PART_B].display_name))
 
         status, since = contract.status, contract.updated_at
         turn = TURNS.get(status, frozenset())
@@ -96,7 +130,7 @@ class PeerOverview:
             a for a, round_, decision in decisions if round_ == contract.round and decision == "evaluation_agreed"
         }
         leaders = list({who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}.values())
-        missing = ctx.names(person, [p for p in leaders if p.id not in approved])
+        missing = [p for p in leaders if p.id not in approved]  # named when the page is written
         ends = None
         if status == "active" and (found := cp.terms(cp.joint_answers(drafts.get("accepted")), ctx.tz(who[PART_A]))):
             ends = found[1]
@@ -108,7 +142,7 @@ class PeerOverview:
                     "you",
                     "answer_invitation",
                     since,
-                    *self._buttons(ctx, person, cid, "accept", "decline"),
+                    _Press.of(cid, "accept", "decline"),
                     name=other.display_name,
                 )
             elif status == Status.INVITED:
@@ -119,13 +153,13 @@ class PeerOverview:
                         "you",
                         "review_joint",
                         proposed.created_at,
-                        *self._buttons(ctx, person, f"{cid}:{proposed.number}", "joint_accept", "joint_edit"),
+                        _Press.of(f"{cid}:{proposed.number}", "joint_accept", "joint_edit"),
                         name=other.display_name,
                     )
                 elif sessions.get(cid, set()) & {cp.CONTRACT, *cp.JOINT_PHASES, cp.OWN, "profile"}:
                     item("you", "answer_questions", since)
                 elif status == Status.CHANGES and proposed is None:
-                    item("you", "make_changes", since, *self._buttons(ctx, person, cid, "change_own", "change_joint"))
+                    item("you", "make_changes", since, _Press.of(cid, "change_own", "change_joint"))
                 else:
                     item("others", "waiting_other", since, name=other.display_name)
             elif status == Status.APPROVAL:
@@ -141,7 +175,7 @@ class PeerOverview:
                     "you",
                     "agree_evaluation",
                     since,
-                    *self._buttons(ctx, person, f"{cid}:{contract.round}", "agree_evaluation", "edit_evaluation"),
+                    _Press.of(f"{cid}:{contract.round}", "agree_evaluation", "edit_evaluation"),
                     name=other.display_name,
                 )
             elif status == Status.EVALUATION_AGREE:
@@ -156,7 +190,7 @@ class PeerOverview:
                         "you",
                         "change_leader_evaluation",
                         since,
-                        *self._buttons(ctx, person, value, "edit_leader_evaluation"),
+                        _Press.of(value, "edit_leader_evaluation"),
                         name=leader.display_name,
                     )
                 elif now.shown and person.id not in now.agreed:
@@ -165,7 +199,7 @@ class PeerOverview:
                         "you",
                         "agree_leader_evaluation",
                         since,
-                        *self._buttons(ctx, person, value, "agree_leader_evaluation", "edit_leader_evaluation"),
+                        _Press.of(value, "agree_leader_evaluation", "edit_leader_evaluation"),
                         name=leader.display_name,
                     )
                 else:
@@ -182,7 +216,7 @@ class PeerOverview:
                         "you",
                         "approve",
                         since,
-                        *self._buttons(ctx, person, f"{cid}:{contract.round}", "approve", "request_changes"),
+                        _Press.of(f"{cid}:{contract.round}", "approve", "request_changes"),
                     )
             elif status == Status.APPROVAL:
                 item("others", "waiting_approval", since, names=missing)
@@ -195,7 +229,7 @@ class PeerOverview:
                             "you",
                             "agree_leader_evaluation",
                             since,
-                            *self._buttons(ctx, person, f"{cid}:{role}:{now.shown}", *steps),
+                            _Press.of(f"{cid}:{role}:{now.shown}", *steps),
                             name=party.display_name,
                         )
                     else:
@@ -208,7 +242,7 @@ class PeerOverview:
                         "you",
                         "close",
                         submitted[(cid, role, "leader_evaluation")],
-                        *self._buttons(ctx, person, f"{cid}:{role}", "close"),
+                        _Press.of(f"{cid}:{role}", "close"),
                         name=party.display_name,
                     )
                 else:
@@ -216,23 +250,39 @@ class PeerOverview:
             elif status == Status.ACTIVE:
                 item("coming", "ends", ends or contract.followup_at)
             else:
-                item("others", "in_progress", since, status=ctx.t(person, f"peer.status.{status}"))
+                item("others", "in_progress", since, status=_Status(status))
         if SUPERVISOR in roles and not candidates:
             if status == Status.ACTIVE:
                 item("coming", "ends", ends or contract.followup_at)
             else:
-                item("others", "in_progress", since, status=ctx.t(person, f"peer.status.{status}"))
+                item("others", "in_progress", since, status=_Status(status))
         return candidates
 
-    @staticmethod
-    def _buttons(ctx: Context, person: Person, value: object, *steps: str) -> list[Button]:
-        primary = {"accept", "joint_accept", "approve", "close", "agree_evaluation", "agree_leader_evaluation"}
-        return [
-            Button(
-                label=ctx.t(person, f"peer.{step}"),
-                action=f"peer:{step}",
-                value=str(value),
-                style="primary" if step in primary else None,
-            )
-            for step in steps
-        ]
+    def _item(self, ctx: Context, person: Person, entry: Entry) -> Item:
+        step: _Step = entry.data
+        values = {
+            k: ctx.names(person, v) if isinstance(v, list) else ctx.t(person, v.key) if isinstance(v, _Status) else v
+            for k, v in step.values.items()
+        }
+        buttons = (
+            [
+                Button(
+                    label=ctx.t(person, f"peer.{name}"),
+                    action=f"peer:{name}",
+                    value=step.press.value,
+                    style="primary" if name in PRIMARY else None,
+                )
+                for name in step.press.steps
+            ]
+            if step.press is not None
+            else []
+        )
+        return Item(
+            group=step.group,
+            flow="peer",
+            key=entry.key,
+            title=ctx.t(person, "overview.peer.title", a=step.a, b=step.b),
+            step=ctx.t(person, f"overview.peer.{step.key}", **values),
+            at=step.at,
+            buttons=tuple(buttons),
+        )
