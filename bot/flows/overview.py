@@ -137,13 +137,15 @@ _NUMBERS = re.compile(r"(\d+)")
 
 
 def _order(item: Item | Entry) -> tuple[bool, float, tuple[tuple[int, int, str], ...]]:
-    # Keys compare number by number: "elearning:9" before "elearning:10". (A loop, not a
-    # generator: this runs for every item of a leader with thousands.)
-    key: list[tuple[int, int, str]] = []
-    for p in _NUMBERS.split(item.key):
-        if p:
-            key.append((0, int(p), "") if p.isdigit() else (1, 0, p))
-    return (item.at is None, item.at.timestamp() if item.at else 0.0, tuple(key))
+    # Keys compare number by number: "elearning:9" before "elearning:10". This runs for every
+    # item of a leader with thousands: the common "<flow>:<id>" without the regular expression.
+    at = item.at
+    flow, _, rest = item.key.partition(":")
+    if rest.isdigit() and not any(c.isdigit() for c in flow):
+        key: tuple[tuple[int, int, str], ...] = ((1, 0, flow + ":"), (0, int(rest), ""))
+    else:
+        key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBERS.split(item.key) if p)
+    return (at is None, at.timestamp() if at else 0.0, key)
 
 
 # An entry and the source that renders it (None: the entry holds its finished item).
