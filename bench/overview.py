@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import statistics
@@ -340,7 +339,7 @@ def status_kb(field: str) -> int:
     return 0
 
 
-async def measure(url: str, case: dict, repeat: int, gc_freeze: bool = False) -> dict:
+async def measure(url: str, case: dict, repeat: int, settle: bool = True) -> dict:
     from bot.app import Runtime
     from bot.flows.context import Context
     from bot.flows.overview import GROUPS, PER_GROUP
@@ -383,9 +382,8 @@ async def measure(url: str, case: dict, repeat: int, gc_freeze: bool = False) ->
         }
 
     await build(case["employee"])  # imports, catalogues, the connection: not the overview's cost
-    if gc_freeze:  # the experiment: what a gc.freeze() after start-up would save (fewer full collections)
-        gc.collect()
-        gc.freeze()
+    if settle:  # as the bot does at the end of its start (Runtime.start)
+        Runtime.settle_heap()
     expected = case["groups"]
     pages = max(1, *(-(-c // PER_GROUP) for c in expected.values()))
     middle = max(1, (pages + 1) // 2)
@@ -429,15 +427,15 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file / the PostgreSQL schema")
     parser.add_argument(
-        "--gc-freeze",
+        "--no-settle",
         action="store_true",
-        help="experiment: gc.freeze() in the measuring process after start-up (the bot does not do this)",
+        help="leave out what the bot does after its start (Runtime.settle_heap: gc.freeze), for the before",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # JSON: url and case, in a measuring process
     args = parser.parse_args()
     if args.child:
         job = json.loads(args.child)
-        print(json.dumps(asyncio.run(measure(job["url"], job["case"], args.repeat, args.gc_freeze))))
+        print(json.dumps(asyncio.run(measure(job["url"], job["case"], args.repeat, not args.no_settle))))
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -456,7 +454,7 @@ def main() -> int:
         print(
             f"overview benchmark: {where}; {sum(sizes) + sum(sizes) // 10} contracts seeded in {seeded:.1f} s; "
             f"times are the build of the message (router.overview.message), repeated up to {args.repeat}x"
-            + (" [gc.freeze() after start-up]" if args.gc_freeze else "")
+            + (" [without Runtime.settle_heap]" if args.no_settle else "")
         )
         print(
             f"{'contracts':>9}  {'view':<12} {'you/others/coming':>18} {'pages':>5} {'SQL':>4} "
@@ -472,7 +470,7 @@ def main() -> int:
                     job,
                     "--repeat",
                     str(args.repeat),
-                    *(["--gc-freeze"] if args.gc_freeze else []),
+                    *(["--no-settle"] if args.no_settle else []),
                 ],
                 cwd=ROOT,
                 capture_output=True,
