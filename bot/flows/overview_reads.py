@@ -91,13 +91,17 @@ async def _submitted(ctx: Context, ids: list[int]) -> dict[tuple[int, str, str],
     return {(cid, role, phase): at for cid, role, phase, at in result.all()}
 
 
-async def _sessions(ctx: Context, person: Person, flow: str) -> dict[int, set[str]]:
-    """Contract id -> the phases the person has a session open (or waiting) in."""
-    result = await ctx.db.exec(
-        select(DialogSession.contract_ids, DialogSession.phase).where(
-            DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow
-        )
+async def _sessions(
+    ctx: Context, person: Person, flow: str, phases: tuple[str, ...] | None = None
+) -> dict[int, set[str]]:
+    """Contract id -> the phases the person has a session open (or waiting) in; only those in
+    `phases` when given (a leader may have thousands of sessions queued)."""
+    query = select(DialogSession.contract_ids, DialogSession.phase).where(
+        DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow
     )
+    if phases is not None:
+        query = query.where(col(DialogSession.phase).in_(phases))
+    result = await ctx.db.exec(query)
     found: dict[int, set[str]] = defaultdict(set)
     for contract_ids, phase in result.all():
         for contract_id in contract_ids:

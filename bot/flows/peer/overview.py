@@ -41,6 +41,14 @@ class _Status(NamedTuple):
         return f"peer.status.{self.status}"
 
 
+class _Draft(NamedTuple):
+    """A proposal of the joint fields, as the overview reads it."""
+
+    number: int
+    author_id: int
+    created_at: datetime
+
+
 class _Step(NamedTuple):
     """An item before its texts: the overview counts, sorts and pages these (a `PagedSource`);
     only the page's get their words. Values that are lists of people are named then too."""
@@ -80,19 +88,46 @@ class PeerOverview:
             )
         ).all():
             decisions[contract_id].append((approver_id, round_, decision))
-        drafts: dict[int, dict[str, JointDraft]] = defaultdict(dict)
-        for d in (
+        drafts: dict[int, dict[str, _Draft]] = defaultdict(dict)
+        for contract_id, status, *draft in (
             await ctx.db.exec(
-                select(JointDraft)
+                select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
+                    JointDraft.contract_id,
+                    JointDraft.status,
+                    JointDraft.number,
+                    JointDraft.author_id,
+                    JointDraft.created_at,
+                )
                 .where(col(JointDraft.contract_id).in_(ids), col(JointDraft.status).in_(("proposed", "accepted")))
                 .order_by(col(JointDraft.number))
             )
         ).all():
-            drafts[d.contract_id][d.status] = d  # the newest of each
+            drafts[contract_id][status] = _Draft(*draft)  # the newest of each
+        # The agreed plan's dates, of the contracts under way only (the fields are JSON to read).
+        joint: dict[int, dict[str, str | None]] = defaultdict(dict)
+        if active := [cid for cid, (contract, _) in mine.items() if contract.status == Status.ACTIVE]:
+            for contract_id, fields in (
+                await ctx.db.exec(
+                    select(JointDraft.contract_id, JointDraft.fields)
+                    .where(col(JointDraft.contract_id).in_(active), JointDraft.status == "accepted")
+                    .order_by(col(JointDraft.number))
+                )
+            ).all():
+                joint[contract_id] = dict(fields.get("answers", {}))
         entries: list[Entry] = []
         for cid, (contract, roles) in mine.items():
             steps = self._candidates(
-                ctx, person, cid, contract, roles, parties[cid], decisions[cid], drafts[cid], sessions, submitted
+                ctx,
+                person,
+                cid,
+                contract,
+                roles,
+                parties[cid],
+                decisions[cid],
+                drafts[cid],
+                joint[cid],
+                sessions,
+                submitted,
             )
             if steps:  # what waits for the person first, then what waits for others
                 best = min(steps, key=lambda step: GROUPS.index(step.group))
@@ -108,7 +143,8 @@ class PeerOverview:
         roles: set[str],
         who: dict[str, _Who],
         decisions: list[tuple[int, int, str]],
-        drafts: dict[str, JointDraft],
+        drafts: dict[str, _Draft],
+        joint: dict[str, str | None],
         sessions: dict[int, set[str]],
         submitted: dict[tuple[int, str, str], datetime],
     ) -> list[_Step]:
@@ -132,7 +168,7 @@ class PeerOverview:
         leaders = list({who[LEADER_OF[r]].id: who[LEADER_OF[r]] for r in PARTS if LEADER_OF[r] in who}.values())
         missing = [p for p in leaders if p.id not in approved]  # named when the page is written
         ends = None
-        if status == "active" and (found := cp.terms(cp.joint_answers(drafts.get("accepted")), ctx.tz(who[PART_A]))):
+        if status == "active" and (found := cp.terms(joint, ctx.tz(who[PART_A]))):
             ends = found[1]
         for role in roles & set(PARTS):
             other = who[other_part(role)]
