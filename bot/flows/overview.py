@@ -126,6 +126,20 @@ class PagedSource(Protocol):
         ...
 
 
+@runtime_checkable
+class CountedSource(PagedSource, Protocol):
+    """A paged source the database counts and pages (a leader's thousands of e-learning
+    contracts): the overview asks for the counts of the groups, then for a group's first
+    entries up to the page it shows, and renders the page's."""
+
+    async def counts(self, ctx: Context, person: Person) -> dict[Group, int]: ...
+
+    async def first(self, ctx: Context, person: Person, n: int) -> list[Entry]:
+        """Each group's first `n` entries, in the overview's order within the group (`_order`:
+        undated last)."""
+        ...
+
+
 # Items a group shows per page: a message holds 50 Slack blocks, a home view 100.
 PER_GROUP = 5
 PER_GROUP_HOME = 10
@@ -141,7 +155,7 @@ def _order(item: Item | Entry) -> tuple[bool, float, tuple[tuple[int, int, str],
     # item of a leader with thousands: the common "<flow>:<id>" without the regular expression.
     at = item.at
     flow, _, rest = item.key.partition(":")
-    if rest.isdigit() and not any(c.isdigit() for c in flow):
+    if rest.isdigit() and flow.isalpha():
         key: tuple[tuple[int, int, str], ...] = ((1, 0, flow + ":"), (0, int(rest), ""))
     else:
         key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBERS.split(item.key) if p)
@@ -150,6 +164,16 @@ def _order(item: Item | Entry) -> tuple[bool, float, tuple[tuple[int, int, str],
 
 # An entry and the source that renders it (None: the entry holds its finished item).
 _Placed = tuple[Entry, PagedSource | None]
+
+
+@dataclass
+class _Listed:
+    """What the overview knows before it picks a page: each group's count, the entries of
+    the sources that list them all, and the counts of those the database pages."""
+
+    counts: dict[Group, int]
+    grouped: dict[Group, list[_Placed]]
+    counted: list[tuple[CountedSource, dict[Group, int]]]
 
 
 class Overview(Quiet):
@@ -181,21 +205,45 @@ class Overview(Quiet):
 
     async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
         """Every item of the person, each group in the order shown."""
-        grouped = await self._entries(ctx, person)
-        return await self._render(ctx, person, grouped)
+        listed = await self._entries(ctx, person)
+        return await self._render(ctx, person, await self._upto(ctx, person, listed, listed.counts))
 
-    async def _entries(self, ctx: Context, person: Person) -> dict[Group, list[_Placed]]:
+    async def _entries(self, ctx: Context, person: Person) -> _Listed:
+        """Each group's count, and the entries of the sources the database does not count
+        (`CountedSource`: their entries come with the page, `_upto`)."""
+        counts: dict[Group, int] = {g: 0 for g in GROUPS}
         grouped: dict[Group, list[_Placed]] = {g: [] for g in GROUPS}
+        counted: list[tuple[CountedSource, dict[Group, int]]] = []
         for source in self.sources:
-            if isinstance(source, PagedSource):
+            if isinstance(source, CountedSource):
+                counted.append((source, await source.counts(ctx, person)))
+                for group, count in counted[-1][1].items():
+                    counts[group] += count
+            elif isinstance(source, PagedSource):
                 for entry in await source.entries(ctx, person):
                     grouped[entry.group].append((entry, source))
             else:
                 for item in await source.overview(ctx, person):
                     grouped[item.group].append((Entry(item.group, item.key, item.at, item), None))
-        for placed in grouped.values():
-            placed.sort(key=lambda p: _order(p[0]))
-        return grouped
+        for group, placed in grouped.items():
+            counts[group] += len(placed)
+        return _Listed(counts, grouped, counted)
+
+    @staticmethod
+    async def _upto(
+        ctx: Context, person: Person, listed: _Listed, ends: dict[Group, int]
+    ) -> dict[Group, list[_Placed]]:
+        """Each group's entries in order, up to its `ends` (the end of the page shown): what
+        the counted sources' databases give first, merged with the others'."""
+        merged: dict[Group, list[_Placed]] = {group: list(placed) for group, placed in listed.grouped.items()}
+        for source, counts in listed.counted:
+            if any(counts.get(group) and ends[group] > 0 for group in GROUPS):
+                for entry in await source.first(ctx, person, max(ends.values())):
+                    merged[entry.group].append((entry, source))
+        for group, every in merged.items():
+            every.sort(key=lambda p: _order(p[0]))
+            del every[ends[group] :]
+        return merged
 
     @staticmethod
     async def _render(ctx: Context, person: Person, grouped: dict[Group, list[_Placed]]) -> dict[Group, list[Item]]:
@@ -216,11 +264,12 @@ class Overview(Quiet):
 
     # ---- showing -------------------------------------------------------
     async def message(self, ctx: Context, person: Person, page: int = 1, *, home: bool = False) -> Message:
-        placed = await self._entries(ctx, person)
+        listed = await self._entries(ctx, person)
+        counts = listed.counts
         size = PER_GROUP_HOME if home else PER_GROUP
-        pages = max([1, *(-(-len(entries) // size) for entries in placed.values())])
+        pages = max([1, *(-(-count // size) for count in counts.values())])
         page = min(max(page, 1), pages)
-        counts = {group: len(entries) for group, entries in placed.items()}
+        placed = await self._upto(ctx, person, listed, {group: page * size for group in GROUPS})
         # Only the page's items get their texts (a leader may have thousands).
         shown_by_group = await self._render(
             ctx, person, {group: entries[(page - 1) * size : page * size] for group, entries in placed.items()}
