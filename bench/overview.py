@@ -20,7 +20,11 @@ and prints a table: the items in the three groups, SQL statements per build
 build, and the process's peak resident memory (VmHWM) above its resident
 memory before the first leader build (the overview's own cost).
 
-Target: page 1 for 10,000 contracts under 300 ms.
+Target (issue 18): page 1, its pages and the App Home in at most 20 ms at p99 with
+10,000 contracts for one leader; with the few runs here the max stands for the p99.
+The bot's process freezes what start-up built out of the garbage collector
+(`Runtime.settle_heap`); the measuring process does the same after its warm-up
+build (`--no-settle` leaves it out, for the before).
 
 Seeding writes straight into the migrated tables (`bot.storage.db.upgrade`)
 with SQLAlchemy Core `executemany` over the models' tables, ids given
@@ -70,7 +74,7 @@ from sqlalchemy import create_engine, event, func, insert, select, text  # noqa:
 from bot.storage import models as m  # noqa: E402
 from bot.storage.db import _driver_url, is_sqlite, upgrade  # noqa: E402
 
-PAGE1_TARGET_MS = 300.0
+PAGE1_TARGET_MS = 20.0
 SCHEMA = "lb_bench_overview"
 NOW = datetime.now(UTC).replace(microsecond=0)
 CASE_SECONDS = 30.0  # stop repeating a case after this long (at least 3 runs)
@@ -493,11 +497,11 @@ def main() -> int:
                     f"{found['pages'] if k == 0 else '':>5} {r['sql']:>4} {r['p50']:>8.1f} {r['max']:>8.1f} "
                     f"{r['runs']:>4}  {memory:>27}"
                 )
-            page1 = found["results"]["leader p1"]["p50"]
+            worst = max(found["results"][view]["max"] for view in list(found["results"])[:3])
             if case["n"] >= 10000:
                 print(
-                    f"  page 1 at {case['n']} contracts: {page1:.0f} ms (target < {PAGE1_TARGET_MS:.0f} ms: "
-                    f"{'ok' if page1 < PAGE1_TARGET_MS else 'MISSED'})"
+                    f"  the leader's views at {case['n']} contracts: at most {worst:.0f} ms "
+                    f"(target <= {PAGE1_TARGET_MS:.0f} ms at p99: {'ok' if worst <= PAGE1_TARGET_MS else 'MISSED'})"
                 )
     finally:
         if args.database_url and not args.keep:
