@@ -126,7 +126,10 @@ class Runtime:
         """What start-up built (modules, catalogues, dialogs, the mappers) lives as long as the
         process: freeze it out of the garbage collector's full collections, which otherwise walk
         all of it each time a large request fills the young generations (an overview of
-        thousands of contracts spent about 45 % of its time so; bench/overview.py)."""
+        thousands of contracts spent about 45 % of its time so; bench/overview.py). Once per
+        process: a process that starts several (the tests) would keep each one's objects."""
+        if gc.get_freeze_count():
+            return
         gc.collect()
         gc.freeze()
 
