@@ -106,6 +106,8 @@ class Runtime:
         await self.outbox.send_due()
 
     async def start(self) -> None:
+        # Before the clock and the workers: the collection holds the event loop for a moment.
+        self.settle_heap()
         # Download links are signed with a key that outlives the process.
         self.outbox.links = FileLinks(await link_secret(self.db, self.settings), self.settings.link_base)
         for open_ in self.on_start:
@@ -119,7 +121,6 @@ class Runtime:
         ]
         self.clock.start()
         self.credentials.start()
-        self.settle_heap()
 
     @staticmethod
     def settle_heap() -> None:
