@@ -33,7 +33,13 @@ class Step(BaseModel):
     minutes: int | None = Field(default=None, ge=1, le=60)
     title: Texts
     text: Texts
+    # The text when more than one person brings a case ("Mads og Anna præsenterer hver …"); `text` if none.
+    text_many: Texts | None = None
     questions: Questions | None = None
+
+    def body(self, language: str, *, many: bool = False) -> str:
+        texts = self.text_many if many and self.text_many is not None else self.text
+        return texts(language)
 
 
 class Agenda(BaseModel):
@@ -52,12 +58,13 @@ class Agenda(BaseModel):
             problems.append("exactly one step (the round) has no minutes: it takes the rest of the meeting")
         for step in self.steps:
             for language in ("da", "en"):
-                names = {n for _, n, _, _ in string.Formatter().parse(step.text(language)) if n}
-                if names - _PLACEHOLDERS:
-                    problems.append(
-                        f"step {step.key!r} ({language}): unknown placeholder "
-                        f"{sorted(names - _PLACEHOLDERS)}; only {{case_person}} is known"
-                    )
+                for many in (False, True):
+                    names = {n for _, n, _, _ in string.Formatter().parse(step.body(language, many=many)) if n}
+                    if names - _PLACEHOLDERS:
+                        problems.append(
+                            f"step {step.key!r} ({language}{', text_many' if many else ''}): unknown placeholder "
+                            f"{sorted(names - _PLACEHOLDERS)}; only {{case_person}} is known"
+                        )
             if step.questions is not None and len(step.questions.da) != len(step.questions.en):
                 problems.append(
                     f"step {step.key!r}: {len(step.questions.da)} Danish and {len(step.questions.en)} English questions"

@@ -114,3 +114,21 @@ def test_a_broken_agenda_is_refused_with_the_reason(tmp_path) -> None:
         load_agenda(tmp_path)
     assert "8 Danish and 7 English questions" in str(caught.value)
     assert "unknown placeholder" in str(caught.value)
+
+
+def test_a_step_says_its_text_for_many_case_people_or_its_one_text(tmp_path) -> None:
+    """Seed 004: "En eller flere medarbejdere" – with more than one case person, a step's
+    `text_many`; a step without one says its `text` either way."""
+    shutil.copy(DIALOGS / "meeting.yaml", tmp_path / "meeting.yaml")
+    data = yaml.safe_load((tmp_path / "meeting.yaml").read_text(encoding="utf-8"))
+    data["steps"][0]["text_many"] = {"da": "{case_person} præsenterer hver en case", "en": "{case_person} each present"}
+    data["steps"][2].pop("text_many", None)
+    (tmp_path / "meeting.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    case, _, learning, *_ = load_agenda(tmp_path).steps
+    assert case.body("da", many=True) == "{case_person} præsenterer hver en case"
+    assert case.body("da").startswith("{case_person} præsenterer en case eller opgave")
+    assert learning.body("en", many=True) == learning.body("en")
+    data["steps"][0]["text_many"]["en"] = "{presenters} each present"
+    (tmp_path / "meeting.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DialogError, match=r"step 'case' \(en, text_many\): unknown placeholder"):
+        load_agenda(tmp_path)
