@@ -69,3 +69,70 @@ def test_a_series_kept_from_before_the_channel_name_goes_down_and_up_again(datab
             assert [tuple(r) for r in rows] == [("CTEAM", None)]
     finally:
         engine.dispose()
+
+
+def test_a_meeting_kept_with_its_one_case_person_keeps_the_case_across_0010(database_url: str) -> None:
+    """0010: the occurrence's one case person and title move to a row of meetingcase; downgrading
+    gives the first who pressed back to the occurrence, and upgrading again keeps it."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from bot.storage.db import alembic_config
+
+    engine = create_engine(_driver_url(database_url, asynchronous=False))
+    config = alembic_config(database_url)
+    try:
+        command.downgrade(config, "0009_series_channel_name")
+        with engine.begin() as connection:
+            assert "meetingcase" not in inspect(connection).get_table_names()
+            for id_, name in ((1, "Lise"), (2, "Anna")):
+                connection.execute(
+                    text(
+                        "INSERT INTO person (id, platform, external_id, display_name, is_bot, created_at)"
+                        " VALUES (:id, 'slack', :ext, :name, false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": id_, "ext": f"U{name.upper()}", "name": name},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids,"
+                    " weekday, hour, minute, timezone, interval_weeks, length_minutes, first_date, language,"
+                    " status, created_at) VALUES (1, 'slack', 'CTEAM', 1, '[1]', 1, 9, 0,"
+                    " 'Europe/Copenhagen', 2, 30, '2027-03-09', 'da', 'active', CURRENT_TIMESTAMP)"
+                )
+            )
+            for seq, case_person, title in ((0, 2, "En svær samtale med en pårørende"), (1, None, None)):
+                connection.execute(
+                    text(
+                        "INSERT INTO meetingoccurrence (id, series_id, seq, local_date, starts_at, remind_at,"
+                        " status, reminded_at, facilitator_id, case_person_id, case_title, step)"
+                        " VALUES (:id, 1, :seq, '2027-03-09', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'planned',"
+                        " CURRENT_TIMESTAMP, 1, :case_person, :title, 0)"
+                    ),
+                    {"id": seq + 1, "seq": seq, "case_person": case_person, "title": title},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("meetingoccurrence")}
+            assert "case_person_id" not in columns and "case_title" not in columns
+            rows = connection.execute(text("SELECT occurrence_id, person_id, title FROM meetingcase")).all()
+            assert [tuple(r) for r in rows] == [(1, 2, "En svær samtale med en pårørende")]
+        with engine.begin() as connection:  # a second case person at the first meeting
+            connection.execute(
+                text(
+                    "INSERT INTO meetingcase (occurrence_id, person_id, title, added_at)"
+                    " VALUES (1, 1, NULL, CURRENT_TIMESTAMP)"
+                )
+            )
+        command.downgrade(config, "0009_series_channel_name")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, case_person_id, case_title FROM meetingoccurrence ORDER BY id")
+            ).all()
+            assert [tuple(r) for r in rows] == [(1, 2, "En svær samtale med en pårørende"), (2, None, None)]
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT occurrence_id, person_id, title FROM meetingcase")).all()
+            assert [tuple(r) for r in rows] == [(1, 2, "En svær samtale med en pårørende")]
+    finally:
+        engine.dispose()

@@ -457,9 +457,8 @@ class MeetingOccurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("series_id", "seq"),
         Index("ix_meetingoccurrence_due", "due_at"),
-        # The overview: a person's meetings as facilitator or case person.
+        # The overview: a person's meetings as facilitator (as case person: `MeetingCase`).
         Index("ix_meetingoccurrence_facilitator", "facilitator_id", "starts_at"),
-        Index("ix_meetingoccurrence_case_person", "case_person_id", "starts_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -473,8 +472,7 @@ class MeetingOccurrence(SQLModel, table=True):
     due_at: datetime | None = None
     reminded_at: datetime | None = None
     facilitator_id: int | None = Field(default=None, foreign_key="person.id")
-    case_person_id: int | None = Field(default=None, foreign_key="person.id")
-    case_title: str | None = Field(default=None, max_length=300)
+    # Who brings a case, and its title: rows of `MeetingCase`.
     # 0 before the start, 1..5 the agenda step under way, 6 after the summary.
     step: int = 0
     step_started_at: datetime | None = None
@@ -482,6 +480,25 @@ class MeetingOccurrence(SQLModel, table=True):
     thread_outbox_id: int | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+
+
+class MeetingCase(SQLModel, table=True):
+    """A case brought to one meeting by one person. "En eller flere medarbejdere præsenterer en
+    case" (seed 004): each who presses Jeg har en case is a case person of the meeting, once; the
+    meeting shows them in the order they pressed (`added_at`, then `id`). The title is theirs."""
+
+    __table_args__ = (
+        # One case a person; the unique index also finds a meeting's cases.
+        UniqueConstraint("occurrence_id", "person_id"),
+        # The overview and erasure: a person's cases.
+        Index("ix_meetingcase_person", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="meetingoccurrence.id")
+    person_id: int = Field(foreign_key="person.id")
+    title: str | None = Field(default=None, max_length=300)
+    added_at: datetime = Field(default_factory=utcnow)
 
 
 class MeetingNote(SQLModel, table=True):

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.storage.models import MeetingNote, MeetingOccurrence, OutboxMessage
+from bot.storage.models import MeetingCase, MeetingNote, MeetingOccurrence, OutboxMessage
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TEAM = "CTEAM"
@@ -47,21 +47,23 @@ async def test_a_full_meeting_run(any_chat) -> None:
     # The seed's purpose and form: half an hour every second week, preferably standing.
     assert "læring og udvikling i den daglige opgaveløsning og praksis" in reminder
     assert "hver anden tirsdag kl. 09:00, 30 min – og gerne stående" in reminder
-    held = await chat.channel_button(TEAM, "Jeg har en case")  # Sofie's client still shows it
+    held = await chat.channel_button(TEAM, "Jeg har en case")  # Anna's client still shows it
     await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
     await chat.settle()
     await chat.expect("UANNA", "Du har casen til læringsmødet")
     taken = await chat.updated("Case: *Anna*")
-    assert "[Jeg har en case]" not in taken  # the case is taken: the reminder no longer asks
+    assert "[Jeg har en case]" in taken  # one or more may bring a case: the reminder still asks
     await chat.expect("UANNA", "Hvad handler den om?")
     await chat.say("UANNA", "En svær samtale med en pårørende")
     await chat.settle()
     await chat.expect("UANNA", "Casen hedder nu: En svær samtale med en pårørende")
-    assert "[Jeg har en case]" not in await chat.updated("Case: *Anna* – En svær samtale med en pårørende")
-    await chat.click_in_channel("USOFIE", TEAM, "Jeg har en case", held=held)
+    await chat.updated("Case: *Anna* – En svær samtale med en pårørende", "[Jeg har en case]")
+    # Anna's press again, from the post as it was (or the press redelivered): she has her case, once.
+    await chat.click_in_channel("UANNA", TEAM, "Jeg har en case", held=held)
     await chat.settle()
-    await chat.expect("USOFIE", "Anna has already offered a case")  # Sofie reads English
-    assert chat.count("ULISE", "already") == 0 and chat.count("ULISE", "allerede meldt") == 0
+    await chat.expect("UANNA", "Du har allerede meldt en case til det møde")
+    assert chat.count("UANNA", "Hvad handler den om?") == 1
+    assert chat.count("ULISE", "allerede meldt") == 0
 
     # The meeting: the agenda, then the steps in the thread.
     await at(chat, local(2027, 1, 5, 9, 0, 10))
@@ -189,7 +191,7 @@ async def test_a_series_made_the_morning_of_its_first_meeting_reminds_at_once(an
     assert chat.channel_count(TEAM, "Hvem tager en case med?") == 1  # not again with the agenda
 
 
-async def test_a_case_taken_while_the_meeting_runs_asks_no_one_again(any_chat) -> None:
+async def test_a_case_taken_while_the_meeting_runs_shows_on_the_agenda_not_the_closed_reminder(any_chat) -> None:
     chat = any_chat
     await at(chat, local(2027, 1, 1, 10, 0))
     await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
@@ -201,11 +203,84 @@ async def test_a_case_taken_while_the_meeting_runs_asks_no_one_again(any_chat) -
     await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
     await chat.settle()
     await chat.expect("UANNA", "Du har casen til læringsmødet")
-    agenda = await chat.updated("Dagsorden", "Case: *Anna*")
-    assert "[Jeg har en case]" not in agenda
+    # Another may still bring one, until the meeting is over.
+    await chat.updated("Dagsorden", "Case: *Anna*", "[Jeg har en case]")
     # The day-before reminder was closed when the meeting began; it stays closed.
     reminder = await chat.updated("Hvem tager en case med?")
     assert "[Jeg har en case]" not in reminder and "Case: *Anna*" not in reminder
+
+
+async def test_two_people_bring_a_case_each_and_the_meeting_has_both(any_chat) -> None:
+    """Seed 004, step 1: "En eller flere medarbejdere præsenterer en case" – each who presses
+    Jeg har en case is a case person, once, named in the order they pressed."""
+    chat = any_chat
+    await at(chat, local(2027, 1, 1, 10, 0))
+    await chat.post_in_channel("ULISE", TEAM, "møde tirsdag 09:00 <@UMADS|mads>")
+    await chat.settle()
+    await at(chat, local(2027, 1, 4, 9, 0, 30))
+    await chat.expect_in_channel(TEAM, "Læringsmøde 5. januar 2027 kl. 09:00", "I kan godt være flere")
+    await chat.click_in_channel("UANNA", TEAM, "Jeg har en case")
+    await chat.settle()
+    await chat.expect("UANNA", "Hvad handler den om?")
+    await chat.say("UANNA", "En svær samtale med en pårørende")
+    await chat.settle()
+    await chat.expect("UANNA", "Casen hedder nu: En svær samtale med en pårørende")
+    # Sofie presses after Anna did, twice at once (a double click, or a redelivery): one case of hers.
+    await asyncio.gather(
+        chat.click_in_channel("USOFIE", TEAM, "Jeg har en case"),
+        chat.click_in_channel("USOFIE", TEAM, "Jeg har en case"),
+    )
+    await chat.settle()
+    await chat.expect("USOFIE", "What is it about?")  # Sofie reads English
+    assert chat.count("USOFIE", "What is it about?") == 1
+    assert chat.count("USOFIE", "You have already offered a case for that meeting") == 1
+    await chat.say("USOFIE", "A fall at night")
+    await chat.settle()
+    reminder = await chat.updated(
+        "Case: *Anna* – En svær samtale med en pårørende\nCase: *Sofie* – A fall at night", "[Jeg har en case]"
+    )
+    assert reminder.count("Case: *Sofie*") == 1
+    await chat.post_in_channel("ULISE", TEAM, "møde")
+    await chat.expect("ULISE", "Case til næste møde: Anna og Sofie")
+
+    await at(chat, local(2027, 1, 5, 9, 0, 10))
+    await chat.expect_in_channel(
+        TEAM,
+        "Dagsorden",
+        "Case: *Anna og Sofie*",
+        "• *Anna* – En svær samtale med en pårørende\n• *Sofie* – A fall at night",
+    )
+    await chat.expect_in_channel(
+        TEAM, "1. Casen præsenteres – 5 min", "Anna og Sofie præsenterer hver en case eller opgave, som de gerne"
+    )
+    # Lise has no case: she may not move on; either case person may.
+    await chat.click_in_channel("ULISE", TEAM, "Næste punkt")
+    await chat.settle()
+    await chat.expect("ULISE", "Kun facilitatoren (Mads) eller en af dem, der har en case (Anna og Sofie)")
+    await chat.click_in_channel("USOFIE", TEAM, "Næste punkt")
+    await chat.settle()
+    await chat.expect_in_channel(TEAM, "2. Læringsspørgsmål – 10 min")
+    await at(chat, local(2027, 1, 5, 9, 11))
+    await chat.expect_in_channel(TEAM, "3. Case-personens læring – 2 min", "Anna og Sofie fortæller hver kort")
+    # Each case person's reply in the thread is their learning; Lise's, who has no case, is not.
+    await chat.reply_in_thread("USOFIE", TEAM, "Ask for help sooner", root="Dagsorden")
+    await chat.reply_in_thread("UANNA", TEAM, "At lytte før jeg svarer", root="Dagsorden")
+    await chat.reply_in_thread("ULISE", TEAM, "Ikke en case", root="Dagsorden")
+    await chat.settle()
+    await at(chat, local(2027, 1, 5, 9, 26))
+    summary = await chat.expect_in_channel(TEAM, "Opsummering – læringsmøde 5. januar 2027")
+    assert "Case: *Anna* – En svær samtale med en pårørende\nCase: *Sofie* – A fall at night" in summary
+    # The learnings in the order of the cases, whoever wrote first.
+    anna, sofie = summary.index("Læring – Anna"), summary.index("Læring – Sofie")
+    assert anna < summary.index("At lytte før jeg svarer") < sofie < summary.index("Ask for help sooner")
+    assert "Ikke en case" not in summary and "Læring – Lise" not in summary
+    async with chat.bot.runtime.db.transaction() as s:
+        learnings = sorted(n.text for n in (await s.exec(select(MeetingNote))).all() if n.kind == "learning")
+        cases = (await s.exec(select(MeetingCase).order_by(col(MeetingCase.id)))).all()
+    assert learnings == ["Ask for help sooner", "At lytte før jeg svarer"]
+    assert [c.title for c in cases] == ["En svær samtale med en pårørende", "A fall at night"]
+    texts = chat.channel_texts(TEAM)
+    assert len(texts) == len(set(texts))
 
 
 async def test_a_workplace_that_keeps_christmas_eve_free_has_no_meeting_then(chat) -> None:

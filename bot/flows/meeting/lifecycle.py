@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot.core import meetings as rules
@@ -33,6 +35,7 @@ from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet, never
 from bot.storage.models import (
     MeetingAction,
+    MeetingCase,
     MeetingNote,
     MeetingOccurrence,
     MeetingPrompt,
@@ -40,6 +43,7 @@ from bot.storage.models import (
     MeetingTopic,
     OutboxMessage,
     Person,
+    table_of,
 )
 from bot.storage.personal_data import Policies
 
@@ -131,6 +135,40 @@ class MeetingFlow(Quiet):
 
     async def name_of(self, ctx: Context, person_id: int | None, fallback: str) -> str:
         return (await ctx.person(person_id)).display_name if person_id else fallback
+
+    async def listed(self, ctx: Context, lang: str, ids: list[int]) -> str:
+        """ "Mads og Anna", "Mads, Anna og Lise": people named in a channel post, in its language."""
+        names = [(await ctx.person(i)).display_name for i in ids]
+        if len(names) <= 1:
+            return "".join(names)
+        return ", ".join(names[:-1]) + f" {ctx.texts.catalog.text(lang, 'common.and')} {names[-1]}"
+
+    # ---- the cases: one or more people bring one each ---------------------------------
+    async def cases(self, ctx: Context, occ: MeetingOccurrence) -> list[MeetingCase]:
+        """The meeting's cases, in the order their people pressed Jeg har en case."""
+        return list(
+            (
+                await ctx.db.exec(
+                    select(MeetingCase)
+                    .where(MeetingCase.occurrence_id == occ.id)
+                    .order_by(col(MeetingCase.added_at), col(MeetingCase.id))
+                )
+            ).all()
+        )
+
+    async def case_people(self, ctx: Context, occ: MeetingOccurrence) -> list[int]:
+        return [case.person_id for case in await self.cases(ctx, occ)]
+
+    async def case_lines(self, ctx: Context, lang: str, cases: list[MeetingCase], key: str) -> str:
+        """One line a case: "Case: *Anna* – En svær samtale med en pårørende"."""
+        lines = []
+        for case in cases:
+            name = await self.name_of(ctx, case.person_id, "")
+            if case.title:
+                lines.append(self.tl(ctx, lang, f"{key}_titled", name=name, title=case.title))
+            else:
+                lines.append(self.tl(ctx, lang, key, name=name))
+        return "\n".join(lines)
 
     # ---- posting in the channel ----------------------------------------
     def post(
@@ -399,12 +437,11 @@ class MeetingFlow(Quiet):
         ]
         following = next((o for o in coming if o.status == S.PLANNED), None)
         if following is not None:
+            people = [await ctx.person(i) for i in await self.case_people(ctx, following)]
             blocks.append(
                 Paragraph(
-                    text=ctx.t(
-                        person, "meeting.show_case", name=(await ctx.person(following.case_person_id)).display_name
-                    )
-                    if following.case_person_id
+                    text=ctx.t(person, "meeting.show_case", name=ctx.names(person, people))
+                    if people
                     else ctx.t(person, "meeting.show_no_case")
                 )
             )
@@ -553,8 +590,8 @@ class MeetingFlow(Quiet):
             Note(text=self.tl(ctx, lang, "purpose", rule=self.rule(ctx, series))),
             Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator)),
         ]
-        if occ.case_person_id:
-            blocks.append(Paragraph(text=await self.case_line(ctx, lang, occ, "reminder_case")))
+        if cases := await self.cases(ctx, occ):
+            blocks.append(Paragraph(text=await self.case_lines(ctx, lang, cases, "reminder_case")))
         blocks += await self.topics(ctx, series, occ)
         actions = await self.open_actions(ctx, series)
         if actions:
@@ -577,14 +614,10 @@ class MeetingFlow(Quiet):
                     )
                 )
             )
-        # Who brings a case, until someone does.
-        buttons = (
-            []
-            if occ.case_person_id
-            else [
-                Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id), style="primary")
-            ]
-        )
+        # Who brings a case: one or more may ("en eller flere medarbejdere"), so the button stays.
+        buttons = [
+            Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id), style="primary")
+        ]
         buttons += [
             Button(
                 label=self.tl(ctx, lang, "action_done_button", number=n),
@@ -593,8 +626,7 @@ class MeetingFlow(Quiet):
             )
             for n, a in enumerate(actions, 1)
         ]
-        if buttons:
-            blocks.append(Buttons(buttons=buttons))
+        blocks.append(Buttons(buttons=buttons))
         return Message(text=title, blocks=blocks)
 
     async def done_since_reminder(
@@ -634,12 +666,6 @@ class MeetingFlow(Quiet):
             for t in rows
         ]
 
-    async def case_line(self, ctx: Context, lang: str, occ: MeetingOccurrence, key: str) -> str:
-        name = await self.name_of(ctx, occ.case_person_id, "")
-        if occ.case_title:
-            return self.tl(ctx, lang, f"{key}_titled", name=name, title=occ.case_title)
-        return self.tl(ctx, lang, key, name=name)
-
     async def remind(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
         self.post(ctx, series, await self.reminder_message(ctx, series, occ), f"meeting:{occ.id}:reminder")
 
@@ -677,24 +703,25 @@ class MeetingFlow(Quiet):
         lang = series.language
         agenda = self.agenda(ctx)
         title = self.tl(ctx, lang, "agenda_title", date=self.when(series, occ))
-        case = await self.name_of(ctx, occ.case_person_id, self.tl(ctx, lang, "agenda_no_case"))
-        if occ.case_person_id and occ.case_title:
-            case = f"{case} – {occ.case_title}"
+        cases = await self.cases(ctx, occ)
+        case = await self.listed(ctx, lang, [c.person_id for c in cases]) or self.tl(ctx, lang, "agenda_no_case")
+        people = self.tl(
+            ctx, lang, "agenda_people", case=case, facilitator=await self.name_of(ctx, occ.facilitator_id, "")
+        )
+        titled = [c for c in cases if c.title]
+        if titled:
+            people += "\n" + await self.case_lines(ctx, lang, titled, "agenda_case")
         lines = [self.tl(ctx, lang, "agenda_heading")]
         for number, (step, minutes) in enumerate(zip(agenda.steps, self.minutes(ctx, series), strict=False), start=1):
             lines.append(self.tl(ctx, lang, "agenda_line", number=number, title=step.title(lang), minutes=minutes))
         blocks: list[Block] = [
             Heading(text=title),
-            Paragraph(
-                text=self.tl(
-                    ctx, lang, "agenda_people", case=case, facilitator=await self.name_of(ctx, occ.facilitator_id, "")
-                )
-            ),
+            Paragraph(text=people),
             Paragraph(text="\n".join(lines)),
             *await self.topics(ctx, series, occ),
             Note(text=self.tl(ctx, lang, "purpose", rule=self.rule(ctx, series))),
         ]
-        if not occ.case_person_id and occ.status == S.RUNNING:
+        if occ.status == S.RUNNING:  # a case may still be brought, until the meeting is over
             blocks.append(
                 Buttons(
                     buttons=[Button(label=self.tl(ctx, lang, "has_case"), action="meeting:case", value=str(occ.id))]
@@ -732,8 +759,9 @@ class MeetingFlow(Quiet):
         step = self.agenda(ctx).steps[occ.step - 1]
         minutes = self.minutes(ctx, series)[occ.step - 1]
         title = self.tl(ctx, lang, "step_title", number=occ.step, title=step.title(lang), minutes=minutes)
-        case_person = await self.name_of(ctx, occ.case_person_id, self.tl(ctx, lang, "no_case_person"))
-        body = step.text(lang).format(case_person=case_person)
+        people = await self.case_people(ctx, occ)
+        case_person = await self.listed(ctx, lang, people) or self.tl(ctx, lang, "no_case_person")
+        body = step.body(lang, many=len(people) > 1).format(case_person=case_person)
         if step.questions is not None:
             body += "\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(step.questions(lang), start=1))
         assert occ.due_at is not None
@@ -787,10 +815,7 @@ class MeetingFlow(Quiet):
         lang = series.language
 
         async def listed(ids: list[int]) -> str:
-            names = [(await ctx.person(i)).display_name for i in ids]
-            if len(names) <= 1:
-                return "".join(names)
-            return ", ".join(names[:-1]) + f" {ctx.texts.catalog.text(lang, 'common.and')} {names[-1]}"
+            return await self.listed(ctx, lang, ids)
 
         waiting, done = [p for p in order if p not in spoken], [p for p in order if p in spoken]
         lines = [] if order else [self.tl(ctx, lang, "round_empty")]
@@ -841,7 +866,7 @@ class MeetingFlow(Quiet):
         if holder is None or not waiting or waiting[0] != holder:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.round_passed_already")))
             return
-        if person.id not in (holder, occ.facilitator_id, occ.case_person_id):
+        if person.id not in (holder, occ.facilitator_id, *await self.case_people(ctx, occ)):
             ctx.respond(
                 person,
                 action.response_url,
@@ -889,10 +914,11 @@ class MeetingFlow(Quiet):
         lang = series.language
         title = self.tl(ctx, lang, "summary_title", date=self.day(series, occ.starts_at))
         blocks: list[Block] = [Heading(text=title)]
+        cases = await self.cases(ctx, occ)
         blocks.append(
             Paragraph(
-                text=await self.case_line(ctx, lang, occ, "summary_case")
-                if occ.case_person_id
+                text=await self.case_lines(ctx, lang, cases, "summary_case")
+                if cases
                 else self.tl(ctx, lang, "summary_no_case")
             )
         )
@@ -903,6 +929,9 @@ class MeetingFlow(Quiet):
                 .order_by(col(MeetingNote.id))
             )
         ).all()
+        # Each case person's learning in the order of the cases, then the reflections as written.
+        order = {case.person_id: n for n, case in enumerate(cases)}
+        notes = sorted(notes, key=lambda n: (n.kind != "learning", order.get(n.person_id, len(order)), n.id or 0))
         for note in notes:
             key = "summary_learning" if note.kind == "learning" else "summary_reflection"
             blocks.append(
@@ -963,22 +992,18 @@ class MeetingFlow(Quiet):
         if occ.status not in BUTTONS["case"]:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_closed")))
             return
-        # First press wins, also across instances: the row changes only while it has no case person.
-        won = await ctx.db.exec(
-            update(MeetingOccurrence)
-            .where(col(MeetingOccurrence.id) == occ.id, col(MeetingOccurrence.case_person_id).is_(None))
-            .values(case_person_id=person.id)
+        # Each who presses brings a case, once: a second press (or a redelivered one, or one on
+        # another instance) meets the unique (meeting, person) and adds nothing.
+        insert = sqlite_insert if ctx.db.get_bind().dialect.name == "sqlite" else pg_insert
+        added = await ctx.db.exec(
+            insert(table_of(MeetingCase))
+            .values(occurrence_id=occ.id, person_id=person.id, added_at=ctx.now)
+            .on_conflict_do_nothing(index_elements=["occurrence_id", "person_id"])
+            .returning(table_of(MeetingCase).c.id)
         )
-        if won.rowcount != 1:
-            await ctx.db.refresh(occ)
-            key = "meeting.case_yours" if occ.case_person_id == person.id else "meeting.case_other"
-            ctx.respond(
-                person,
-                action.response_url,
-                paragraph(ctx.t(person, key, name=await self.name_of(ctx, occ.case_person_id, ""))),
-            )
+        if added.first() is None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_yours")))
             return
-        await ctx.db.refresh(occ)
         await self.show_case(ctx, series, occ)
         date = self.day(series, occ.starts_at)
         ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.case_taken", date=date)))
@@ -1027,7 +1052,7 @@ class MeetingFlow(Quiet):
         ctx.audit("meeting_action_done", person, series=series.id, meeting_action=item.id)
 
     async def show_case(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
-        """The case person (and title) on the reminder before the meeting, and on the agenda once
+        """The case people (and titles) on the reminder before the meeting, and on the agenda once
         it runs (the reminder was closed when it began, and stays so)."""
         if occ.status == S.PLANNED:
             await self.replace(ctx, f"meeting:{occ.id}:reminder", await self.reminder_message(ctx, series, occ))
@@ -1041,16 +1066,18 @@ class MeetingFlow(Quiet):
         if occ.status not in BUTTONS["next"] or str(occ.step) != pressed_step:
             ctx.respond(person, action.response_url, paragraph(ctx.t(person, "meeting.next_stale")))
             return
-        if person.id not in (occ.facilitator_id, occ.case_person_id):
+        people = await self.case_people(ctx, occ)
+        if person.id not in (occ.facilitator_id, *people):
             ctx.respond(
                 person,
                 action.response_url,
                 paragraph(
                     ctx.t(
                         person,
-                        "meeting.next_not_allowed",
+                        "meeting.next_not_allowed_many" if len(people) > 1 else "meeting.next_not_allowed",
                         facilitator=await self.name_of(ctx, occ.facilitator_id, ""),
-                        case=await self.name_of(ctx, occ.case_person_id, ctx.t(person, "meeting.agenda_no_case")),
+                        case=ctx.names(person, [await ctx.person(i) for i in people])
+                        or ctx.t(person, "meeting.agenda_no_case"),
                     )
                 ),
             )
@@ -1093,10 +1120,19 @@ class MeetingFlow(Quiet):
             if said.casefold() in ctx.texts.catalog.words("words.skip") or not said:
                 ctx.post(person, paragraph(ctx.t(person, "meeting.case_untitled")))
                 return True
-            occ.case_title = said[:300]
-            ctx.db.add(occ)
+            case = (
+                await ctx.db.exec(
+                    select(MeetingCase).where(MeetingCase.occurrence_id == occ.id, MeetingCase.person_id == person.id)
+                )
+            ).first()
+            if case is None:  # the meeting has no case of theirs (any more)
+                ctx.post(person, paragraph(ctx.t(person, "meeting.prompt_dropped")))
+                return True
+            case.title = said[:300]
+            ctx.db.add(case)
+            await ctx.db.flush()
             await self.show_case(ctx, series, occ)
-            ctx.post(person, paragraph(ctx.t(person, "meeting.case_titled", title=occ.case_title)))
+            ctx.post(person, paragraph(ctx.t(person, "meeting.case_titled", title=case.title)))
             return True
         owner = person
         text = msg.text
@@ -1143,7 +1179,7 @@ class MeetingFlow(Quiet):
         return True
 
     async def on_thread_reply(self, ctx: Context, msg: MessageIn, person: Person) -> None:
-        """A reply in a meeting's thread: the case person's learning (step 3), a reflection (step 4 on)."""
+        """A reply in a meeting's thread: a case person's learning (step 3), a reflection (step 4 on)."""
         if not msg.channel or not msg.thread or not msg.text.strip():
             return
         occ = (
@@ -1162,7 +1198,7 @@ class MeetingFlow(Quiet):
         if occ is None:
             return
         text = msg.text.strip()[:MAX_ANSWER]
-        if occ.step == 3 and person.id == occ.case_person_id:
+        if occ.step == 3 and person.id in await self.case_people(ctx, occ):
             kind = "learning"
         elif occ.step >= 4:
             kind = _REFLECTION

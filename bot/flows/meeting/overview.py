@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, or_, select
+from sqlmodel import and_, col, or_, select
 
 from bot.flows.context import Context
 from bot.flows.meeting.states import COMING, Status
 from bot.flows.overview import Item
 from bot.flows.overview_reads import MEETINGS_AHEAD
-from bot.storage.models import MeetingAction, MeetingOccurrence, MeetingSeries, Person
+from bot.storage.models import MeetingAction, MeetingCase, MeetingOccurrence, MeetingSeries, Person
 
 
 class MeetingOverview:
@@ -19,12 +19,20 @@ class MeetingOverview:
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         items: list[Item] = []
+        # The person's own case at each meeting (one of the meeting's cases, or none).
         occurrences = (
             await ctx.db.exec(
-                select(MeetingOccurrence, MeetingSeries)
+                select(MeetingOccurrence, MeetingCase)
                 .join(MeetingSeries, col(MeetingOccurrence.series_id) == col(MeetingSeries.id))
+                .outerjoin(
+                    MeetingCase,
+                    and_(
+                        col(MeetingCase.occurrence_id) == col(MeetingOccurrence.id),
+                        col(MeetingCase.person_id) == person.id,
+                    ),
+                )
                 .where(
-                    or_(MeetingOccurrence.facilitator_id == person.id, MeetingOccurrence.case_person_id == person.id),
+                    or_(MeetingOccurrence.facilitator_id == person.id, col(MeetingCase.id).is_not(None)),
                     col(MeetingOccurrence.status).in_(sorted(COMING)),
                     MeetingSeries.status == "active",
                     col(MeetingOccurrence.starts_at) >= ctx.now - timedelta(days=1),
@@ -33,13 +41,13 @@ class MeetingOverview:
                 .limit(MEETINGS_AHEAD)
             )
         ).all()
-        for occ, _series in occurrences:
+        for occ, case in occurrences:
             roles = [ctx.t(person, "overview.meeting.facilitator")] if occ.facilitator_id == person.id else []
-            if occ.case_person_id == person.id:
+            if case is not None:
                 roles.append(ctx.t(person, "overview.meeting.case"))
             title = (
-                ctx.t(person, "overview.meeting.title_case", case=occ.case_title)
-                if occ.case_title
+                ctx.t(person, "overview.meeting.title_case", case=case.title)
+                if case is not None and case.title
                 else ctx.t(person, "overview.meeting.title")
             )
             if occ.status == Status.RUNNING:

@@ -9,9 +9,7 @@ POLICIES = Policies(
     person={
         "meetingseries.creator_id": keep("a channel's meeting series belongs to the team"),
         "meetingoccurrence.facilitator_id": anonymise("the meeting stays, without its facilitator", unlink=True),
-        "meetingoccurrence.case_person_id": anonymise(
-            "the meeting stays; the case's title was theirs", clear=("case_title",), unlink=True, texts=("case_title",)
-        ),
+        "meetingcase.person_id": delete_("the case they brought to a meeting, and its title", texts=("title",)),
         "meetingnote.person_id": delete_("what they wrote in a meeting", texts=("text",)),
         "meetingaction.owner_id": anonymise("the team's action stays, without its owner", unlink=True),
         "meetingaction.created_by_id": keep("the team's action stays"),
