@@ -332,6 +332,12 @@ async def test_a_case_person_who_deletes_their_data_leaves_the_meeting_to_the_te
     await chat.settle()
     await at(chat, datetime(2027, 1, 5, 9, 26, tzinfo=CPH))
     await chat.expect_in_channel(team, "Opsummering – læringsmøde 5. januar 2027", case, learning)
+    # Her case is in her data, as she named it.
+    await chat.command(ANNA, "mine-data")
+    await chat.expect(ANNA, "Her er alt, hvad Læringsbot har gemt om dig")
+    await chat.settle()
+    data = json.loads((await received(chat, ANNA, 2))["laeringsbot-mine-data.json"])
+    assert [c["title"] for c in data["tables"]["meetingcase"]] == [case]
 
     await chat.command(ANNA, "slet-mine-data")
     await chat.click(ANNA, "Slet mine data")
