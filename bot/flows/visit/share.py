@@ -38,17 +38,26 @@ class VisitSharing:
         self.meetings = meetings
 
     # ---- Del på læringsmøde -------------------------------------------
-    async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, agent: Person) -> None:
+    async def _refused(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, agent: Person) -> bool:
+        """The points go somewhere once, and only from a finished visit: otherwise the agent is
+        told what became of them (True)."""
         if contract.status != Status.DONE:
-            return ctx.respond(
+            ctx.respond(
                 agent,
                 action.response_url,
                 paragraph(
                     ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
                 ),
             )
+            return True
         if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
-            return await self._already_shared(ctx, action, visit, agent)
+            await self._already_shared(ctx, action, visit, agent)
+            return True
+        return False
+
+    async def offer(self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, agent: Person) -> None:
+        if await self._refused(ctx, action, contract, visit, agent):
+            return
         series = (
             await ctx.db.exec(
                 select(MeetingSeries)
@@ -137,16 +146,8 @@ class VisitSharing:
         agent: Person,
         series_id: str,
     ) -> None:
-        if contract.status != Status.DONE:
-            return ctx.respond(
-                agent,
-                action.response_url,
-                paragraph(
-                    ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
-                ),
-            )
-        if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
-            return await self._already_shared(ctx, action, visit, agent)
+        if await self._refused(ctx, action, contract, visit, agent):
+            return
         series = await ctx.db.get(MeetingSeries, found) if (found := record_id(series_id)) else None
         if series is None or series.status != "active" or series.platform != agent.platform:
             return ctx.respond(agent, action.response_url, paragraph(ctx.t(agent, "visit.series_gone")))
@@ -199,16 +200,8 @@ class VisitSharing:
         self, ctx: Context, action: ActionIn, contract: Contract, visit: Visit, who: dict[str, Person], agent: Person
     ) -> None:
         """The points go to a later staff meeting: both get them laid out to present there."""
-        if contract.status != Status.DONE:
-            return ctx.respond(
-                agent,
-                action.response_url,
-                paragraph(
-                    ctx.t(agent, "visit.already_decided", status=ctx.t(agent, f"visit.status.{contract.status}"))
-                ),
-            )
-        if visit.shared_occurrence_id is not None or visit.staff_meeting_at is not None:
-            return await self._already_shared(ctx, action, visit, agent)
+        if await self._refused(ctx, action, contract, visit, agent):
+            return
         visit.staff_meeting_at = ctx.now
         ctx.db.add(visit)
         note = ctx.t(agent, "visit.staff_note")
