@@ -333,12 +333,7 @@ async def talk_blocks(ctx: Context, viewer: Person, contract: Contract, part: st
     who = await parties(ctx.db, contract)
     sides = [role for role in (part, LEADER_OF[part]) if role in who]
     given = {role: await answers(ctx, contract, role, LEADER_EVALUATION) for role in sides}
-    closed = (
-        await ctx.db.exec(
-            select(Approval.id).where(Approval.contract_id == contract.id, Approval.decision == f"closed:{part}")
-        )
-    ).first() is not None
-    revealed = all(given.values()) or closed
+    revealed = all(given.values()) or await part_closed(ctx, contract, part)
     shown = [role for role in sides if given[role] and (revealed or who[role].id == viewer.id)]
     if not shown:
         return []
@@ -357,3 +352,12 @@ async def talk_blocks(ctx: Context, viewer: Person, contract: Contract, part: st
         )
         for key in keys
     ]
+
+
+async def part_closed(ctx: Context, contract: Contract, part: str) -> bool:
+    """Whether `part`'s evaluation with its leader is closed (both agreed, or its Afslut)."""
+    return (
+        await ctx.db.exec(
+            select(Approval.id).where(Approval.contract_id == contract.id, Approval.decision == f"closed:{part}")
+        )
+    ).first() is not None

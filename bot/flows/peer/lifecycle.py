@@ -854,13 +854,6 @@ class PeerFlow(ContractFlow):
         """A decision of the evaluation with a leader, in the round of its showing."""
         decide(ctx.db, contract, person, f"{what}:{part}", ctx.now, **kw).round = round_
 
-    async def _part_closed(self, ctx: Context, contract: Contract, part: str) -> bool:
-        return (
-            await ctx.db.exec(
-                select(Approval.id).where(Approval.contract_id == contract.id, Approval.decision == f"closed:{part}")
-            )
-        ).first() is not None
-
     async def _talk_sent(
         self,
         ctx: Context,
@@ -878,7 +871,7 @@ class PeerFlow(ContractFlow):
         if (
             part is None
             or contract.status != Status.LEADER_EVALUATION
-            or await self._part_closed(ctx, contract, part)
+            or await cp.part_closed(ctx, contract, part)
             or person.id not in (who[part].id, who[LEADER_OF[part]].id)
         ):
             ctx.post(person, paragraph(ctx.t(person, "peer.too_late")))
@@ -1200,15 +1193,7 @@ class PeerFlow(ContractFlow):
 
     async def _part_open(self, ctx: Context, pressed: Pressed) -> bool:
         """The part named by the button (`rest`) is not closed yet (the leader check is the handler's)."""
-        if pressed.rest not in PARTS:
-            return True
-        return (
-            await ctx.db.exec(
-                select(Approval.id).where(
-                    Approval.contract_id == pressed.contract.id, Approval.decision == f"closed:{pressed.rest}"
-                )
-            )
-        ).first() is None
+        return pressed.rest not in PARTS or not await cp.part_closed(ctx, pressed.contract, pressed.rest)
 
     @staticmethod
     def _talk_of(pressed: Pressed) -> tuple[str, int]:
@@ -1221,7 +1206,7 @@ class PeerFlow(ContractFlow):
         part, shown = self._talk_of(pressed)
         return (
             part in PARTS
-            and not await self._part_closed(ctx, pressed.contract, part)
+            and not await cp.part_closed(ctx, pressed.contract, part)
             and (await self._talk(ctx, pressed.contract, part)).shown == shown
         )
 
