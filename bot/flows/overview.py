@@ -34,7 +34,10 @@ A flow whose people may have thousands of items (the leader's e-learning
 contracts, bench/overview.py) implements `PagedSource` instead: `entries`
 says, for every item, only what counting, sorting and paging need (group,
 key, date), from a few narrow queries; `render` writes the items of the
-page, in one batch. The overview shows the same either way.
+page, in one batch. The overview shows the same either way. Where even that
+reads too much (a leader's 10,000 e-learning contracts), a `CountedSource` lets
+the database count the groups and give each group's first entries up to the
+page shown.
 
 Rendering and paging are the overview's business: at most `PER_GROUP` items a
 group, with "and K more" and a next-page button (`/laering mine 2`). The label
@@ -115,11 +118,8 @@ class Entry:
     data: Any = None
 
 
-@runtime_checkable
-class PagedSource(Protocol):
-    """A source with many items per person: the texts are written only for the page shown."""
-
-    async def entries(self, ctx: Context, person: Person) -> list[Entry]: ...
+class Renders(Protocol):
+    """A source whose items get their texts only when they are on the page shown."""
 
     async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
         """The items of `entries`, in their order (one batch: a few queries, whatever the number)."""
@@ -127,7 +127,14 @@ class PagedSource(Protocol):
 
 
 @runtime_checkable
-class CountedSource(PagedSource, Protocol):
+class PagedSource(Renders, Protocol):
+    """A source with many items per person: the texts are written only for the page shown."""
+
+    async def entries(self, ctx: Context, person: Person) -> list[Entry]: ...
+
+
+@runtime_checkable
+class CountedSource(Renders, Protocol):
     """A paged source the database counts and pages (a leader's thousands of e-learning
     contracts): the overview asks for the counts of the groups, then for a group's first
     entries up to the page it shows, and renders the page's."""
@@ -163,7 +170,7 @@ def _order(item: Item | Entry) -> tuple[bool, float, tuple[tuple[int, int, str],
 
 
 # An entry and the source that renders it (None: the entry holds its finished item).
-_Placed = tuple[Entry, PagedSource | None]
+_Placed = tuple[Entry, Renders | None]
 
 
 @dataclass
@@ -248,7 +255,7 @@ class Overview(Quiet):
     @staticmethod
     async def _render(ctx: Context, person: Person, grouped: dict[Group, list[_Placed]]) -> dict[Group, list[Item]]:
         """The items of these entries: one `render` per source for all its entries."""
-        batches: dict[int, tuple[PagedSource, list[Entry]]] = {}
+        batches: dict[int, tuple[Renders, list[Entry]]] = {}
         for placed in grouped.values():
             for entry, source in placed:
                 if source is not None:

@@ -15,7 +15,7 @@ from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, LEADER, LIVE, TURNS, Status
 from bot.flows.overview import GROUPS, Entry, Group, Item
-from bot.flows.overview_reads import _Contract, _live, _mine, _parties, _sessions
+from bot.flows.overview_reads import _Contract, _parties, _sessions
 from bot.storage.models import Contract, Party, Person, Submission
 
 # The states where each party answers questions, and the phase they answer.
@@ -109,12 +109,14 @@ _COUNTS, _FIRST = _listing()
 class ElearningOverview:
     """Læringskontrakt med medarbejderen (PRODUCT.md §2.1).
 
-    A leader may have thousands: a `PagedSource`. `entries` reads the contracts,
-    the person's own submissions and sessions as plain columns (three queries);
-    `render` reads the parties of the page's contracts only."""
+    A leader may have thousands: a `CountedSource`. The database counts the groups
+    and gives each group's first entries (`_listing`); `render` reads the parties of
+    the page's contracts only."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        return await self.render(ctx, person, await self.entries(ctx, person))
+        """Every item (each group in order): what the overview's sources without paging give."""
+        everything = max((await self.counts(ctx, person)).values())
+        return await self.render(ctx, person, await self.first(ctx, person, everything) if everything else [])
 
     async def counts(self, ctx: Context, person: Person) -> dict[Group, int]:
         result = await ctx.db.exec(_COUNTS, params={"person_id": person.id})
@@ -135,36 +137,6 @@ class ElearningOverview:
             entries.append(
                 Entry(group=group, key=f"elearning:{contract.id}", at=when, data=(contract, role, key, named))
             )
-        return entries
-
-    async def entries(self, ctx: Context, person: Person) -> list[Entry]:
-        mine = await _mine(ctx, person, "elearning", LIVE)
-        if not mine:
-            return []
-        # The person's own submissions (in a role they hold), the only ones looked up: not an
-        # `in_` over thousands of ids, and not the other parties' rows.
-        submitted = {
-            (cid, role, phase): at
-            for cid, role, phase, at in (
-                await ctx.db.exec(
-                    select(Submission.contract_id, Submission.role, Submission.phase, Submission.submitted_at)
-                    .join(
-                        Party,
-                        and_(col(Party.contract_id) == col(Submission.contract_id), Party.role == Submission.role),
-                    )
-                    .join(Contract, col(Contract.id) == col(Submission.contract_id))
-                    .where(*_live(person, "elearning", LIVE))
-                )
-            ).all()
-        }
-        sessions = await _sessions(ctx, person, "elearning", WRITING)
-        entries: list[Entry] = []
-        for cid, (contract, roles) in mine.items():
-            role = LEADER if LEADER in roles else EMPLOYEE
-            found = self._step(contract, role, submitted, sessions.get(cid, ()))
-            if found is not None:
-                group, key, at, named = found
-                entries.append(Entry(group=group, key=f"elearning:{cid}", at=at, data=(contract, role, key, named)))
         return entries
 
     @staticmethod
