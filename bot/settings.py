@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # own order; more lanes overlap more of the platform's latency when many channels are
     # due together (meeting reminders), so the platform's rate limits, not this, set the pace.
     outbox_lanes: int = Field(default=32, ge=1, le=256)
+    # Slack keeps a workspace-wide limit on posting that it does not publish; where it is known
+    # (Slack's support, or a grid's own), the bot keeps under it instead of meeting 429s.
+    # 0: only the published per-channel pace (and Slack's 429s) set it.
+    slack_workspace_posts_per_second: float = Field(default=0.0, ge=0.0)
 
     # Logs: `text` (a line each) or `json` (an object a line, for a log collector); both carry the
     # request or event a line belongs to. The level applies to the bot's own loggers and uvicorn's.

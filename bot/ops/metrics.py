@@ -29,7 +29,8 @@ class Metrics:
         self.sends = Counter(
             "laeringsbot_outbox_sends",
             "Attempts to send an outbox row, by platform and outcome: sent; found (an interrupted "
-            "send had arrived after all); retry (a temporary failure); failed (refused for good)",
+            "send had arrived after all); retry (a temporary failure); failed (refused for good); "
+            "paced (put off to keep the platform's published limits)",
             ["platform", "outcome"],
             registry=registry,
         )

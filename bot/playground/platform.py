@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef, Profile
 from bot.playground.cast import BY_ID
 from bot.storage.models import OutboxMessage
+from bot.workers.pace import Limit
 from bot.workers.platform import Delivered, OutgoingFile
 
 PLATFORM = "playground"
@@ -117,6 +118,9 @@ class PlaygroundPlatform:
     def lane(self, kind: str, payload: dict[str, Any]) -> str:
         thread = payload.get("thread")
         return f"thread:{payload.get('channel')}:{thread}" if thread else f"person:{payload.get('person')}"
+
+    def limits(self, row: OutboxMessage, original: OutboxMessage | None) -> list[Limit]:
+        return []  # the page takes what it is given
 
     async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
         return None  # the page reads rows as they are marked sent: nothing reached it before

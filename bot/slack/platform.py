@@ -23,6 +23,7 @@ from bot.core.messages import Message
 from bot.slack import forms, inbound
 from bot.slack.render import escape, home_view, render
 from bot.storage.models import OutboxMessage
+from bot.workers.pace import Limit, Window
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, retry_after
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,35 @@ def metadata(row_id: int | None, part: int) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row_id, "part": part}}
 
 
+# chat.postMessage: "1 per second per channel; short bursts >1 allowed" (Slack's rate limits
+# page). Kept as at most three posts in any 3.3 s of one channel: a burst of three, then about
+# one a second, with a tenth to spare for the network's jitter.
+CHANNEL_POSTS = (Window(3, 3.3),)
+POSTS = ("post", "reply")  # the kinds that are a chat.postMessage
+
+
+def post_limits(row: OutboxMessage, original: OutboxMessage | None, workspace_rate: float) -> list[Limit]:
+    """What a row's post counts against: its channel, and its workspace where a cap is set
+    (Slack keeps a workspace-wide limit it does not publish: SLACK_WORKSPACE_POSTS_PER_SECOND)."""
+    if row.kind not in POSTS:
+        return []
+    team = row.team_id or (original.team_id if original is not None else None) or ""
+    channel = original.sent_channel if row.kind == "reply" and original is not None else row.channel
+    limits: list[Limit] = [(f"slack:{team}:{channel}", CHANNEL_POSTS)]
+    if workspace_rate > 0:
+        limits.append((f"slack:{team}", (Window(max(1, round(workspace_rate)), 1.0),)))
+    return limits
+
+
 class SlackPlatform:
     name = inbound.PLATFORM
 
-    def __init__(self, client: AsyncWebClient, reader: AsyncWebClient | None = None) -> None:
+    def __init__(
+        self, client: AsyncWebClient, reader: AsyncWebClient | None = None, *, workspace_rate: float = 0.0
+    ) -> None:
         self.client = client
         self.reader = reader or client
+        self.workspace_rate = workspace_rate
         # Parts of a row that an earlier, cut-off attempt had posted (found by delivered_before).
         self._posted_parts: dict[int, set[int]] = {}
 
@@ -106,6 +130,9 @@ class SlackPlatform:
 
     def translate(self, kind: str, payload: dict[str, Any]) -> Incoming | None:
         return inbound.translate(kind, payload)
+
+    def limits(self, row: OutboxMessage, original: OutboxMessage | None) -> list[Limit]:
+        return post_limits(row, original, self.workspace_rate)
 
     def lane(self, kind: str, payload: dict[str, Any]) -> str:
         """A person's requests in order (DM, commands, presses); a channel thread's replies in order."""

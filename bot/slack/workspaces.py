@@ -271,8 +271,8 @@ class SlackWorkspaces(SlackPlatform):
     """The Slack platform of many workspaces: what a request says and which lane it takes as
     in one workspace; people read, and rows sent, with their workspace's token."""
 
-    def __init__(self, workspaces: Workspaces, db: Database, api_url: str) -> None:
-        super().__init__(AsyncWebClient(base_url=api_url, timeout=10))
+    def __init__(self, workspaces: Workspaces, db: Database, api_url: str, *, workspace_rate: float = 0.0) -> None:
+        super().__init__(AsyncWebClient(base_url=api_url, timeout=10), workspace_rate=workspace_rate)
         self.workspaces, self.db, self.api_url = workspaces, db, api_url
         self._session: aiohttp.ClientSession | None = None
         self._by_token: dict[str, SlackPlatform] = {}

@@ -15,6 +15,7 @@ from bot.teams import forms, inbound, render
 from bot.teams.connector import Connector, ConnectorError
 from bot.teams.invokes import OpenInvokes, card_response, message_response
 from bot.teams.references import References
+from bot.workers.pace import Limit, Window
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, TemporaryFailure, file_message
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,13 @@ def failure(exc: ConnectorError) -> TemporaryFailure | PermanentFailure:
             f"teams: {exc}", retry_after=exc.retry_after, uncertain=exc.uncertain, status=exc.status
         )
     return PermanentFailure(f"teams: {exc}")
+
+
+# The Bot Connector's published limits ("subject to change"): per bot per thread (a 1:1 chat,
+# a group chat, a channel thread) 7 operations a second, 8 in 2 s, 60 in 30 s, 1,800 an
+# hour; and 50 requests a second per app per tenant. A tenth to spare for the network.
+THREAD_OPERATIONS = (Window(7, 1.1), Window(8, 2.2), Window(60, 33.0), Window(1800, 3960.0))
+TENANT_REQUESTS = (Window(50, 1.1),)
 
 
 class TeamsPlatform:
@@ -59,6 +67,11 @@ class TeamsPlatform:
             return f"conversation:{conversation_id}"
         sender = payload.get("from")
         return f"user:{sender.get('id') if isinstance(sender, dict) else ''}"
+
+    def limits(self, row: OutboxMessage, original: OutboxMessage | None) -> list[Limit]:
+        """Every send is an operation in its conversation (a post, an update, a reply)."""
+        conversation = row.channel or (original.sent_channel if original is not None else None) or ""
+        return [(f"teams:{conversation}", THREAD_OPERATIONS), ("teams:tenant", TENANT_REQUESTS)]
 
     async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
         """A bot cannot read a chat's activities back, so a send cut off before its answer is

@@ -33,12 +33,16 @@ from bot.ops.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.models import OUTBOX_WRITTEN, OutboxMessage, OutboxWritten, Person, StoredFile, table_of
 from bot.workers.lanes import LaneWorker, Leases, backoff
+from bot.workers.pace import Pace
 from bot.workers.platform import Delivered, OutgoingFile, PermanentFailure, Platform, TemporaryFailure
 
 log = logging.getLogger(__name__)
 # Lanes sent at once (the OUTBOX_LANES setting): enough to overlap the platform's latency.
 LANES_AT_ONCE = 32
 MAX_BACKOFF = timedelta(minutes=5)
+# A send the platform's pace puts this near waits in its lane; a later one lets the lane go
+# and comes back as a retry (bot/workers/pace.py).
+PACE_WAIT_MOST = 2.0
 UNSENT = ("pending", "sending")
 # A row being sent: the row, the post it updates or replies to, and whether an earlier
 # attempt may have reached the platform.
@@ -78,6 +82,7 @@ class Outbox(LaneWorker):
         super().__init__(db, leases or Leases(db), now, lanes)
         self.platforms = platforms
         self.metrics = metrics or Metrics()
+        self.pace = Pace(lambda: self.now().timestamp())
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
         self._claimed: dict[str, Claim] = {}  # lanes' first rows, marked `sending` as they were taken
@@ -163,6 +168,17 @@ class Outbox(LaneWorker):
                 return Delivered()
             await self._retry(row, "waiting for the message it updates", timedelta(seconds=2), counts=False)
             return None
+        limits = platform.limits(row, original)
+        if limits:
+            paced = self.pace.delay(limits)
+            if paced > PACE_WAIT_MOST:
+                self.metrics.sent(row.platform, "paced")
+                await self._retry(
+                    row, "keeping the platform's pace", timedelta(seconds=paced), uncertain=uncertain, counts=False
+                )
+                return None
+            if (paced := self.pace.reserve(limits)) > 0:
+                await asyncio.sleep(paced)
         try:
             delivered = await platform.delivered_before(row, original) if uncertain else None
             if delivered is not None:
@@ -176,6 +192,8 @@ class Outbox(LaneWorker):
             log.warning("outbox %s: %s; will try again", row.id, exc)
             self.metrics.sent(row.platform, "retry")
             self.metrics.failure(row.platform, exc)
+            if exc.retry_after is not None and limits:
+                self.pace.hold(limits[:1], exc.retry_after)  # the target waits, the others go on
             wait = (
                 timedelta(seconds=exc.retry_after)
                 if exc.retry_after is not None

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bot.core.events import Incoming, Profile
 from bot.core.messages import Link, Message, Note
 from bot.storage.models import OutboxMessage
+from bot.workers.pace import Limit
 
 
 class TemporaryFailure(Exception):
@@ -90,6 +91,10 @@ class Platform(Protocol):
     async def delivered_before(self, row: OutboxMessage, original: OutboxMessage | None) -> Delivered | None:
         """Whether an earlier attempt to send the row, cut off (a crash, a lost answer), reached
         the platform after all: where it is, or None to send it (again)."""
+
+    def limits(self, row: OutboxMessage, original: OutboxMessage | None) -> list[Limit]:
+        """The published limits sending the row counts against (bot/workers/pace.py), the
+        row's own target (its channel, its conversation) first: a 429 holds that one."""
 
 
 def file_message(row: OutboxMessage, url: str) -> Message:
