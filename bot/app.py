@@ -38,6 +38,8 @@ from bot.workers.outbox import Outbox, collect_outbox_lanes
 from bot.workers.platform import Platform
 
 log = logging.getLogger(__name__)
+# Rounds of due work one clock tick does at most (each a transaction; see `Runtime.due`).
+DUE_ROUNDS = 100
 
 
 def real_now() -> datetime:
@@ -88,15 +90,21 @@ class Runtime:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def due(self) -> None:
-        """What the clock does: due flow work; the workers send what it wrote."""
-        async with self.db.flow_transaction() as s:
-            await self.db.serialize(s)
-            with collect_outbox_lanes(await s.connection()) as written:
-                await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
-                await s.flush()
-            taken = await self.outbox.take(s, written.lanes) if written.lanes else []
-            claims = await self.outbox.claim(s, taken)
-        self.outbox.hint(taken, claims)
+        """What the clock does: due flow work, in rounds of a transaction each (a flow takes a
+        chunk of what is due at a time: DUE_BATCH), until a round writes nothing to send. The
+        workers send each round's messages while the next is built: 2,000 reminders due at
+        09:00 start going out with the first chunk, not after the last."""
+        for _ in range(DUE_ROUNDS):
+            async with self.db.flow_transaction() as s:
+                await self.db.serialize(s)
+                with collect_outbox_lanes(await s.connection()) as written:
+                    await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
+                    await s.flush()
+                taken = await self.outbox.take(s, written.lanes) if written.lanes else []
+                claims = await self.outbox.claim(s, taken)
+            self.outbox.hint(taken, claims)
+            if not written.lanes:
+                return
 
     async def tick(self) -> None:
         """The clock's work and then everything it caused, to the end (the tests' and the
@@ -177,7 +185,9 @@ def create_app(
 
         client = web_client(settings.slack_bot_token, settings.slack_api_url)
         reader = web_client(settings.slack_bot_token, settings.slack_api_url, retry_connection_errors=True)
-        slack = runtime.platforms["slack"] = SlackPlatform(client, reader)
+        slack = runtime.platforms["slack"] = SlackPlatform(
+            client, reader, workspace_rate=settings.slack_workspace_posts_per_second
+        )
         runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
         runtime.on_start.append(slack.open)
         runtime.on_stop.append(slack.close)
@@ -239,7 +249,9 @@ def mount_slack_workspaces(runtime: Runtime, settings: Settings, routes: list[Ba
 
     assert settings.slack_signing_secret
     kit = install(settings, runtime.db, runtime.texts.catalog, runtime.now)
-    slack = runtime.platforms["slack"] = SlackWorkspaces(kit.workspaces, runtime.db, settings.slack_api_url)
+    slack = runtime.platforms["slack"] = SlackWorkspaces(
+        kit.workspaces, runtime.db, settings.slack_api_url, workspace_rate=settings.slack_workspace_posts_per_second
+    )
     runtime.router.overview.homes.add(slack.name)  # the App Home shows the overview
     runtime.on_start.append(slack.open)
     runtime.on_stop.append(slack.close)

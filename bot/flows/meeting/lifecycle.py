@@ -48,7 +48,9 @@ from bot.storage.models import (
 from bot.storage.personal_data import Policies
 
 log = logging.getLogger(__name__)
-DUE_BATCH = 1000
+# Occurrences one round of the clock takes (`Runtime.due` runs rounds until one has nothing):
+# small, so the first reminders are sent while the rest are built.
+DUE_BATCH = 50
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OVER = 6  # the step after the last: the summary is out
 # The round's notes (`meetingnote.kind`): a place taken with Jeg er med, the word passed on by
