@@ -44,24 +44,34 @@ def main() -> None:
         default=0.0,
         help="hold every Web API answer this long, like a round trip to slack.com",
     )
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="answer chat.postMessage with 429 beyond Slack's limits: 1/s per channel, bursts of 3",
+    )
+    parser.add_argument("--workspace-rate", type=float, default=0, help="with --limits: posts a second per workspace")
     args = parser.parse_args()
 
     fake = FakeSlack(token=args.token)
+    if args.limits:
+        fake.enforce_limits(workspace_rate=args.workspace_rate)
     fake.base_url = f"http://127.0.0.1:{args.port}"
     for i in range(args.users):
         fake.add_user(user_id(i), user_name(i), locale="da-DK", tz="Europe/Copenhagen")
 
     async def stats(request: Request) -> JSONResponse:
-        posts = Counter(
-            str(c.args.get("channel")) for c in fake.calls if c.method == "chat.postMessage" and not c.failed
-        )
+        posted = [c for c in fake.calls if c.method == "chat.postMessage" and not c.failed]
+        posts = Counter(str(c.args.get("channel")) for c in posted)
         return JSONResponse(
             {
                 "calls": len(fake.calls),
                 "failed": sum(c.failed for c in fake.calls),
                 "post_channels": len(posts),
                 "posted_twice": sum(n > 1 for n in posts.values()),
-                "by_method": dict(Counter(c.method for c in fake.calls)),
+                "by_method": dict(Counter(c.method for c in fake.calls if not c.failed)),
+                "rate_limited": sum(c.status == 429 for c in fake.calls),
+                "first_post_at": min((c.at for c in posted), default=None),
+                "last_post_at": max((c.at for c in posted), default=None),
             }
         )
 

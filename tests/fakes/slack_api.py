@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,8 @@ class Call:
     status: int = 200
     response: Any = None
     path: str = ""
+    # When it was answered (the wall clock, so another process can compare).
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -154,6 +157,36 @@ class _User:
         return user
 
 
+class _Bucket:
+    def __init__(self, size: float, rate: float) -> None:
+        self.size, self.rate, self.tokens, self.at = size, rate, size, time.monotonic()
+
+    def refill(self) -> float:
+        now = time.monotonic()
+        self.tokens, self.at = min(self.size, self.tokens + (now - self.at) * self.rate), now
+        return self.tokens
+
+
+class _Limits:
+    """Slack's posting limits as buckets; the count of posts each refused (`refused`)."""
+
+    def __init__(self, channel_burst: int, channel_rate: float, workspace_rate: float) -> None:
+        self.channel_burst, self.channel_rate = channel_burst, channel_rate
+        self.workspace = _Bucket(workspace_rate, workspace_rate) if workspace_rate else None
+        self.channels: dict[str, _Bucket] = {}
+        self.refused = 0
+
+    def take(self, channel: str) -> bool:
+        bucket = self.channels.setdefault(channel, _Bucket(self.channel_burst, self.channel_rate))
+        buckets = [bucket, *([self.workspace] if self.workspace is not None else [])]
+        if any(b.refill() < 1 for b in buckets):
+            self.refused += 1
+            return False
+        for b in buckets:
+            b.tokens -= 1
+        return True
+
+
 class FakeSlack:
     """Recording fake of the Slack Web API. Serve ``.app``, then set ``.base_url``.
 
@@ -176,6 +209,7 @@ class FakeSlack:
         self.expired_triggers: set[str] = set()
         self._used_triggers: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
+        self._limits: _Limits | None = None
         # Many workspaces (add_workspace): each bot token's workspace, the codes Slack gives a
         # browser back after "Allow", the app's credentials, and the workspace of the call answered.
         self.workspaces: dict[str, str] = {}
@@ -320,6 +354,13 @@ class FakeSlack:
             )
         )
 
+    def enforce_limits(self, *, channel_burst: int = 3, channel_rate: float = 1.0, workspace_rate: float = 0) -> None:
+        """Answer chat.postMessage with 429 (`Retry-After: 1`) beyond Slack's published limits:
+        about one post a second per channel with short bursts (a bucket of `channel_burst`
+        refilled at `channel_rate`), and, where `workspace_rate` is set, that many a second in
+        the workspace (a bucket as large as one second's)."""
+        self._limits = _Limits(channel_burst, channel_rate, workspace_rate)
+
     def clear(self) -> None:
         """Forget recorded calls and pending faults; users and posted messages stay."""
         self.calls.clear()
@@ -404,6 +445,15 @@ class FakeSlack:
             self._record(call, failed=not body["ok"], status=200, response=body)
             return JSONResponse(body)
         auth_error = self._check_auth(call.headers.get("authorization", ""))
+        if (
+            not auth_error
+            and call.method == "chat.postMessage"
+            and self._limits is not None
+            and not self._limits.take(str(call.args.get("channel")))
+        ):
+            body = {"ok": False, "error": "ratelimited"}
+            self._record(call, failed=True, status=429, response=body)
+            return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})
         body = {"ok": False, "error": auth_error} if auth_error else self._dispatch(call.method, call.args)
         self._record(call, failed=not body["ok"], status=200, response=body)
         return JSONResponse(body)
@@ -453,7 +503,7 @@ class FakeSlack:
     def _record(self, call: Call, *, failed: bool, status: int, response: Any) -> None:
         # Recorded when answered rather than when received, so a delayed call lands
         # where its effect becomes visible.
-        call.failed, call.status, call.response = failed, status, response
+        call.failed, call.status, call.response, call.at = failed, status, response, time.time()
         self.calls.append(call)
 
     async def _apply_fault(self, call: Call, request: Request) -> Response | None:
