@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument(
         "--limits",
         action="store_true",
-        help="answer chat.postMessage with 429 beyond Slack's limits: 1/s per channel, bursts of 3",
+        help="answer chat.postMessage with 429 beyond Slack's limits: 1/s per channel, bursts of 6",
     )
     parser.add_argument("--workspace-rate", type=float, default=0, help="with --limits: posts a second per workspace")
     args = parser.parse_args()

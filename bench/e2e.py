@@ -458,6 +458,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": fake.base_url + "/api/",
+                # Its simulated people answer in milliseconds: the pace of a real DM is not what it measures.
+                "OUTBOX_PACE": "false",
                 "BOT_HOST": "127.0.0.1",
                 "DATABASE_URL": database_url,
             }

@@ -12,7 +12,7 @@ and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uv
    reminder: the time to the first post and to the last, posts per second, the 429s
    met, and that no channel got one twice (the stand-in's count per channel, and the
    outbox's unique dedupe keys). The stand-in keeps Slack's limits (`--no-limits`: it
-   takes everything): about one post a second per channel with bursts of three, and
+   takes everything): about one post a second per channel with bursts of six, and
    `--workspace-rate` posts a second in the workspace, which the bot is told as
    SLACK_WORKSPACE_POSTS_PER_SECOND; beyond them it answers 429 with `Retry-After: 1`.
 2. Start-up: a database with `--idle-series` series (four stored dates each,

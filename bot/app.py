@@ -70,7 +70,13 @@ class Runtime:
         # One set of leases for the inbox's and the outbox's lanes, renewed while this instance lives.
         self.leases = Leases(self.db)
         self.outbox = Outbox(
-            self.db, self.platforms, now, self.leases, lanes=settings.outbox_lanes, metrics=self.metrics
+            self.db,
+            self.platforms,
+            now,
+            self.leases,
+            lanes=settings.outbox_lanes,
+            metrics=self.metrics,
+            paced=settings.outbox_pace,
         )
         self.inbox = Inbox(
             self.db,

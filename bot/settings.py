@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # (Slack's support, or a grid's own), the bot keeps under it instead of meeting 429s.
     # 0: only the published per-channel pace (and Slack's 429s) set it.
     slack_workspace_posts_per_second: float = Field(default=0.0, ge=0.0)
+    # Keep the platforms' published limits before sending (bot/workers/pace.py). Off only for
+    # rigs whose simulated people answer faster than anyone types (the tests, the benchmarks
+    # of the bot's own speed): a DM then gets more than Slack's one post a second.
+    outbox_pace: bool = True
 
     # Logs: `text` (a line each) or `json` (an object a line, for a log collector); both carry the
     # request or event a line belongs to. The level applies to the bot's own loggers and uvicorn's.

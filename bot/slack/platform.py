@@ -87,9 +87,10 @@ def metadata(row_id: int | None, part: int) -> dict[str, Any]:
 
 
 # chat.postMessage: "1 per second per channel; short bursts >1 allowed" (Slack's rate limits
-# page). Kept as at most three posts in any 3.3 s of one channel: a burst of three, then about
-# one a second, with a tenth to spare for the network's jitter.
-CHANNEL_POSTS = (Window(3, 3.3),)
+# page). Kept as at most six posts in any 6.6 s of one channel: a burst of six (a DM's
+# answer, side-by-side and overview can come at once), then about one a second, with a tenth
+# to spare for the network's jitter.
+CHANNEL_POSTS = (Window(6, 6.6),)
 POSTS = ("post", "reply")  # the kinds that are a chat.postMessage
 
 

@@ -91,7 +91,9 @@ class Bot(RunningApp):
             slack_signing_secret=SECRET,
             slack_api_url=self.slack.api_url,
             clock_interval_seconds=3600,
-            **self.overrides,
+            # The tests' people answer in milliseconds, faster than Slack's one post a second
+            # in a DM: the platforms' pace is tested on its own (tests/e2e/test_delivery.py).
+            **{"outbox_pace": False, **self.overrides},
         )
 
     # ---- raw requests -------------------------------------------------

@@ -122,3 +122,33 @@ async def test_a_command_that_needs_slack_while_it_is_away_waits_for_it_and_is_n
     await chat.expect("UOLE", "Spørgsmål 1 af 3")
     assert await count(chat, InboxEvent, InboxEvent.status == "done") == 1
     assert await count(chat, Contract) == 1
+
+
+async def test_many_posts_to_one_person_keep_the_platforms_pace_and_hold_up_nobody_else(any_chat) -> None:
+    chat = any_chat
+    # The stand-in answers 429 beyond the published limits: Slack about one post a second per
+    # channel (bursts of six), Teams 7 a second and 8 in 2 s per conversation.
+    limited = chat.teams if isinstance(chat, TeamsChat) else chat.slack
+    limited.enforce_limits()
+    chat.bot.overrides["outbox_pace"] = True  # as an operator runs it (the harness turns it off)
+    await chat.bot.restart()
+    employees = [f"UEMP{n}" for n in range(8)]
+    for n, employee in enumerate(employees):
+        chat.person(employee, f"Medarbejder{n}")
+        if isinstance(chat, TeamsChat):
+            await chat.install(employee)
+    await chat.settle()
+    # Lise starts eight contracts at once: eight posts to her DM in a moment, and her first
+    # question (the others wait their turn).
+    for n, employee in enumerate(employees):
+        await chat.command(LISE, f"kontrakt <@{employee}|emp{n}> Kursus {n}")
+    started = time.monotonic()
+    for employee in employees:  # each employee's own DM is not held up behind Lise's
+        await chat.expect(employee, "Spørgsmål 1 af 3")
+    assert time.monotonic() - started < 4
+    for n in range(8):
+        await chat.expect(LISE, f"Kursus {n}", timeout=20)
+    await chat.settle()
+    assert chat.count(LISE, "Spørgsmål 1 af 3") == 1
+    # None was refused on the way: the bot kept the pace rather than meeting 429s.
+    assert [c for c in limited.calls if c.status == 429] == []

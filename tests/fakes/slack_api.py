@@ -354,7 +354,7 @@ class FakeSlack:
             )
         )
 
-    def enforce_limits(self, *, channel_burst: int = 3, channel_rate: float = 1.0, workspace_rate: float = 0) -> None:
+    def enforce_limits(self, *, channel_burst: int = 6, channel_rate: float = 1.0, workspace_rate: float = 0) -> None:
         """Answer chat.postMessage with 429 (`Retry-After: 1`) beyond Slack's published limits:
         about one post a second per channel with short bursts (a bucket of `channel_burst`
         refilled at `channel_rate`), and, where `workspace_rate` is set, that many a second in

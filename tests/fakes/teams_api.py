@@ -66,6 +66,10 @@ def _b64(number: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+# The Bot Connector's published limits per bot per conversation (its hour's 1,800 left out).
+_CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0))
+
+
 @dataclass
 class SigningKey:
     kid: str
@@ -153,6 +157,8 @@ class FakeTeams:
         # Who is in each team (by its team id, which is its General channel's id): user ids.
         self.team_members: dict[str, set[str]] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        # Sends and updates answered, per conversation, when the published limits are kept.
+        self._limited: dict[str, list[float]] | None = None
         self._tokens: dict[str, float] = {}
         self._seq = itertools.count(1)
         self.app = Starlette(
@@ -227,6 +233,24 @@ class FakeTeams:
         if status is None and timeout is None:
             status = 429
         self._faults.setdefault(op, []).append(_Fault(status, retry_after, timeout, times))
+
+    def enforce_limits(self) -> None:
+        """Answer sends and updates with 429 (`Retry-After: 1`) beyond the Bot Connector's
+        published limits per conversation: 7 in a second, 8 in 2 s, 60 in 30 s."""
+        self._limited = {}
+
+    def _over_limit(self, call: Call, conversation_id: str) -> Response | None:
+        if self._limited is None:
+            return None
+        now = time.monotonic()
+        moments = self._limited.setdefault(conversation_id, [])
+        moments[:] = [m for m in moments if m > now - 30.0]
+        if any(sum(1 for m in moments if m > now - seconds) >= calls for calls, seconds in _CONVERSATION_LIMITS):
+            return self._answer(
+                call, 429, {"error": {"code": "TooManyRequests", "message": "over the limit"}}, {"Retry-After": "1"}
+            )
+        moments.append(now)
+        return None
 
     def clear(self) -> None:
         """Forget recorded calls and pending faults; users, conversations and what was shown stay."""
@@ -561,6 +585,8 @@ class FakeTeams:
         conversation_id = request.path_params["conversation"]
         if (error := self._conversation_error(call, conversation_id)) is not None:
             return error
+        if (limited := self._over_limit(call, conversation_id)) is not None:
+            return limited
         if not isinstance(call.body, dict) or call.body.get("type") != "message":
             return self._error(call, 400, "BadArgument", "an activity of type message is required")
         activity_id = f"1:{next(self._seq)}"
@@ -627,6 +653,8 @@ class FakeTeams:
         conversation_id, activity_id = request.path_params["conversation"], request.path_params["activity"]
         if (error := self._conversation_error(call, conversation_id)) is not None:
             return error
+        if (limited := self._over_limit(call, conversation_id)) is not None:
+            return limited
         sent = self.sent.get((conversation_id, activity_id)) or next(
             (
                 s
