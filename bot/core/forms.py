@@ -1,14 +1,16 @@
 """Forms: what a flow asks in one go (a start), described once and rendered by each platform.
 
 A flow declares a `Form`: its fields (a person, several people, a date, a time, a choice,
-a text), which are required, and their limits. Its texts are in the catalogue under
+a text, a channel), which are required, and their limits. Its texts are in the catalogue under
 `forms.<name>.…` (`title`, `submit`, `new`, and per field `label`, `hint`), where a learning
 consultant can relabel them. `view` turns a form into a `FormView` in a person's language:
 the neutral shape that Slack renders as a modal, Teams as an Adaptive Card and the
 playground as a form on its page. No flow builds a platform's JSON.
 
 What is filled in comes back as text by field: a person's platform id, several ids joined
-by commas, a date as YYYY-MM-DD, a time as HH:MM, a choice's value, the text itself.
+by commas, a date as YYYY-MM-DD, a time as HH:MM, a choice's value, the text itself, a
+channel's platform id. A channel field's choices (the channels the bot knows) and its first
+value (the channel the form was opened from) are filled in when the form is opened.
 `check` finds what is wrong with it without looking anything up (a required field left
 empty, a text too long, a date in the past, yourself where someone else is asked for), so
 Slack can answer it at the field while the person still sees the modal; a flow's own
@@ -25,12 +27,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-FieldKind = Literal["person", "people", "date", "time", "choice", "text"]
+FieldKind = Literal["person", "people", "date", "time", "choice", "text", "channel"]
 # A person field whose pick the platform could not turn into someone the bot can write to
 # (Teams: an Azure AD user who is in no conversation or team with the bot).
 UNREACHED = "!unreached"
 # How a submission names its form: `form:submit` with the value `<form name>:<nonce>`.
 SUBMIT = "form:submit"
+# A submission's `extra` flag: its channel fields were picked from every channel the person
+# sees (Slack's conversations_select), not from the channels the form offered.
+ANY_CHANNEL = "any_channel"
 OPEN = "form:open"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -183,6 +188,8 @@ def check(form: Form, values: Mapping[str, str], *, submitter: str, today: date)
         elif f.kind == "choice":
             if value not in f.choices:
                 problems[f.key] = Problem("bad_choice")
+        elif f.kind == "channel":
+            continue  # which channels are known is the form's opening's to say (`FieldView.choices`)
         elif f.max_length is not None and len(value) > f.max_length:
             problems[f.key] = Problem("too_long", {"limit": f.max_length, "length": len(value)})
     return problems

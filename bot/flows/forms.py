@@ -53,7 +53,18 @@ class Forms(Quiet):
     def today(ctx: Context, person: Person) -> date:
         return ctx.now.astimezone(ZoneInfo(ctx.tz(person))).date()
 
-    def open(self, ctx: Context, person: Person, start: Start, at: str | None) -> None:
+    async def open(
+        self,
+        ctx: Context,
+        person: Person,
+        start: Start,
+        at: str | None,
+        here: str | None = None,
+        here_name: str | None = None,
+    ) -> None:
+        """The form, for `at` (where the platform shows it); `here` is the channel it was
+        opened from (and its name), where one of its fields asks for a channel (that one is
+        chosen already)."""
         nonce = uuid.uuid4().hex[:16]
         language = ctx.language(person)
         shown = forms.view(
@@ -64,9 +75,23 @@ class Forms(Quiet):
             language=language,
             today=self.today(ctx, person),
         )
+        if start.channels is not None and any(f.kind == "channel" for f in shown.fields):
+            found = await start.channels(ctx, person, here, here_name)
+            offered = [forms.Choice(value=c, label=name) for c, name in found]
+            chosen = here if any(c.value == here for c in offered) else None
+            shown.fields = [
+                f.model_copy(update={"choices": offered, "value": chosen}) if f.kind == "channel" else f
+                for f in shown.fields
+            ]
         # Said instead where the platform could not open it in time (Slack's trigger ran out).
         fallback = self._again(ctx, person, start, ctx.t(person, "forms.expired"))
         ctx.show_form(person, shown, at=at, ref=f"{REF}:{nonce}", fallback=fallback)
+
+    @staticmethod
+    def opener(label: str, form: str, channel: str, name: str | None) -> Button:
+        """A button that opens the form for a channel (a channel's answer): its value carries
+        the channel and its name."""
+        return Button(label=label, action=forms.OPEN, value=f"{form}:{channel}#{name or ''}")
 
     def _again(self, ctx: Context, person: Person, start: Start, text: str) -> Message:
         new = Button(label=ctx.t(person, f"forms.{start.form.name}.new"), action="form:open", value=start.form.name)
@@ -75,8 +100,12 @@ class Forms(Quiet):
     # ---- presses and submissions -----------------------------------------------------
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.partition(":")[2]
-        if step == "open" and (start := self.starts.get(action.value)) is not None:
-            self.open(ctx, person, start, action.trigger)
+        # `<form>`, or `<form>:<channel>#<its name>`: a button in a channel's answer opens it
+        # for that channel (no platform's channel id holds a `#`).
+        name, _, here = action.value.partition(":")
+        here, _, here_name = here.partition("#")
+        if step == "open" and (start := self.starts.get(name)) is not None:
+            await self.open(ctx, person, start, action.trigger, here or None, here_name or None)
         elif step == "submit":
             await self.submit(ctx, action, person)
         else:
@@ -103,6 +132,14 @@ class Forms(Quiet):
         values = {f.key: (action.fields.get(f.key) or "").strip() for f in start.form.fields}
         language = ctx.language(person)
         problems = forms.check(start.form, values, submitter=person.external_id, today=self.today(ctx, person))
+        for shown_field in shown.fields:
+            # A channel the form did not offer: one the bot is not in, or knows nothing of. Where
+            # the platform's own picker offers every channel the person sees (`ANY_CHANNEL`),
+            # the flow's checks alone say.
+            key, offered = shown_field.key, {c.value for c in shown_field.choices}
+            picked_any = action.extra.get(forms.ANY_CHANNEL) == "1"
+            if shown_field.kind == "channel" and values.get(key) not in (None, "", *offered) and not picked_any:
+                problems.setdefault(key, forms.Problem("unknown_channel"))
         has = partial(ctx.texts.catalog.has, language)
         errors = {
             key: forms.problem_text(start.form, key, p, partial(ctx.t, person), has) for key, p in problems.items()

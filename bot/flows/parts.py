@@ -52,6 +52,10 @@ def never(words: list[str], named: bool) -> bool:
 # person; someone it cannot find is missing). The problems by field, as texts to show at the
 # field; none once the flow has started.
 Submit = Callable[[Context, Person, dict[str, str], dict[str, Person]], Awaitable[dict[str, str]]]
+# The channels a form's channel field offers (platform id, label), first the one it was opened
+# from with its name where the platform told it (None: from the personal chat, the help or
+# the overview).
+Channels = Callable[[Context, Person, str | None, str | None], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Start:
     # Whether the command word alone opens it; False where the word alone already shows
     # something (`kollega` lists the contracts, `møde` the series): then only the button does.
     alone: bool = True
+    # What a channel field offers (bot/core/forms.py); a form without one has None.
+    channels: Channels | None = None
 
 
 @dataclass(frozen=True)

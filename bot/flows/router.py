@@ -105,7 +105,7 @@ class Router:
             for command in part.commands:
                 if verb in catalog.words(command.words):
                     if command.start is not None and command.start.alone and len(words) == 1 and not cmd.mentions:
-                        self.forms.open(ctx, person, command.start, cmd.trigger)  # the word alone: its form
+                        await self.forms.open(ctx, person, command.start, cmd.trigger)  # the word alone: its form
                     else:
                         await command.run(ctx, cmd, person, people, words[1:])
                     return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef, Profile
+from bot.core.forms import ANY_CHANNEL, SUBMIT
 from bot.playground.cast import BY_ID
 from bot.storage.models import OutboxMessage
 from bot.workers.pace import Limit
@@ -112,6 +113,8 @@ class PlaygroundPlatform:
                     posted_id=int(message_id) if message_id.isdigit() else None,
                 ),
                 response_url=Place(channel, str(thread) if thread else None, message_id).url() if channel else None,
+                # A form's channel is picked from the playground's channels: all of them the bot's.
+                extra={ANY_CHANNEL: "1"} if payload["action"] == SUBMIT else {},
             )
         return None
 

@@ -24,13 +24,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.core.forms import SUBMIT, FormView
+from bot.core.forms import SUBMIT, Choice, FormView
 from bot.core.i18n import format_moment
 from bot.core.messages import Message
 from bot.flows.context import Context
 from bot.playground.cast import BY_ID, CAST
 from bot.playground.clock import OffsetClock
-from bot.playground.platform import CHANNEL, COMMAND, PLATFORM, Place, PlaygroundPlatform
+from bot.playground.platform import CHANNEL, CHANNEL_NAME, COMMAND, PLATFORM, Place, PlaygroundPlatform
 from bot.storage.models import DialogSession, InboxEvent, OutboxMessage, Person, StoredFile
 from bot.workers.platform import file_message
 
@@ -170,6 +170,14 @@ def routes(runtime: Host, platform: PlaygroundPlatform, clock: OffsetClock) -> l
         view = FormView.model_validate(row.payload["form"])
         if sent := row.payload.get("sent"):
             view = view.model_copy(update={"done": sent})
+        # A channel field offers the playground's one channel, the bot's, whatever it knows of it.
+        ours = Choice(value=CHANNEL, label=f"#{CHANNEL_NAME}")
+        view.fields = [
+            f.model_copy(update={"choices": [ours, *(c for c in f.choices if c.value != CHANNEL)]})
+            if f.kind == "channel"
+            else f
+            for f in view.fields
+        ]
         item = {
             "id": row.id,
             "from": "bot",

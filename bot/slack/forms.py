@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.events import ActionIn
-from bot.core.forms import SUBMIT, FieldView, FormView
+from bot.core.forms import ANY_CHANNEL, SUBMIT, FieldView, FormView
 from bot.untrusted import as_dict, as_id, as_list, as_text
 
 PLATFORM = "slack"
@@ -56,6 +56,13 @@ def _element(field: FieldView) -> dict[str, Any]:
         element["type"] = "timepicker"
         if value:
             element["initial_time"] = value
+    elif field.kind == "channel":
+        # Every public or private channel the person sees; the one the form was opened from first.
+        element["type"] = "conversations_select"
+        element["filter"] = {"include": ["public", "private"], "exclude_bot_users": True}
+        if value:
+            element["initial_conversation"] = value
+            element["default_to_current_conversation"] = True
     elif field.kind == "choice":
         element["type"] = "static_select"
         element["options"] = [{"text": _plain(c.label, 75), "value": c.value} for c in field.choices]
@@ -127,6 +134,8 @@ def _values(body: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
                 values[block_id] = as_text(element.get("selected_date"))
             elif kind == "timepicker":
                 values[block_id] = as_text(element.get("selected_time"))
+            elif kind == "conversations_select":
+                values[block_id] = as_id(element.get("selected_conversation")) or ""
             elif kind == "static_select":
                 values[block_id] = as_text(as_dict(element.get("selected_option")).get("value"))
             else:
@@ -173,4 +182,6 @@ def translate(body: dict[str, Any]) -> ActionIn | None:
         fields=values,
         mentions=tuple(dict.fromkeys(picked)),
         trigger=as_id(body.get("trigger_id")),
+        # Its channel picker offers every channel the person sees, not the form's choices.
+        extra={ANY_CHANNEL: "1"},
     )

@@ -56,6 +56,15 @@ def _input(field: FieldView, picked: list[tuple[str, str]] | None = None) -> dic
         element["type"] = "Input.Time"
         if value:
             element["value"] = value
+    elif field.kind == "channel":
+        # The team channels the bot knows (there is no channel picker on a card).
+        element |= {
+            "type": "Input.ChoiceSet",
+            "style": "compact",
+            "choices": [{"title": c.label, "value": c.value} for c in field.choices],
+        }
+        if value:
+            element["value"] = value
     elif field.kind == "choice":
         element |= {
             "type": "Input.ChoiceSet",

@@ -19,6 +19,12 @@ CARD = "application/vnd.microsoft.card.adaptive"
 async def slack_open_by_button(chat: Chat, user: str, label: str) -> dict[str, Any]:
     """Press a **Ny …** button in the help; the modal Slack opened with the press's trigger_id."""
     await chat.command(user, "hjælp")
+    return await slack_open_from_reply(chat, user, label)
+
+
+async def slack_open_from_reply(chat: Chat, user: str, label: str, channel: str | None = None) -> dict[str, Any]:
+    """Press a button of the newest reply only `user` sees (in `channel`, else the DM); the
+    modal Slack opened with the press's trigger_id."""
 
     def button(fake: Any) -> dict[str, Any] | None:
         for call in reversed(fake.calls_of("response_url")):  # the help is a reply only they see
@@ -36,7 +42,7 @@ async def slack_open_by_button(chat: Chat, user: str, label: str) -> dict[str, A
         element["action_id"],
         element.get("value", ""),
         message_ts="1700000000.000100",
-        channel_id="D" + user[1:],
+        channel_id=channel or "D" + user[1:],
         response_url=chat.slack.response_url(user=user),
         block_id=element["block_id"],
     )
@@ -62,6 +68,8 @@ def slack_fill(view: dict[str, Any], **answers: str | None) -> dict[str, dict[st
             state = {"selected_date": answer}
         elif kind == "timepicker":
             state = {"selected_time": answer}
+        elif kind == "conversations_select":
+            state = {"selected_conversation": answer}
         elif kind == "static_select":
             option = next((o for o in element["options"] if o["value"] == answer), None)
             state = {"selected_option": option}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,17 +23,30 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from bot.core import meetings as rules
+from bot.core import forms, meetings as rules
 from bot.core.agenda import Agenda
 from bot.core.events import ActionIn, CommandIn, MessageIn
+from bot.core.forms import Field, Form
 from bot.core.i18n import format_day
 from bot.core.ids import record_id
-from bot.core.messages import Block, Button, Buttons, Heading, Message, Note, Paragraph, Quote, paragraph
+from bot.core.messages import (
+    Block,
+    Button,
+    Buttons,
+    Heading,
+    Message,
+    Note,
+    Paragraph,
+    Quote,
+    paragraph,
+    with_buttons,
+)
 from bot.core.text import MAX_ANSWER
 from bot.flows.context import Context
+from bot.flows.forms import Forms
 from bot.flows.meeting.states import BUTTONS, LIFECYCLE, S
 from bot.flows.overview import OverviewSource
-from bot.flows.parts import Command, Quiet, never
+from bot.flows.parts import Command, Quiet, Start, never
 from bot.storage.models import (
     MeetingAction,
     MeetingCase,
@@ -61,6 +75,26 @@ _TURN, _SPOKE, _REFLECTION = "turn", "spoke", "reflection"
 # at each use (bench/e2e.py: building and keying a statement costs more than running it).
 _PROMPT = select(MeetingPrompt).where(MeetingPrompt.person_id == bindparam("person"))
 
+# **Nyt læringsmøde** (the help, the overview, and `møde` in a channel without a series): what
+# the typed command takes, as fields (its texts: `forms.meeting.…` in the catalogue). How often
+# and how long mirror `hver N. uge` and `N min`; left empty, the typed defaults.
+FORM = Form(
+    name="meeting",
+    fields=(
+        Field("channel", "channel"),
+        Field("weekday", "choice", choices=_WEEKDAYS),
+        Field("time", "time"),
+        Field("facilitators", "people", required=False),
+        Field(
+            "every",
+            "choice",
+            required=False,
+            choices=tuple(str(n) for n in range(1, rules.MAX_INTERVAL_WEEKS + 1)),
+        ),
+        Field("length", "choice", required=False, choices=("25", "30", "45", "60", "90", "120")),
+    ),
+)
+
 
 class MeetingFlow(Quiet):
     name = "meeting"
@@ -75,7 +109,15 @@ class MeetingFlow(Quiet):
     @property
     def commands(self) -> tuple[Command, ...]:
         # In a channel (every message to the bot there is a command), never in the personal chat.
-        return (Command("meeting.commands.meeting", self.command, shape=never),)
+        # `møde` alone shows the channel's series; the form opens from **Nyt læringsmøde**.
+        return (
+            Command(
+                "meeting.commands.meeting",
+                self.command,
+                shape=never,
+                start=Start(FORM, self.submit_form, alone=False, channels=self.channels),
+            ),
+        )
 
     def help(self, ctx: Context, person: Person) -> tuple[str, ...]:
         return ("meeting.help",)
@@ -264,6 +306,7 @@ class MeetingFlow(Quiet):
         words: list[str],
         existing: MeetingSeries | None,
     ) -> None:
+        """`møde <ugedag> <HH:MM> [@facilitator …] [hver N. uge] [N min]` in the channel."""
         try:
             request = rules.parse_series(words, self.vocabulary(ctx))
         except rules.MeetingUsageError as exc:
@@ -275,27 +318,43 @@ class MeetingFlow(Quiet):
         if existing is not None:
             self.refuse(ctx, cmd, person, "exists", usage=False, rule=self.rule(ctx, existing))
             return
-        facilitators: list[int] = []
-        for external_id in dict.fromkeys(cmd.mentions):
-            mentioned = people.get(external_id)
-            if mentioned is None or mentioned.is_bot:
-                self.refuse(
-                    ctx,
-                    cmd,
-                    person,
-                    "bad_facilitator",
-                    usage=False,
-                    name=mentioned.display_name if mentioned else external_id,
-                )
-                return
-            assert mentioned.id is not None  # a person the bot has met is in the database
-            facilitators.append(mentioned.id)
+        facilitators = self.facilitators(dict.fromkeys(cmd.mentions), people)
+        if isinstance(facilitators, str):
+            self.refuse(ctx, cmd, person, "bad_facilitator", usage=False, name=facilitators)
+            return
+        await self.start_series(ctx, person, cmd.platform, cmd.channel, cmd.channel_name, request, facilitators)
+
+    @staticmethod
+    def facilitators(named: Iterable[str], people: dict[str, Person]) -> list[int] | str:
+        """The people named as facilitators (platform ids), as the bot knows them; or the name
+        of the first who cannot be one (unknown, or a bot)."""
+        found: list[int] = []
+        for external_id in named:
+            person = people.get(external_id)
+            if person is None or person.is_bot:
+                return person.display_name if person else external_id
+            assert person.id is not None  # a person the bot has met is in the database
+            found.append(person.id)
+        return found
+
+    async def start_series(
+        self,
+        ctx: Context,
+        person: Person,
+        platform: str,
+        channel: str,
+        channel_name: str | None,
+        request: rules.SeriesRequest,
+        facilitators: list[int],
+    ) -> None:
+        """A new series in the channel, typed or from the form: announced there, its dates
+        stored, and a reminder already due sent."""
         assert person.id is not None  # in the database
         tz = ctx.settings.bot_timezone
         series = MeetingSeries(
-            platform=cmd.platform,
-            channel=cmd.channel,
-            channel_name=cmd.channel_name,
+            platform=platform,
+            channel=channel,
+            channel_name=channel_name,
             team_id=person.team_id,  # the channel is in the workspace of whoever set the meeting up
             creator_id=person.id,
             facilitator_ids=facilitators or [person.id],
@@ -334,6 +393,67 @@ class MeetingFlow(Quiet):
         for occ in upcoming:
             if occ.reminded_at is None and occ.due_at is not None and occ.due_at <= ctx.now:
                 await self.advance(ctx, series, occ)
+
+    # ---- the form: the same series, the fields filled in instead of typed ------------
+    async def submit_form(
+        self, ctx: Context, person: Person, values: dict[str, str], picked: dict[str, Person]
+    ) -> dict[str, str]:
+        """**Nyt læringsmøde**: checked as the typed command checks it, the answers at the fields."""
+        channel = values["channel"]
+        existing = await self.series_in(ctx, person.platform, channel)
+        if existing is not None:
+            return {"channel": ctx.t(person, "meeting.exists", rule=self.rule(ctx, existing))}
+        facilitators = self.facilitators(forms.people(values.get("facilitators") or ""), picked)
+        if isinstance(facilitators, str):
+            return {"facilitators": ctx.t(person, "meeting.bad_facilitator", name=facilitators)}
+        hour, minute = (int(part) for part in values["time"].split(":"))
+        request = rules.SeriesRequest(
+            weekday=_WEEKDAYS.index(values["weekday"]),
+            hour=hour,
+            minute=minute,
+            interval_weeks=int(values.get("every") or rules.DEFAULT_INTERVAL_WEEKS),
+            length_minutes=int(values.get("length") or rules.DEFAULT_LENGTH),
+        )
+        named = dict(await self.known_channels(ctx, person)).get(channel)
+        await self.start_series(ctx, person, person.platform, channel, named, request, facilitators)
+        return {}
+
+    async def known_channels(self, ctx: Context, person: Person) -> list[tuple[str, str | None]]:
+        """The channels of the person's workspace the bot has had a series in (newest first),
+        and their names as last told, as (channel, name)."""
+        found = (
+            await ctx.db.exec(
+                select(MeetingSeries.channel, MeetingSeries.channel_name)
+                .where(MeetingSeries.platform == person.platform, MeetingSeries.team_id == person.team_id)
+                .order_by(col(MeetingSeries.id).desc())
+            )
+        ).all()
+        named: dict[str, str | None] = {}
+        for channel, name in found:
+            named[channel] = named.get(channel) or name
+        return list(named.items())
+
+    async def channels(
+        self, ctx: Context, person: Person, here: str | None, here_name: str | None
+    ) -> list[tuple[str, str]]:
+        """What the form's channel field offers: the channel it was opened from, then the
+        channels the bot knows that have no series now."""
+        busy = set(
+            (
+                await ctx.db.exec(
+                    select(MeetingSeries.channel).where(
+                        MeetingSeries.platform == person.platform, MeetingSeries.status == "active"
+                    )
+                )
+            ).all()
+        )
+        known = await self.known_channels(ctx, person)
+        offered: list[tuple[str, str]] = []
+        if here:
+            name = here_name or dict(known).get(here)
+            offered.append((here, f"#{name}" if name else ctx.t(person, "forms.meeting.channel.here")))
+        offered += [(c, f"#{name}") for c, name in known if name and c != here and c not in busy]
+        return offered
 
     def dates(self, ctx: Context, series: MeetingSeries, upcoming: list[MeetingOccurrence]) -> str:
         lang = series.language
@@ -421,6 +541,11 @@ class MeetingFlow(Quiet):
         return coming
 
     async def show(self, ctx: Context, cmd: CommandIn, person: Person, series: MeetingSeries | None) -> None:
+        if series is None and cmd.in_channel and cmd.channel:
+            # The same answer as before, with the form for this channel beside the typing.
+            new = Forms.opener(ctx.t(person, "forms.meeting.new"), FORM.name, cmd.channel, cmd.channel_name)
+            ctx.respond(person, cmd.response_url, with_buttons(ctx.t(person, "meeting.none"), new))
+            return
         if series is None:
             self.refuse(ctx, cmd, person, "none", usage=False)
             return

@@ -102,10 +102,10 @@ function renderForm(message) {
     label.htmlFor = id;
     row.append(label);
     let input;
-    if (field.kind === "person" || field.kind === "people" || field.kind === "choice") {
+    if (["person", "people", "choice", "channel"].includes(field.kind)) {
       input = el("select");
       input.multiple = field.kind === "people";
-      const options = field.kind === "choice" ? field.choices.map((c) => [c.value, c.label])
+      const options = field.kind === "choice" || field.kind === "channel" ? field.choices.map((c) => [c.value, c.label])
                                                : message.people.map((p) => [p.id, p.name]);
       if (!input.multiple) input.append(new Option("", ""));
       for (const [value, text] of options) input.append(new Option(text, value, false, (field.value || "").split(",").includes(value)));
