@@ -79,6 +79,12 @@ class Link(BaseModel):
 PICK = "dialog:pick"
 
 
+def is_pick(action: str) -> bool:
+    """A picker's pick (`<part>:pick`): a dialog question's, or a flow's own (a meeting's
+    action owner); its person is looked up like a mention before the press is stored."""
+    return action.partition(":")[2] == "pick"
+
+
 class Picker(BaseModel):
     """A picker beside typing, for a question that asks for a person or a date: a people
     picker or a calendar. What is picked comes back like a press of a button: `action` with

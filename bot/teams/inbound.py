@@ -22,7 +22,7 @@ from typing import Any
 from bot.core.events import ActionIn, CommandIn, Incoming, MessageIn, MessageRef
 from bot.core.forms import SUBMIT
 from bot.core.ids import record_id
-from bot.core.messages import PICK
+from bot.core.messages import is_pick
 from bot.teams import forms
 from bot.untrusted import as_dict as _dict, as_id, as_list, as_text
 
@@ -310,7 +310,7 @@ def _action(activity: dict[str, Any], user: str, conversation: str | None) -> Ac
 def _form_fields(activity: dict[str, Any], verb: str, data: Any) -> tuple[dict[str, str], tuple[str, ...]]:
     """A form's submission (bot/teams/forms.py): its inputs by field, the people fields as the
     Teams users the picks were found to be, and those users."""
-    if verb not in (SUBMIT, PICK) or not isinstance(data, dict):  # a form, or a dialog picker's pick
+    if (verb != SUBMIT and not is_pick(verb)) or not isinstance(data, dict):  # a form, or a dialog picker's pick
         return {}, ()
     people = {k.strip() for k in data.get("people", "").split(",")} if isinstance(data.get("people"), str) else set()
     fields: dict[str, str] = {}

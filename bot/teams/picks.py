@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.core.forms import SUBMIT
-from bot.core.messages import PICK
+from bot.core.messages import is_pick
 from bot.storage.db import Database
 from bot.storage.models import TeamsConversation, TeamsUser
 from bot.teams import inbound
@@ -33,7 +33,8 @@ def picked_ids(activity: dict[str, Any]) -> list[str]:
     action = as_dict(as_dict(activity.get("value")).get("action"))
     data = as_dict(action.get("data"))
     people = data.get("people")
-    if action.get("verb") not in (SUBMIT, PICK) or not isinstance(people, str):
+    verb = action.get("verb")
+    if not isinstance(verb, str) or (verb != SUBMIT and not is_pick(verb)) or not isinstance(people, str):
         return []
     ids: list[str] = []
     for key in people.split(",")[:MAX_PICKS]:

@@ -37,6 +37,7 @@ from bot.core.messages import (
     Message,
     Note,
     Paragraph,
+    Picker,
     Quote,
     paragraph,
     with_buttons,
@@ -1096,11 +1097,14 @@ class MeetingFlow(Quiet):
     async def on_action(self, ctx: Context, action: ActionIn, person: Person) -> None:
         step = action.action.partition(":")[2]
         found = await self.locked(ctx, action.value)
-        if found is None or step not in (*BUTTONS, "done"):  # done: an action of the team's, not the meeting's
+        # done: an action of the team's, not the meeting's; pick: its owner picked
+        if found is None or step not in (*BUTTONS, "done", "pick"):
             ctx.stale(person, action.response_url)
             return
         occ, series = found
-        if step == "case":
+        if step == "pick":
+            await self.pick_owner(ctx, action, person, series, occ)
+        elif step == "case":
             await self.take_case(ctx, action, person, series, occ)
         elif step == "done":
             await self.mark_done(ctx, action, person, series, occ)
@@ -1284,26 +1288,76 @@ class MeetingFlow(Quiet):
         )
         ctx.db.add(row)
         await ctx.db.flush()
-        ctx.post(person, paragraph(ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)))
+        logged = ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)
+        # The owner can be picked as well as named with @ (where a client offers no @ in the chat).
+        picker = Picker(
+            picks="person",
+            label=ctx.t(person, "meeting.owner_pick"),
+            submit=ctx.t(person, "meeting.owner_pick_submit"),
+            action="meeting:pick",
+            # The owner it was offered beside: once another is picked, this picker is stale.
+            value=f"{occ.id}:owner:{row.id}:{owner.id}",
+        )
+        ctx.post(person, Message(text=logged, blocks=[Paragraph(text=logged), picker]))
         if occ.thread_outbox_id:
             self.post(
                 ctx,
                 series,
-                paragraph(
-                    self.tl(
-                        ctx,
-                        series.language,
-                        "action_posted",
-                        text=text,
-                        owner=owner.display_name,
-                        name=person.display_name,
-                    )
-                ),
+                await self.action_post(ctx, series, row),
                 f"meeting:{occ.id}:action:{row.id}",
                 thread=occ.thread_outbox_id,
             )
         ctx.audit("meeting_action_added", person, occurrence=occ.id, meeting_action=row.id)
         return True
+
+    async def action_post(self, ctx: Context, series: MeetingSeries, row: MeetingAction) -> Message:
+        """The action as the meeting's thread shows it: what, who is responsible, who noted it."""
+        text = self.tl(
+            ctx,
+            series.language,
+            "action_posted",
+            text=row.text,
+            owner=await self.name_of(ctx, row.owner_id, ""),
+            name=await self.name_of(ctx, row.created_by_id, ""),
+        )
+        return paragraph(text)
+
+    async def pick_owner(
+        self, ctx: Context, action: ActionIn, person: Person, series: MeetingSeries, occ: MeetingOccurrence
+    ) -> None:
+        """Another owner picked for an action just noted: checked as a typed @mention is (someone
+        the bot knows, not a bot), then the action and the thread's post show them."""
+        _, kind, action_id, offered = [*action.value.split(":"), "", "", "", ""][:4]
+        row = await ctx.db.get(MeetingAction, found) if kind == "owner" and (found := record_id(action_id)) else None
+        if (
+            row is None
+            or row.occurrence_id != occ.id
+            or row.created_by_id != person.id  # not theirs to change
+            or row.status != "open"  # done already
+            or str(row.owner_id) != offered  # another owner was picked since: an old picker
+        ):
+            ctx.stale(person, action.response_url)
+            return
+        picked = (action.fields.get("pick") or "").strip()
+
+        def say(key: str, **values: object) -> None:
+            ctx.respond(person, action.response_url, paragraph(ctx.t(person, key, **values)))
+
+        if not picked:
+            return say("dialog.pick_nothing")
+        if picked == forms.UNREACHED:
+            return say("forms.unreached")
+        owner = await ctx.find_person(action.platform, picked, near=person)
+        if owner is None or owner.is_bot:
+            return say("meeting.bad_owner", name=owner.display_name if owner else picked)
+        if owner.id == row.owner_id:  # the same pick again: nothing changes
+            return say("meeting.owner_already", text=row.text, owner=owner.display_name)
+        row.owner_id = owner.id
+        ctx.db.add(row)
+        await self.replace(ctx, f"meeting:{occ.id}:action:{row.id}", await self.action_post(ctx, series, row))
+        chosen = ctx.t(person, "meeting.owner_set", text=row.text, owner=owner.display_name)
+        await ctx.close_buttons(chosen, where=action.message)
+        ctx.audit("meeting_action_owner", person, occurrence=occ.id, meeting_action=row.id, owner=owner.id)
 
     async def on_thread_reply(self, ctx: Context, msg: MessageIn, person: Person) -> None:
         """A reply in a meeting's thread: a case person's learning (step 3), a reflection (step 4 on)."""
