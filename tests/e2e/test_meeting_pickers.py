@@ -22,7 +22,8 @@ async def owner(chat: Chat | TeamsChat) -> str:
         [row] = (await s.exec(select(MeetingAction))).all()
         person = await s.get(Person, row.owner_id)
         assert person is not None
-        return person.display_name
+        name: str = person.display_name
+        return name
 
 
 async def test_the_owner_of_an_action_is_picked(any_chat: Chat | TeamsChat) -> None:
