@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 # Occurrences one round of the clock takes (`Runtime.due` runs rounds until one has nothing):
 # small, so the first reminders are sent while the rest are built.
 DUE_BATCH = 50
+OPEN_ACTIONS_SHOWN = 20  # a reminder's open actions, oldest first
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OVER = 6  # the step after the last: the summary is out
 # The round's notes (`meetingnote.kind`): a place taken with Jeg er med, the word passed on by
@@ -95,6 +97,18 @@ FORM = Form(
         Field("length", "choice", required=False, choices=("25", "30", "45", "60", "90", "120")),
     ),
 )
+
+
+@dataclass
+class Chunk:
+    """What one round of the clock reads for all its meetings at once (one query a kind, not
+    one a meeting): their cases and topics by occurrence, their series' open actions."""
+
+    cases: dict[int, list[MeetingCase]] = field(default_factory=dict)
+    topics: dict[int, list[MeetingTopic]] = field(default_factory=dict)
+    actions: dict[int, list[MeetingAction]] = field(default_factory=dict)
+    # The people they name, held here: the session keeps only what something refers to.
+    people: list[Person] = field(default_factory=list)
 
 
 class MeetingFlow(Quiet):
@@ -189,8 +203,10 @@ class MeetingFlow(Quiet):
         return ", ".join(names[:-1]) + f" {ctx.texts.catalog.text(lang, 'common.and')} {names[-1]}"
 
     # ---- the cases: one or more people bring one each ---------------------------------
-    async def cases(self, ctx: Context, occ: MeetingOccurrence) -> list[MeetingCase]:
+    async def cases(self, ctx: Context, occ: MeetingOccurrence, chunk: Chunk | None = None) -> list[MeetingCase]:
         """The meeting's cases, in the order their people pressed Jeg har en case."""
+        if chunk is not None:
+            return chunk.cases.get(occ.id or 0, [])
         return list(
             (
                 await ctx.db.exec(
@@ -642,19 +658,59 @@ class MeetingFlow(Quiet):
                 )
             ).all()
         )
+        chunk = await self.read_chunk(ctx, rows) if rows else None
         for occ, series in rows:
             try:
                 async with ctx.db.begin_nested():
                     # After downtime several things may be due at once (a reminder no longer
                     # useful, then the start): do each, in order, until the row waits again.
                     for _ in range(10):
-                        await self.advance(ctx, series, occ)
+                        await self.advance(ctx, series, occ, chunk)
                         if occ.due_at is None or occ.due_at > ctx.now:
                             break
             except Exception:  # one broken meeting must not hold back the others
                 log.exception("meeting occurrence %s failed", occ.id)
 
-    async def advance(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
+    async def read_chunk(self, ctx: Context, rows: list[tuple[MeetingOccurrence, MeetingSeries]]) -> Chunk:
+        """What a round's reminders show, read for all of them at once. The people they name
+        are loaded too: `ctx.person` then finds them in the session, with no query each."""
+        occurrences = [occ.id for occ, _ in rows if occ.id is not None]
+        series_ids = list({series.id for _, series in rows if series.id is not None})
+        chunk = Chunk()
+        for case in (
+            await ctx.db.exec(
+                select(MeetingCase)
+                .where(col(MeetingCase.occurrence_id).in_(occurrences))
+                .order_by(col(MeetingCase.added_at), col(MeetingCase.id))
+            )
+        ).all():
+            chunk.cases.setdefault(case.occurrence_id, []).append(case)
+        for topic in (
+            await ctx.db.exec(
+                select(MeetingTopic)
+                .where(col(MeetingTopic.occurrence_id).in_(occurrences))
+                .order_by(col(MeetingTopic.id))
+            )
+        ).all():
+            chunk.topics.setdefault(topic.occurrence_id, []).append(topic)
+        for action in (
+            await ctx.db.exec(
+                select(MeetingAction)
+                .where(col(MeetingAction.series_id).in_(series_ids), MeetingAction.status == "open")
+                .order_by(col(MeetingAction.id))
+            )
+        ).all():
+            chunk.actions.setdefault(action.series_id, []).append(action)
+        named = {occ.facilitator_id for occ, _ in rows} | {c.person_id for cs in chunk.cases.values() for c in cs}
+        named |= {a.owner_id for actions in chunk.actions.values() for a in actions}
+        known = [n for n in named if n is not None]
+        if known:
+            chunk.people = list((await ctx.db.exec(select(Person).where(col(Person.id).in_(known)))).all())
+        return chunk
+
+    async def advance(
+        self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, chunk: Chunk | None = None
+    ) -> None:
         now = ctx.now
         if occ.status == S.HOLIDAY:
             if now < occ.starts_at:
@@ -663,7 +719,7 @@ class MeetingFlow(Quiet):
             await self.ensure_ahead(ctx, series)
         elif occ.status == S.PLANNED and occ.reminded_at is None:
             if now < occ.starts_at:  # still useful: the meeting has not begun
-                await self.remind(ctx, series, occ)
+                await self.remind(ctx, series, occ, chunk)
             occ.reminded_at, occ.due_at = now, occ.starts_at
         elif occ.status == S.PLANNED:
             if now >= occ.starts_at + timedelta(minutes=series.length_minutes):
@@ -707,7 +763,9 @@ class MeetingFlow(Quiet):
             f"meeting:{occ.id}:holiday",
         )
 
-    async def reminder_message(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> Message:
+    async def reminder_message(
+        self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, chunk: Chunk | None = None
+    ) -> Message:
         lang = series.language
         title = self.tl(
             ctx, lang, "reminder_title", date=self.day(series, occ.starts_at), time=self.clock(series, occ.starts_at)
@@ -718,10 +776,10 @@ class MeetingFlow(Quiet):
             Note(text=self.tl(ctx, lang, "purpose", rule=self.rule(ctx, series))),
             Paragraph(text=self.tl(ctx, lang, "reminder", facilitator=facilitator)),
         ]
-        if cases := await self.cases(ctx, occ):
+        if cases := await self.cases(ctx, occ, chunk):
             blocks.append(Paragraph(text=await self.case_lines(ctx, lang, cases, "reminder_case")))
-        blocks += await self.topics(ctx, series, occ)
-        actions = await self.open_actions(ctx, series)
+        blocks += await self.topics(ctx, series, occ, chunk)
+        actions = await self.open_actions(ctx, series, chunk)
         if actions:
             blocks.append(Paragraph(text=await self.action_lines(ctx, lang, actions, numbered=True)))
         if done := await self.done_since_reminder(ctx, series, occ):
@@ -778,14 +836,20 @@ class MeetingFlow(Quiet):
             ).all()
         )
 
-    async def topics(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> list[Quote]:
+    async def topics(
+        self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, chunk: Chunk | None = None
+    ) -> list[Quote]:
         """What other flows bring to this meeting (a visit's learning points): a heading from
         the bringing flow's catalogue key `<kind>.meeting_topic` over the numbered lines."""
         rows = (
-            await ctx.db.exec(
-                select(MeetingTopic).where(MeetingTopic.occurrence_id == occ.id).order_by(col(MeetingTopic.id))
-            )
-        ).all()
+            chunk.topics.get(occ.id or 0, [])
+            if chunk is not None
+            else (
+                await ctx.db.exec(
+                    select(MeetingTopic).where(MeetingTopic.occurrence_id == occ.id).order_by(col(MeetingTopic.id))
+                )
+            ).all()
+        )
         return [
             Quote(
                 label=ctx.texts.catalog.text(series.language, f"{t.kind}.meeting_topic", **t.values),
@@ -794,17 +858,23 @@ class MeetingFlow(Quiet):
             for t in rows
         ]
 
-    async def remind(self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence) -> None:
-        self.post(ctx, series, await self.reminder_message(ctx, series, occ), f"meeting:{occ.id}:reminder")
+    async def remind(
+        self, ctx: Context, series: MeetingSeries, occ: MeetingOccurrence, chunk: Chunk | None = None
+    ) -> None:
+        self.post(ctx, series, await self.reminder_message(ctx, series, occ, chunk), f"meeting:{occ.id}:reminder")
 
-    async def open_actions(self, ctx: Context, series: MeetingSeries) -> list[MeetingAction]:
+    async def open_actions(
+        self, ctx: Context, series: MeetingSeries, chunk: Chunk | None = None
+    ) -> list[MeetingAction]:
+        if chunk is not None:
+            return chunk.actions.get(series.id or 0, [])[:OPEN_ACTIONS_SHOWN]
         return list(
             (
                 await ctx.db.exec(
                     select(MeetingAction)
                     .where(MeetingAction.series_id == series.id, MeetingAction.status == "open")
                     .order_by(col(MeetingAction.id))
-                    .limit(20)
+                    .limit(OPEN_ACTIONS_SHOWN)
                 )
             ).all()
         )
