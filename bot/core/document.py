@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from bot.core.messages import Columns, Divider, Heading, Message, Note, Paragraph, Quote
+from bot.core.mentions import plain
+from bot.core.messages import Columns, Divider, Heading, Message, Note, Paragraph, Quote, without_mentions
 from bot.core.text import neutralise_broadcasts
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -55,6 +56,13 @@ def _md_line_start(escaped: str) -> str:
     return f"{indent}\\{escaped[len(indent) :]}"
 
 
+def md_line(text: str, *, start: bool = True, escape: bool = True) -> str:
+    """Words as literal Markdown (for a renderer that reads Markdown): escaped, unless `escape`
+    is false; with `start`, as the beginning of a line (no list or heading marker)."""
+    escaped = _md_escape(text) if escape else text
+    return _md_line_start(escaped) if start else escaped
+
+
 def _md_heading(text: str) -> str:
     return _MD_CLOSING_HASHES.sub(lambda m: m.group(1) + "\\" + m.group(2), _md_escape(text))
 
@@ -78,6 +86,7 @@ def _md_quoted(text: str) -> list[str]:
 
 
 def markdown(message: Message) -> str:
+    message = without_mentions(message)  # a document names people, it notifies nobody
     lines: list[str] = []
     for block in message.blocks:
         if isinstance(block, Heading):
@@ -137,6 +146,8 @@ class _Pdf(FPDF):
 
 
 def pdf(message: Message, *, title: str, footer: str, language: str) -> bytes:
+    message = without_mentions(message)
+    title = plain(title)
     doc = _Pdf(footer)
     doc.set_title(title)
     doc.set_creator("Læringsbot")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+
+from bot.core.mentions import unmarked
+
+
+def _unmark(event: object) -> None:
+    """Whatever a person or a platform wrote cannot carry a mention marker (bot/core/mentions.py)."""
+    for f in fields(event):  # type: ignore[arg-type]
+        value = getattr(event, f.name)
+        if isinstance(value, str):
+            object.__setattr__(event, f.name, unmarked(value))
+        elif isinstance(value, dict):
+            object.__setattr__(event, f.name, {k: unmarked(v) if isinstance(v, str) else v for k, v in value.items()})
 
 
 @dataclass(frozen=True)
@@ -17,6 +29,9 @@ class Profile:
     team_id: str | None = None
     # False when the bot cannot write to the person (Teams: the app is not installed for them).
     reachable: bool = True
+
+    def __post_init__(self) -> None:
+        _unmark(self)
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,9 @@ class CommandIn:
     # The channel's name, when the platform tells it ("sygeplejen"): it names a meeting series.
     channel_name: str | None = None
 
+    def __post_init__(self) -> None:
+        _unmark(self)
+
 
 @dataclass(frozen=True)
 class MessageIn:
@@ -63,6 +81,9 @@ class MessageIn:
     thread: str | None = None
     # The channel's name, when the platform tells it (Teams' channelData.channel.name).
     channel_name: str | None = None
+
+    def __post_init__(self) -> None:
+        _unmark(self)
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,9 @@ class ActionIn:
     # picked in it (platform ids), whom the inbox reads like mentions.
     fields: dict[str, str] = field(default_factory=dict)
     mentions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _unmark(self)
 
 
 Incoming = CommandIn | MessageIn | ActionIn

@@ -17,6 +17,7 @@ import yaml
 from babel.dates import format_date, format_datetime
 
 from bot.core.dialogs import LANGUAGES, DialogError
+from bot.core.mentions import plain
 from bot.core.text import plain_spellings
 from bot.core.yamlfile import read_yaml
 
@@ -41,8 +42,10 @@ def _fields(text: str) -> set[str]:
 def genitive(name: str, language: str) -> str:
     """A name's genitive: Danish "Annas", but "Mads'", "Lars'", "Max'", "Liz'" after an s, x
     or z; English "Anna's", "Mads's"."""
+    # A mention marker (bot/core/mentions.py) ends in a delimiter: the genitive follows it.
+    last = plain(name)[-1:].casefold()
     if language == "da":
-        return f"{name}'" if name[-1:].casefold() in ("s", "x", "z") else f"{name}s"
+        return f"{name}'" if last in ("s", "x", "z") else f"{name}s"
     return f"{name}'s"
 
 

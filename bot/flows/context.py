@@ -16,6 +16,7 @@ from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.forms import FormView
 from bot.core.i18n import Catalog, format_day, format_moment
+from bot.core.mentions import mention
 from bot.core.messages import Block, Buttons, Message, Note, Paragraph, Picker, paragraph
 from bot.core.plans import Plan
 from bot.core.workdays import Workdays, workdays
@@ -71,12 +72,24 @@ class Context:
         return workdays(self.settings.optional_days_off)
 
     def t(self, person: Person, key: str, **values: object) -> str:
-        """A text in the person's language; `<platform>.<key>` overrides it where the platform reads differently."""
+        """A text in the person's language; `<platform>.<key>` overrides it where the platform reads differently.
+
+        A `Person` among the values is named as a live mention where the platform can show one
+        (bot/core/mentions.py), with today's name."""
         language = self.language(person)
         variant = f"{person.platform}.{key}"
         if self.texts.catalog.has(language, variant):
             key = variant
+        values = {k: self.mention(v) if isinstance(v, Person) else v for k, v in values.items()}
         return self.texts.catalog.text(language, key, **self._deleted_names(language, values))
+
+    @staticmethod
+    def mention(person: Named) -> str:
+        """A person as the bot names them: a mention marker for someone the bot has met, the
+        plain name for a party read from columns, and for someone who deleted their data."""
+        if not isinstance(person, Person) or person.deleted_at is not None:
+            return person.display_name
+        return mention(person.platform, person.team_id, person.external_id, person.display_name)
 
     def _deleted_names(self, language: str, values: dict[str, object]) -> dict[str, object]:
         """A person who deleted their data is named "slettet bruger" (BOT_LANGUAGE) in shared
@@ -90,11 +103,11 @@ class Context:
         return {k: self.texts.catalog.text(language, name) if v == deleted else v for k, v in values.items()}
 
     def names(self, viewer: Person, people: Sequence[Named]) -> str:
-        """ "Bo, Lise og Mads", in the viewer's language."""
-        if len(people) <= 1:
-            return "".join(p.display_name for p in people)
-        last = people[-1].display_name
-        return ", ".join(p.display_name for p in people[:-1]) + f" {self.t(viewer, 'common.and')} {last}"
+        """ "Bo, Lise og Mads", in the viewer's language, each person a mention (`mention`)."""
+        named = [self.mention(p) for p in people]
+        if len(named) <= 1:
+            return "".join(named)
+        return ", ".join(named[:-1]) + f" {self.t(viewer, 'common.and')} {named[-1]}"
 
     def day(self, person: Person, moment: datetime) -> str:
         return format_day(moment, self.language(person), self.tz(person))

@@ -178,12 +178,12 @@ class SlackPlatform:
             except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
                 raise failure(exc) from exc
         posted = original.id if original is not None else row.id
-        parts = render(Message.model_validate(row.payload), posted)
+        parts = render(Message.model_validate(row.payload), posted, row.team_id)
         done = self._posted_parts.pop(row.id or 0, set())
         try:
             if row.kind == "home":  # the person's App Home tab
                 await self.client.views_publish(
-                    user_id=row.channel or "", view=home_view(Message.model_validate(row.payload), posted)
+                    user_id=row.channel or "", view=home_view(Message.model_validate(row.payload), posted, row.team_id)
                 )
                 return Delivered()
             if row.kind in ("respond", "replace"):
@@ -225,7 +225,7 @@ class SlackPlatform:
         if not row.payload.get("fallback"):
             return Delivered()
         last: dict[str, Any] = {}
-        for index, part in enumerate(render(Message.model_validate(row.payload["fallback"]), row.id)):
+        for index, part in enumerate(render(Message.model_validate(row.payload["fallback"]), row.id, row.team_id)):
             response = await self.client.chat_postMessage(
                 channel=row.channel or "", metadata=metadata(row.id, index), **part
             )

@@ -2,8 +2,14 @@
 
 Every text goes into a `RichTextBlock` of `TextRun`s, which Adaptive Cards never
 read as Markdown: what a person wrote stays their literal words (no links, no
-emphasis, no `<at>` mentions, which only work with mention entities we never
-add). The bot's own `*bold*` and `` `code` `` become bold and monospace runs.
+emphasis, no `<at>` mentions). The bot's own `*bold*` and `` `code` `` become
+bold and monospace runs.
+
+A line of the bot's that names a person on Teams (bot/core/mentions.py) is a
+`TextBlock` instead, the one element that renders `<at>Name</at>` as a live
+mention: its Markdown escaped but for the bot's bold, and the mention entity in
+the card's `msteams.entities`. Anywhere else (headings, labels, buttons, the
+notification and fallback text) a person is their plain name.
 
 Buttons become `Action.Execute` (Universal Actions): Teams sends the press as an
 `adaptiveCard/action` invoke with `verb` = the button's "<flow>:<step>" and
@@ -17,6 +23,8 @@ import json
 import re
 from typing import Any
 
+from bot.core import mentions
+from bot.core.document import md_line
 from bot.core.messages import Buttons, Columns, Divider, Heading, Link, Message, Note, Paragraph, Picker, Quote
 from bot.core.text import neutralise_broadcasts
 
@@ -37,8 +45,56 @@ def _size(element: dict[str, Any]) -> int:
     return len(json.dumps(element, ensure_ascii=False).encode())
 
 
+PLATFORM = "teams"
+_AT_NAME = re.compile(r"[<>\n]")
+
+
 def _run(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextRun", "text": neutralise_broadcasts(text), **style}
+    return {"type": "TextRun", "text": neutralise_broadcasts(mentions.plain(text)), **style}
+
+
+def _plain(text: str) -> str:
+    return neutralise_broadcasts(mentions.plain(text))
+
+
+def _live(who: mentions.Mentioned) -> bool:
+    return who.platform == PLATFORM and bool(who.id)
+
+
+def _at(who: mentions.Mentioned) -> str:
+    return f"<at>{_AT_NAME.sub('', who.name).strip() or who.id}</at>"
+
+
+def _entity(who: mentions.Mentioned) -> dict[str, Any]:
+    return {"type": "mention", "text": _at(who), "mentioned": {"id": who.id, "name": who.name}}
+
+
+def _names_live(text: str) -> bool:
+    return mentions.has_mentions(text) and any(
+        isinstance(p, mentions.Mentioned) and _live(p) for p in mentions.pieces(text)
+    )
+
+
+def _mention_block(line: str, **style: Any) -> dict[str, Any]:
+    """A line of the bot's that names someone on Teams: Markdown, escaped but for its bold and
+    the `<at>` mentions."""
+    text = ""
+    for piece in _MARKUP.split(line):
+        if not piece:
+            continue
+        bold = len(piece) > 2 and piece[0] == piece[-1] == "*"
+        if bold or (len(piece) > 2 and piece[0] == piece[-1] == "`"):
+            piece = piece[1:-1]
+        words = mentions.replace(
+            piece,
+            lambda who: _at(who) if _live(who) else md_line(who.name, start=False),
+            lambda s: md_line(neutralise_broadcasts(s), start=False),
+        )
+        text += f"**{words}**" if bold else words
+    text = md_line(text, escape=False)  # a list or heading marker that begins the line
+    block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": True}
+    block |= {k: v for k, v in style.items() if k in ("isSubtle", "size", "weight")}
+    return block
 
 
 def _bot_runs(line: str, **style: Any) -> list[dict[str, Any]]:
@@ -64,8 +120,12 @@ def _lines(text: str, *, markup: bool, **style: Any) -> list[dict[str, Any]]:
         if not line.strip():
             gap = True
             continue
-        runs = _bot_runs(line, **style) if markup else [_run(line, **style)]
-        block: dict[str, Any] = {"type": "RichTextBlock", "inlines": runs}
+        block: dict[str, Any]
+        if markup and _names_live(line):
+            block = _mention_block(line, **style)
+        else:
+            runs = _bot_runs(line, **style) if markup else [_run(line, **style)]
+            block = {"type": "RichTextBlock", "inlines": runs}
         if blocks:
             block["spacing"] = "Small" if gap else "None"
         blocks.append(block)
@@ -102,7 +162,12 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"value": button.value}
         if posted is not None:
             data["posted"] = posted
-        action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action, "data": data}
+        action: dict[str, Any] = {
+            "type": "Action.Execute",
+            "title": _plain(button.label),
+            "verb": button.action,
+            "data": data,
+        }
         if button.style:
             action["style"] = _STYLES[button.style]
         actions.append(action)
@@ -112,7 +177,7 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
 def _picker(block: Picker, posted: int | None = None) -> list[dict[str, Any]]:
     """The people picker (its pick an AAD object id, bot/teams/picks.py) or `Input.Date`, and
     the button that sends it as a press of `block.action`."""
-    field: dict[str, Any] = {"id": PICK_INPUT, "placeholder": block.label}
+    field: dict[str, Any] = {"id": PICK_INPUT, "placeholder": _plain(block.label)}
     data: dict[str, Any] = {"value": block.value}
     if block.picks == "person":
         field |= {"type": "Input.ChoiceSet", "choices": [], "choices.data": dict(PEOPLE_QUERY)}
@@ -121,7 +186,7 @@ def _picker(block: Picker, posted: int | None = None) -> list[dict[str, Any]]:
         field["type"] = "Input.Date"
     if posted is not None:
         data["posted"] = posted
-    send = {"type": "Action.Execute", "title": block.submit, "verb": block.action, "data": data}
+    send = {"type": "Action.Execute", "title": _plain(block.submit), "verb": block.action, "data": data}
     return [field, {"type": "ActionSet", "actions": [send]}]
 
 
@@ -150,7 +215,10 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
             new = _picker(block, posted)
         elif isinstance(block, Link):
             new = [
-                {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": block.label, "url": block.url}]}
+                {
+                    "type": "ActionSet",
+                    "actions": [{"type": "Action.OpenUrl", "title": _plain(block.label), "url": block.url}],
+                }
             ]
         else:  # pragma: no cover - every block kind is handled above
             continue
@@ -161,20 +229,39 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
     return body
 
 
-def card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
+def card(body: list[dict[str, Any]], fallback: str, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    msteams: dict[str, Any] = {"width": "Full"}
+    if entities:
+        msteams["entities"] = entities
     return {
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
         "body": body,
         "fallbackText": fallback,
-        "msteams": {"width": "Full"},
+        "msteams": msteams,
     }
+
+
+def _entities(message: Message, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mention entities of the people a card's body mentions, once each."""
+    shown = json.dumps(body, ensure_ascii=False)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for block in message.blocks:
+        for text in (getattr(block, "text", None), getattr(block, "label", None)):
+            if not isinstance(text, str) or not mentions.has_mentions(text):
+                continue
+            for who in mentions.pieces(text):
+                if isinstance(who, mentions.Mentioned) and _live(who):
+                    entity = _entity(who)
+                    if json.dumps(entity["text"], ensure_ascii=False)[1:-1] in shown:
+                        found.setdefault((entity["text"], who.id), entity)
+    return list(found.values())
 
 
 def cards(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """One card per activity to send; only a very long message needs more than one."""
-    fallback = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
+    fallback = _plain(message.text)[:SUMMARY_MAX]
     parts: list[list[dict[str, Any]]] = [[]]
     used = _size(card([], fallback))
     for element in elements(message, posted):
@@ -184,7 +271,7 @@ def cards(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
             used = _size(card([], fallback))
         parts[-1].append(element)
         used += size
-    return [card(part, fallback) for part in parts]
+    return [card(part, fallback, _entities(message, part)) for part in parts]
 
 
 def activities(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
@@ -192,7 +279,7 @@ def activities(message: Message, posted: int | None = None) -> list[dict[str, An
 
     `posted` is our outbox id of the post; its buttons carry it back when pressed.
     """
-    summary = neutralise_broadcasts(message.text)[:SUMMARY_MAX]
+    summary = _plain(message.text)[:SUMMARY_MAX]
     return [
         {"type": "message", "summary": summary, "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
         for content in cards(message, posted)
@@ -203,12 +290,12 @@ def plain_text(message: Message) -> str:
     """The message as plain words, for Teams' one-line answers to a press."""
 
     def unmarked(text: str) -> str:
-        return _MARKUP.sub(lambda m: m.group(0)[1:-1], text)
+        return _MARKUP.sub(lambda m: m.group(0)[1:-1], mentions.plain(text))
 
     texts = []
     for block in message.blocks:
         if isinstance(block, (Paragraph, Note, Heading)):
             texts.append(unmarked(block.text))
         elif isinstance(block, Quote):
-            texts.append(f"{block.label}: {block.text}")
+            texts.append(f"{mentions.plain(block.label)}: {mentions.plain(block.text)}")
     return neutralise_broadcasts(" ".join(" ".join(texts).split()) or unmarked(message.text))

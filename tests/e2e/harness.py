@@ -4,6 +4,7 @@ the Slack Web API on loopback, signed requests, and a controlled clock."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,7 +210,9 @@ class Chat:
     def channel_texts(self, channel: str) -> list[str]:
         """Every post in the channel and its threads, in order, as first posted."""
         return [
-            message_text(c.args) for c in self.slack.calls_of("chat.postMessage") if c.args.get("channel") == channel
+            message_text(c.args, self.slack.shown)
+            for c in self.slack.calls_of("chat.postMessage")
+            if c.args.get("channel") == channel
         ]
 
     async def expect_in_channel(self, channel: str, *fragments: str, timeout: float = 5.0) -> str:
@@ -281,7 +284,7 @@ class Chat:
 
     # ---- reading ------------------------------------------------------
     def texts(self, user: str) -> list[str]:
-        return [message_text(m) for m in self.slack.messages_to(user)]
+        return [message_text(m, self.slack.shown) for m in self.slack.messages_to(user)]
 
     async def expect(self, user: str, *fragments: str, timeout: float = 5.0) -> str:
         """Wait for the next message to `user` that holds every fragment; return its text.
@@ -307,7 +310,7 @@ class Chat:
         """The text of the newest message update that holds every fragment (waiting for one)."""
 
         def found(_: FakeSlack) -> str | None:
-            texts = [message_text(c.args) for c in self.slack.calls_of("chat.update")]
+            texts = [message_text(c.args, self.slack.shown) for c in self.slack.calls_of("chat.update")]
             return next((t for t in reversed(texts) if all(f in t for f in fragments)), None)
 
         return await self.slack.wait_for(found, timeout=timeout)
@@ -335,8 +338,9 @@ class Chat:
                 assert not check_modal(call.args["view"]), check_modal(call.args["view"])
 
 
-def message_text(args: dict[str, Any]) -> str:
-    """Everything a person reads in a message: its blocks' texts, or its text."""
+def message_text(args: dict[str, Any], shown: Callable[[str], str] = lambda text: text) -> str:
+    """Everything a person reads in a message: its blocks' texts, or its text; `shown` shows
+    its mentions as a Slack client does (`FakeSlack.shown`: "@Lise")."""
     parts: list[str] = []
     for block in args.get("blocks") or []:
         if isinstance(block.get("text"), dict):
@@ -348,7 +352,7 @@ def message_text(args: dict[str, Any]) -> str:
                 parts.append("[" + element["text"]["text"] + "]")
             elif isinstance(element.get("text"), str):
                 parts.append(element["text"])
-    return "\n".join(parts) if parts else str(args.get("text", ""))
+    return shown("\n".join(parts) if parts else str(args.get("text", "")))
 
 
 def dump_json(obj: Any) -> str:

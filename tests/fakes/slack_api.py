@@ -19,6 +19,7 @@ import base64
 import contextlib
 import itertools
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -53,6 +54,9 @@ _RESPONSE_URL = "response_url"
 # The upload URL that files.getUploadURLExternal hands out (fail_next("upload_url", 500) to fail it).
 _UPLOAD_URL = "upload_url"
 _FAULT_ERRORS = {429: "ratelimited", 500: "fatal_error", 503: "service_unavailable"}
+
+
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
 
 def dm_channel_id(user_id: str) -> str:
@@ -267,6 +271,17 @@ class FakeSlack:
         )
 
     # ---- many workspaces -----------------------------------------------------------------
+
+    def shown(self, text: str) -> str:
+        """Text with its mentions read as a Slack client reads them: `<@U…>` is the person's
+        name today (an unknown id stays `<@U…>`). The client puts an "@" before the name; the
+        tests read the name alone, as on Teams, so one assertion serves both platforms."""
+
+        def name(match: re.Match[str]) -> str:
+            user = self.users.get(match.group(1))
+            return (user.display_name or user.real_name) if user else match.group(0)
+
+        return _USER_MENTION.sub(name, text)
 
     def add_workspace(self, team_id: str, name: str) -> str:
         """A workspace the app can be installed in; returns the bot token an install there gets."""

@@ -27,6 +27,7 @@ import asyncio
 import base64
 import itertools
 import json
+import re
 import secrets
 import time
 import uuid
@@ -677,6 +678,10 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+_AT = re.compile(r"<at>(.*?)</at>")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def card_text(card: dict[str, Any]) -> str:
     """Everything a person reads on a card: its texts (bold as *bold*), and its buttons as [label]."""
     lines: list[str] = []
@@ -691,8 +696,9 @@ def card_text(card: dict[str, Any]) -> str:
                         for r in element.get("inlines", [])
                     )
                 )
-            elif kind == "TextBlock":
-                lines.append(element.get("text", ""))
+            elif kind == "TextBlock":  # Markdown: a mention shows as the name, **bold** as *bold*
+                text = _AT.sub(r"\1", element.get("text", "")).replace("**", "*")
+                lines.append(_MD_ESCAPE.sub(r"\1", text))
             elif kind in ("Container", "Column"):
                 walk(element.get("items", []))
             elif kind == "ColumnSet":

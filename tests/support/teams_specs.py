@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,40 @@ def _without_people_queries(node: Any) -> Any:
     return {k: _without_people_queries(v) for k, v in node.items()}
 
 
+def _texts(node: Any, kind: str) -> list[str]:
+    """The texts of every element of `kind` (TextBlock, TextRun) in a card."""
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item, kind)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["text"]] if node.get("type") == kind and isinstance(node.get("text"), str) else []
+    return found + [t for k, v in node.items() if k != "msteams" for t in _texts(v, kind)]
+
+
+_AT = re.compile(r"<at>.*?</at>")
+
+
+def assert_valid_mentions(card: dict[str, Any]) -> None:
+    """`msteams` (Teams' extension, outside the schema): the width, and a mention entity for
+    each `<at>…</at>` — which only a TextBlock renders, never a TextRun."""
+    msteams = card.get("msteams", {})
+    assert set(msteams) <= {"width", "entities"}, msteams
+    entities = msteams.get("entities", [])
+    blocks = _texts(card.get("body", []), "TextBlock")
+    assert not any(_AT.search(t) for t in _texts(card.get("body", []), "TextRun")), card
+    for entity in entities:
+        assert set(entity) == {"type", "text", "mentioned"} and entity["type"] == "mention", entity
+        assert set(entity["mentioned"]) == {"id", "name"} and entity["mentioned"]["id"], entity
+        assert any(entity["text"] in t for t in blocks), f"{entity} is in no TextBlock"
+    tags = {e["text"] for e in entities}
+    for text in blocks:
+        for tag in _AT.findall(text):
+            assert tag in tags, f"{tag} has no mention entity"
+
+
 def assert_valid_card(card: dict[str, Any]) -> None:
     assert card.get("type") == "AdaptiveCard" and card.get("version") == "1.5", card
+    assert_valid_mentions(card)
     plain = _without_people_queries({k: v for k, v in card.items() if k != "msteams"})
     _check(_card_validator(), plain, "Adaptive Card")
 

@@ -8,13 +8,29 @@ const state = { person: params.get("person") || "lise", view: params.get("view")
                 place: null, count: 0, nearBottom: true };
 const $ = (id) => document.getElementById(id);
 
-function escapeHtml(text) {
+// A person the bot names is a marker (bot/core/mentions.py): platform, team, id and name
+// between private-use characters. The page shows a playground person as "@Name", anyone
+// else (and any marker outside the bot's own paragraphs) as the name.
+const MENTION = /\uE000([^\uE000-\uE002]*)\uE001[^\uE000-\uE002]*\uE001[^\uE000-\uE002]*\uE001([^\uE000-\uE002]*)\uE002/g;
+
+function rawEscape(text) {
   return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function escapeHtml(text) {
+  return rawEscape(String(text).replace(MENTION, "$2").replace(/[\uE000-\uE002]/g, ""));
 }
 
 // The bot's own texts use *bold* and `code`; a person's words are shown as written.
 function botText(text) {
-  return escapeHtml(text).replace(/\*([^*\n]+)\*/g, "<strong>$1</strong>").replace(/`([^`\n]+)`/g, "<code>$1</code>");
+  const names = [];
+  const marked = String(text).replace(MENTION, (_, platform, name) => {
+    names.push(platform === "playground" ? `<span class="mention">@${rawEscape(name)}</span>` : rawEscape(name));
+    return `\uE000${names.length - 1}\uE002`;
+  });
+  return rawEscape(marked.replace(/[\uE001]/g, ""))
+    .replace(/\*([^*\n]+)\*/g, "<strong>$1</strong>").replace(/`([^`\n]+)`/g, "<code>$1</code>")
+    .replace(/\uE000(\d+)\uE002/g, (_, i) => names[Number(i)]).replace(/[\uE000-\uE002]/g, "");
 }
 
 function el(tag, className, html) {
