@@ -149,6 +149,8 @@ class MeetingFlow(Quiet):
     # ---- texts in a series' language ----------------------------------
     @staticmethod
     def tl(ctx: Context, language: str, key: str, **values: object) -> str:
+        """A text in the series' language; a `Person` among the values is named as a mention."""
+        values = {k: ctx.mention(v) if isinstance(v, Person) else v for k, v in values.items()}
         return ctx.texts.catalog.text(language, f"meeting.{key}", **values)
 
     def vocabulary(self, ctx: Context) -> rules.Vocabulary:
@@ -189,15 +191,15 @@ class MeetingFlow(Quiet):
         )
 
     async def names(self, ctx: Context, ids: list[int]) -> str:
-        people = [(await ctx.person(i)).display_name for i in ids]
+        people = [ctx.mention(await ctx.person(i)) for i in ids]
         return ", ".join(people)
 
     async def name_of(self, ctx: Context, person_id: int | None, fallback: str) -> str:
-        return (await ctx.person(person_id)).display_name if person_id else fallback
+        return ctx.mention(await ctx.person(person_id)) if person_id else fallback
 
     async def listed(self, ctx: Context, lang: str, ids: list[int]) -> str:
         """ "Mads og Anna", "Mads, Anna og Lise": people named in a channel post, in its language."""
-        names = [(await ctx.person(i)).display_name for i in ids]
+        names = [ctx.mention(await ctx.person(i)) for i in ids]
         if len(names) <= 1:
             return "".join(names)
         return ", ".join(names[:-1]) + f" {ctx.texts.catalog.text(lang, 'common.and')} {names[-1]}"
@@ -393,7 +395,7 @@ class MeetingFlow(Quiet):
             ctx,
             lang,
             "created",
-            name=person.display_name,
+            name=person,
             rule=self.rule(ctx, series),
             facilitators=await self.names(ctx, series.facilitator_ids),
         )
@@ -613,7 +615,7 @@ class MeetingFlow(Quiet):
         ctx.db.add(occ)
         await ctx.close_buttons(self.tl(ctx, series.language, "cancelled_note"), ref=f"meeting:{occ.id}:reminder")
         following = [o for o in await self.ensure_ahead(ctx, series) if o.status == S.PLANNED and o.id != occ.id]
-        values = {"date": self.when(series, occ), "name": person.display_name}
+        values = {"date": self.when(series, occ), "name": person}
         text = (
             self.tl(ctx, series.language, "cancelled", next=self.when(series, following[0]), **values)
             if following
@@ -638,7 +640,7 @@ class MeetingFlow(Quiet):
         self.post(
             ctx,
             series,
-            paragraph(self.tl(ctx, series.language, "stopped", name=person.display_name)),
+            paragraph(self.tl(ctx, series.language, "stopped", name=person)),
             f"meeting:series:{series.id}:stopped",
         )
         ctx.audit("meeting_series_stopped", person, series=series.id)
@@ -1358,7 +1360,7 @@ class MeetingFlow(Quiet):
         )
         ctx.db.add(row)
         await ctx.db.flush()
-        logged = ctx.t(person, "meeting.action_logged", text=text, owner=owner.display_name)
+        logged = ctx.t(person, "meeting.action_logged", text=text, owner=owner)
         # The owner can be picked as well as named with @ (where a client offers no @ in the chat).
         picker = Picker(
             picks="person",
@@ -1421,11 +1423,11 @@ class MeetingFlow(Quiet):
         if owner is None or owner.is_bot:
             return say("meeting.bad_owner", name=owner.display_name if owner else picked)
         if owner.id == row.owner_id:  # the same pick again: nothing changes
-            return say("meeting.owner_already", text=row.text, owner=owner.display_name)
+            return say("meeting.owner_already", text=row.text, owner=owner)
         row.owner_id = owner.id
         ctx.db.add(row)
         await self.replace(ctx, f"meeting:{occ.id}:action:{row.id}", await self.action_post(ctx, series, row))
-        chosen = ctx.t(person, "meeting.owner_set", text=row.text, owner=owner.display_name)
+        chosen = ctx.t(person, "meeting.owner_set", text=row.text, owner=owner)
         await ctx.close_buttons(chosen, where=action.message)
         ctx.audit("meeting_action_owner", person, occurrence=occ.id, meeting_action=row.id, owner=owner.id)
 
