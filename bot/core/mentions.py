@@ -53,25 +53,37 @@ def has_mentions(text: str) -> bool:
     return START in text
 
 
+_NOT = f"[^{START}{SEP}{END}]*"
+# What is left of a marker cut in two: its head is dropped, its tail is the name.
+_BROKEN_HEAD = re.compile(f"{START}[^{END}]*$")
+_BROKEN_TAIL = re.compile(f"^(?:{_NOT}{SEP})+({_NOT}){END}")
+
+
+def _text(piece: str) -> str:
+    if piece.isascii():
+        return piece
+    return unmarked(_BROKEN_TAIL.sub(r"\1", _BROKEN_HEAD.sub("", piece)))
+
+
 def pieces(text: str) -> list[str | Mentioned]:
-    """The text as plain pieces and the people it names, in order. A broken marker (a
-    text cut through one) loses its delimiters and reads as text."""
+    """The text as plain pieces and the people it names, in order. What is left of a marker
+    cut in two (a text cut through one) is its name, or nothing."""
     found: list[str | Mentioned] = []
     at = 0
     for match in _MARKER.finditer(text):
         if match.start() > at:
-            found.append(unmarked(text[at : match.start()]))
+            found.append(_text(text[at : match.start()]))
         found.append(Mentioned(*match.groups()))
         at = match.end()
     if at < len(text):
-        found.append(unmarked(text[at:]))
+        found.append(_text(text[at:]))
     return [p for p in found if p != ""]
 
 
 def replace(text: str, rendered: Callable[[Mentioned], str], plain: Callable[[str], str] = lambda s: s) -> str:
     """The text with each person as `rendered` shows them, and the rest as `plain` does."""
-    if START not in text:
-        return plain(unmarked(text)) if not text.isascii() else plain(text)
+    if START not in text and END not in text:
+        return plain(unmarked(text))
     return "".join(rendered(p) if isinstance(p, Mentioned) else plain(p) for p in pieces(text))
 
 
