@@ -70,6 +70,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core import mentions
 from bot.storage import models  # noqa: F401  (registers the tables)
 from bot.storage.models import Person
 
@@ -360,8 +361,20 @@ class Labels:
 class Scrubber:
     """Replaces one person's texts and name in strings and JSON documents."""
 
-    def __init__(self, texts: Iterable[str], names: Iterable[str], labels: Labels) -> None:
+    def __init__(self, texts: Iterable[str], names: Iterable[str], labels: Labels, ids: Iterable[str] = ()) -> None:
         self.labels = labels
+        # Where the bot named the person as a mention (bot/core/mentions.py), by their platform
+        # id: the whole marker becomes the plain "slettet bruger", whatever name it was made with.
+        self.ids = sorted({i for i in ids if i})
+        field = f"[^{mentions.START}{mentions.SEP}{mentions.END}]*"
+        self._marked = (
+            re.compile(
+                f"{mentions.START}{field}{mentions.SEP}{field}{mentions.SEP}"
+                f"(?:{'|'.join(map(re.escape, self.ids))}){mentions.SEP}{field}{mentions.END}"
+            )
+            if self.ids
+            else None
+        )
         variants: set[str] = set()
         for text in texts:
             text = text.strip() if isinstance(text, str) else ""
@@ -377,11 +390,11 @@ class Scrubber:
 
     @property
     def empty(self) -> bool:
-        return not (self.exact or self.quoted or self.names)
+        return not (self.exact or self.quoted or self.names or self.ids)
 
     def needles(self, *, json_column: bool) -> list[str]:
         """What to look for in a column, as the column stores it."""
-        found = [*self.quoted, *self.names]
+        found = [*self.quoted, *self.names, *(f"{mentions.SEP}{i}{mentions.SEP}" for i in self.ids)]
         if not json_column:
             return found
         # A short text only where it is a whole JSON string.
@@ -390,6 +403,8 @@ class Scrubber:
     def text(self, value: str) -> str:
         if value.strip() in self.exact:
             return self.labels.removed_text
+        if self._marked is not None:
+            value = self._marked.sub(self.labels.deleted_user, value)
         if self._quoted is not None:
             value = self._quoted.sub(self.labels.removed_text, value)
         if self._names is not None:
@@ -468,7 +483,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels,
             .all()
             if n
         ]
-    scrubber = Scrubber(texts, names, labels)
+    scrubber = Scrubber(texts, names, labels, ids=[person.external_id])
 
     for key, column in _ordered(policies.person):
         policy = policies.person[key]

@@ -345,6 +345,8 @@ async def test_a_case_person_who_deletes_their_data_leaves_the_meeting_to_the_te
     await chat.settle()
     stored = json.dumps([t for *_, t in every_text(chat)], ensure_ascii=False)
     assert case not in stored and learning not in stored
+    # The channel's posts named her as a mention: what is kept of them names nobody, by no id.
+    assert f"{ANNA}\ue001" not in stored
     assert rows(chat, "meetingnote", kind="learning") == []
     meeting = rows(chat, "meetingoccurrence", seq=0)[0]
     assert rows(chat, "meetingcase") == [] and meeting["status"] == "done"
