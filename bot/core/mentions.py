@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 START, SEP, END = "\ue000", "\ue001", "\ue002"
 _DELIMITERS = re.compile(f"[{START}{SEP}{END}]")
@@ -90,6 +91,17 @@ def replace(text: str, rendered: Callable[[Mentioned], str], plain: Callable[[st
 def plain(text: str) -> str:
     """The text with each person as their name: for places that cannot carry a mention."""
     return replace(text, lambda who: who.name)
+
+
+def plain_json(value: Any) -> Any:
+    """`plain` in every string of a JSON-like value (a message or a form as a dict)."""
+    if isinstance(value, str):
+        return plain(value) if START in value else value
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_json(v) for v in value]
+    return value
 
 
 def safe_cut(text: str, cut: int) -> int:

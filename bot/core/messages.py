@@ -7,11 +7,11 @@ markup or a live mention.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.core.mentions import has_mentions, plain
+from bot.core.mentions import plain_json
 
 
 class Heading(BaseModel):
@@ -132,14 +132,4 @@ def with_buttons(text: str, *buttons: Button, blocks: list[Block] | None = None)
 def without_mentions(message: Message) -> Message:
     """The message with each person it names as their plain name (bot/core/mentions.py): for a
     document, or anything else that notifies nobody."""
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return plain(value) if has_mentions(value) else value
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    return Message.model_validate(walk(message.model_dump()))
+    return Message.model_validate(plain_json(message.model_dump()))

@@ -16,7 +16,7 @@ from bot.core.dialogs import Dialog
 from bot.core.events import MessageRef
 from bot.core.forms import FormView
 from bot.core.i18n import Catalog, format_day, format_moment
-from bot.core.mentions import mention
+from bot.core.mentions import mention, plain_json
 from bot.core.messages import Block, Buttons, Message, Note, Paragraph, Picker, paragraph
 from bot.core.plans import Plan
 from bot.core.workdays import Workdays, workdays
@@ -192,7 +192,8 @@ class Context:
                 response_url=at,
                 language=self.language(person),
                 payload={
-                    "form": form.model_dump(),
+                    # A form's texts are plain text on every platform: a person it names is their name.
+                    "form": plain_json(form.model_dump()),
                     "fallback": fallback.model_dump() if fallback is not None else None,
                     "where": {"channel": where.channel, "message_id": where.message_id} if where else None,
                 },
