@@ -230,7 +230,7 @@ class PersonalFlow(Quiet):
                 ctx.respond(
                     person,
                     action.response_url,
-                    paragraph(ctx.t(person, "personal.erase.only_owner", name=owner.display_name)),
+                    paragraph(ctx.t(person, "personal.erase.only_owner", name=owner)),
                 )
             return
         ref = f"{REF}:{nonce}"

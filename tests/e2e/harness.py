@@ -4,6 +4,7 @@ the Slack Web API on loopback, signed requests, and a controlled clock."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -118,7 +119,12 @@ class Chat:
     """A person's-eye driver: say, command, click, and read what came back."""
 
     # What would reach people as a live mention in what the bot sends on Slack.
-    live_mentions = ("<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone", "<@")
+    # Broadcasts, which nothing the bot sends may carry live.
+    live_mentions = ("<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone")
+
+    def mentioned(self, body: str) -> set[str]:
+        """The people a sent body mentions live (`sent_bodies`), by handle ("ULISE")."""
+        return set(re.findall(r"<@([UW][A-Z0-9]+)>", body))
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -94,7 +94,26 @@ class TeamsChat:
     """A person's-eye driver for Teams, with the Slack `Chat`'s interface."""
 
     # What would reach people as a live mention in what the bot sends on Teams.
-    live_mentions = ("<at>", "@channel", "@here", "@everyone", "@team")
+    # Broadcasts, which nothing the bot sends may carry live.
+    live_mentions = ("@channel", "@here", "@everyone", "@team")
+
+    def mentioned(self, body: str) -> set[str]:
+        """The people a sent body mentions live (`sent_bodies`), by handle ("ULISE"): each
+        `<at>` in it needs its mention entity, which names the person's Teams id."""
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "mention" and isinstance(node.get("mentioned"), dict):
+                    found.add(str(node["mentioned"].get("id", "")).removeprefix(teams_id("")))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(json.loads(body))
+        return found
 
     def __init__(self, bot: TeamsBot) -> None:
         self.bot = bot

@@ -5,6 +5,7 @@ starts the contract and shows the form as sent."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+from bot.core.mentions import plain
 from bot.settings import Settings
 from tests.support.server import LoopbackServer
 
@@ -46,7 +48,10 @@ async def _form(http: httpx.AsyncClient, person: str, check: Any = lambda form: 
 
 async def _told(http: httpx.AsyncClient, person: str, fragment: str) -> None:
     for _ in range(250):
-        if any(fragment in str(m.get("message")) for m in await _messages(http, person) if m["from"] == "bot"):
+        # As the page shows it: a person the bot names (a mention marker) is their name.
+        said = [m.get("message") for m in await _messages(http, person) if m["from"] == "bot"]
+        shown = [plain(json.dumps(message, ensure_ascii=False)) for message in said]
+        if any(fragment in text for text in shown):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{person} was never told {fragment!r}")

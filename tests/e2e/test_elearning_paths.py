@@ -225,6 +225,9 @@ async def test_answers_never_carry_live_broadcast_mentions(chat: Chat) -> None:
     for body in chat.sent_bodies():
         for live in chat.live_mentions:
             assert live not in body, (live, body[:300])
+        # The bot mentions the contract's people; Anna, named only in an answer, never.
+        assert chat.mentioned(body) <= {LISE, MADS}, body[:300]
+    assert any(chat.mentioned(body) for body in chat.sent_bodies())
 
 
 async def test_commands_that_cannot_work_get_a_clear_answer(slack_chat: Chat) -> None:

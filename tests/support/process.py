@@ -362,7 +362,7 @@ class ProcessChat(Chat):
     def texts(self, user: str) -> list[str]:
         """What the person sees, in order: also posts Slack took but answered with an error."""
         return [
-            message_text(c.args)
+            message_text(c.args, self.slack.shown)
             for c in self.slack.calls
             if (not c.failed or self.post_log.took_effect(c)) and self.slack._seen_by(c, user)
         ]

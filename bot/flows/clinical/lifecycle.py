@@ -152,12 +152,10 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         ctx.db.add(scope)
         await ctx.db.flush()
         ctx.audit("contract.created", supervisor, contract.id, flow=FLOW, trainee=trainee.id)
-        ctx.respond(
-            supervisor, response_url, paragraph(ctx.t(supervisor, "clinical.started", name=trainee.display_name))
-        )
+        ctx.respond(supervisor, response_url, paragraph(ctx.t(supervisor, "clinical.started", name=trainee)))
         who = {SUPERVISOR: supervisor, TRAINEE: trainee}
-        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.intro_supervisor", name=trainee.display_name)))
-        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.intro_trainee", name=supervisor.display_name)))
+        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.intro_supervisor", name=trainee)))
+        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.intro_trainee", name=supervisor)))
         for person in who.values():
             ctx.post(
                 person,
@@ -214,8 +212,8 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         return ctx.t(
             pressed.person,
             "clinical.only_parties",
-            supervisor=who[SUPERVISOR].display_name,
-            trainee=who[TRAINEE].display_name,
+            supervisor=who[SUPERVISOR],
+            trainee=who[TRAINEE],
         )
 
     @staticmethod
@@ -230,7 +228,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         """The supervisor pressed before the trainee has sent what is to be added to."""
         phase = self._phase(pressed)
         if phase and pressed.contract.status == phase:
-            return ctx.t(pressed.person, f"clinical.not_yet.{phase}", name=pressed.who[TRAINEE].display_name)
+            return ctx.t(pressed.person, f"clinical.not_yet.{phase}", name=pressed.who[TRAINEE])
         return None
 
     # ---- the presses ------------------------------------------------------
@@ -294,12 +292,12 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         trainee = pressed.who[TRAINEE]
         ctx.post(
             trainee,
-            paragraph(ctx.t(trainee, "clinical.feedback_held_trainee", name=person.display_name)),
+            paragraph(ctx.t(trainee, "clinical.feedback_held_trainee", name=person)),
         )
 
     def _post_waiting(self, ctx: Context, contract: Contract, supervisor: Person, trainee: Person, phase: str) -> None:
         """The supervisor waits while the trainee writes; the button says what comes, and refuses until then."""
-        text = ctx.t(supervisor, f"clinical.waiting.{phase}", name=trainee.display_name)
+        text = ctx.t(supervisor, f"clinical.waiting.{phase}", name=trainee)
         ctx.post(
             supervisor,
             with_buttons(
@@ -367,11 +365,11 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         if phase in ("subgoals", "learning"):
             contract.status, contract.updated_at = f"{phase}_add", ctx.now
             ctx.db.add(contract)
-            ctx.post(trainee, paragraph(ctx.t(trainee, f"clinical.sent.{phase}", name=supervisor.display_name)))
+            ctx.post(trainee, paragraph(ctx.t(trainee, f"clinical.sent.{phase}", name=supervisor)))
             await ctx.close_buttons(
                 ctx.t(supervisor, "clinical.review.ready_note"), ref=f"clinical:{contract.id}:waiting:{phase}"
             )
-            intro = ctx.t(supervisor, f"clinical.review.{phase}", name=trainee.display_name)
+            intro = ctx.t(supervisor, f"clinical.review.{phase}", name=trainee)
             ctx.post(
                 supervisor,
                 with_buttons(
@@ -404,14 +402,8 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         self, ctx: Context, contract: Contract, who: dict[str, Person], phase: str, added: str | None
     ) -> None:
         supervisor, trainee = who[SUPERVISOR], who[TRAINEE]
-        shown = (
-            [Quote(label=ctx.t(trainee, "clinical.added_label", name=supervisor.display_name), text=added)]
-            if added
-            else []
-        )
-        told = ctx.t(
-            trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}", name=supervisor.display_name
-        )
+        shown = [Quote(label=ctx.t(trainee, "clinical.added_label", name=supervisor), text=added)] if added else []
+        told = ctx.t(trainee, f"clinical.added.{phase}" if added else f"clinical.not_added.{phase}", name=supervisor)
         if phase == "subgoals":
             contract.status, contract.updated_at = Status.LEARNING, ctx.now
             ctx.db.add(contract)
@@ -438,7 +430,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                 blocks=[
                     Paragraph(text=told),
                     *shown,
-                    Paragraph(text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor.display_name)),
+                    Paragraph(text=ctx.t(trainee, "clinical.waiting_agreement", name=supervisor)),
                 ],
             ),
         )
@@ -449,7 +441,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
             "agreement",
             blocks=[
                 cc.progress(ctx, supervisor, "agreement"),
-                Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee.display_name)),
+                Paragraph(text=ctx.t(supervisor, "clinical.intro_agreement", name=trainee)),
             ],
         )
 
@@ -497,8 +489,8 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         contract.status, contract.round, contract.updated_at = Status.AGREEMENT_REVIEW, contract.round + 1, ctx.now
         ctx.db.add(contract)
         given = await cc.answers(ctx, contract)
-        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.terms.sent", name=trainee.display_name)))
-        intro = ctx.t(trainee, "clinical.terms.ask", name=supervisor.display_name)
+        ctx.post(supervisor, paragraph(ctx.t(supervisor, "clinical.terms.sent", name=trainee)))
+        intro = ctx.t(trainee, "clinical.terms.ask", name=supervisor)
         value = f"{contract.id}:{contract.round}"
         ctx.post(
             trainee,
@@ -526,9 +518,9 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         ctx.audit("contract.changes_requested", trainee, contract.id)
         contract.status, contract.updated_at = Status.AGREEMENT, ctx.now
         ctx.db.add(contract)
-        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.terms.change_sent", name=supervisor.display_name)))
+        ctx.post(trainee, paragraph(ctx.t(trainee, "clinical.terms.change_sent", name=supervisor)))
         given = await cc.answers(ctx, contract)
-        text = ctx.t(supervisor, "clinical.terms.change_asked", name=trainee.display_name)
+        text = ctx.t(supervisor, "clinical.terms.change_asked", name=trainee)
         await self._open(
             ctx,
             supervisor,
@@ -586,8 +578,8 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                     ctx.t(
                         person,
                         "clinical.evaluated",
-                        trainee=who[TRAINEE].display_name,
-                        supervisor=who[SUPERVISOR].display_name,
+                        trainee=who[TRAINEE],
+                        supervisor=who[SUPERVISOR],
                         outcome=ctx.t(person, f"clinical.outcome.{outcome or 'held'}"),
                     )
                 ),
@@ -611,7 +603,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
         for other in who.values():
             if other.id == person.id:
                 continue
-            ctx.post(other, paragraph(ctx.t(other, "clinical.cancelled_other", name=person.display_name)))
+            ctx.post(other, paragraph(ctx.t(other, "clinical.cancelled_other", name=person)))
             for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, open_)
         ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
@@ -631,7 +623,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                 return True
             if TURN[contract.status] != role:
                 other = (await parties(ctx.db, contract))[TURN[contract.status]]
-                ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}", name=other.display_name)))
+                ctx.post(person, paragraph(ctx.t(person, f"clinical.wait.{contract.status}", name=other)))
                 return True
         return False
 
@@ -682,7 +674,7 @@ class ClinicalFlow(ScopeSteps, ContractFlow):
                 ctx.respond(
                     viewer,
                     response_url,
-                    paragraph(ctx.t(viewer, "clinical.folder.not_allowed", name=target.display_name)),
+                    paragraph(ctx.t(viewer, "clinical.folder.not_allowed", name=target)),
                 )
                 return
         ctx.respond(viewer, response_url, await cc.folder(ctx, viewer, target))

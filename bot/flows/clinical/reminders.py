@@ -76,7 +76,7 @@ async def due(ctx: Context) -> None:
         text = ctx.t(
             person,
             f"clinical.reminder.{reminder.kind}.{role}",
-            name=other.display_name,
+            name=other,
             date=cc.local_day(ctx, person, reminder.event_on),
             who=given.get("feedback_who") or "",
             competencies="; ".join(cc.competency_names(ctx, person, scope)),

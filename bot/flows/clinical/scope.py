@@ -115,7 +115,7 @@ class ScopeSteps:
                 return refuse("clinical.scope.incomplete")
             if person.id in scope.agreed_by:
                 other = who[TRAINEE if role == SUPERVISOR else SUPERVISOR]
-                return refuse("clinical.scope.waiting", name=other.display_name)
+                return refuse("clinical.scope.waiting", name=other)
             scope.agreed_by = [*scope.agreed_by, person.id]
             ctx.db.add(scope)
             if {p.id for p in who.values()} <= set(scope.agreed_by):
@@ -174,13 +174,13 @@ class ScopeSteps:
         ctx.audit("contract.cancelled", person, contract.id, step="scope")
         for party in who.values():
             await ctx.close_buttons(
-                ctx.t(party, "clinical.scope.cancelled_note", name=person.display_name),
+                ctx.t(party, "clinical.scope.cancelled_note", name=person),
                 ref=f"clinical:{contract.id}:scope:{party.id}",
             )
             for open_ in await self.conversations.open_sessions(ctx, party, FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, open_)
             if party.id != person.id:
-                ctx.post(party, paragraph(ctx.t(party, "clinical.cancelled_other", name=person.display_name)))
+                ctx.post(party, paragraph(ctx.t(party, "clinical.cancelled_other", name=person)))
         ctx.post(person, paragraph(ctx.t(person, "clinical.cancelled_self")))
 
     async def _scope_agreed(
@@ -209,7 +209,7 @@ class ScopeSteps:
             "subgoals",
             blocks=[
                 cc.progress(ctx, trainee, "subgoals"),
-                Paragraph(text=ctx.t(trainee, "clinical.intro_subgoals", name=supervisor.display_name)),
+                Paragraph(text=ctx.t(trainee, "clinical.intro_subgoals", name=supervisor)),
             ],
         )
         self._post_waiting(ctx, contract, supervisor, trainee, "subgoals")

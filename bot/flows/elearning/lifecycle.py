@@ -358,7 +358,7 @@ class ElearningFlow(ContractFlow):
             intro = ctx.t(
                 employee,
                 "elearning.intro_employee",
-                leader=leader.display_name,
+                leader=leader,
                 title=title,
                 count=len(dialog.script("before", EMPLOYEE)),
             )
@@ -411,7 +411,7 @@ class ElearningFlow(ContractFlow):
         intro_l = "elearning.compare_intro_leader" if phase == "before" else "elearning.compare_intro_after_leader"
         ctx.post(
             employee,
-            await self.comparison(ctx, employee, contract, phase, ctx.t(employee, intro_e, leader=leader.display_name)),
+            await self.comparison(ctx, employee, contract, phase, ctx.t(employee, intro_e, leader=leader)),
         )
         if phase == "before":
             buttons = [
@@ -436,9 +436,7 @@ class ElearningFlow(ContractFlow):
                     style="primary",
                 )
             ]
-        message = await self.comparison(
-            ctx, leader, contract, phase, ctx.t(leader, intro_l, name=employee.display_name)
-        )
+        message = await self.comparison(ctx, leader, contract, phase, ctx.t(leader, intro_l, name=employee))
         message.blocks.append(Buttons(buttons=buttons))
         ctx.post(leader, message, ref=f"elearning:{contract.id}:round:{contract.round}")
         if contract.group_key:
@@ -542,9 +540,7 @@ class ElearningFlow(ContractFlow):
                     continue
                 ctx.post(
                     other,
-                    paragraph(
-                        ctx.t(other, "elearning.cancelled_other", name=person.display_name, title=contract.title)
-                    ),
+                    paragraph(ctx.t(other, "elearning.cancelled_other", name=person, title=contract.title)),
                 )
                 await self._end_sessions(ctx, other, contract)
         title = (await self.contracts(ctx, session.contract_ids))[0].title
@@ -589,7 +585,7 @@ class ElearningFlow(ContractFlow):
 
     @staticmethod
     async def _leader(ctx: Context, pressed: Pressed) -> dict[str, object]:
-        return {"leader": pressed.who[LEADER].display_name}
+        return {"leader": pressed.who[LEADER]}
 
     async def _completed(self, ctx: Context, pressed: Pressed) -> None:
         contract, person = pressed.contract, pressed.person
@@ -621,7 +617,7 @@ class ElearningFlow(ContractFlow):
                 ctx.t(
                     leader,
                     "elearning.practice_leader",
-                    name=person.display_name,
+                    name=person,
                     title=contract.title,
                     date=ctx.day(leader, contract.followup_at),
                 )
@@ -650,13 +646,11 @@ class ElearningFlow(ContractFlow):
         decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
         await ctx.close_buttons(
-            ctx.t(leader, "elearning.approved_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ctx.t(leader, "elearning.approved_note", name=leader, date=ctx.day(leader, ctx.now)),
             ref=f"elearning:{contract.id}:round:{contract.round}",
         )
         assert contract.followup_at is not None
-        approved = ctx.t(
-            leader, "elearning.approved_leader", name=employee.display_name, date=ctx.day(leader, contract.followup_at)
-        )
+        approved = ctx.t(leader, "elearning.approved_leader", name=employee, date=ctx.day(leader, contract.followup_at))
         ctx.post(
             leader,
             with_buttons(approved, export_button(ctx, leader, contract.id)),
@@ -664,7 +658,7 @@ class ElearningFlow(ContractFlow):
         text = ctx.t(
             employee,
             "elearning.approved_employee",
-            leader=leader.display_name,
+            leader=leader,
             title=contract.title,
             date=ctx.day(employee, contract.followup_at),
         )
@@ -695,7 +689,7 @@ class ElearningFlow(ContractFlow):
         decide(ctx.db, contract, leader, "changes_requested", ctx.now, comment=comment)
         ctx.audit("contract.changes_requested", leader, contract.id, comment=comment)
         await ctx.close_buttons(
-            ctx.t(leader, "elearning.changes_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ctx.t(leader, "elearning.changes_note", name=leader, date=ctx.day(leader, ctx.now)),
             ref=f"elearning:{contract.id}:round:{contract.round}",
         )
         for row in (
@@ -706,8 +700,8 @@ class ElearningFlow(ContractFlow):
             )
         ).all():
             await ctx.db.delete(row)
-        ctx.post(leader, paragraph(ctx.t(leader, "elearning.changes_leader", name=employee.display_name)))
-        text = ctx.t(employee, "elearning.changes_employee", leader=leader.display_name, title=contract.title)
+        ctx.post(leader, paragraph(ctx.t(leader, "elearning.changes_leader", name=employee)))
+        text = ctx.t(employee, "elearning.changes_employee", leader=leader, title=contract.title)
         intro = Message(
             text=text,
             blocks=[
@@ -798,12 +792,12 @@ class ElearningFlow(ContractFlow):
         decide(ctx.db, contract, leader, "closed", ctx.now)
         ctx.audit("contract.closed", leader, contract.id)
         await ctx.close_buttons(
-            ctx.t(leader, "elearning.closed_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ctx.t(leader, "elearning.closed_note", name=leader, date=ctx.day(leader, ctx.now)),
             ref=f"elearning:{contract.id}:round:{contract.round}",
         )
         for person, text in (
-            (leader, ctx.t(leader, "elearning.closed_leader", name=employee.display_name, title=contract.title)),
-            (employee, ctx.t(employee, "elearning.closed_employee", leader=leader.display_name, title=contract.title)),
+            (leader, ctx.t(leader, "elearning.closed_leader", name=employee, title=contract.title)),
+            (employee, ctx.t(employee, "elearning.closed_employee", leader=leader, title=contract.title)),
         ):
             ctx.post(
                 person,

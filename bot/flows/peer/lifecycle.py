@@ -186,7 +186,7 @@ class PeerFlow(ContractFlow):
         if contract is None:
             return ctx.t(viewer, "peer.profile_title")
         who = await parties(ctx.db, contract)
-        return ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)
+        return ctx.t(viewer, "peer.title", a=who[PART_A], b=who[PART_B])
 
     # ---- start --------------------------------------------------------
     async def start(self, ctx: Context, starter: Person, colleague: Person, response_url: str | None) -> None:
@@ -205,10 +205,8 @@ class PeerFlow(ContractFlow):
         ctx.db.add(Party(contract_id=contract.id, person_id=starter.id, role=PART_A))
         ctx.db.add(Party(contract_id=contract.id, person_id=colleague.id, role=PART_B))
         ctx.audit("contract.created", starter, contract.id, flow=FLOW, colleague=colleague.id)
-        ctx.respond(
-            starter, response_url, paragraph(ctx.t(starter, "peer.invited_starter", name=colleague.display_name))
-        )
-        text = ctx.t(colleague, "peer.invitation", name=starter.display_name)
+        ctx.respond(starter, response_url, paragraph(ctx.t(starter, "peer.invited_starter", name=colleague)))
+        text = ctx.t(colleague, "peer.invitation", name=starter)
         value = str(contract.id)
         ctx.post(
             colleague,
@@ -224,12 +222,12 @@ class PeerFlow(ContractFlow):
         contract.status, contract.updated_at = "drafting", ctx.now
         ctx.db.add(contract)
         ctx.audit("invitation.accepted", b, contract.id)
-        ctx.post(a, paragraph(ctx.t(a, "peer.accepted_starter", name=b.display_name)))
-        ctx.post(b, paragraph(ctx.t(b, "peer.accepted_colleague", name=a.display_name)))
+        ctx.post(a, paragraph(ctx.t(a, "peer.accepted_starter", name=b)))
+        ctx.post(b, paragraph(ctx.t(b, "peer.accepted_colleague", name=a)))
         for person in (a, b):
             await self._ask_profile(ctx, person, contract)
         # A writes the contract in the template's order; B its own fields meanwhile.
-        await self._open(ctx, a, contract, CONTRACT, intro=ctx.t(a, "peer.intro_contract", name=b.display_name))
+        await self._open(ctx, a, contract, CONTRACT, intro=ctx.t(a, "peer.intro_contract", name=b))
         await self._open(ctx, b, contract, OWN, intro=ctx.t(b, "peer.intro_own"))
 
     async def _ask_profile(self, ctx: Context, person: Person, contract: Contract | None) -> None:
@@ -406,13 +404,13 @@ class PeerFlow(ContractFlow):
         await ctx.db.flush()
         ctx.audit("joint.proposed", author, contract.id, draft=draft.number)
         other = who[other_part(role)]
-        ctx.post(author, paragraph(ctx.t(author, "peer.joint_sent", name=other.display_name)))
+        ctx.post(author, paragraph(ctx.t(author, "peer.joint_sent", name=other)))
         await self._ask_to_review(ctx, contract, other, author, draft)
 
     async def _ask_to_review(
         self, ctx: Context, contract: Contract, reviewer: Person, author: Person, draft: JointDraft
     ) -> None:
-        text = ctx.t(reviewer, "peer.joint_review", name=author.display_name)
+        text = ctx.t(reviewer, "peer.joint_review", name=author)
         blocks = [
             Heading(text=ctx.t(reviewer, "peer.joint_review_title", number=draft.number)),
             Paragraph(text=text),
@@ -442,11 +440,11 @@ class PeerFlow(ContractFlow):
         ctx.audit("joint.accepted", person, contract.id, draft=draft.number, version=contract.version)
         author = next(p for p in who.values() if p.id == draft.author_id)
         await ctx.close_buttons(
-            ctx.t(person, "peer.joint_accepted_note", name=person.display_name, date=ctx.day(person, ctx.now)),
+            ctx.t(person, "peer.joint_accepted_note", name=person, date=ctx.day(person, ctx.now)),
             ref=f"peer:{contract.id}:draft:{draft.number}",
         )
-        ctx.post(author, paragraph(ctx.t(author, "peer.joint_accepted_author", name=person.display_name)))
-        ctx.post(person, paragraph(ctx.t(person, "peer.joint_accepted_you", name=author.display_name)))
+        ctx.post(author, paragraph(ctx.t(author, "peer.joint_accepted_author", name=person)))
+        ctx.post(person, paragraph(ctx.t(person, "peer.joint_accepted_you", name=author)))
         supervisor_id = cp.joint_people(draft).get("supervisor")
         await self._set_party(ctx, contract, SUPERVISOR, int(supervisor_id) if supervisor_id else None)
         await ctx.db.flush()
@@ -502,8 +500,8 @@ class PeerFlow(ContractFlow):
             intro = ctx.t(
                 leader,
                 "peer.approval_ask",
-                a=who[PART_A].display_name,
-                b=who[PART_B].display_name,
+                a=who[PART_A],
+                b=who[PART_B],
                 version=contract.version,
             )
             value = f"{contract.id}:{contract.round}"
@@ -546,7 +544,7 @@ class PeerFlow(ContractFlow):
         decide(ctx.db, contract, leader, "approved", ctx.now)
         ctx.audit("contract.approved", leader, contract.id, version=contract.version)
         await ctx.close_buttons(
-            ctx.t(leader, "peer.approved_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ctx.t(leader, "peer.approved_note", name=leader, date=ctx.day(leader, ctx.now)),
             ref=f"peer:{contract.id}:round:{contract.round}:{leader.id}",
         )
         await ctx.db.flush()
@@ -584,8 +582,8 @@ class PeerFlow(ContractFlow):
             text = ctx.t(
                 person,
                 "peer.active",
-                a=who[PART_A].display_name,
-                b=who[PART_B].display_name,
+                a=who[PART_A],
+                b=who[PART_B],
                 version=contract.version,
                 ends=ctx.day(person, ends),
                 frequency=joint.get("frequency") or "",
@@ -611,8 +609,8 @@ class PeerFlow(ContractFlow):
                         ctx.t(
                             person,
                             "peer.active_supervisor",
-                            a=who[PART_A].display_name,
-                            b=who[PART_B].display_name,
+                            a=who[PART_A],
+                            b=who[PART_B],
                             ends=ctx.day(person, ends),
                         ),
                         export_button(ctx, person, contract.id),
@@ -646,15 +644,15 @@ class PeerFlow(ContractFlow):
         ctx.db.add(contract)
         for other in (await self._leaders(ctx, contract)).values():
             await ctx.close_buttons(
-                ctx.t(other, "peer.changes_note", name=leader.display_name, date=ctx.day(other, ctx.now)),
+                ctx.t(other, "peer.changes_note", name=leader, date=ctx.day(other, ctx.now)),
                 ref=f"peer:{contract.id}:round:{contract.round}:{other.id}",
             )
             if other.id != leader.id:
-                ctx.post(other, paragraph(ctx.t(other, "peer.changes_other_leader", name=leader.display_name)))
+                ctx.post(other, paragraph(ctx.t(other, "peer.changes_other_leader", name=leader)))
         ctx.post(leader, paragraph(ctx.t(leader, "peer.changes_sent")))
         for role in PARTS:
             person = who[role]
-            text = ctx.t(person, "peer.changes_party", name=leader.display_name)
+            text = ctx.t(person, "peer.changes_party", name=leader)
             ctx.post(
                 person,
                 with_buttons(
@@ -665,7 +663,7 @@ class PeerFlow(ContractFlow):
                     ),
                     blocks=[
                         Paragraph(text=text),
-                        Quote(label=ctx.t(person, "peer.comment_label", name=leader.display_name), text=comment),
+                        Quote(label=ctx.t(person, "peer.comment_label", name=leader), text=comment),
                     ],
                 ),
             )
@@ -683,7 +681,7 @@ class PeerFlow(ContractFlow):
                 person,
                 contract,
                 "evaluation",
-                intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)].display_name),
+                intro=ctx.t(person, "peer.intro_evaluation", name=who[other_part(role)]),
                 # The question about the supervisor, only when there is one.
                 left_out=() if SUPERVISOR in who else ("eval_supervisor",),
             )
@@ -697,12 +695,12 @@ class PeerFlow(ContractFlow):
         await store_answers(ctx.db, contract, person, role, "evaluation", answers, ctx.now)
         other = who[other_part(role)]
         if not all([await submitted(ctx.db, contract, r, "evaluation") for r in PARTS]):
-            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other.display_name)))
+            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting", name=other)))
             return
         if contract.status == Status.EVALUATION_AGREE:
             for r in PARTS:  # the sets shown before, and their buttons, are of the past
                 await ctx.close_buttons(
-                    ctx.t(who[r], "peer.evaluation_changed_note", name=person.display_name),
+                    ctx.t(who[r], "peer.evaluation_changed_note", name=person),
                     ref=f"peer:{contract.id}:evaluation:{contract.round}:{r}",
                 )
         contract.status, contract.updated_at = Status.EVALUATION_AGREE, ctx.now
@@ -713,7 +711,7 @@ class PeerFlow(ContractFlow):
             viewer = who[r]
             intro = ctx.t(viewer, "peer.evaluation_both")
             blocks = [
-                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A], b=who[PART_B])),
                 Paragraph(text=intro),
                 *await cp.evaluation_blocks(ctx, viewer, contract),
                 Paragraph(text=ctx.t(viewer, "peer.evaluation_agree")),
@@ -745,15 +743,13 @@ class PeerFlow(ContractFlow):
         agreed = await self._evaluation_agreements(ctx, contract)
         if not {who[r].id for r in PARTS} <= agreed:
             other = who[other_part(role)]
-            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting_agree", name=other.display_name)))
+            ctx.post(person, paragraph(ctx.t(person, "peer.evaluation_waiting_agree", name=other)))
             return
         contract.status, contract.updated_at = Status.LEADER_EVALUATION, ctx.now
         ctx.db.add(contract)
         supervisor = who.get(SUPERVISOR)
         if supervisor is not None:
-            intro = ctx.t(
-                supervisor, "peer.evaluation_supervisor", a=who[PART_A].display_name, b=who[PART_B].display_name
-            )
+            intro = ctx.t(supervisor, "peer.evaluation_supervisor", a=who[PART_A], b=who[PART_B])
             ctx.post(
                 supervisor,
                 Message(
@@ -771,7 +767,7 @@ class PeerFlow(ContractFlow):
                 viewer,
                 contract,
                 LEADER_EVALUATION,
-                intro=ctx.t(viewer, "peer.intro_leader_evaluation", leader=who[LEADER_OF[r]].display_name),
+                intro=ctx.t(viewer, "peer.intro_leader_evaluation", leader=who[LEADER_OF[r]]),
             )
             await self._open_assessment(ctx, contract, who, r)
 
@@ -801,7 +797,7 @@ class PeerFlow(ContractFlow):
             person,
             contract,
             "evaluation",
-            intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[other_part(role)].display_name),
+            intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[other_part(role)]),
             answers=await given_answers(ctx.db, contract, role, "evaluation"),
             left_out=() if SUPERVISOR in who else ("eval_supervisor",),
         )
@@ -831,9 +827,9 @@ class PeerFlow(ContractFlow):
             or ctx.t(
                 leader,
                 "peer.intro_leader_assessment",
-                name=party.display_name,
-                a=who[PART_A].display_name,
-                b=who[PART_B].display_name,
+                name=party,
+                a=who[PART_A],
+                b=who[PART_B],
             ),
         )
 
@@ -892,15 +888,15 @@ class PeerFlow(ContractFlow):
             await self._open_assessment(ctx, contract, who, part)
         if not all(sent.values()):
             if side == part:
-                ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader.display_name)))
+                ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_sent", leader=leader)))
             else:
-                ctx.post(person, paragraph(ctx.t(person, "peer.leader_assessment_sent", name=party.display_name)))
+                ctx.post(person, paragraph(ctx.t(person, "peer.leader_assessment_sent", name=party)))
             return
         talk = await self._talk(ctx, contract, part)
         if talk.shown and not talk.asked:  # the sets shown before, and their buttons, are of the past
             for r in (part, LEADER_OF[part]):
                 await ctx.close_buttons(
-                    ctx.t(who[r], "peer.evaluation_changed_note", name=person.display_name),
+                    ctx.t(who[r], "peer.evaluation_changed_note", name=person),
                     ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:{r}",
                 )
         shown = talk.shown + 1
@@ -922,7 +918,7 @@ class PeerFlow(ContractFlow):
             if r == part:
                 ask = ctx.t(viewer, "peer.leader_evaluation_agree")
             else:
-                ask = ctx.t(viewer, "peer.leader_evaluation_agree_leader", name=party.display_name)
+                ask = ctx.t(viewer, "peer.leader_evaluation_agree_leader", name=party)
                 buttons.append(
                     Button(
                         label=ctx.t(viewer, "peer.leader_evaluation_changes"),
@@ -938,7 +934,7 @@ class PeerFlow(ContractFlow):
                 )
             )
             blocks = [
-                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A].display_name, b=who[PART_B].display_name)),
+                Heading(text=ctx.t(viewer, "peer.title", a=who[PART_A], b=who[PART_B])),
                 Paragraph(text=intro),
                 *await cp.talk_blocks(ctx, viewer, contract, part),
                 Paragraph(text=ask),
@@ -959,14 +955,14 @@ class PeerFlow(ContractFlow):
                     ctx.t(
                         who[r],
                         "peer.leader_evaluation_changes_note",
-                        name=leader.display_name,
+                        name=leader,
                         date=ctx.day(who[r], ctx.now),
                     ),
                     ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:{r}",
                 )
         ctx.audit("evaluation.changes_requested", leader, contract.id, part=part)
-        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_changes_sent", name=party.display_name)))
-        text = ctx.t(party, "peer.leader_evaluation_changes_party", leader=leader.display_name)
+        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_changes_sent", name=party)))
+        text = ctx.t(party, "peer.leader_evaluation_changes_party", leader=leader)
         ctx.post(
             party,
             with_buttons(
@@ -978,7 +974,7 @@ class PeerFlow(ContractFlow):
                 ),
                 blocks=[
                     Paragraph(text=text),
-                    Quote(label=ctx.t(party, "peer.comment_label", name=leader.display_name), text=comment),
+                    Quote(label=ctx.t(party, "peer.comment_label", name=leader), text=comment),
                 ],
             ),
             ref=f"peer:{contract.id}:talk:{part}:{talk.shown}:changes",
@@ -997,12 +993,12 @@ class PeerFlow(ContractFlow):
         party, leader = who[part], who[LEADER_OF[part]]
         if not {party.id, leader.id} <= (await self._talk(ctx, contract, part)).agreed:
             other = leader if side == part else party
-            ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_waiting_agree", name=other.display_name)))
+            ctx.post(person, paragraph(ctx.t(person, "peer.leader_evaluation_waiting_agree", name=other)))
             return
         decide(ctx.db, contract, leader, f"closed:{part}", ctx.now)
         ctx.audit("evaluation.closed", person, contract.id, part=part)
-        ctx.post(party, paragraph(ctx.t(party, "peer.leader_evaluation_agreed_party", leader=leader.display_name)))
-        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_agreed_leader", name=party.display_name)))
+        ctx.post(party, paragraph(ctx.t(party, "peer.leader_evaluation_agreed_party", leader=leader)))
+        ctx.post(leader, paragraph(ctx.t(leader, "peer.leader_evaluation_agreed_leader", name=party)))
         await self._maybe_closed(ctx, contract, who, person)
 
     async def _edit_talk(self, ctx: Context, pressed: Pressed) -> None:
@@ -1015,7 +1011,7 @@ class PeerFlow(ContractFlow):
                 person,
                 contract,
                 LEADER_EVALUATION,
-                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[LEADER_OF[part]].display_name),
+                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[LEADER_OF[part]]),
                 answers=await given_answers(ctx.db, contract, part, LEADER_EVALUATION),
             )
         else:
@@ -1024,7 +1020,7 @@ class PeerFlow(ContractFlow):
                 contract,
                 who,
                 part,
-                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[part].display_name),
+                intro=ctx.t(person, "peer.intro_evaluation_edit", name=who[part]),
                 answers=await given_answers(ctx.db, contract, LEADER_OF[part], LEADER_EVALUATION),
             )
 
@@ -1036,7 +1032,7 @@ class PeerFlow(ContractFlow):
             pressed.person,
             pressed.contract,
             "leader_evaluation_changes",
-            intro=ctx.t(pressed.person, "peer.intro_leader_evaluation_changes", name=pressed.who[part].display_name),
+            intro=ctx.t(pressed.person, "peer.intro_leader_evaluation_changes", name=pressed.who[part]),
             role=LEADER,
             about=part,
         )
@@ -1047,11 +1043,11 @@ class PeerFlow(ContractFlow):
         decide(ctx.db, contract, leader, f"closed:{role}", ctx.now)
         ctx.audit("evaluation.closed", leader, contract.id, part=role)
         await ctx.close_buttons(
-            ctx.t(leader, "peer.closed_note", name=leader.display_name, date=ctx.day(leader, ctx.now)),
+            ctx.t(leader, "peer.closed_note", name=leader, date=ctx.day(leader, ctx.now)),
             ref=f"peer:{contract.id}:close:{role}",
         )
         person = who[role]
-        ctx.post(person, paragraph(ctx.t(person, "peer.closed_party", leader=leader.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "peer.closed_party", leader=leader)))
         await self._maybe_closed(ctx, contract, who, leader)
 
     async def _maybe_closed(self, ctx: Context, contract: Contract, who: dict[str, Person], by: Person) -> None:
@@ -1075,7 +1071,7 @@ class PeerFlow(ContractFlow):
                 ctx.post(
                     who[r],
                     with_buttons(
-                        ctx.t(who[r], "peer.closed_all", name=who[other_part(r)].display_name, id=contract.id),
+                        ctx.t(who[r], "peer.closed_all", name=who[other_part(r)], id=contract.id),
                         export_button(ctx, who[r], contract.id),
                     ),
                 )
@@ -1098,7 +1094,7 @@ class PeerFlow(ContractFlow):
         for other in {p.id: p for p in (await parties(ctx.db, contract)).values()}.values():
             if other.id == person.id:
                 continue
-            ctx.post(other, paragraph(ctx.t(other, "peer.cancelled_other", name=person.display_name)))
+            ctx.post(other, paragraph(ctx.t(other, "peer.cancelled_other", name=person)))
             for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, open_)
         ctx.post(person, paragraph(ctx.t(person, "peer.cancelled_self")))
@@ -1220,7 +1216,7 @@ class PeerFlow(ContractFlow):
     async def _talk_names(self, ctx: Context, pressed: Pressed) -> dict[str, object]:
         part = self._talk_of(pressed)[0] or PART_A
         leader = pressed.who.get(LEADER_OF[part])
-        return {"name": pressed.who[part].display_name, "leader": leader.display_name if leader else ""}
+        return {"name": pressed.who[part], "leader": leader or ""}
 
     async def _in_talk(self, ctx: Context, pressed: Pressed) -> str | None:
         """The party and its own leader evaluate together; the other party and leader do not."""
@@ -1242,7 +1238,7 @@ class PeerFlow(ContractFlow):
             return None
         who = pressed.who
         other = who[PART_B] if who[PART_A].id == pressed.person.id else who[PART_A]
-        return ctx.t(pressed.person, "peer.joint_own_draft", name=other.display_name)
+        return ctx.t(pressed.person, "peer.joint_own_draft", name=other)
 
     async def _own_leader(self, ctx: Context, pressed: Pressed) -> str | None:
         """A party's evaluation is closed by that party's own leader."""
@@ -1266,8 +1262,8 @@ class PeerFlow(ContractFlow):
         contract.status, contract.updated_at = Status.DECLINED, ctx.now
         ctx.db.add(contract)
         ctx.audit("invitation.declined", person, contract.id)
-        ctx.post(a, paragraph(ctx.t(a, "peer.declined_starter", name=person.display_name)))
-        ctx.post(person, paragraph(ctx.t(person, "peer.declined_colleague", name=a.display_name)))
+        ctx.post(a, paragraph(ctx.t(a, "peer.declined_starter", name=person)))
+        ctx.post(person, paragraph(ctx.t(person, "peer.declined_colleague", name=a)))
 
     async def _joint_pressed(self, ctx: Context, pressed: Pressed) -> None:
         contract, person, who = pressed.contract, pressed.person, pressed.who
@@ -1349,8 +1345,8 @@ class PeerFlow(ContractFlow):
                         person,
                         "peer.list_line",
                         id=contract.id,
-                        a=who[PART_A].display_name,
-                        b=who[PART_B].display_name,
+                        a=who[PART_A],
+                        b=who[PART_B],
                         status=ctx.t(person, f"peer.status.{contract.status}"),
                     )
                 )
@@ -1408,7 +1404,7 @@ class PeerFlow(ContractFlow):
                 text = ctx.t(
                     person,
                     "peer.reminder",
-                    name=who[other_part(role)].display_name,
+                    name=who[other_part(role)],
                     frequency=joint.get("frequency") or "",
                     ends=ctx.day(person, ends),
                 )

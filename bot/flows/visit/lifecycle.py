@@ -173,8 +173,8 @@ class VisitFlow(Quiet):
         return ctx.t(
             viewer,
             "visit.title",
-            agent=who[AGENT].display_name,
-            colleague=who[COLLEAGUE].display_name,
+            agent=who[AGENT],
+            colleague=who[COLLEAGUE],
             date=self._date(ctx, viewer, found[1]),
         )
 
@@ -295,7 +295,7 @@ class VisitFlow(Quiet):
                 ctx.t(
                     agent,
                     "visit.invited_agent",
-                    name=colleague.display_name,
+                    name=colleague,
                     date=self._date(ctx, agent, visit),
                     length=self._length(ctx, agent, visit),
                     end=self._clock(ctx, agent, ends_at),
@@ -305,7 +305,7 @@ class VisitFlow(Quiet):
         text = ctx.t(
             colleague,
             "visit.invitation",
-            name=agent.display_name,
+            name=agent,
             date=self._date(ctx, colleague, visit),
             length=self._length(ctx, colleague, visit),
             end=self._clock(ctx, colleague, ends_at),
@@ -391,9 +391,7 @@ class VisitFlow(Quiet):
         await ctx.close_buttons(ctx.t(colleague, "visit.expired_note"), ref=f"visit:{contract.id}:invitation")
         ctx.post(
             agent,
-            paragraph(
-                ctx.t(agent, "visit.expired_agent", name=colleague.display_name, date=self._date(ctx, agent, visit))
-            ),
+            paragraph(ctx.t(agent, "visit.expired_agent", name=colleague, date=self._date(ctx, agent, visit))),
         )
 
     async def _open_checkin(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
@@ -405,7 +403,7 @@ class VisitFlow(Quiet):
             intro = ctx.t(
                 person,
                 f"visit.intro_checkin_{role}",
-                name=other.display_name,
+                name=other,
                 date=self._date(ctx, person, visit),
                 count=len(dialog.script("checkin", role)),
             )
@@ -419,7 +417,7 @@ class VisitFlow(Quiet):
             text = ctx.t(
                 person,
                 f"visit.coming_{role}",
-                name=other.display_name,
+                name=other,
                 date=self._date(ctx, person, visit),
                 length=self._length(ctx, person, visit),
                 start=self._clock(ctx, person, visit.morning_at),
@@ -440,9 +438,7 @@ class VisitFlow(Quiet):
     def _morning(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
         for role in ROLES:
             person, other = who[role], who[COLLEAGUE if role == AGENT else AGENT]
-            text = ctx.t(
-                person, f"visit.morning_{role}", name=other.display_name, end=self._clock(ctx, person, visit.ends_at)
-            )
+            text = ctx.t(person, f"visit.morning_{role}", name=other, end=self._clock(ctx, person, visit.ends_at))
             ctx.post(
                 person,
                 Message(text=text, blocks=[Heading(text=ctx.t(person, "visit.morning_title")), Paragraph(text=text)]),
@@ -467,7 +463,7 @@ class VisitFlow(Quiet):
             intro = ctx.t(
                 person,
                 f"visit.intro_reflection_{role}",
-                name=other.display_name,
+                name=other,
                 count=len(dialog.script("reflection", role)),
             )
             await self.conversations.open(
@@ -511,7 +507,7 @@ class VisitFlow(Quiet):
             for role in asked:
                 blocks.append(
                     Quote(
-                        label=ctx.t(viewer, "visit.answer_label", title=title, name=who[role].display_name),
+                        label=ctx.t(viewer, "visit.answer_label", title=title, name=who[role]),
                         text=answers[role].get(key) or skipped,
                     )
                 )
@@ -543,7 +539,7 @@ class VisitFlow(Quiet):
         await store_answers(ctx.db, contract, person, session.role, session.phase, answers, ctx.now)
         other = who[COLLEAGUE if session.role == AGENT else AGENT]
         if not all([await submitted(ctx.db, contract, r, session.phase) for r in ROLES]):
-            ctx.post(person, paragraph(ctx.t(person, f"visit.{session.phase}_waiting", name=other.display_name)))
+            ctx.post(person, paragraph(ctx.t(person, f"visit.{session.phase}_waiting", name=other)))
             return
         if session.phase == "checkin":
             await self._show_checkin(ctx, contract, visit, who)
@@ -594,7 +590,7 @@ class VisitFlow(Quiet):
                 ),
             )
         agent, colleague = who[AGENT], who[COLLEAGUE]
-        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.points_coming", name=agent.display_name)))
+        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.points_coming", name=agent)))
         await self.conversations.open(
             ctx,
             agent,
@@ -602,7 +598,7 @@ class VisitFlow(Quiet):
             phase="points",
             role=AGENT,
             contract_ids=[contract.id],
-            intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague.display_name)),
+            intro=paragraph(ctx.t(agent, "visit.intro_points", name=colleague)),
         )
 
     # ---- the three learning points ------------------------------------
@@ -618,7 +614,7 @@ class VisitFlow(Quiet):
         ctx.db.add(visit)
         contract.status, contract.updated_at = Status.POINTS_REVIEW, ctx.now
         ctx.db.add(contract)
-        ctx.post(agent, paragraph(ctx.t(agent, "visit.points_sent", name=who[COLLEAGUE].display_name)))
+        ctx.post(agent, paragraph(ctx.t(agent, "visit.points_sent", name=who[COLLEAGUE])))
         self._ask_review(ctx, contract, visit, who)
 
     def _ask_review(self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person]) -> None:
@@ -627,7 +623,7 @@ class VisitFlow(Quiet):
         reviewer, author = who[role], who[AGENT if role == COLLEAGUE else COLLEAGUE]
         # The agent's first draft, or a version one of them edited (which is every later one).
         key = "visit.points_review_edited" if visit.points_edited else "visit.points_review"
-        text = ctx.t(reviewer, key, name=author.display_name)
+        text = ctx.t(reviewer, key, name=author)
         value = f"{contract.id}:{contract.round}"
         ctx.post(
             reviewer,
@@ -669,7 +665,7 @@ class VisitFlow(Quiet):
         contract.round, contract.updated_at = contract.round + 1, ctx.now
         ctx.db.add(contract)
         other = who[AGENT if role == COLLEAGUE else COLLEAGUE]
-        ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_sent", name=other.display_name)))
+        ctx.post(person, paragraph(ctx.t(person, "visit.points_edit_sent", name=other)))
         self._ask_review(ctx, contract, visit, who)
 
     async def _points_agreed(
@@ -690,7 +686,7 @@ class VisitFlow(Quiet):
         for role in ROLES:
             viewer = who[role]
             other = who[COLLEAGUE] if role == AGENT else agent
-            text = ctx.t(viewer, keys[role], name=other.display_name)
+            text = ctx.t(viewer, keys[role], name=other)
             blocks = [
                 Heading(text=ctx.t(viewer, "visit.points_final_title")),
                 Paragraph(text=text),
@@ -734,7 +730,7 @@ class VisitFlow(Quiet):
             other = who[role]
             if other.id == person.id:
                 continue
-            ctx.post(other, paragraph(ctx.t(other, "visit.cancelled_other", name=person.display_name)))
+            ctx.post(other, paragraph(ctx.t(other, "visit.cancelled_other", name=person)))
             for open_ in await self.conversations.open_sessions(ctx, other, FLOW, contract_id=contract.id):
                 await self.conversations.end(ctx, open_)
             await ctx.close_buttons(ctx.t(other, "visit.cancelled_note"), ref=f"visit:{contract.id}:checkin:{other.id}")
@@ -811,7 +807,7 @@ class VisitFlow(Quiet):
     async def _reviewer(ctx: Context, pressed: Pressed) -> dict[str, object]:
         """The wrong-person answer's `{name}`: the one who reviews the points now."""
         role = REVIEWER.get(Status(pressed.contract.status), COLLEAGUE)
-        return {"name": pressed.who[role].display_name}
+        return {"name": pressed.who[role]}
 
     async def _not_reviewer(self, ctx: Context, pressed: Pressed) -> str | None:
         """A party who is not the reviewer now (the author of the version shown) is refused."""
@@ -845,7 +841,7 @@ class VisitFlow(Quiet):
             phase="points",
             role=role,
             contract_ids=[contract.id],
-            intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=author.display_name)),
+            intro=paragraph(ctx.t(person, "visit.intro_points_edit", name=author)),
             answers=dict(zip(("point1", "point2", "point3"), visit.points, strict=False)),
         )
 
@@ -881,7 +877,7 @@ class VisitFlow(Quiet):
                     ctx.t(
                         viewer,
                         f"visit.accepted_{role}",
-                        name=other.display_name,
+                        name=other,
                         date=self._date(ctx, viewer, visit),
                         checkin=self._moment(ctx, viewer, max(visit.morning_at, ctx.now)),
                     )
@@ -899,11 +895,9 @@ class VisitFlow(Quiet):
         ctx.audit("visit.declined", colleague, contract.id)
         ctx.post(
             agent,
-            paragraph(
-                ctx.t(agent, "visit.declined_agent", name=colleague.display_name, date=self._date(ctx, agent, visit))
-            ),
+            paragraph(ctx.t(agent, "visit.declined_agent", name=colleague, date=self._date(ctx, agent, visit))),
         )
-        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.declined_colleague", name=agent.display_name)))
+        ctx.post(colleague, paragraph(ctx.t(colleague, "visit.declined_colleague", name=agent)))
 
     async def _confirm(
         self, ctx: Context, contract: Contract, visit: Visit, who: dict[str, Person], person: Person
@@ -919,13 +913,13 @@ class VisitFlow(Quiet):
         decide(ctx.db, contract, person, CONFIRMED, ctx.now)
         ctx.audit("visit.checkin_confirmed", person, contract.id)
         await ctx.close_buttons(
-            ctx.t(person, "visit.confirmed_note", name=person.display_name, date=ctx.day(person, ctx.now)),
+            ctx.t(person, "visit.confirmed_note", name=person, date=ctx.day(person, ctx.now)),
             ref=f"visit:{contract.id}:checkin:{person.id}",
         )
         other = who[COLLEAGUE] if person.id == visit.agent_id else who[AGENT]
         if other.id not in confirmed:
-            ctx.post(person, paragraph(ctx.t(person, "visit.confirmed_waiting", name=other.display_name)))
-            ctx.post(other, paragraph(ctx.t(other, "visit.confirmed_by_other", name=person.display_name)))
+            ctx.post(person, paragraph(ctx.t(person, "visit.confirmed_waiting", name=other)))
+            ctx.post(other, paragraph(ctx.t(other, "visit.confirmed_by_other", name=person)))
             return
         contract.status, contract.updated_at = Status.READY, ctx.now
         ctx.db.add(contract)

@@ -189,7 +189,7 @@ class VisitSharing:
                 ctx.t(
                     colleague,
                     "visit.shared_colleague",
-                    name=agent.display_name,
+                    name=agent,
                     date=self.when(ctx, colleague, series, occ),
                 )
             ),
@@ -211,13 +211,13 @@ class VisitSharing:
         colleague = who[COLLEAGUE]
         for viewer, key in ((agent, "visit.staff_agent"), (colleague, "visit.staff_colleague")):
             other = colleague if viewer is agent else agent
-            text = ctx.t(viewer, key, name=other.display_name)
+            text = ctx.t(viewer, key, name=other)
             points = "\n".join(f"{n}. {point}" for n, point in enumerate(visit.points, 1))
             title = ctx.t(
                 viewer,
                 "visit.meeting_topic",
-                agent=agent.display_name,
-                colleague=colleague.display_name,
+                agent=agent,
+                colleague=colleague,
                 date=ctx.day(viewer, visit.morning_at),
             )
             ctx.post(
