@@ -9,8 +9,9 @@ const state = { person: params.get("person") || "lise", view: params.get("view")
 const $ = (id) => document.getElementById(id);
 
 // A person the bot names is a marker (bot/core/mentions.py): platform, team, id and name
-// between private-use characters. The page shows a playground person as "@Name", anyone
-// else (and any marker outside the bot's own paragraphs) as the name.
+// between private-use characters. The page shows a playground person's name as a mention
+// (styled, as Teams shows one), anyone else (and any marker outside the bot's own
+// paragraphs) as the plain name.
 const MENTION = /\uE000([^\uE000-\uE002]*)\uE001[^\uE000-\uE002]*\uE001[^\uE000-\uE002]*\uE001([^\uE000-\uE002]*)\uE002/g;
 
 function rawEscape(text) {
@@ -25,7 +26,7 @@ function escapeHtml(text) {
 function botText(text) {
   const names = [];
   const marked = String(text).replace(MENTION, (_, platform, name) => {
-    names.push(platform === "playground" ? `<span class="mention">@${rawEscape(name)}</span>` : rawEscape(name));
+    names.push(platform === "playground" ? `<span class="mention">${rawEscape(name)}</span>` : rawEscape(name));
     return `\uE000${names.length - 1}\uE002`;
   });
   return rawEscape(marked.replace(/[\uE001]/g, ""))
