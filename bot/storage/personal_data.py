@@ -326,6 +326,9 @@ async def export(db: AsyncSession, person: Person, policies: Policies) -> dict[s
             tables.setdefault("inboxevent", {})[row.id] = _row(inbox, row) | {"payload": _without_secrets(row.payload)}
     for message in tables.get("outboxmessage", {}).values():
         message.pop("response_url", None)
+        # The messages name people by their names, as the person read them: a mention's marker
+        # (bot/core/mentions.py) would hand over the others' platform ids too.
+        message["payload"] = mentions.plain_json(message.get("payload"))
     return {
         "person": _row(person_table, me) if me is not None else {},
         "tables": {name: list(rows.values()) for name, rows in sorted(tables.items())},

@@ -153,6 +153,9 @@ async def test_my_data_holds_my_answers_and_not_the_other_partys_private_ones(ch
     everything = json.dumps(data, ensure_ascii=False)
     for private in (ANNA_OWN[0], ANNA_OWN[2], *ANNA_PROFILE):  # Anna's own fields: never shown to Mads
         assert private not in everything and private not in markdown
+    # The messages to Mads name Lise as he read them, by name: no mention marker, no one's platform id.
+    texts = json.dumps([m["payload"] for m in data["tables"]["outboxmessage"]], ensure_ascii=False)
+    assert "Lise" in texts and "\ue000" not in everything and LISE not in texts
 
     # The readable copy: in their language, the contracts with the question as it was asked.
     assert markdown.startswith("# Dine data i Læringsbot")
