@@ -61,7 +61,7 @@ async def test_slack_the_form_sets_up_the_same_series_as_the_typed_command(slack
     await chat.post_in_channel(LISE, TEAM, "møde")
     view = await slack_open_from_reply(chat, LISE, "Nyt læringsmøde", channel=TEAM)
     assert view["title"]["text"] == "Nyt læringsmøde"
-    replies = [c.args.get("text", "") for c in chat.slack.calls_of("response_url")]
+    replies = [chat.slack.shown(c.args.get("text", "")) for c in chat.slack.calls_of("response_url")]
     assert any(NONE_YET in text for text in replies)
     assert slack_inputs(view) == [
         ("channel", "conversations_select", "Kanal", False),
@@ -113,7 +113,7 @@ async def test_slack_the_form_sets_up_the_same_series_as_the_typed_command(slack
     # The typed shortcuts are as before: `møde` in the channel shows its series.
     await chat.post_in_channel(LISE, TEAM, "møde")
     await chat.settle()
-    replies = [c.args.get("text", "") for c in chat.slack.calls_of("response_url")]
+    replies = [chat.slack.shown(c.args.get("text", "")) for c in chat.slack.calls_of("response_url")]
     assert "hver 3. uge, tirsdag kl. 09:00, 45 min. Facilitator: Mads." in replies[-1]
 
 

@@ -6,6 +6,7 @@ up the series in the channel as `/laering møde tirsdag 09:00 @mads` does."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+from bot.core.mentions import plain
 from bot.playground.platform import CHANNEL
 from bot.settings import Settings
 from tests.support.server import LoopbackServer
@@ -103,7 +105,7 @@ async def test_the_playground_shows_the_meeting_form_and_sets_up_the_series(http
     assert sent["form"]["done"].startswith("✓ Sendt")
 
     def announced(state: dict[str, Any]) -> str | None:
-        texts = [str(item) for item in state["channel"]]
+        texts = [plain(json.dumps(item, ensure_ascii=False)) for item in state["channel"]]  # as the page shows people
         return next((t for t in texts if "Lise har oprettet en serie af læringsmøder" in t), None)
 
     post = await _wait(http, "lise", announced)
