@@ -56,16 +56,8 @@ def _input(field: FieldView, picked: list[tuple[str, str]] | None = None) -> dic
         element["type"] = "Input.Time"
         if value:
             element["value"] = value
-    elif field.kind == "channel":
-        # The team channels the bot knows (there is no channel picker on a card).
-        element |= {
-            "type": "Input.ChoiceSet",
-            "style": "compact",
-            "choices": [{"title": c.label, "value": c.value} for c in field.choices],
-        }
-        if value:
-            element["value"] = value
-    elif field.kind == "choice":
+    elif field.kind in ("channel", "choice"):
+        # A channel is one of the team channels the bot knows (a card has no channel picker).
         element |= {
             "type": "Input.ChoiceSet",
             "style": "compact",
