@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 
+from bot.app import create_app
+from bot.settings import Settings
 from tests.e2e.harness import TOKEN, Bot, Chat, FakeClock
 from tests.e2e.teams_harness import TeamsBot, TeamsChat
 from tests.fakes.slack_api import FakeSlack
@@ -87,3 +90,17 @@ def any_chat(request: pytest.FixtureRequest) -> Chat | TeamsChat:
     """The same scenario on Slack and on Teams, through the same driver interface."""
     chat: Chat | TeamsChat = request.getfixturevalue(f"{request.param}_chat")
     return chat
+
+
+@pytest.fixture
+async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The playground's page API over HTTP: the real app with `playground=True`, on loopback."""
+    server = LoopbackServer(
+        create_app(Settings(_env_file=None, database_url=database_url, playground=True, clock_interval_seconds=3600))
+    )
+    url = await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            yield client
+    finally:
+        await server.stop()

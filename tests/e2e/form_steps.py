@@ -5,6 +5,7 @@ people picked)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.e2e.harness import Chat
@@ -109,9 +110,16 @@ async def teams_open_by_button(chat: TeamsChat, handle: str, label: str) -> tupl
     """Press a **Ny …** button in the help; the form's card posted in the chat (its id, the card)."""
     await chat.say(handle, "hjælp")
     await chat.expect(handle, f"[{label}]")
+    return await teams_form_after(chat, handle, lambda: chat.click(handle, label))
+
+
+async def teams_form_after(
+    chat: TeamsChat, handle: str, press: Callable[[], Awaitable[object]]
+) -> tuple[str, dict[str, Any]]:
+    """What `press` does: the form's card posted in the person's chat (its id, the card)."""
     conversation = chat.teams.conversation_of(teams_id(handle))
     before = len(chat.teams.activities_in(conversation))
-    await chat.click(handle, label)
+    await press()
 
     def posted(_: Any) -> tuple[str, dict[str, Any]] | None:
         for sent in chat.teams.activities_in(conversation)[before:]:

@@ -5,16 +5,10 @@ is the answer, as on Slack and Teams (tests/e2e/test_dialog_pickers.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
-
-from bot.app import create_app
-from bot.settings import Settings
-from tests.support.server import LoopbackServer
 
 HINT = "Skriv dit svar her"
 SUMMARY = "Intet sendes, før du trykker"
@@ -26,19 +20,6 @@ TYPED = {
     "supervisorens ansvar": "Ole giver sparring",
     "supervisor (videnforvalter)?": "spring over",
 }
-
-
-@pytest.fixture
-async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    server = LoopbackServer(
-        create_app(Settings(_env_file=None, database_url=database_url, playground=True, clock_interval_seconds=3600))
-    )
-    url = await server.start()
-    try:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield client
-    finally:
-        await server.stop()
 
 
 async def _bot_messages(http: httpx.AsyncClient, person: str) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ missing time is answered at the field, and a second submission changes nothing."
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -19,12 +18,13 @@ from tests.e2e.form_steps import (
     slack_open_from_reply,
     slack_submit,
     teams_error,
+    teams_form_after,
     teams_inputs,
     teams_submit,
 )
 from tests.e2e.harness import Chat
-from tests.e2e.teams_harness import TeamsChat, channel_id, teams_id
-from tests.fakes.teams_api import card_of, card_text
+from tests.e2e.teams_harness import TeamsChat, channel_id
+from tests.fakes.teams_api import card_text
 
 CPH = ZoneInfo("Europe/Copenhagen")
 LISE, MADS = "ULISE", "UMADS"
@@ -138,22 +138,6 @@ async def test_slack_defaults_are_the_typed_defaults_and_a_bot_is_no_facilitator
     assert (made.interval_weeks, made.length_minutes, made.channel) == (2, 30, TEAM)
 
 
-async def _teams_form(chat: TeamsChat, handle: str, press: Any) -> tuple[str, dict[str, Any]]:
-    """What `press` does: the form's card posted in the person's chat (its id, the card)."""
-    conversation = chat.teams.conversation_of(teams_id(handle))
-    before = len(chat.teams.activities_in(conversation))
-    await press()
-
-    def posted(_: Any) -> tuple[str, dict[str, Any]] | None:
-        for sent in chat.teams.activities_in(conversation)[before:]:
-            card = card_of(sent.activity)
-            if card and teams_inputs(card):
-                return sent.id, card
-        return None
-
-    return await chat.teams.wait_for(posted)
-
-
 async def test_teams_the_card_sets_up_the_series_with_the_picked_facilitator(teams_chat: TeamsChat) -> None:
     chat = teams_chat
     _monday(chat)
@@ -163,7 +147,7 @@ async def test_teams_the_card_sets_up_the_series_with_the_picked_facilitator(tea
     await chat.post_in_channel(LISE, TEAM, "møde")
     # Teams has no reply only one person sees in a channel: the answer is in Lise's chat.
     await chat.expect(LISE, NONE_YET, "[Nyt læringsmøde]")
-    card_id, card = await _teams_form(chat, LISE, lambda: chat.click(LISE, "Nyt læringsmøde"))
+    card_id, card = await teams_form_after(chat, LISE, lambda: chat.click(LISE, "Nyt læringsmøde"))
     fields = teams_inputs(card)
     assert [(k, e["type"]) for k, e in fields.items()] == [
         ("channel", "Input.ChoiceSet"),

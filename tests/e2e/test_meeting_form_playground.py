@@ -7,30 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from bot.app import create_app
 from bot.core.mentions import plain
 from bot.playground.platform import CHANNEL
-from bot.settings import Settings
-from tests.support.server import LoopbackServer
-
-
-@pytest.fixture
-async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    server = LoopbackServer(
-        create_app(Settings(_env_file=None, database_url=database_url, playground=True, clock_interval_seconds=3600))
-    )
-    url = await server.start()
-    try:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield client
-    finally:
-        await server.stop()
 
 
 async def _state(http: httpx.AsyncClient, person: str) -> dict[str, Any]:
