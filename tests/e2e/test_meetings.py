@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from bot.storage.models import MeetingCase, MeetingNote, MeetingOccurrence, OutboxMessage
+from bot.storage.models import InboxEvent, MeetingCase, MeetingNote, MeetingOccurrence, OutboxMessage
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TEAM = "CTEAM"
@@ -18,6 +18,23 @@ TEAM = "CTEAM"
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=CPH)
+
+
+async def learnings_stored(chat, count: int, timeout: float = 5.0) -> None:
+    """Wait until `count` learnings are in the database; else fail showing the inbox's rows."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with chat.bot.runtime.db.transaction() as s:
+            notes = [n for n in (await s.exec(select(MeetingNote))).all() if n.kind == "learning"]
+            if len(notes) >= count:
+                return
+            if loop.time() >= deadline:
+                rows = (await s.exec(select(InboxEvent).order_by(col(InboxEvent.id)))).all()
+                inbox = "\n".join(f"{r.id} {r.kind} {r.lane} {r.status} {r.attempts} {r.error}" for r in rows[-8:])
+                raise AssertionError(f"{len(notes)} learning(s) stored, not {count}; the inbox's last rows:\n{inbox}")
+        await chat.settle()
+        await asyncio.sleep(0.05)
 
 
 async def at(chat, moment: datetime) -> None:
@@ -267,6 +284,8 @@ async def test_two_people_bring_a_case_each_and_the_meeting_has_both(any_chat) -
     await chat.reply_in_thread("UANNA", TEAM, "At lytte før jeg svarer", root="Dagsorden")
     await chat.reply_in_thread("ULISE", TEAM, "Ikke en case", root="Dagsorden")
     await chat.settle()
+    # Both learnings are written down before the meeting moves on (and, if not, what the inbox did).
+    await learnings_stored(chat, 2)
     await at(chat, local(2027, 1, 5, 9, 26))
     summary = await chat.expect_in_channel(TEAM, "Opsummering – læringsmøde 5. januar 2027")
     assert "Case: *Anna* – En svær samtale med en pårørende\nCase: *Sofie* – A fall at night" in summary
