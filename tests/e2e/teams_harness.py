@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import httpx
 
 from bot.settings import Settings
-from tests.e2e.harness import FakeClock, RunningApp
+from tests.e2e.harness import FakeClock, RunningApp, settle
 from tests.fakes.teams_api import (
     APP_ID,
     APP_PASSWORD,
@@ -305,8 +305,7 @@ class TeamsChat:
         return [json.dumps(c.body, ensure_ascii=False) for c in self.teams.calls if c.op in ("send", "update")]
 
     async def settle(self) -> None:
-        await self.bot.runtime.inbox.process_pending()
-        await self.bot.runtime.outbox.send_due()
+        await settle(self.bot.runtime)
 
     def check_payloads(self) -> None:
         """Every activity and card the bot sent, checked against Microsoft's schemas in specs/."""
