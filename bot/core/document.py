@@ -11,10 +11,10 @@ has every Danish letter.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import Any
 
 from bot.core.mentions import plain
 from bot.core.messages import Columns, Divider, Heading, Message, Note, Paragraph, Quote, without_mentions
@@ -108,47 +108,55 @@ def markdown(message: Message) -> str:
 
 
 # ---- PDF ------------------------------------------------------------------------
-class _Pdf(FPDF):
-    def __init__(self, footer: str) -> None:
-        super().__init__(format="A4")
-        self.footer_text = footer
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_auto_page_break(True, margin=18)
-        self.set_margins(18, 18, 18)
+@functools.cache
+def _pdf_class() -> Any:
+    """fpdf, and a page with our fonts and footer; imported at the first PDF, as only a
+    PDF needs it (fpdf and fontTools take about a third of a second to import)."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("DejaVu", size=8)
-        self.set_text_color(110)
-        self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
-        self.set_text_color(0)
+    class _Pdf(FPDF):
+        def __init__(self, footer: str) -> None:
+            super().__init__(format="A4")
+            self.footer_text = footer
+            self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+            self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+            self.set_auto_page_break(True, margin=18)
+            self.set_margins(18, 18, 18)
 
-    def write_text(
-        self,
-        text: str,
-        *,
-        size: float = 11,
-        bold: bool = False,
-        indent: float = 0,
-        gray: bool = False,
-        after: float = 1.5,
-    ) -> None:
-        self.set_font("DejaVu", "B" if bold else "", size)
-        if gray:
-            self.set_text_color(90)
-        self.set_x(self.l_margin + indent)
-        self.multi_cell(
-            self.epw - indent, size * 0.5, neutralise_broadcasts(text) or " ", new_x="LMARGIN", new_y="NEXT"
-        )
-        self.set_text_color(0)
-        self.ln(after)
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("DejaVu", size=8)
+            self.set_text_color(110)
+            self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+            self.set_text_color(0)
+
+        def write_text(
+            self,
+            text: str,
+            *,
+            size: float = 11,
+            bold: bool = False,
+            indent: float = 0,
+            gray: bool = False,
+            after: float = 1.5,
+        ) -> None:
+            self.set_font("DejaVu", "B" if bold else "", size)
+            if gray:
+                self.set_text_color(90)
+            self.set_x(self.l_margin + indent)
+            self.multi_cell(
+                self.epw - indent, size * 0.5, neutralise_broadcasts(text) or " ", new_x="LMARGIN", new_y="NEXT"
+            )
+            self.set_text_color(0)
+            self.ln(after)
+
+    return _Pdf
 
 
 def pdf(message: Message, *, title: str, footer: str, language: str) -> bytes:
     message = without_mentions(message)
     title = plain(title)
-    doc = _Pdf(footer)
+    doc = _pdf_class()(footer)
     doc.set_title(title)
     doc.set_creator("Læringsbot")
     doc.set_lang(language)
