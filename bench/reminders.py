@@ -1,7 +1,8 @@
 """Meeting reminders at scale: 2,000 series in 2,000 channels due in the same minute.
 
     .venv/bin/python bench/reminders.py [--series 2000] [--idle-series 10000] [--latency-ms 80]
-        [--workspace-rate 200] [--no-limits] [--lanes 8]
+        [--workspace-rate 200] [--no-limits] [--lanes 8] [--contracts 100000] [--history 26]
+        [--only fanout|startup]
 
 Two measurements, each against a FakeSlack process on loopback (bench/_fake_slack.py)
 and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uvicorn):
@@ -15,9 +16,11 @@ and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uv
    takes everything): about one post a second per channel with bursts of six, and
    `--workspace-rate` posts a second in the workspace, which the bot is told as
    SLACK_WORKSPACE_POSTS_PER_SECOND; beyond them it answers 429 with `Retry-After: 1`.
-2. Start-up: a database with `--idle-series` series (four stored dates each,
-   all in the future): the time from starting the process until /healthz
-   answers, and the resident memory (VmRSS) once the first ticks have run.
+2. Start-up: a database the size of a region (issue 18, point 3): `--contracts`
+   e-learning contracts between 20,000 people, and `--idle-series` series, each with
+   `--history` past meetings (a year, fortnightly) and four stored dates in the
+   future: the time from starting the process until /healthz answers, and the
+   resident memory (VmRSS) once the first ticks have run.
 
 Targets: all 2,000 posted within 15 s of their moment with no 429 (80 ms a call, a
 workspace cap of 200/s); start-up under 3 s, under 200 MB resident.
@@ -68,8 +71,9 @@ def wait_http(url: str, deadline: float) -> float:
     raise TimeoutError(url)
 
 
-def seed(path: Path, series: int, due: datetime, future: bool) -> None:
-    """Series, one per channel, written straight into the migrated tables."""
+def seed(path: Path, series: int, due: datetime, future: bool, history: int = 0) -> None:
+    """Series, one per channel, written straight into the migrated tables; with `history`
+    meetings held fortnightly before the stored future dates."""
     upgrade(f"sqlite:///{path}")
     db = sqlite3.connect(path)
     now = datetime.now(UTC)
@@ -100,11 +104,36 @@ def seed(path: Path, series: int, due: datetime, future: bool) -> None:
                 iso(now),
             )
         )
+        for seq in range(history):
+            starts = due - timedelta(days=14 * (history - seq))
+            occurrence_rows.append(
+                (
+                    n + 1,
+                    seq,
+                    starts.date().isoformat(),
+                    iso(starts),
+                    iso(starts - timedelta(days=1)),
+                    "done",
+                    None,
+                    1,
+                    6,
+                )
+            )
         for seq in range(4 if future else 1):
             starts = (due + timedelta(days=14 * seq + 1)) if future else due + timedelta(days=1)
             remind = starts - timedelta(days=1)
             occurrence_rows.append(
-                (n + 1, seq, starts.date().isoformat(), iso(starts), iso(remind), "planned", iso(remind), 1, 0)
+                (
+                    n + 1,
+                    history + seq,
+                    starts.date().isoformat(),
+                    iso(starts),
+                    iso(remind),
+                    "planned",
+                    iso(remind),
+                    1,
+                    0,
+                )
             )
     db.executemany(
         "INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids, weekday, hour, "
@@ -117,6 +146,38 @@ def seed(path: Path, series: int, due: datetime, future: bool) -> None:
         "facilitator_id, step) VALUES (?,?,?,?,?,?,?,?,?)",
         occurrence_rows,
     )
+    db.commit()
+    db.close()
+
+
+def seed_contracts(path: Path, contracts: int, people: int = 20_000) -> None:
+    """`contracts` e-learning contracts between `people` people (a tenth of them leaders), as a
+    region has them over three years: most closed, some practising, some being written."""
+    db = sqlite3.connect(path)
+    now = datetime.now(UTC)
+    iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731
+    first = db.execute("SELECT coalesce(max(id), 0) FROM person").fetchone()[0] + 1
+    db.executemany(
+        "INSERT INTO person (id, platform, external_id, display_name, is_bot, reachable, created_at) "
+        "VALUES (?, 'slack', ?, ?, 0, 1, ?)",
+        [(first + i, f"UR{i:06d}", f"person{i}", iso(now)) for i in range(people)],
+    )
+    leaders = people // 10
+    contract_rows, party_rows = [], []
+    for n in range(contracts):
+        status, followup = ("closed", None) if n % 10 < 7 else ("practice", iso(now + timedelta(days=n % 90 + 1)))
+        if n % 10 == 9:
+            status, followup = "before", None
+        updated = iso(now - timedelta(days=n % 1000))
+        leader, employee = first + n % leaders, first + leaders + n % (people - leaders)
+        contract_rows.append((n + 1, "elearning", f"Kursus {n}", status, 1, 1, leader, followup, updated, updated))
+        party_rows += [(n + 1, leader, "leader"), (n + 1, employee, "employee")]
+    db.executemany(
+        "INSERT INTO contract (id, flow, title, status, version, round, starter_id, followup_at, created_at, "
+        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        contract_rows,
+    )
+    db.executemany("INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", party_rows)
     db.commit()
     db.close()
 
@@ -159,6 +220,9 @@ def main() -> int:
     parser.add_argument("--workspace-rate", type=float, default=200.0, help="the workspace's posts a second")
     parser.add_argument("--no-limits", action="store_true", help="a stand-in that takes every post at once")
     parser.add_argument("--lanes", type=int, default=None, help="the bot's OUTBOX_LANES (default: its own)")
+    parser.add_argument("--contracts", type=int, default=100_000, help="contracts stored for the start-up")
+    parser.add_argument("--history", type=int, default=26, help="past meetings a series, for the start-up")
+    parser.add_argument("--only", choices=("fanout", "startup"), help="run one of the two measurements")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,74 +246,87 @@ def main() -> int:
         try:
             wait_http(f"http://127.0.0.1:{slack_port}/bench/stats", time.monotonic() + 20)
 
-            # 1. fan-out
-            db = Path(tmp) / "fanout.db"
-            due = datetime.now(UTC) + timedelta(seconds=6)
-            seed(db, args.series, due, future=False)
-            port = free_port()
-            rate = 0 if args.no_limits else args.workspace_rate
-            bot = start_bot(db, port, slack_port, args.lanes, rate)
-            try:
-                wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
-                while datetime.now(UTC) < due:
-                    time.sleep(0.005)
-                t0 = time.monotonic()
-                deadline = t0 + 300
-                while time.monotonic() < deadline:
-                    stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
-                    if stats["by_method"].get("chat.postMessage", 0) >= args.series:
-                        break
-                    time.sleep(0.05)
-                elapsed = time.monotonic() - t0
-                time.sleep(3)  # a second post, if any, would come now
-                stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
-            finally:
-                bot.terminate()
-                bot.wait(10)
-            con = sqlite3.connect(db)
-            keys = [k for (k,) in con.execute("SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")]
-            reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
-            con.close()
-            posts = stats["by_method"].get("chat.postMessage", 0)
-            limits = "none" if args.no_limits else f"1/s per channel, {args.workspace_rate:.0f}/s per workspace"
-            print(
-                f"fan-out: {args.series} reminders due at once in {args.series} channels "
-                f"(stand-in latency {args.latency_ms:.0f} ms, limits {limits}, OUTBOX_LANES {args.lanes or 'default'})"
-            )
-            first = (stats["first_post_at"] or float("nan")) - due.timestamp()
-            last = (stats["last_post_at"] or float("nan")) - due.timestamp()
-            print(f"  first posted after     {first:8.2f} s (from the due moment; clock wakes every 1 s)")
-            print(f"  all posted after       {last:8.2f} s   (target <= 15 s: {'ok' if last <= 15 else 'MISSED'})")
-            print(f"  429s met               {stats['rate_limited']:8d}   (target 0)")
-            print(f"  posts per second       {posts / elapsed:8.0f}")
-            print(
-                f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "
-                f"{stats['posted_twice']}; failed calls: {stats['failed']}"
-            )
-            print(f"  outbox dedupe keys     {len(keys)} ({len(set(keys))} unique); occurrences reminded: {reminded}")
-            ok &= posts == args.series and stats["posted_twice"] == 0 and len(keys) == len(set(keys))
-
-            # 2. start-up with many series
-            db = Path(tmp) / "idle.db"
-            seed(db, args.idle_series, datetime.now(UTC) + timedelta(days=3), future=True)
-            port = free_port()
-            t0 = time.monotonic()
-            bot = start_bot(db, port, slack_port)
-            try:
-                up = wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 60) - t0
-                time.sleep(3)  # a few clock ticks over the stored schedule
-                rss = rss_mb(bot.pid)
-            finally:
-                bot.terminate()
-                bot.wait(10)
-            print(f"start-up with {args.idle_series} series ({args.idle_series * 4} stored dates)")
-            print(f"  until /healthz answers {up:8.2f} s   (target < 3 s: {'ok' if up < 3 else 'MISSED'})")
-            print(f"  resident memory        {rss:8.0f} MB  (target < 200 MB: {'ok' if rss < 200 else 'MISSED'})")
+            if args.only != "startup":
+                ok &= fan_out(args, Path(tmp), slack_port)
+            if args.only != "fanout":
+                start_up(args, Path(tmp), slack_port)
         finally:
             fake.terminate()
             fake.wait(10)
     print("correctness:", "ok" if ok else "FAILED")
     return 0 if ok else 1
+
+
+def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
+    """Measurement 1; whether every reminder was posted once."""
+    db = Path(tmp) / "fanout.db"
+    due = datetime.now(UTC) + timedelta(seconds=6)
+    seed(db, args.series, due, future=False)
+    port = free_port()
+    rate = 0 if args.no_limits else args.workspace_rate
+    bot = start_bot(db, port, slack_port, args.lanes, rate)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
+        while datetime.now(UTC) < due:
+            time.sleep(0.005)
+        t0 = time.monotonic()
+        deadline = t0 + 300
+        while time.monotonic() < deadline:
+            stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
+            if stats["by_method"].get("chat.postMessage", 0) >= args.series:
+                break
+            time.sleep(0.05)
+        elapsed = time.monotonic() - t0
+        time.sleep(3)  # a second post, if any, would come now
+        stats = get(f"http://127.0.0.1:{slack_port}/bench/stats")
+    finally:
+        bot.terminate()
+        bot.wait(10)
+    con = sqlite3.connect(db)
+    keys = [k for (k,) in con.execute("SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")]
+    reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
+    con.close()
+    posts = stats["by_method"].get("chat.postMessage", 0)
+    limits = "none" if args.no_limits else f"1/s per channel, {args.workspace_rate:.0f}/s per workspace"
+    print(
+        f"fan-out: {args.series} reminders due at once in {args.series} channels "
+        f"(stand-in latency {args.latency_ms:.0f} ms, limits {limits}, OUTBOX_LANES {args.lanes or 'default'})"
+    )
+    first = (stats["first_post_at"] or float("nan")) - due.timestamp()
+    last = (stats["last_post_at"] or float("nan")) - due.timestamp()
+    print(f"  first posted after     {first:8.2f} s (from the due moment; clock wakes every 1 s)")
+    print(f"  all posted after       {last:8.2f} s   (target <= 15 s: {'ok' if last <= 15 else 'MISSED'})")
+    print(f"  429s met               {stats['rate_limited']:8d}   (target 0)")
+    print(f"  posts per second       {posts / elapsed:8.0f}")
+    print(
+        f"  posts / channels       {posts} / {stats['post_channels']}; channels posted twice: "
+        f"{stats['posted_twice']}; failed calls: {stats['failed']}"
+    )
+    print(f"  outbox dedupe keys     {len(keys)} ({len(set(keys))} unique); occurrences reminded: {reminded}")
+    return posts == args.series and stats["posted_twice"] == 0 and len(keys) == len(set(keys))
+
+
+def start_up(args: argparse.Namespace, tmp: Path, slack_port: int) -> None:
+    """Measurement 2: start-up and memory with many series stored."""
+    db = Path(tmp) / "idle.db"
+    seed(db, args.idle_series, datetime.now(UTC) + timedelta(days=3), future=True, history=args.history)
+    seed_contracts(db, args.contracts)
+    port = free_port()
+    t0 = time.monotonic()
+    bot = start_bot(db, port, slack_port)
+    try:
+        up = wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 60) - t0
+        time.sleep(3)  # a few clock ticks over the stored schedule
+        rss = rss_mb(bot.pid)
+    finally:
+        bot.terminate()
+        bot.wait(10)
+    print(
+        f"start-up with {args.contracts} contracts, {args.idle_series} series, {args.history} past meetings "
+        f"each and {args.idle_series * 4} future dates"
+    )
+    print(f"  until /healthz answers {up:8.2f} s   (target < 3 s: {'ok' if up < 3 else 'MISSED'})")
+    print(f"  resident memory        {rss:8.0f} MB  (target < 200 MB: {'ok' if rss < 200 else 'MISSED'})")
 
 
 if __name__ == "__main__":
