@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ from bot.core.dialogs import load_dialogs
 from bot.core.i18n import Catalog
 from bot.core.plans import load_plans
 from bot.files import FileLinks, link_secret, route as files_route
-from bot.flows.context import Context, Texts
+from bot.flows.context import Context, Round, Texts
 from bot.flows.router import Router
 from bot.ops import health
 from bot.ops.credentials import Credentials
@@ -38,8 +39,10 @@ from bot.workers.outbox import Outbox, collect_outbox_lanes
 from bot.workers.platform import Platform
 
 log = logging.getLogger(__name__)
-# Rounds of due work one clock tick does at most (each a transaction; see `Runtime.due`).
-DUE_ROUNDS = 100
+# Rounds of due work one clock tick does at most (each a transaction; see `Runtime.due`),
+# and the time a round's work may take before it commits and lets others at the database.
+DUE_ROUNDS = 2_000
+ROUND_SHARE = 0.010  # seconds
 
 
 def real_now() -> datetime:
@@ -96,21 +99,27 @@ class Runtime:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def due(self) -> None:
-        """What the clock does: due flow work, in rounds of a transaction each (a flow takes a
-        chunk of what is due at a time: DUE_BATCH), until a round writes nothing to send. The
-        workers send each round's messages while the next is built: 2,000 reminders due at
-        09:00 start going out with the first chunk, not after the last."""
+        """What the clock does: due flow work, in rounds of a transaction each, until a round
+        writes nothing to send and leaves nothing over. A part stops when the round has used
+        its share of time (ROUND_SHARE, `Context.spent`), so no round holds the database for
+        long: an acknowledgement waits for about a share and the item under way, while the
+        retention deletes 20,000 contracts or 2,000 reminders are built (bench/daily.py). The
+        workers send each round's messages while the next is built: reminders due at 09:00
+        start going out with the first round."""
         for _ in range(DUE_ROUNDS):
             async with self.db.flow_transaction() as s:
                 await self.db.serialize(s)
+                round_ = Round(ends=time.monotonic() + ROUND_SHARE)
+                ctx = Context(db=s, now=self.now(), settings=self.settings, texts=self.texts, round=round_)
                 with collect_outbox_lanes(await s.connection()) as written:
-                    await self.router.due(Context(db=s, now=self.now(), settings=self.settings, texts=self.texts))
+                    await self.router.due(ctx)
                     await s.flush()
                 taken = await self.outbox.take(s, written.lanes) if written.lanes else []
                 claims = await self.outbox.claim(s, taken)
             self.outbox.hint(taken, claims)
-            if not written.lanes:
+            if not written.lanes and not round_.more:
                 return
+            await asyncio.sleep(0)  # what came in meanwhile goes first
 
     async def tick(self) -> None:
         """The clock's work and then everything it caused, to the end (the tests' and the

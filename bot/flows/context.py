@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,11 +48,33 @@ class Texts:
 
 
 @dataclass
+class Round:
+    """One round of the clock's work: a transaction of its own, with a share of time. A part
+    that has used the share stops after the item under way (`Context.spent`) and leaves the
+    rest to the next round, and the parts after it wait for theirs (`Router.due`). On SQLite
+    every transaction has the one connection to itself, so what waits behind a round, an
+    acknowledgement above all, waits for about one share."""
+
+    ends: float  # time.monotonic()
+    more: bool = False  # a part stopped with work left: the clock runs another round
+
+
+@dataclass
 class Context:
     db: AsyncSession
     now: datetime
     settings: Settings
     texts: Texts
+    # The clock's round this transaction is (None: a request, which runs to its end).
+    round: Round | None = None
+
+    def spent(self) -> bool:
+        """Whether the clock's round has used its share of time: a part doing due work in a
+        loop asks after each item, and stops when it has (the next round goes on)."""
+        if self.round is None or time.monotonic() < self.round.ends:
+            return False
+        self.round.more = True
+        return True
 
     # ---- people -------------------------------------------------------
     def language(self, person: Person) -> str:

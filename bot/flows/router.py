@@ -63,6 +63,7 @@ class Router:
             Basics(self),
         )
         self.by_action = {p.name: p for p in self.parts if p.name}
+        self._rounds = 0  # the clock's rounds so far (`due`)
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
         person = people[event.user]
@@ -76,7 +77,13 @@ class Router:
 
     async def due(self, ctx: Context) -> None:
         """Whatever the clock has made due: follow-up dates, reminders, nudges, retention."""
-        for part in self.parts:
+        # A part that used the round's share of time (`Context.spent`) leaves the parts after
+        # it for the next rounds; each round starts with the next part, so each is first in turn.
+        first = self._rounds % len(self.parts)
+        self._rounds += 1
+        for part in self.parts[first:] + self.parts[:first]:
+            if ctx.round is not None and ctx.round.more:
+                break
             await part.due(ctx)
         await self.overview.refresh_homes(ctx)
 

@@ -57,6 +57,8 @@ def _ids(contracts: list[Contract]) -> list[int]:
 # them (15-01-2027, 15/1/27, 2027-01-15); one that is no real date is refused, not kept in the title.
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 COURSE_MAX = 150  # a course's name as the overview shows it whole
+# Follow-ups a round of the clock reads at once; it starts as many as its share of time allows.
+FOLLOWUPS_AT_ONCE = 20
 
 # `/laering kontrakt` alone, and **Ny kontrakt**: one employee, the course, maybe the follow-up
 # date (its texts: `forms.elearning.…` in the catalogue).
@@ -823,7 +825,7 @@ class ElearningFlow(ContractFlow):
                 col(Contract.status).in_(AWAITING_FOLLOWUP),
                 col(Contract.followup_at) <= ctx.now,
             )
-            .limit(200)
+            .limit(FOLLOWUPS_AT_ONCE)
         )
         for contract in result.all():
             for role in (LEADER, EMPLOYEE):
@@ -831,3 +833,5 @@ class ElearningFlow(ContractFlow):
                 ctx.post(person, paragraph(ctx.t(person, "elearning.followup_due", title=contract.title)))
             ctx.audit("contract.followup_due", None, contract.id)
             await self.start_after(ctx, contract)
+            if ctx.spent():
+                break  # the rest in the next round

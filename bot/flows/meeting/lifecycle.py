@@ -64,9 +64,10 @@ from bot.storage.models import (
 from bot.storage.personal_data import Policies
 
 log = logging.getLogger(__name__)
-# Occurrences one round of the clock takes (`Runtime.due` runs rounds until one has nothing):
-# small, so the first reminders are sent while the rest are built.
-DUE_BATCH = 50
+# Occurrences one round of the clock reads at once (`Runtime.due` runs rounds until one has
+# nothing): it does as many as its share of time allows, so the first reminders are sent while
+# the rest are built.
+DUE_BATCH = 10
 OPEN_ACTIONS_SHOWN = 20  # a reminder's open actions, oldest first
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OVER = 6  # the step after the last: the summary is out
@@ -672,6 +673,8 @@ class MeetingFlow(Quiet):
                             break
             except Exception:  # one broken meeting must not hold back the others
                 log.exception("meeting occurrence %s failed", occ.id)
+            if ctx.spent():
+                break  # the rest in the next round
 
     async def read_chunk(self, ctx: Context, rows: list[tuple[MeetingOccurrence, MeetingSeries]]) -> Chunk:
         """What a round's reminders show, read for all of them at once. The people they name
