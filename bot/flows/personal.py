@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,8 @@ from bot.storage import personal_data as registry
 from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMessage, Party, Person, table_of
 
 RETENTION = "retention"
+# Contracts the retention deletes in one go, with what hangs on them (a few milliseconds).
+RETENTION_CHUNK = 25
 REF = "personal:erase"
 
 
@@ -47,6 +49,7 @@ class PersonalFlow(Quiet):
     def __init__(self, conversations: Conversations, policies: registry.Policies) -> None:
         # What erasure and retention do with each table: the shared ones' and every flow's own.
         self.conversations, self.policies = conversations, policies
+        self._retaining: date | None = None  # the day whose retention this instance is doing
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -311,19 +314,29 @@ class PersonalFlow(Quiet):
 
     # ---- retention ----------------------------------------------------
     async def due(self, ctx: Context) -> None:
-        """Once a day: delete finished contracts older than the retention period."""
-        if not await self._claim_daily(ctx):
-            return
+        """Once a day: delete finished contracts older than the retention period, a chunk at a
+        time, as long as the clock's round has time (`Context.spent`); the next rounds go on
+        until none is left. The instance that claimed the day's run does all of it; when it
+        stops half-way, the rest goes the next day."""
+        today = ctx.now.astimezone(ZoneInfo(ctx.settings.bot_timezone)).date()
+        if self._retaining != today:
+            if not await self._claim_daily(ctx):
+                return
+            self._retaining = today
         cutoff = registry.months_before(ctx.now, ctx.settings.retention_months)
         deleted = 0
-        for _ in range(20):  # bounded per day; what is left goes tomorrow
-            ids = await registry.expired_contracts(ctx.db, self.policies, cutoff)
-            if not ids:
+        while True:
+            ids = await registry.expired_contracts(ctx.db, self.policies, cutoff, limit=RETENTION_CHUNK)
+            if ids:
+                await registry.delete_contracts(ctx.db, self.policies, ids, cutoff)
+                deleted += len(ids)
+            if len(ids) < RETENTION_CHUNK:
+                await registry.forget_tombstone_messages(ctx.db)
+                self._retaining = None
                 break
-            await registry.delete_contracts(ctx.db, self.policies, ids, cutoff)
-            deleted += len(ids)
-        await registry.forget_tombstone_messages(ctx.db)
-        if deleted:
+            if ctx.spent():
+                break
+        if deleted:  # what this round deleted, in its own transaction
             ctx.audit("retention.deleted", None, contracts=deleted, months=ctx.settings.retention_months)
 
     async def _claim_daily(self, ctx: Context) -> bool:
