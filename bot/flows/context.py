@@ -56,7 +56,11 @@ class Round:
     acknowledgement above all, waits for about one share."""
 
     ends: float  # time.monotonic()
+    # The parts that still have work in this tick (None: all of them, as at its first round).
+    parts: tuple[Any, ...] | None = None
     more: bool = False  # a part stopped with work left: the clock runs another round
+    # The parts to ask again in the next round: those that stopped, and those left for it.
+    unfinished: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -77,14 +77,20 @@ class Router:
 
     async def due(self, ctx: Context) -> None:
         """Whatever the clock has made due: follow-up dates, reminders, nudges, retention."""
-        # A part that used the round's share of time (`Context.spent`) leaves the parts after
-        # it for the next rounds; each round starts with the next part, so each is first in turn.
-        first = self._rounds % len(self.parts)
+        # A part that used the clock round's share of time (`Context.spent`) leaves the parts
+        # after it for the next round, and only the parts with work left are asked again
+        # (`Round.unfinished`). Each round starts with the next part, so each is first in turn.
+        round_ = ctx.round
+        parts = self.parts if round_ is None or round_.parts is None else round_.parts
+        first = self._rounds % len(parts)
         self._rounds += 1
-        for part in self.parts[first:] + self.parts[:first]:
-            if ctx.round is not None and ctx.round.more:
-                break
+        for part in parts[first:] + parts[:first]:
+            if round_ is not None and round_.more:
+                round_.unfinished.append(part)  # its turn comes in the next round
+                continue
             await part.due(ctx)
+            if round_ is not None and round_.more:
+                round_.unfinished.append(part)
         await self.overview.refresh_homes(ctx)
 
     async def next_due(self, ctx: Context) -> datetime | None:
