@@ -3,7 +3,8 @@
     .venv/bin/python bench/daily.py [--contracts 100000] [--expired 20000] [--series 2000]
         [--followups 2000] [--rate 25] [--users 50] [--quiet-seconds 8] [--no-pin]
 
-Two runs of the real bot process (bench/_serve.py bot, SQLite, the clock every second)
+Two runs of the real bot process (bench/_serve.py bot, the clock every second; SQLite, or
+PostgreSQL with `--database-url postgresql://…`)
 against a FakeSlack process on loopback (bench/_fake_slack.py), each on a database the
 size of a region: `--contracts` e-learning contracts between 20,000 people (bench/
 reminders.py `seed_contracts`), and `--series` meeting series, one per channel.
@@ -36,7 +37,6 @@ import asyncio
 import contextlib
 import gc
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,26 +49,22 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
+import _store as store  # noqa: E402
 import aiohttp  # noqa: E402
 from reminders import SECRET, TOKEN, free_port, get, seed, seed_contracts, start_bot, wait_http  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from tests.fakes import slack_signing as signing  # noqa: E402
 from tests.fakes.slack_api import dm_channel_id  # noqa: E402
 
 TARGET_P99_MS = 50.0
-ISO = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite format
 
 
-def iso(moment: datetime) -> str:
-    return moment.strftime(ISO)
-
-
-def seed_jobs(path: Path, expired: int, followups: int, due: datetime) -> tuple[range, range]:
+def seed_jobs(url: str, expired: int, followups: int, due: datetime) -> tuple[range, range]:
     """The retention's old contracts and the follow-ups due at `due`: their id ranges."""
-    db = sqlite3.connect(path)
-    first = db.execute("SELECT max(id) FROM contract").fetchone()[0] + 1
-    people = [pid for (pid,) in db.execute("SELECT id FROM person WHERE external_id LIKE 'UR%' LIMIT 2000")]
-    old = iso(datetime.now(UTC) - timedelta(days=4 * 365))
+    first = store.one(url, "SELECT max(id) FROM contract") + 1
+    people = store.column(url, "SELECT id FROM person WHERE external_id LIKE 'UR%' ORDER BY id LIMIT 2000")
+    old, at = store.moment(url, datetime.now(UTC) - timedelta(days=4 * 365)), store.moment(url, due)
     contracts, parties, answers, submissions = [], [], [], []
     for n in range(expired + followups):
         cid, leader, employee = first + n, people[n % 200], people[200 + n % 1800]
@@ -79,24 +75,27 @@ def seed_jobs(path: Path, expired: int, followups: int, due: datetime) -> tuple[
                 for q in range(4):
                     answers.append((cid, pid, role, "before", f"q{q}", f"Svar {q} om kursus {n}", old))
         else:
-            contracts.append((cid, "elearning", f"Kursus {n}", "practice", leader, iso(due), iso(due), iso(due)))
+            contracts.append((cid, "elearning", f"Kursus {n}", "practice", leader, at, at, at))
         parties += [(cid, leader, "leader"), (cid, employee, "employee")]
-    db.executemany(
+    store.write(
+        url,
         "INSERT INTO contract (id, flow, title, status, version, round, starter_id, followup_at, created_at, "
         "updated_at) VALUES (?,?,?,?,1,1,?,?,?,?)",
         contracts,
     )
-    db.executemany("INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", parties)
-    db.executemany(
-        "INSERT INTO submission (contract_id, person_id, role, phase, submitted_at) VALUES (?,?,?,?,?)", submissions
+    store.write(url, "INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", parties)
+    store.write(
+        url,
+        "INSERT INTO submission (contract_id, person_id, role, phase, submitted_at) VALUES (?,?,?,?,?)",
+        submissions,
     )
-    db.executemany(
+    store.write(
+        url,
         "INSERT INTO answer (contract_id, person_id, role, phase, question_key, version, text, answered_at) "
         "VALUES (?,?,?,?,?,1,?,?)",
         answers,
     )
-    db.commit()
-    db.close()
+    store.done_writing(url, ["contract"])
     return range(first, first + expired), range(first + expired, first + expired + followups)
 
 
@@ -151,12 +150,11 @@ def line(label: str, xs: list[float]) -> str:
     return f"  {label:<34} {len(xs):6d} acks   {figures}"
 
 
-def count(db: Path, sql: str, *params: object) -> int | None:
-    """A count read beside the bot (None while it holds the database)."""
+def count(url: str, sql: str, *params: object) -> int | None:
+    """A count read beside the bot (None while SQLite is busy)."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)) as con:
-            return con.execute(sql, params).fetchone()[0]
-    except sqlite3.OperationalError:
+        return store.one(url, sql, *params)
+    except OperationalError:
         return None
 
 
@@ -167,7 +165,7 @@ def pin(pid: int, cpu: int, pinned: bool) -> None:
 
 
 async def run(args: argparse.Namespace, tmp: Path, slack_port: int, daily: bool) -> bool:
-    db = tmp / ("daily.db" if daily else "quiet.db")
+    db = store.fresh(args.database_url, tmp, "daily" if daily else "quiet")
     due = datetime.now(UTC) + timedelta(seconds=8)
     later = datetime.now(UTC) + timedelta(days=3)
     seed(db, args.series, due if daily else later, future=False)
@@ -248,6 +246,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=25.0, help="DM events a second")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--quiet-seconds", type=float, default=8.0)
+    parser.add_argument("--database-url", help="postgresql://…: a schema of its own there (default: SQLite)")
     parser.add_argument("--no-pin", dest="pin", action="store_false")
     args = parser.parse_args()
     args.pin = args.pin and (os.cpu_count() or 1) >= 2

@@ -29,10 +29,10 @@ workspace cap of 200/s); start-up under 3 s, under 200 MB resident.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from bot.storage.db import upgrade  # noqa: E402
+import _store as store  # noqa: E402
 
 SECRET, TOKEN = "bench-signing-secret", "xoxb-bench"
 
@@ -71,17 +71,16 @@ def wait_http(url: str, deadline: float) -> float:
     raise TimeoutError(url)
 
 
-def seed(path: Path, series: int, due: datetime, future: bool, history: int = 0) -> None:
+def seed(url: str, series: int, due: datetime, future: bool, history: int = 0) -> None:
     """Series, one per channel, written straight into the migrated tables; with `history`
     meetings held fortnightly before the stored future dates."""
-    upgrade(f"sqlite:///{path}")
-    db = sqlite3.connect(path)
     now = datetime.now(UTC)
-    iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (SQLAlchemy's SQLite format)
-    db.execute(
-        "INSERT INTO person (platform, external_id, display_name, is_bot, reachable, created_at) "
-        "VALUES ('slack', 'U0000', 'user00', 0, 1, ?)",
-        (iso(now),),
+    iso = functools.partial(store.moment, url)
+    store.write(
+        url,
+        "INSERT INTO person (id, platform, external_id, display_name, is_bot, reachable, created_at) "
+        "VALUES (1, 'slack', 'U0000', 'user00', ?, ?, ?)",
+        [(False, True, iso(now))],
     )
     series_rows, occurrence_rows = [], []
     for n in range(series):
@@ -135,32 +134,33 @@ def seed(path: Path, series: int, due: datetime, future: bool, history: int = 0)
                     0,
                 )
             )
-    db.executemany(
+    store.write(
+        url,
         "INSERT INTO meetingseries (id, platform, channel, creator_id, facilitator_ids, weekday, hour, "
         "minute, timezone, interval_weeks, length_minutes, first_date, language, status, created_at) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         series_rows,
     )
-    db.executemany(
+    store.write(
+        url,
         "INSERT INTO meetingoccurrence (series_id, seq, local_date, starts_at, remind_at, status, due_at, "
         "facilitator_id, step) VALUES (?,?,?,?,?,?,?,?,?)",
         occurrence_rows,
     )
-    db.commit()
-    db.close()
+    store.done_writing(url, ["person", "meetingseries", "meetingoccurrence"])
 
 
-def seed_contracts(path: Path, contracts: int, people: int = 20_000) -> None:
+def seed_contracts(url: str, contracts: int, people: int = 20_000) -> None:
     """`contracts` e-learning contracts between `people` people (a tenth of them leaders), as a
     region has them over three years: most closed, some practising, some being written."""
-    db = sqlite3.connect(path)
     now = datetime.now(UTC)
-    iso = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731
-    first = db.execute("SELECT coalesce(max(id), 0) FROM person").fetchone()[0] + 1
-    db.executemany(
+    iso = functools.partial(store.moment, url)
+    first = store.one(url, "SELECT coalesce(max(id), 0) FROM person") + 1
+    store.write(
+        url,
         "INSERT INTO person (id, platform, external_id, display_name, is_bot, reachable, created_at) "
-        "VALUES (?, 'slack', ?, ?, 0, 1, ?)",
-        [(first + i, f"UR{i:06d}", f"person{i}", iso(now)) for i in range(people)],
+        "VALUES (?, 'slack', ?, ?, ?, ?, ?)",
+        [(first + i, f"UR{i:06d}", f"person{i}", False, True, iso(now)) for i in range(people)],
     )
     leaders = people // 10
     contract_rows, party_rows = [], []
@@ -172,23 +172,23 @@ def seed_contracts(path: Path, contracts: int, people: int = 20_000) -> None:
         leader, employee = first + n % leaders, first + leaders + n % (people - leaders)
         contract_rows.append((n + 1, "elearning", f"Kursus {n}", status, 1, 1, leader, followup, updated, updated))
         party_rows += [(n + 1, leader, "leader"), (n + 1, employee, "employee")]
-    db.executemany(
+    store.write(
+        url,
         "INSERT INTO contract (id, flow, title, status, version, round, starter_id, followup_at, created_at, "
         "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
         contract_rows,
     )
-    db.executemany("INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", party_rows)
-    db.commit()
-    db.close()
+    store.write(url, "INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", party_rows)
+    store.done_writing(url, ["person", "contract", "party"])
 
 
-def start_bot(db: Path, port: int, slack_port: int, lanes: int | None = None, rate: float = 0) -> subprocess.Popen:
+def start_bot(url: str, port: int, slack_port: int, lanes: int | None = None, rate: float = 0) -> subprocess.Popen:
     env = (
         os.environ
         | ({"OUTBOX_LANES": str(lanes)} if lanes else {})
         | ({"SLACK_WORKSPACE_POSTS_PER_SECOND": str(rate)} if rate else {})
         | {
-            "DATABASE_URL": f"sqlite:///{db}",
+            "DATABASE_URL": url,
             "PORT": str(port),
             "BOT_HOST": "127.0.0.1",
             "SLACK_BOT_TOKEN": TOKEN,
@@ -222,6 +222,7 @@ def main() -> int:
     parser.add_argument("--lanes", type=int, default=None, help="the bot's OUTBOX_LANES (default: its own)")
     parser.add_argument("--contracts", type=int, default=100_000, help="contracts stored for the start-up")
     parser.add_argument("--history", type=int, default=26, help="past meetings a series, for the start-up")
+    parser.add_argument("--database-url", help="postgresql://…: a schema of its own there (default: SQLite)")
     parser.add_argument("--only", choices=("fanout", "startup"), help="run one of the two measurements")
     args = parser.parse_args()
     ok = True
@@ -259,7 +260,7 @@ def main() -> int:
 
 def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
     """Measurement 1; whether every reminder was posted once."""
-    db = Path(tmp) / "fanout.db"
+    db = store.fresh(args.database_url, tmp, "fanout")
     due = datetime.now(UTC) + timedelta(seconds=6)
     seed(db, args.series, due, future=False)
     port = free_port()
@@ -282,10 +283,8 @@ def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
     finally:
         bot.terminate()
         bot.wait(10)
-    con = sqlite3.connect(db)
-    keys = [k for (k,) in con.execute("SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")]
-    reminded = con.execute("SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL").fetchone()[0]
-    con.close()
+    keys = store.column(db, "SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")
+    reminded = store.one(db, "SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL")
     posts = stats["by_method"].get("chat.postMessage", 0)
     limits = "none" if args.no_limits else f"1/s per channel, {args.workspace_rate:.0f}/s per workspace"
     print(
@@ -308,7 +307,7 @@ def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
 
 def start_up(args: argparse.Namespace, tmp: Path, slack_port: int) -> None:
     """Measurement 2: start-up and memory with many series stored."""
-    db = Path(tmp) / "idle.db"
+    db = store.fresh(args.database_url, tmp, "idle")
     seed(db, args.idle_series, datetime.now(UTC) + timedelta(days=3), future=True, history=args.history)
     seed_contracts(db, args.contracts)
     port = free_port()
