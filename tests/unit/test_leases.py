@@ -4,7 +4,11 @@ graceful stop."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
 
 from bot.storage.db import Database
 from bot.storage.models import Lease, table_of
@@ -40,6 +44,29 @@ async def test_a_lane_has_one_holder_until_its_lease_runs_out(database_url: str)
         wall.now += TTL + timedelta(milliseconds=1)
         assert await take(db, second, "in:a", "in:b") == {"in:a", "in:b"}
         assert await take(db, first, "in:a") == set()
+    finally:
+        await db.dispose()
+
+
+async def test_a_renewal_waits_for_no_lane_that_a_transaction_is_taking(database_url: str) -> None:
+    """The renewal skips the leases a transaction has locked, which that transaction sets
+    itself; waiting for them while holding the others deadlocked it with a transaction
+    taking several lanes (bench/daily.py on PostgreSQL)."""
+    db, wall = Database(database_url), Wall()
+    if db.sqlite:
+        await db.dispose()
+        pytest.skip("SQLite has one writer at a time: no lease is locked by another transaction")
+    first = Leases(db, clock=wall, shared=True)
+    table = table_of(Lease)
+    try:
+        assert await take(db, first, "in:a", "in:b") == {"in:a", "in:b"}
+        wall.now += TTL / 2
+        async with db.transaction() as s:
+            assert await first.take(s, ["in:a"]) == {"in:a"}  # locked until this commits
+            await asyncio.wait_for(first.renew(), timeout=5)
+        async with db.transaction() as s:
+            rows = dict((await (await s.connection()).execute(select(table.c.name, table.c.expires_at))).all())
+        assert rows == {"in:a": wall.now + TTL, "in:b": wall.now + TTL}
     finally:
         await db.dispose()
 
