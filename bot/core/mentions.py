@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.text import neutralise_broadcasts
+
 START, SEP, END = "\ue000", "\ue001", "\ue002"
 _DELIMITERS = re.compile(f"[{START}{SEP}{END}]")
 _MARKER = re.compile(
@@ -91,6 +93,12 @@ def replace(text: str, rendered: Callable[[Mentioned], str], plain: Callable[[st
 def plain(text: str) -> str:
     """The text with each person as their name: for places that cannot carry a mention."""
     return replace(text, lambda who: who.name)
+
+
+def plain_text(text: str) -> str:
+    """A field that can carry no markup (a button's label, a Teams TextRun, a summary): each
+    person as their name, and no broadcast live (`neutralise_broadcasts`)."""
+    return neutralise_broadcasts(plain(text))
 
 
 def plain_json(value: Any) -> Any:

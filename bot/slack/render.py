@@ -57,11 +57,6 @@ def escape_for(team: str | None) -> Escape:
     return lambda text: mentions.replace(text, person, _escaped)
 
 
-def _plain(text: str) -> str:
-    """A plain_text field: names, never a mention."""
-    return neutralise_broadcasts(mentions.plain(text))
-
-
 def _chunks(text: str, limit: int, escape: Escape = escape) -> list[str]:
     """Escaped pieces of `text`, each at most `limit` long, split at line or word ends
     (never inside a person's mention)."""
@@ -128,7 +123,7 @@ def _buttons(block: Buttons, posted: int | None = None, row: int = 0) -> dict[st
         seen[button.action] = n + 1
         element: dict[str, Any] = {
             "type": "button",
-            "text": {"type": "plain_text", "text": _plain(button.label)[:BUTTON_MAX], "emoji": True},
+            "text": {"type": "plain_text", "text": mentions.plain_text(button.label)[:BUTTON_MAX], "emoji": True},
             "action_id": button.action if n == 0 else f"{button.action}#{n}",
             "value": button.value[:2000],
         }
@@ -145,7 +140,7 @@ def _buttons(block: Buttons, posted: int | None = None, row: int = 0) -> dict[st
 def _picker(block: Picker, posted: int | None = None, row: int = 0) -> dict[str, Any]:
     """A people picker or a calendar in an `actions` block. Neither element carries a value: the
     block id does, after "|" (`posted:<id>[:<row>]|<value>`), and Slack sends it with the pick."""
-    text = " ".join(_plain(block.label).split())[:PLACEHOLDER_MAX] or " "
+    text = " ".join(mentions.plain_text(block.label).split())[:PLACEHOLDER_MAX] or " "
     element: dict[str, Any] = {
         "type": "users_select" if block.picks == "person" else "datepicker",
         "action_id": block.action,
@@ -162,7 +157,7 @@ def blocks_for(message: Message, posted: int | None = None, team: str | None = N
     rows = 0
     for block in message.blocks:
         if isinstance(block, Heading):
-            text = _plain(block.text)
+            text = mentions.plain_text(block.text)
             blocks.append(
                 {
                     "type": "header",

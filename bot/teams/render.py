@@ -50,11 +50,7 @@ _AT_NAME = re.compile(r"[<>\n]")
 
 
 def _run(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextRun", "text": neutralise_broadcasts(mentions.plain(text)), **style}
-
-
-def _plain(text: str) -> str:
-    return neutralise_broadcasts(mentions.plain(text))
+    return {"type": "TextRun", "text": mentions.plain_text(text), **style}
 
 
 def _live(who: mentions.Mentioned) -> bool:
@@ -164,7 +160,7 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
             data["posted"] = posted
         action: dict[str, Any] = {
             "type": "Action.Execute",
-            "title": _plain(button.label),
+            "title": mentions.plain_text(button.label),
             "verb": button.action,
             "data": data,
         }
@@ -177,7 +173,7 @@ def _actions(block: Buttons, posted: int | None = None) -> dict[str, Any]:
 def _picker(block: Picker, posted: int | None = None) -> list[dict[str, Any]]:
     """The people picker (its pick an AAD object id, bot/teams/picks.py) or `Input.Date`, and
     the button that sends it as a press of `block.action`."""
-    field: dict[str, Any] = {"id": PICK_INPUT, "placeholder": _plain(block.label)}
+    field: dict[str, Any] = {"id": PICK_INPUT, "placeholder": mentions.plain_text(block.label)}
     data: dict[str, Any] = {"value": block.value}
     if block.picks == "person":
         field |= {"type": "Input.ChoiceSet", "choices": [], "choices.data": dict(PEOPLE_QUERY)}
@@ -186,7 +182,7 @@ def _picker(block: Picker, posted: int | None = None) -> list[dict[str, Any]]:
         field["type"] = "Input.Date"
     if posted is not None:
         data["posted"] = posted
-    send = {"type": "Action.Execute", "title": _plain(block.submit), "verb": block.action, "data": data}
+    send = {"type": "Action.Execute", "title": mentions.plain_text(block.submit), "verb": block.action, "data": data}
     return [field, {"type": "ActionSet", "actions": [send]}]
 
 
@@ -217,7 +213,9 @@ def elements(message: Message, posted: int | None = None) -> list[dict[str, Any]
             new = [
                 {
                     "type": "ActionSet",
-                    "actions": [{"type": "Action.OpenUrl", "title": _plain(block.label), "url": block.url}],
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": mentions.plain_text(block.label), "url": block.url}
+                    ],
                 }
             ]
         else:  # pragma: no cover - every block kind is handled above
@@ -261,7 +259,7 @@ def _entities(message: Message, body: list[dict[str, Any]]) -> list[dict[str, An
 
 def cards(message: Message, posted: int | None = None) -> list[dict[str, Any]]:
     """One card per activity to send; only a very long message needs more than one."""
-    fallback = _plain(message.text)[:SUMMARY_MAX]
+    fallback = mentions.plain_text(message.text)[:SUMMARY_MAX]
     parts: list[list[dict[str, Any]]] = [[]]
     used = _size(card([], fallback))
     for element in elements(message, posted):
@@ -279,7 +277,7 @@ def activities(message: Message, posted: int | None = None) -> list[dict[str, An
 
     `posted` is our outbox id of the post; its buttons carry it back when pressed.
     """
-    summary = _plain(message.text)[:SUMMARY_MAX]
+    summary = mentions.plain_text(message.text)[:SUMMARY_MAX]
     return [
         {"type": "message", "summary": summary, "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}]}
         for content in cards(message, posted)
