@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/reminders.py [--series 2000] [--idle-series 10000] [--latency-ms 80]
         [--workspace-rate 200] [--no-limits] [--lanes 8] [--contracts 100000] [--history 26]
-        [--only fanout|startup]
+        [--only fanout|startup] [--database-url postgresql://…] [--platform teams] [--tenant-rate 50]
 
 Two measurements, each against a FakeSlack process on loopback (bench/_fake_slack.py)
 and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uvicorn):
@@ -16,6 +16,10 @@ and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uv
    takes everything): about one post a second per channel with bursts of six, and
    `--workspace-rate` posts a second in the workspace, which the bot is told as
    SLACK_WORKSPACE_POSTS_PER_SECOND; beyond them it answers 429 with `Retry-After: 1`.
+   `--platform teams`: the series are in Teams channels, against a FakeTeams process
+   (bench/_fake_teams.py) that keeps the Bot Connector's published limits, 7 a second,
+   8 in 2 s and 60 in 30 s per conversation and `--tenant-rate` a second in the tenant
+   (published: 50), so 2,000 reminders take 40 s at the least.
 2. Start-up: a database the size of a region (issue 18, point 3): `--contracts`
    e-learning contracts between 20,000 people, and `--idle-series` series, each with
    `--history` past meetings (a year, fortnightly) and four stored dates in the
@@ -48,6 +52,15 @@ sys.path.insert(0, str(ROOT))
 import _store as store  # noqa: E402
 
 SECRET, TOKEN = "bench-signing-secret", "xoxb-bench"
+APP_ID, APP_PASSWORD, TENANT_ID = (
+    "6f1f3c2a-9d4e-4b7a-8c1d-2e3f4a5b6c7d",
+    "test-app-password",
+    "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+)  # tests/fakes/teams_api.py's
+
+
+def teams_channel(n: int) -> str:
+    return f"19:c{n:05d}@thread.tacv2"  # bench/_fake_teams.py's
 
 
 def free_port() -> int:
@@ -71,24 +84,33 @@ def wait_http(url: str, deadline: float) -> float:
     raise TimeoutError(url)
 
 
-def seed(url: str, series: int, due: datetime, future: bool, history: int = 0) -> None:
+def seed(url: str, series: int, due: datetime, future: bool, history: int = 0, teams: str | None = None) -> None:
     """Series, one per channel, written straight into the migrated tables; with `history`
-    meetings held fortnightly before the stored future dates."""
+    meetings held fortnightly before the stored future dates. `teams`: the series are in
+    Teams channels of one team, and this is the Bot Connector's service URL."""
     now = datetime.now(UTC)
     iso = functools.partial(store.moment, url)
+    platform = "teams" if teams else "slack"
     store.write(
         url,
         "INSERT INTO person (id, platform, external_id, display_name, is_bot, reachable, created_at) "
-        "VALUES (1, 'slack', 'U0000', 'user00', ?, ?, ?)",
-        [(False, True, iso(now))],
+        "VALUES (1, ?, 'U0000', 'user00', ?, ?, ?)",
+        [(platform, False, True, iso(now))],
     )
+    if teams:
+        store.write(
+            url,
+            "INSERT INTO teamsconversation (conversation_id, kind, service_url, tenant_id, team_id, updated_at) "
+            "VALUES (?, 'channel', ?, ?, ?, ?)",
+            [(teams_channel(n), teams, TENANT_ID, teams_channel(0), iso(now)) for n in range(series)],
+        )
     series_rows, occurrence_rows = [], []
     for n in range(series):
         series_rows.append(
             (
                 n + 1,
-                "slack",
-                f"C{n:05d}",
+                platform,
+                teams_channel(n) if teams else f"C{n:05d}",
                 1,
                 "[1]",
                 1,
@@ -182,20 +204,30 @@ def seed_contracts(url: str, contracts: int, people: int = 20_000) -> None:
     store.done_writing(url, ["person", "contract", "party"])
 
 
-def start_bot(url: str, port: int, slack_port: int, lanes: int | None = None, rate: float = 0) -> subprocess.Popen:
+def start_bot(
+    url: str, port: int, fake_port: int, lanes: int | None = None, rate: float = 0, platform: str = "slack"
+) -> subprocess.Popen:
+    fake = f"http://127.0.0.1:{fake_port}"
+    if platform == "teams":
+        credentials = {
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_PASSWORD": APP_PASSWORD,
+            "MICROSOFT_APP_TENANT_ID": TENANT_ID,
+            "TEAMS_OPENID_METADATA_URL": f"{fake}/botframework/v1/.well-known/openidconfiguration",
+            "TEAMS_TOKEN_URL": f"{fake}/login/botframework.com/oauth2/v2.0/token",
+        }
+    else:
+        credentials = {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"{fake}/api/",
+            **({"SLACK_WORKSPACE_POSTS_PER_SECOND": str(rate)} if rate else {}),
+        }
     env = (
         os.environ
         | ({"OUTBOX_LANES": str(lanes)} if lanes else {})
-        | ({"SLACK_WORKSPACE_POSTS_PER_SECOND": str(rate)} if rate else {})
-        | {
-            "DATABASE_URL": url,
-            "PORT": str(port),
-            "BOT_HOST": "127.0.0.1",
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
-            "CLOCK_INTERVAL_SECONDS": "1",
-        }
+        | credentials
+        | {"DATABASE_URL": url, "PORT": str(port), "BOT_HOST": "127.0.0.1", "CLOCK_INTERVAL_SECONDS": "1"}
     )
     return subprocess.Popen([sys.executable, str(BENCH / "_serve.py"), "bot"], env=env, cwd=ROOT)
 
@@ -223,24 +255,25 @@ def main() -> int:
     parser.add_argument("--contracts", type=int, default=100_000, help="contracts stored for the start-up")
     parser.add_argument("--history", type=int, default=26, help="past meetings a series, for the start-up")
     parser.add_argument("--database-url", help="postgresql://…: a schema of its own there (default: SQLite)")
+    parser.add_argument("--platform", choices=("slack", "teams"), default="slack", help="whose stand-in and limits")
+    parser.add_argument("--tenant-rate", type=float, default=50.0, help="Teams: sends a second per tenant")
     parser.add_argument("--only", choices=("fanout", "startup"), help="run one of the two measurements")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         slack_port = free_port()
+        if args.platform == "teams":
+            stand_in = [str(BENCH / "_fake_teams.py"), "--channels", str(max(args.series, 1))]
+            limits = ["--limits", "--tenant-rate", str(args.tenant_rate)]
+        else:
+            stand_in = [str(BENCH / "_fake_slack.py"), "--users", "1", "--token", TOKEN]
+            limits = ["--limits", "--workspace-rate", str(args.workspace_rate)]
         fake = subprocess.Popen(
             [
                 sys.executable,
-                str(BENCH / "_fake_slack.py"),
-                "--port",
-                str(slack_port),
-                "--users",
-                "1",
-                "--token",
-                TOKEN,
-                "--latency-ms",
-                str(args.latency_ms),
-                *([] if args.no_limits else ["--limits", "--workspace-rate", str(args.workspace_rate)]),
+                *stand_in,
+                *("--port", str(slack_port), "--latency-ms", str(args.latency_ms)),
+                *([] if args.no_limits else limits),
             ],
             cwd=ROOT,
         )
@@ -262,10 +295,11 @@ def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
     """Measurement 1; whether every reminder was posted once."""
     db = store.fresh(args.database_url, tmp, "fanout")
     due = datetime.now(UTC) + timedelta(seconds=6)
-    seed(db, args.series, due, future=False)
+    teams = f"http://127.0.0.1:{slack_port}/emea/" if args.platform == "teams" else None
+    seed(db, args.series, due, future=False, teams=teams)
     port = free_port()
     rate = 0 if args.no_limits else args.workspace_rate
-    bot = start_bot(db, port, slack_port, args.lanes, rate)
+    bot = start_bot(db, port, slack_port, args.lanes, rate, args.platform)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30)
         while datetime.now(UTC) < due:
@@ -286,9 +320,12 @@ def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
     keys = store.column(db, "SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE 'meeting:%'")
     reminded = store.one(db, "SELECT count(*) FROM meetingoccurrence WHERE reminded_at IS NOT NULL")
     posts = stats["by_method"].get("chat.postMessage", 0)
-    limits = "none" if args.no_limits else f"1/s per channel, {args.workspace_rate:.0f}/s per workspace"
+    limits = f"1/s per channel, {args.workspace_rate:.0f}/s per workspace"
+    if args.platform == "teams":
+        limits = f"7/s, 8 in 2 s, 60 in 30 s per conversation, {args.tenant_rate:.0f}/s per tenant"
+    limits = "none" if args.no_limits else limits
     print(
-        f"fan-out: {args.series} reminders due at once in {args.series} channels "
+        f"fan-out on {args.platform}: {args.series} reminders due at once in {args.series} channels "
         f"(stand-in latency {args.latency_ms:.0f} ms, limits {limits}, OUTBOX_LANES {args.lanes or 'default'})"
     )
     first = (stats["first_post_at"] or float("nan")) - due.timestamp()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import itertools
 import json
 import re
@@ -32,7 +33,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl
@@ -102,6 +103,7 @@ class Call:
     status: int = 200
     failed: bool = False
     response: Any = None
+    at: float = field(default_factory=time.time)  # when it came (bench/_fake_teams.py's stats)
 
 
 @dataclass
@@ -160,6 +162,8 @@ class FakeTeams:
         self._faults: dict[str, list[_Fault]] = {}
         # Sends and updates answered, per conversation, when the published limits are kept.
         self._limited: dict[str, list[float]] | None = None
+        self._tenant_rate = 0.0  # sends and updates a second in the tenant, when limited (0: no limit)
+        self._tenant_moments: collections.deque[float] = collections.deque()
         self._tokens: dict[str, float] = {}
         self._seq = itertools.count(1)
         self.app = Starlette(
@@ -235,10 +239,12 @@ class FakeTeams:
             status = 429
         self._faults.setdefault(op, []).append(_Fault(status, retry_after, timeout, times))
 
-    def enforce_limits(self) -> None:
+    def enforce_limits(self, tenant_rate: float = 0) -> None:
         """Answer sends and updates with 429 (`Retry-After: 1`) beyond the Bot Connector's
-        published limits per conversation: 7 in a second, 8 in 2 s, 60 in 30 s."""
+        published limits per conversation: 7 in a second, 8 in 2 s, 60 in 30 s; and, with
+        `tenant_rate`, beyond that many a second in the tenant (published: 50)."""
         self._limited = {}
+        self._tenant_rate = tenant_rate
 
     def _over_limit(self, call: Call, conversation_id: str) -> Response | None:
         if self._limited is None:
@@ -246,11 +252,17 @@ class FakeTeams:
         now = time.monotonic()
         moments = self._limited.setdefault(conversation_id, [])
         moments[:] = [m for m in moments if m > now - 30.0]
-        if any(sum(1 for m in moments if m > now - seconds) >= calls for calls, seconds in _CONVERSATION_LIMITS):
+        tenant = self._tenant_moments
+        while tenant and tenant[0] <= now - 1.0:
+            tenant.popleft()
+        if any(sum(1 for m in moments if m > now - seconds) >= calls for calls, seconds in _CONVERSATION_LIMITS) or (
+            self._tenant_rate and len(tenant) >= self._tenant_rate
+        ):
             return self._answer(
                 call, 429, {"error": {"code": "TooManyRequests", "message": "over the limit"}}, {"Retry-After": "1"}
             )
         moments.append(now)
+        tenant.append(now)
         return None
 
     def clear(self) -> None:
