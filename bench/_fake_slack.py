@@ -82,11 +82,12 @@ def main() -> None:
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
-def with_latency(app, seconds: float):
-    """The stand-in answering after a network round trip (not for /bench/stats)."""
+def with_latency(app, seconds: float, prefix: str = "/api/"):
+    """The stand-in answering after a network round trip, for the paths under `prefix`
+    (not /bench/stats)."""
 
     async def delayed(scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and scope["path"].startswith(prefix):
             await asyncio.sleep(seconds)
         await app(scope, receive, send)
 

@@ -10,7 +10,6 @@ terminated. GET /bench/stats gives call counts, as bench/_fake_slack.py's does.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
+from _fake_slack import with_latency  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
@@ -28,17 +28,6 @@ from tests.fakes.teams_api import FakeTeams  # noqa: E402
 
 def channel_id(n: int) -> str:
     return f"19:c{n:05d}@thread.tacv2"
-
-
-def with_latency(app, seconds: float):
-    """The stand-in answering after a network round trip (not for /bench/stats)."""
-
-    async def delayed(scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/emea/"):
-            await asyncio.sleep(seconds)
-        await app(scope, receive, send)
-
-    return delayed
 
 
 def main() -> None:
@@ -75,7 +64,7 @@ def main() -> None:
     fake.app.router.routes.append(Route("/bench/stats", stats, methods=["GET"]))
     app = fake.app
     if args.latency_ms > 0:
-        app = with_latency(fake.app, args.latency_ms / 1000)
+        app = with_latency(fake.app, args.latency_ms / 1000, prefix="/emea/")
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
