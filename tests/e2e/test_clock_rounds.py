@@ -44,7 +44,9 @@ async def old_closed_contracts(chat: Chat, n: int, finished: datetime) -> None:
 
 
 async def test_a_tick_with_no_time_to_spare_still_does_all_that_is_due_once(chat: Chat, monkeypatch) -> None:
-    monkeypatch.setattr(bot.app, "ROUND_SHARE", 0.0)  # every round: one item, then the next round
+    # Every round: one item, then the next round (on either database).
+    monkeypatch.setattr(bot.app, "ROUND_SHARE", 0.0)
+    monkeypatch.setattr(bot.app, "ROUND_SHARE_SHARED", 0.0)
     chat.bot.clock.set(local(2027, 1, 1, 10, 0))
     for channel in CHANNELS:
         await chat.post_in_channel("ULISE", channel, "møde tirsdag 09:00 <@UMADS|mads>")
