@@ -91,6 +91,11 @@ async def page(playground: str) -> AsyncIterator[Page]:
         page = await browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_default_timeout(10_000)
         await page.goto(playground)
+        # The first render names the tabs, which moves them: a click before it can land on
+        # the tab beside the one meant (the channel's click went to the direct message).
+        from playwright.async_api import expect
+
+        await expect(page.locator("#tab-channel")).not_to_be_empty()
         yield page
         await browser.close()
 
