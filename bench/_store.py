@@ -4,6 +4,7 @@ then written with plain SQL (`?` placeholders, on both), fast enough for 100,000
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
 from collections.abc import Sequence
@@ -75,3 +76,23 @@ def done_writing(url: str, tables: Sequence[str]) -> None:
         for table in tables:
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
         conn.execute(text("ANALYZE"))
+
+
+def place_overview(url: str) -> None:
+    """After rows written around the ORM: the overview's stored places of the contracts
+    (`overviewentry`), as the bot's first start after the upgrade writes them."""
+    asyncio.run(_place_overview(url))
+
+
+async def _place_overview(url: str) -> None:
+    from bot.app import Runtime
+    from bot.flows.overview_store import REBUILT
+    from bot.settings import Settings
+
+    runtime = Runtime(Settings(_env_file=None, database_url=url))
+    try:
+        async with runtime.db.transaction() as s:  # seeded again: placed again
+            await s.exec(text("DELETE FROM maintenancerun WHERE name = :name").bindparams(name=REBUILT))
+        await runtime.store_overview()
+    finally:
+        await runtime.db.dispose()

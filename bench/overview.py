@@ -69,6 +69,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _store as store  # noqa: E402
 from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
 
 from bot.storage import models as m  # noqa: E402
@@ -324,6 +325,10 @@ def seed(url: str, sizes: list[int], analyze: bool = False) -> list[dict]:
                 conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
+    # Written around the ORM: the overview's stored places, as the bot's first start writes them.
+    store.place_overview(url)
+    with engine.begin() as conn:
+        if not is_sqlite(url):
             conn.execute(text("ANALYZE"))  # as autovacuum would have by now
         # SQLite: no ANALYZE, as in production (the bot never runs it; with sqlite_stat1 the planner
         # changes its joins, see --analyze).

@@ -172,9 +172,10 @@ def seed(url: str, series: int, due: datetime, future: bool, history: int = 0, t
     store.done_writing(url, ["person", "meetingseries", "meetingoccurrence"])
 
 
-def seed_contracts(url: str, contracts: int, people: int = 20_000) -> None:
+def seed_contracts(url: str, contracts: int, people: int = 20_000, *, place: bool = True) -> None:
     """`contracts` e-learning contracts between `people` people (a tenth of them leaders), as a
-    region has them over three years: most closed, some practising, some being written."""
+    region has them over three years: most closed, some practising, some being written; then
+    (unless `place` is False, for a caller that writes more) their places in the overview."""
     now = datetime.now(UTC)
     iso = functools.partial(store.moment, url)
     first = store.one(url, "SELECT coalesce(max(id), 0) FROM person") + 1
@@ -202,6 +203,8 @@ def seed_contracts(url: str, contracts: int, people: int = 20_000) -> None:
     )
     store.write(url, "INSERT INTO party (contract_id, person_id, role) VALUES (?,?,?)", party_rows)
     store.done_writing(url, ["person", "contract", "party"])
+    if place:
+        store.place_overview(url)
 
 
 def start_bot(

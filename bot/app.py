@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from bot.core.i18n import Catalog
 from bot.core.plans import load_plans
 from bot.files import FileLinks, link_secret, route as files_route
 from bot.flows.context import Context, Round, Texts
+from bot.flows.overview_store import before_commit
 from bot.flows.router import Router
 from bot.ops import health
 from bot.ops.credentials import Credentials
@@ -97,10 +99,22 @@ class Runtime:
             metrics=self.metrics,
         )
         self.clock = Clock(self.due, settings.clock_interval_seconds)
+        # Every transaction writes the overview's places of the contracts it changed.
+        self.db.before_commit.append(before_commit(self.router.overview_store, self.context))
         self._tasks: list[asyncio.Task[None]] = []
         # What platforms need opened at the start and closed at the end (their HTTP clients).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
+
+    def context(self, session: AsyncSession) -> Context:
+        """A context for work of the bot's own in this transaction (no round)."""
+        return Context(db=session, now=self.now(), settings=self.settings, texts=self.texts)
+
+    async def store_overview(self) -> None:
+        """Fill the overview's table once, for a database from before it (`OverviewStore.rebuild`)."""
+        started = time.monotonic()
+        if read := await self.router.overview_store.rebuild(self.db.flow_transaction, self.context):
+            log.info("overview: %d contracts placed in %.1f s", read, time.monotonic() - started)
 
     async def due(self) -> None:
         """What the clock does: due flow work, in rounds of a transaction each, until a round
@@ -144,6 +158,7 @@ class Runtime:
         self.settle_heap()
         # Download links are signed with a key that outlives the process.
         self.outbox.links = FileLinks(await link_secret(self.db, self.settings), self.settings.link_base)
+        await self.store_overview()
         for open_ in self.on_start:
             await open_()
         self.leases.start()

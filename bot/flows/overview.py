@@ -30,14 +30,16 @@ A flow's `overview` (`bot/flows/<flow>/overview.py`) implements `OverviewSource`
   hundreds of contracts opens the overview often, the App Home on every visit.
   Every `where` on person, status or date needs an index.
 
-A flow whose people may have thousands of items (the leader's e-learning
-contracts, bench/overview.py) implements `PagedSource` instead: `entries`
-says, for every item, only what counting, sorting and paging need (group,
-key, date), from a few narrow queries; `render` writes the items of the
-page, in one batch. The overview shows the same either way. Where even that
-reads too much (a leader's 10,000 e-learning contracts), a `CountedSource` lets
-the database count the groups and give each group's first entries up to the
-page shown.
+A flow whose people may have thousands of items implements `PagedSource`
+instead: `entries` says, for every item, only what counting, sorting and
+paging need (group, key, date), from a few narrow queries; `render` writes
+the items of the page, in one batch. The overview shows the same either way.
+Where even that reads too much (a leader's 10,000 e-learning contracts and
+1,000 peer contracts, bench/overview.py), the flow is a `StoredSource`
+(`bot/flows/overview_store.py`): each contract's group and date for each party
+are kept in a table as the contract changes, and the store, a `CountedSource`,
+lets the database count the groups and give each group's first entries up to
+the page shown.
 
 Rendering and paging are the overview's business: at most `PER_GROUP` items a
 group, with "and K more" and a next-page button (`/laering mine 2`). The label
@@ -135,15 +137,16 @@ class PagedSource(Renders, Protocol):
 
 @runtime_checkable
 class CountedSource(Renders, Protocol):
-    """A paged source the database counts and pages (a leader's thousands of e-learning
-    contracts): the overview asks for the counts of the groups, then for a group's first
-    entries up to the page it shows, and renders the page's."""
+    """A paged source the database counts and pages (the stored places of a leader's
+    thousands of contracts, `bot/flows/overview_store.py`): the overview asks for the counts
+    of the groups, then for the stretch of a group that the page shown can hold, and renders
+    the page's. An overview has at most one."""
 
     async def counts(self, ctx: Context, person: Person) -> dict[Group, int]: ...
 
-    async def first(self, ctx: Context, person: Person, n: int) -> list[Entry]:
-        """Each group's first `n` entries, in the overview's order within the group (`_order`:
-        undated last)."""
+    async def window(self, ctx: Context, person: Person, group: Group, offset: int, limit: int) -> list[Entry]:
+        """The group's entries from place `offset` (0 first), at most `limit`, in the overview's
+        order within the group (`_order`: undated last)."""
         ...
 
 
@@ -176,11 +179,11 @@ _Placed = tuple[Entry, Renders | None]
 @dataclass
 class _Listed:
     """What the overview knows before it picks a page: each group's count, the entries of
-    the sources that list them all, and the counts of those the database pages."""
+    the sources that list them all, and the counted source with its counts."""
 
     counts: dict[Group, int]
     grouped: dict[Group, list[_Placed]]
-    counted: list[tuple[CountedSource, dict[Group, int]]]
+    counted: tuple[CountedSource, dict[Group, int]] | None
 
 
 class Overview(Quiet):
@@ -188,7 +191,7 @@ class Overview(Quiet):
 
     name = "overview"
 
-    def __init__(self, sources: list[OverviewSource]) -> None:
+    def __init__(self, sources: list[OverviewSource | PagedSource | CountedSource]) -> None:
         self.sources = sources
         # The platforms with a home of the bot's own that shows the overview (Slack's App Home):
         # the composition root names them as it wires each platform.
@@ -213,18 +216,20 @@ class Overview(Quiet):
     async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
         """Every item of the person, each group in the order shown."""
         listed = await self._entries(ctx, person)
-        return await self._render(ctx, person, await self._upto(ctx, person, listed, listed.counts))
+        every = {group: (0, count) for group, count in listed.counts.items()}
+        return await self._render(ctx, person, await self._window(ctx, person, listed, every))
 
     async def _entries(self, ctx: Context, person: Person) -> _Listed:
         """Each group's count, and the entries of the sources the database does not count
-        (`CountedSource`: their entries come with the page, `_upto`)."""
+        (the `CountedSource`'s come with the page, `_window`)."""
         counts: dict[Group, int] = {g: 0 for g in GROUPS}
         grouped: dict[Group, list[_Placed]] = {g: [] for g in GROUPS}
-        counted: list[tuple[CountedSource, dict[Group, int]]] = []
+        counted: tuple[CountedSource, dict[Group, int]] | None = None
         for source in self.sources:
             if isinstance(source, CountedSource):
-                counted.append((source, await source.counts(ctx, person)))
-                for group, count in counted[-1][1].items():
+                assert counted is None, "an overview has at most one counted source"
+                counted = (source, await source.counts(ctx, person))
+                for group, count in counted[1].items():
                     counts[group] += count
             elif isinstance(source, PagedSource):
                 for entry in await source.entries(ctx, person):
@@ -234,23 +239,48 @@ class Overview(Quiet):
                     grouped[item.group].append((Entry(item.group, item.key, item.at, item), None))
         for group, placed in grouped.items():
             counts[group] += len(placed)
+            placed.sort(key=lambda p: _order(p[0]))
         return _Listed(counts, grouped, counted)
 
     @staticmethod
-    async def _upto(
-        ctx: Context, person: Person, listed: _Listed, ends: dict[Group, int]
+    async def _window(
+        ctx: Context, person: Person, listed: _Listed, places: dict[Group, tuple[int, int]]
     ) -> dict[Group, list[_Placed]]:
-        """Each group's entries in order, up to its `ends` (the end of the page shown): what
-        the counted sources' databases give first, merged with the others'."""
-        merged: dict[Group, list[_Placed]] = {group: list(placed) for group, placed in listed.grouped.items()}
-        for source, counts in listed.counted:
-            if any(counts.get(group) and ends[group] > 0 for group in GROUPS):
-                for entry in await source.first(ctx, person, max(ends.values())):
-                    merged[entry.group].append((entry, source))
-        for group, every in merged.items():
-            every.sort(key=lambda p: _order(p[0]))
-            del every[ends[group] :]
-        return merged
+        """Each group's entries at its `places` (from, to: the page shown), in order: the
+        others' merged with the counted source's, of which only a stretch is read.
+
+        With k other entries in a group, an entry the database counts at place r is shown
+        at r + (the others before it), between r and r + k: so places [start, end) need
+        the database's [start - k, end) only. An other entry before the stretch read is
+        before the page (it has at most start - k of the database's and fewer than k others
+        before it); one after it, while the database has more, is after the page."""
+        shown: dict[Group, list[_Placed]] = {}
+        for group, (start, end) in places.items():
+            others = listed.grouped[group]
+            if listed.counted is None or not listed.counted[1].get(group) or end <= start:
+                shown[group] = others[start:end]
+                continue
+            source = listed.counted[0]
+            offset = max(0, start - len(others))
+            read = await source.window(ctx, person, group, offset, end - offset)
+            more = len(read) == end - offset  # the database may have more after the stretch
+            merged = sorted(
+                [*((e, source, True) for e in read), *((e, s, False) for e, s in others)], key=lambda t: _order(t[0])
+            )
+            page: list[_Placed] = []
+            before_read = before_others = 0
+            for entry, owner, counted in merged:
+                if counted:
+                    place = offset + before_read + before_others
+                    before_read += 1
+                else:
+                    outside = (offset > 0 and before_read == 0) or (more and before_read == len(read))
+                    place = -1 if outside else offset + before_read + before_others
+                    before_others += 1
+                if start <= place < end:
+                    page.append((entry, owner))
+            shown[group] = page
+        return shown
 
     @staticmethod
     async def _render(ctx: Context, person: Person, grouped: dict[Group, list[_Placed]]) -> dict[Group, list[Item]]:
@@ -260,12 +290,17 @@ class Overview(Quiet):
             for entry, source in placed:
                 if source is not None:
                     batches.setdefault(id(source), (source, []))[1].append(entry)
-        written: dict[int, Item] = {}
+        # By key ("<flow>:<id>", one a contract): a stored entry whose contract no longer
+        # shows for the person (`OverviewStore.render`) has no item and is left out.
+        written: dict[str, Item] = {}
         for source, entries in batches.values():
-            for entry, item in zip(entries, await source.render(ctx, person, entries), strict=True):
-                written[id(entry)] = item
+            written.update((item.key, item) for item in await source.render(ctx, person, entries))
         return {
-            group: [entry.data if source is None else written[id(entry)] for entry, source in placed]
+            group: [
+                entry.data if source is None else written[entry.key]
+                for entry, source in placed
+                if source is None or entry.key in written
+            ]
             for group, placed in grouped.items()
         }
 
@@ -276,11 +311,9 @@ class Overview(Quiet):
         size = PER_GROUP_HOME if home else PER_GROUP
         pages = max([1, *(-(-count // size) for count in counts.values())])
         page = min(max(page, 1), pages)
-        placed = await self._upto(ctx, person, listed, {group: page * size for group in GROUPS})
+        placed = await self._window(ctx, person, listed, {group: ((page - 1) * size, page * size) for group in GROUPS})
         # Only the page's items get their texts (a leader may have thousands).
-        shown_by_group = await self._render(
-            ctx, person, {group: entries[(page - 1) * size : page * size] for group, entries in placed.items()}
-        )
+        shown_by_group = await self._render(ctx, person, placed)
         title = ctx.t(person, "overview.title")
         blocks: list[Block] = [Heading(text=title)]
         if home:

@@ -8,10 +8,11 @@ contract ids), never one query per contract.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, String, cast, or_
 from sqlmodel import col, select
 
 from bot.flows.context import Context
@@ -20,6 +21,8 @@ from bot.flows.overview import GROUPS, Item
 from bot.storage.models import Contract, DialogSession, Party, Person, Submission
 
 MEETINGS_AHEAD = 20
+# A page's contracts are looked for in the sessions' lists by name up to this many (`_sessions`).
+NAMED_AT_MOST = 50
 
 
 # What the overview reads: columns, not ORM objects (a leader may have thousands of contracts).
@@ -46,10 +49,10 @@ def _live(person: Person, flow: str, statuses: tuple[str, ...]) -> tuple[ColumnE
 
 
 async def _mine(
-    ctx: Context, person: Person, flow: str, statuses: tuple[str, ...]
+    ctx: Context, person: Person, flow: str, statuses: tuple[str, ...], ids: Collection[int] | None = None
 ) -> dict[int, tuple[_Contract, set[str]]]:
-    """The person's live contracts of a flow, with the person's roles in each."""
-    result = await ctx.db.exec(
+    """The person's live contracts of a flow (of these, when given), with the person's roles in each."""
+    query = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
             Contract.id,
             Contract.title,
@@ -62,6 +65,9 @@ async def _mine(
         .join(Party, col(Party.contract_id) == col(Contract.id))
         .where(*_live(person, flow, statuses))
     )
+    if ids is not None:
+        query = query.where(col(Contract.id).in_(list(ids)))
+    result = await ctx.db.exec(query)
     found: dict[int, tuple[_Contract, set[str]]] = {}
     for *contract, role in result.all():
         found.setdefault(contract[0], (_Contract(*contract), set()))[1].add(role)
@@ -92,20 +98,34 @@ async def _submitted(ctx: Context, ids: list[int]) -> dict[tuple[int, str, str],
 
 
 async def _sessions(
-    ctx: Context, person: Person, flow: str, phases: tuple[str, ...] | None = None
+    ctx: Context,
+    person: Person,
+    flow: str,
+    phases: tuple[str, ...] | None = None,
+    ids: Collection[int] | None = None,
 ) -> dict[int, set[str]]:
     """Contract id -> the phases the person has a session open (or waiting) in; only those in
-    `phases` when given (a leader may have thousands of sessions queued)."""
+    `phases` when given, and of the contracts `ids` when given (a leader may have thousands
+    of sessions queued, and a page shows a few contracts)."""
     query = select(DialogSession.contract_ids, DialogSession.phase).where(
         DialogSession.person_id == person.id, col(DialogSession.status).in_(OPEN), DialogSession.flow == flow
     )
     if phases is not None:
         query = query.where(col(DialogSession.phase).in_(phases))
+    if ids is not None and not ids:
+        return defaultdict(set)
+    if ids is not None and len(ids) <= NAMED_AT_MOST:
+        # The JSON list's text holds each of its ids' digits: only rows that may name one are
+        # read and decoded (a number inside another one is sorted out below).
+        listed = cast(col(DialogSession.contract_ids), String)
+        query = query.where(or_(*(listed.contains(str(i)) for i in sorted(set(ids)))))
     result = await ctx.db.exec(query)
     found: dict[int, set[str]] = defaultdict(set)
+    wanted = None if ids is None else set(ids)
     for contract_ids, phase in result.all():
         for contract_id in contract_ids:
-            found[contract_id].add(phase)
+            if wanted is None or contract_id in wanted:
+                found[contract_id].add(phase)
     return found
 
 

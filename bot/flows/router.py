@@ -20,6 +20,7 @@ from bot.flows.conversations import Conversations
 from bot.flows.export import ExportFlow
 from bot.flows.forms import Forms
 from bot.flows.overview import Overview
+from bot.flows.overview_store import OverviewStore, StoredSource
 from bot.flows.parts import Command, Part, Quiet, Shape
 from bot.flows.personal import PersonalFlow
 from bot.flows.reminders import Nudges
@@ -45,7 +46,10 @@ class Router:
         self.conversations = Conversations({})
         self.flows = registry.build(self.conversations)
         # What `/laering mine` and the Slack App Home show: one source per flow (bot/flows/overview.py).
-        self.overview = Overview([f.overview for f in self.flows.values()])
+        # The flows whose people hold thousands keep their places in a table (overview_store.py).
+        sources = [f.overview for f in self.flows.values()]
+        self.overview_store = OverviewStore(s for s in sources if isinstance(s, StoredSource))
+        self.overview = Overview([self.overview_store, *(s for s in sources if not isinstance(s, StoredSource))])
         self.export = ExportFlow({f.name: f.copy for f in self.flows.values() if f.copy is not None})
         self.personal = PersonalFlow(self.conversations, registry.personal_data(self.flows))
         # The flows' start forms: the command word alone, or a **Ny …** button, opens one.

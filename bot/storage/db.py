@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,9 @@ class Database:
                 else {"pool_size": 10, "max_overflow": 10}
             ),
         )
+        # What runs at the end of every transaction, before it commits (the overview's stored
+        # entries of the contracts it changed: bot/flows/overview_store.py).
+        self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
         self._turns = _Turns() if self.sqlite else None
         self._flow_writes = None if self.sqlite else asyncio.Lock()
         if self.sqlite:
@@ -143,6 +146,8 @@ class Database:
         try:
             async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
+                for hook in self.before_commit:
+                    await hook(session)
         finally:
             if self._turns is not None:
                 self._turns.release()

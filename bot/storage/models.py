@@ -163,6 +163,24 @@ class Approval(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+class OverviewEntry(SQLModel, table=True):
+    """Where a contract stands in one party's overview: its group and date, kept as the
+    contract changes (bot/flows/overview_store.py), so a leader's thousands are counted and
+    paged from an index rather than worked out again at every look (bench/overview.py)."""
+
+    __table_args__ = (
+        # A group's page in the overview's order: undated last, then by date, flow and id.
+        Index("ix_overviewentry_page", "person_id", "grp", "undated", "at", "flow", "contract_id"),
+    )
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", primary_key=True, index=True)
+    flow: str = Field(max_length=32)
+    grp: str = Field(max_length=8)
+    at: datetime | None = None
+    undated: bool = False
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when: approvals, change requests, submissions, deletions."""
 

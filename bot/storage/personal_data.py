@@ -172,12 +172,14 @@ SHARED = Policies(
         "outboxmessage.person_id": delete_("messages to them: pending ones are not sent, sent ones are copies"),
         "storedfile.person_id": delete_("files given to them (copies, exports)"),
         "auditevent.actor_id": anonymise("that something happened stays; what it said goes", clear=("detail",)),
+        "overviewentry.person_id": delete_("where their contracts stand in their overview (no text)"),
     },
     contract={
         "party.contract_id": delete_("the contract's parties"),
         "answer.contract_id": delete_("the answers"),
         "submission.contract_id": delete_("who sent what"),
         "approval.contract_id": delete_("the decisions"),
+        "overviewentry.contract_id": delete_("where it stood in its parties' overviews"),
         "auditevent.contract_id": Policy("unlink", "that it happened stays; what it said goes", clear=("detail",)),
     },
     identities={

@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import text
 
+from bot.flows.overview_store import REBUILT
 from tests.e2e.harness import Chat, message_text
 from tests.e2e.peer_steps import until_approval
 from tests.e2e.teams_harness import TeamsChat
@@ -223,4 +225,32 @@ async def test_meetings_coming_up(chat: Chat) -> None:
     assert "5. januar 2027 kl. 09:00" in shown
     await chat.command(LISE, "mine")
     await chat.expect(LISE, "Du har ingen kontrakter, besøg eller møder")
+    chat.check_payloads()
+
+
+async def test_a_database_from_before_the_stored_places_is_filled_at_start(chat: Chat) -> None:
+    """An upgrade brings the table of the contracts' places in the overview empty: the bot's
+    first start fills it from the contracts, so the overview counts what it did before."""
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.command(LISE, "kontrakt <@UANNA|anna> Forflytning")
+    await chat.expect(ANNA, "Spørgsmål 1 af 3")
+    await answer_all(chat, LISE, LEADER_ANSWERS)  # the first contract's questions
+    await chat.settle()
+    # As the migration leaves a database of contracts: the table empty, nothing marked done.
+    async with chat.bot.runtime.db.transaction() as s:
+        await s.exec(text("DELETE FROM overviewentry"))
+        await s.exec(text(f"DELETE FROM maintenancerun WHERE name = '{REBUILT}'"))
+    await chat.command(LISE, "mine")
+    await chat.expect(LISE, "Dit overblik", "Du har ingen kontrakter, besøg eller møder i gang")
+
+    await chat.bot.restart()
+    await chat.command(LISE, "mine")
+    shown = await chat.expect(LISE, "Dit overblik", "*Venter på dig* (1)", "*Venter på andre* (1)")
+    assert "Forflytning med Anna" in shown and "Venter på svar fra Mads" in shown
+    await chat.command(MADS, "mine")
+    await chat.expect(MADS, "*Venter på dig* (1)", "ABC Demens med Lise", "Besvar spørgsmålene før kurset")
+    async with chat.bot.runtime.db.transaction() as s:
+        placed = (await s.exec(text("SELECT count(*) FROM overviewentry"))).one()
+    assert placed[0] == 4  # two contracts, two parties each
     chat.check_payloads()

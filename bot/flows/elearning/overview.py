@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, exists, func, or_, type_coerce
-from sqlalchemy.orm import aliased
-from sqlmodel import and_, col, select
-from sqlmodel.sql.sqltypes import UTCDateTime
+from sqlmodel import col, select
 
 from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, LEADER, LIVE, TURNS, Status
-from bot.flows.overview import GROUPS, Entry, Group, Item
-from bot.flows.overview_reads import _Contract, _parties, _sessions
-from bot.storage.models import Contract, Party, Person, Submission
+from bot.flows.overview import Entry, Group, Item
+from bot.flows.overview_reads import _Contract, _parties, _sessions, _submitted
+from bot.storage.models import Contract, Party, Person
 
 # The states where each party answers questions, and the phase they answer.
 ANSWERING: dict[str, str] = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
@@ -31,112 +27,67 @@ WRITING = ("change_request",)
 COMING = (Status.APPROVED, Status.PRACTICE)
 
 
-def _listing() -> tuple[Any, Any]:  # two selects (sqlmodel types select() up to four columns)
-    """The person's live e-learning contracts as the database groups and dates them, the same
-    as `ElearningOverview._step` (each page's entries are checked against it, and
-    tests/e2e/test_overview.py walks every state), so that it counts and pages a leader's
-    thousands: the counts of the groups, and a group's first `n` in the overview's order
-    (undated last, then by id). Built once, with the person, the group and `n` bound."""
-    status, role = col(Contract.status), col(Party.role)
-    sent = aliased(Submission)  # the person's own answers of the phase they answer, if sent
-    answering, coming, deciding = status.in_(ANSWERING), status.in_(COMING), status.in_(DECIDING)
-    in_turn = or_(*(and_(status == s, role.in_(r)) for s, r in TURNS.items()))
-    group = case(
-        (coming, "coming"),
-        (answering, case((and_(in_turn, col(sent.id).is_(None)), "you"), else_="others")),
-        (deciding, case((in_turn, "you"), else_="others")),
-    )
-    at = type_coerce(
-        case(
-            (coming, col(Contract.followup_at)),
-            (and_(answering, group == "others"), col(sent.submitted_at)),
-            else_=col(Contract.updated_at),
-        ),
-        UTCDateTime(),
-    )
-    person = bindparam("person_id", type_=Integer)
-    # A person who is both leader and employee of a contract sees it as its leader.
-    leading = aliased(Party)
-    as_leader = ~exists().where(
-        col(leading.contract_id) == col(Contract.id), col(leading.person_id) == person, col(leading.role) == LEADER
-    )
-
-    def rows(*columns: Any) -> Any:
-        return (
-            select(*columns)
-            .select_from(Party)
-            .join(Contract, col(Contract.id) == col(Party.contract_id))
-            .outerjoin(
-                sent,
-                and_(
-                    col(sent.contract_id) == col(Contract.id),
-                    col(sent.person_id) == col(Party.person_id),
-                    col(sent.role) == role,
-                    col(sent.phase) == case(ANSWERING, value=status),
-                ),
-            )
-            .where(
-                col(Party.person_id) == person,
-                col(Contract.flow) == "elearning",
-                status.in_(LIVE),
-                or_(role == LEADER, as_leader),
-                group.is_not(None),
-            )
-        )
-
-    counts = rows(group, func.count()).group_by(group)
-    columns = (Contract.id, Contract.title, status, Contract.round, Contract.updated_at, Contract.followup_at, role)
-    order = (at.is_(None), at, col(Contract.id))
-    ranked = rows(
-        *columns,
-        col(sent.submitted_at).label("sent_at"),
-        group.label("grp"),
-        func.row_number().over(partition_by=group, order_by=order).label("place"),
-    ).subquery()
-    first = (
-        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
-            *(ranked.c[name] for name in _Contract._fields), ranked.c.role, ranked.c.sent_at, ranked.c.grp
-        )
-        .where(ranked.c.place <= bindparam("n", type_=Integer))
-        .order_by(ranked.c.grp, ranked.c.place)
-    )
-    return counts, first
-
-
-_COUNTS, _FIRST = _listing()
-
-
 class ElearningOverview:
     """Læringskontrakt med medarbejderen (PRODUCT.md §2.1).
 
-    A leader may have thousands: a `CountedSource`. The database counts the groups
-    and gives each group's first entries (`_listing`); `render` reads the parties of
-    the page's contracts only."""
+    A leader may have thousands: a `StoredSource` (bot/flows/overview_store.py). The
+    overview counts and pages what `stored` gave as the contracts changed; `entries` and
+    `render` read the page's contracts only."""
+
+    flow = "elearning"
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        """Every item (each group in order): what the overview's sources without paging give."""
-        everything = max((await self.counts(ctx, person)).values())
-        return await self.render(ctx, person, await self.first(ctx, person, everything) if everything else [])
+        """Every item: what the overview's sources without paging give."""
+        return await self.render(ctx, person, await self.entries(ctx, person))
 
-    async def counts(self, ctx: Context, person: Person) -> dict[Group, int]:
-        result = await ctx.db.exec(_COUNTS, params={"person_id": person.id})
-        found: dict[str, int] = dict(result.all())
-        return {g: found.get(g, 0) for g in GROUPS}
+    async def entries(self, ctx: Context, person: Person, ids: Collection[int] | None = None) -> list[Entry]:
+        sessions = await _sessions(ctx, person, "elearning", WRITING, ids)
+        return [entry for _, entry in await self._read(ctx, ids, person, sessions)]
 
-    async def first(self, ctx: Context, person: Person, n: int) -> list[Entry]:
-        """Each group's first `n` entries in the overview's order (undated last, then by id)."""
-        result = await ctx.db.exec(_FIRST, params={"person_id": person.id, "n": n})
-        sessions = await _sessions(ctx, person, "elearning", WRITING)
-        entries: list[Entry] = []
-        for *columns, role, sent_at, group in result.all():
-            contract = _Contract(*columns)
-            submitted = {(contract.id, role, p): sent_at for p in ANSWERING.values()} if sent_at else {}
-            found = self._step(contract, role, submitted, sessions.get(contract.id, ()))
-            assert found is not None and found[0] == group, (contract, role, found)  # _listing agrees
-            _, key, when, named = found
-            entries.append(
-                Entry(group=group, key=f"elearning:{contract.id}", at=when, data=(contract, role, key, named))
+    async def stored(self, ctx: Context, ids: Collection[int]) -> list[tuple[int, Entry]]:
+        # A session of writing the changes renames the step only: not in the group or the date.
+        return await self._read(ctx, ids, None, {})
+
+    async def _read(
+        self, ctx: Context, ids: Collection[int] | None, person: Person | None, sessions: dict[int, set[str]]
+    ) -> list[tuple[int, Entry]]:
+        """The entries of these live contracts (or of all the person's), for each party or for
+        `person`: three queries, whatever the number. A person who is both leader and employee
+        of a contract sees it as its leader."""
+        query = (
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
+                Contract.id,
+                Contract.title,
+                Contract.status,
+                Contract.round,
+                Contract.updated_at,
+                Contract.followup_at,
+                Party.person_id,
+                Party.role,
             )
+            .join(Party, col(Party.contract_id) == col(Contract.id))
+            .where(col(Contract.flow) == "elearning", col(Contract.status).in_(LIVE))
+        )
+        if ids is not None:
+            query = query.where(col(Contract.id).in_(list(ids)))
+        if person is not None:
+            query = query.where(col(Party.person_id) == person.id)
+        roles: dict[tuple[int, int], tuple[_Contract, str]] = {}
+        for *columns, person_id, role in (await ctx.db.exec(query)).all():
+            place = (columns[0], person_id)
+            if place not in roles or role == LEADER:
+                roles[place] = (_Contract(*columns), role)
+        if not roles:
+            return []
+        submitted = await _submitted(ctx, sorted({cid for cid, _ in roles}))
+        entries: list[tuple[int, Entry]] = []
+        for (cid, person_id), (contract, role) in sorted(roles.items()):
+            found = self._step(contract, role, submitted, sessions.get(cid, ()))
+            if found is not None:
+                group, key, when, named = found
+                entries.append(
+                    (person_id, Entry(group=group, key=f"elearning:{cid}", at=when, data=(contract, role, key, named)))
+                )
         return entries
 
     @staticmethod

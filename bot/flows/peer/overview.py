@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 from typing import NamedTuple
 
@@ -15,7 +16,7 @@ from bot.flows.overview_reads import _Contract, _mine, _parties, _sessions, _sub
 from bot.flows.peer import copy as cp
 from bot.flows.peer.copy import LEADER_OF, PART_A, PART_B, PARTS, SUPERVISOR, other_part
 from bot.flows.peer.states import LIVE, TURNS, Status, talk
-from bot.storage.models import Approval, JointDraft, Person
+from bot.storage.models import Approval, JointDraft, Party, Person
 
 # The buttons an item shows, the same as the flow posts (`peer:<step>`, one value), labelled
 # when the page is written.
@@ -50,7 +51,7 @@ class _Draft(NamedTuple):
 
 
 class _Step(NamedTuple):
-    """An item before its texts: the overview counts, sorts and pages these (a `PagedSource`);
+    """An item before its texts: what a page's entries carry to `render`;
     only the page's get their words. Values that are lists of people are named then too."""
 
     group: Group
@@ -63,7 +64,11 @@ class _Step(NamedTuple):
 
 
 class PeerOverview:
-    """Lær af en kollega (PRODUCT.md §2.3): the parties, their leaders, the supervisor."""
+    """Lær af en kollega (PRODUCT.md §2.3): the parties, their leaders, the supervisor.
+
+    A `StoredSource` (bot/flows/overview_store.py): a leader of many may hold a thousand."""
+
+    flow = "peer"
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
         return await self.render(ctx, person, await self.entries(ctx, person))
@@ -71,13 +76,25 @@ class PeerOverview:
     async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
         return [self._item(ctx, person, entry) for entry in entries]
 
-    async def entries(self, ctx: Context, person: Person) -> list[Entry]:
-        mine = await _mine(ctx, person, "peer", LIVE)
+    async def stored(self, ctx: Context, ids: Collection[int]) -> list[tuple[int, Entry]]:
+        """Each party's entries, party by party: what they see rests on their own sessions,
+        drafts and decisions (a few queries each)."""
+        people = (
+            await ctx.db.exec(select(Party.person_id).where(col(Party.contract_id).in_(list(ids))).distinct())
+        ).all()
+        return [
+            (person_id, entry)
+            for person_id in sorted(people)
+            for entry in await self.entries(ctx, await ctx.person(person_id), ids)
+        ]
+
+    async def entries(self, ctx: Context, person: Person, ids: Collection[int] | None = None) -> list[Entry]:
+        mine = await _mine(ctx, person, "peer", LIVE, ids)
         if not mine:
             return []
         ids = list(mine)
         parties, submitted = await _parties(ctx, ids), await _submitted(ctx, ids)
-        sessions = await _sessions(ctx, person, "peer")
+        sessions = await _sessions(ctx, person, "peer", ids=ids)
         # Contract id -> its decisions: (approver, round, decision).
         decisions: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
         for contract_id, approver_id, round_, decision in (
