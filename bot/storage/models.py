@@ -83,11 +83,15 @@ class Contract(SQLModel, table=True):
 
 
 class Party(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("contract_id", "person_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("contract_id", "person_id", "role"),
+        # A person's parts by role: the roles name the flow (a clinical supervisor, a trainee).
+        Index("ix_party_person_role", "person_id", "role"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id", index=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
     role: str = Field(max_length=32)
 
 
