@@ -110,10 +110,17 @@ class Runtime:
         """A context for work of the bot's own in this transaction (no round)."""
         return Context(db=session, now=self.now(), settings=self.settings, texts=self.texts)
 
+    @contextlib.asynccontextmanager
+    async def _flow_write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that writes the flows' state, one at a time with the flows' own."""
+        async with self.db.flow_transaction() as s:
+            await self.db.serialize(s)
+            yield s
+
     async def store_overview(self) -> None:
         """Fill the overview's table once, for a database from before it (`OverviewStore.rebuild`)."""
         started = time.monotonic()
-        if read := await self.router.overview_store.rebuild(self.db.flow_transaction, self.context):
+        if read := await self.router.overview_store.rebuild(self._flow_write, self.context):
             log.info("overview: %d contracts placed in %.1f s", read, time.monotonic() - started)
 
     async def due(self) -> None:

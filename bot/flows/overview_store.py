@@ -37,7 +37,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import delete, event, func, insert, inspect
+from sqlalchemy import delete, event, func, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -171,7 +172,16 @@ class OverviewStore:
                 for person_id, entry in await self.sources[flow].stored(ctx, cids)
             )
         if rows:
-            await connection.execute(insert(table), rows)
+            # One transaction writes a contract's rows at a time (the flows' writes are
+            # serialized); should another have written them meanwhile, the newer reading wins.
+            upsert = (sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert)(table)
+            await connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["person_id", "contract_id"],
+                    set_={name: upsert.excluded[name] for name in ("flow", "grp", "at", "undated")},
+                ),
+                rows,
+            )
         # The ORM reads above raise no events; whatever this wrote was not a change of state.
         ctx.db.sync_session.info.pop(TOUCHED, None)
 
