@@ -28,7 +28,9 @@ build (`--no-settle` leaves it out, for the before).
 
 Seeding writes straight into the migrated tables (`bot.storage.db.upgrade`)
 with SQLAlchemy Core `executemany` over the models' tables, ids given
-explicitly (PostgreSQL's sequences are moved past them afterwards). Schema
+explicitly (PostgreSQL's sequences are moved past them afterwards), then the
+overview's stored places of the contracts are written as the bot's first start
+after an upgrade writes them (`_store.place_overview`, bot/flows/overview_store.py). Schema
 assumptions, as the flows read them (bot/flows/<flow>/overview.py):
 
 - a contract's people are `party` rows (contract_id, person_id, role), roles

@@ -38,8 +38,8 @@ Where even that reads too much (a leader's 10,000 e-learning contracts and
 1,000 peer contracts, bench/overview.py), the flow is a `StoredSource`
 (`bot/flows/overview_store.py`): each contract's group and date for each party
 are kept in a table as the contract changes, and the store, a `CountedSource`,
-lets the database count the groups and give each group's first entries up to
-the page shown.
+lets the database count the groups and give the stretch of each group that the
+page shown needs.
 
 Rendering and paging are the overview's business: at most `PER_GROUP` items a
 group, with "and K more" and a next-page button (`/laering mine 2`). The label

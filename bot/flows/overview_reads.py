@@ -7,6 +7,7 @@ contract ids), never one query per contract.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
@@ -115,10 +116,11 @@ async def _sessions(
     if ids is not None and not ids:
         return defaultdict(set)
     if ids is not None and len(ids) <= NAMED_AT_MOST:
-        # The JSON list's text holds each of its ids' digits: only rows that may name one are
-        # read and decoded (a number inside another one is sorted out below).
+        # A session about one contract (most are) holds the list's text "[<id>]" exactly: it is
+        # matched as a whole. A list of several (a group's e-learning contracts) is read and
+        # sorted out below.
         listed = cast(col(DialogSession.contract_ids), String)
-        query = query.where(or_(*(listed.contains(str(i)) for i in sorted(set(ids)))))
+        query = query.where(or_(listed.in_([json.dumps([i]) for i in sorted(set(ids))]), listed.contains(",")))
     result = await ctx.db.exec(query)
     found: dict[int, set[str]] = defaultdict(set)
     wanted = None if ids is None else set(ids)

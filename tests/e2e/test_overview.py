@@ -254,3 +254,22 @@ async def test_a_database_from_before_the_stored_places_is_filled_at_start(chat:
         placed = (await s.exec(text("SELECT count(*) FROM overviewentry"))).one()
     assert placed[0] == 4  # two contracts, two parties each
     chat.check_payloads()
+
+
+async def test_a_leader_writing_changes_sees_that_step_for_that_contract_only(chat: Chat) -> None:
+    await until_review(chat)
+    await chat.click(LISE, "Bed om ændringer")
+    await chat.expect(LISE, "Hvad skal Mads ændre eller uddybe?")
+    await chat.command(LISE, "kontrakt <@UANNA|anna> Forflytning")
+    await chat.expect(ANNA, "Spørgsmål 1 af 3")
+    await chat.command(LISE, "mine")
+    shown = await chat.expect(LISE, "Dit overblik", "*Venter på dig* (2)", "ABC Demens med Mads")
+    # The contract under review waits for her comment; the new one still for her answers.
+    assert "Skriv din kommentar til ændringerne i vores direkte besked." in shown
+    assert "Godkend eller bed om ændringer" not in shown and "Besvar spørgsmålene før kurset" in shown
+    await chat.say(LISE, "Gør målet mere konkret, tak.")
+    await chat.expect(MADS, "Lise har bedt om ændringer")
+    await chat.command(LISE, "mine")
+    shown = await chat.expect(LISE, "Dit overblik", "*Venter på andre* (1)", "ABC Demens med Mads")
+    assert "Skriv din kommentar" not in shown
+    chat.check_payloads()
