@@ -81,10 +81,11 @@ def done_writing(url: str, tables: Sequence[str]) -> None:
 def place_overview(url: str) -> None:
     """After rows written around the ORM: the overview's stored places of the contracts
     (`overviewentry`), as the bot's first start after the upgrade writes them."""
-    asyncio.run(_place_overview(url))
+    asyncio.run(place_overview_async(url))
 
 
-async def _place_overview(url: str) -> None:
+async def place_overview_async(url: str) -> None:
+    """`place_overview` for a caller in an event loop."""
     from bot.app import Runtime
     from bot.flows.overview_store import REBUILT
     from bot.settings import Settings
