@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, LEADER, LIVE, TURNS, Status
 from bot.flows.overview import Entry, Group, Item
-from bot.flows.overview_reads import _Contract, _parties, _sessions, _submitted
-from bot.storage.models import Contract, Party, Person
+from bot.flows.overview_reads import _Contract, _parties, _parts, _sessions, _submitted
+from bot.storage.models import Person
 
 # The states where each party answers questions, and the phase they answer.
 ANSWERING: dict[str, str] = {Status.BEFORE: "before", Status.CHANGES: "before", Status.AFTER: "after"}
@@ -54,37 +52,11 @@ class ElearningOverview:
         """The entries of these live contracts (or of all the person's), for each party or for
         `person`: three queries, whatever the number. A person who is both leader and employee
         of a contract sees it as its leader."""
-        query = (
-            select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
-                Contract.id,
-                Contract.title,
-                Contract.status,
-                Contract.round,
-                Contract.updated_at,
-                Contract.followup_at,
-                Party.person_id,
-                Party.role,
-            )
-            .join(Party, col(Party.contract_id) == col(Contract.id))
-            .where(col(Contract.flow) == "elearning")
-        )
-        if ids is not None:
-            # By the contracts' ids alone, the person and the status sorted out here. PostgreSQL's
-            # generic plan of a prepared statement takes `person_id = $1` for a few rows and reads
-            # a leader's 11,000 (22 ms instead of 0.5 from the tenth build on); SQLite, given the
-            # status too, reads every live contract by it (6 ms; bench/overview.py).
-            query = query.where(col(Contract.id).in_(list(ids)))
-        else:
-            query = query.where(col(Contract.status).in_(LIVE))
-            if person is not None:
-                query = query.where(col(Party.person_id) == person.id)
         roles: dict[tuple[int, int], tuple[_Contract, str]] = {}
-        for *columns, person_id, role in (await ctx.db.exec(query)).all():
-            if (person is not None and person_id != person.id) or columns[2] not in LIVE:
-                continue
-            place = (columns[0], person_id)
+        for contract, person_id, role in await _parts(ctx, "elearning", LIVE, ids, person):
+            place = (contract.id, person_id)
             if place not in roles or role == LEADER:
-                roles[place] = (_Contract(*columns), role)
+                roles[place] = (contract, role)
         if not roles:
             return []
         submitted = await _submitted(ctx, sorted({cid for cid, _ in roles}))
