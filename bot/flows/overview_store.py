@@ -38,13 +38,13 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import delete, event, func, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.context import Context
 from bot.flows.overview import GROUPS, Entry, Group, Item, Renders
+from bot.storage.db import insert_into
 from bot.storage.models import (
     Approval,
     Contract,
@@ -174,7 +174,7 @@ class OverviewStore:
         if rows:
             # One transaction writes a contract's rows at a time (the flows' writes are
             # serialized); should another have written them meanwhile, the newer reading wins.
-            upsert = (sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert)(table)
+            upsert = insert_into(ctx.db, table)
             await connection.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["person_id", "contract_id"],

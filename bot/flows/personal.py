@@ -23,8 +23,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot.core.document import md_words
@@ -35,6 +33,7 @@ from bot.flows.context import Context
 from bot.flows.conversations import OPEN, Conversations
 from bot.flows.parts import Command, Quiet
 from bot.storage import personal_data as registry
+from bot.storage.db import insert_into
 from bot.storage.models import Contract, DialogSession, MaintenanceRun, OutboxMessage, Party, Person, table_of
 
 RETENTION = "retention"
@@ -341,9 +340,10 @@ class PersonalFlow(Quiet):
 
     async def _claim_daily(self, ctx: Context) -> bool:
         """True for the one instance that takes today's run (the row is locked until it commits)."""
-        insert = sqlite_insert if ctx.db.get_bind().dialect.name == "sqlite" else pg_insert
         await ctx.db.exec(
-            insert(table_of(MaintenanceRun)).values(name=RETENTION).on_conflict_do_nothing(index_elements=["name"])
+            insert_into(ctx.db, table_of(MaintenanceRun))
+            .values(name=RETENTION)
+            .on_conflict_do_nothing(index_elements=["name"])
         )
         run = (
             await ctx.db.exec(

@@ -104,6 +104,16 @@ class _Turns:
         self._busy = False
 
 
+def _insert(table: Table, on_sqlite: bool) -> sqlite.Insert | postgresql.Insert:
+    return sqlite.insert(table) if on_sqlite else postgresql.insert(table)
+
+
+def insert_into(session: AsyncSession, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that can say ON CONFLICT, in the dialect of the session's database (for
+    code that has the session, not the `Database`)."""
+    return _insert(table, session.get_bind().dialect.name == "sqlite")
+
+
 class Database:
     """The engine and a way to run one transaction."""
 
@@ -181,9 +191,7 @@ class Database:
 
     def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that can say ON CONFLICT DO NOTHING, in this database's dialect."""
-        if self.sqlite:
-            return sqlite.insert(table)
-        return postgresql.insert(table)
+        return _insert(table, self.sqlite)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

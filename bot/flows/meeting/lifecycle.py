@@ -20,8 +20,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from bot.core import forms, meetings as rules
@@ -49,6 +47,7 @@ from bot.flows.forms import Forms
 from bot.flows.meeting.states import BUTTONS, LIFECYCLE, S
 from bot.flows.overview import OverviewSource
 from bot.flows.parts import Command, Quiet, Start, never
+from bot.storage.db import insert_into
 from bot.storage.models import (
     MeetingAction,
     MeetingCase,
@@ -1200,9 +1199,8 @@ class MeetingFlow(Quiet):
             return
         # Each who presses brings a case, once: a second press (or a redelivered one, or one on
         # another instance) meets the unique (meeting, person) and adds nothing.
-        insert = sqlite_insert if ctx.db.get_bind().dialect.name == "sqlite" else pg_insert
         added = await ctx.db.exec(
-            insert(table_of(MeetingCase))
+            insert_into(ctx.db, table_of(MeetingCase))
             .values(occurrence_id=occ.id, person_id=person.id, added_at=ctx.now)
             .on_conflict_do_nothing(index_elements=["occurrence_id", "person_id"])
             .returning(table_of(MeetingCase).c.id)
