@@ -138,15 +138,16 @@ class PagedSource(Renders, Protocol):
 @runtime_checkable
 class CountedSource(Renders, Protocol):
     """A paged source the database counts and pages (the stored places of a leader's
-    thousands of contracts, `bot/flows/overview_store.py`): the overview asks for the counts
-    of the groups, then for the stretch of a group that the page shown can hold, and renders
-    the page's. An overview has at most one."""
+    thousands of contracts, `bot/flows/overview_store.py`): the overview asks, in one go, for
+    the counts of the groups and for the stretch of each group that the page shown can hold,
+    and renders the page's. An overview has at most one."""
 
-    async def counts(self, ctx: Context, person: Person) -> dict[Group, int]: ...
-
-    async def window(self, ctx: Context, person: Person, group: Group, offset: int, limit: int) -> list[Entry]:
-        """The group's entries from place `offset` (0 first), at most `limit`, in the overview's
-        order within the group (`_order`: undated last)."""
+    async def page(
+        self, ctx: Context, person: Person, stretches: dict[Group, tuple[int, int]]
+    ) -> tuple[dict[Group, int], dict[Group, list[Entry]]]:
+        """Each group's count, and its entries from place `offset` (0 first), at most `limit`,
+        in the overview's order within the group (`_order`: undated last), for the groups
+        `stretches` names as (offset, limit)."""
         ...
 
 
@@ -178,12 +179,24 @@ _Placed = tuple[Entry, Renders | None]
 
 @dataclass
 class _Listed:
-    """What the overview knows before it picks a page: each group's count, the entries of
-    the sources that list them all, and the counted source with its counts."""
+    """What the overview knows before it reads a page: the entries of the sources that list
+    them all, each group in order, and the counted source, if any."""
+
+    grouped: dict[Group, list[_Placed]]
+    counted: CountedSource | None
+
+
+@dataclass
+class _Read:
+    """A page's read of the counted source: each group's count in all, and the counted
+    source's stretch of each group (`Overview._read`)."""
 
     counts: dict[Group, int]
-    grouped: dict[Group, list[_Placed]]
-    counted: tuple[CountedSource, dict[Group, int]] | None
+    stretches: dict[Group, list[Entry]] = field(default_factory=dict)
+
+
+# The places of "every entry", for `Overview.items`.
+_ALL = 2**31 - 1
 
 
 class Overview(Quiet):
@@ -193,6 +206,13 @@ class Overview(Quiet):
 
     def __init__(self, sources: list[OverviewSource | PagedSource | CountedSource]) -> None:
         self.sources = sources
+        # Each source's kind, told once: a runtime-checkable protocol's isinstance costs more
+        # than a page's read of the database (bench/overview.py).
+        counted = [source for source in sources if isinstance(source, CountedSource)]
+        assert len(counted) <= 1, "an overview has at most one counted source"
+        self._counted: CountedSource | None = counted[0] if counted else None
+        self._paged = [s for s in sources if isinstance(s, PagedSource) and not isinstance(s, CountedSource)]
+        self._whole = [s for s in sources if not isinstance(s, PagedSource | CountedSource)]
         # The platforms with a home of the bot's own that shows the overview (Slack's App Home):
         # the composition root names them as it wires each platform.
         self.homes: set[str] = set()
@@ -216,56 +236,66 @@ class Overview(Quiet):
     async def items(self, ctx: Context, person: Person) -> dict[Group, list[Item]]:
         """Every item of the person, each group in the order shown."""
         listed = await self._entries(ctx, person)
-        every = {group: (0, count) for group, count in listed.counts.items()}
-        return await self._render(ctx, person, await self._window(ctx, person, listed, every))
+        every = {group: (0, _ALL) for group in GROUPS}
+        return await self._render(
+            ctx, person, self._window(listed, every, await self._read(ctx, person, listed, every))
+        )
 
     async def _entries(self, ctx: Context, person: Person) -> _Listed:
-        """Each group's count, and the entries of the sources the database does not count
-        (the `CountedSource`'s come with the page, `_window`)."""
-        counts: dict[Group, int] = {g: 0 for g in GROUPS}
+        """The entries of the sources the database does not count (the `CountedSource`'s come
+        with the page, `_read`)."""
         grouped: dict[Group, list[_Placed]] = {g: [] for g in GROUPS}
-        counted: tuple[CountedSource, dict[Group, int]] | None = None
-        for source in self.sources:
-            if isinstance(source, CountedSource):
-                assert counted is None, "an overview has at most one counted source"
-                counted = (source, await source.counts(ctx, person))
-                for group, count in counted[1].items():
-                    counts[group] += count
-            elif isinstance(source, PagedSource):
-                for entry in await source.entries(ctx, person):
-                    grouped[entry.group].append((entry, source))
-            else:
-                for item in await source.overview(ctx, person):
-                    grouped[item.group].append((Entry(item.group, item.key, item.at, item), None))
-        for group, placed in grouped.items():
-            counts[group] += len(placed)
+        for source in self._paged:
+            for entry in await source.entries(ctx, person):
+                grouped[entry.group].append((entry, source))
+        for whole in self._whole:
+            for item in await whole.overview(ctx, person):
+                grouped[item.group].append((Entry(item.group, item.key, item.at, item), None))
+        for placed in grouped.values():
             placed.sort(key=lambda p: _order(p[0]))
-        return _Listed(counts, grouped, counted)
+        return _Listed(grouped, self._counted)
 
     @staticmethod
-    async def _window(
-        ctx: Context, person: Person, listed: _Listed, places: dict[Group, tuple[int, int]]
-    ) -> dict[Group, list[_Placed]]:
-        """Each group's entries at its `places` (from, to: the page shown), in order: the
-        others' merged with the counted source's, of which only a stretch is read.
+    async def _read(ctx: Context, person: Person, listed: _Listed, places: dict[Group, tuple[int, int]]) -> _Read:
+        """The counts of the groups and, for each group's `places` (from, to: the page shown),
+        the stretch of the counted source that can be on it: one read of the database.
 
         With k other entries in a group, an entry the database counts at place r is shown
         at r + (the others before it), between r and r + k: so places [start, end) need
-        the database's [start - k, end) only. An other entry before the stretch read is
-        before the page (it has at most start - k of the database's and fewer than k others
-        before it); one after it, while the database has more, is after the page."""
+        the database's [start - k, end) only."""
+        counts = {group: len(placed) for group, placed in listed.grouped.items()}
+        if listed.counted is None:
+            return _Read(counts)
+        stretches: dict[Group, tuple[int, int]] = {}
+        for group, (start, end) in places.items():
+            offset = max(0, start - len(listed.grouped[group]))
+            stretches[group] = (offset, max(0, end - offset))
+        found, read = await listed.counted.page(ctx, person, stretches)
+        return _Read(
+            {group: count + found.get(group, 0) for group, count in counts.items()},
+            {group: read.get(group, []) for group in GROUPS if found.get(group)},
+        )
+
+    @staticmethod
+    def _window(listed: _Listed, places: dict[Group, tuple[int, int]], read: _Read) -> dict[Group, list[_Placed]]:
+        """Each group's entries at its `places`, in order: the others' merged with the stretch
+        of the counted source's that was `read` (`_read`).
+
+        An other entry before the stretch read is before the page (it has at most start - k
+        of the database's and fewer than k others before it); one after it, while the
+        database has more, is after the page."""
         shown: dict[Group, list[_Placed]] = {}
         for group, (start, end) in places.items():
             others = listed.grouped[group]
-            if listed.counted is None or not listed.counted[1].get(group) or end <= start:
+            if listed.counted is None or group not in read.stretches or end <= start:
                 shown[group] = others[start:end]
                 continue
-            source = listed.counted[0]
+            source = listed.counted
             offset = max(0, start - len(others))
-            read = await source.window(ctx, person, group, offset, end - offset)
-            more = len(read) == end - offset  # the database may have more after the stretch
+            stretch = read.stretches[group]
+            more = len(stretch) == end - offset  # the database may have more after the stretch
             merged = sorted(
-                [*((e, source, True) for e in read), *((e, s, False) for e, s in others)], key=lambda t: _order(t[0])
+                [*((e, source, True) for e in stretch), *((e, s, False) for e, s in others)], key=lambda t: _order(t[0])
             )
             page: list[_Placed] = []
             before_read = before_others = 0
@@ -274,7 +304,7 @@ class Overview(Quiet):
                     place = offset + before_read + before_others
                     before_read += 1
                 else:
-                    outside = (offset > 0 and before_read == 0) or (more and before_read == len(read))
+                    outside = (offset > 0 and before_read == 0) or (more and before_read == len(stretch))
                     place = -1 if outside else offset + before_read + before_others
                     before_others += 1
                 if start <= place < end:
@@ -307,11 +337,17 @@ class Overview(Quiet):
     # ---- showing -------------------------------------------------------
     async def message(self, ctx: Context, person: Person, page: int = 1, *, home: bool = False) -> Message:
         listed = await self._entries(ctx, person)
-        counts = listed.counts
         size = PER_GROUP_HOME if home else PER_GROUP
-        pages = max([1, *(-(-count // size) for count in counts.values())])
-        page = min(max(page, 1), pages)
-        placed = await self._window(ctx, person, listed, {group: ((page - 1) * size, page * size) for group in GROUPS})
+        page = max(page, 1)
+        while True:
+            places = {group: ((page - 1) * size, page * size) for group in GROUPS}
+            read = await self._read(ctx, person, listed, places)
+            counts = read.counts
+            pages = max([1, *(-(-count // size) for count in counts.values())])
+            if page <= pages:
+                break
+            page = pages  # past the last page (an old "next" button): the last one, read again
+        placed = self._window(listed, places, read)
         # Only the page's items get their texts (a leader may have thousands).
         shown_by_group = await self._render(ctx, person, placed)
         title = ctx.t(person, "overview.title")

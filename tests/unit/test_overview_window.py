@@ -1,5 +1,5 @@
 """The overview's pages when one source is counted and paged by the database and others are
-listed whole (`Overview._window`): every page shows exactly its stretch of the merged order,
+listed whole (`Overview._read`, `Overview._window`): every page shows exactly its stretch of the merged order,
 for every mix of dates, undated entries and sizes."""
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ class Counted:
         self.entries = sorted(entries, key=_order)
         self.windows: list[tuple[Group, int, int]] = []
 
-    async def counts(self, ctx: Any, person: Any) -> dict[Group, int]:
-        return {g: sum(e.group == g for e in self.entries) for g in GROUPS}
-
-    async def window(self, ctx: Any, person: Any, group: Group, offset: int, limit: int) -> list[Entry]:
-        self.windows.append((group, offset, limit))
-        return [e for e in self.entries if e.group == group][offset : offset + limit]
+    async def page(
+        self, ctx: Any, person: Any, stretches: dict[Group, tuple[int, int]]
+    ) -> tuple[dict[Group, int], dict[Group, list[Entry]]]:
+        self.windows += [(group, offset, limit) for group, (offset, limit) in stretches.items()]
+        counts = {g: sum(e.group == g for e in self.entries) for g in GROUPS}
+        return counts, {
+            group: [e for e in self.entries if e.group == group][offset : offset + limit]
+            for group, (offset, limit) in stretches.items()
+        }
 
     async def render(self, ctx: Any, person: Any, entries: list[Entry]) -> list[Any]:
         return []
@@ -46,15 +49,16 @@ async def test_every_page_shows_its_stretch_of_the_merged_order(seed: int) -> No
     others: list[_Placed] = [(e, None) for e in entries(rng, "meeting", rng.randrange(0, 12), "you")]
     source = Counted(stored)
     listed = _Listed(
-        counts={"you": len(stored) + len(others), "others": 0, "coming": 0},
         grouped={"you": sorted(others, key=lambda p: _order(p[0])), "others": [], "coming": []},
-        counted=(source, await source.counts(None, None)),
+        counted=source,
     )
     every = sorted([*stored, *(e for e, _ in others)], key=_order)
     size = rng.choice([1, 3, 5, 10])
     for page in range(1, len(every) // size + 3):
         places = {g: ((page - 1) * size, page * size) for g in GROUPS}
-        shown = await Overview._window(None, None, listed, places)  # type: ignore[arg-type]
+        read = await Overview._read(None, None, listed, places)  # type: ignore[arg-type]
+        assert read.counts["you"] == len(every)
+        shown = Overview._window(listed, places, read)
         assert [e.key for e, _ in shown["you"]] == [e.key for e in every[(page - 1) * size : page * size]]
     # Only a stretch of the database's entries is read: the page and the others' number.
     assert all(limit <= size + len(others) for _, _, limit in source.windows)
