@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core.messages import Button
@@ -23,20 +24,23 @@ from bot.storage.models import ClinicalScope, Contract, Party, Person
 
 SHOWN = (*cc.LIVE, "active")
 
+# The person's live contracts and their role in each: built once, the person bound at each use.
+_MINE = (
+    select(Contract, Party.role)
+    .join(Party, col(Party.contract_id) == col(Contract.id))
+    .where(
+        Party.person_id == bindparam("person"),
+        # By the roles (an index): a leader of thousands of other contracts has none of these.
+        col(Party.role).in_((SUPERVISOR, TRAINEE)),
+        Contract.flow == FLOW,
+        col(Contract.status).in_(SHOWN),
+    )
+)
+
 
 class ClinicalOverview:
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        result = await ctx.db.exec(
-            select(Contract, Party.role)
-            .join(Party, col(Party.contract_id) == col(Contract.id))
-            .where(
-                Party.person_id == person.id,
-                # By the roles (an index): a leader of thousands of other contracts has none of these.
-                col(Party.role).in_((SUPERVISOR, TRAINEE)),
-                Contract.flow == FLOW,
-                col(Contract.status).in_(SHOWN),
-            )
-        )
+        result = await ctx.db.exec(_MINE, params={"person": person.id})
         mine: dict[int, tuple[Contract, str]] = {}
         for contract, role in result.all():
             assert contract.id is not None  # read from the table

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.messages import Button
 from bot.flows.context import Context
 from bot.flows.elearning.states import EMPLOYEE, LEADER, LIVE, TURNS, Status
 from bot.flows.overview import Entry, Group, Item
-from bot.flows.overview_reads import _Contract, _parties, _parts, _sessions, _submitted
+from bot.flows.overview_reads import _Contract, _named, _parties, _parts, _sessions, _submitted, _Who
 from bot.storage.models import Person
 
 # The states where each party answers questions, and the phase they answer.
@@ -40,21 +41,29 @@ class ElearningOverview:
 
     async def entries(self, ctx: Context, person: Person, ids: Collection[int] | None = None) -> list[Entry]:
         sessions = await _sessions(ctx, person, "elearning", WRITING, ids)
-        return [entry for _, entry in await self._read(ctx, ids, person, sessions)]
+        # A page's contracts are read with every party (by their ids alone, `_parts`): the
+        # names the page shows come with them.
+        parts = await _parts(ctx, "elearning", LIVE, ids, person if ids is None else None)
+        names = _named(parts) if ids is not None else await _parties(ctx, sorted({c.id for c, _, _ in parts}))
+        return [
+            replace(entry, data=(*entry.data, names[entry.data[0].id]))
+            for person_id, entry in await self._read(ctx, parts, sessions)
+            if person_id == person.id
+        ]
 
     async def stored(self, ctx: Context, ids: Collection[int]) -> list[tuple[int, Entry]]:
         # A session of writing the changes renames the step only: not in the group or the date.
-        return await self._read(ctx, ids, None, {})
+        return await self._read(ctx, await _parts(ctx, "elearning", LIVE, ids, None), {})
 
     async def _read(
-        self, ctx: Context, ids: Collection[int] | None, person: Person | None, sessions: dict[int, set[str]]
+        self, ctx: Context, parts: list[tuple[_Contract, _Who, str]], sessions: dict[int, set[str]]
     ) -> list[tuple[int, Entry]]:
-        """The entries of these live contracts (or of all the person's), for each party or for
-        `person`: three queries, whatever the number. A person who is both leader and employee
-        of a contract sees it as its leader."""
+        """The entries of these parties of live contracts (`_parts`), as (person id, entry):
+        one more query, whatever the number. A person who is both leader and employee of a
+        contract sees it as its leader."""
         roles: dict[tuple[int, int], tuple[_Contract, str]] = {}
-        for contract, person_id, role in await _parts(ctx, "elearning", LIVE, ids, person):
-            place = (contract.id, person_id)
+        for contract, who, role in parts:
+            place = (contract.id, who.id)
             if place not in roles or role == LEADER:
                 roles[place] = (contract, role)
         if not roles:
@@ -99,13 +108,12 @@ class ElearningOverview:
     async def render(self, ctx: Context, person: Person, entries: list[Entry]) -> list[Item]:
         if not entries:
             return []
-        parties = await _parties(ctx, [e.data[0].id for e in entries])
         items: list[Item] = []
         for e in entries:
-            contract, role, key, named = e.data
+            contract, role, key, named, parties = e.data
             cid, value = contract.id, f"{contract.id}:{contract.round}"
-            other = parties[cid][EMPLOYEE if role == LEADER else LEADER]
-            values = {"name": parties[cid][named].display_name} if named else {}
+            other = parties[EMPLOYEE if role == LEADER else LEADER]
+            values = {"name": parties[named].display_name} if named else {}
             buttons: list[Button] = []
             if key == "approve":
                 buttons = [

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select
 
 from bot.core.messages import Button
@@ -21,22 +22,23 @@ from bot.flows.overview import Group, Item
 from bot.flows.visit.states import AGENT, COLLEAGUE, CONFIRMED, FLOW, LIVE, TURNS, Status
 from bot.storage.models import Approval, Contract, DialogSession, Person, Submission, Visit
 
+# The person's visits, as the agent or the colleague: built once, the person bound at each use.
+_MINE = (
+    select(Contract, Visit)
+    .join(Visit, col(Visit.contract_id) == col(Contract.id))
+    .where(
+        or_(Visit.agent_id == bindparam("person"), Visit.colleague_id == bindparam("person")),
+        col(Contract.status).in_((*LIVE, Status.DONE)),
+        Contract.flow == FLOW,
+    )
+)
+
 
 class VisitOverview:
     """Læringsbesøg (PRODUCT.md §2.5): the agent and the colleague."""
 
     async def overview(self, ctx: Context, person: Person) -> list[Item]:
-        rows = (
-            await ctx.db.exec(
-                select(Contract, Visit)
-                .join(Visit, col(Visit.contract_id) == col(Contract.id))
-                .where(
-                    or_(Visit.agent_id == person.id, Visit.colleague_id == person.id),
-                    col(Contract.status).in_((*LIVE, Status.DONE)),
-                    Contract.flow == FLOW,
-                )
-            )
-        ).all()
+        rows = (await ctx.db.exec(_MINE, params={"person": person.id})).all()
         rows = [
             (c, v)
             for c, v in rows
