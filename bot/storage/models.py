@@ -133,6 +133,9 @@ class DialogSession(SQLModel, table=True):
     __table_args__ = (
         Index("ix_session_person_status", "person_id", "status"),
         Index("ix_session_status_activity", "status", "last_activity_at"),
+        # The overview's look for a flow's sessions of a person, and of one phase (a leader
+        # may have thousands queued): bot/flows/overview_reads.py `_sessions`.
+        Index("ix_session_person_flow_phase", "person_id", "flow", "phase", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
