@@ -580,9 +580,9 @@ async def _scrub(db: AsyncSession, column: Column[Any], scrubber: Scrubber) -> i
 
 
 async def _inbox(db: AsyncSession, person: Person, scrubber: Scrubber, now: datetime) -> int:
-    """Raw requests: processed ones from, naming or quoting the person lose their payload;
-    the erasure's own press too (it is being processed now). Others waiting their turn
-    (other people's) are scrubbed, not emptied."""
+    """Raw requests: processed ones from, naming or quoting the person lose their payload
+    and their lane; the erasure's own press too (it is being processed now). Others waiting
+    their turn (other people's) are scrubbed, not emptied."""
     inbox = _table("inboxevent")
     assert inbox is not None
     conn = await db.connection()
@@ -600,10 +600,12 @@ async def _inbox(db: AsyncSession, person: Person, scrubber: Scrubber, now: date
             if payload == {"redacted": True}:
                 continue
             text = json.dumps(payload)
+            # A processed row needs no lane (the order of the requests waiting in it), and a
+            # person's lane may name them by their platform id ("user:U…").
             if status != "pending":
-                values: dict[str, Any] = {"payload": {"redacted": True}, "error": None}
+                values: dict[str, Any] = {"payload": {"redacted": True}, "error": None, "lane": ""}
             elif sender(payload) == person.external_id and f"{OWN_REF_PREFIX}erase" in text:
-                values = {"payload": {"redacted": True}, "status": "done", "processed_at": now}
+                values = {"payload": {"redacted": True}, "status": "done", "processed_at": now, "lane": ""}
             elif sender(payload) != person.external_id:
                 new = scrubber.value(payload)
                 if new == payload:

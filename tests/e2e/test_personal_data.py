@@ -204,6 +204,9 @@ async def test_deleting_my_data_leaves_the_other_party_its_own(chat: Chat) -> No
     named = {(t, c, text) for t, c, text in every_text(chat) if re.search(r"\bAnna\b", text)}
     assert {(t, c) for t, c, _ in named} <= {("jointdraft", "fields"), ("answer", "text"), ("outboxmessage", "payload")}
     assert all("Anna viser dokumentation" in text for t, c, text in named if t == "outboxmessage"), named
+    # Nor her platform id: not even in the lanes that kept her requests in order.
+    external = teams_id(ANNA) if isinstance(chat, TeamsChat) else ANNA
+    assert {(t, c) for t, c, text in every_text(chat) if external in text} == set()
     tombstone = rows(chat, "person", id=anna_id)[0]
     assert tombstone["display_name"] == "slettet bruger" and tombstone["deleted_at"] is not None
     assert tombstone["external_id"].startswith("deleted:") and tombstone["dm_channel"] is None
