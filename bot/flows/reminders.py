@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import and_, col, or_, select
 
 from bot.core.messages import paragraph
 from bot.flows.context import Context
@@ -29,14 +29,23 @@ class Nudges(Quiet):
 
 
 async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
-    # Two working days are at least two calendar days: a cheap first cut.
+    # Two working days are at least two calendar days, five at least five: a cheap first cut.
+    # A session already nudged comes back only when it may have stalled, so the ones waiting
+    # for that never fill the batch ahead of the ones still to be nudged.
     result = await ctx.db.exec(
         select(DialogSession)
         .where(
             DialogSession.status == "active",
-            col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=NUDGE_AFTER),
             col(DialogSession.stalled_reported_at).is_(None),
+            or_(
+                and_(
+                    col(DialogSession.nudged_at).is_(None),
+                    col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=NUDGE_AFTER),
+                ),
+                col(DialogSession.last_activity_at) <= ctx.now - timedelta(days=STALLED_AFTER),
+            ),
         )
+        .order_by(col(DialogSession.last_activity_at))
         .limit(500)
     )
     for session in result.all():
@@ -63,6 +72,8 @@ async def nudge_silent(ctx: Context, conversations: Conversations) -> None:
                 )
             session.stalled_reported_at = ctx.now
         ctx.db.add(session)
+        if ctx.spent():
+            break  # the clock's round has used its share: the rest in the next round
 
 
 async def next_nudge(ctx: Context) -> datetime | None:

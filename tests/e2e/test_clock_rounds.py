@@ -77,3 +77,30 @@ async def test_a_tick_with_no_time_to_spare_still_does_all_that_is_due_once(chat
     await chat.bot.tick()
     for channel in CHANNELS:
         assert sum("Læringsmøde 5. januar 2027" in t for t in chat.channel_texts(channel)) == 1
+
+
+async def test_nudges_in_rounds_with_no_time_to_spare_reach_everyone_once(chat: Chat, monkeypatch) -> None:
+    monkeypatch.setattr(bot.app, "ROUND_SHARE", 0.0)
+    monkeypatch.setattr(bot.app, "ROUND_SHARE_SHARED", 0.0)
+    chat.bot.clock.set(local(2027, 1, 4, 10, 0))  # a Monday
+    for employee in ("UMADS", "UANNA"):
+        await chat.command("ULISE", f"kontrakt <@{employee}|{employee[1:].lower()}> ABC Demens")
+        await chat.expect(employee, "Spørgsmål 1 af 3")
+    await chat.settle()
+
+    chat.bot.clock.set(local(2027, 1, 7, 10, 0))  # three working days of silence: one tick nudges both
+    await chat.bot.tick()
+    await chat.settle()
+    for employee in ("UMADS", "UANNA"):
+        assert chat.count(employee, "jeg venter stadig på dit svar til *ABC Demens*") == 1, chat.texts(employee)
+    await chat.bot.tick()  # and only once
+    await chat.settle()
+    for employee in ("UMADS", "UANNA"):
+        assert chat.count(employee, "jeg venter stadig") == 1
+
+    chat.bot.clock.set(local(2027, 1, 12, 10, 0))  # six working days: Lise hears of both, once
+    await chat.bot.tick()
+    await chat.bot.tick()
+    await chat.settle()
+    for name in ("Mads", "Anna"):
+        assert chat.count("ULISE", f"{name} har ikke svaret på *ABC Demens* i 5 arbejdsdage") == 1

@@ -61,6 +61,8 @@ async def due(ctx: Context) -> None:
         .with_for_update(skip_locked=True)
     )
     for reminder in result.all():
+        if ctx.spent():
+            break  # the round has used its share: this one and the rest in the next round
         reminder.due_at = None
         ctx.db.add(reminder)
         contract = await ctx.db.get(Contract, reminder.contract_id)

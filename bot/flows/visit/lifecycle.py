@@ -346,6 +346,8 @@ class VisitFlow(Quiet):
         ).all()
         for contract, visit in rows:
             await self._advance(ctx, contract, visit)
+            if ctx.spent():
+                break  # the rest in the next round (their dates have not moved)
 
     async def _advance(self, ctx: Context, contract: Contract, visit: Visit) -> None:
         now = ctx.now
