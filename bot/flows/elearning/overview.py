@@ -40,11 +40,20 @@ class ElearningOverview:
         return await self.render(ctx, person, await self.entries(ctx, person))
 
     async def entries(self, ctx: Context, person: Person, ids: Collection[int] | None = None) -> list[Entry]:
-        sessions = await _sessions(ctx, person, "elearning", WRITING, ids)
         # A page's contracts are read with every party (by their ids alone, `_parts`): the
         # names the page shows come with them.
         parts = await _parts(ctx, "elearning", LIVE, ids, person if ids is None else None)
         names = _named(parts) if ids is not None else await _parties(ctx, sorted({c.id for c, _, _ in parts}))
+        # Writing the changes to ask for is a step only where the person decides (`_step`): an
+        # employee's overview, and most pages, need no look at the sessions.
+        deciding = sorted(
+            {
+                c.id
+                for c, who, role in parts
+                if who.id == person.id and c.status == Status.REVIEW and role in TURNS[c.status]
+            }
+        )
+        sessions = await _sessions(ctx, person, "elearning", WRITING, deciding)
         return [
             replace(entry, data=(*entry.data, names[entry.data[0].id]))
             for person_id, entry in await self._read(ctx, parts, sessions)
