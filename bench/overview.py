@@ -1,6 +1,6 @@
 """The overview (`/laering mine`, the Slack App Home) for a leader with many contracts.
 
-    .venv/bin/python bench/overview.py [--sizes 100,1000,10000] [--repeat 20] [--others 90000]
+    .venv/bin/python bench/overview.py [--sizes 100,1000,10000] [--repeat 100] [--others 90000]
                                        [--database-url postgresql://…] [--keep]
 
 For each size N one leader has N e-learning contracts (and N/10 peer contracts,
@@ -17,12 +17,16 @@ leader's overview is read from a table that also holds the others' rows. Then, p
     employee     `/laering mine` for an employee with one contract
 
 and prints a table: the items in the three groups, SQL statements per build
-(`before_cursor_execute` on the session's connection), p50 and max time of the
+(`before_cursor_execute` on the session's connection), p50, p99 and max time of the
 build, and the process's peak resident memory (VmHWM) above its resident
 memory before the first leader build (the overview's own cost).
 
 Target (issue 18): page 1, its pages and the App Home in at most 20 ms at p99 with
-10,000 contracts for one leader; with the few runs here the max stands for the p99.
+10,000 contracts for one leader. Each view is built `WARM` times before it is timed: psycopg
+prepares a statement at its fifth run on a connection, and until then PostgreSQL plans it
+at every run (a page's first builds took 11-14 ms where the later ones took 8.5); a running
+bot's connections have long passed that. The table prints p50, p99 and max of the timed
+builds; the target is judged on the p99.
 The bot's process freezes what start-up built out of the garbage collector
 (`Runtime.settle_heap`); the measuring process does the same after its warm-up
 build (`--no-settle` leaves it out, for the before).
@@ -82,6 +86,7 @@ PAGE1_TARGET_MS = 20.0
 SCHEMA = "lb_bench_overview"
 NOW = datetime.now(UTC).replace(microsecond=0)
 CASE_SECONDS = 30.0  # stop repeating a case after this long (at least 3 runs)
+WARM = 5  # untimed builds of each view first (psycopg's prepare_threshold)
 
 
 # ---- seeding ----------------------------------------------------------------------------
@@ -404,6 +409,8 @@ async def measure(url: str, case: dict, repeat: int, settle: bool = True) -> dic
         return elapsed, statements, message
 
     async def timed(person_id: int, page: int = 1, home: bool = False) -> dict:
+        for _ in range(WARM):
+            await build(person_id, page, home)
         times, statements, started = [], 0, time.monotonic()
         for k in range(repeat):
             elapsed, statements, message = await build(person_id, page, home)
@@ -412,6 +419,7 @@ async def measure(url: str, case: dict, repeat: int, settle: bool = True) -> dic
                 break
         return {
             "p50": statistics.median(times),
+            "p99": sorted(times)[max(0, -(-len(times) * 99 // 100) - 1)],
             "max": max(times),
             "runs": len(times),
             "sql": statements,
@@ -453,7 +461,7 @@ async def measure(url: str, case: dict, repeat: int, settle: bool = True) -> dic
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="contracts per leader, comma-separated")
-    parser.add_argument("--repeat", type=int, default=20, help="builds per case (fewer past 30 s)")
+    parser.add_argument("--repeat", type=int, default=100, help="timed builds per case (fewer past 30 s)")
     parser.add_argument(
         "--others",
         type=int,
@@ -498,12 +506,12 @@ def main() -> int:
         print(
             f"overview benchmark: {where}; {sum(sizes) + sum(sizes) // 10 + args.others} contracts seeded in "
             f"{seeded:.1f} s; "
-            f"times are the build of the message (router.overview.message), repeated up to {args.repeat}x"
-            + (" [without Runtime.settle_heap]" if args.no_settle else "")
+            f"times are the build of the message (router.overview.message), repeated up to {args.repeat}x "
+            f"after {WARM} untimed" + (" [without Runtime.settle_heap]" if args.no_settle else "")
         )
         print(
             f"{'contracts':>9}  {'view':<12} {'you/others/coming':>18} {'pages':>5} {'SQL':>4} "
-            f"{'p50 ms':>8} {'max ms':>8} {'runs':>4}  {'peak RSS MB (+ above start)':>27}"
+            f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'runs':>4}  {'peak RSS MB (+ above start)':>27}"
         )
         for case in cases:
             job = json.dumps({"url": url, "case": case})
@@ -535,13 +543,14 @@ def main() -> int:
                 memory = f"{found['peak_mb']:.0f} (+{found['peak_above_mb']:.0f})" if k == 0 else ""
                 print(
                     f"{case['n'] if k == 0 else '':>9}  {view:<12} {groups:>18} "
-                    f"{found['pages'] if k == 0 else '':>5} {r['sql']:>4} {r['p50']:>8.1f} {r['max']:>8.1f} "
+                    f"{found['pages'] if k == 0 else '':>5} {r['sql']:>4} "
+                    f"{r['p50']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} "
                     f"{r['runs']:>4}  {memory:>27}"
                 )
-            worst = max(found["results"][view]["max"] for view in list(found["results"])[:3])
+            worst = max(found["results"][view]["p99"] for view in list(found["results"])[:3])
             if case["n"] >= 10000:
                 print(
-                    f"  the leader's views at {case['n']} contracts: at most {worst:.0f} ms "
+                    f"  the leader's views at {case['n']} contracts: p99 at most {worst:.1f} ms "
                     f"(target <= {PAGE1_TARGET_MS:.0f} ms at p99: {'ok' if worst <= PAGE1_TARGET_MS else 'MISSED'})"
                 )
     finally:
