@@ -189,10 +189,10 @@ class _Listed:
 @dataclass
 class _Read:
     """A page's read of the counted source: each group's count in all, and the counted
-    source's stretch of each group (`Overview._read`)."""
+    source's stretch of each group, with the place it starts at (`Overview._read`)."""
 
     counts: dict[Group, int]
-    stretches: dict[Group, list[Entry]] = field(default_factory=dict)
+    stretches: dict[Group, tuple[int, list[Entry]]] = field(default_factory=dict)
 
 
 # The places of "every entry", for `Overview.items`.
@@ -205,7 +205,6 @@ class Overview(Quiet):
     name = "overview"
 
     def __init__(self, sources: list[OverviewSource | PagedSource | CountedSource]) -> None:
-        self.sources = sources
         # Each source's kind, told once: a runtime-checkable protocol's isinstance costs more
         # than a page's read of the database (bench/overview.py).
         counted = [source for source in sources if isinstance(source, CountedSource)]
@@ -273,7 +272,7 @@ class Overview(Quiet):
         found, read = await listed.counted.page(ctx, person, stretches)
         return _Read(
             {group: count + found.get(group, 0) for group, count in counts.items()},
-            {group: read.get(group, []) for group in GROUPS if found.get(group)},
+            {group: (offset, read.get(group, [])) for group, (offset, _) in stretches.items() if found.get(group)},
         )
 
     @staticmethod
@@ -291,8 +290,7 @@ class Overview(Quiet):
                 shown[group] = others[start:end]
                 continue
             source = listed.counted
-            offset = max(0, start - len(others))
-            stretch = read.stretches[group]
+            offset, stretch = read.stretches[group]
             more = len(stretch) == end - offset  # the database may have more after the stretch
             merged = sorted(
                 [*((e, source, True) for e in stretch), *((e, s, False) for e, s in others)], key=lambda t: _order(t[0])
