@@ -93,15 +93,33 @@ def metadata(row_id: int | None, part: int) -> dict[str, Any]:
 CHANNEL_POSTS = (Window(6, 6.6),)
 POSTS = ("post", "reply")  # the kinds that are a chat.postMessage
 
+# The other methods' tiers, "per API method per workspace per app" (Slack's rate limits
+# page): Tier 3 "50+ per minute", Tier 4 "100+ per minute", both with bursts welcome. Kept
+# as that many in any minute, so a burst goes at once and the rest waits for the minute.
+TIER_3 = (Window(50, 60.0),)
+TIER_4 = (Window(100, 60.0),)
+# The methods each kind of row calls, with their tiers (the method's page on api.slack.com).
+METHODS: dict[str, tuple[tuple[str, tuple[Window, ...]], ...]] = {
+    "update": (("chat.update", TIER_3),),
+    "home": (("views.publish", TIER_4),),
+    "form": (("views.open", TIER_4),),
+    "file": (("files.getUploadURLExternal", TIER_4), ("files.completeUploadExternal", TIER_4)),
+}
 
-def post_limits(row: OutboxMessage, original: OutboxMessage | None, workspace_rate: float) -> list[Limit]:
-    """What a row's post counts against: its channel, and its workspace where a cap is set
-    (Slack keeps a workspace-wide limit it does not publish: SLACK_WORKSPACE_POSTS_PER_SECOND)."""
-    if row.kind not in POSTS:
-        return []
+
+def limits_of(row: OutboxMessage, original: OutboxMessage | None, workspace_rate: float) -> list[Limit]:
+    """What sending a row counts against, its own target first (a 429 holds that one):
+    a post its channel, and its workspace where a cap is set (Slack keeps a workspace-wide
+    limit it does not publish: SLACK_WORKSPACE_POSTS_PER_SECOND); any other call its method's
+    tier in the workspace. A reply through a response_url counts against neither."""
     team = row.team_id or (original.team_id if original is not None else None) or ""
+    if row.kind not in POSTS:
+        limits: list[Limit] = [(f"slack:{team}:{method}", tier) for method, tier in METHODS.get(row.kind, ())]
+        if row.kind == "file" and not (row.channel or "").startswith("D"):  # the DM is opened first
+            limits.append((f"slack:{team}:conversations.open", TIER_3))
+        return limits
     channel = original.sent_channel if row.kind == "reply" and original is not None else row.channel
-    limits: list[Limit] = [(f"slack:{team}:{channel}", CHANNEL_POSTS)]
+    limits = [(f"slack:{team}:{channel}", CHANNEL_POSTS)]
     if workspace_rate > 0:
         limits.append((f"slack:{team}", (Window(max(1, round(workspace_rate)), 1.0),)))
     return limits
@@ -133,7 +151,7 @@ class SlackPlatform:
         return inbound.translate(kind, payload)
 
     def limits(self, row: OutboxMessage, original: OutboxMessage | None) -> list[Limit]:
-        return post_limits(row, original, self.workspace_rate)
+        return limits_of(row, original, self.workspace_rate)
 
     def lane(self, kind: str, payload: dict[str, Any]) -> str:
         """A person's requests in order (DM, commands, presses); a channel thread's replies in order."""

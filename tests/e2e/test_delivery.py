@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
+from bot.core.messages import Message, Paragraph
+from bot.flows.context import Context
 from bot.storage.models import Contract, InboxEvent, OutboxMessage
 from tests.e2e.harness import Chat
 from tests.e2e.teams_harness import TeamsChat
@@ -152,3 +154,37 @@ async def test_many_posts_to_one_person_keep_the_platforms_pace_and_hold_up_nobo
     assert chat.count(LISE, "Spørgsmål 1 af 3") == 1
     # None was refused on the way: the bot kept the pace rather than meeting 429s.
     assert [c for c in limited.calls if c.status == 429] == []
+
+
+async def test_sixty_updates_in_a_minute_keep_slacks_tier_for_chat_update(chat: Chat) -> None:
+    # chat.update is in Slack's Tier 3, "50+ per minute" per workspace: the stand-in answers
+    # 429 beyond 50 in any minute of the bot's clock.
+    chat.slack.enforce_limits(tiers={"chat.update": (50, 60.0)}, clock=lambda: chat.bot.clock().timestamp())
+    chat.bot.overrides["outbox_pace"] = True
+    await chat.bot.restart()
+    users = [f"UTIER{n}" for n in range(60)]
+    for n, user in enumerate(users):
+        chat.person(user, f"Kollega{n}")
+        await chat.say(user, "hjælp")
+    await chat.settle()
+    # Sixty posts are changed at once, as a flow changes a post it has sent (Context.rewrite).
+    runtime = chat.bot.runtime
+    async with runtime.db.transaction() as s:
+        ctx = Context(db=s, now=runtime.now(), settings=runtime.settings, texts=runtime.texts)
+        posts = (await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "post"))).all()
+        firsts = {post.person_id: post for post in reversed(posts)}
+        assert len(firsts) == 60
+        for post in firsts.values():
+            ctx.rewrite(post, Message(text="Opdateret", blocks=[Paragraph(text="Opdateret")]))
+    await chat.settle()
+    updates = chat.slack.calls_of("chat.update")
+    assert len(updates) == 50  # the minute's fifty at once; the other ten wait for it
+    chat.bot.clock.advance(seconds=61)
+    await chat.bot.tick()
+    await chat.settle()
+    assert len(chat.slack.calls_of("chat.update")) == 60
+    updated = [m for m in chat.slack.messages.values() if m.get("text") == "Opdateret"]
+    assert len(updated) == 60
+    # None was refused on the way: the bot kept the tier rather than meeting 429s.
+    assert [c for c in chat.slack.calls if c.status == 429] == []
+    assert await count(chat, OutboxMessage, col(OutboxMessage.status) != "sent") == 0

@@ -191,6 +191,30 @@ class _Limits:
         return True
 
 
+class _Tiers:
+    """The other methods' limits, per method and workspace: at most `calls` in any `seconds`
+    on `clock` (the bot's, so a test can move past a minute); the count each refused."""
+
+    def __init__(self, tiers: dict[str, tuple[int, float]], clock: Callable[[], float]) -> None:
+        self.tiers, self.clock = tiers, clock
+        self.made: dict[tuple[str, str], list[float]] = {}
+        self.refused = 0
+
+    def wait(self, method: str, team: str) -> float:
+        """0 when the call may be made (and it is counted), else the seconds until it may."""
+        if method not in self.tiers:
+            return 0.0
+        calls, seconds = self.tiers[method]
+        now = self.clock()
+        made = self.made.setdefault((method, team), [])
+        made[:] = [m for m in made if m > now - seconds]
+        if len(made) >= calls:
+            self.refused += 1
+            return made[-calls] + seconds - now
+        made.append(now)
+        return 0.0
+
+
 class FakeSlack:
     """Recording fake of the Slack Web API. Serve ``.app``, then set ``.base_url``.
 
@@ -214,6 +238,7 @@ class FakeSlack:
         self._used_triggers: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
         self._limits: _Limits | None = None
+        self._tiers: _Tiers | None = None
         # Many workspaces (add_workspace): each bot token's workspace, the codes Slack gives a
         # browser back after "Allow", the app's credentials, and the workspace of the call answered.
         self.workspaces: dict[str, str] = {}
@@ -369,12 +394,23 @@ class FakeSlack:
             )
         )
 
-    def enforce_limits(self, *, channel_burst: int = 6, channel_rate: float = 1.0, workspace_rate: float = 0) -> None:
+    def enforce_limits(
+        self,
+        *,
+        channel_burst: int = 6,
+        channel_rate: float = 1.0,
+        workspace_rate: float = 0,
+        tiers: dict[str, tuple[int, float]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """Answer chat.postMessage with 429 (`Retry-After: 1`) beyond Slack's published limits:
         about one post a second per channel with short bursts (a bucket of `channel_burst`
         refilled at `channel_rate`), and, where `workspace_rate` is set, that many a second in
-        the workspace (a bucket as large as one second's)."""
+        the workspace (a bucket as large as one second's). `tiers`: other methods' limits, as
+        (calls, seconds) per method and workspace on `clock`, answered beyond with 429 and the
+        seconds until a call may be made as `Retry-After`."""
         self._limits = _Limits(channel_burst, channel_rate, workspace_rate)
+        self._tiers = _Tiers(tiers or {}, clock)
 
     def clear(self) -> None:
         """Forget recorded calls and pending faults; users and posted messages stay."""
@@ -469,6 +505,10 @@ class FakeSlack:
             body = {"ok": False, "error": "ratelimited"}
             self._record(call, failed=True, status=429, response=body)
             return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})
+        if not auth_error and self._tiers is not None and (wait := self._tiers.wait(call.method, self._team)) > 0:
+            body = {"ok": False, "error": "ratelimited"}
+            self._record(call, failed=True, status=429, response=body)
+            return JSONResponse(body, status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
         body = {"ok": False, "error": auth_error} if auth_error else self._dispatch(call.method, call.args)
         self._record(call, failed=not body["ok"], status=200, response=body)
         return JSONResponse(body)
