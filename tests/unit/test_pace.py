@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.platform import CHANNEL_POSTS
+from bot.slack.platform import CHANNEL_POSTS, TIER_3, TIER_4, limits_of
+from bot.storage.models import OutboxMessage
 from bot.teams.platform import TENANT_REQUESTS, THREAD_OPERATIONS
 from bot.workers.pace import Pace, Window
 
@@ -90,3 +91,26 @@ def test_a_clock_set_back_forgets_what_it_had_reserved() -> None:
     clock.now -= 3600.0  # the playground's clock, moved back
     assert pace.delay([("teams:a", THREAD_OPERATIONS)]) == 0.0
     assert pace.delay([("teams:b", THREAD_OPERATIONS)]) == 0.0
+
+
+def test_each_kind_of_slack_row_counts_against_what_its_call_does() -> None:
+    def row(kind: str, channel: str = "C1") -> OutboxMessage:
+        return OutboxMessage(platform="slack", kind=kind, team_id="T1", channel=channel, payload={})
+
+    assert limits_of(row("post"), None, 0) == [("slack:T1:C1", CHANNEL_POSTS)]
+    assert limits_of(row("post"), None, 200)[1] == ("slack:T1", (Window(200, 1.0),))
+    # The other methods count per method in the workspace, whatever the channel.
+    assert limits_of(row("update", "C2"), None, 200) == [("slack:T1:chat.update", TIER_3)]
+    assert limits_of(row("home", "U1"), None, 0) == [("slack:T1:views.publish", TIER_4)]
+    assert [name for name, _ in limits_of(row("file", "U1"), None, 0)] == [
+        "slack:T1:files.getUploadURLExternal",
+        "slack:T1:files.completeUploadExternal",
+        "slack:T1:conversations.open",
+    ]
+    # A reply through a response_url is no Web API call.
+    assert limits_of(row("respond"), None, 200) == []
+    # Tier 3 in any minute: fifty at once, the fifty-first a minute later.
+    clock = Clock()
+    pace = Pace(clock)
+    moments = _reserve_all(pace, clock, limits_of(row("update"), None, 0), 51)
+    assert moments[:50] == [clock.now] * 50 and moments[50] == clock.now + 60.0
