@@ -41,6 +41,30 @@ _DIALOG_BUTTONS = {
 }
 
 
+class Turns:
+    """The order of a clock round's parts (`Router.due`): from the part after the one that
+    had the last round's share, going round, so each part with work has a round in turn,
+    whatever the order the last round left them in."""
+
+    def __init__(self, parts: tuple[Part, ...]) -> None:
+        self.parts = parts
+        self._first = 0
+
+    def order(self, left: Iterable[Part] | None) -> list[Part]:
+        """The round's parts, those `left` (None: all), in their order from this turn's place."""
+        ask = None if left is None else {id(part) for part in left}
+        n = len(self.parts)
+        going_round = [self.parts[(self._first + place) % n] for place in range(n)]
+        found = [part for part in going_round if ask is None or id(part) in ask]
+        if found:  # should none have the share, the next round starts after this one's first
+            self._first = self.parts.index(found[0]) + 1
+        return found
+
+    def had(self, part: Part) -> None:
+        """`part` used this round's share: the next round starts after it."""
+        self._first = self.parts.index(part) + 1
+
+
 class Router:
     def __init__(self) -> None:
         self.conversations = Conversations({})
@@ -67,7 +91,7 @@ class Router:
             Basics(self),
         )
         self.by_action = {p.name: p for p in self.parts if p.name}
-        self._rounds = 0  # the clock's rounds so far (`due`)
+        self.turns = Turns(self.parts)  # the clock's rounds' order (`due`)
 
     async def handle(self, ctx: Context, event: Incoming, people: dict[str, Person]) -> None:
         person = people[event.user]
@@ -83,18 +107,16 @@ class Router:
         """Whatever the clock has made due: follow-up dates, reminders, nudges, retention."""
         # A part that used the clock round's share of time (`Context.spent`) leaves the parts
         # after it for the next round, and only the parts with work left are asked again
-        # (`Round.unfinished`). Each round starts with the next part, so each is first in turn.
+        # (`Round.unfinished`), each part with work in its turn (`Turns`).
         round_ = ctx.round
-        parts = self.parts if round_ is None or round_.parts is None else round_.parts
-        first = self._rounds % len(parts)
-        self._rounds += 1
-        for part in parts[first:] + parts[:first]:
+        for part in self.turns.order(None if round_ is None else round_.parts):
             if round_ is not None and round_.more:
                 round_.unfinished.append(part)  # its turn comes in the next round
                 continue
             await part.due(ctx)
             if round_ is not None and round_.more:
                 round_.unfinished.append(part)
+                self.turns.had(part)
         await self.overview.refresh_homes(ctx)
 
     async def next_due(self, ctx: Context) -> datetime | None:
