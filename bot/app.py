@@ -193,7 +193,7 @@ class Runtime:
     async def stop(self) -> None:
         """A graceful stop: no new work; what is under way finishes (bounded), the lanes are
         handed back for another instance or the next start, then the connections close."""
-        self.clock.stop()
+        await self.clock.stop()
         await self.credentials.stop()
         await self.inbox.stop()
         await self.outbox.stop()

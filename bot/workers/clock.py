@@ -5,6 +5,8 @@ between processes; ENGINEERING.md), so several instances can run at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +18,7 @@ log = logging.getLogger(__name__)
 class Clock:
     def __init__(self, tick: Callable[[], Awaitable[None]], interval_seconds: float) -> None:
         self._tick = tick
+        self._running: asyncio.Task[None] | None = None  # the tick under way
         self.scheduler = AsyncIOScheduler()
         self.scheduler.add_job(
             self._run,
@@ -29,14 +32,28 @@ class Clock:
         )
 
     async def _run(self) -> None:
+        self._running = asyncio.current_task()
         try:
             await self._tick()
+        except asyncio.CancelledError:
+            # Stopped (`stop`): the round under way is rolled back, and the next tick, here or
+            # in another instance, does it again. Not a failure to report.
+            log.info("clock tick stopped")
         except Exception:
             log.exception("clock tick failed")
+        finally:
+            self._running = None
 
     def start(self) -> None:
         self.scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No more ticks; the one under way is stopped, and ended before this returns (the
+        database it works in closes next)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        running = self._running
+        if running is not None and not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
