@@ -6,7 +6,6 @@ between processes; ENGINEERING.md), so several instances can run at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -55,5 +54,4 @@ class Clock:
         running = self._running
         if running is not None and not running.done():
             running.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await running
+            await asyncio.wait([running])  # `_run` ends it quietly; a stop cancelled itself still is
