@@ -410,7 +410,7 @@ class FakeSlack:
         (calls, seconds) per method and workspace on `clock`, answered beyond with 429 and the
         seconds until a call may be made as `Retry-After`."""
         self._limits = _Limits(channel_burst, channel_rate, workspace_rate)
-        self._tiers = _Tiers(tiers or {}, clock)
+        self._tiers = _Tiers(tiers, clock) if tiers else None
 
     def clear(self) -> None:
         """Forget recorded calls and pending faults; users and posted messages stay."""
