@@ -27,10 +27,15 @@ class Clock:
             # A tick late after downtime is still worth running, once.
             misfire_grace_time=None,
             coalesce=True,
-            max_instances=1,
+            # A tick that outlasts the interval (the day's jobs at a region's size) is not
+            # run twice at once: the tick that comes meanwhile sees it and returns
+            # (`_run`). With max_instances=1, APScheduler would log a warning for each.
+            max_instances=2,
         )
 
     async def _run(self) -> None:
+        if self._running is not None:
+            return  # the last tick is still under way: it goes on with the work
         self._running = asyncio.current_task()
         try:
             await self._tick()
