@@ -27,7 +27,9 @@ and the real bot process (bench/_serve.py bot: `create_app(Settings())` under uv
    resident memory (VmRSS) once the first ticks have run.
 
 Targets: all 2,000 posted within 15 s of their moment with no 429 (80 ms a call, a
-workspace cap of 200/s); start-up under 3 s, under 200 MB resident.
+workspace cap of 200/s), which is the cap's floor of 10 s and 5 s more; on Teams, the
+tenant's floor and 5 s more (45 s at 50/s: the issue's 15 s cannot be had within
+Teams' published limit). Start-up under 3 s, under 200 MB resident.
 """
 
 from __future__ import annotations
@@ -334,7 +336,12 @@ def fan_out(args: argparse.Namespace, tmp: Path, slack_port: int) -> bool:
     first = (stats["first_post_at"] or float("nan")) - due.timestamp()
     last = (stats["last_post_at"] or float("nan")) - due.timestamp()
     print(f"  first posted after     {first:8.2f} s (from the due moment; clock wakes every 1 s)")
-    print(f"  all posted after       {last:8.2f} s   (target <= 15 s: {'ok' if last <= 15 else 'MISSED'})")
+    # The issue's 15 s for Slack is the workspace's floor (2,000 at 200/s: 10 s) and 5 s more;
+    # Teams' floor at its tenant's 50/s is 40 s, so its target is 45 s.
+    cap = args.tenant_rate if args.platform == "teams" else args.workspace_rate
+    target = 15.0 if args.no_limits else args.series / cap + 5.0
+    verdict = "ok" if last <= target else "MISSED"
+    print(f"  all posted after       {last:8.2f} s   (target <= {target:.0f} s: {verdict})")
     print(f"  429s met               {stats['rate_limited']:8d}   (target 0)")
     print(f"  posts per second       {posts / elapsed:8.0f}")
     print(
