@@ -200,13 +200,14 @@ class Conversations:
     async def render(self, ctx: Context, session: DialogSession, person: Person, say: engine.Say) -> Message:
         dialog = ctx.texts.dialogs[session.flow]
         lang = ctx.language(person)
-        values = await flow_values(self.flows[session.flow], ctx, session)
         sid = str(session.id)
 
         def question_title(key: str) -> str:
             return dialog.questions[key].title(lang)
 
         if isinstance(say, Ask):
+            # Only a question has placeholders: the other says read nothing for them.
+            values = await flow_values(self.flows[session.flow], ctx, session)
             question = dialog.questions[say.key].ask[session.role](lang).format(**values)
             if say.editing:
                 where = ctx.t(person, "dialog.editing")
