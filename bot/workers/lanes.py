@@ -243,10 +243,16 @@ class LaneWorker(ABC):
         """In transaction `s` (the one that wrote the lanes' rows): take the lanes not running
         here; after the commit, `hint` the result."""
         wanted = [lane for lane in lanes if lane not in self.active and lane not in self._ready]
-        # A running lane may be handing itself back just now: look again when it has.
-        self._missed.update(lane for lane in lanes if lane in self.active)
+        # A running lane may be handing itself back just now, and one waiting for room may have
+        # taken its rows already: look again when it has ended (`written_while_held`).
+        self._missed.update(lane for lane in lanes if lane in self.active or lane in self._ready)
         won = await self.leases.take(s, [self.lease_name(lane) for lane in wanted])
         return [lane for lane in wanted if self.lease_name(lane) in won]
+
+    def written_while_held(self, lane: str) -> bool:
+        """Whether rows were written to `lane` in this instance while it was held here (its
+        dispatcher looks for them when the lane ends)."""
+        return lane in self._missed
 
     def hint(self, lanes: list[str]) -> None:
         """Lanes this instance now holds: run them (or queue them for room)."""

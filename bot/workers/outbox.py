@@ -56,7 +56,7 @@ _NEXT = (
     select(OutboxMessage)
     .where(OutboxMessage.lane == bindparam("lane"), or_(*(OutboxMessage.status == status for status in UNSENT)))
     .order_by(col(OutboxMessage.id))
-    .limit(1)
+    .limit(2)  # the head, and whether another row follows it
     .with_for_update()
 )
 _SENDING = update(table_of(OutboxMessage)).where(column("id") == bindparam("row")).values(status="sending")
@@ -89,6 +89,8 @@ class Outbox(LaneWorker):
         # Signs the download links of file rows (set at start-up, once the key is known).
         self.links: FileLinks | None = None
         self._claimed: dict[str, Claim] = {}  # lanes' first rows, marked `sending` as they were taken
+        # Lanes whose row under way was the last one they had when it was taken (`_finish_in`).
+        self._last: set[str] = set()
         # Rows sent, waiting to be written down (`_finish_and_next`), and who writes them.
         self._sent: list[tuple[OutboxMessage, str, Delivered, asyncio.Future[Claim | tuple[None, None, bool]]]] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -138,10 +140,15 @@ class Outbox(LaneWorker):
         """In transaction `s`: the lane's next row, marked as being sent, the post it updates
         or replies to, and whether an earlier attempt may have reached the platform. None when
         the lane ran dry (handed back here) or its next row waits."""
-        row = (await s.exec(_NEXT, params={"lane": lane})).first()
-        if row is None:
+        rows = (await s.exec(_NEXT, params={"lane": lane})).all()
+        if not rows:
             await self.release_in(s, lane)
             return None, None, False
+        row = rows[0]
+        if len(rows) == 1:
+            self._last.add(lane)
+        else:
+            self._last.discard(lane)
         if row.next_attempt_at > self.now():
             self.retry_at(row.next_attempt_at)
             return None, None, False
@@ -306,6 +313,13 @@ class Outbox(LaneWorker):
                     s.add(person)
                     await s.flush()
         if self.stopping:
+            return None, None, False
+        if lane in self._last and not self.written_while_held(lane):
+            # It was the lane's last row, and nothing was written to the lane here since: it
+            # is handed back without looking (one statement fewer a message). A row another
+            # instance wrote meanwhile is found by a dispatcher within a second (`POLL`).
+            self._last.discard(lane)
+            await self.release_in(s, lane)
             return None, None, False
         return await self._next(s, lane)
 
