@@ -5,6 +5,7 @@ was acknowledged waits for the platform rather than being dropped."""
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -188,3 +189,25 @@ async def test_sixty_updates_in_a_minute_keep_slacks_tier_for_chat_update(chat: 
     # None was refused on the way: the bot kept the tier rather than meeting 429s.
     assert [c for c in chat.slack.calls if c.status == 429] == []
     assert await count(chat, OutboxMessage, col(OutboxMessage.status) != "sent") == 0
+
+
+async def test_a_message_written_while_the_last_one_is_on_its_way_follows_it_at_once(chat: Chat) -> None:
+    await chat.command(LISE, "kontrakt <@UMADS|mads> ABC Demens")
+    await chat.expect(MADS, "Spørgsmål 1 af 3")
+    await chat.settle()
+    # Slack takes its time with the next question; Mads goes back before it has arrived.
+    chat.slack.fail_next("chat.postMessage", timeout=0.6)
+    await chat.say(MADS, "Svar et")
+    await chat.slack.wait_for(lambda fake: fake.calls_of("chat.postMessage", include_failed=True)[-1:])
+    await chat.say(MADS, "tilbage")
+    await chat.expect(MADS, "Spørgsmål 2 af 3")
+    # The question he went back to follows the one on its way, in order, without waiting
+    # for a poll: once the bot has drained, nothing of his is left to send.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="settle: ")
+        await chat.settle()
+    texts = chat.texts(MADS)
+    second = max(i for i, text in enumerate(texts) if "Spørgsmål 2 af 3" in text)
+    again = max(i for i, text in enumerate(texts) if "Spørgsmål 1 af 3" in text)
+    assert second < again and chat.count(MADS, "Spørgsmål 1 af 3") == 2, texts
+    assert all(n == 1 for n in posts_of_row(chat).values()), posts_of_row(chat)
