@@ -54,7 +54,7 @@ Claim = tuple[OutboxMessage, OutboxMessage | None, bool]
 # IN of a list is expanded at every run, 33 µs a time (cProfile, bench/e2e.py).
 _NEXT = (
     select(OutboxMessage)
-    .where(OutboxMessage.lane == bindparam("lane"), or_(*(OutboxMessage.status == status for status in UNSENT)))
+    .where(OutboxMessage.lane == bindparam("lane"), or_(*(col(OutboxMessage.status) == status for status in UNSENT)))
     .order_by(col(OutboxMessage.id))
     .limit(2)  # the head, and whether another row follows it
     .with_for_update()
