@@ -136,3 +136,48 @@ def test_a_meeting_kept_with_its_one_case_person_keeps_the_case_across_0010(data
             assert [tuple(r) for r in rows] == [(1, 2, "En svær samtale med en pårørende")]
     finally:
         engine.dispose()
+
+
+def test_who_opened_their_app_home_before_0014_keeps_it_followed(database_url: str) -> None:
+    """0014: a person's App Home is followed by their row's home_opened_at; whoever had a home
+    published before gets the moment of their first, the others none."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.storage.db import alembic_config
+
+    engine = create_engine(_driver_url(database_url, asynchronous=False))
+    config = alembic_config(database_url)
+    try:
+        command.downgrade(config, "0013_session_person_flow_phase")
+        with engine.begin() as connection:
+            for id_, name in ((1, "Lise"), (2, "Anna")):
+                connection.execute(
+                    text(
+                        "INSERT INTO person (id, platform, external_id, display_name, is_bot, created_at)"
+                        " VALUES (:id, 'slack', :ext, :name, false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": id_, "ext": f"U{name.upper()}", "name": name},
+                )
+            for id_, kind, person, created in (
+                (1, "home", 1, "2026-03-02 09:00:00"),
+                (2, "home", 1, "2026-05-04 10:00:00"),
+                (3, "post", 2, "2026-03-02 09:00:00"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO outboxmessage (id, platform, kind, person_id, language, payload, lane,"
+                        " status, attempts, next_attempt_at, created_at)"
+                        " VALUES (:id, 'slack', :kind, :person, 'da', '{}', '', 'sent', 1, :at, :at)"
+                    ),
+                    {"id": id_, "kind": kind, "person": person, "at": created},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, home_opened_at FROM person ORDER BY id")).all()
+        assert [(r[0], str(r[1])[:16] if r[1] is not None else None) for r in rows] == [
+            (1, "2026-03-02 09:00"),
+            (2, None),
+        ]
+    finally:
+        engine.dispose()

@@ -52,6 +52,9 @@ class Person(SQLModel, table=True):
     dm_channel: str | None = Field(default=None, max_length=255)
     # Whether the bot can write to this person at all (Teams: the app is installed for them).
     reachable: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # When they first opened the bot's Slack App Home: from then on it follows what changes
+    # for them (bot/flows/overview.py `refresh_homes`).
+    home_opened_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # Set when the person deleted their data: the row stays as a nameless tombstone that
     # shared contracts point at (bot/storage/personal_data.py).

@@ -544,7 +544,7 @@ async def erase(db: AsyncSession, person: Person, now: datetime, labels: Labels,
     person.external_id = f"deleted:{uuid.uuid4().hex}"
     person.display_name = labels.deleted_user
     person.team_id = person.platform_locale = person.language_override = person.timezone = None
-    person.dm_channel = person.profile_refreshed_at = None
+    person.dm_channel = person.profile_refreshed_at = person.home_opened_at = None
     person.reachable, person.is_bot, person.deleted_at = False, False, now
     db.add(person)
     await db.flush()
